@@ -1,0 +1,1 @@
+"""The aiotape HTTP/websocket client: session, transports and the seam between them."""

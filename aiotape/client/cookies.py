@@ -1,0 +1,631 @@
+"""Cookie storage with RFC 6265 matching (aiohttp's CookieJar), and the Cookie header writer.
+
+A jar keeps morsels by ``(domain, path)``, the path stored without its trailing slash.
+Cookies set without a response URL are *shared*: stored under domain ``""`` and sent to every
+host. Expiry is checked against ``clock`` (epoch seconds, ``time.time`` by default) whenever
+the jar is read.
+"""
+
+from __future__ import annotations
+
+import calendar
+import heapq
+import json
+import math
+import os
+import re
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from http.cookies import BaseCookie, CookieError, Morsel, SimpleCookie
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeAlias
+
+from yarl import URL
+
+__all__ = [
+    "AbstractCookieJar",
+    "ClearCookiePredicate",
+    "CookieJar",
+    "DummyCookieJar",
+    "LooseCookies",
+    "cookie_header",
+    "parse_cookie_date",
+    "parse_set_cookie",
+]
+
+LooseCookies: TypeAlias = (
+    "Mapping[str, str | Morsel[str]] | Iterable[tuple[str, str | Morsel[str]]] | BaseCookie[str]"
+)
+"""What ``update_cookies`` accepts: a mapping or pairs of name -> value or Morsel."""
+
+ClearCookiePredicate: TypeAlias = Callable[["Morsel[str]"], bool]
+
+_JarKey: TypeAlias = tuple[str, str]
+_CookieKey: TypeAlias = tuple[str, str, str]
+
+_NO_URL = URL()  # the response URL of cookies set by hand: shared by every host
+_SECURE_SCHEMES = frozenset({"https", "wss"})
+# Latest instant representable by datetime (and so by calendar.timegm on every platform).
+_MAX_TIME = 253402300799.0
+# RFC 6265 section 6.1 minimums, which double as our maximums.
+_MAX_PAIR_LENGTH = 4096
+_MAX_ATTRIBUTE_LENGTH = 1024
+_MAX_COOKIES_PER_RESPONSE = 50
+
+# Lenient cookie-name syntax: printable ASCII but whitespace, quotes, separators and backslash.
+_NAME_RE = re.compile(r"[!#-+\--:<-\[\]-~]+", re.ASCII)
+_CTL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_FIELD_CTL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a header field may hold tabs
+_HEADER_UNSAFE_RE = re.compile(r"[\r\n\x00]")
+_MAX_AGE_RE = re.compile(r"-?[0-9]+", re.ASCII)
+_QUOTED_VALUE_RE = re.compile(r'"(?:[^"\\]|\\.)*"[ \t]*(?:;|$)')
+_UNQUOTE_RE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))", re.DOTALL)
+_ENCODER = SimpleCookie()
+
+# RFC 6265 section 5.1.1: a cookie date is a run of tokens between delimiters.
+_DATE_TOKEN_RE = re.compile(r"[^\x09\x20-\x2f\x3b-\x40\x5b-\x60\x7b-\x7e]+")
+_DATE_TIME_RE = re.compile(r"([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[^0-9]|$)", re.ASCII)
+_DATE_DAY_RE = re.compile(r"([0-9]{1,2})(?:[^0-9]|$)", re.ASCII)
+_DATE_YEAR_RE = re.compile(r"([0-9]{2,4})(?:[^0-9]|$)", re.ASCII)
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _is_ip_address(host: str) -> bool:
+    """Whether ``host`` (a raw URL host) is an IP literal rather than a domain name."""
+    return ":" in host or host.replace(".", "").isdigit()
+
+
+def _new_morsel(key: str, value: str, coded_value: str) -> Morsel[str]:
+    """A Morsel built without ``Morsel.set``'s strict name check (real servers are lenient)."""
+    morsel: Morsel[str] = Morsel()
+    morsel.__setstate__({"key": key, "value": value, "coded_value": coded_value})  # type: ignore[attr-defined]
+    return morsel
+
+
+def _unquote(coded: str) -> str:
+    """The value of a possibly double-quoted cookie value, escapes resolved."""
+    if len(coded) < 2 or coded[0] != '"' or coded[-1] != '"':
+        return coded
+    return _UNQUOTE_RE.sub(
+        lambda m: chr(int(m[1], 8)) if m[1] else m[2],
+        coded[1:-1],
+    )
+
+
+def parse_cookie_date(text: str) -> float | None:
+    """Epoch seconds of an ``Expires`` value (RFC 6265 section 5.1.1), or None if invalid."""
+    hms: tuple[int, int, int] | None = None
+    day = month = year = None
+    for token in _DATE_TOKEN_RE.findall(text):
+        if hms is None and (match := _DATE_TIME_RE.match(token)):
+            hms = (int(match[1]), int(match[2]), int(match[3]))
+        elif day is None and (match := _DATE_DAY_RE.match(token)):
+            day = int(match[1])
+        elif month is None and token[:3].lower() in _MONTHS:
+            month = _MONTHS.index(token[:3].lower()) + 1
+        elif year is None and (match := _DATE_YEAR_RE.match(token)):
+            year = int(match[1])
+    if hms is None or day is None or month is None or year is None:
+        return None
+    if 70 <= year <= 99:
+        year += 1900
+    elif 0 <= year <= 69:
+        year += 2000
+    hour, minute, second = hms
+    if not 1 <= day <= 31 or year < 1601 or hour > 23 or minute > 59 or second > 59:
+        return None
+    return float(calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0)))
+
+
+def _split_pair(field: str) -> tuple[str, str, str] | None:
+    """``(name, coded value, attributes)`` of a Set-Cookie field; a quoted value may hold ';'."""
+    name, sep, rest = field.partition("=")
+    if not sep or ";" in name:
+        return None
+    stripped = rest.lstrip(" \t")
+    if stripped.startswith('"'):
+        close = _QUOTED_VALUE_RE.match(stripped)
+        if close is not None:
+            end = close.end()
+            return name, stripped[:end].rstrip("; \t"), stripped[end:]
+    value, _, attributes = rest.partition(";")
+    return name, value, attributes
+
+
+def parse_set_cookie(field: str) -> tuple[str, Morsel[str]] | None:
+    """Parse one Set-Cookie header value; None if it is malformed and must be ignored."""
+    if _FIELD_CTL_RE.search(field):
+        return None
+    split = _split_pair(field)
+    if split is None:
+        return None
+    name, coded, attributes = split
+    name = name.strip(" \t")
+    coded = coded.strip(" \t")
+    if not _NAME_RE.fullmatch(name) or len(name) + len(coded) > _MAX_PAIR_LENGTH:
+        return None
+    value = _unquote(coded)
+    if _CTL_RE.search(value):
+        return None
+    morsel = _new_morsel(name, value, coded)
+    for attribute in attributes.split(";"):
+        attr_name, _, attr_value = attribute.partition("=")
+        attr_name = attr_name.strip(" \t").lower()
+        if attr_name not in Morsel._reserved:  # type: ignore[attr-defined]
+            continue
+        if attr_name in Morsel._flags:  # type: ignore[attr-defined]
+            morsel[attr_name] = True
+            continue
+        attr_value = attr_value.strip(" \t")
+        if len(attr_value) <= _MAX_ATTRIBUTE_LENGTH:
+            morsel[attr_name] = attr_value
+    return name, morsel
+
+
+def cookie_header(cookies: BaseCookie[str]) -> str:
+    """The ``Cookie`` request header value for ``cookies``: ``"a=1; b=2"``.
+
+    Raises ValueError if a name or value contains CR, LF or NUL (header injection).
+    """
+    pairs = []
+    for morsel in cookies.values():
+        pair = f"{morsel.key}={morsel.coded_value}"
+        if _HEADER_UNSAFE_RE.search(pair):
+            raise ValueError(f"Cookie {morsel.key!r} contains CR, LF or NUL")
+        pairs.append(pair)
+    return "; ".join(pairs)
+
+
+def _domain_matches(domain: str, host: str) -> bool:
+    """RFC 6265 section 5.1.3: ``host`` is ``domain`` or a subdomain of it (never an IP)."""
+    if host == domain:
+        return True
+    return host.endswith(domain) and host[-len(domain) - 1] == "." and not _is_ip_address(host)
+
+
+def _path_matches(cookie_path: str, request_path: str) -> bool:
+    """RFC 6265 section 5.1.4."""
+    if not request_path.startswith(cookie_path):
+        return False
+    return (
+        len(request_path) == len(cookie_path)
+        or cookie_path.endswith("/")
+        or request_path[len(cookie_path)] == "/"
+    )
+
+
+def _default_path(url: URL) -> str:
+    """RFC 6265 section 5.1.4: the directory of the response URL's path."""
+    path = url.path
+    if not path.startswith("/") or path.count("/") == 1:
+        return "/"
+    return path[: path.rfind("/")]
+
+
+def _origins(urls: str | URL | Iterable[str | URL] | None) -> frozenset[URL]:
+    if urls is None:
+        return frozenset()
+    if isinstance(urls, (str, URL)):
+        urls = (urls,)
+    return frozenset(URL(url).origin() for url in urls)
+
+
+class AbstractCookieJar(Sized, Iterable["Morsel[str]"], ABC):
+    """What a session needs from a cookie jar (aiohttp's ``abc.AbstractCookieJar``)."""
+
+    @property
+    @abstractmethod
+    def unsafe(self) -> bool:
+        """Whether cookies are accepted from and sent to IP-address hosts."""
+
+    @property
+    @abstractmethod
+    def quote_cookie(self) -> bool:
+        """Whether values are sent quoted when they need it."""
+
+    @property
+    def treat_as_secure_origin(self) -> frozenset[URL]:
+        """Origins that get Secure cookies even over plain http."""
+        return frozenset()
+
+    @property
+    @abstractmethod
+    def cookies(self) -> MappingProxyType[_JarKey, SimpleCookie]:
+        """Stored cookies by ``(domain, path)`` (read-only view)."""
+
+    @property
+    @abstractmethod
+    def host_only_cookies(self) -> frozenset[_CookieKey]:
+        """``(domain, path, name)`` of cookies sent to their exact host only."""
+
+    @abstractmethod
+    def clear(self, predicate: ClearCookiePredicate | None = None) -> None:
+        """Remove every cookie, or those ``predicate`` selects."""
+
+    @abstractmethod
+    def clear_domain(self, domain: str) -> None:
+        """Remove the cookies of ``domain`` and its subdomains."""
+
+    @abstractmethod
+    def update_cookies(self, cookies: LooseCookies, response_url: URL = _NO_URL) -> None:
+        """Store cookies as if set by a response from ``response_url``."""
+
+    @abstractmethod
+    def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
+        """Store the cookies of a response's Set-Cookie header values."""
+
+    @abstractmethod
+    def filter_cookies(self, request_url: URL) -> BaseCookie[str]:
+        """The cookies to send with a request to ``request_url``."""
+
+
+class CookieJar(AbstractCookieJar):
+    """Cookie storage with RFC 6265 domain, path, Secure and expiry rules.
+
+    ``unsafe`` allows IP-address hosts; ``quote_cookie=False`` sends values verbatim;
+    ``treat_as_secure_origin`` lists origins (e.g. ``http://localhost:8080``) that receive
+    Secure cookies over plain http; ``clock`` returns the current epoch time.
+    """
+
+    def __init__(
+        self,
+        *,
+        unsafe: bool = False,
+        quote_cookie: bool = True,
+        treat_as_secure_origin: str | URL | Iterable[str | URL] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._unsafe = unsafe
+        self._quote_cookie = quote_cookie
+        self._secure_origins = _origins(treat_as_secure_origin)
+        self._clock = clock
+        self._cookies: dict[_JarKey, SimpleCookie] = {}
+        self._host_only: set[_CookieKey] = set()
+        self._expirations: dict[_CookieKey, float] = {}
+        self._expiry_heap: list[tuple[float, _CookieKey]] = []
+        self._sendable: dict[_CookieKey, Morsel[str]] = {}  # _outgoing() of stored cookies
+
+    @property
+    def unsafe(self) -> bool:
+        """Whether cookies are accepted from and sent to IP-address hosts."""
+        return self._unsafe
+
+    @property
+    def quote_cookie(self) -> bool:
+        """Whether values are sent quoted when they need it."""
+        return self._quote_cookie
+
+    @property
+    def treat_as_secure_origin(self) -> frozenset[URL]:
+        """Origins that get Secure cookies even over plain http."""
+        return self._secure_origins
+
+    @property
+    def cookies(self) -> MappingProxyType[_JarKey, SimpleCookie]:
+        """Stored cookies by ``(domain, path)`` (read-only view)."""
+        return MappingProxyType(self._cookies)
+
+    @property
+    def host_only_cookies(self) -> frozenset[_CookieKey]:
+        """``(domain, path, name)`` of cookies sent to their exact host only."""
+        return frozenset(self._host_only)
+
+    def __iter__(self) -> Iterator[Morsel[str]]:
+        self._expire()
+        for bucket in list(self._cookies.values()):
+            yield from bucket.values()
+
+    def __len__(self) -> int:
+        self._expire()
+        return sum(len(bucket) for bucket in self._cookies.values())
+
+    # -- storing ---------------------------------------------------------------------------
+
+    def update_cookies(self, cookies: LooseCookies, response_url: URL = _NO_URL) -> None:
+        """Store cookies as if set by a response from ``response_url``.
+
+        Values may be strings (quoted as needed) or Morsels (copied, attributes honoured).
+        Without a response URL, cookies without a Domain are shared by every host.
+        """
+        items = cookies.items() if isinstance(cookies, Mapping) else cookies
+        morsels: list[tuple[str, Morsel[str]]] = []
+        for name, value in items:
+            if isinstance(value, Morsel):
+                morsel: Morsel[str] = value.copy()
+            else:
+                encoder: SimpleCookie = SimpleCookie()
+                encoder[name] = value
+                morsel = encoder[name]
+            morsels.append((name, morsel))
+        self._store(morsels, response_url)
+
+    def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
+        """Store the cookies of a response's Set-Cookie header values (bad ones are ignored)."""
+        parsed = (parse_set_cookie(field) for field in headers[:_MAX_COOKIES_PER_RESPONSE])
+        self._store([item for item in parsed if item is not None], response_url)
+
+    def _store(self, cookies: Iterable[tuple[str, Morsel[str]]], response_url: URL) -> None:
+        host = response_url.raw_host
+        if host is not None and not self._unsafe and _is_ip_address(host):
+            return
+        for name, morsel in cookies:
+            if _CTL_RE.search(f"{name}{morsel.value}{morsel.coded_value}"):
+                continue
+            domain = morsel["domain"].lower()
+            if domain.endswith("."):
+                domain = ""
+            domain = domain.lstrip(".")
+            if domain and host is not None and not _domain_matches(domain, host):
+                continue
+            host_only = not domain and host is not None
+            if host_only:
+                domain = host or ""
+            morsel["domain"] = domain
+            path = morsel["path"]
+            if not path.startswith("/"):
+                path = morsel["path"] = _default_path(response_url)
+            key = (domain, path.rstrip("/"), name)
+            self._set(key, morsel, host_only, self._expiry_of(morsel))
+        self._expire()
+
+    def _expiry_of(self, morsel: Morsel[str]) -> float | None:
+        """Absolute expiry from Max-Age (which wins) or Expires; invalid ones are dropped."""
+        max_age = str(morsel["max-age"])
+        if max_age:
+            if _MAX_AGE_RE.fullmatch(max_age):
+                seconds = int(max_age)
+                return 0.0 if seconds <= 0 else min(self._clock() + seconds, _MAX_TIME)
+            morsel["max-age"] = ""
+        expires = str(morsel["expires"])
+        if expires:
+            when = parse_cookie_date(expires)
+            if when is not None:
+                return when
+            morsel["expires"] = ""
+        return None
+
+    def _set(
+        self, key: _CookieKey, morsel: Morsel[str], host_only: bool, expiry: float | None
+    ) -> None:
+        domain, path, name = key
+        self._cookies.setdefault((domain, path), SimpleCookie())[name] = morsel
+        self._sendable.pop(key, None)
+        if host_only:
+            self._host_only.add(key)
+        else:
+            self._host_only.discard(key)
+        if expiry is None:
+            self._expirations.pop(key, None)
+        elif self._expirations.get(key) != expiry:
+            self._expirations[key] = expiry
+            heapq.heappush(self._expiry_heap, (expiry, key))
+
+    # -- expiry and removal ----------------------------------------------------------------
+
+    def _expire(self) -> None:
+        heap = self._expiry_heap
+        if not heap:
+            return
+        now = self._clock()
+        expired = []
+        while heap and heap[0][0] <= now:
+            when, key = heapq.heappop(heap)
+            if self._expirations.get(key) == when:
+                expired.append(key)
+        self._delete(expired)
+        if len(heap) > 2 * len(self._expirations) + 64:
+            self._expiry_heap = [(when, key) for key, when in self._expirations.items()]
+            heapq.heapify(self._expiry_heap)
+
+    def _delete(self, keys: Iterable[_CookieKey]) -> None:
+        for key in keys:
+            domain, path, name = key
+            bucket = self._cookies.get((domain, path))
+            if bucket is not None:
+                bucket.pop(name, None)
+                if not bucket:
+                    del self._cookies[(domain, path)]
+            self._host_only.discard(key)
+            self._expirations.pop(key, None)
+            self._sendable.pop(key, None)
+
+    def clear(self, predicate: ClearCookiePredicate | None = None) -> None:
+        """Remove every cookie, or those ``predicate(morsel)`` selects (and expired ones)."""
+        if predicate is None:
+            self._cookies.clear()
+            self._sendable.clear()
+            self._host_only.clear()
+            self._expirations.clear()
+            self._expiry_heap.clear()
+            return
+        self._expire()
+        self._delete(
+            [
+                (domain, path, name)
+                for (domain, path), bucket in self._cookies.items()
+                for name, morsel in bucket.items()
+                if predicate(morsel)
+            ]
+        )
+
+    def clear_domain(self, domain: str) -> None:
+        """Remove the cookies of ``domain`` and its subdomains."""
+        domain = domain.lower()
+        self.clear(lambda morsel: _domain_matches(domain, morsel["domain"]))
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def filter_cookies(self, request_url: URL | str = _NO_URL) -> BaseCookie[str]:
+        """The cookies to send to ``request_url``, the most specific one per name.
+
+        Shared cookies go everywhere; others need a domain match (exact for host-only ones)
+        unless the host is an IP and the jar is not ``unsafe``, a path match, and a secure
+        scheme or origin if Secure.
+        """
+        filtered: BaseCookie[str] = BaseCookie()
+        self._expire()
+        if not self._cookies:
+            return filtered
+        if not isinstance(request_url, URL):
+            request_url = URL(request_url)
+        host = request_url.raw_host or ""
+        secure = request_url.scheme in _SECURE_SCHEMES or (
+            bool(self._secure_origins)
+            and request_url.absolute
+            and request_url.origin() in self._secure_origins
+        )
+        if not host:
+            domains: list[str] = [""]
+        elif _is_ip_address(host):
+            domains = ["", host] if self._unsafe else [""]
+        else:
+            labels = host.split(".")
+            domains = ["", *(".".join(labels[i:]) for i in range(len(labels) - 1, -1, -1))]
+        request_path = request_url.path or "/"
+        segments = request_path.split("/")
+        paths = ["/".join(segments[:i]) for i in range(1, len(segments) + 1)]
+        selected: dict[str, tuple[_CookieKey, Morsel[str]]] = {}
+        for domain in domains:
+            for path in paths:
+                bucket = self._cookies.get((domain, path))
+                if bucket is None:
+                    continue
+                for name, morsel in bucket.items():
+                    key = (domain, path, name)
+                    if (
+                        (domain != host and key in self._host_only)
+                        or not _path_matches(morsel["path"], request_path)
+                        or (morsel["secure"] and not secure)
+                    ):
+                        continue
+                    selected.pop(name, None)
+                    selected[name] = (key, morsel)
+        sendable = self._sendable
+        for name, (key, morsel) in selected.items():
+            outgoing = sendable.get(key)
+            if outgoing is None:
+                outgoing = sendable[key] = self._outgoing(morsel)
+            dict.__setitem__(filtered, name, outgoing)
+        return filtered
+
+    def _outgoing(self, morsel: Morsel[str]) -> Morsel[str]:
+        """A bare name=value Morsel, its value encoded per ``quote_cookie``."""
+        if not self._quote_cookie:
+            return _new_morsel(morsel.key, morsel.value, morsel.value)
+        if morsel.coded_value.startswith('"'):
+            return _new_morsel(morsel.key, morsel.value, morsel.coded_value)
+        value, coded = _ENCODER.value_encode(morsel.value)
+        return _new_morsel(morsel.key, value, coded)
+
+    # -- persistence -----------------------------------------------------------------------
+
+    def save(self, file_path: str | os.PathLike[str]) -> None:
+        """Write the cookies to ``file_path`` as JSON (mode 0600: it may hold credentials)."""
+        self._expire()
+        data: dict[str, dict[str, dict[str, Any]]] = {}
+        for (domain, path), bucket in self._cookies.items():
+            records = data.setdefault(f"{domain}|{path}", {})
+            for name, morsel in bucket.items():
+                record: dict[str, Any] = {
+                    "key": morsel.key,
+                    "value": morsel.value,
+                    "coded_value": morsel.coded_value,
+                }
+                record.update(
+                    (attr, val)
+                    for attr, val in morsel.items()
+                    if val and attr not in ("max-age", "expires")
+                )
+                if (domain, path, name) in self._host_only:
+                    record["host_only"] = True
+                if (expiry := self._expirations.get((domain, path, name))) is not None:
+                    record["expires_timestamp"] = expiry
+                records[name] = record
+        opener = lambda p, flags: os.open(p, flags, 0o600)  # noqa: E731
+        with open(file_path, "w", encoding="utf-8", opener=opener) as file:
+            json.dump(data, file, indent=2)
+
+    def load(self, file_path: str | os.PathLike[str]) -> None:
+        """Replace the jar's cookies with those saved in ``file_path`` by :meth:`save`.
+
+        Raises ValueError on a malformed file and then leaves the jar unchanged.
+        """
+        try:
+            entries = _read_entries(json.loads(Path(file_path).read_text(encoding="utf-8")))
+        except (AttributeError, TypeError, KeyError, CookieError, ValueError) as exc:
+            raise ValueError(f"Malformed cookie file {os.fspath(file_path)!r}: {exc}") from exc
+        self.clear()
+        for key, morsel, host_only, expiry in entries:
+            self._set(key, morsel, host_only, expiry)
+        self._expire()
+
+
+def _read_entries(data: Any) -> list[tuple[_CookieKey, Morsel[str], bool, float | None]]:
+    """The cookies of a file written by ``CookieJar.save``; raises on anything malformed."""
+    entries = []
+    for compound_key, records in data.items():
+        domain, sep, path = compound_key.partition("|")
+        if not sep:
+            raise ValueError(f"bad key {compound_key!r}")
+        for name, record in records.items():
+            morsel = _new_morsel(
+                str(record["key"]), str(record["value"]), str(record["coded_value"])
+            )
+            if _CTL_RE.search(f"{name}{morsel.value}{morsel.coded_value}"):
+                raise ValueError(f"control character in cookie {name!r}")
+            for attr in Morsel._reserved:  # type: ignore[attr-defined]
+                if attr in record:
+                    morsel[attr] = record[attr]
+            expiry = record.get("expires_timestamp")
+            if expiry is not None and not math.isfinite(expiry := float(expiry)):
+                raise ValueError(f"bad expiry of cookie {name!r}")
+            entries.append(((domain, path, name), morsel, bool(record.get("host_only")), expiry))
+    return entries
+
+
+class DummyCookieJar(AbstractCookieJar):
+    """A jar that stores nothing: for sessions that must not keep cookies."""
+
+    @property
+    def unsafe(self) -> bool:
+        """Always False."""
+        return False
+
+    @property
+    def quote_cookie(self) -> bool:
+        """Always True."""
+        return True
+
+    @property
+    def cookies(self) -> MappingProxyType[_JarKey, SimpleCookie]:
+        """Always empty."""
+        return MappingProxyType({})
+
+    @property
+    def host_only_cookies(self) -> frozenset[_CookieKey]:
+        """Always empty."""
+        return frozenset()
+
+    def __iter__(self) -> Iterator[Morsel[str]]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def clear(self, predicate: ClearCookiePredicate | None = None) -> None:
+        """Nothing to clear."""
+
+    def clear_domain(self, domain: str) -> None:
+        """Nothing to clear."""
+
+    def update_cookies(self, cookies: LooseCookies, response_url: URL = _NO_URL) -> None:
+        """Ignore the cookies."""
+
+    def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
+        """Ignore the cookies."""
+
+    def filter_cookies(self, request_url: URL = _NO_URL) -> BaseCookie[str]:
+        """Always empty."""
+        return SimpleCookie()

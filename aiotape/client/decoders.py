@@ -1,0 +1,194 @@
+"""Incremental Content-Encoding decoders (gzip, deflate, br) with bounded output per call.
+
+A decoder is fed wire chunks as they arrive. Each ``decompress`` call returns at most
+``MAX_PIECE`` decoded bytes (brotli may overshoot by one step of its buffer growth); input
+that would decode to more is held back and ``pending`` turns true, so the caller drains it
+with ``decompress(b"")`` (``pieces()`` does exactly that). A small compressed chunk (a
+decompression bomb) therefore never turns into one huge allocation: the StreamReader pulls
+one bounded piece at a time.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from typing import Protocol
+
+import brotli  # type: ignore[import-untyped]
+
+from .exceptions import ClientPayloadError
+
+__all__ = ["MAX_PIECE", "Decoder", "make_decoder", "pieces"]
+
+MAX_PIECE = 2**18
+"""Upper bound (bytes) of what one ``decompress`` call returns."""
+
+_GZIP_WBITS = 16 + zlib.MAX_WBITS
+_MAX_GZIP_MEMBERS = 1024
+
+
+class Decoder(Protocol):
+    """Decodes one response body incrementally."""
+
+    @property
+    def pending(self) -> bool:
+        """True while held-back input may still decode: call ``decompress(b"")``."""
+        ...
+
+    def decompress(self, data: bytes) -> bytes:
+        """Decode ``data`` after any held-back input; returns at most ``MAX_PIECE`` bytes."""
+        ...
+
+    def flush(self) -> bytes:
+        """End of body: the rest of the output; ``ClientPayloadError`` if truncated."""
+        ...
+
+
+def pieces(decoder: Decoder, data: bytes) -> Iterator[bytes]:
+    """Decode one wire chunk as a series of non-empty pieces of at most ``MAX_PIECE`` bytes."""
+    piece = decoder.decompress(data)
+    while True:
+        if piece:
+            yield piece
+        if not decoder.pending:
+            return
+        piece = decoder.decompress(b"")
+
+
+def _error(coding: str, detail: str = "") -> ClientPayloadError:
+    suffix = f" ({detail})" if detail else ""
+    return ClientPayloadError(f"Can not decode content-encoding: {coding}{suffix}")
+
+
+def _looks_like_zlib(head: bytes) -> bool:
+    """RFC 1950 header: CM is 8 (deflate), CINFO <= 7, and the check bits are right."""
+    cmf, flg = head[0], head[1]
+    return cmf & 0x0F == 8 and cmf >> 4 <= 7 and (cmf << 8 | flg) % 31 == 0
+
+
+class _ZlibDecoder:
+    """gzip (several members allowed) or deflate (zlib-wrapped or raw, sniffed from 2 bytes)."""
+
+    __slots__ = ("_coding", "_fed", "_head", "_members", "_obj", "_pending", "_tail", "_wbits")
+
+    def __init__(self, coding: str, wbits: int | None) -> None:
+        self._coding = coding
+        self._wbits = wbits
+        self._obj = zlib.decompressobj(wbits) if wbits is not None else None
+        self._head = b""
+        self._tail = b""
+        self._fed = False
+        self._pending = False
+        self._members = 1
+
+    @property
+    def pending(self) -> bool:
+        return self._pending
+
+    def decompress(self, data: bytes) -> bytes:
+        if data:
+            self._fed = True
+        obj = self._obj
+        if obj is None:
+            data = self._head + data
+            if len(data) < 2:
+                self._head = data
+                return b""
+            self._head = b""
+            obj = self._obj = zlib.decompressobj(
+                zlib.MAX_WBITS if _looks_like_zlib(data) else -zlib.MAX_WBITS
+            )
+        if obj.eof and not self._tail:
+            self._pending = False
+            return b""
+        if self._tail:
+            data = self._tail + data if data else self._tail
+        try:
+            out = obj.decompress(data, MAX_PIECE)
+        except zlib.error as exc:
+            raise _error(self._coding) from exc
+        self._tail = obj.unconsumed_tail
+        if obj.eof and obj.unused_data and self._wbits == _GZIP_WBITS:
+            self._next_member(obj.unused_data)
+        self._pending = bool(self._tail) or len(out) >= MAX_PIECE
+        return out
+
+    def _next_member(self, rest: bytes) -> None:
+        self._members += 1
+        if self._members > _MAX_GZIP_MEMBERS:
+            raise _error(self._coding, f"more than {_MAX_GZIP_MEMBERS} gzip members")
+        self._obj = zlib.decompressobj(_GZIP_WBITS)
+        self._tail = rest
+
+    def flush(self) -> bytes:
+        out = b"".join(pieces(self, b""))
+        obj = self._obj
+        if obj is None:
+            if self._fed:
+                raise _error(self._coding, "truncated stream")
+            return out
+        try:
+            out += obj.flush()
+        except zlib.error as exc:
+            raise _error(self._coding) from exc
+        if self._fed and not obj.eof:
+            raise _error(self._coding, "truncated stream")
+        return out
+
+
+class _BrotliDecoder:
+    """br, bounded through brotli's ``output_buffer_limit``."""
+
+    __slots__ = ("_fed", "_held", "_obj", "_pending")
+
+    def __init__(self) -> None:
+        self._obj = brotli.Decompressor()
+        self._held = b""
+        self._fed = False
+        self._pending = False
+
+    @property
+    def pending(self) -> bool:
+        return self._pending
+
+    def decompress(self, data: bytes) -> bytes:
+        if data:
+            self._fed = True
+        obj = self._obj
+        if obj.is_finished():
+            self._held = b""
+            self._pending = False
+            return b""
+        if obj.can_accept_more_data():
+            data, self._held = self._held + data, b""
+        else:
+            self._held += data
+            data = b""
+        try:
+            out: bytes = obj.process(data, output_buffer_limit=MAX_PIECE)
+        except brotli.error as exc:
+            raise _error("br") from exc
+        self._pending = (
+            bool(self._held)
+            or not obj.can_accept_more_data()
+            or (len(out) >= MAX_PIECE and not obj.is_finished())
+        )
+        return out
+
+    def flush(self) -> bytes:
+        out = b"".join(pieces(self, b""))
+        if self._fed and not self._obj.is_finished():
+            raise _error("br", "truncated stream")
+        return out
+
+
+def make_decoder(content_encoding: str) -> Decoder | None:
+    """A fresh decoder for a Content-Encoding value; None for identity, empty or unknown."""
+    coding = content_encoding.strip().lower()
+    if coding in ("gzip", "x-gzip"):
+        return _ZlibDecoder(coding, _GZIP_WBITS)
+    if coding == "deflate":
+        return _ZlibDecoder(coding, None)
+    if coding == "br":
+        return _BrotliDecoder()
+    return None

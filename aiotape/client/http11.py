@@ -1,0 +1,322 @@
+"""HTTP/1.1 framing without I/O: request heads, chunked request bodies, a response parser.
+
+The parser is driven by feeding bytes (``feed`` / ``feed_eof``) and keeps its state
+explicit (:class:`ParserState`); callbacks from ``httptools`` go straight into the response
+head and a deque of body chunks. Errors are ``httptools.HttpParserError`` (limits included)
+and :class:`~aiotape.client.errors.IncompleteResponse`; ``errors.translate`` maps them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from httptools import (
+    HttpParserCallbackError,
+    HttpParserError,
+    HttpParserUpgrade,
+    HttpResponseParser,
+)
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from .errors import IncompleteResponse
+from .exceptions import InvalidURL
+
+__all__ = [
+    "LAST_CHUNK",
+    "ParserState",
+    "ResponseHead",
+    "ResponseParser",
+    "frame_chunk",
+    "serialize_head",
+]
+
+LAST_CHUNK = b"0\r\n\r\n"
+_HEADER_INJECTION = (
+    "Newline or carriage return character detected in HTTP status message or header. "
+    "This is a potential security issue."
+)
+_VERSIONS = {"1.1": (1, 1), "1.0": (1, 0), "0.9": (0, 9)}
+
+
+def _unsafe(text: str) -> bool:
+    return "\r" in text or "\n" in text or "\x00" in text
+
+
+def serialize_head(method: str, url: URL, headers: Iterable[tuple[str, str]]) -> bytes:
+    """The request line and headers, CRLF-terminated, built with one join.
+
+    Raises ``ValueError`` for CR/LF/NUL in the method or a header and ``InvalidURL`` in the
+    target, before anything is written.
+    """
+    target = url.raw_path_qs or "/"
+    if _unsafe(method):
+        raise ValueError(f"Method cannot contain CR, LF or NUL: {method!r}")
+    if _unsafe(target):
+        raise InvalidURL(url, "request target cannot contain CR, LF or NUL")
+    parts = [f"{method} {target} HTTP/1.1\r\n"]
+    parts += [f"{name}: {value}\r\n" for name, value in headers]
+    parts.append("\r\n")
+    probe = "".join(parts[1:-1])
+    # Each header line holds exactly one CRLF (at its end) when the header is safe.
+    if (
+        probe.count("\r") != len(parts) - 2
+        or probe.count("\n") != len(parts) - 2
+        or ("\x00" in probe)
+    ):
+        raise ValueError(_HEADER_INJECTION)
+    return "".join(parts).encode("utf-8")
+
+
+def frame_chunk(data: bytes) -> bytes:
+    """One chunk of a ``Transfer-Encoding: chunked`` request body (``data`` must be non-empty)."""
+    return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+class ParserState(enum.Enum):
+    """Where the parser is in the current exchange."""
+
+    IDLE = "idle"
+    AWAITING_HEAD = "awaiting head"
+    READING_BODY = "reading body"
+    COMPLETE = "complete"
+    BROKEN = "broken"
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseHead:
+    """A parsed response head."""
+
+    status: int
+    reason: str
+    version: tuple[int, int]
+    headers: CIMultiDictProxy[str]
+    raw_headers: tuple[tuple[bytes, bytes], ...]
+
+
+class _LimitExceeded(HttpParserError):
+    """A line, field or header count over the configured limit."""
+
+
+class _TrailingData(HttpParserError):
+    """Bytes after a complete response (the connection can no longer be trusted)."""
+
+
+class ResponseParser:
+    """Parses responses on one connection, one exchange at a time.
+
+    Call :meth:`start` before each request, then :meth:`feed` what the socket delivers and
+    :meth:`feed_eof` when the peer closes. ``head`` is set once the head is parsed (1xx
+    interim responses are skipped), body chunks accumulate in ``chunks`` (``buffered``
+    counts their bytes until the reader takes them), and ``state`` becomes ``COMPLETE``
+    when the message ends; ``keep_alive`` then says whether the connection is reusable.
+    """
+
+    __slots__ = (
+        "_count",
+        "_head_bytes",
+        "_head_only",
+        "_interim",
+        "_max_field_size",
+        "_max_head",
+        "_max_headers",
+        "_max_line_size",
+        "_parser",
+        "_raw",
+        "_reason",
+        "_reusable",
+        "buffered",
+        "chunks",
+        "head",
+        "keep_alive",
+        "state",
+        "upgrade_tail",
+    )
+
+    def __init__(
+        self, *, max_line_size: int = 8190, max_field_size: int = 8190, max_headers: int = 128
+    ) -> None:
+        self._max_line_size = max_line_size
+        self._max_field_size = max_field_size
+        self._max_headers = max_headers
+        self._max_head = max_line_size + max_headers * (2 * max_field_size + 4) + 2
+        self._parser = HttpResponseParser(self)
+        self._reusable = True
+        self.state = ParserState.IDLE
+        self._reset_message(False)
+
+    def _reset_message(self, head_only: bool) -> None:
+        self._head_only = head_only
+        self._interim = False
+        self._head_bytes = 0
+        self._count = 0
+        self._raw: list[tuple[bytes, bytes]] = []
+        self._reason = b""
+        self.head: ResponseHead | None = None
+        self.chunks: deque[bytes] = deque()
+        self.buffered = 0
+        self.keep_alive = False
+        self.upgrade_tail = b""
+
+    @property
+    def should_close(self) -> bool:
+        """True unless the last response completed and allows reusing the connection."""
+        return not (self.state is ParserState.COMPLETE and self.keep_alive)
+
+    def start(self, method: str) -> None:
+        """Expect the response to a ``method`` request (HEAD responses have no body)."""
+        if self.state is not ParserState.IDLE and not (
+            self.state is ParserState.COMPLETE and self.keep_alive
+        ):
+            raise RuntimeError(f"Cannot start an exchange while {self.state.value}")
+        if not self._reusable:
+            self._parser = HttpResponseParser(self)
+            self._reusable = True
+        self._reset_message(method == "HEAD")
+        self.state = ParserState.AWAITING_HEAD
+
+    def feed(self, data: bytes) -> None:
+        """Parse bytes received from the peer."""
+        state = self.state
+        if state is ParserState.AWAITING_HEAD:
+            self._head_bytes += len(data)
+        elif state is not ParserState.READING_BODY:
+            self.state = ParserState.BROKEN
+            raise HttpParserError(f"Unexpected data while {state.value}")
+        try:
+            self._parser.feed_data(data)
+        except HttpParserUpgrade as upgrade:
+            self._reusable = False
+            self.upgrade_tail = data[upgrade.args[0] :]
+            self.state = ParserState.COMPLETE
+            self.keep_alive = False
+            return
+        except HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, _TrailingData):
+                # Bytes after a complete response: keep the response, never reuse the socket.
+                self._reusable = self.keep_alive = False
+                return
+            self.state = ParserState.BROKEN
+            if isinstance(exc.__context__, HttpParserError):
+                raise exc.__context__ from None
+            raise
+        except HttpParserError:
+            self.state = ParserState.BROKEN
+            raise
+        if self.state is ParserState.AWAITING_HEAD and self._head_bytes > self._max_head:
+            self.state = ParserState.BROKEN
+            raise _LimitExceeded(
+                f"Got more than {self._max_head} bytes when reading the response head."
+            )
+
+    def feed_eof(self) -> None:
+        """The peer closed: completes a close-delimited body, else raises IncompleteResponse."""
+        state = self.state
+        if state is ParserState.READING_BODY and self._ends_at_close():
+            self.state = ParserState.COMPLETE
+            self.keep_alive = False
+            return
+        if state is ParserState.AWAITING_HEAD:
+            self.state = ParserState.BROKEN
+            raise IncompleteResponse("Server disconnected", head_received=False)
+        if state is ParserState.READING_BODY:
+            self.state = ParserState.BROKEN
+            raise IncompleteResponse(self._shortfall(), head_received=True)
+
+    def _framing(self) -> tuple[bool, bool]:
+        chunked = has_length = False
+        for name, value in self._raw:
+            lowered = name.lower()
+            if lowered == b"transfer-encoding":
+                chunked = chunked or b"chunked" in value.lower()
+            elif lowered == b"content-length":
+                has_length = True
+        return chunked, has_length
+
+    def _ends_at_close(self) -> bool:
+        chunked, has_length = self._framing()
+        return not chunked and not has_length
+
+    def _shortfall(self) -> str:
+        chunked, _ = self._framing()
+        header = "transfer length" if chunked else "content length"
+        return f"Not enough data to satisfy {header} header."
+
+    # -- httptools callbacks ---------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        """A new message: only valid while a response (or the final one after 1xx) is due."""
+        if self.state is not ParserState.AWAITING_HEAD:
+            raise _TrailingData("Unexpected data after the response")
+
+    def on_status(self, reason: bytes) -> None:
+        """Status line reason (possibly in pieces)."""
+        self._reason += reason
+        if len(self._reason) + 13 > self._max_line_size:
+            raise _LimitExceeded(
+                f"Got more than {self._max_line_size} bytes when reading Status line is too long."
+            )
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        """One header (trailers, arriving after the head, are ignored)."""
+        if self.state is not ParserState.AWAITING_HEAD:
+            return
+        limit = self._max_field_size
+        if len(name) > limit:
+            raise _LimitExceeded(
+                f"Got more than {limit} bytes when reading Header name is too long."
+            )
+        if len(value) > limit:
+            raise _LimitExceeded(
+                f"Got more than {limit} bytes when reading Header value is too long."
+            )
+        self._count += 1
+        if self._count > self._max_headers:
+            raise _LimitExceeded("Too many headers received")
+        self._raw.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        """Build the head; skip 1xx interim responses."""
+        parser = self._parser
+        status = parser.get_status_code()
+        if 100 <= status < 200 and status != 101:
+            self._interim = True
+            self._raw = []
+            self._reason = b""
+            self._count = 0
+            return
+        raw = self._raw
+        headers = CIMultiDict(
+            [(n.decode("latin-1"), v.decode("utf-8", "surrogateescape")) for n, v in raw]
+        )
+        self.head = ResponseHead(
+            status,
+            self._reason.decode("utf-8", "surrogateescape"),
+            _VERSIONS.get(parser.get_http_version(), (1, 1)),
+            CIMultiDictProxy(headers),
+            tuple(raw),
+        )
+        if self._head_only:
+            # llhttp cannot be told the request was HEAD: finish here, use a new parser next.
+            self._reusable = False
+            self.keep_alive = parser.should_keep_alive()
+            self.state = ParserState.COMPLETE
+        else:
+            self.state = ParserState.READING_BODY
+
+    def on_body(self, body: bytes) -> None:
+        """A piece of the (de-chunked) body."""
+        if self.state is ParserState.READING_BODY:
+            self.chunks.append(body)
+            self.buffered += len(body)
+
+    def on_message_complete(self) -> None:
+        """End of a message (interim responses and HEAD bodies are not ours)."""
+        if self._interim:
+            self._interim = False
+            return
+        if self.state is ParserState.READING_BODY:
+            self.keep_alive = self._parser.should_keep_alive()
+            self.state = ParserState.COMPLETE

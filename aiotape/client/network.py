@@ -1,0 +1,94 @@
+"""NetworkTransport: the default Transport, HTTP/1.1 over pooled asyncio connections."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .connect import connection_key
+from .connection import ConnectionSettings
+from .exceptions import ClientConnectionError, ClientOSError, ServerDisconnectedError
+from .http11 import serialize_head
+from .pool import TCPConnector
+from .transport import Request, Response, WebSocketChannel
+from .ws_channel import connect_ws
+
+__all__ = ["NetworkTransport"]
+
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+
+
+class NetworkTransport:
+    """Sends requests over the network through a :class:`TCPConnector` (implements Transport)."""
+
+    def __init__(
+        self,
+        connector: TCPConnector | None = None,
+        *,
+        read_bufsize: int = 2**16,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+    ) -> None:
+        self._connector = connector if connector is not None else TCPConnector()
+        self._settings = ConnectionSettings(
+            read_bufsize=read_bufsize,
+            max_line_size=max_line_size,
+            max_field_size=max_field_size,
+            max_headers=max_headers,
+        )
+
+    @property
+    def connector(self) -> TCPConnector:
+        """The pool this transport draws connections from."""
+        return self._connector
+
+    async def handle(self, request: Request) -> Response:
+        """Send ``request`` on a pooled (or new) connection and return the response head.
+
+        A request that may be replayed (idempotent method, bytes body) and fails on a reused
+        connection before any response byte arrived is retried once on a new connection.
+        """
+        connector = self._connector
+        key = connection_key(request, connector.ssl)
+        head = serialize_head(request.method, request.url, request.headers.items())
+        conn = await connector.acquire(key, request, self._settings)
+        reused = conn.exchanges > 0
+        try:
+            body = await conn.send(request, head)
+        except (ServerDisconnectedError, ClientOSError):
+            if not (reused and not conn.received and _replayable(request)):
+                raise
+            conn = await connector.acquire(key, request, self._settings, fresh=True)
+            body = await conn.send(request, head)
+        h = body.head
+        assert h is not None
+        return Response(h.status, h.reason, h.headers, body, h.version, h.raw_headers)
+
+    async def connect_ws(
+        self,
+        request: Request,
+        *,
+        protocols: Sequence[str] = (),
+        max_msg_size: int = 4 * 1024 * 1024,
+        compress: int = 0,
+    ) -> WebSocketChannel:
+        """Open a websocket (handshake and framing live in ``ws_channel``)."""
+        connector = self._connector
+        if connector.closed:
+            raise ClientConnectionError("Connector is closed.")
+        return await connect_ws(
+            request,
+            protocols=protocols,
+            max_msg_size=max_msg_size,
+            compress=compress,
+            ssl=connector.ssl,
+            resolver=connector.resolver,
+        )
+
+    async def aclose(self) -> None:
+        """Close the connector and every pooled connection."""
+        await self._connector.close()
+
+
+def _replayable(request: Request) -> bool:
+    return request.method in _IDEMPOTENT and isinstance(request.body, bytes)

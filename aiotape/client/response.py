@@ -1,0 +1,238 @@
+"""ClientResponse: the response as the session hands it to users."""
+
+from __future__ import annotations
+
+import codecs
+import json as _json
+import re
+from collections.abc import Callable
+from http.cookies import CookieError, SimpleCookie
+from types import TracebackType
+from typing import Any, NamedTuple
+
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from .decoders import make_decoder
+from .exceptions import ClientResponseError, ContentTypeError, RequestInfo
+from .streams import StreamReader, decoded_source
+from .transport import Response
+
+__all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11"]
+
+_JSON_RE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
+
+
+class HttpVersion(NamedTuple):
+    """HTTP protocol version."""
+
+    major: int
+    minor: int
+
+
+HttpVersion10 = HttpVersion(1, 0)
+HttpVersion11 = HttpVersion(1, 1)
+
+
+def _parse_content_type(raw: str | None) -> tuple[str, dict[str, str]]:
+    if not raw:
+        return "application/octet-stream", {}
+    mimetype, _, rest = raw.partition(";")
+    params: dict[str, str] = {}
+    for item in rest.split(";"):
+        key, sep, value = item.partition("=")
+        if sep:
+            params[key.strip().lower()] = value.strip().strip('"')
+    return mimetype.strip().lower(), params
+
+
+class ClientResponse:
+    """A received response: status, headers and a lazily decoded body (aiohttp's API)."""
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        wire: Response,
+        *,
+        request_info: RequestInfo,
+        history: tuple[ClientResponse, ...] = (),
+        auto_decompress: bool = True,
+        read_bufsize: int = 2**16,
+    ) -> None:
+        self.method = method
+        self._real_url = url
+        self._url = url.with_fragment(None) if url.raw_fragment else url
+        self.status = wire.status
+        self.reason: str | None = wire.reason
+        self.version = HttpVersion(*wire.version)
+        self.headers: CIMultiDictProxy[str] = wire.headers
+        self.raw_headers = wire.raw_headers
+        self.request_info = request_info
+        self._history = history
+        self._wire_body = wire.body
+        encoding = wire.headers.get("Content-Encoding", "") if auto_decompress else ""
+        decoder = make_decoder(encoding.strip().lower()) if encoding else None
+        self.content = StreamReader(
+            source=decoded_source(wire.body, decoder), limit=read_bufsize
+        )
+        self._body: bytes | None = None
+        self._cookies: SimpleCookie | None = None
+        self._content_type: tuple[str, dict[str, str]] | None = None
+        self._closed = False
+
+    # -- metadata -----------------------------------------------------------------------
+    @property
+    def url(self) -> URL:
+        """The response URL (without fragment)."""
+        return self._url
+
+    @property
+    def real_url(self) -> URL:
+        """The requested URL, fragment included."""
+        return self._real_url
+
+    @property
+    def host(self) -> str:
+        """Host of the response URL."""
+        return self._url.host or ""
+
+    @property
+    def ok(self) -> bool:
+        """True when status < 400."""
+        return self.status < 400
+
+    @property
+    def history(self) -> tuple[ClientResponse, ...]:
+        """Responses of the redirects that led here."""
+        return self._history
+
+    @property
+    def cookies(self) -> SimpleCookie:
+        """Cookies set by this response (Set-Cookie headers)."""
+        if self._cookies is None:
+            jar = SimpleCookie()
+            for header in self.headers.getall("Set-Cookie", ()):
+                try:
+                    jar.load(header)
+                except CookieError:
+                    continue
+            self._cookies = jar
+        return self._cookies
+
+    def _parsed_content_type(self) -> tuple[str, dict[str, str]]:
+        if self._content_type is None:
+            self._content_type = _parse_content_type(self.headers.get("Content-Type"))
+        return self._content_type
+
+    @property
+    def content_type(self) -> str:
+        """Mime type of the body (``application/octet-stream`` when absent)."""
+        return self._parsed_content_type()[0]
+
+    @property
+    def charset(self) -> str | None:
+        """Charset from the Content-Type header, if any."""
+        return self._parsed_content_type()[1].get("charset")
+
+    @property
+    def content_length(self) -> int | None:
+        """Content-Length header as int, if present."""
+        value = self.headers.get("Content-Length")
+        return int(value) if value is not None and value.isdigit() else None
+
+    @property
+    def closed(self) -> bool:
+        """True once released or closed."""
+        return self._closed
+
+    def get_encoding(self) -> str:
+        """Charset used by ``text()`` when none is given."""
+        charset = self.charset
+        if charset:
+            try:
+                codecs.lookup(charset)
+            except LookupError:
+                charset = None
+        return charset or "utf-8"
+
+    # -- body -----------------------------------------------------------------------------
+    async def read(self) -> bytes:
+        """Read the whole (decoded) body."""
+        if self._body is None:
+            try:
+                self._body = await self.content.read()
+            finally:
+                self.release()
+        return self._body
+
+    async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
+        """Read the body and decode it (charset from headers, else utf-8)."""
+        body = await self.read()
+        return body.decode(encoding or self.get_encoding(), errors=errors)
+
+    async def json(
+        self,
+        *,
+        encoding: str | None = None,
+        loads: Callable[[str], Any] = _json.loads,
+        content_type: str | None = "application/json",
+    ) -> Any:
+        """Read the body as JSON; ``ContentTypeError`` when the mime type does not fit."""
+        body = await self.read()
+        if content_type:
+            ctype = self.headers.get("Content-Type", "").lower()
+            if not (
+                _JSON_RE.match(ctype) if content_type == "application/json" else content_type in ctype
+            ):
+                raise ContentTypeError(
+                    self.request_info,
+                    self._history,
+                    status=self.status,
+                    message=f"Attempt to decode JSON with unexpected mimetype: {ctype}",
+                    headers=self.headers,
+                )
+        stripped = body.strip()
+        if not stripped:
+            return None
+        return loads(stripped.decode(encoding or self.get_encoding()))
+
+    def raise_for_status(self) -> None:
+        """Raise ``ClientResponseError`` for status >= 400."""
+        if self.status >= 400:
+            self.release()
+            raise ClientResponseError(
+                self.request_info,
+                self._history,
+                status=self.status,
+                message=self.reason or "",
+                headers=self.headers,
+            )
+
+    def release(self) -> None:
+        """Give the connection back; an unread body closes it instead."""
+        if not self._closed:
+            self._closed = True
+            self._wire_body.close()
+
+    def close(self) -> None:
+        """Close the response and its connection."""
+        self.release()
+
+    async def wait_for_close(self) -> None:
+        """aiohttp compatibility: the body is released synchronously."""
+        self.release()
+
+    async def __aenter__(self) -> ClientResponse:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"<ClientResponse({self._url}) [{self.status} {self.reason}]>"

@@ -1,0 +1,678 @@
+"""ClientSession: builds wire requests, follows redirects, keeps cookies; the transport does I/O."""
+
+from __future__ import annotations
+
+import asyncio
+import json as _json
+import sys
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
+from http.cookies import BaseCookie
+from ssl import SSLContext
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from .auth import BasicAuth, strip_auth_from_url
+from .cookies import AbstractCookieJar, CookieJar, cookie_header
+from .exceptions import (
+    InvalidUrlClientError,
+    InvalidUrlRedirectClientError,
+    NonHttpUrlClientError,
+    NonHttpUrlRedirectClientError,
+    RequestInfo,
+    TooManyRedirects,
+)
+from .network import NetworkTransport
+from .payloads import encode_body
+from .pool import TCPConnector
+from .response import ClientResponse
+from .timeouts import (
+    DEFAULT_TIMEOUT,
+    DEFAULT_WS_TIMEOUT,
+    ClientTimeout,
+    ClientWSTimeout,
+    deadline,
+)
+from .transport import Request, Transport, current_override
+from .websocket import ClientWebSocketResponse
+
+__all__ = ["ClientSession", "request"]
+
+_T = TypeVar("_T")
+_VERSION = "0.1.0"
+USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} aiotape/{_VERSION}"
+DEFAULT_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate, br"))
+HTTP_SCHEMES = frozenset({"http", "https"})
+_WS_SCHEME_FOR = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
+_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_URL_CACHE_SIZE = 256
+
+RaiseForStatus = bool | Callable[[ClientResponse], Awaitable[None]]
+
+
+class _RequestContextManager(Generic[_T]):
+    """Both ``await session.get(...)`` and ``async with session.get(...) as resp``."""
+
+    __slots__ = ("_coro", "_resp")
+
+    def __init__(self, coro: Coroutine[Any, Any, _T]) -> None:
+        self._coro = coro
+        self._resp: _T | None = None
+
+    def __await__(self) -> Generator[Any, None, _T]:
+        return self._coro.__await__()
+
+    async def __aenter__(self) -> _T:
+        self._resp = await self._coro
+        return self._resp
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._resp is not None:
+            await self._resp.__aexit__(exc_type, exc, tb)  # type: ignore[attr-defined]
+
+
+class ClientSession:
+    """An aiohttp-compatible client session whose I/O goes through a pluggable Transport."""
+
+    def __init__(
+        self,
+        base_url: str | URL | None = None,
+        *,
+        connector: TCPConnector | None = None,
+        transport: Transport | None = None,
+        cookies: Mapping[str, Any] | Iterable[tuple[str, Any]] | BaseCookie[str] | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        skip_auto_headers: Iterable[str] | None = None,
+        auth: BasicAuth | None = None,
+        json_serialize: Callable[[Any], str] = _json.dumps,
+        cookie_jar: AbstractCookieJar | None = None,
+        connector_owner: bool = True,
+        raise_for_status: RaiseForStatus = False,
+        timeout: ClientTimeout | None = None,
+        auto_decompress: bool = True,
+        trust_env: bool = False,
+        requote_redirect_url: bool = True,
+        read_bufsize: int = 2**16,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+    ) -> None:
+        if base_url is not None:
+            base_url = URL(base_url)
+            if not base_url.absolute:
+                raise ValueError("base_url must be an absolute URL")
+        self._base_url: URL | None = base_url
+        if transport is None:
+            transport = NetworkTransport(
+                connector,
+                read_bufsize=read_bufsize,
+                max_line_size=max_line_size,
+                max_field_size=max_field_size,
+                max_headers=max_headers,
+            )
+        self._transport: Transport = transport
+        self._connector = connector
+        self._owns_transport = connector_owner
+        self._cookie_jar: AbstractCookieJar = (
+            cookie_jar if cookie_jar is not None else CookieJar()
+        )
+        if cookies is not None:
+            self._cookie_jar.update_cookies(cookies)
+        self._default_headers: CIMultiDict[str] = CIMultiDict(headers or {})
+        self._skip_auto_headers = frozenset(h.lower() for h in skip_auto_headers or ())
+        self._auth = auth
+        self._json_serialize = json_serialize
+        self._raise_for_status = raise_for_status
+        self._timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+        self._auto_decompress = auto_decompress
+        self._trust_env = trust_env
+        self._requote_redirect_url = requote_redirect_url
+        self._read_bufsize = read_bufsize
+        self._url_cache: dict[str, URL] = {}
+        self._closed = False
+
+    # -- properties -----------------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` was awaited."""
+        return self._closed
+
+    @property
+    def transport(self) -> Transport:
+        """The session's own transport (overrides from ``use_transport`` apply per request)."""
+        return self._transport
+
+    @property
+    def connector(self) -> TCPConnector | None:
+        """The connector given at construction, if any."""
+        return self._connector
+
+    @property
+    def cookie_jar(self) -> AbstractCookieJar:
+        """The session's cookie jar."""
+        return self._cookie_jar
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        """Default headers sent with every request."""
+        return self._default_headers
+
+    @property
+    def skip_auto_headers(self) -> frozenset[str]:
+        """Auto headers (lower-cased names) the session does not add."""
+        return self._skip_auto_headers
+
+    @property
+    def auth(self) -> BasicAuth | None:
+        """Default BasicAuth."""
+        return self._auth
+
+    @property
+    def timeout(self) -> ClientTimeout:
+        """Default timeout."""
+        return self._timeout
+
+    @property
+    def json_serialize(self) -> Callable[[Any], str]:
+        """The JSON serializer for ``json=``."""
+        return self._json_serialize
+
+    @property
+    def raise_for_status(self) -> RaiseForStatus:
+        """Session-wide raise_for_status setting."""
+        return self._raise_for_status
+
+    @property
+    def auto_decompress(self) -> bool:
+        """Whether bodies are decompressed."""
+        return self._auto_decompress
+
+    @property
+    def requote_redirect_url(self) -> bool:
+        """Whether redirect URLs are requoted."""
+        return self._requote_redirect_url
+
+    @property
+    def trust_env(self) -> bool:
+        """Accepted for compatibility; environment proxies are not used."""
+        return self._trust_env
+
+    # -- verbs ----------------------------------------------------------------------------
+    def request(
+        self, method: str, url: str | URL, **kwargs: Any
+    ) -> _RequestContextManager[ClientResponse]:
+        """Perform an HTTP request."""
+        return _RequestContextManager(self._request(method, url, **kwargs))
+
+    def get(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+        """Perform a GET request."""
+        return _RequestContextManager(self._request("GET", url, **kwargs))
+
+    def options(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+        """Perform an OPTIONS request."""
+        return _RequestContextManager(self._request("OPTIONS", url, **kwargs))
+
+    def head(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+        """Perform a HEAD request (redirects not followed by default)."""
+        kwargs.setdefault("allow_redirects", False)
+        return _RequestContextManager(self._request("HEAD", url, **kwargs))
+
+    def post(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+        """Perform a POST request."""
+        return _RequestContextManager(self._request("POST", url, **kwargs))
+
+    def put(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+        """Perform a PUT request."""
+        return _RequestContextManager(self._request("PUT", url, **kwargs))
+
+    def patch(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+        """Perform a PATCH request."""
+        return _RequestContextManager(self._request("PATCH", url, **kwargs))
+
+    def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+        """Perform a DELETE request."""
+        return _RequestContextManager(self._request("DELETE", url, **kwargs))
+
+    def ws_connect(
+        self, url: str | URL, **kwargs: Any
+    ) -> _RequestContextManager[ClientWebSocketResponse]:
+        """Open a websocket: ``async with session.ws_connect(url) as ws``."""
+        return _RequestContextManager(self._ws_connect(url, **kwargs))
+
+    async def _ws_connect(
+        self,
+        str_or_url: str | URL,
+        *,
+        protocols: Iterable[str] = (),
+        timeout: ClientWSTimeout | float | None = None,
+        receive_timeout: float | None = None,
+        autoclose: bool = True,
+        autoping: bool = True,
+        heartbeat: float | None = None,
+        auth: BasicAuth | None = None,
+        origin: str | None = None,
+        params: Any = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        proxy: str | URL | None = None,
+        ssl: SSLContext | bool | None = True,
+        server_hostname: str | None = None,
+        max_msg_size: int = 4 * 1024 * 1024,
+        compress: int = 0,
+        method: str = "GET",
+    ) -> ClientWebSocketResponse:
+        if self._closed:
+            raise RuntimeError("Session is closed")
+        if proxy is not None:
+            raise NotImplementedError("aiotape does not support HTTP proxies yet")
+        url = self._build_url(str_or_url)
+        if params is not None:
+            url = url.extend_query(params)
+        scheme = _WS_SCHEME_FOR.get(url.scheme)
+        if scheme is None:
+            raise NonHttpUrlClientError(url)
+        url = url.with_scheme(scheme)
+        if not url.host:
+            raise InvalidUrlClientError(url)
+        url, req_headers = self._prepare_headers(url, headers, None, auth, None)
+        if origin is not None:
+            req_headers["Origin"] = origin
+        ws_timeout = _resolve_ws_timeout(timeout, receive_timeout)
+        started = asyncio.get_running_loop().time()
+        request = Request(
+            method.upper(),
+            url,
+            CIMultiDictProxy(req_headers),
+            b"",
+            self._timeout,
+            started,
+            deadline(started, self._timeout.total, self._timeout.ceil_threshold),
+            True if ssl is None else ssl,
+            server_hostname,
+        )
+        channel = await self._current_transport().connect_ws(
+            request, protocols=tuple(protocols), max_msg_size=max_msg_size, compress=compress
+        )
+        set_cookie = channel.handshake.headers.getall("Set-Cookie", ())
+        if set_cookie:
+            self._cookie_jar.update_cookies_from_headers(set_cookie, url)
+        return ClientWebSocketResponse(
+            channel,
+            timeout=ws_timeout,
+            autoclose=autoclose,
+            autoping=autoping,
+            heartbeat=heartbeat,
+        )
+
+    # -- the request pipeline ---------------------------------------------------------------
+    def _build_url(self, str_or_url: str | URL) -> URL:
+        if isinstance(str_or_url, URL):
+            url = str_or_url
+        else:
+            cached = self._url_cache.get(str_or_url)
+            if cached is None:
+                try:
+                    cached = URL(str_or_url)
+                except (TypeError, ValueError) as exc:
+                    raise InvalidUrlClientError(str_or_url) from exc
+                if len(self._url_cache) >= _URL_CACHE_SIZE:
+                    self._url_cache.clear()
+                self._url_cache[str_or_url] = cached
+            url = cached
+        if self._base_url is not None and not url.absolute:
+            url = self._base_url.join(url)
+        return url
+
+    def _current_transport(self) -> Transport:
+        override = current_override()
+        return override(self._transport) if override is not None else self._transport
+
+    def _prepare_headers(
+        self,
+        url: URL,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+        skip_auto_headers: Iterable[str] | None,
+        auth: BasicAuth | None,
+        cookies: Any,
+    ) -> tuple[URL, CIMultiDict[str]]:
+        """Merge default, auto, auth and cookie headers; returns the URL without credentials."""
+        merged = CIMultiDict(self._default_headers)
+        if headers:
+            given = CIMultiDict(headers)
+            for name in given:
+                merged.popall(name, None)
+            merged.extend(given)
+        skip = self._skip_auto_headers
+        if skip_auto_headers is not None:
+            skip = skip | {h.lower() for h in skip_auto_headers}
+        if "Host" not in merged and "host" not in skip:
+            merged["Host"] = _host_header(url)
+        for name, value in DEFAULT_HEADERS:
+            if name not in merged and name.lower() not in skip:
+                merged[name] = value
+        if "User-Agent" not in merged and "user-agent" not in skip:
+            merged["User-Agent"] = USER_AGENT
+        url, url_auth = strip_auth_from_url(url)
+        if auth is not None and url_auth is not None:
+            raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
+        auth = auth or url_auth or self._auth
+        if auth is not None:
+            if not isinstance(auth, BasicAuth):
+                raise TypeError("BasicAuth() tuple is required instead")
+            if "Authorization" in merged:
+                raise ValueError(
+                    "Cannot combine AUTHORIZATION header with AUTH argument "
+                    "or credentials encoded in URL"
+                )
+            merged["Authorization"] = auth.encode()
+        jar_cookies = self._cookie_jar.filter_cookies(url)
+        if cookies:
+            jar_cookies.update(_as_cookie(cookies))
+        if jar_cookies:
+            existing = merged.popall("Cookie", [])
+            value = cookie_header(jar_cookies)
+            merged["Cookie"] = "; ".join([*existing, value]) if existing else value
+        return url, merged
+
+    async def _request(
+        self,
+        method: str,
+        str_or_url: str | URL,
+        *,
+        params: Any = None,
+        data: Any = None,
+        json: Any = None,
+        cookies: Any = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        skip_auto_headers: Iterable[str] | None = None,
+        auth: BasicAuth | None = None,
+        allow_redirects: bool = True,
+        max_redirects: int = 10,
+        chunked: bool | None = None,
+        raise_for_status: RaiseForStatus | None = None,
+        timeout: ClientTimeout | float | None = None,
+        ssl: SSLContext | bool | None = True,
+        server_hostname: str | None = None,
+        proxy: str | URL | None = None,
+    ) -> ClientResponse:
+        if self._closed:
+            raise RuntimeError("Session is closed")
+        if proxy is not None:
+            raise NotImplementedError("aiotape does not support HTTP proxies yet")
+        method = method.upper()
+        if not method.isascii() or not method.isalpha():
+            raise ValueError(f"Method must be an ASCII token, got {method!r}")
+        url = self._build_url(str_or_url)
+        if params is not None:
+            url = url.extend_query(params)
+        real_timeout = _resolve_timeout(timeout, self._timeout)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        total_deadline = deadline(started, real_timeout.total, real_timeout.ceil_threshold)
+        transport = self._current_transport()
+        history: list[ClientResponse] = []
+        while True:
+            _check_scheme(url, bool(history))
+            url, req_headers = self._prepare_headers(
+                url, headers, skip_auto_headers, auth, cookies
+            )
+            body = _encode(method, data, json, self._json_serialize, chunked, req_headers)
+            request = Request(
+                method,
+                url,
+                CIMultiDictProxy(req_headers),
+                body,
+                real_timeout,
+                started,
+                total_deadline,
+                True if ssl is None else ssl,
+                server_hostname,
+            )
+            try:
+                wire = await transport.handle(request)
+            except BaseException:
+                await _close_body(body)
+                raise
+            resp = ClientResponse(
+                method,
+                url,
+                wire,
+                request_info=RequestInfo(url, method, request.headers, url),
+                history=tuple(history),
+                auto_decompress=self._auto_decompress,
+                read_bufsize=self._read_bufsize,
+            )
+            set_cookie = wire.headers.getall("Set-Cookie", ())
+            if set_cookie:
+                self._cookie_jar.update_cookies_from_headers(set_cookie, url)
+            location = resp.headers.get("Location") or resp.headers.get("URI")
+            if not (allow_redirects and resp.status in _REDIRECTS and location):
+                break
+            history.append(resp)
+            resp.release()
+            if max_redirects and len(history) >= max_redirects:
+                raise TooManyRedirects(history[0].request_info, tuple(history))
+            if (resp.status == 303 and method != "HEAD") or (
+                resp.status in (301, 302) and method == "POST"
+            ):
+                method, data, json = "GET", None, None
+                headers = _without(headers, ("Content-Length", "Content-Type"))
+            target = _redirect_target(url, location, self._requote_redirect_url)
+            if target.origin() != url.origin():
+                auth = None
+                headers = _without(headers, ("Authorization",))
+            url, params = target, None
+        await self._check_status(resp, raise_for_status)
+        return resp
+
+
+    async def _check_status(
+        self, resp: ClientResponse, raise_for_status: RaiseForStatus | None
+    ) -> None:
+        check = self._raise_for_status if raise_for_status is None else raise_for_status
+        if check is True:
+            resp.raise_for_status()
+        elif callable(check):
+            await check(resp)
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def close(self) -> None:
+        """Close the session and, if it owns it, its transport (pooled connections)."""
+        if not self._closed:
+            self._closed = True
+            if self._owns_transport:
+                await self._transport.aclose()
+
+    def detach(self) -> None:
+        """Mark the session closed without closing its transport."""
+        self._closed = True
+
+    async def __aenter__(self) -> ClientSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        if not getattr(self, "_closed", True):
+            _warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
+
+
+async def _close_body(body: Any) -> None:
+    """Close an upload stream the transport did not finish (files opened for it)."""
+    aclose = getattr(body, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+def _host_header(url: URL) -> str:
+    host = url.host_port_subcomponent
+    if host is None:
+        raise InvalidUrlClientError(url, "URL has no host")
+    return host
+
+
+def _check_scheme(url: URL, redirected: bool) -> None:
+    if not url.absolute:
+        raise (InvalidUrlRedirectClientError if redirected else InvalidUrlClientError)(url)
+    if url.scheme not in HTTP_SCHEMES:
+        if redirected:
+            raise NonHttpUrlRedirectClientError(url)
+        raise NonHttpUrlClientError(url)
+    if not url.host:
+        raise (InvalidUrlRedirectClientError if redirected else InvalidUrlClientError)(url)
+
+
+def _redirect_target(url: URL, location: str, requote: bool) -> URL:
+    try:
+        target = URL(location, encoded=not requote)
+    except ValueError as exc:
+        raise InvalidUrlRedirectClientError(location, "Server attempted redirecting to a location that does not look like a URL") from exc
+    if target.scheme and target.scheme not in HTTP_SCHEMES:
+        raise NonHttpUrlRedirectClientError(target)
+    return url.join(target) if not target.absolute else target
+
+
+def _without(
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None, names: Iterable[str]
+) -> CIMultiDict[str] | None:
+    if not headers:
+        return None
+    stripped = CIMultiDict(headers)
+    for name in names:
+        stripped.popall(name, None)
+    return stripped
+
+
+def _as_cookie(cookies: Any) -> BaseCookie[str]:
+    if isinstance(cookies, BaseCookie):
+        return cookies
+    jar: BaseCookie[str] = BaseCookie()
+    items = cookies.items() if isinstance(cookies, Mapping) else cookies
+    for name, value in items:
+        jar[name] = value.value if hasattr(value, "value") else value
+    return jar
+
+
+def _resolve_ws_timeout(
+    timeout: ClientWSTimeout | float | None, receive_timeout: float | None
+) -> ClientWSTimeout:
+    if isinstance(timeout, ClientWSTimeout):
+        base = timeout
+    elif timeout is None:
+        base = DEFAULT_WS_TIMEOUT
+    else:
+        base = ClientWSTimeout(ws_receive=DEFAULT_WS_TIMEOUT.ws_receive, ws_close=timeout)
+    if receive_timeout is not None:
+        base = ClientWSTimeout(ws_receive=receive_timeout, ws_close=base.ws_close)
+    return base
+
+
+def _resolve_timeout(timeout: ClientTimeout | float | None, default: ClientTimeout) -> ClientTimeout:
+    if timeout is None:
+        return default
+    if isinstance(timeout, ClientTimeout):
+        return timeout
+    if isinstance(timeout, (int, float)):
+        return ClientTimeout(total=timeout)
+    raise TypeError(f"timeout must be a ClientTimeout, got {timeout!r}")
+
+
+def _encode(
+    method: str,
+    data: Any,
+    json: Any,
+    json_serialize: Callable[[Any], str],
+    chunked: bool | None,
+    headers: CIMultiDict[str],
+) -> bytes | Any:
+    """Encode ``data``/``json`` and set Content-Type and Content-Length/Transfer-Encoding."""
+    te_chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
+    if chunked and te_chunked:
+        raise ValueError('chunked can not be set if "Transfer-Encoding: chunked" header is set')
+    if chunked and "Content-Length" in headers:
+        raise ValueError("chunked can not be set if Content-Length header is set")
+    if data is None and json is None:
+        if method not in _BODYLESS_METHODS and not chunked and "Content-Length" not in headers:
+            headers["Content-Length"] = "0"
+        return b""
+    encoded = encode_body(data, json, json_serialize)
+    if encoded.content_type is not None and "Content-Type" not in headers:
+        headers["Content-Type"] = encoded.content_type
+    if chunked or te_chunked or (encoded.length is None and "Content-Length" not in headers):
+        headers.popall("Content-Length", None)
+        if not te_chunked:
+            headers["Transfer-Encoding"] = "chunked"
+    elif "Content-Length" not in headers:
+        headers["Content-Length"] = str(encoded.length)
+    return encoded.body
+
+
+class _SessionRequestContextManager:
+    """``async with aiotape.request(...)``: a one-shot session closed on exit."""
+
+    __slots__ = ("_coro", "_resp", "_session")
+
+    def __init__(self, coro: Coroutine[Any, Any, ClientResponse], session: ClientSession) -> None:
+        self._coro = coro
+        self._session = session
+        self._resp: ClientResponse | None = None
+
+    async def _open(self) -> ClientResponse:
+        try:
+            self._resp = await self._coro
+        except BaseException:
+            await self._session.close()
+            raise
+        return self._resp
+
+    def __await__(self) -> Generator[Any, None, ClientResponse]:
+        return self._read_and_close().__await__()
+
+    async def _read_and_close(self) -> ClientResponse:
+        resp = await self._open()
+        try:
+            await resp.read()
+        finally:
+            await self._session.close()
+        return resp
+
+    async def __aenter__(self) -> ClientResponse:
+        return await self._open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._resp is not None:
+            self._resp.release()
+        await self._session.close()
+
+
+def request(
+    method: str,
+    url: str | URL,
+    *,
+    connector: TCPConnector | None = None,
+    transport: Transport | None = None,
+    cookies: Any = None,
+    **kwargs: Any,
+) -> _SessionRequestContextManager:
+    """One request in a throwaway session: ``async with aiotape.request("GET", url) as resp``."""
+    session = ClientSession(connector=connector, transport=transport, cookies=cookies)
+    return _SessionRequestContextManager(session._request(method, url, **kwargs), session)

@@ -1,0 +1,250 @@
+"""The seam: what a transport receives, what it returns, and how tests swap it.
+
+Data flows one way: session -> Transport -> (network | mock router | cassette) -> Response.
+Everything above the seam (cookies, redirects, decompression, raise_for_status) lives in the
+session; everything below it (sockets, TLS, pooling, HTTP/1.1 and websocket framing,
+connect/sock_read timeouts) lives in a transport. Errors cross the seam only as aiotape
+exception classes.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from ssl import SSLContext
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
+
+__all__ = [
+    "BodyStream",
+    "ChunkedBody",
+    "Request",
+    "Response",
+    "Transport",
+    "TransportOverride",
+    "WSCloseCode",
+    "WSMessage",
+    "WSMsgType",
+    "WebSocketChannel",
+    "current_override",
+    "use_transport",
+]
+
+
+class WSMsgType(enum.IntEnum):
+    """Websocket message types, aiohttp's values."""
+
+    CONTINUATION = 0x0
+    TEXT = 0x1
+    BINARY = 0x2
+    PING = 0x9
+    PONG = 0xA
+    CLOSE = 0x8
+    CLOSING = 0x100
+    CLOSED = 0x101
+    ERROR = 0x102
+
+
+class WSCloseCode(enum.IntEnum):
+    """Websocket close codes (RFC 6455), aiohttp's names."""
+
+    OK = 1000
+    GOING_AWAY = 1001
+    PROTOCOL_ERROR = 1002
+    UNSUPPORTED_DATA = 1003
+    ABNORMAL_CLOSURE = 1006
+    INVALID_TEXT = 1007
+    POLICY_VIOLATION = 1008
+    MESSAGE_TOO_BIG = 1009
+    MANDATORY_EXTENSION = 1010
+    INTERNAL_ERROR = 1011
+    SERVICE_RESTART = 1012
+    TRY_AGAIN_LATER = 1013
+    BAD_GATEWAY = 1014
+
+
+class WSMessage(NamedTuple):
+    """A whole websocket message. For CLOSE, ``data`` is the close code and ``extra`` the reason."""
+
+    type: WSMsgType
+    data: Any
+    extra: Any
+
+    def json(self, *, loads: Callable[[Any], Any] | None = None) -> Any:
+        """Decode ``data`` as JSON."""
+        import json as _json
+
+        return (loads or _json.loads)(self.data)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A request exactly as it goes on the wire.
+
+    ``url`` is absolute and canonical (params applied); ``headers`` are final (Host,
+    Content-Type, Content-Length or Transfer-Encoding, Cookie, Authorization...). ``body`` is
+    bytes or an async iterable streamed once. ``started`` is the loop time the request (its
+    first hop) started; ``deadline`` the loop time its total timeout expires, already ceiled.
+    """
+
+    method: str
+    url: URL
+    headers: CIMultiDictProxy[str]
+    body: bytes | AsyncIterable[bytes] = b""
+    timeout: ClientTimeout = DEFAULT_TIMEOUT
+    started: float = 0.0
+    deadline: float | None = None
+    ssl: SSLContext | bool = True
+    server_hostname: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        method: str,
+        url: URL | str,
+        headers: Iterable[tuple[str, str]] | dict[str, str] = (),
+        **kwargs: Any,
+    ) -> Request:
+        """Convenience constructor for transports and tests."""
+        return cls(method, URL(url), CIMultiDictProxy(CIMultiDict(headers)), **kwargs)
+
+
+class BodyStream(Protocol):
+    """Wire body chunks of one response: de-chunked, still content-encoded."""
+
+    async def read_chunk(self) -> bytes:
+        """The next chunk as it arrived; ``b""`` once the body is complete."""
+        ...
+
+    def close(self) -> None:
+        """Release the body. Before the end this drops the underlying connection."""
+        ...
+
+
+@dataclass(slots=True)
+class Response:
+    """A response as received, before any decoding."""
+
+    status: int
+    reason: str
+    headers: CIMultiDictProxy[str]
+    body: BodyStream
+    version: tuple[int, int] = (1, 1)
+    raw_headers: tuple[tuple[bytes, bytes], ...] = ()
+
+
+@dataclass(slots=True)
+class ChunkedBody:
+    """A BodyStream over chunks held in memory; raises ``error`` after the last chunk if set."""
+
+    chunks: Sequence[bytes]
+    error: BaseException | None = None
+    _index: int = field(default=0, repr=False)
+
+    async def read_chunk(self) -> bytes:
+        """Next chunk, then ``error`` (if any), then ``b""``."""
+        if self._index < len(self.chunks):
+            chunk = self.chunks[self._index]
+            self._index += 1
+            return chunk
+        if self.error is not None:
+            raise self.error
+        return b""
+
+    def close(self) -> None:
+        """Nothing to release."""
+        self._index = len(self.chunks)
+
+
+@runtime_checkable
+class WebSocketChannel(Protocol):
+    """Whole websocket messages both ways, after a successful handshake.
+
+    ``receive`` returns TEXT/BINARY/PING/PONG/CLOSE messages as the peer sent them and a
+    ``CLOSED`` message once the connection is gone; ``send`` takes TEXT/BINARY/PING/PONG/CLOSE.
+    Autoping, heartbeat and the closing handshake live above, in ClientWebSocketResponse.
+    """
+
+    handshake: Response
+    protocol: str | None
+
+    async def send(self, message: WSMessage) -> None:
+        """Send one whole message."""
+        ...
+
+    async def receive(self) -> WSMessage:
+        """The next whole message from the peer."""
+        ...
+
+    async def aclose(self) -> None:
+        """Drop the connection (no closing handshake)."""
+        ...
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """Turns a Request into a Response (and a websocket Request into a channel)."""
+
+    async def handle(self, request: Request) -> Response:
+        """Send ``request`` and return the response head with a body stream."""
+        ...
+
+    async def connect_ws(
+        self,
+        request: Request,
+        *,
+        protocols: Sequence[str] = (),
+        max_msg_size: int = 4 * 1024 * 1024,
+        compress: int = 0,
+    ) -> WebSocketChannel:
+        """Open a websocket to ``request.url`` (ws/wss) and return the channel."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release every resource (pooled connections...)."""
+        ...
+
+
+TransportOverride = Callable[[Transport], Transport]
+"""Given a session's own transport, returns the transport to use instead for one request."""
+
+_overrides: list[TransportOverride] = []
+_overrides_lock = threading.Lock()
+
+
+def current_override() -> TransportOverride | None:
+    """The innermost active override, if any (looked up by the session per request)."""
+    return _overrides[-1] if _overrides else None
+
+
+@contextmanager
+def use_transport(override: Transport | TransportOverride) -> Iterator[None]:
+    """Route every session's requests, in any task, thread or loop, through another transport.
+
+    ``override`` is a transport, or a callable that receives the session's own transport
+    (to wrap it, as a cassette recorder does) and returns the transport to use. Sessions
+    created before entering are affected too; the lookup happens per request.
+    """
+    factory: TransportOverride
+    if isinstance(override, Transport):
+        transport = override
+
+        def factory(_inner: Transport) -> Transport:
+            return transport
+
+    else:
+        factory = override
+    with _overrides_lock:
+        _overrides.append(factory)
+    try:
+        yield
+    finally:
+        with _overrides_lock:
+            _overrides.remove(factory)

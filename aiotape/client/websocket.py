@@ -1,0 +1,431 @@
+"""ClientWebSocketResponse: aiohttp's websocket API over any WebSocketChannel.
+
+The channel (network, mock or cassette) only carries whole messages. Everything a user
+relies on beyond that lives here, so every channel gets it: answering pings (autoping),
+heartbeat pings with a pong deadline, the closing handshake (autoclose, ``ws_close``
+timeout), receive timeouts and ``async for``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any
+
+from .exceptions import ServerDisconnectedError, ServerTimeoutError, WSMessageTypeError
+from .timeouts import ClientWSTimeout, TimeoutScope, deadline
+from .transport import WebSocketChannel, WSCloseCode, WSMessage, WSMsgType
+
+__all__ = ["ClientWebSocketResponse", "WebSocketError"]
+
+CLOSED_MESSAGE = WSMessage(WSMsgType.CLOSED, None, None)
+CLOSING_MESSAGE = WSMessage(WSMsgType.CLOSING, None, None)
+_HEARTBEAT_CEIL_THRESHOLD = 5
+
+
+class WebSocketError(Exception):
+    """A websocket protocol error; ``code`` is the close code sent to the peer."""
+
+    def __init__(self, code: int, message: str) -> None:
+        self.code = code
+        super().__init__(code, message)
+
+    def __str__(self) -> str:
+        return str(self.args[1])
+
+
+class ClientWebSocketResponse:
+    """A client websocket, as returned by ``session.ws_connect``.
+
+    One task reads (``receive``/``async for``); any number of tasks may send.
+    """
+
+    def __init__(
+        self,
+        channel: WebSocketChannel,
+        *,
+        timeout: ClientWSTimeout,
+        autoclose: bool,
+        autoping: bool,
+        heartbeat: float | None,
+        response: object | None = None,
+    ) -> None:
+        self._channel = channel
+        self._response = response
+        self._timeout = timeout
+        self._autoclose = autoclose
+        self._autoping = autoping
+        self._heartbeat = heartbeat
+        self._loop = asyncio.get_running_loop()
+        self._closed = False
+        self._closing = False
+        self._close_code: int | None = None
+        self._exception: BaseException | None = None
+        self._waiting = False
+        self._reader: asyncio.Task[Any] | None = None
+        self._interrupted = False
+        self._close_wait: asyncio.Future[None] | None = None
+        self._source: Callable[[], Awaitable[WSMessage]] = channel.receive
+        self._dropping: asyncio.Task[None] | None = None
+        self._heartbeat_cb: asyncio.TimerHandle | None = None
+        self._heartbeat_when = 0.0
+        self._pong_cb: asyncio.TimerHandle | None = None
+        self._ping_task: asyncio.Task[None] | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._pump_done = False
+        self._inbox: asyncio.Queue[WSMessage] | None = None
+        if heartbeat is not None:
+            self._inbox = asyncio.Queue()
+            self._source = self._next_pumped
+            self._pump = self._loop.create_task(self._pump_channel(self._inbox))
+            self._reset_heartbeat()
+
+    # -- properties ------------------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        """True once the websocket is closed (by either side or by an error)."""
+        return self._closed
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code, once known."""
+        return self._close_code
+
+    @property
+    def protocol(self) -> str | None:
+        """The subprotocol the server selected."""
+        return self._channel.protocol
+
+    def exception(self) -> BaseException | None:
+        """The error that closed the websocket, if any."""
+        return self._exception
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """Extra info of the underlying transport (``peername``, ``sslcontext``...)."""
+        get = getattr(self._channel, "get_extra_info", None)
+        return default if get is None else get(name, default)
+
+    # -- heartbeat -------------------------------------------------------------------------
+    async def _pump_channel(self, inbox: asyncio.Queue[WSMessage]) -> None:
+        """With a heartbeat, read the channel continuously so any traffic proves liveness."""
+        message = CLOSED_MESSAGE
+        try:
+            while True:
+                message = await self._channel.receive()
+                self._reset_heartbeat()
+                inbox.put_nowait(message)
+                if message.type is WSMsgType.CLOSED:
+                    return
+        except Exception as exc:
+            inbox.put_nowait(WSMessage(WSMsgType.ERROR, exc, None))
+        finally:
+            self._pump_done = True
+            if message.type is not WSMsgType.CLOSED:
+                inbox.put_nowait(CLOSED_MESSAGE)
+
+    async def _next_pumped(self) -> WSMessage:
+        assert self._inbox is not None
+        if self._pump_done and self._inbox.empty():
+            return CLOSED_MESSAGE
+        return await self._inbox.get()
+
+    def _reset_heartbeat(self) -> None:
+        if self._heartbeat is None or self._closing or self._closed:
+            return
+        self._cancel_pong_timer()
+        now = self._loop.time()
+        self._heartbeat_when = deadline(now, self._heartbeat, _HEARTBEAT_CEIL_THRESHOLD) or now
+        if self._heartbeat_cb is None:
+            self._heartbeat_cb = self._loop.call_at(self._heartbeat_when, self._send_heartbeat)
+
+    def _send_heartbeat(self) -> None:
+        self._heartbeat_cb = None
+        now = self._loop.time()
+        if now < self._heartbeat_when:
+            self._heartbeat_cb = self._loop.call_at(self._heartbeat_when, self._send_heartbeat)
+            return
+        assert self._heartbeat is not None
+        pong_wait = self._heartbeat / 2
+        when = deadline(now, pong_wait, _HEARTBEAT_CEIL_THRESHOLD) or now
+        self._cancel_pong_timer()
+        self._pong_cb = self._loop.call_at(when, self._pong_not_received, pong_wait)
+        self._ping_task = self._loop.create_task(self._channel.send(_message(WSMsgType.PING)))
+        self._ping_task.add_done_callback(self._ping_sent)
+
+    def _ping_sent(self, task: asyncio.Task[None]) -> None:
+        self._ping_task = None
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            self._fail(error)
+
+    def _pong_not_received(self, pong_wait: float) -> None:
+        self._pong_cb = None
+        self._fail(ServerTimeoutError(f"No PONG received after {pong_wait} seconds"))
+
+    def _fail(self, exc: BaseException) -> None:
+        """The heartbeat failed: close abnormally and wake the reader with an ERROR."""
+        if self._closed:
+            return
+        self._set_closed()
+        self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+        self._exception = exc
+        self._dropping = self._loop.create_task(self._drop())
+        if self._waiting and not self._closing and self._inbox is not None:
+            self._inbox.put_nowait(WSMessage(WSMsgType.ERROR, exc, None))
+
+    def _cancel_pong_timer(self) -> None:
+        if self._pong_cb is not None:
+            self._pong_cb.cancel()
+            self._pong_cb = None
+
+    def _cancel_heartbeat(self) -> None:
+        self._cancel_pong_timer()
+        if self._heartbeat_cb is not None:
+            self._heartbeat_cb.cancel()
+            self._heartbeat_cb = None
+        if self._ping_task is not None:
+            self._ping_task.cancel()
+            self._ping_task = None
+
+    def _set_closed(self) -> None:
+        self._closed = True
+        self._cancel_heartbeat()
+
+    def _set_closing(self) -> None:
+        self._closing = True
+        self._cancel_heartbeat()
+
+    async def _drop(self) -> None:
+        """Release the channel (and the heartbeat reader) without a closing handshake."""
+        pump = self._pump
+        if pump is not None:
+            self._pump = None
+            pump.cancel()
+            await asyncio.gather(pump, return_exceptions=True)
+        await self._channel.aclose()
+
+    # -- sending ---------------------------------------------------------------------------
+    async def send_frame(
+        self, message: bytes, opcode: WSMsgType, compress: int | None = None
+    ) -> None:
+        """Send one message of type ``opcode`` (TEXT data is decoded from UTF-8)."""
+        data: Any = message.decode("utf-8") if opcode is WSMsgType.TEXT else message
+        await self._channel.send(WSMessage(opcode, data, None))
+
+    async def send_str(self, data: str, compress: int | None = None) -> None:
+        """Send a TEXT message. ``compress`` is accepted for compatibility."""
+        if not isinstance(data, str):
+            raise TypeError(f"data argument must be str ({type(data)!r})")
+        await self._channel.send(WSMessage(WSMsgType.TEXT, data, None))
+
+    async def send_bytes(self, data: bytes, compress: int | None = None) -> None:
+        """Send a BINARY message. ``compress`` is accepted for compatibility."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+        await self._channel.send(WSMessage(WSMsgType.BINARY, bytes(data), None))
+
+    async def send_json(
+        self,
+        data: Any,
+        compress: int | None = None,
+        *,
+        dumps: Callable[[Any], str] = json.dumps,
+    ) -> None:
+        """Send ``dumps(data)`` as a TEXT message."""
+        await self.send_str(dumps(data), compress=compress)
+
+    async def ping(self, message: bytes = b"") -> None:
+        """Send a PING."""
+        await self._channel.send(_message(WSMsgType.PING, message))
+
+    async def pong(self, message: bytes = b"") -> None:
+        """Send a PONG."""
+        await self._channel.send(_message(WSMsgType.PONG, message))
+
+    # -- closing ---------------------------------------------------------------------------
+    async def close(self, *, code: int = WSCloseCode.OK, message: bytes = b"") -> bool:
+        """Perform the closing handshake; False if the websocket was already closed."""
+        if self._waiting and not self._closing:
+            self._close_wait = self._loop.create_future()
+            self._set_closing()
+            self._interrupt_reader()
+            await self._close_wait
+        if self._closed:
+            if self._dropping is not None:
+                await asyncio.shield(self._dropping)
+            return False
+        self._set_closed()
+        try:
+            await self._channel.send(WSMessage(WSMsgType.CLOSE, code, message))
+        except asyncio.CancelledError:
+            self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+            await self._drop()
+            raise
+        except Exception as exc:
+            return await self._abnormal_close(exc)
+        if self._close_code is not None:
+            await self._drop()
+            return True
+        return await self._await_close_reply()
+
+    async def _await_close_reply(self) -> bool:
+        when = deadline(self._loop.time(), self._timeout.ws_close, float("inf"))
+        while True:
+            try:
+                with TimeoutScope(when, asyncio.TimeoutError):
+                    msg = await self._source()
+            except asyncio.CancelledError:
+                self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+                await self._drop()
+                raise
+            except Exception as exc:
+                return await self._abnormal_close(exc)
+            if msg.type is WSMsgType.CLOSE:
+                self._close_code = msg.data
+                await self._drop()
+                return True
+            if msg.type is WSMsgType.CLOSED:
+                return await self._abnormal_close(ServerDisconnectedError())
+
+    async def _abnormal_close(self, exc: BaseException) -> bool:
+        self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+        self._exception = exc
+        await self._drop()
+        return True
+
+    def _interrupt_reader(self) -> None:
+        """Wake the task blocked in ``receive`` so it returns CLOSING (close from elsewhere)."""
+        reader = self._reader
+        if reader is not None and reader is not asyncio.current_task():
+            self._interrupted = True
+            reader.cancel()
+
+    # -- receiving -------------------------------------------------------------------------
+    async def _read(self, timeout: float | None) -> WSMessage:
+        self._reader = asyncio.current_task()
+        try:
+            if timeout:
+                with TimeoutScope(self._loop.time() + timeout, asyncio.TimeoutError):
+                    return await self._source()
+            return await self._source()
+        except asyncio.CancelledError:
+            if not self._interrupted:
+                raise
+            self._interrupted = False
+            if sys.version_info >= (3, 11) and self._reader is not None:
+                self._reader.uncancel()
+            return CLOSING_MESSAGE
+        finally:
+            self._reader = None
+
+    async def receive(self, timeout: float | None = None) -> WSMessage:
+        """The next TEXT/BINARY message (PING/PONG too without autoping), CLOSE, or CLOSED."""
+        receive_timeout = timeout or self._timeout.ws_receive
+        while True:
+            if self._waiting:
+                raise RuntimeError("Concurrent call to receive() is not allowed")
+            if self._closed:
+                return CLOSED_MESSAGE
+            if self._closing:
+                await self.close()
+                return CLOSED_MESSAGE
+            self._waiting = True
+            try:
+                msg = await self._read(receive_timeout)
+            except (asyncio.CancelledError, asyncio.TimeoutError):
+                self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+                raise
+            finally:
+                self._waiting = False
+                if self._close_wait is not None and not self._close_wait.done():
+                    self._close_wait.set_result(None)
+            kind = msg.type
+            if kind is WSMsgType.TEXT or kind is WSMsgType.BINARY:
+                return msg
+            if kind is WSMsgType.PING and self._autoping:
+                await self.pong(msg.data)
+                continue
+            if kind is WSMsgType.PONG and self._autoping:
+                continue
+            if kind is WSMsgType.CLOSE:
+                self._set_closing()
+                self._close_code = msg.data
+                if not self._closed and self._autoclose:
+                    await self.close()
+            elif kind is WSMsgType.CLOSING:
+                self._set_closing()
+            elif kind is WSMsgType.CLOSED:
+                if not self._closed:
+                    self._set_closed()
+                    self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+                    await self._drop()
+            elif kind is WSMsgType.ERROR:
+                await self._on_error(msg.data)
+            return msg
+
+    async def _on_error(self, exc: BaseException) -> None:
+        if isinstance(exc, WebSocketError):
+            self._close_code = exc.code
+            await self.close(code=exc.code)
+            return
+        self._exception = exc
+        self._set_closing()
+        self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+        await self.close()
+
+    async def receive_str(self, *, timeout: float | None = None) -> str:
+        """The next message, which must be TEXT."""
+        msg = await self.receive(timeout)
+        if msg.type is not WSMsgType.TEXT:
+            raise WSMessageTypeError(
+                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.TEXT"
+            )
+        data: str = msg.data
+        return data
+
+    async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
+        """The next message, which must be BINARY."""
+        msg = await self.receive(timeout)
+        if msg.type is not WSMsgType.BINARY:
+            raise WSMessageTypeError(
+                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.BINARY"
+            )
+        data: bytes = msg.data
+        return data
+
+    async def receive_json(
+        self,
+        *,
+        loads: Callable[[str], Any] = json.loads,
+        timeout: float | None = None,
+    ) -> Any:
+        """The next TEXT message decoded with ``loads``."""
+        return loads(await self.receive_str(timeout=timeout))
+
+    # -- protocols -------------------------------------------------------------------------
+    def __aiter__(self) -> ClientWebSocketResponse:
+        return self
+
+    async def __anext__(self) -> WSMessage:
+        msg = await self.receive()
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+            raise StopAsyncIteration
+        return msg
+
+    async def __aenter__(self) -> ClientWebSocketResponse:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+def _message(kind: WSMsgType, data: bytes = b"") -> WSMessage:
+    return WSMessage(kind, data, None)

@@ -1,0 +1,196 @@
+"""Real servers on 127.0.0.1 for the suite: an httpbin-like aiohttp.web app and raw asyncio peers."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gzip
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+import brotli
+import pytest
+from aiohttp import web
+from yarl import URL
+
+RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def _echo(request: web.Request) -> web.Response:
+    form: dict[str, str] = {}
+    files: dict[str, dict[str, str]] = {}
+    ctype = request.content_type
+    if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for name, value in (await request.post()).items():
+            if isinstance(value, web.FileField):
+                files[name] = {
+                    "filename": value.filename,
+                    "content_type": value.content_type,
+                    "content": value.file.read().decode("latin-1"),
+                }
+            else:
+                form[name] = str(value)
+    body = b"" if ctype == "multipart/form-data" else await request.read()
+    return web.json_response(
+        {
+            "method": request.method,
+            "url": str(request.url),
+            "path_qs": request.raw_path,
+            "args": {k: request.query.getall(k) for k in request.query},
+            "headers": {k: v for k, v in request.headers.items()},
+            "data": body.decode("latin-1"),
+            "form": form,
+            "files": files,
+            "json": await request.json() if ctype == "application/json" and body else None,
+        }
+    )
+
+
+async def _encoded(request: web.Request) -> web.Response:
+    payload = b'{"encoded": "%s"}' % request.match_info["coding"].encode()
+    coding = request.match_info["coding"]
+    compress = {"gzip": gzip.compress, "deflate": zlib.compress, "br": brotli.compress}[coding]
+    return web.Response(
+        body=compress(payload),
+        headers={"Content-Encoding": coding, "Content-Type": "application/json"},
+    )
+
+
+async def _redirect(request: web.Request) -> web.Response:
+    n = int(request.match_info["n"])
+    target = f"/redirect/{n - 1}" if n > 1 else "/get"
+    raise web.HTTPFound(target)
+
+
+async def _redirect_to(request: web.Request) -> web.Response:
+    status = int(request.query.get("status_code", "302"))
+    return web.Response(status=status, headers={"Location": request.query["url"]})
+
+
+async def _status(request: web.Request) -> web.Response:
+    return web.Response(status=int(request.match_info["code"]), text="status")
+
+
+async def _set_cookies(request: web.Request) -> web.Response:
+    resp = web.HTTPFound("/cookies")
+    for name, value in request.query.items():
+        resp.set_cookie(name, value)
+    raise resp
+
+
+async def _cookies(request: web.Request) -> web.Response:
+    return web.json_response({"cookies": dict(request.cookies)})
+
+
+async def _stream_bytes(request: web.Request) -> web.StreamResponse:
+    total = int(request.match_info["n"])
+    chunk = int(request.query.get("chunk_size", "1024"))
+    resp = web.StreamResponse()
+    resp.content_type = "application/octet-stream"
+    await resp.prepare(request)
+    sent = 0
+    while sent < total:
+        piece = min(chunk, total - sent)
+        await resp.write(bytes((sent + i) % 256 for i in range(piece)))
+        sent += piece
+    await resp.write_eof()
+    return resp
+
+
+async def _basic_auth(request: web.Request) -> web.Response:
+    expected = f"{request.match_info['user']}:{request.match_info['passwd']}".encode()
+    header = request.headers.get("Authorization", "")
+    if header != "Basic " + base64.b64encode(expected).decode():
+        return web.Response(status=401, text="unauthorized")
+    return web.json_response({"authenticated": True})
+
+
+async def _delay(request: web.Request) -> web.Response:
+    await asyncio.sleep(float(request.match_info["seconds"]))
+    return web.json_response({"delayed": True})
+
+
+async def _text(request: web.Request) -> web.Response:
+    charset = request.query.get("charset", "utf-8")
+    return web.Response(body="Тест".encode(charset), content_type="text/plain", charset=charset)
+
+
+def make_httpbin_app() -> web.Application:
+    """An httpbin-like app: the seed's examples run against it instead of httpbin.org."""
+    app = web.Application()
+    app.router.add_route("*", "/get", _echo)
+    for verb in ("post", "put", "patch", "delete", "anything"):
+        app.router.add_route("*", f"/{verb}", _echo)
+    app.router.add_route("*", "/anything/{tail:.*}", _echo)
+    app.router.add_get("/encoded/{coding}", _encoded)
+    app.router.add_get("/redirect/{n}", _redirect)
+    app.router.add_route("*", "/redirect-to", _redirect_to)
+    app.router.add_route("*", "/status/{code}", _status)
+    app.router.add_get("/cookies/set", _set_cookies)
+    app.router.add_get("/cookies", _cookies)
+    app.router.add_get("/stream-bytes/{n}", _stream_bytes)
+    app.router.add_get("/basic-auth/{user}/{passwd}", _basic_auth)
+    app.router.add_get("/delay/{seconds}", _delay)
+    app.router.add_get("/text", _text)
+    return app
+
+
+@pytest.fixture
+async def httpbin() -> AsyncIterator[URL]:
+    """Base URL of a fresh httpbin-like aiohttp.web server on 127.0.0.1."""
+    runner = web.AppRunner(make_httpbin_app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield URL(f"http://127.0.0.1:{port}")
+    finally:
+        await runner.cleanup()
+
+
+@dataclass
+class RawServer:
+    """A raw asyncio server; counts the connections it accepted."""
+
+    url: URL
+    connections: int = 0
+    requests: list[bytes] = field(default_factory=list)
+
+
+@pytest.fixture
+async def raw_server() -> AsyncIterator[Callable[[RawHandler], Awaitable[RawServer]]]:
+    """Factory: ``await raw_server(handler)`` serves ``handler(reader, writer)`` per connection."""
+    servers: list[asyncio.Server] = []
+    writers: list[asyncio.StreamWriter] = []
+
+    async def start(handler: RawHandler) -> RawServer:
+        info = RawServer(URL("http://127.0.0.1"))
+
+        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            info.connections += 1
+            writers.append(writer)
+            try:
+                await handler(reader, writer)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+        servers.append(server)
+        info.url = URL(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+        return info
+
+    yield start
+    for writer in writers:
+        writer.close()
+    for server in servers:
+        server.close()
+        await server.wait_closed()
+
+
+async def read_head(reader: asyncio.StreamReader) -> bytes:
+    """Read one request head (through the blank line)."""
+    return await reader.readuntil(b"\r\n\r\n")
