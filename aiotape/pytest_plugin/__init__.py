@@ -1,1 +1,3 @@
 """aiotape's pytest plugin (entry point ``pytest11``): options, markers and fixtures."""
+
+from .mock_fixture import *  # noqa: F403

@@ -1,0 +1,140 @@
+"""MockResponse: what a route answers, turned into a wire Response for the real session code."""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import json as _json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from ..client.exceptions import SocketTimeoutError
+from ..client.timeouts import deadline
+from ..client.transport import ChunkedBody, Request, Response
+from .matching import UNSET
+
+__all__ = ["MockResponse", "ResponseHeaders"]
+
+ResponseHeaders = Mapping[str, str] | Iterable[tuple[str, str]]
+
+
+def _reason(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _encode_chunks(chunks: Iterable[bytes | str]) -> tuple[bytes, ...]:
+    return tuple(c.encode() if isinstance(c, str) else bytes(c) for c in chunks)
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class MockResponse:
+    """A canned answer. At most one of ``json``, ``text``, ``body`` or ``chunks`` gives the body.
+
+    ``chunks`` streams the body in exactly those pieces. Headers are sent as given (so a
+    ``Content-Encoding`` header makes the session decompress ``body``); ``Content-Type`` comes
+    from ``content_type`` or the body kind, ``Content-Length`` from the body size.
+    ``delay`` is simulated seconds before the response head: more than the request's
+    remaining total timeout or its sock_read timeout raises what the real client raises,
+    at once; otherwise the answer is immediate. ``exception`` (an instance or class) is
+    raised instead of answering.
+    """
+
+    status: int
+    reason: str
+    headers: CIMultiDictProxy[str]
+    raw_headers: tuple[tuple[bytes, bytes], ...] = field(repr=False)
+    chunks: tuple[bytes, ...]
+    delay: float
+    exception: BaseException | type[BaseException] | None
+
+    def __init__(
+        self,
+        status: int = 200,
+        *,
+        reason: str | None = None,
+        headers: ResponseHeaders | None = None,
+        json: Any = UNSET,
+        text: str | None = None,
+        body: bytes | str | None = None,
+        chunks: Sequence[bytes | str] | None = None,
+        content_type: str | None = None,
+        delay: float = 0.0,
+        exception: BaseException | type[BaseException] | None = None,
+    ) -> None:
+        kinds = {
+            "json": json is not UNSET,
+            "text": text is not None,
+            "body": body is not None,
+            "chunks": chunks is not None,
+        }
+        given = [name for name, present in kinds.items() if present]
+        if len(given) > 1:
+            raise TypeError(f"give at most one of json, text, body, chunks (got {given})")
+        if delay < 0:
+            raise ValueError("delay must be >= 0")
+        payload: tuple[bytes, ...] = ()
+        default_type: str | None = None
+        if json is not UNSET:
+            payload, default_type = (_json.dumps(json).encode(),), "application/json"
+        elif text is not None:
+            payload, default_type = (text.encode(),), "text/plain"
+            if content_type is not None and "charset" not in content_type:
+                content_type += "; charset=utf-8"
+            content_type = content_type or "text/plain; charset=utf-8"
+        elif body is not None:
+            payload, default_type = _encode_chunks((body,)), "application/octet-stream"
+        elif chunks is not None:
+            payload, default_type = _encode_chunks(chunks), "application/octet-stream"
+        head = CIMultiDict(headers or {})
+        if "Content-Type" not in head and (content_type or default_type):
+            head["Content-Type"] = content_type or default_type or ""
+        if chunks is not None:
+            if "Content-Length" not in head:
+                head.setdefault("Transfer-Encoding", "chunked")
+        elif "Content-Length" not in head and "Transfer-Encoding" not in head:
+            head["Content-Length"] = str(sum(map(len, payload)))
+        raw = tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in head.items())
+        fields = {
+            "status": status,
+            "reason": reason if reason is not None else _reason(status),
+            "headers": CIMultiDictProxy(head),
+            "raw_headers": raw,
+            "chunks": tuple(c for c in payload if c),
+            "delay": float(delay),
+            "exception": exception,
+        }
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    def check_delay(self, request: Request) -> None:
+        """Raise the timeout the real client would hit while waiting ``delay`` for the head."""
+        if not self.delay:
+            return
+        now = asyncio.get_running_loop().time()
+        total = None if request.deadline is None else request.deadline - now
+        timeout = request.timeout
+        sock_read_at = deadline(now, timeout.sock_read, timeout.ceil_threshold)
+        sock_read = None if sock_read_at is None else sock_read_at - now
+        if total is not None and self.delay > total and (sock_read is None or total <= sock_read):
+            raise asyncio.TimeoutError()
+        if sock_read is not None and self.delay > sock_read:
+            raise SocketTimeoutError("Timeout on reading data from socket")
+
+    def to_wire(self, request: Request) -> Response:
+        """A fresh wire Response (HEAD requests get the head only)."""
+        self.check_delay(request)
+        error = self.exception
+        if isinstance(error, BaseException):
+            raise error.with_traceback(None)
+        if error is not None:
+            raise error
+        chunks = () if request.method == "HEAD" else self.chunks
+        return Response(
+            self.status, self.reason, self.headers, ChunkedBody(chunks), (1, 1), self.raw_headers
+        )

@@ -1,0 +1,62 @@
+"""The ``http_mock`` fixture: every aiotape session in the test answers from mock routes.
+
+Options come from the ``http_mock`` marker, e.g. ``@pytest.mark.http_mock(assert_all_called=
+False)``. At teardown the test fails if a request matched no route (even if the code under
+test swallowed the error), a websocket handler raised, or (unless disabled, and only when the
+test itself passed) a route was never called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+
+import pytest
+
+from ..client.transport import use_transport
+from ..mocking import MockRouter
+
+__all__ = ["http_mock", "pytest_configure_http_mock", "pytest_runtest_makereport_http_mock"]
+
+_OPTIONS = frozenset({"assert_all_called"})
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(specname="pytest_configure")
+def pytest_configure_http_mock(config: pytest.Config) -> None:
+    """Register the ``http_mock`` marker."""
+    config.addinivalue_line(
+        "markers",
+        "http_mock(assert_all_called=True): options of the http_mock fixture; "
+        "assert_all_called=False lets registered routes go unused.",
+    )
+
+
+@pytest.hookimpl(specname="pytest_runtest_makereport", wrapper=True)
+def pytest_runtest_makereport_http_mock(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Remember whether the test body failed (unused routes are then not reported)."""
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[_CALL_FAILED] = True
+    return report
+
+
+@pytest.fixture
+def http_mock(request: pytest.FixtureRequest) -> Iterator[MockRouter]:
+    """A MockRouter answering every aiotape session's requests during the test."""
+    marker = request.node.get_closest_marker("http_mock")
+    options = dict(marker.kwargs) if marker is not None else {}
+    unknown = sorted(set(options) - _OPTIONS)
+    if unknown or (marker is not None and marker.args):
+        raise pytest.UsageError(
+            f"@pytest.mark.http_mock takes only keyword options {sorted(_OPTIONS)}, "
+            f"got {unknown or list(marker.args if marker else ())}"
+        )
+    router = MockRouter(assert_all_called=bool(options.get("assert_all_called", True)))
+    with use_transport(router):
+        yield router
+    failed = request.node.stash.get(_CALL_FAILED, False)
+    problems = router.problems(check_unused=router.assert_all_called and not failed)
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
