@@ -1,4 +1,4 @@
-"""Real servers on 127.0.0.1 for the suite: an httpbin-like aiohttp.web app and raw asyncio peers."""
+"""Real servers on 127.0.0.1: an httpbin-like aiohttp.web app and raw asyncio peers."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from aiotape.client.exceptions import (
     ClientResponseError,
     ConnectionKey,
     ConnectionTimeoutError,
+    InvalidURL,
     ServerDisconnectedError,
     SocketTimeoutError,
 )
@@ -173,6 +175,13 @@ async def serve_per_connection(
     return peer
 
 
+def abort_with_reset(writer: asyncio.StreamWriter) -> None:
+    """Close the server side with a TCP RST instead of a FIN."""
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
 @pytest.fixture
 def refused_port() -> int:
     """A local port nobody listens on."""
@@ -233,6 +242,28 @@ async def test_response_carries_status_reason_version_and_headers(
     assert await read_all(resp) == b"tea"
 
 
+async def test_header_injection_is_refused_before_connecting(
+    serve: Callable[[Handler], Awaitable[Peer]], transport: NetworkTransport
+) -> None:
+    peer = await serve(keep_alive())
+    req = Request.build("GET", peer.url, [("Host", "h"), ("X-A", "1\r\nX-Evil: 1")])
+    with pytest.raises(ValueError, match="Newline or carriage return"):
+        await transport.handle(req)
+    assert peer.connections == 0
+
+
+async def test_url_without_host_is_invalid(transport: NetworkTransport) -> None:
+    with pytest.raises(InvalidURL):
+        await transport.handle(Request.build("GET", "/relative", {}))
+
+
+async def test_interim_100_continue_is_skipped(
+    serve: Callable[[Handler], Awaitable[Peer]], transport: NetworkTransport
+) -> None:
+    peer = await serve(answer_once(b"HTTP/1.1 100 Continue\r\n\r\n" + OK))
+    assert await fetch(transport, peer.url) == (200, b"ok")
+
+
 async def test_bytes_body_is_sent_after_the_head(
     serve: Callable[[Handler], Awaitable[Peer]], transport: NetworkTransport
 ) -> None:
@@ -274,6 +305,16 @@ async def test_connection_close_response_is_not_reused(
         answer_once(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
     )
     await fetch(transport, peer.url)
+    await fetch(transport, peer.url)
+    assert peer.connections == 2
+
+
+async def test_request_asking_to_close_is_not_reused(
+    serve: Callable[[Handler], Awaitable[Peer]], transport: NetworkTransport
+) -> None:
+    peer = await serve(keep_alive())
+    req = Request.build("GET", peer.url, [("Host", "h"), ("Connection", "close")])
+    await read_all(await transport.handle(req))
     await fetch(transport, peer.url)
     assert peer.connections == 2
 
@@ -335,6 +376,27 @@ async def test_expired_idle_connection_is_not_reused(
     finally:
         await net.aclose()
     assert peer.connections == 2
+
+
+async def test_idle_connection_is_closed_after_keepalive_timeout(
+    serve: Callable[[Handler], Awaitable[Peer]],
+) -> None:
+    closed = asyncio.Event()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(OK)
+        assert await reader.read() == b""
+        closed.set()
+
+    peer = await serve(handler)
+    net = NetworkTransport(TCPConnector(keepalive_timeout=0.01))
+    try:
+        await fetch(net, peer.url)
+        await closed.wait()
+    finally:
+        await net.aclose()
+    assert peer.connections == 1
 
 
 async def test_force_close_never_reuses(serve: Callable[[Handler], Awaitable[Peer]]) -> None:
@@ -483,7 +545,7 @@ async def test_limit_caps_connections_across_hosts(
     finally:
         await net.aclose()
     assert results == [(200, b"ok")] * 6
-    assert first.connections + second.connections <= 4
+    assert (first.connections, second.connections) == (1, 1)
 
 
 async def test_waiting_for_a_free_slot_counts_against_connect_timeout(
@@ -498,6 +560,56 @@ async def test_waiting_for_a_free_slot_counts_against_connect_timeout(
         held.body.close()
     finally:
         await net.aclose()
+
+
+async def test_cancelled_slot_waiter_leaves_the_pool_usable(
+    serve: Callable[[Handler], Awaitable[Peer]],
+) -> None:
+    finish = asyncio.Event()
+
+    async def slow_then_keep_alive(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nok")
+        await finish.wait()
+        writer.write(b"ok")
+        await keep_alive()(reader, writer)
+
+    peer = await serve(slow_then_keep_alive)
+    net = NetworkTransport(TCPConnector(limit=1))
+    try:
+        held = await net.handle(request(peer.url))
+        waiting = asyncio.create_task(net.handle(request(peer.url)))
+        await asyncio.sleep(0)  # let it reach the slot queue
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        finish.set()
+        assert await read_all(held) == b"okok"
+        assert await fetch(net, peer.url) == (200, b"ok")
+    finally:
+        await net.aclose()
+    assert peer.connections == 1
+
+
+async def test_closing_the_connector_fails_a_body_in_flight(
+    serve: Callable[[Handler], Awaitable[Peer]],
+) -> None:
+    peer = await serve(answer_once(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"))
+    net = NetworkTransport()
+    resp = await net.handle(request(peer.url))
+    await net.aclose()
+    with pytest.raises(ClientConnectionError, match="Connector is closed"):
+        await resp.body.read_chunk()
+
+
+async def test_requests_with_different_ssl_settings_use_different_pools() -> None:
+    url = URL("https://h.test/")
+    verified = connection_key(request(url))
+    unverified = connection_key(request(url, ssl=False))
+    assert verified != unverified
+    assert connection_key(request(url), default_ssl=False) == unverified
 
 
 # -- stale keep-alive retry ---------------------------------------------------------------
@@ -717,13 +829,29 @@ async def test_reset_before_the_head_raises_client_os_error(
 ) -> None:
     async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
-        sock = writer.get_extra_info("socket")
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-        writer.transport.abort()
+        abort_with_reset(writer)
 
     peer = await serve(reset)
     with pytest.raises(ClientOSError):
         await transport.handle(request(peer.url))
+
+
+async def test_reset_inside_the_body_raises_payload_error_naming_the_reset(
+    serve: Callable[[Handler], Awaitable[Peer]], transport: NetworkTransport
+) -> None:
+    headed = asyncio.Event()
+
+    async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+        await headed.wait()
+        abort_with_reset(writer)
+
+    peer = await serve(reset)
+    resp = await transport.handle(request(peer.url))
+    headed.set()
+    with pytest.raises(ClientPayloadError, match="ConnectionResetError"):
+        await read_all(resp)
 
 
 async def test_bad_status_line_raises_response_error_400(

@@ -10,11 +10,15 @@ import pytest
 
 import aiotape
 
-DESIGN_NAMES = """ClientSession ClientResponse ClientWebSocketResponse ClientTimeout FormData BasicAuth
-CookieJar DummyCookieJar StreamReader WSMsgType WSMessage WSCloseCode TCPConnector request
-ClientError ClientConnectionError ClientConnectorError ClientOSError ServerDisconnectedError
-ClientResponseError ClientPayloadError ContentTypeError TooManyRedirects InvalidURL
-ServerTimeoutError ConnectionTimeoutError SocketTimeoutError WSServerHandshakeError""".split()
+DESIGN_NAMES = [
+    *("ClientSession", "ClientResponse", "ClientWebSocketResponse", "ClientTimeout"),
+    *("FormData", "BasicAuth", "CookieJar", "DummyCookieJar", "StreamReader"),
+    *("WSMsgType", "WSMessage", "WSCloseCode", "TCPConnector", "request"),
+    *("ClientError", "ClientConnectionError", "ClientConnectorError", "ClientOSError"),
+    *("ServerDisconnectedError", "ClientResponseError", "ClientPayloadError"),
+    *("ContentTypeError", "TooManyRedirects", "InvalidURL", "ServerTimeoutError"),
+    *("ConnectionTimeoutError", "SocketTimeoutError", "WSServerHandshakeError"),
+]
 
 CLIENT_EXCEPTIONS = [
     name

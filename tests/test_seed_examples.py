@@ -233,6 +233,9 @@ async def test_timeout_session_and_request_level(httpbin: URL) -> None:
 
 
 def test_default_timeout_matches_seed() -> None:
-    assert aiohttp.ClientTimeout(
-        total=5 * 60, connect=None, sock_connect=None, sock_read=None, ceil_threshold=5
-    ) == aiohttp.client.timeouts.DEFAULT_TIMEOUT
+    assert (
+        aiohttp.ClientTimeout(
+            total=5 * 60, connect=None, sock_connect=None, sock_read=None, ceil_threshold=5
+        )
+        == aiohttp.client.timeouts.DEFAULT_TIMEOUT
+    )

@@ -35,8 +35,8 @@ _COALESCE_LIMIT = 2**16
 
 @dataclass(frozen=True, slots=True)
 class ConnectionSettings:
-    """Per-connection parser limits and read buffering (``read_bufsize`` is the low mark;
-    reading pauses when more than ``_BUFFER_FACTOR`` times that is buffered)."""
+    """Parser limits and read buffering of a connection: reading pauses while more than
+    4 x ``read_bufsize`` body bytes wait for the reader and resumes at ``read_bufsize``."""
 
     read_bufsize: int = 2**16
     max_line_size: int = 8190
@@ -194,6 +194,7 @@ class HTTP11Connection(asyncio.Protocol):
         self._reading_paused = False
         self._writing_paused = False
         self._must_close = False
+        self._close_requested = False
         self._closed = False
         self.received = False
         self.exchanges = 0
@@ -261,7 +262,13 @@ class HTTP11Connection(asyncio.Protocol):
             try:
                 self._parser.feed_eof()
             except IncompleteResponse as incomplete:
-                cause = exc if exc is not None and not incomplete.head_received else incomplete
+                cause: BaseException = incomplete
+                if exc is not None:
+                    cause = (
+                        IncompleteResponse(f"{incomplete.message} {exc!r}", head_received=True)
+                        if incomplete.head_received
+                        else exc
+                    )
                 self._detach(
                     translate(
                         cause,
@@ -296,6 +303,7 @@ class HTTP11Connection(asyncio.Protocol):
         exchange = ResponseBody(self, self._loop, request, parser.chunks)
         self._exchange = exchange
         self.received = False
+        self._close_requested = request.headers.get("Connection", "").lower() == "close"
         body = request.body
         try:
             if isinstance(body, bytes):
@@ -373,7 +381,7 @@ class HTTP11Connection(asyncio.Protocol):
         exchange._detach(None)
         if self._must_close:  # the upload was cut short: drop what is still queued
             self.fail(None)
-        elif self._parser.keep_alive:
+        elif self._parser.keep_alive and not self._close_requested:
             self.idle_since = self._loop.time()
             self._owner.release(self)
         else:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import ssl as _ssl
 from collections import deque
-from typing import Any
 
 from .connect import Resolver, connect_scope, open_connection
 from .connection import ConnectionSettings, HTTP11Connection
@@ -24,7 +23,9 @@ class TCPConnector:
     ``limit`` / ``limit_per_host`` cap connections in use (0 = unlimited); waiting for a
     free slot counts against the ``connect`` timeout. A connection returns to the pool only
     once its response fully arrived and allowed keep-alive; idle ones expire after
-    ``keepalive_timeout`` seconds.
+    ``keepalive_timeout`` seconds. ``enable_cleanup_closed``, ``happy_eyeballs_delay``,
+    ``interleave`` and ``ssl_shutdown_timeout`` are accepted for compatibility and ignored
+    (addresses are tried one after another).
     """
 
     def __init__(
@@ -40,7 +41,9 @@ class TCPConnector:
         use_dns_cache: bool = True,
         family: int = 0,
         local_addr: tuple[str, int] | None = None,
-        **ignored: Any,
+        happy_eyeballs_delay: float | None = 0.25,
+        interleave: int | None = None,
+        ssl_shutdown_timeout: float | None = None,
     ) -> None:
         if force_close and keepalive_timeout is not None:
             raise ValueError("keepalive_timeout cannot be set if force_close is True")

@@ -73,9 +73,7 @@ class ClientResponse:
         self._wire_body = wire.body
         encoding = wire.headers.get("Content-Encoding", "") if auto_decompress else ""
         decoder = make_decoder(encoding.strip().lower()) if encoding else None
-        self.content = StreamReader(
-            source=decoded_source(wire.body, decoder), limit=read_bufsize
-        )
+        self.content = StreamReader(source=decoded_source(wire.body, decoder), limit=read_bufsize)
         self._body: bytes | None = None
         self._cookies: SimpleCookie | None = None
         self._content_type: tuple[str, dict[str, str]] | None = None
@@ -182,9 +180,12 @@ class ClientResponse:
         body = await self.read()
         if content_type:
             ctype = self.headers.get("Content-Type", "").lower()
-            if not (
-                _JSON_RE.match(ctype) if content_type == "application/json" else content_type in ctype
-            ):
+            expected = (
+                _JSON_RE.match(ctype)
+                if content_type == "application/json"
+                else content_type in ctype
+            )
+            if not expected:
                 raise ContentTypeError(
                     self.request_info,
                     self._history,

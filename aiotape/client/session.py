@@ -122,9 +122,7 @@ class ClientSession:
         self._transport: Transport = transport
         self._connector = connector
         self._owns_transport = connector_owner
-        self._cookie_jar: AbstractCookieJar = (
-            cookie_jar if cookie_jar is not None else CookieJar()
-        )
+        self._cookie_jar: AbstractCookieJar = cookie_jar if cookie_jar is not None else CookieJar()
         if cookies is not None:
             self._cookie_jar.update_cookies(cookies)
         self._default_headers: CIMultiDict[str] = CIMultiDict(headers or {})
@@ -421,9 +419,7 @@ class ClientSession:
         history: list[ClientResponse] = []
         while True:
             _check_scheme(url, bool(history))
-            url, req_headers = self._prepare_headers(
-                url, headers, skip_auto_headers, auth, cookies
-            )
+            url, req_headers = self._prepare_headers(url, headers, skip_auto_headers, auth, cookies)
             body = _encode(method, data, json, self._json_serialize, chunked, req_headers)
             request = Request(
                 method,
@@ -472,7 +468,6 @@ class ClientSession:
             url, params = target, None
         await self._check_status(resp, raise_for_status)
         return resp
-
 
     async def _check_status(
         self, resp: ClientResponse, raise_for_status: RaiseForStatus | None
@@ -540,7 +535,9 @@ def _redirect_target(url: URL, location: str, requote: bool) -> URL:
     try:
         target = URL(location, encoded=not requote)
     except ValueError as exc:
-        raise InvalidUrlRedirectClientError(location, "Server attempted redirecting to a location that does not look like a URL") from exc
+        raise InvalidUrlRedirectClientError(
+            location, "Server attempted redirecting to a location that does not look like a URL"
+        ) from exc
     if target.scheme and target.scheme not in HTTP_SCHEMES:
         raise NonHttpUrlRedirectClientError(target)
     return url.join(target) if not target.absolute else target
@@ -581,7 +578,9 @@ def _resolve_ws_timeout(
     return base
 
 
-def _resolve_timeout(timeout: ClientTimeout | float | None, default: ClientTimeout) -> ClientTimeout:
+def _resolve_timeout(
+    timeout: ClientTimeout | float | None, default: ClientTimeout
+) -> ClientTimeout:
     if timeout is None:
         return default
     if isinstance(timeout, ClientTimeout):
