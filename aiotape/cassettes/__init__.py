@@ -1,1 +1,49 @@
-"""aiotape.cassettes."""
+"""Record real HTTP traffic to vcrpy-compatible YAML cassettes and replay it offline.
+
+``with use_cassette("tests/cassettes/x.yaml", record_mode="once"):`` routes every
+``ClientSession`` through the cassette (see :class:`Cassette`); the pytest plugin does the
+same for tests marked ``@pytest.mark.vcr``.
+"""
+
+from .cassette import Cassette, CassetteTransport, RecordMode, load_cassette, use_cassette
+from .errors import (
+    CassetteError,
+    CassetteFormatError,
+    UnmatchedRequestError,
+    WebSocketMismatchError,
+)
+from .filters import DEFAULT_REDACTED_HEADERS, REDACTED
+from .format import dumps, loads
+from .matching import DEFAULT_MATCH_ON, MATCHERS
+from .model import (
+    Interaction,
+    RecordedError,
+    RecordedRequest,
+    RecordedResponse,
+    RecordedWebSocket,
+    WSFrame,
+)
+
+__all__ = [
+    "DEFAULT_MATCH_ON",
+    "DEFAULT_REDACTED_HEADERS",
+    "MATCHERS",
+    "REDACTED",
+    "Cassette",
+    "CassetteError",
+    "CassetteFormatError",
+    "CassetteTransport",
+    "Interaction",
+    "RecordMode",
+    "RecordedError",
+    "RecordedRequest",
+    "RecordedResponse",
+    "RecordedWebSocket",
+    "UnmatchedRequestError",
+    "WSFrame",
+    "WebSocketMismatchError",
+    "dumps",
+    "load_cassette",
+    "loads",
+    "use_cassette",
+]

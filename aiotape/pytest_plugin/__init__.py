@@ -1,3 +1,4 @@
 """aiotape's pytest plugin (entry point ``pytest11``): options, markers and fixtures."""
 
 from .mock_fixture import *  # noqa: F403
+from .recording import *  # noqa: F403

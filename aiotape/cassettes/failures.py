@@ -1,0 +1,97 @@
+"""Recorded failures: an exception becomes a RecordedError and back, same class and message."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from typing import Any
+
+from ..client import exceptions
+from ..client.exceptions import (
+    ClientConnectorCertificateError,
+    ClientConnectorError,
+    ClientError,
+    ClientResponseError,
+    ConnectionKey,
+    ConnectionTimeoutError,
+    InvalidURL,
+    RequestInfo,
+    ServerDisconnectedError,
+)
+from ..client.transport import Request
+from .errors import CassetteFormatError
+from .model import Phase, RecordedError
+
+__all__ = ["RECORDABLE", "describe", "rebuild"]
+
+RECORDABLE: tuple[type[BaseException], ...] = (ClientError, asyncio.TimeoutError)
+"""Exceptions a transport may raise that are part of the traffic (and so get recorded)."""
+
+_REGISTRY: dict[str, type[BaseException]] = {
+    name: value
+    for name, value in vars(exceptions).items()
+    if isinstance(value, type) and issubclass(value, ClientError)
+}
+_REGISTRY["TimeoutError"] = asyncio.TimeoutError
+
+
+def _registered_name(exc: BaseException) -> str:
+    for cls in type(exc).__mro__:
+        if _REGISTRY.get(cls.__name__) is cls:
+            return cls.__name__
+    return "TimeoutError" if isinstance(exc, asyncio.TimeoutError) else "ClientError"
+
+
+def describe(exc: BaseException, phase: Phase | None = None) -> RecordedError:
+    """A RecordedError for ``exc``; the phase defaults to connect or head by its class."""
+    if phase is None:
+        connecting = isinstance(exc, (ClientConnectorError, ConnectionTimeoutError))
+        phase = "connect" if connecting else "head"
+    os_error: BaseException = exc
+    if isinstance(exc, ClientConnectorCertificateError):
+        os_error = exc.certificate_error
+    elif isinstance(exc, ClientConnectorError):
+        os_error = exc.os_error
+    errno = getattr(os_error, "errno", None) if isinstance(os_error, OSError) else None
+    strerror = getattr(os_error, "strerror", None) if isinstance(os_error, OSError) else None
+    if isinstance(exc, ClientResponseError):
+        return RecordedError(_registered_name(exc), exc.message, phase, status=exc.status)
+    return RecordedError(
+        type=_registered_name(exc),
+        message=str(exc),
+        phase=phase,
+        errno=errno if isinstance(errno, int) else None,
+        strerror=strerror if isinstance(strerror, str) else None,
+    )
+
+
+def rebuild(error: RecordedError, request: Request) -> BaseException:
+    """A fresh exception of the recorded class, built for the replaying ``request``."""
+    cls = _REGISTRY.get(error.type)
+    if cls is None:
+        raise CassetteFormatError(f"unknown recorded error type {error.type!r}")
+    url = request.url
+    if issubclass(cls, ClientConnectorError):
+        key = ConnectionKey(
+            url.host or "",
+            url.port,
+            url.scheme in ("https", "wss"),
+            request.ssl,
+            server_hostname=request.server_hostname,
+        )
+        if issubclass(cls, ClientConnectorCertificateError):
+            if error.errno is None:
+                return cls(key, ssl.CertificateError(error.strerror or error.message))
+            return cls(key, ssl.SSLCertVerificationError(error.errno, error.strerror))
+        return cls(key, OSError(error.errno, error.strerror or error.message))
+    if issubclass(cls, ClientResponseError):
+        info = RequestInfo(url, request.method, request.headers, url)
+        return cls(info, (), status=error.status, message=error.message)
+    if issubclass(cls, InvalidURL):
+        return cls(url)
+    if issubclass(cls, ServerDisconnectedError):
+        return cls(error.message)
+    args: tuple[Any, ...] = (error.message,) if error.message else ()
+    if issubclass(cls, OSError) and error.errno is not None:
+        args = (error.errno, error.strerror or error.message)
+    return cls(*args)

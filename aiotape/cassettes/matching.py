@@ -1,0 +1,132 @@
+"""Which recorded request answers a live one: vcrpy's matcher names, as hashable keys.
+
+Every built-in matcher turns a request into a hashable value, so a cassette indexes its
+interactions by the tuple of those values and finds candidates in O(1). Custom matchers
+(vcrpy style: ``f(live, recorded)`` returning False or raising AssertionError on mismatch)
+then filter the few candidates that share the key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from yarl import URL
+
+from .model import RecordedRequest
+
+__all__ = ["DEFAULT_MATCH_ON", "MATCHERS", "CustomMatcher", "MatchOn", "MatchRule"]
+
+KeyFunction = Callable[[RecordedRequest, URL], Hashable]
+CustomMatcher = Callable[[RecordedRequest, RecordedRequest], object]
+MatchOn = Sequence[str | CustomMatcher]
+
+DEFAULT_MATCH_ON: tuple[str, ...] = ("method", "scheme", "host", "port", "path", "query")
+"""vcrpy's default: method and the full URL, query order-insensitive."""
+
+
+def _query(_: RecordedRequest, url: URL) -> Hashable:
+    return tuple(sorted(url.query.items()))
+
+
+def _content_type(request: RecordedRequest) -> str:
+    return (request.header("Content-Type") or "").split(";")[0].strip().lower()
+
+
+def _json_body(request: RecordedRequest, _: URL) -> Hashable:
+    try:
+        return json.dumps(json.loads(request.body), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        return request.body
+
+
+def _body(request: RecordedRequest, url: URL) -> Hashable:
+    content_type = _content_type(request)
+    if content_type == "application/x-www-form-urlencoded":
+        return tuple(sorted(parse_qsl(request.body.decode("latin-1"), keep_blank_values=True)))
+    if content_type == "application/json" or content_type.endswith("+json"):
+        return _json_body(request, url)
+    return request.body
+
+
+def _uri(request: RecordedRequest, url: URL) -> Hashable:
+    return (url.scheme, url.host, url.port, url.path, _query(request, url))
+
+
+MATCHERS: dict[str, KeyFunction] = {
+    "method": lambda r, _: r.method.upper(),
+    "scheme": lambda _, u: u.scheme,
+    "host": lambda _, u: u.host,
+    "port": lambda _, u: u.port,
+    "path": lambda _, u: u.path,
+    "query": _query,
+    "uri": _uri,
+    "url": _uri,
+    "headers": lambda r, _: tuple(sorted((k.lower(), v) for k, v in r.headers)),
+    "body": _body,
+    "raw_body": lambda r, _: r.body,
+    "json_body": _json_body,
+}
+"""Built-in matchers by name (vcrpy's, plus ``json_body``)."""
+
+_BODY_MATCHERS = frozenset({"body", "raw_body", "json_body"})
+
+
+def _accepts(matcher: CustomMatcher, live: RecordedRequest, recorded: RecordedRequest) -> bool:
+    try:
+        return matcher(live, recorded) is not False
+    except AssertionError:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRule:
+    """A compiled ``match_on``: built-in key functions plus custom matchers."""
+
+    names: tuple[str, ...]
+    custom: tuple[CustomMatcher, ...] = ()
+
+    @classmethod
+    def compile(cls, match_on: MatchOn = DEFAULT_MATCH_ON) -> MatchRule:
+        """Validate ``match_on``: names of MATCHERS or callables."""
+        names: list[str] = []
+        custom: list[CustomMatcher] = []
+        for item in match_on:
+            if callable(item):
+                custom.append(item)
+            elif item in MATCHERS:
+                names.append(item)
+            else:
+                known = ", ".join(MATCHERS)
+                raise ValueError(f"unknown matcher {item!r} in match_on (known: {known})")
+        return cls(tuple(names), tuple(custom))
+
+    @property
+    def needs_body(self) -> bool:
+        """Whether matching reads the request body (custom matchers might)."""
+        return bool(self.custom) or not _BODY_MATCHERS.isdisjoint(self.names)
+
+    def key(self, request: RecordedRequest, url: URL | None = None) -> tuple[Hashable, ...]:
+        """The index key of ``request`` (``url``: its uri already parsed, if at hand)."""
+        if url is None:
+            url = request.url
+        return tuple(MATCHERS[name](request, url) for name in self.names)
+
+    def accepts(self, live: RecordedRequest, recorded: RecordedRequest) -> bool:
+        """Whether the custom matchers accept a candidate that shares the key."""
+        return all(_accepts(m, live, recorded) for m in self.custom)
+
+    def differences(self, live: RecordedRequest, recorded: RecordedRequest) -> list[str]:
+        """Names of the matchers ``recorded`` fails for ``live`` (for error messages)."""
+        live_url, recorded_url = live.url, recorded.url
+        failed = [
+            name
+            for name in self.names
+            if MATCHERS[name](live, live_url) != MATCHERS[name](recorded, recorded_url)
+        ]
+        failed.extend(
+            getattr(m, "__name__", repr(m)) for m in self.custom if not _accepts(m, live, recorded)
+        )
+        return failed

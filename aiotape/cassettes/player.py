@@ -1,0 +1,304 @@
+"""Replay: find the recorded answer for a request and turn it back into a Response.
+
+Nothing sleeps. Recorded latencies are compared with the replaying request's timeouts on a
+virtual clock (seconds since the request hop started): a total deadline or sock_read gap that
+the recording overshoots raises that timeout at once, after the chunks that arrived before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from ..client.exceptions import ClientPayloadError, ConnectionTimeoutError, SocketTimeoutError
+from ..client.timeouts import deadline, earliest
+from ..client.transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
+from .failures import rebuild
+from .matching import MatchRule
+from .model import Interaction, RecordedRequest, RecordedWebSocket, WSFrame
+
+__all__ = ["INCOMPLETE_BODY", "Closest", "Playback", "ReplayChannel", "replay"]
+
+INCOMPLETE_BODY = (
+    "aiotape: the cassette holds only the start of this body (the response was released "
+    "before its end while recording); re-record it reading the whole body"
+)
+"""Message of the ClientPayloadError raised when reading past a partially recorded body."""
+
+
+@dataclass(frozen=True, slots=True)
+class Closest:
+    """The recorded interaction nearest to an unmatched request, and how it differs."""
+
+    position: int
+    interaction: Interaction
+    differences: tuple[str, ...]
+
+
+class Playback:
+    """Recorded interactions indexed by match key, handed out once each in recorded order.
+
+    Thread-safe; a take is synchronous, so concurrent identical requests get distinct answers.
+    With ``allow_playback_repeats`` the last matching interaction answers once all are used.
+    """
+
+    __slots__ = ("_cursor", "_index", "_interactions", "_lock", "_played", "_repeats", "_rule")
+
+    def __init__(
+        self,
+        interactions: Sequence[Interaction],
+        rule: MatchRule,
+        *,
+        allow_playback_repeats: bool = False,
+    ) -> None:
+        self._interactions = tuple(interactions)
+        self._rule = rule
+        self._repeats = allow_playback_repeats
+        self._played = [False] * len(self._interactions)
+        self._index: dict[tuple[Hashable, ...], list[int]] = {}
+        self._cursor: dict[tuple[Hashable, ...], int] = {}
+        self._lock = threading.Lock()
+        for position, interaction in enumerate(self._interactions):
+            self._index.setdefault(rule.key(interaction.request), []).append(position)
+
+    def __len__(self) -> int:
+        return len(self._interactions)
+
+    @property
+    def play_count(self) -> int:
+        """How many recorded interactions have been played."""
+        return sum(self._played)
+
+    @property
+    def all_played(self) -> bool:
+        """Whether every recorded interaction has been played."""
+        return all(self._played)
+
+    def take(self, live: RecordedRequest, url: URL | None = None) -> Interaction | None:
+        """The next unplayed interaction matching ``live`` (marked played), if any.
+
+        ``url`` is ``live.uri`` already parsed, when the caller has it.
+        """
+        key = self._rule.key(live, url)
+        positions = self._index.get(key)
+        if positions is None:
+            return None
+        with self._lock:
+            start = self._cursor.get(key, 0)
+            while start < len(positions) and self._played[positions[start]]:
+                start += 1
+            self._cursor[key] = start
+            last_accepted: int | None = None
+            for offset in range(start, len(positions)):
+                position = positions[offset]
+                if self._played[position]:
+                    continue
+                if self._rule.accepts(live, self._interactions[position].request):
+                    self._played[position] = True
+                    return self._interactions[position]
+            if not self._repeats:
+                return None
+            for position in reversed(positions):
+                if self._rule.accepts(live, self._interactions[position].request):
+                    last_accepted = position
+                    break
+        return None if last_accepted is None else self._interactions[last_accepted]
+
+    def closest(self, live: RecordedRequest) -> Closest | None:
+        """The recorded interaction differing from ``live`` in the fewest matchers."""
+        best: Closest | None = None
+        for position, interaction in enumerate(self._interactions):
+            differences = tuple(self._rule.differences(live, interaction.request))
+            if best is None or len(differences) < len(best.differences):
+                best = Closest(position, interaction, differences)
+        return best
+
+
+def _chunk_times(interaction: Interaction) -> Sequence[float]:
+    response = interaction.response
+    assert response is not None
+    if len(response.chunk_times) == len(response.chunks):
+        return response.chunk_times
+    return [interaction.elapsed] * len(response.chunks)
+
+
+def _first_timeout(
+    request: Request,
+    events: Sequence[float],
+    start: float,
+    *,
+    spent: float = 0.0,
+    connecting: bool = False,
+) -> tuple[int, BaseException] | None:
+    """The first of ``events`` (virtual times after ``start``) a timeout fires before.
+
+    The total deadline counts from now, less the virtual time ``spent`` by earlier redirect
+    hops of the same request; the gap timer is sock_read between events, or
+    connect/sock_connect while ``connecting``. Returns the position of the event the timeout
+    preempts and the exception the live client would raise there, or None if all are in time.
+    """
+    now = asyncio.get_running_loop().time()
+    timeout = request.timeout
+    total_at = None if request.deadline is None else request.deadline - now - spent
+    if connecting:
+        gap_at = earliest(
+            deadline(now, timeout.connect, timeout.ceil_threshold),
+            deadline(now, timeout.sock_connect, timeout.ceil_threshold),
+        )
+    else:
+        gap_at = deadline(now, timeout.sock_read, timeout.ceil_threshold)
+    gap = None if gap_at is None else gap_at - now
+    previous = start
+    for position, at in enumerate(events):
+        gap_fires = None if gap is None else previous + gap
+        total_first = gap_fires is None or (total_at is not None and total_at <= gap_fires)
+        if total_at is not None and at > total_at and total_first:
+            return position, asyncio.TimeoutError()
+        if gap_fires is not None and at > gap_fires:
+            if connecting:
+                return position, ConnectionTimeoutError(f"Connection timeout to host {request.url}")
+            return position, SocketTimeoutError("Timeout on reading data from socket")
+        previous = at
+    return None
+
+
+def replay(interaction: Interaction, request: Request, spent: float = 0.0) -> Response:
+    """The recorded response for ``request``, or the recorded (or virtual-time) failure.
+
+    ``spent`` is the recorded time of the request's earlier redirect hops.
+    """
+    response = interaction.response
+    error = interaction.error
+    if response is None:
+        assert error is not None
+        connecting = error.phase == "connect"
+        early = _first_timeout(
+            request, [interaction.elapsed], 0.0, spent=spent, connecting=connecting
+        )
+        if early is not None:
+            raise early[1]
+        raise rebuild(error, request)
+    head = _first_timeout(request, [interaction.elapsed], 0.0, spent=spent)
+    if head is not None:
+        raise head[1]
+    chunks = response.chunks
+    body_error: BaseException | None = None
+    late = _first_timeout(request, _chunk_times(interaction), interaction.elapsed, spent=spent)
+    if late is not None:
+        chunks, body_error = chunks[: late[0]], late[1]
+    elif error is not None:
+        body_error = rebuild(error, request)
+    elif not response.complete:
+        body_error = ClientPayloadError(INCOMPLETE_BODY)
+    return Response(
+        status=response.status,
+        reason=response.reason,
+        headers=CIMultiDictProxy(CIMultiDict(response.headers)),
+        body=ChunkedBody(chunks, body_error),
+        version=response.version,
+        raw_headers=tuple((_wire(k), _wire(v)) for k, v in response.headers),
+    )
+
+
+def _wire(text: str) -> bytes:
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")
+
+
+_CLOSED = WSMessage(WSMsgType.CLOSED, None, None)
+_KEEPALIVE = frozenset({WSMsgType.PING, WSMsgType.PONG})
+
+
+def _shown(kind: WSMsgType, data: object) -> str:
+    text = repr(data)
+    return f"{kind.name} {text[:77] + '...' if len(text) > 80 else text}"
+
+
+class ReplayChannel:
+    """A WebSocketChannel that plays a recorded websocket session back.
+
+    The client's data messages must be the recorded ones, in order (pings and pongs are
+    timing-dependent and not checked). Each recorded server message is delivered once every
+    client message recorded before it has been sent, then ``CLOSED`` once all are delivered.
+    ``mismatch(sent, expected)`` builds the error raised for an unexpected client message.
+    """
+
+    __slots__ = (
+        "_closed",
+        "_mismatch",
+        "_progress",
+        "_received",
+        "_recvs",
+        "_sends",
+        "_sent",
+        "handshake",
+        "protocol",
+    )
+
+    def __init__(
+        self,
+        recorded: RecordedWebSocket,
+        handshake: Response,
+        mismatch: Callable[[str, str], BaseException],
+    ) -> None:
+        self.handshake = handshake
+        self.protocol = recorded.protocol
+        self._mismatch = mismatch
+        self._sends: list[WSFrame] = []
+        self._recvs: list[tuple[int, WSFrame]] = []
+        for frame in recorded.frames:
+            if frame.direction == "recv":
+                self._recvs.append((len(self._sends), frame))
+            elif frame.type not in _KEEPALIVE:
+                self._sends.append(frame)
+        self._sent = 0
+        self._received = 0
+        self._closed = False
+        self._progress: asyncio.Event | None = None
+
+    def _advance(self, sent: int) -> None:
+        self._sent = sent
+        if self._progress is not None:
+            self._progress.set()
+
+    async def send(self, message: WSMessage) -> None:
+        """Check ``message`` against the recording (CLOSE skips ahead to the recorded close)."""
+        kind = message.type
+        if kind in _KEEPALIVE:
+            return
+        sends = self._sends
+        if kind is WSMsgType.CLOSE:
+            closes = (i for i in range(self._sent, len(sends)) if sends[i].type is kind)
+            self._advance(next(closes, len(sends) - 1) + 1)
+            return
+        expected = sends[self._sent] if self._sent < len(sends) else None
+        data = message.data if kind is WSMsgType.TEXT else bytes(message.data)
+        if expected is None or (expected.type, expected.data) != (kind, data):
+            wanted = "nothing more" if expected is None else _shown(expected.type, expected.data)
+            raise self._mismatch(_shown(kind, data), wanted)
+        self._advance(self._sent + 1)
+
+    async def receive(self) -> WSMessage:
+        """The next recorded server message once the client has caught up; then CLOSED."""
+        while not self._closed and self._received < len(self._recvs):
+            needed, frame = self._recvs[self._received]
+            if self._sent >= needed:
+                self._received += 1
+                return WSMessage(frame.type, frame.data, frame.extra)
+            if self._progress is None:
+                self._progress = asyncio.Event()
+            self._progress.clear()
+            await self._progress.wait()
+        return _CLOSED
+
+    async def aclose(self) -> None:
+        """End the session: receive returns CLOSED from now on."""
+        self._closed = True
+        self._advance(self._sent)

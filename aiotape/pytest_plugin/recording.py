@@ -1,0 +1,261 @@
+"""Cassette recording/replay for tests marked ``@pytest.mark.vcr`` (pytest-recording's names).
+
+Options ``--record-mode {none,once,new_episodes,all,rewrite}`` (default ``none``),
+``--block-network`` and ``--allowed-hosts``; markers ``vcr`` (extra cassette paths as args,
+cassette options as kwargs), ``default_cassette``, ``block_network``; fixtures ``vcr_config``,
+``vcr_cassette_dir``, ``default_cassette_name`` and ``vcr`` (the active Cassette). Cassettes live
+in ``<test dir>/cassettes/<module>/<test>.yaml``.
+
+With pytest-recording installed as well, it owns the command-line options (same names, same
+meaning) and the ``vcr``/``block_network`` fixtures, and drives vcrpy for the libraries vcrpy
+patches; aiotape reads the same options and marker and records aiotape sessions (fixture
+``aiotape_cassette``). Both write ``<test>.yaml``, so a single test should not record through
+both aiotape and a vcrpy-patched client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import re
+import socket
+from collections.abc import Callable, Generator, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..cassettes import Cassette, RecordMode
+
+__all__ = [
+    "NetworkBlockedError",
+    "aiotape_block_network",
+    "aiotape_cassette",
+    "default_cassette_name",
+    "pytest_addoption_recording",
+    "pytest_configure_recording",
+    "pytest_runtest_makereport_recording",
+    "vcr_cassette_dir",
+    "vcr_config",
+]
+
+_RECORD_MODES = tuple(mode.value for mode in RecordMode)
+_PYTEST_RECORDING = ("recording", "pytest_recording.plugin")
+_CALL_FAILED = pytest.StashKey[bool]()
+_FORBIDDEN_IN_NAMES = re.compile(r"[<>?%*:|\"'/\\]")
+
+
+class NetworkBlockedError(RuntimeError):
+    """A test tried to open a network connection while ``--block-network`` is on."""
+
+
+def _pytest_recording_present(pluginmanager: pytest.PytestPluginManager) -> bool:
+    """Whether pytest-recording is (or is about to be) registered in this session."""
+    if any(pluginmanager.has_plugin(name) for name in _PYTEST_RECORDING):
+        return True
+    if pluginmanager.is_blocked("recording") or os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        return False
+    return any(
+        ep.value.startswith("pytest_recording")
+        for ep in importlib.metadata.entry_points(group="pytest11")
+    )
+
+
+@pytest.hookimpl(specname="pytest_addoption")
+def pytest_addoption_recording(
+    parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager
+) -> None:
+    """pytest-recording's options, unless pytest-recording itself registers them."""
+    if _pytest_recording_present(pluginmanager):
+        return
+    group = parser.getgroup("recording")
+    group.addoption(
+        "--record-mode",
+        action="store",
+        default=None,
+        choices=_RECORD_MODES,
+        help='Cassette record mode (default "none": replay only).',
+    )
+    group.addoption(
+        "--block-network",
+        action="store_true",
+        default=False,
+        help="Fail any network connection made by a test not recording a cassette.",
+    )
+    group.addoption(
+        "--allowed-hosts",
+        action="store",
+        default=None,
+        help="Comma-separated regexes of hosts --block-network still lets through.",
+    )
+
+
+class _VcrFixture:
+    """``vcr``: the active Cassette (registered only when pytest-recording is absent)."""
+
+    @pytest.fixture
+    def vcr(self, aiotape_cassette: Cassette | None) -> Cassette | None:
+        """The cassette of a ``@pytest.mark.vcr`` test (None for unmarked tests)."""
+        return aiotape_cassette
+
+
+@pytest.hookimpl(specname="pytest_configure")
+def pytest_configure_recording(config: pytest.Config) -> None:
+    """Register the markers, and the ``vcr`` fixture when pytest-recording does not."""
+    for line in (
+        "vcr(*extra_cassettes, **options): replay/record this test's cassette "
+        "(extra cassettes are replayed too, options override vcr_config).",
+        "default_cassette(name): name of the test's cassette file (without .yaml).",
+        "block_network(allowed_hosts=None): block network access unless recording.",
+    ):
+        config.addinivalue_line("markers", line)
+    if not _pytest_recording_present(config.pluginmanager):
+        config.pluginmanager.register(_VcrFixture(), "aiotape-vcr-fixture")
+
+
+@pytest.hookimpl(specname="pytest_runtest_makereport", wrapper=True)
+def pytest_runtest_makereport_recording(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Remember whether the test body failed (then unmatched requests are not re-reported)."""
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[_CALL_FAILED] = True
+    return report
+
+
+@pytest.fixture
+def vcr_config() -> dict[str, Any]:
+    """Cassette options shared by a module or conftest (override this fixture)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    """``<test dir>/cassettes/<module name>``."""
+    module = Path(request.node.path)
+    return os.fspath(module.parent / "cassettes" / module.stem)
+
+
+@pytest.fixture
+def default_cassette_name(request: pytest.FixtureRequest) -> str:
+    """The test's name (``Class.test``), or the ``default_cassette`` marker's argument."""
+    marker = request.node.get_closest_marker("default_cassette")
+    if marker is not None:
+        if not marker.args:
+            raise pytest.UsageError("@pytest.mark.default_cassette needs the cassette name")
+        return str(marker.args[0])
+    name = request.node.name
+    if request.cls is not None:
+        name = f"{request.cls.__name__}.{name}"
+    return _FORBIDDEN_IN_NAMES.sub("-", name)
+
+
+def _fit_file_name(name: str, limit: int = 255 - len(".yaml")) -> str:
+    """``name``, or for names too long for a file (parametrized tests) a prefix and a hash."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
+    return f"{name[: limit - len(digest) - 3]}...{digest}"
+
+
+def _option(config: pytest.Config, name: str) -> Any:
+    return config.getoption(name, default=None)
+
+
+def _merged_config(config: dict[str, Any], markers: Sequence[pytest.Mark]) -> dict[str, Any]:
+    merged = dict(config)
+    for marker in reversed(markers):  # the closest marker wins
+        merged.update(marker.kwargs)
+    return merged
+
+
+def _record_mode(pytestconfig: pytest.Config, merged: dict[str, Any]) -> str:
+    return str(merged.get("record_mode") or _option(pytestconfig, "record_mode") or "none")
+
+
+@pytest.fixture(autouse=True)
+def aiotape_cassette(
+    request: pytest.FixtureRequest, vcr_cassette_dir: str, pytestconfig: pytest.Config
+) -> Iterator[Cassette | None]:
+    """For ``@pytest.mark.vcr`` tests, every aiotape session plays/records the cassette.
+
+    At teardown the test fails if a request matched nothing, even if the code under test
+    swallowed the error.
+    """
+    markers = list(request.node.iter_markers(name="vcr"))
+    if not markers or _option(pytestconfig, "disable_recording"):
+        yield None
+        return
+    config = _merged_config(request.getfixturevalue("vcr_config"), markers)
+    config.pop("allowed_hosts", None)
+    config["record_mode"] = _record_mode(pytestconfig, config)
+    name = _fit_file_name(request.getfixturevalue("default_cassette_name"))
+    directory = Path(vcr_cassette_dir)
+    extra = [directory / path for marker in markers for path in marker.args]
+    with Cassette(
+        directory / f"{name}.yaml", extra_paths=extra, test_id=request.node.nodeid, **config
+    ) as cassette:
+        yield cassette
+    if cassette.unmatched and not request.node.stash.get(_CALL_FAILED, False):
+        shown = "\n\n".join(str(error) for error in cassette.unmatched)
+        pytest.fail(f"{len(cassette.unmatched)} request(s) did not match the cassette:\n{shown}")
+
+
+# -- --block-network ---------------------------------------------------------------------------
+
+_Connect = Callable[[socket.socket, Any], Any]
+
+
+def _guarded(original: _Connect, allowed: re.Pattern[str] | None) -> _Connect:
+    def connect(sock: socket.socket, address: Any) -> Any:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            host = str(address[0])
+            if allowed is None or not allowed.match(host):
+                raise NetworkBlockedError(
+                    f"Network is disabled (--block-network): connection to {host!r} refused. "
+                    "Record a cassette with --record-mode=once, or allow the host with "
+                    "--allowed-hosts."
+                )
+        return original(sock, address)
+
+    return connect
+
+
+@pytest.fixture(autouse=True)
+def aiotape_block_network(
+    request: pytest.FixtureRequest, pytestconfig: pytest.Config
+) -> Iterator[None]:
+    """Block socket connections (``--block-network`` / marker) unless the test is recording.
+
+    The one place aiotape patches anything: ``socket.socket.connect``/``connect_ex``, only
+    while the test runs. Left to pytest-recording when it is installed.
+    """
+    marker = request.node.get_closest_marker("block_network")
+    wanted = marker is not None or bool(_option(pytestconfig, "block_network"))
+    if not wanted or _pytest_recording_present(pytestconfig.pluginmanager):
+        yield
+        return
+    markers = list(request.node.iter_markers(name="vcr"))
+    config: dict[str, Any] = request.getfixturevalue("vcr_config")
+    if markers and _record_mode(pytestconfig, _merged_config(config, markers)) != "none":
+        yield
+        return
+    hosts = (
+        (marker.kwargs.get("allowed_hosts") if marker is not None else None)
+        or _option(pytestconfig, "allowed_hosts")
+        or config.get("allowed_hosts")
+    )
+    if isinstance(hosts, str):
+        hosts = hosts.split(",")
+    allowed = re.compile("|".join(f"(?:{h})" for h in hosts)) if hosts else None
+    original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    guard, guard_ex = _guarded(original_connect, allowed), _guarded(original_connect_ex, allowed)
+    socket.socket.connect = guard  # type: ignore[assignment]
+    socket.socket.connect_ex = guard_ex  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        socket.socket.connect = original_connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = original_connect_ex  # type: ignore[method-assign]
