@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import gzip
+import socket
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import brotli
 import pytest
 from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
+
+from aiotape.client.transport import ChunkedBody, Request, Response, WebSocketChannel
 
 RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -194,3 +198,58 @@ async def raw_server() -> AsyncIterator[Callable[[RawHandler], Awaitable[RawServ
 async def read_head(reader: asyncio.StreamReader) -> bytes:
     """Read one request head (through the blank line)."""
     return await reader.readuntil(b"\r\n\r\n")
+
+
+@pytest.fixture
+def refused_port() -> int:
+    """A local port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def full_backlog() -> Iterator[int]:
+    """A local listening port that never accepts and whose backlog is full: connects hang."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port: int = listener.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+        fillers.append(filler)
+    yield port
+    for filler in fillers:
+        filler.close()
+    listener.close()
+
+
+class RecordingTransport:
+    """A minimal Transport (the public seam) that answers 200 and remembers requests."""
+
+    def __init__(self, body: bytes = b"{}") -> None:
+        self.requests: list[Request] = []
+        self.body = body
+        self.closed = False
+
+    async def handle(self, request: Request) -> Response:
+        self.requests.append(request)
+        headers = CIMultiDictProxy(CIMultiDict({"Content-Type": "application/json"}))
+        return Response(200, "OK", headers, ChunkedBody([self.body]))
+
+    async def connect_ws(
+        self,
+        request: Request,
+        *,
+        protocols: Sequence[str] = (),
+        max_msg_size: int = 0,
+        compress: int = 0,
+    ) -> WebSocketChannel:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        self.closed = True
