@@ -360,7 +360,7 @@ def test_overlong_test_names_get_a_hashed_cassette_file_name(
         live_server.url,
         body=f"""
 @pytest.mark.vcr
-@pytest.mark.parametrize("suffix", ["{"x" * 300}"])
+@pytest.mark.parametrize("suffix", ["x"], ids=["{"x" * 300}"])
 async def test_long(suffix):
     assert await fetch() == "hello /hello"
 """,
