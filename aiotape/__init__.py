@@ -53,7 +53,7 @@ from .client.transport import (
     WSMsgType,
     use_transport,
 )
-from .client.websocket import ClientWebSocketResponse
+from .client.websocket import ClientWebSocketResponse, WebSocketError
 
 __version__ = "0.1.0"
 
@@ -108,6 +108,7 @@ __all__ = [
     "WSMessageTypeError",
     "WSMsgType",
     "WSServerHandshakeError",
+    "WebSocketError",
     "__version__",
     "request",
     "use_transport",

@@ -36,7 +36,7 @@ class EchoSocket(Protocol):
 
     async def send_str(self, data: str) -> None: ...
     async def send_bytes(self, data: bytes) -> None: ...
-    async def receive_str(self) -> str: ...
+    async def receive_str(self) -> str | bytes: ...
     async def receive_bytes(self) -> bytes: ...
 
 
@@ -95,8 +95,8 @@ async def compare(url: str, scenario: Scenario) -> tuple[float, float]:
     async with (
         aiotape.ClientSession() as ours_session,
         aiohttp.ClientSession() as theirs_session,
-        ours_session.ws_connect(url, max_msg_size=0) as ours,
-        theirs_session.ws_connect(url, max_msg_size=0) as theirs,
+        ours_session.ws_connect(url) as ours,
+        theirs_session.ws_connect(url) as theirs,
     ):
         await scenario(ours)  # warm-up
         await scenario(theirs)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import itertools
 import json
 import ssl
 import struct
@@ -20,6 +21,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+import aiotape
 from aiotape.client.exceptions import (
     ClientConnectionResetError,
     ClientConnectorError,
@@ -44,13 +46,11 @@ class WebPeer:
 
     url: URL
     closed: list[tuple[int | None, Any]] = field(default_factory=list)
-    release: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @pytest.fixture
 async def web_peer() -> AsyncIterator[Callable[..., Awaitable[WebPeer]]]:
     runners: list[web.AppRunner] = []
-    peers: list[WebPeer] = []
 
     async def start(
         handler: WSHandler, *, ssl_context: ssl.SSLContext | None = None, **ws_options: Any
@@ -74,12 +74,9 @@ async def web_peer() -> AsyncIterator[Callable[..., Awaitable[WebPeer]]]:
         port = runner.addresses[0][1]
         scheme = "https" if ssl_context else "http"
         peer = WebPeer(URL(f"{scheme}://127.0.0.1:{port}/ws"))
-        peers.append(peer)
         return peer
 
     yield start
-    for peer in peers:
-        peer.release.set()
     for runner in runners:
         await runner.cleanup()
 
@@ -183,53 +180,16 @@ async def raw_peer() -> AsyncIterator[Callable[[RawScript], Awaitable[URL]]]:
 
 
 # -- the client under test -----------------------------------------------------------------
-class _Connect:
-    """``ws_connect``-shaped helper building the wire Request the session would build."""
-
-    def __init__(self, url: URL, **options: Any) -> None:
-        self._url = url
-        self._options = options
-        self._ws: ClientWebSocketResponse | None = None
-
-    async def _open(self) -> ClientWebSocketResponse:
-        options = dict(self._options)
-        url = self._url.with_scheme({"http": "ws", "https": "wss"}.get(self._url.scheme, "ws"))
-        headers: CIMultiDict[str] = CIMultiDict(options.pop("headers", {}))
-        headers.setdefault("Host", f"{url.host}:{url.port}")
-        if "origin" in options:
-            headers["Origin"] = options.pop("origin")
-        request = Request.build("GET", url, list(headers.items()), ssl=options.pop("ssl", True))
-        channel = await connect_ws(
-            request,
-            protocols=options.pop("protocols", ()),
-            max_msg_size=options.pop("max_msg_size", 4 * 1024 * 1024),
-            compress=options.pop("compress", 0),
-        )
-        return ClientWebSocketResponse(
-            channel,
-            timeout=options.pop("timeout", ClientWSTimeout(ws_receive=None, ws_close=10.0)),
-            autoclose=options.pop("autoclose", True),
-            autoping=options.pop("autoping", True),
-            heartbeat=options.pop("heartbeat", None),
-        )
-
-    def __await__(self) -> Any:
-        return self._open().__await__()
-
-    async def __aenter__(self) -> ClientWebSocketResponse:
-        self._ws = await self._open()
-        return self._ws
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._ws is not None
-        await self._ws.close()
-
-
-ws_connect = _Connect
+@pytest.fixture
+async def session() -> AsyncIterator[aiotape.ClientSession]:
+    async with aiotape.ClientSession() as client:
+        yield client
 
 
 # -- everyday use ------------------------------------------------------------------------------
-async def test_seed_echo_loop_answers_until_close_cmd(web_peer: Any) -> None:
+async def test_seed_echo_loop_answers_until_close_cmd(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     received: list[str] = []
 
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
@@ -240,52 +200,58 @@ async def test_seed_echo_loop_answers_until_close_cmd(web_peer: Any) -> None:
         await ws.receive()
 
     peer = await web_peer(handler)
-    async with ws_connect(peer.url) as ws:
+    aiohttp = aiotape  # the seed's code, unchanged, under ``import aiotape as aiohttp``
+    async with session.ws_connect(str(peer.url)) as ws:
         async for msg in ws:
-            if msg.type == WSMsgType.TEXT:
+            if msg.type == aiohttp.WSMsgType.TEXT:
                 if msg.data == "close cmd":
                     await ws.close()
                     break
-                await ws.send_str(msg.data + "/answer")
-            elif msg.type == WSMsgType.ERROR:
+                else:
+                    await ws.send_str(msg.data + "/answer")
+            elif msg.type == aiohttp.WSMsgType.ERROR:
                 break
     assert received == ["one/answer", "two/answer"]
     assert ws.closed and ws.close_code == 1000
 
 
-async def test_server_first_message_is_received(web_peer: Any) -> None:
+async def test_server_first_message_is_received(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.send_str("welcome")
         await ws.receive()
 
     peer = await web_peer(handler)
-    async with ws_connect(peer.url) as ws:
+    async with session.ws_connect(peer.url) as ws:
         assert await ws.receive_str() == "welcome"
 
 
-async def test_binary_round_trip(web_peer: Any) -> None:
+async def test_binary_round_trip(web_peer: Any, session: aiotape.ClientSession) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.send_bytes(await ws.receive_bytes() * 2)
         await ws.receive()
 
     peer = await web_peer(handler)
-    async with ws_connect(peer.url) as ws:
+    async with session.ws_connect(peer.url) as ws:
         await ws.send_bytes(b"\x00\xff")
         assert await ws.receive_bytes() == b"\x00\xff\x00\xff"
 
 
-async def test_json_round_trip_with_custom_dumps(web_peer: Any) -> None:
+async def test_json_round_trip_with_custom_dumps(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.send_json({"got": await ws.receive_json()})
         await ws.receive()
 
     peer = await web_peer(handler)
-    async with ws_connect(peer.url) as ws:
+    async with session.ws_connect(peer.url) as ws:
         await ws.send_json([1, 2], dumps=lambda obj: json.dumps(obj, separators=(",", ":")))
         assert await ws.receive_json() == {"got": [1, 2]}
 
 
-async def test_large_message_round_trip(web_peer: Any) -> None:
+async def test_large_message_round_trip(web_peer: Any, session: aiotape.ClientSession) -> None:
     payload = bytes(range(256)) * 8192  # 2 MiB
 
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
@@ -293,29 +259,33 @@ async def test_large_message_round_trip(web_peer: Any) -> None:
         await ws.receive()
 
     peer = await web_peer(handler, max_msg_size=0)
-    async with ws_connect(peer.url) as ws:
+    async with session.ws_connect(peer.url) as ws:
         await ws.send_bytes(payload)
         assert await ws.receive_bytes() == payload
 
 
-async def test_receive_str_on_binary_raises_message_type_error(web_peer: Any) -> None:
+async def test_receive_str_on_binary_raises_message_type_error(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.send_bytes(b"raw")
         await ws.receive()
 
     peer = await web_peer(handler)
-    async with ws_connect(peer.url) as ws:
+    async with session.ws_connect(peer.url) as ws:
         with pytest.raises(WSMessageTypeError):
             await ws.receive_str()
 
 
-async def test_await_ws_connect_returns_open_websocket(web_peer: Any) -> None:
+async def test_await_ws_connect_returns_open_websocket(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.send_str("hi")
         await ws.receive()
 
     peer = await web_peer(handler)
-    ws = await ws_connect(peer.url)
+    ws = await session.ws_connect(peer.url)
     try:
         assert not ws.closed
         assert await ws.receive_str() == "hi"
@@ -324,7 +294,9 @@ async def test_await_ws_connect_returns_open_websocket(web_peer: Any) -> None:
     assert await ws.close() is False
 
 
-async def test_request_headers_and_origin_reach_the_server(web_peer: Any) -> None:
+async def test_request_headers_and_origin_reach_the_server(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     seen: dict[str, str] = {}
 
     async def handler(request: web.Request, ws: web.WebSocketResponse) -> None:
@@ -332,11 +304,44 @@ async def test_request_headers_and_origin_reach_the_server(web_peer: Any) -> Non
         await ws.receive()
 
     peer = await web_peer(handler)
-    async with ws_connect(peer.url, headers={"X-Token": "abc"}, origin="http://app.test"):
+    async with session.ws_connect(peer.url, headers={"X-Token": "abc"}, origin="http://app.test"):
         pass
     assert seen["X-Token"] == "abc"
     assert seen["Origin"] == "http://app.test"
     assert seen["Upgrade"].lower() == "websocket"
+
+
+async def test_session_params_auth_and_cookies_reach_the_server(web_peer: Any) -> None:
+    seen: list[web.Request] = []
+
+    async def handler(request: web.Request, ws: web.WebSocketResponse) -> None:
+        seen.append(request)
+        await ws.receive()
+
+    peer = await web_peer(handler)
+    async with (
+        aiotape.ClientSession(cookies={"session": "s1"}) as session,
+        session.ws_connect(
+            peer.url, params={"room": "7"}, auth=aiotape.BasicAuth("user", "pw")
+        ) as ws,
+    ):
+        assert not ws.closed
+    (request,) = seen
+    assert request.query["room"] == "7"
+    assert request.cookies["session"] == "s1"
+    assert request.headers["Authorization"] == aiotape.BasicAuth("user", "pw").encode()
+
+
+async def test_ws_url_scheme_is_accepted_as_is(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
+    async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
+        await ws.send_str("via ws://")
+        await ws.receive()
+
+    peer = await web_peer(handler)
+    async with session.ws_connect(peer.url.with_scheme("ws")) as ws:
+        assert await ws.receive_str() == "via ws://"
 
 
 async def test_handshake_response_is_exposed_on_the_channel(web_peer: Any) -> None:
@@ -354,22 +359,24 @@ async def test_handshake_response_is_exposed_on_the_channel(web_peer: Any) -> No
         await channel.aclose()
 
 
-async def test_get_extra_info_reports_peername(web_peer: Any) -> None:
+async def test_get_extra_info_reports_peername(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.receive()
 
     peer = await web_peer(handler)
-    async with ws_connect(peer.url) as ws:
+    async with session.ws_connect(peer.url) as ws:
         assert ws.get_extra_info("peername")[1] == peer.url.port
         assert ws.get_extra_info("no-such-thing", "dflt") == "dflt"
 
 
-async def test_subprotocol_negotiated(web_peer: Any) -> None:
+async def test_subprotocol_negotiated(web_peer: Any, session: aiotape.ClientSession) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.receive()
 
     peer = await web_peer(handler, protocols=("v2",))
-    async with ws_connect(peer.url, protocols=("v1", "v2")) as ws:
+    async with session.ws_connect(peer.url, protocols=("v1", "v2")) as ws:
         assert ws.protocol == "v2"
 
 
@@ -399,7 +406,7 @@ async def test_compress_negotiates_permessage_deflate(web_peer: Any) -> None:
 
 
 # -- ping / pong -------------------------------------------------------------------------------
-async def test_autoping_answers_server_ping(web_peer: Any) -> None:
+async def test_autoping_answers_server_ping(web_peer: Any, session: aiotape.ClientSession) -> None:
     pongs: list[bytes] = []
 
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
@@ -410,34 +417,40 @@ async def test_autoping_answers_server_ping(web_peer: Any) -> None:
         await ws.receive()
 
     peer = await web_peer(handler, autoping=False)
-    async with ws_connect(peer.url) as ws:
+    async with session.ws_connect(peer.url) as ws:
         assert await ws.receive_str() == "done"
     assert pongs == [b"are you there"]
 
 
-async def test_without_autoping_ping_is_returned_to_the_caller(web_peer: Any) -> None:
+async def test_without_autoping_ping_is_returned_to_the_caller(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.ping(b"p")
         await ws.receive()
 
     peer = await web_peer(handler)
-    async with ws_connect(peer.url, autoping=False) as ws:
+    async with session.ws_connect(peer.url, autoping=False) as ws:
         msg = await ws.receive()
         assert (msg.type, msg.data) == (WSMsgType.PING, b"p")
 
 
-async def test_client_ping_gets_pong_without_autoping(web_peer: Any) -> None:
+async def test_client_ping_gets_pong_without_autoping(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.receive()
 
     peer = await web_peer(handler)
-    async with ws_connect(peer.url, autoping=False) as ws:
+    async with session.ws_connect(peer.url, autoping=False) as ws:
         await ws.ping(b"hello")
         msg = await ws.receive()
         assert (msg.type, msg.data) == (WSMsgType.PONG, b"hello")
 
 
-async def test_heartbeat_keeps_answering_peer_alive(web_peer: Any) -> None:
+async def test_heartbeat_keeps_answering_peer_alive(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         for _ in range(3):
             msg = await ws.receive()
@@ -447,12 +460,14 @@ async def test_heartbeat_keeps_answering_peer_alive(web_peer: Any) -> None:
         await ws.receive()
 
     peer = await web_peer(handler, autoping=False)
-    async with ws_connect(peer.url, heartbeat=0.02) as ws:
+    async with session.ws_connect(peer.url, heartbeat=0.1) as ws:
         assert await ws.receive_str() == "three pings answered"
         assert not ws.closed
 
 
-async def test_heartbeat_without_pong_closes_with_server_timeout(raw_peer: Any) -> None:
+async def test_heartbeat_without_pong_closes_with_server_timeout(
+    raw_peer: Any, session: aiotape.ClientSession
+) -> None:
     pinged = asyncio.Event()
 
     async def silent(conn: RawPeerConnection) -> None:
@@ -463,7 +478,7 @@ async def test_heartbeat_without_pong_closes_with_server_timeout(raw_peer: Any) 
         await conn.reader.read()
 
     url = await raw_peer(silent)
-    ws = await ws_connect(url, heartbeat=0.02)
+    ws = await session.ws_connect(url, heartbeat=0.02)
     msg = await ws.receive()
     assert msg.type == WSMsgType.ERROR
     assert isinstance(msg.data, ServerTimeoutError)
@@ -474,35 +489,41 @@ async def test_heartbeat_without_pong_closes_with_server_timeout(raw_peer: Any) 
 
 
 # -- closing -------------------------------------------------------------------------------------
-async def test_server_close_yields_close_then_closed(web_peer: Any) -> None:
+async def test_server_close_yields_close_then_closed(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.close(code=4001, message=b"bye")
 
     peer = await web_peer(handler)
-    async with ws_connect(peer.url) as ws:
+    async with session.ws_connect(peer.url) as ws:
         msg = await ws.receive()
         assert (msg.type, msg.data, msg.extra) == (WSMsgType.CLOSE, 4001, "bye")
         assert ws.closed and ws.close_code == 4001
         assert (await ws.receive()).type == WSMsgType.CLOSED
 
 
-async def test_async_for_stops_when_server_closes(web_peer: Any) -> None:
+async def test_async_for_stops_when_server_closes(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.send_str("a")
         await ws.send_str("b")
 
     peer = await web_peer(handler)
-    async with ws_connect(peer.url) as ws:
+    async with session.ws_connect(peer.url) as ws:
         assert [msg.data async for msg in ws] == ["a", "b"]
     assert ws.close_code == 1000
 
 
-async def test_without_autoclose_close_message_waits_for_caller(web_peer: Any) -> None:
+async def test_without_autoclose_close_message_waits_for_caller(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.close(code=4002)
 
     peer = await web_peer(handler)
-    async with ws_connect(peer.url, autoclose=False) as ws:
+    async with session.ws_connect(peer.url, autoclose=False) as ws:
         msg = await ws.receive()
         assert msg.type == WSMsgType.CLOSE
         assert not ws.closed
@@ -511,7 +532,7 @@ async def test_without_autoclose_close_message_waits_for_caller(web_peer: Any) -
 
 
 async def test_client_close_sends_code_and_message_and_keeps_the_reply_code(
-    web_peer: Any,
+    web_peer: Any, session: aiotape.ClientSession
 ) -> None:
     seen: list[tuple[PeerMsgType, Any, Any]] = []
 
@@ -520,19 +541,21 @@ async def test_client_close_sends_code_and_message_and_keeps_the_reply_code(
         seen.append((msg.type, msg.data, msg.extra))
 
     peer = await web_peer(handler)
-    ws = await ws_connect(peer.url)
+    ws = await session.ws_connect(peer.url)
     assert await ws.close(code=4100, message=b"done") is True
     assert seen == [(PeerMsgType.CLOSE, 4100, "done")]
     assert ws.close_code == 1000
 
 
-async def test_close_from_another_task_ends_the_readers_loop(web_peer: Any) -> None:
+async def test_close_from_another_task_ends_the_readers_loop(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.send_str("ready")
         await ws.receive()
 
     peer = await web_peer(handler)
-    ws = await ws_connect(peer.url)
+    ws = await session.ws_connect(peer.url)
     assert await ws.receive_str() == "ready"
     reader = asyncio.create_task(ws.receive())
     while not ws._waiting:
@@ -542,69 +565,81 @@ async def test_close_from_another_task_ends_the_readers_loop(web_peer: Any) -> N
     assert ws.closed and ws.close_code == 1000
 
 
-async def test_connection_lost_without_close_frame_yields_closed(raw_peer: Any) -> None:
+async def test_connection_lost_without_close_frame_yields_closed(
+    raw_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def vanish(conn: RawPeerConnection) -> None:
         await conn.upgrade()
         await conn.send_frame(0x1, b"last words")
 
     url = await raw_peer(vanish)
-    async with ws_connect(url) as ws:
+    async with session.ws_connect(url) as ws:
         assert await ws.receive_str() == "last words"
         assert (await ws.receive()).type == WSMsgType.CLOSED
         assert ws.closed and ws.close_code == 1006
 
 
-async def test_close_reply_timeout_closes_abnormally(raw_peer: Any) -> None:
+async def test_close_reply_timeout_closes_abnormally(
+    raw_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def never_replies(conn: RawPeerConnection) -> None:
         await conn.upgrade()
         await conn.reader.read()
 
     url = await raw_peer(never_replies)
-    ws = await ws_connect(url, timeout=ClientWSTimeout(ws_close=0.05))
+    ws = await session.ws_connect(url, timeout=ClientWSTimeout(ws_close=0.05))
     assert await ws.close() is True
     assert ws.close_code == 1006
     assert isinstance(ws.exception(), asyncio.TimeoutError)
 
 
-async def test_send_after_close_raises_connection_reset(web_peer: Any) -> None:
+async def test_send_after_close_raises_connection_reset(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.receive()
 
     peer = await web_peer(handler)
-    ws = await ws_connect(peer.url)
+    ws = await session.ws_connect(peer.url)
     await ws.close()
     with pytest.raises(ClientConnectionResetError):
         await ws.send_str("too late")
 
 
 # -- receive timeouts and misuse -----------------------------------------------------------
-async def test_receive_timeout_raises_timeout_error(web_peer: Any) -> None:
+async def test_receive_timeout_raises_timeout_error(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.receive()
 
     peer = await web_peer(handler)
-    async with ws_connect(peer.url) as ws:
+    async with session.ws_connect(peer.url) as ws:
         with pytest.raises(asyncio.TimeoutError):
             await ws.receive(timeout=0.02)
         assert ws.close_code == 1006
 
 
-async def test_ws_receive_timeout_applies_to_every_receive(web_peer: Any) -> None:
+async def test_ws_receive_timeout_applies_to_every_receive(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.receive()
 
     peer = await web_peer(handler)
-    async with ws_connect(peer.url, timeout=ClientWSTimeout(ws_receive=0.02, ws_close=1)) as ws:
+    async with session.ws_connect(
+        peer.url, timeout=ClientWSTimeout(ws_receive=0.02, ws_close=1)
+    ) as ws:
         with pytest.raises(asyncio.TimeoutError):
             await ws.receive_str()
 
 
-async def test_concurrent_receive_is_refused(web_peer: Any) -> None:
+async def test_concurrent_receive_is_refused(web_peer: Any, session: aiotape.ClientSession) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.receive()
 
     peer = await web_peer(handler)
-    async with ws_connect(peer.url) as ws:
+    async with session.ws_connect(peer.url) as ws:
         first = asyncio.create_task(ws.receive())
         while not ws._waiting:
             await asyncio.sleep(0)
@@ -615,7 +650,9 @@ async def test_concurrent_receive_is_refused(web_peer: Any) -> None:
 
 
 # -- framing ---------------------------------------------------------------------------------
-async def test_fragmented_text_is_reassembled_around_a_ping(raw_peer: Any) -> None:
+async def test_fragmented_text_is_reassembled_around_a_ping(
+    raw_peer: Any, session: aiotape.ClientSession
+) -> None:
     pong: list[tuple[int, bytes]] = []
 
     async def fragments(conn: RawPeerConnection) -> None:
@@ -628,27 +665,32 @@ async def test_fragmented_text_is_reassembled_around_a_ping(raw_peer: Any) -> No
         await conn.read_frame()
 
     url = await raw_peer(fragments)
-    async with ws_connect(url) as ws:
+    async with session.ws_connect(url) as ws:
         assert await ws.receive_str() == "héllo, fragmented world"
     assert pong == [(0xA, b"mid")]
 
 
-async def test_oversize_message_closes_with_1009_and_returns_error(web_peer: Any) -> None:
+async def test_oversize_message_closes_with_1009_and_returns_error(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.send_bytes(b"x" * 2048)
         await ws.receive()
 
     peer = await web_peer(handler)
-    async with ws_connect(peer.url, max_msg_size=1024) as ws:
+    async with session.ws_connect(peer.url, max_msg_size=1024) as ws:
         msg = await ws.receive()
         assert msg.type == WSMsgType.ERROR
         assert isinstance(msg.data, WebSocketError) and msg.data.code == 1009
+        assert str(msg.data) == "Message size 2048 exceeds limit 1024"
         assert ws.close_code == 1009
         assert (await ws.receive()).type == WSMsgType.CLOSED
     assert peer.closed[0][0] == 1009
 
 
-async def test_oversize_fragmented_message_is_refused(raw_peer: Any) -> None:
+async def test_oversize_fragmented_message_is_refused(
+    raw_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def fragments(conn: RawPeerConnection) -> None:
         await conn.upgrade()
         await conn.send_frame(0x2, b"a" * 600, fin=False)
@@ -656,49 +698,58 @@ async def test_oversize_fragmented_message_is_refused(raw_peer: Any) -> None:
         await conn.reader.read()
 
     url = await raw_peer(fragments)
-    async with ws_connect(url, max_msg_size=1000) as ws:
+    async with session.ws_connect(url, max_msg_size=1000) as ws:
         msg = await ws.receive()
         assert msg.type == WSMsgType.ERROR and msg.data.code == 1009
+        assert str(msg.data) == "Message size 1200 exceeds limit 1000"
 
 
-async def test_invalid_utf8_text_is_an_error_1007(raw_peer: Any) -> None:
+async def test_invalid_utf8_text_is_an_error_1007(
+    raw_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def bad_text(conn: RawPeerConnection) -> None:
         await conn.upgrade()
         await conn.send_frame(0x1, b"\xff\xfe")
         await conn.reader.read()
 
     url = await raw_peer(bad_text)
-    async with ws_connect(url) as ws:
+    async with session.ws_connect(url) as ws:
         msg = await ws.receive()
         assert msg.type == WSMsgType.ERROR and msg.data.code == 1007
         assert ws.close_code == 1007
 
 
 # -- handshake failures ----------------------------------------------------------------------
-async def test_non_101_status_raises_handshake_error(web_peer: Any) -> None:
+async def test_non_101_status_raises_handshake_error(
+    web_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.receive()
 
     peer = await web_peer(handler)
     with pytest.raises(WSServerHandshakeError) as info:
-        await ws_connect(peer.url.with_path("/forbidden"))
+        await session.ws_connect(peer.url.with_path("/forbidden"))
     assert info.value.status == 403
     assert info.value.message == "Invalid response status"
     assert info.value.request_info.url.path == "/forbidden"
 
 
-async def test_wrong_accept_key_raises_handshake_error(raw_peer: Any) -> None:
+async def test_wrong_accept_key_raises_handshake_error(
+    raw_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def wrong_key(conn: RawPeerConnection) -> None:
         await conn.upgrade(accept="bm90IHRoZSByaWdodCBrZXk=")
         await conn.reader.read()
 
     url = await raw_peer(wrong_key)
     with pytest.raises(WSServerHandshakeError, match="Invalid challenge response") as info:
-        await ws_connect(url)
+        await session.ws_connect(url)
     assert info.value.status == 101
 
 
-async def test_missing_upgrade_header_raises_handshake_error(raw_peer: Any) -> None:
+async def test_missing_upgrade_header_raises_handshake_error(
+    raw_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def no_upgrade(conn: RawPeerConnection) -> None:
         conn.writer.write(
             b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
@@ -708,45 +759,51 @@ async def test_missing_upgrade_header_raises_handshake_error(raw_peer: Any) -> N
 
     url = await raw_peer(no_upgrade)
     with pytest.raises(WSServerHandshakeError, match="Invalid upgrade header"):
-        await ws_connect(url)
+        await session.ws_connect(url)
 
 
-async def test_unrequested_subprotocol_raises_handshake_error(raw_peer: Any) -> None:
+async def test_unrequested_subprotocol_raises_handshake_error(
+    raw_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def pushy(conn: RawPeerConnection) -> None:
         await conn.upgrade("Sec-WebSocket-Protocol: chat\r\n")
         await conn.reader.read()
 
     url = await raw_peer(pushy)
     with pytest.raises(WSServerHandshakeError, match="subprotocol"):
-        await ws_connect(url)
+        await session.ws_connect(url)
 
 
-async def test_garbage_response_raises_handshake_error(raw_peer: Any) -> None:
+async def test_garbage_response_raises_handshake_error(
+    raw_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def garbage(conn: RawPeerConnection) -> None:
         conn.writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
         await conn.reader.read()
 
     url = await raw_peer(garbage)
     with pytest.raises(WSServerHandshakeError, match="Invalid HTTP response"):
-        await ws_connect(url)
+        await session.ws_connect(url)
 
 
-async def test_server_hanging_up_during_handshake_raises_disconnected(raw_peer: Any) -> None:
+async def test_server_hanging_up_during_handshake_raises_disconnected(
+    raw_peer: Any, session: aiotape.ClientSession
+) -> None:
     async def hang_up(conn: RawPeerConnection) -> None:
         conn.writer.close()
 
     url = await raw_peer(hang_up)
     with pytest.raises(ServerDisconnectedError):
-        await ws_connect(url)
+        await session.ws_connect(url)
 
 
-async def test_connection_refused_raises_connector_error() -> None:
+async def test_connection_refused_raises_connector_error(session: aiotape.ClientSession) -> None:
     server = await asyncio.start_server(lambda _r, _w: None, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     server.close()
     await server.wait_closed()
     with pytest.raises(ClientConnectorError):
-        await ws_connect(URL(f"ws://127.0.0.1:{port}/"))
+        await session.ws_connect(URL(f"ws://127.0.0.1:{port}/"))
 
 
 # -- TLS -------------------------------------------------------------------------------------
@@ -761,7 +818,7 @@ def tls() -> tuple[ssl.SSLContext, ssl.SSLContext]:
 
 
 async def test_wss_echo_with_trusted_certificate(
-    web_peer: Any, tls: tuple[ssl.SSLContext, ssl.SSLContext]
+    web_peer: Any, tls: tuple[ssl.SSLContext, ssl.SSLContext], session: aiotape.ClientSession
 ) -> None:
     server_ctx, client_ctx = tls
 
@@ -770,21 +827,21 @@ async def test_wss_echo_with_trusted_certificate(
         await ws.receive()
 
     peer = await web_peer(handler, ssl_context=server_ctx)
-    async with ws_connect(peer.url, ssl=client_ctx) as ws:
+    async with session.ws_connect(peer.url, ssl=client_ctx) as ws:
         await ws.send_str("hello")
         assert await ws.receive_str() == "hello over tls"
         assert ws.get_extra_info("sslcontext") is client_ctx
 
 
 async def test_wss_with_untrusted_certificate_fails_to_connect(
-    web_peer: Any, tls: tuple[ssl.SSLContext, ssl.SSLContext]
+    web_peer: Any, tls: tuple[ssl.SSLContext, ssl.SSLContext], session: aiotape.ClientSession
 ) -> None:
     async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
         await ws.receive()
 
     peer = await web_peer(handler, ssl_context=tls[0])
     with pytest.raises(ClientConnectorError):
-        await ws_connect(peer.url)
+        await session.ws_connect(peer.url)
 
 
 # -- ClientWebSocketResponse over an in-memory channel -----------------------------------------
@@ -863,7 +920,7 @@ async def test_heartbeat_pongs_count_while_nobody_is_receiving() -> None:
         return _close_reply(message)
 
     channel = ScriptedChannel(peer)
-    async with _over(channel, heartbeat=0.01) as ws:
+    async with _over(channel, heartbeat=0.1) as ws:
         await three_pings.wait()
         assert not ws.closed
     assert ws.close_code == 1000
@@ -995,3 +1052,42 @@ async def test_channel_returns_closed_after_connection_lost() -> None:
     assert (await channel.receive()).type == WSMsgType.CLOSED
     with pytest.raises(ClientConnectionResetError):
         await channel.send(WSMessage(WSMsgType.TEXT, "late", None))
+
+
+async def test_channel_collects_a_large_frame_split_across_reads() -> None:
+    channel, _ = _open_channel(max_msg_size=1 << 20)
+    payload = bytes(range(256)) * 800
+    wire = server_frame(0x2, payload) + server_frame(0x1, b"next")
+    cuts = (0, 20, 70_000, len(wire) - 3, len(wire))
+    for start, stop in itertools.pairwise(cuts):
+        channel.data_received(wire[start:stop])
+    assert await channel.receive() == WSMessage(WSMsgType.BINARY, payload, None)
+    assert await channel.receive() == WSMessage(WSMsgType.TEXT, "next", None)
+
+
+async def test_channel_refuses_a_frame_over_the_limit_with_1009() -> None:
+    channel, transport = _open_channel(max_msg_size=1024)
+    channel.data_received(server_frame(0x2, b"x" * 2000))
+    msg = await channel.receive()
+    assert msg.type == WSMsgType.ERROR and msg.data.code == 1009
+    assert transport.written[0] == 0x88
+
+
+async def test_channel_refuses_masked_server_frames() -> None:
+    channel, _ = _open_channel()
+    masked = bytes([0x81, 0x80 | 2]) + b"\x00\x00\x00\x00" + b"hi"
+    channel.data_received(masked)
+    msg = await channel.receive()
+    assert msg.type == WSMsgType.ERROR and msg.data.code == 1002
+
+
+async def test_channel_writes_large_frames_with_64_bit_length() -> None:
+    channel, transport = _open_channel()
+    payload = b"z" * 70_000
+    await channel.send(WSMessage(WSMsgType.BINARY, payload, None))
+    head = bytes(transport.written[:10])
+    assert head[:2] == bytes([0x82, 0x80 | 127])
+    assert int.from_bytes(head[2:10], "big") == len(payload)
+    mask = transport.written[10:14]
+    body = transport.written[14:]
+    assert bytes(b ^ mask[i % 4] for i, b in enumerate(body)) == payload

@@ -304,23 +304,6 @@ class ClientWebSocketResponse:
             reader.cancel()
 
     # -- receiving -------------------------------------------------------------------------
-    async def _read(self, timeout: float | None) -> WSMessage:
-        self._reader = asyncio.current_task()
-        try:
-            if timeout:
-                with TimeoutScope(self._loop.time() + timeout, asyncio.TimeoutError):
-                    return await self._source()
-            return await self._source()
-        except asyncio.CancelledError:
-            if not self._interrupted:
-                raise
-            self._interrupted = False
-            if sys.version_info >= (3, 11) and self._reader is not None:
-                self._reader.uncancel()
-            return CLOSING_MESSAGE
-        finally:
-            self._reader = None
-
     async def receive(self, timeout: float | None = None) -> WSMessage:
         """The next TEXT/BINARY message (PING/PONG too without autoping), CLOSE, or CLOSED."""
         receive_timeout = timeout or self._timeout.ws_receive
@@ -333,13 +316,27 @@ class ClientWebSocketResponse:
                 await self.close()
                 return CLOSED_MESSAGE
             self._waiting = True
+            self._reader = reader = asyncio.current_task()
             try:
-                msg = await self._read(receive_timeout)
-            except (asyncio.CancelledError, asyncio.TimeoutError):
+                if receive_timeout:
+                    with TimeoutScope(self._loop.time() + receive_timeout, asyncio.TimeoutError):
+                        msg = await self._source()
+                else:
+                    msg = await self._source()
+            except asyncio.CancelledError:
+                if not self._interrupted:
+                    self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+                    raise
+                self._interrupted = False  # close() from another task woke us
+                if sys.version_info >= (3, 11) and reader is not None:
+                    reader.uncancel()
+                msg = CLOSING_MESSAGE
+            except asyncio.TimeoutError:
                 self._close_code = WSCloseCode.ABNORMAL_CLOSURE
                 raise
             finally:
                 self._waiting = False
+                self._reader = None
                 if self._close_wait is not None and not self._close_wait.done():
                     self._close_wait.set_result(None)
             kind = msg.type

@@ -3,6 +3,13 @@
 ``connect_ws`` opens the connection, performs and validates the upgrade handshake and returns
 a channel that carries whole messages both ways. Ping answers, heartbeat and the closing
 handshake's timing live above, in ClientWebSocketResponse; this module only frames.
+
+The framer (``websockets.client.ClientProtocol``, chosen over wsproto by
+``benchmarks/ws_framers.py``) owns the handshake, control frames, fragmentation, compression,
+limits and the closing handshake. Two fast paths skip its per-frame overhead for the common
+case only, while it is idle and no extension is active: final unmasked TEXT/BINARY frames
+from the server are taken straight off the socket, and outgoing TEXT/BINARY frames are
+built here (masked by websockets' C ``apply_mask``). Neither changes the framer's state.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFact
 from websockets.frames import Close, Frame, Opcode
 from websockets.http11 import Request as HandshakeRequest
 from websockets.http11 import Response as HandshakeResponse
-from websockets.protocol import OPEN, State
+from websockets.protocol import OPEN
 from websockets.typing import BytesLike, Subprotocol
 from websockets.uri import WebSocketURI
 
@@ -57,6 +64,7 @@ _INBOX_HIGH_WATER = 128
 _CLOSE_GRACE = 2.0
 _MASK_POOL = 4096
 _JOIN_LIMIT = 1 << 16
+_READ_BUFFER = 1 << 16
 _HEAD = struct.Struct("!BB")
 _HEAD16 = struct.Struct("!BBH")
 _HEAD64 = struct.Struct("!BBQ")
@@ -73,8 +81,13 @@ class _ClientFramer(ClientProtocol):
             super().recv_frame(frame)
 
 
-class NetworkWebSocketChannel(asyncio.Protocol):
-    """A WebSocketChannel over one TCP (or TLS) connection."""
+class NetworkWebSocketChannel(asyncio.BufferedProtocol):
+    """A WebSocketChannel over one TCP (or TLS) connection.
+
+    A BufferedProtocol: the socket is read into one reused buffer, because asyncio's plain
+    ``recv(256 KiB)`` allocates (and maps) a fresh 256 KiB object per read, which costs more
+    than everything else a small message needs.
+    """
 
     handshake: Response
     protocol: str | None
@@ -101,6 +114,7 @@ class NetworkWebSocketChannel(asyncio.Protocol):
         self._partial_text = False
         self._masks = b""
         self._mask_pos = 0
+        self._read_buffer = memoryview(bytearray(_READ_BUFFER))
         self.protocol = None
         if framer.state is OPEN:
             self._opened()
@@ -117,7 +131,14 @@ class NetworkWebSocketChannel(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
 
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._read_buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(bytes(self._read_buffer[:nbytes]))
+
     def data_received(self, data: bytes) -> None:
+        """Process bytes read from the socket (also the entry point of byte-feeding tests)."""
         if self._partial is not None:
             data = self._continue_partial(data)
         if self._idle and data:
@@ -298,7 +319,7 @@ class NetworkWebSocketChannel(asyncio.Protocol):
         if isinstance(exc, PayloadTooBig):
             error = WebSocketError(
                 WSCloseCode.MESSAGE_TOO_BIG,
-                f"Message size exceeds limit {self._max_msg_size}: {exc}",
+                f"Message size {_message_size(exc)} exceeds limit {self._max_msg_size}",
             )
         elif isinstance(exc, ProtocolError):
             error = WebSocketError(WSCloseCode.PROTOCOL_ERROR, str(exc))
@@ -337,23 +358,19 @@ class NetworkWebSocketChannel(asyncio.Protocol):
         """Frame and write one whole message; CLOSE after a close frame is a no-op."""
         framer = self._framer
         kind = message.type
-        if kind is WSMsgType.CLOSE and framer.state is not OPEN:
+        state = framer.state
+        if kind is WSMsgType.CLOSE and state is not OPEN:
             return
         transport = self._transport
         if self._lost or transport is None or transport.is_closing():
             raise ClientConnectionResetError("Cannot write to closing transport")
-        if framer.state is not OPEN and kind is not WSMsgType.PONG:
+        if state is not OPEN and kind is not WSMsgType.PONG:
             raise ClientConnectionResetError("Cannot write to closing transport")
         data = message.data
         if kind is WSMsgType.TEXT or kind is WSMsgType.BINARY:
             payload = data.encode("utf-8") if kind is WSMsgType.TEXT else data
             if self._plain:
-                head, masked = self._masked_frame(0x80 | kind, payload)
-                if len(masked) < _JOIN_LIMIT:
-                    transport.write(head + masked)
-                else:  # no copy of a large payload just to prepend a few bytes
-                    transport.write(head)
-                    transport.write(masked)
+                self._write_frame(transport, 0x80 | kind, payload)
             elif kind is WSMsgType.TEXT:
                 framer.send_text(payload)
             else:
@@ -370,16 +387,17 @@ class NetworkWebSocketChannel(asyncio.Protocol):
                 framer.send_close(data, reason)
             except ProtocolError as exc:
                 raise ValueError(f"invalid close frame: {exc}") from exc
+            self._idle = False  # the framer now tracks the closing handshake
         else:
             raise ValueError(f"cannot send a {kind!r} message")
-        self._flush()
+        if framer.writes:
+            self._flush()
         if self._writing_paused:
             await self._drain()
 
-    def _masked_frame(self, head1: int, payload: BytesLike) -> tuple[bytes, bytes]:
-        """Head (with mask) and masked payload of a final client frame without extensions:
-        what the framer builds, minus its per-frame overhead (RFC 6455 section 5.2; masked
-        by websockets' C ``apply_mask``)."""
+    def _write_frame(self, transport: asyncio.Transport, head1: int, payload: BytesLike) -> None:
+        """Write a final client frame without extensions: what the framer builds, minus its
+        per-frame overhead (RFC 6455 section 5.2; masked by websockets' C ``apply_mask``)."""
         length = len(payload)
         if length < 126:
             head = _HEAD.pack(head1, 0x80 | length)
@@ -393,7 +411,11 @@ class NetworkWebSocketChannel(asyncio.Protocol):
             pos = 0
         mask = self._masks[pos : pos + 4]
         self._mask_pos = pos + 4
-        return head + mask, apply_mask(payload, mask)
+        if length < _JOIN_LIMIT:
+            transport.write(head + mask + apply_mask(payload, mask))
+        else:  # no copy of a large payload just to prepend a few bytes
+            transport.write(head + mask)
+            transport.write(apply_mask(payload, mask))
 
     def _flush(self) -> None:
         transport = self._transport
@@ -439,11 +461,6 @@ class NetworkWebSocketChannel(asyncio.Protocol):
         if self._transport is not None:
             self._transport.abort()
 
-    @property
-    def state(self) -> State:
-        """The framer's connection state."""
-        return self._framer.state
-
     async def _handshake(self, request: Request, headers: Headers) -> None:
         loop = asyncio.get_running_loop()
         self._handshake_waiter = loop.create_future()
@@ -461,35 +478,45 @@ class NetworkWebSocketChannel(asyncio.Protocol):
         if failure is not None or response is None:
             raise _handshake_error(request, response, failure)
         self._opened()
+        raw = response.headers.raw_items()
         self.handshake = Response(
             response.status_code,
             response.reason_phrase,
-            CIMultiDictProxy(CIMultiDict(response.headers.raw_items())),
+            _headers(response),
             ChunkedBody(()),
             (1, 1),
-            tuple(
-                (name.encode("latin-1"), value.encode("latin-1"))
-                for name, value in response.headers.raw_items()
-            ),
+            tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in raw),
         )
+
+
+def _message_size(exc: PayloadTooBig) -> str:
+    """The refused message's size as far as it is known (websockets >= 14 records it)."""
+    size: int | None = getattr(exc, "size", None)
+    if size is None:
+        return "unknown"
+    current: int | None = getattr(exc, "current_size", None)
+    return str(size + (current or 0))
 
 
 def _timeout_error(by_sock_read: bool) -> type[BaseException]:
     return SocketTimeoutError if by_sock_read else asyncio.TimeoutError
 
 
+def _headers(response: HandshakeResponse) -> CIMultiDictProxy[str]:
+    return CIMultiDictProxy(CIMultiDict(response.headers.raw_items()))
+
+
 def _handshake_error(
     request: Request, response: HandshakeResponse | None, failure: Exception | None
 ) -> Exception:
-    """aiohttp's WSServerHandshakeError (same messages) for a rejected handshake."""
+    """aiohttp's WSServerHandshakeError (same messages) for a refused or broken handshake."""
+    info = RequestInfo(request.url, request.method, request.headers, request.url)
     if response is None:
         if failure is None or isinstance(failure.__cause__, EOFError):
             return ServerDisconnectedError()
+        reason = failure.__cause__ or failure
         return WSServerHandshakeError(
-            RequestInfo(request.url, request.method, request.headers, request.url),
-            (),
-            status=400,
-            message=f"Invalid HTTP response: {failure.__cause__ or failure}",
+            info, (), status=400, message=f"Invalid HTTP response: {reason}"
         )
     if isinstance(failure, InvalidStatus):
         message = "Invalid response status"
@@ -500,11 +527,7 @@ def _handshake_error(
     else:
         message = str(failure)
     return WSServerHandshakeError(
-        RequestInfo(request.url, request.method, request.headers, request.url),
-        (),
-        status=response.status_code,
-        message=message,
-        headers=CIMultiDictProxy(CIMultiDict(response.headers.raw_items())),
+        info, (), status=response.status_code, message=message, headers=_headers(response)
     )
 
 
