@@ -211,6 +211,19 @@ async def test_exception_keyword_raises_from_the_session_call(http_mock: MockRou
             await session.get(f"{API}/down")
 
 
+async def test_exception_class_is_built_for_the_request(http_mock: MockRouter) -> None:
+    http_mock.get(f"{API}/down", exception=aiotape.ClientConnectorError)
+    http_mock.get(f"{API}/status", exception=aiotape.ClientResponseError)
+    async with aiotape.ClientSession() as session:
+        with pytest.raises(aiotape.ClientConnectorError) as refused:
+            await session.get(f"{API}/down")
+        with pytest.raises(aiotape.ClientResponseError) as bad:
+            await session.get(f"{API}/status")
+    assert (refused.value.host, refused.value.port) == (URL(API).host, URL(API).port)
+    assert "Connection refused" in str(refused.value)
+    assert bad.value.request_info.url == URL(f"{API}/status")
+
+
 async def test_repeat_then_fallback(http_mock: MockRouter) -> None:
     http_mock.get(f"{API}/retry", status=503, repeat=1)
     http_mock.get(f"{API}/retry", json="ok")

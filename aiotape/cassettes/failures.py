@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ssl
-from typing import Any
 
 from ..client import exceptions
 from ..client.exceptions import (
@@ -12,11 +10,8 @@ from ..client.exceptions import (
     ClientConnectorError,
     ClientError,
     ClientResponseError,
-    ConnectionKey,
     ConnectionTimeoutError,
-    InvalidURL,
-    RequestInfo,
-    ServerDisconnectedError,
+    exception_for,
 )
 from ..client.transport import Request
 from .errors import CassetteFormatError
@@ -70,28 +65,11 @@ def rebuild(error: RecordedError, request: Request) -> BaseException:
     cls = _REGISTRY.get(error.type)
     if cls is None:
         raise CassetteFormatError(f"unknown recorded error type {error.type!r}")
-    url = request.url
-    if issubclass(cls, ClientConnectorError):
-        key = ConnectionKey(
-            url.host or "",
-            url.port,
-            url.scheme in ("https", "wss"),
-            request.ssl,
-            server_hostname=request.server_hostname,
-        )
-        if issubclass(cls, ClientConnectorCertificateError):
-            if error.errno is None:
-                return cls(key, ssl.CertificateError(error.strerror or error.message))
-            return cls(key, ssl.SSLCertVerificationError(error.errno, error.strerror))
-        return cls(key, OSError(error.errno, error.strerror or error.message))
-    if issubclass(cls, ClientResponseError):
-        info = RequestInfo(url, request.method, request.headers, url)
-        return cls(info, (), status=error.status, message=error.message)
-    if issubclass(cls, InvalidURL):
-        return cls(url)
-    if issubclass(cls, ServerDisconnectedError):
-        return cls(error.message)
-    args: tuple[Any, ...] = (error.message,) if error.message else ()
-    if issubclass(cls, OSError) and error.errno is not None:
-        args = (error.errno, error.strerror or error.message)
-    return cls(*args)
+    return exception_for(
+        cls,
+        request,
+        error.message,
+        errno=error.errno,
+        strerror=error.strerror,
+        status=error.status,
+    )

@@ -11,7 +11,7 @@ from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ..client.exceptions import SocketTimeoutError
+from ..client.exceptions import SocketTimeoutError, exception_for
 from ..client.timeouts import deadline
 from ..client.transport import ChunkedBody, Request, Response
 from .matching import UNSET
@@ -133,7 +133,7 @@ class MockResponse:
         if isinstance(error, BaseException):
             raise error.with_traceback(None)
         if error is not None:
-            raise error
+            raise exception_for(error, request)
         chunks = () if request.method == "HEAD" else self.chunks
         return Response(
             self.status, self.reason, self.headers, ChunkedBody(chunks), (1, 1), self.raw_headers
