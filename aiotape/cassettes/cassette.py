@@ -22,7 +22,14 @@ from .player import Playback, ReplayChannel, replay
 from .recorder import Recorder
 from .storage import Signature, locked, signature, write_atomic
 
-__all__ = ["Cassette", "CassetteTransport", "RecordMode", "load_cassette", "use_cassette"]
+__all__ = [
+    "Cassette",
+    "CassetteTransport",
+    "FileUsage",
+    "RecordMode",
+    "load_cassette",
+    "use_cassette",
+]
 
 _LOCALHOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 
@@ -40,6 +47,15 @@ class RecordMode(str, enum.Enum):
     """Record everything, never replay (new interactions are appended)."""
     REWRITE = "rewrite"
     """Record everything into a fresh cassette."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FileUsage:
+    """Which interactions of one cassette file a Cassette replayed (positions in the file)."""
+
+    path: Path
+    interactions: int
+    played: tuple[int, ...]
 
 
 def load_cassette(path: str | os.PathLike[str]) -> list[Interaction]:
@@ -110,7 +126,9 @@ class Cassette(AbstractContextManager["Cassette"]):
             mode is RecordMode.ONCE and not self.existed
         )
         self._base = loaded
-        replayed = [*loaded, *(i for p in extra_paths for i in load_cassette(p))]
+        extras = [(Path(p), load_cassette(p)) for p in extra_paths]
+        self._sources = ((self.path, len(loaded)), *((p, len(batch)) for p, batch in extras))
+        replayed = [*loaded, *(i for _, batch in extras for i in batch)]
         self._playback: Playback | None = (
             None
             if records_only
@@ -118,6 +136,8 @@ class Cassette(AbstractContextManager["Cassette"]):
         )
         writes = records_only or mode is RecordMode.NEW_EPISODES
         self._recorder: Recorder | None = Recorder(self._filters) if writes else None
+        self.saved_count = 0
+        """How many new interactions ``save`` has written to the file so far."""
         self._activation: AbstractContextManager[None] | None = None
         self._redirect_time: dict[float, float] = {}
 
@@ -131,6 +151,25 @@ class Cassette(AbstractContextManager["Cassette"]):
     def all_played(self) -> bool:
         """Whether every interaction available for replay was replayed."""
         return self._playback is None or self._playback.all_played
+
+    @property
+    def replaying(self) -> bool:
+        """Whether recorded interactions are replayed (False in the record-only modes)."""
+        return self._playback is not None
+
+    def file_usage(self) -> list[FileUsage]:
+        """Per replayed file (this cassette's, then the extra ones): which interactions played."""
+        if self._playback is None:
+            return []
+        played = self._playback.played_positions
+        usage: list[FileUsage] = []
+        start = 0
+        for path, count in self._sources:
+            if path is not None:
+                mine = tuple(p - start for p in played if start <= p < start + count)
+                usage.append(FileUsage(path, count, mine))
+            start += count
+        return usage
 
     @property
     def new_interactions(self) -> list[Interaction]:
@@ -300,6 +339,7 @@ class Cassette(AbstractContextManager["Cassette"]):
             write_atomic(self.path, dumps(merged))
             self._signature = signature(self.path)
         self._base = merged
+        self.saved_count += len(new)
         self._recorder = Recorder(self._filters)
         return True
 

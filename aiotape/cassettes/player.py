@@ -79,6 +79,11 @@ class Playback:
         """Whether every recorded interaction has been played."""
         return all(self._played)
 
+    @property
+    def played_positions(self) -> tuple[int, ...]:
+        """Positions (in the order given) of the interactions played so far."""
+        return tuple(position for position, played in enumerate(self._played) if played)
+
     def take(self, live: RecordedRequest, url: URL | None = None) -> Interaction | None:
         """The next unplayed interaction matching ``live`` (marked played), if any.
 

@@ -2,3 +2,4 @@
 
 from .mock_fixture import *  # noqa: F403
 from .recording import *  # noqa: F403
+from .summary import *  # noqa: F403

@@ -14,6 +14,7 @@ import pytest
 
 from ..client.transport import use_transport
 from ..mocking import MockRouter
+from .summary import note_mock
 
 __all__ = ["http_mock", "pytest_configure_http_mock", "pytest_runtest_makereport_http_mock"]
 
@@ -56,6 +57,7 @@ def http_mock(request: pytest.FixtureRequest) -> Iterator[MockRouter]:
     router = MockRouter(assert_all_called=bool(options.get("assert_all_called", True)))
     with use_transport(router):
         yield router
+    note_mock(request, router)
     failed = request.node.stash.get(_CALL_FAILED, False)
     problems = router.problems(check_unused=router.assert_all_called and not failed)
     if problems:

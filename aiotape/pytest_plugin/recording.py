@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from ..cassettes import Cassette, RecordMode
+from .summary import note_cassette
 
 __all__ = [
     "NetworkBlockedError",
@@ -198,6 +199,7 @@ def aiotape_cassette(
         directory / f"{name}.yaml", extra_paths=extra, test_id=request.node.nodeid, **config
     ) as cassette:
         yield cassette
+    note_cassette(request, cassette)
     if cassette.unmatched and not request.node.stash.get(_CALL_FAILED, False):
         shown = "\n\n".join(str(error) for error in cassette.unmatched)
         pytest.fail(f"{len(cassette.unmatched)} request(s) did not match the cassette:\n{shown}")

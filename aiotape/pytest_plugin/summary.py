@@ -1,0 +1,355 @@
+"""The end-of-run report of cassette and mock use, and the ``--cassette-usage`` file.
+
+Each test's cassettes and ``http_mock`` routes are noted at fixture teardown; under
+``pytest -n`` every worker ships its notes to the controller (``workeroutput``), which merges
+them. The terminal summary is one line, e.g. ``aiotape: 12 cassettes (10 replayed, 2 recorded),
+3 new interactions, 1 unused interaction; http_mock: 4 tests, 0 unused routes``; with ``-v`` it
+lists the cassettes with new or unused interactions and the unused routes per test.
+``--cassette-usage=PATH`` writes which interactions of each cassette were played (JSON, read
+by :func:`aiotape.cassettes.prune.prune`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Generator, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+
+from ..cassettes.cassette import Cassette
+from ..cassettes.prune import USAGE_VERSION
+from ..cassettes.storage import write_atomic
+from ..mocking import MockRouter
+from ..mocking.routes import Route, WebSocketRoute
+
+__all__ = [
+    "CassetteUse",
+    "FileReport",
+    "MockUse",
+    "RunLog",
+    "aggregate",
+    "note_cassette",
+    "note_mock",
+    "pytest_addoption_summary",
+    "pytest_configure_summary",
+    "pytest_runtest_makereport_summary",
+    "pytest_sessionfinish_summary",
+    "pytest_terminal_summary_aiotape",
+    "pytest_testnodedown_summary",
+    "summary_lines",
+    "usage_document",
+]
+
+_WORKER_KEY = "aiotape_usage"
+_SHOWN_POSITIONS = 10
+_LOG = pytest.StashKey["RunLog"]()
+_NOT_PASSED = pytest.StashKey[bool]()
+
+
+@dataclass(frozen=True, slots=True)
+class CassetteUse:
+    """One test's use of one cassette file (``path`` absolute).
+
+    ``mode`` is ``replayed`` when recorded interactions could be played (``played`` are their
+    positions in the file), ``recorded`` in the record-only modes. ``new`` counts interactions
+    the test wrote to the file; ``passed`` is False if the test failed, errored or skipped;
+    ``digest`` is the file's SHA-256 after the test (only noted for ``--cassette-usage``).
+    """
+
+    path: str
+    test: str
+    mode: Literal["replayed", "recorded"]
+    interactions: int = 0
+    played: tuple[int, ...] = ()
+    new: int = 0
+    passed: bool = True
+    digest: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MockUse:
+    """One test's ``http_mock``: how many routes it registered and the never-called ones."""
+
+    test: str
+    routes: int
+    unused: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class RunLog:
+    """Everything noted during a run (in one process, or merged from xdist workers)."""
+
+    cassettes: list[CassetteUse] = field(default_factory=list)
+    mocks: list[MockUse] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.cassettes or self.mocks)
+
+    def to_wire(self) -> dict[str, list[dict[str, Any]]]:
+        """Plain lists and dicts, for xdist's ``workeroutput``."""
+        return {
+            "cassettes": [dataclasses.asdict(use) for use in self.cassettes],
+            "mocks": [dataclasses.asdict(use) for use in self.mocks],
+        }
+
+    def merge_wire(self, wire: dict[str, list[dict[str, Any]]]) -> None:
+        """Add what ``to_wire`` produced in another process."""
+        for use in wire.get("cassettes", ()):
+            self.cassettes.append(CassetteUse(**{**use, "played": tuple(use["played"])}))
+        for mock in wire.get("mocks", ()):
+            self.mocks.append(MockUse(**{**mock, "unused": tuple(mock["unused"])}))
+
+
+@dataclass(frozen=True, slots=True)
+class FileReport:
+    """One cassette file over the whole run.
+
+    ``written`` if any test recorded into it; ``complete`` if every test using it passed;
+    ``digest`` is None when unknown or when tests saw different contents.
+    """
+
+    path: str
+    recorded: bool
+    interactions: int
+    played: frozenset[int]
+    new: int
+    complete: bool
+    digest: str | None
+
+    @property
+    def written(self) -> bool:
+        """Whether the file was (re)written during the run."""
+        return self.recorded or self.new > 0
+
+    @property
+    def unused(self) -> tuple[int, ...]:
+        """Positions never played (none for files written during the run)."""
+        if self.written:
+            return ()
+        return tuple(p for p in range(self.interactions) if p not in self.played)
+
+
+def aggregate(uses: Iterable[CassetteUse]) -> list[FileReport]:
+    """Per-file reports of ``uses``, sorted by path."""
+    by_path: dict[str, list[CassetteUse]] = {}
+    for use in uses:
+        by_path.setdefault(use.path, []).append(use)
+    reports = []
+    for path, group in sorted(by_path.items()):
+        digests = {use.digest for use in group}
+        counts = {use.interactions for use in group if use.mode == "replayed"}
+        reports.append(
+            FileReport(
+                path=path,
+                recorded=any(use.mode == "recorded" for use in group),
+                interactions=max(counts, default=0),
+                played=frozenset(p for use in group for p in use.played),
+                new=sum(use.new for use in group),
+                complete=all(use.passed for use in group),
+                digest=digests.pop() if len(digests) == 1 and len(counts) <= 1 else None,
+            )
+        )
+    return reports
+
+
+def usage_document(reports: Sequence[FileReport]) -> dict[str, Any]:
+    """The ``--cassette-usage`` JSON: per cassette path, the interactions played."""
+    return {
+        "version": USAGE_VERSION,
+        "cassettes": {
+            report.path: {
+                "interactions": report.interactions,
+                "played": sorted(report.played),
+                "written": report.written,
+                "complete": report.complete,
+                "sha256": report.digest,
+            }
+            for report in reports
+        },
+    }
+
+
+# -- noting uses (called by the fixtures) --------------------------------------------------
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def note_cassette(request: pytest.FixtureRequest, cassette: Cassette) -> None:
+    """Note what ``cassette`` played and recorded during the requesting test."""
+    config = request.config
+    log = config.stash.get(_LOG, None)
+    if log is None or cassette.path is None:
+        return
+    test = request.node.nodeid
+    passed = not request.node.stash.get(_NOT_PASSED, False) and not cassette.unmatched
+    wants_digest = config.getoption("cassette_usage", default=None) is not None
+    main = os.path.abspath(cassette.path)
+    if not cassette.replaying:
+        log.cassettes.append(
+            CassetteUse(main, test, "recorded", new=cassette.saved_count, passed=passed)
+        )
+        return
+    for usage in cassette.file_usage():
+        path = os.path.abspath(usage.path)
+        new = cassette.saved_count if path == main else 0
+        log.cassettes.append(
+            CassetteUse(
+                path,
+                test,
+                "replayed",
+                interactions=usage.interactions,
+                played=usage.played,
+                new=new,
+                passed=passed,
+                digest=_digest(usage.path) if wants_digest and not new else None,
+            )
+        )
+
+
+def _route_label(route: Route | WebSocketRoute) -> str:
+    kind = "websocket " if isinstance(route, WebSocketRoute) else ""
+    return f"{kind}{route.pattern.describe()}"
+
+
+def note_mock(request: pytest.FixtureRequest, router: MockRouter) -> None:
+    """Note how many routes the requesting test's ``http_mock`` had, and the unused ones."""
+    log = request.config.stash.get(_LOG, None)
+    if log is None:
+        return
+    unused = tuple(_route_label(route) for route in router.routes if not route.called)
+    log.mocks.append(MockUse(request.node.nodeid, len(router.routes), unused))
+
+
+# -- hooks ---------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(specname="pytest_addoption")
+def pytest_addoption_summary(parser: pytest.Parser) -> None:
+    """``--cassette-usage=PATH``."""
+    parser.getgroup("recording").addoption(
+        "--cassette-usage",
+        action="store",
+        default=None,
+        metavar="PATH",
+        help="Write which cassette interactions this run played to PATH (JSON), for "
+        "`aiotape cassette prune PATH`.",
+    )
+
+
+@pytest.hookimpl(specname="pytest_configure")
+def pytest_configure_summary(config: pytest.Config) -> None:
+    """Start an empty log of this run."""
+    config.stash[_LOG] = RunLog()
+
+
+@pytest.hookimpl(specname="pytest_runtest_makereport", wrapper=True)
+def pytest_runtest_makereport_summary(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Remember a test whose setup or body did not pass: its cassettes were not all used."""
+    report = yield
+    if report.when in ("setup", "call") and not report.passed:
+        item.stash[_NOT_PASSED] = True
+    return report
+
+
+@pytest.hookimpl(specname="pytest_testnodedown", optionalhook=True)
+def pytest_testnodedown_summary(node: Any, error: object | None) -> None:
+    """xdist controller: merge a finished worker's log into ours."""
+    wire = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
+    if wire is not None:
+        node.config.stash[_LOG].merge_wire(wire)
+
+
+@pytest.hookimpl(specname="pytest_sessionfinish")
+def pytest_sessionfinish_summary(session: pytest.Session) -> None:
+    """Send the log to the xdist controller, or write the usage file (``--cassette-usage``)."""
+    config = session.config
+    log = config.stash[_LOG]
+    if hasattr(config, "workerinput"):
+        config.workeroutput[_WORKER_KEY] = log.to_wire()  # type: ignore[attr-defined]
+        return
+    target = config.getoption("cassette_usage", default=None)
+    if target is not None:
+        path = config.invocation_params.dir / target
+        document = usage_document(aggregate(log.cassettes))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(document, indent=1) + "\n")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _positions(positions: Sequence[int]) -> str:
+    shown = ", ".join(f"#{p}" for p in positions[:_SHOWN_POSITIONS])
+    more = len(positions) - _SHOWN_POSITIONS
+    return shown + (f", ... and {more} more" if more > 0 else "")
+
+
+def summary_lines(log: RunLog, *, verbose: bool, root: Path) -> list[str]:
+    """The report: one line, plus per-cassette and per-test details when ``verbose``."""
+    reports = aggregate(log.cassettes)
+    parts = []
+    if reports:
+        recorded = sum(report.recorded for report in reports)
+        parts.append(
+            f"{_plural(len(reports), 'cassette')} ({len(reports) - recorded} replayed, "
+            f"{recorded} recorded), {_plural(sum(r.new for r in reports), 'new interaction')}, "
+            f"{_plural(sum(len(r.unused) for r in reports), 'unused interaction')}"
+        )
+    if log.mocks:
+        unused_routes = sum(len(mock.unused) for mock in log.mocks)
+        parts.append(
+            f"http_mock: {_plural(len(log.mocks), 'test')}, "
+            f"{_plural(unused_routes, 'unused route')}"
+        )
+    lines = ["aiotape: " + "; ".join(parts)]
+    if not verbose:
+        return lines
+    for report in reports:
+        shown = _shown_path(report.path, root)
+        if report.recorded:
+            lines.append(f"  {shown}: recorded, {_plural(report.new, 'new interaction')}")
+        elif report.new:
+            lines.append(f"  {shown}: {_plural(report.new, 'new interaction')}")
+        elif report.unused:
+            unused = report.unused
+            lines.append(
+                f"  {shown}: {_plural(len(unused), 'unused interaction')} ({_positions(unused)})"
+            )
+    for mock in sorted(log.mocks, key=lambda m: m.test):
+        lines.extend(f"  {mock.test}: unused route {route}" for route in mock.unused)
+    return lines
+
+
+def _shown_path(path: str, root: Path) -> str:
+    try:
+        return os.fspath(Path(path).relative_to(root))
+    except ValueError:
+        return path
+
+
+@pytest.hookimpl(specname="pytest_terminal_summary")
+def pytest_terminal_summary_aiotape(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """Print the report (nothing if no test used a cassette or ``http_mock``)."""
+    log = config.stash.get(_LOG, None)
+    if not log or hasattr(config, "workerinput"):
+        return
+    verbose = config.getoption("verbose", default=0) > 0
+    terminalreporter.write_sep("-", "aiotape")
+    for line in summary_lines(log, verbose=verbose, root=config.rootpath):
+        terminalreporter.write_line(line)
