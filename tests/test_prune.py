@@ -127,3 +127,23 @@ def test_a_file_that_is_not_a_usage_file_is_rejected(tmp_path: Path) -> None:
     usage.write_text('{"interactions": []}')
     with pytest.raises(CassetteFormatError, match="not a version 1 cassette usage file"):
         prune(usage)
+
+
+def test_cli_prune_dry_run_then_prune(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aiotape.cli import main
+
+    cassette = write_cassette(pytester, "test_some", "/a", "/b")
+    inner_tests(pytester, '@pytest.mark.vcr\nasync def test_some():\n    await fetch("/b")\n')
+    run(pytester, "--cassette-usage=usage.json").assert_outcomes(passed=1)
+    capsys.readouterr()
+
+    usage = str(pytester.path / "usage.json")
+    assert main(["cassette", "prune", "--dry-run", usage]) == 0
+    assert f"{cassette}: would remove 1 interaction(s)" in capsys.readouterr().out
+    assert len(uris(cassette)) == 2
+    assert main(["cassette", "prune", usage]) == 0
+    assert f"{cassette}: removed 1 interaction(s)" in capsys.readouterr().out
+    assert uris(cassette) == ["http://api.test/b"]
+    assert main(["cassette", "prune", str(pytester.path / "missing.json")]) == 2
