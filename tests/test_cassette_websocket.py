@@ -113,6 +113,10 @@ async def test_websocket_messages_are_stored_with_direction_and_type(
     assert ("recv", WSMsgType.PING, b"are-you-there") in frames
     assert ("send", WSMsgType.PONG, b"are-you-there") in frames
     assert ("recv", WSMsgType.CLOSE, 4000) in frames
+    closes = [
+        (f.direction, f.extra) for f in interaction.websocket.frames if f.type is WSMsgType.CLOSE
+    ]
+    assert closes == [("recv", "see you"), ("send", "")]  # reasons stored as text, not "b''"
 
 
 async def test_client_message_diverging_from_the_recording_fails_naming_both(

@@ -113,7 +113,11 @@ class Recording:
             data = int(data or 0)  # WSCloseCode is an IntEnum: store the plain number
         elif message.type is not WSMsgType.TEXT:
             data = bytes(data or b"")
-        extra = None if message.extra is None else str(message.extra)
+        extra = message.extra
+        if isinstance(extra, (bytes, bytearray)):
+            extra = bytes(extra).decode("utf-8", "replace")
+        elif extra is not None:
+            extra = str(extra)
         at = now - self._ws_opened
         self._ws_frames.append(WSFrame(direction, message.type, data, extra, at))
 
