@@ -283,3 +283,14 @@ async def test_chunked_true_sets_transfer_encoding() -> None:
     assert transport.requests[0].headers["Transfer-Encoding"] == "chunked"
     assert "Content-Length" not in transport.requests[0].headers
     assert transport.requests[1].headers["Content-Length"] == "0"
+
+
+async def test_dropped_unread_response_frees_its_pool_slot(httpbin: URL) -> None:
+    connector = aiotape.TCPConnector(limit=1)
+    timeout = aiotape.ClientTimeout(total=2)
+    async with aiotape.ClientSession(connector=connector, timeout=timeout) as session:
+        # 10 MB cannot arrive whole (reading pauses), so only releasing frees the slot.
+        await session.get(httpbin / "stream-bytes/10000000", params={"chunk_size": 65536})
+        gc.collect()
+        async with session.get(httpbin / "get") as resp:
+            assert resp.status == 200

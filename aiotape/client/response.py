@@ -235,5 +235,10 @@ class ClientResponse:
     ) -> None:
         self.release()
 
+    def __del__(self) -> None:
+        # Like aiohttp: a response dropped unread gives its pool slot back (closing the socket).
+        if not getattr(self, "_closed", True):
+            self._wire_body.close()
+
     def __repr__(self) -> str:
         return f"<ClientResponse({self._url}) [{self.status} {self.reason}]>"
