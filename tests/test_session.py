@@ -294,3 +294,13 @@ async def test_dropped_unread_response_frees_its_pool_slot(httpbin: URL) -> None
         gc.collect()
         async with session.get(httpbin / "get") as resp:
             assert resp.status == 200
+
+
+async def test_method_is_any_http_token_and_nothing_else() -> None:
+    transport = RecordingTransport()
+    async with aiotape.ClientSession(transport=transport) as session:
+        await (await session.request("m-search", "http://svc.test/")).read()
+        for bad in ("GET\r\nX: 1", "GET /", "G\x00T", ""):
+            with pytest.raises(ValueError, match="non-token"):
+                await session.request(bad, "http://svc.test/")
+    assert [r.method for r in transport.requests] == ["M-SEARCH"]

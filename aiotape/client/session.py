@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json as _json
+import re
 import sys
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
@@ -50,6 +51,7 @@ _WS_SCHEME_FOR = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
 _BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _URL_CACHE_SIZE = 256
+_NON_TOKEN = re.compile(r"[^-!#$%&'*+.^_`|~0-9a-zA-Z]")
 
 RaiseForStatus = bool | Callable[[ClientResponse], Awaitable[None]]
 
@@ -406,8 +408,8 @@ class ClientSession:
         if proxy is not None:
             raise NotImplementedError("aiotape does not support HTTP proxies yet")
         method = method.upper()
-        if not method.isascii() or not method.isalpha():
-            raise ValueError(f"Method must be an ASCII token, got {method!r}")
+        if not method or _NON_TOKEN.search(method):
+            raise ValueError(f"Method cannot contain non-token characters {method!r}")
         url = self._build_url(str_or_url)
         if params is not None:
             url = url.extend_query(params)
