@@ -535,6 +535,29 @@ async def test_large_file_upload_streams_with_bounded_memory(
     assert peak < size // 10
 
 
+async def test_large_generator_upload_is_chunked_whole_and_bounded(
+    server: UploadServer,
+) -> None:
+    size, block = 50 * 2**20, 2**16
+    digest = hashlib.sha256()
+
+    async def generate() -> AsyncIterator[bytes]:
+        for index in range(size // block):
+            piece = index.to_bytes(4, "big") * (block // 4)
+            digest.update(piece)
+            yield piece
+
+    tracemalloc.start()
+    try:
+        got = await server.post("/digest", data=generate())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert got["transfer_encoding"] == "chunked"
+    assert got["sha256"] == digest.hexdigest()
+    assert peak < size // 10
+
+
 async def test_download_stream_reader_is_uploaded_as_it_arrives(server: UploadServer) -> None:
     size = 1_000_000
     async with server.session.get(f"{server.base}/download/{size}") as download:
