@@ -311,3 +311,63 @@ def test_endless_head_is_cut_off_before_it_is_complete() -> None:
     parser = parse(b"HTTP/1.1 200 OK\r\nX: ", max_field_size=10, max_headers=2, max_line_size=20)
     with pytest.raises(HttpParserError, match="response head"):
         parser.feed(b"a" * 100)
+
+
+CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+def feed_pieces(parser: ResponseParser, piece: bytes, count: int) -> int:
+    """Feed ``piece`` up to ``count`` times; returns how many bytes went in before an error."""
+    for i in range(count):
+        try:
+            parser.feed(piece)
+        except HttpParserError:
+            return i * len(piece)
+    return count * len(piece)
+
+
+def test_header_value_growing_in_pieces_is_cut_off_near_the_field_limit() -> None:
+    parser = parse(b"HTTP/1.1 200 OK\r\nX: ", max_field_size=100, max_line_size=100)
+    assert feed_pieces(parser, b"a" * 10, 1000) < 1000
+    assert parser.state is ParserState.BROKEN
+
+
+def test_header_of_exactly_max_field_size_fed_byte_by_byte_is_accepted() -> None:
+    parser = parse(b"HTTP/1.1 200 OK\r\nX: ", max_field_size=100)
+    assert feed_pieces(parser, b"a", 100) == 100
+    parser.feed(b"\r\nContent-Length: 0\r\n\r\n")
+    assert parser.head is not None
+    assert len(parser.head.headers["X"]) == 100
+
+
+def test_whitespace_flood_inside_a_header_is_cut_off() -> None:
+    parser = parse(b"HTTP/1.1 200 OK\r\nX:", max_field_size=100, max_line_size=100)
+    assert feed_pieces(parser, b" " * 10, 1000) < 1000
+
+
+def test_endless_trailer_is_cut_off() -> None:
+    parser = parse(
+        CHUNKED_HEAD + b"1\r\na\r\n0\r\nX-Trailer: ", max_field_size=100, max_line_size=100
+    )
+    assert feed_pieces(parser, b"a" * 10, 1000) < 1000
+    assert parser.state is ParserState.BROKEN
+
+
+def test_more_trailers_than_max_headers_are_rejected() -> None:
+    parser = parse(CHUNKED_HEAD + b"0\r\n", max_headers=10)
+    with pytest.raises(HttpParserError, match="Too many trailers"):
+        parser.feed(b"".join(b"X-%d: 1\r\n" % i for i in range(12)) + b"\r\n")
+
+
+def test_endless_chunk_extension_is_cut_off() -> None:
+    parser = parse(CHUNKED_HEAD + b"5;ext=", max_field_size=100, max_line_size=100)
+    assert feed_pieces(parser, b"a" * 10, 1000) < 1000
+
+
+def test_tiny_chunks_fed_byte_by_byte_never_count_as_a_stall() -> None:
+    message = CHUNKED_HEAD + b"1\r\na\r\n" * 1000 + b"0\r\n\r\n"
+    parser = parse(message[:1], max_field_size=20, max_line_size=20)
+    for i in range(1, len(message)):
+        parser.feed(message[i : i + 1])
+    assert parser.state is ParserState.COMPLETE
+    assert body(parser) == b"a" * 1000

@@ -68,7 +68,8 @@ async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[Peer]]]:
             writers.append(writer)
             try:
                 await handler(reader, writer)
-            except (ConnectionError, asyncio.IncompleteReadError):
+            # Cancelled at teardown: end quietly (3.11's start_server logs it as an error).
+            except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
                 pass
             finally:
                 writer.close()

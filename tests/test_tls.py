@@ -65,7 +65,13 @@ async def serve(server_context: ssl.SSLContext) -> AsyncIterator[Serve]:
             tasks.append(task)
             try:
                 await handler(reader, writer)
-            except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+            # Cancelled at teardown: end quietly (3.11's start_server logs it as an error).
+            except (
+                ConnectionError,
+                asyncio.IncompleteReadError,
+                asyncio.CancelledError,
+                ssl.SSLError,
+            ):
                 pass
             finally:
                 writer.transport.abort()

@@ -9,6 +9,7 @@ and :class:`~aiotape.client.errors.IncompleteResponse`; ``errors.translate`` map
 from __future__ import annotations
 
 import enum
+import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,38 +38,34 @@ __all__ = [
 LAST_CHUNK = b"0\r\n\r\n"
 _HEADER_INJECTION = (
     "Newline or carriage return character detected in HTTP status message or header. "
-    "This is a potential security issue."
+    "This is a potential security issue. (Header names must be tokens; values cannot "
+    "hold CR, LF or NUL.)"
 )
 _VERSIONS = {"1.1": (1, 1), "1.0": (1, 0), "0.9": (0, 9)}
-
-
-def _unsafe(text: str) -> bool:
-    return "\r" in text or "\n" in text or "\x00" in text
+_TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
+_METHOD = re.compile(_TOKEN)
+_HEADER_PROBE = re.compile(f"(?:{_TOKEN}\x00[^\r\n\x00]*\n)*")
+_UNSAFE_TARGET = re.compile("[\x00-\x20\x7f]")
 
 
 def serialize_head(method: str, url: URL, headers: Iterable[tuple[str, str]]) -> bytes:
     """The request line and headers, CRLF-terminated, built with one join.
 
-    Raises ``ValueError`` for CR/LF/NUL in the method or a header and ``InvalidURL`` in the
-    target, before anything is written.
+    Before anything is written it raises ``ValueError`` for a method or header name that is
+    not a token (CR, LF, NUL, colon, space...) or CR/LF/NUL in a header value, and
+    ``InvalidURL`` for whitespace or control characters in the request target.
     """
     target = url.raw_path_qs or "/"
-    if _unsafe(method):
-        raise ValueError(f"Method cannot contain CR, LF or NUL: {method!r}")
-    if _unsafe(target):
-        raise InvalidURL(url, "request target cannot contain CR, LF or NUL")
-    parts = [f"{method} {target} HTTP/1.1\r\n"]
-    parts += [f"{name}: {value}\r\n" for name, value in headers]
-    parts.append("\r\n")
-    probe = "".join(parts[1:-1])
-    # Each header line holds exactly one CRLF (at its end) when the header is safe.
-    if (
-        probe.count("\r") != len(parts) - 2
-        or probe.count("\n") != len(parts) - 2
-        or ("\x00" in probe)
-    ):
+    if _METHOD.fullmatch(method) is None:
+        raise ValueError(f"Method must be a token (no CR, LF, NUL or spaces): {method!r}")
+    if _UNSAFE_TARGET.search(target) is not None:
+        raise InvalidURL(url, "request target cannot contain whitespace or control characters")
+    pairs = list(headers)
+    # One regex pass over "name NUL value LF" lines checks every name and value at once.
+    if _HEADER_PROBE.fullmatch("".join([f"{n}\x00{v}\n" for n, v in pairs])) is None:
         raise ValueError(_HEADER_INJECTION)
-    return "".join(parts).encode("utf-8")
+    lines = "".join([f"{name}: {value}\r\n" for name, value in pairs])
+    return f"{method} {target} HTTP/1.1\r\n{lines}\r\n".encode()
 
 
 def frame_chunk(data: bytes) -> bytes:
@@ -124,10 +121,13 @@ class ResponseParser:
         "_max_head",
         "_max_headers",
         "_max_line_size",
+        "_max_stall",
         "_parser",
+        "_progress",
         "_raw",
         "_reason",
         "_reusable",
+        "_stalled",
         "buffered",
         "chunks",
         "head",
@@ -143,6 +143,9 @@ class ResponseParser:
         self._max_field_size = max_field_size
         self._max_headers = max_headers
         self._max_head = max_line_size + max_headers * (2 * max_field_size + 4) + 2
+        # httptools buffers a header (or trailer) until it ends, re-joining the pieces on
+        # every feed: bytes without progress are capped so that buffer stays small.
+        self._max_stall = max(max_line_size, 2 * max_field_size + 4)
         self._parser = HttpResponseParser(self)
         self._reusable = True
         self.state = ParserState.IDLE
@@ -152,6 +155,8 @@ class ResponseParser:
         self._head_only = head_only
         self._interim = False
         self._head_bytes = 0
+        self._stalled = 0
+        self._progress = False
         self._count = 0
         self._raw: list[tuple[bytes, bytes]] = []
         self._reason = b""
@@ -178,19 +183,20 @@ class ResponseParser:
         self._reset_message(method == "HEAD")
         self.state = ParserState.AWAITING_HEAD
 
-    def feed(self, data: bytes) -> None:
-        """Parse bytes received from the peer."""
+    def feed(self, data: bytes | memoryview) -> None:
+        """Parse bytes received from the peer (a view is not kept beyond the call)."""
         state = self.state
         if state is ParserState.AWAITING_HEAD:
             self._head_bytes += len(data)
         elif state is not ParserState.READING_BODY:
             self.state = ParserState.BROKEN
             raise HttpParserError(f"Unexpected data while {state.value}")
+        self._progress = False
         try:
             self._parser.feed_data(data)
         except HttpParserUpgrade as upgrade:
             self._reusable = False
-            self.upgrade_tail = data[upgrade.args[0] :]
+            self.upgrade_tail = bytes(data[upgrade.args[0] :])
             self.state = ParserState.COMPLETE
             self.keep_alive = False
             return
@@ -210,6 +216,13 @@ class ResponseParser:
             self.state = ParserState.BROKEN
             raise _LimitExceeded(
                 f"Got more than {self._max_head} bytes when reading the response head."
+            )
+        self._stalled = 0 if self._progress else self._stalled + len(data)
+        if self._stalled > self._max_stall:
+            self.state = ParserState.BROKEN
+            raise _LimitExceeded(
+                f"Got more than {self._max_stall} bytes without the end of a line "
+                "(header, trailer or chunk size)."
             )
 
     def feed_eof(self) -> None:
@@ -253,6 +266,7 @@ class ResponseParser:
 
     def on_status(self, reason: bytes) -> None:
         """Status line reason (possibly in pieces)."""
+        self._progress = True
         self._reason += reason
         if len(self._reason) + 13 > self._max_line_size:
             raise _LimitExceeded(
@@ -260,8 +274,12 @@ class ResponseParser:
             )
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        """One header (trailers, arriving after the head, are ignored)."""
+        """One header (trailers, arriving after the head, are counted and ignored)."""
+        self._progress = True
+        self._count += 1
         if self.state is not ParserState.AWAITING_HEAD:
+            if self._count > self._max_headers:
+                raise _LimitExceeded("Too many trailers received")
             return
         limit = self._max_field_size
         if len(name) > limit:
@@ -272,13 +290,13 @@ class ResponseParser:
             raise _LimitExceeded(
                 f"Got more than {limit} bytes when reading Header value is too long."
             )
-        self._count += 1
         if self._count > self._max_headers:
             raise _LimitExceeded("Too many headers received")
         self._raw.append((name, value))
 
     def on_headers_complete(self) -> None:
         """Build the head; skip 1xx interim responses."""
+        self._progress = True
         parser = self._parser
         status = parser.get_status_code()
         if 100 <= status < 200 and status != 101:
@@ -288,6 +306,7 @@ class ResponseParser:
             self._count = 0
             return
         raw = self._raw
+        self._count = 0  # from here on, trailers
         headers = CIMultiDict(
             [(n.decode("latin-1"), v.decode("utf-8", "surrogateescape")) for n, v in raw]
         )
@@ -308,6 +327,7 @@ class ResponseParser:
 
     def on_body(self, body: bytes) -> None:
         """A piece of the (de-chunked) body."""
+        self._progress = True
         if self.state is ParserState.READING_BODY:
             self.chunks.append(body)
             self.buffered += len(body)

@@ -150,7 +150,7 @@ class ClientResponse:
         if charset:
             try:
                 codecs.lookup(charset)
-            except LookupError:
+            except (LookupError, ValueError):  # unknown, or not even a codec name
                 charset = None
         return charset or "utf-8"
 

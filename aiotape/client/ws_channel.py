@@ -53,6 +53,7 @@ from .exceptions import (
     SocketTimeoutError,
     WSServerHandshakeError,
 )
+from .http11 import serialize_head
 from .timeouts import TimeoutScope, deadline, earliest
 from .transport import ChunkedBody, Request, Response, WSCloseCode, WSMessage, WSMsgType
 from .websocket import WebSocketError
@@ -582,6 +583,7 @@ async def connect_ws(
     WSServerHandshakeError (aiohttp's messages) when the server refuses the upgrade, and
     ``open_connection``'s errors when the server cannot be reached.
     """
+    serialize_head(request.method, request.url, request.headers.items())  # refuse injection
     framer = _framer_for(request, protocols, max_msg_size, compress)
     headers = _handshake_headers(framer, request)
     _transport, channel = await open_connection(

@@ -1,0 +1,213 @@
+"""TLS through ClientSession against trustme-certified servers on 127.0.0.1.
+
+Certificate problems raise ``ClientConnectorCertificateError`` and other handshake failures
+``ClientConnectorSSLError``, both ``ClientSSLError`` as in aiohttp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+import trustme
+from yarl import URL
+
+import aiotape
+from aiotape.client.exceptions import ClientConnectorSSLError, ClientSSLError
+
+ServeTLS = Callable[[ssl.SSLContext], Awaitable[URL]]
+NOW = datetime.datetime.now(datetime.timezone.utc)
+HANDSHAKE_FAILURE_ALERT = b"\x15\x03\x03\x00\x02\x02\x28"  # TLS record: fatal alert 40
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def server_context(cert: trustme.LeafCert) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(ctx)
+    return ctx
+
+
+@pytest.fixture
+def trusting(ca: trustme.CA) -> ssl.SSLContext:
+    """A client context that trusts the test CA."""
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+    return ctx
+
+
+@pytest.fixture
+async def serve_tls() -> AsyncIterator[ServeTLS]:
+    """``await serve_tls(context)``: URL of a TLS server answering ``ok`` to each request."""
+    servers: list[asyncio.Server] = []
+    tasks: list[asyncio.Task[Any]] = []
+
+    async def start(context: ssl.SSLContext) -> URL:
+        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            tasks.append(task)
+            try:
+                while await reader.readuntil(b"\r\n\r\n"):
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+                pass
+            finally:
+                writer.transport.abort()
+
+        server = await asyncio.start_server(on_connect, "127.0.0.1", 0, ssl=context)
+        servers.append(server)
+        return URL(f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}/")
+
+    yield start
+    for server in servers:
+        server.close()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for server in servers:
+        await server.wait_closed()
+
+
+@pytest.fixture
+def valid(ca: trustme.CA) -> ssl.SSLContext:
+    return server_context(ca.issue_cert("127.0.0.1", "localhost"))
+
+
+async def fetch(url: URL, **kwargs: Any) -> bytes:
+    connector = kwargs.pop("connector", None)
+    async with aiotape.ClientSession(connector=connector) as session:
+        async with session.get(url, **kwargs) as resp:
+            return await resp.read()
+
+
+async def test_certificate_from_a_trusted_ca_is_verified(
+    serve_tls: ServeTLS, valid: ssl.SSLContext, trusting: ssl.SSLContext
+) -> None:
+    assert await fetch(await serve_tls(valid), ssl=trusting) == b"ok"
+
+
+async def test_connector_context_applies_to_every_request(
+    serve_tls: ServeTLS, valid: ssl.SSLContext, trusting: ssl.SSLContext
+) -> None:
+    url = await serve_tls(valid)
+    assert await fetch(url, connector=aiotape.TCPConnector(ssl=trusting)) == b"ok"
+
+
+async def test_localhost_name_is_verified(
+    serve_tls: ServeTLS, valid: ssl.SSLContext, trusting: ssl.SSLContext
+) -> None:
+    url = (await serve_tls(valid)).with_host("localhost")
+    assert await fetch(url, ssl=trusting) == b"ok"
+
+
+async def test_untrusted_ca_raises_certificate_error(
+    serve_tls: ServeTLS, valid: ssl.SSLContext
+) -> None:
+    url = await serve_tls(valid)
+    with pytest.raises(aiotape.ClientConnectorCertificateError) as info:
+        await fetch(url)
+    assert isinstance(info.value, ClientSSLError)
+    assert isinstance(info.value, ssl.CertificateError)
+    assert isinstance(info.value.certificate_error, ssl.SSLCertVerificationError)
+    assert "certificate verify failed" in str(info.value)
+
+
+async def test_wrong_hostname_raises_certificate_error(
+    ca: trustme.CA, serve_tls: ServeTLS, trusting: ssl.SSLContext
+) -> None:
+    url = await serve_tls(server_context(ca.issue_cert("other.test")))
+    with pytest.raises(aiotape.ClientConnectorCertificateError, match="match"):
+        await fetch(url, ssl=trusting)
+
+
+async def test_expired_certificate_raises_certificate_error(
+    ca: trustme.CA, serve_tls: ServeTLS, trusting: ssl.SSLContext
+) -> None:
+    expired = ca.issue_cert(
+        "127.0.0.1",
+        not_before=NOW - datetime.timedelta(days=30),
+        not_after=NOW - datetime.timedelta(days=1),
+    )
+    url = await serve_tls(server_context(expired))
+    with pytest.raises(aiotape.ClientConnectorCertificateError, match="expired"):
+        await fetch(url, ssl=trusting)
+
+
+async def test_not_yet_valid_certificate_raises_certificate_error(
+    ca: trustme.CA, serve_tls: ServeTLS, trusting: ssl.SSLContext
+) -> None:
+    future = ca.issue_cert(
+        "127.0.0.1",
+        not_before=NOW + datetime.timedelta(days=1),
+        not_after=NOW + datetime.timedelta(days=30),
+    )
+    url = await serve_tls(server_context(future))
+    with pytest.raises(aiotape.ClientConnectorCertificateError, match="not yet valid"):
+        await fetch(url, ssl=trusting)
+
+
+@pytest.mark.parametrize("problem", ["untrusted", "expired", "wrong host"])
+async def test_ssl_false_accepts_any_certificate(
+    ca: trustme.CA, serve_tls: ServeTLS, problem: str
+) -> None:
+    if problem == "untrusted":
+        cert = trustme.CA().issue_cert("127.0.0.1")
+    elif problem == "expired":
+        cert = ca.issue_cert("127.0.0.1", not_after=NOW - datetime.timedelta(days=1))
+    else:
+        cert = ca.issue_cert("other.test")
+    assert await fetch(await serve_tls(server_context(cert)), ssl=False) == b"ok"
+
+
+async def test_handshake_alert_raises_ssl_error(trusting: ssl.SSLContext) -> None:
+    done = asyncio.Event()
+
+    async def alert(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.read(5)  # the ClientHello has started
+            writer.write(HANDSHAKE_FAILURE_ALERT)
+            await reader.read()  # until the client hangs up
+        finally:
+            writer.close()
+            done.set()
+
+    server = await asyncio.start_server(alert, "127.0.0.1", 0)
+    url = URL(f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}/")
+    try:
+        with pytest.raises(ClientConnectorSSLError, match="HANDSHAKE_FAILURE") as info:
+            await fetch(url, ssl=trusting)
+        await asyncio.wait_for(done.wait(), 10)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert isinstance(info.value, ClientSSLError)
+    assert isinstance(info.value, ssl.SSLError)
+    assert not isinstance(info.value, aiotape.ClientConnectorCertificateError)
+
+
+async def test_custom_context_with_a_client_certificate_passes_mutual_tls(
+    ca: trustme.CA, serve_tls: ServeTLS, valid: ssl.SSLContext, trusting: ssl.SSLContext
+) -> None:
+    valid.verify_mode = ssl.CERT_REQUIRED
+    ca.configure_trust(valid)
+    ca.issue_cert("client@example.test").configure_cert(trusting)
+    assert await fetch(await serve_tls(valid), ssl=trusting) == b"ok"
+
+
+async def test_failed_handshake_leaves_the_session_usable(
+    serve_tls: ServeTLS, valid: ssl.SSLContext, trusting: ssl.SSLContext
+) -> None:
+    url = await serve_tls(valid)
+    connector = aiotape.TCPConnector()
+    async with aiotape.ClientSession(connector=connector) as session:
+        with pytest.raises(aiotape.ClientConnectorCertificateError):
+            await session.get(url)
+        assert connector._total == 0
+        async with session.get(url, ssl=trusting) as resp:
+            assert await resp.read() == b"ok"
