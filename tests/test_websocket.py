@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import hashlib
 import itertools
 import json
@@ -1091,3 +1092,19 @@ async def test_channel_writes_large_frames_with_64_bit_length() -> None:
     mask = transport.written[10:14]
     body = transport.written[14:]
     assert bytes(b ^ mask[i % 4] for i, b in enumerate(body)) == payload
+
+
+async def test_closing_the_session_closes_websockets_left_open(web_peer: Any) -> None:
+    async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
+        await ws.send_str("hi")
+        await ws.receive()
+
+    peer = await web_peer(handler)
+    session = aiotape.ClientSession()
+    ws = await session.ws_connect(peer.url)
+    assert await ws.receive_str() == "hi"
+    await session.close()  # the websocket was never closed by its user
+    msg = await ws.receive(timeout=2)
+    assert msg.type in (aiotape.WSMsgType.CLOSED, aiotape.WSMsgType.CLOSE)
+    del ws
+    gc.collect()  # no ResourceWarning for an unclosed transport (warnings are errors here)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 
 from .connect import connection_key
@@ -10,7 +11,7 @@ from .exceptions import ClientConnectionError, ClientOSError, ServerDisconnected
 from .http11 import serialize_head
 from .pool import TCPConnector
 from .transport import Request, Response, WebSocketChannel
-from .ws_channel import connect_ws
+from .ws_channel import NetworkWebSocketChannel, connect_ws
 
 __all__ = ["NetworkTransport"]
 
@@ -36,6 +37,7 @@ class NetworkTransport:
             max_field_size=max_field_size,
             max_headers=max_headers,
         )
+        self._websockets: weakref.WeakSet[NetworkWebSocketChannel] = weakref.WeakSet()
 
     @property
     def connector(self) -> TCPConnector:
@@ -76,7 +78,7 @@ class NetworkTransport:
         connector = self._connector
         if connector.closed:
             raise ClientConnectionError("Connector is closed.")
-        return await connect_ws(
+        channel = await connect_ws(
             request,
             protocols=protocols,
             max_msg_size=max_msg_size,
@@ -84,9 +86,13 @@ class NetworkTransport:
             ssl=connector.ssl,
             resolver=connector.resolver,
         )
+        self._websockets.add(channel)
+        return channel
 
     async def aclose(self) -> None:
-        """Close the connector and every pooled connection."""
+        """Close the connector, every pooled connection and websockets left open."""
+        for channel in list(self._websockets):
+            await channel.aclose()
         await self._connector.close()
 
 
