@@ -8,9 +8,10 @@ body chunks as they arrive with their arrival times, and any failure with its ph
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import threading
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Sequence
 from typing import Any, Literal
 
 from ..client.transport import (
@@ -235,6 +236,19 @@ class _RecordingChannel:
         await self._inner.aclose()
 
 
+@contextlib.contextmanager
+def _noting_failure(recording: Recording, loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """Record a failure (or a cancel) of the exchange before letting it propagate."""
+    try:
+        yield
+    except RECORDABLE as exc:
+        recording.failed(exc, loop.time())
+        raise
+    except asyncio.CancelledError:
+        recording.cancelled(loop.time())
+        raise
+
+
 class Recorder:
     """Records every exchange sent through ``handle`` into interactions, in start order."""
 
@@ -258,14 +272,8 @@ class Recorder:
         """Send ``request`` through ``inner`` and record the exchange."""
         loop = asyncio.get_running_loop()
         recording = self._start(request)
-        try:
+        with _noting_failure(recording, loop):
             response = await inner.handle(recording.wire_request())
-        except RECORDABLE as exc:
-            recording.failed(exc, loop.time())
-            raise
-        except asyncio.CancelledError:
-            recording.cancelled(loop.time())
-            raise
         recording.responded(response, loop.time())
         return dataclasses.replace(response, body=_RecordingBody(response.body, recording))
 
@@ -275,14 +283,8 @@ class Recorder:
         """Open a websocket through ``inner`` and record its handshake and messages."""
         loop = asyncio.get_running_loop()
         recording = self._start(request)
-        try:
+        with _noting_failure(recording, loop):
             channel = await inner.connect_ws(request, **options)
-        except RECORDABLE as exc:
-            recording.failed(exc, loop.time())
-            raise
-        except asyncio.CancelledError:
-            recording.cancelled(loop.time())
-            raise
         recording.websocket_opened(channel, loop.time())
         return _RecordingChannel(channel, recording)
 

@@ -8,18 +8,18 @@ test itself passed) a route was never called.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from ..client.transport import use_transport
 from ..mocking import MockRouter
+from .outcome import CALL_FAILED
 from .summary import note_mock
 
-__all__ = ["http_mock", "pytest_configure_http_mock", "pytest_runtest_makereport_http_mock"]
+__all__ = ["http_mock", "pytest_configure_http_mock"]
 
 _OPTIONS = frozenset({"assert_all_called"})
-_CALL_FAILED = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(specname="pytest_configure")
@@ -30,17 +30,6 @@ def pytest_configure_http_mock(config: pytest.Config) -> None:
         "http_mock(assert_all_called=True): options of the http_mock fixture; "
         "assert_all_called=False lets registered routes go unused.",
     )
-
-
-@pytest.hookimpl(specname="pytest_runtest_makereport", wrapper=True)
-def pytest_runtest_makereport_http_mock(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Remember whether the test body failed (unused routes are then not reported)."""
-    report = yield
-    if report.when == "call" and report.failed:
-        item.stash[_CALL_FAILED] = True
-    return report
 
 
 @pytest.fixture
@@ -58,7 +47,7 @@ def http_mock(request: pytest.FixtureRequest) -> Iterator[MockRouter]:
     with use_transport(router):
         yield router
     note_mock(request, router)
-    failed = request.node.stash.get(_CALL_FAILED, False)
+    failed = request.node.stash.get(CALL_FAILED, False)
     problems = router.problems(check_unused=router.assert_all_called and not failed)
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)

@@ -20,13 +20,14 @@ import importlib.metadata
 import os
 import re
 import socket
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ..cassettes import Cassette, RecordMode
+from .outcome import CALL_FAILED
 from .summary import note_cassette
 
 __all__ = [
@@ -36,14 +37,12 @@ __all__ = [
     "default_cassette_name",
     "pytest_addoption_recording",
     "pytest_configure_recording",
-    "pytest_runtest_makereport_recording",
     "vcr_cassette_dir",
     "vcr_config",
 ]
 
 _RECORD_MODES = tuple(mode.value for mode in RecordMode)
 _PYTEST_RECORDING = ("recording", "pytest_recording.plugin")
-_CALL_FAILED = pytest.StashKey[bool]()
 _FORBIDDEN_IN_NAMES = re.compile(r"[<>?%*:|\"'/\\]")
 
 
@@ -113,17 +112,6 @@ def pytest_configure_recording(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     if not _pytest_recording_present(config.pluginmanager):
         config.pluginmanager.register(_VcrFixture(), "aiotape-vcr-fixture")
-
-
-@pytest.hookimpl(specname="pytest_runtest_makereport", wrapper=True)
-def pytest_runtest_makereport_recording(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Remember whether the test body failed (then unmatched requests are not re-reported)."""
-    report = yield
-    if report.when == "call" and report.failed:
-        item.stash[_CALL_FAILED] = True
-    return report
 
 
 @pytest.fixture
@@ -200,7 +188,7 @@ def aiotape_cassette(
     ) as cassette:
         yield cassette
     note_cassette(request, cassette)
-    if cassette.unmatched and not request.node.stash.get(_CALL_FAILED, False):
+    if cassette.unmatched and not request.node.stash.get(CALL_FAILED, False):
         shown = "\n\n".join(str(error) for error in cassette.unmatched)
         pytest.fail(f"{len(cassette.unmatched)} request(s) did not match the cassette:\n{shown}")
 

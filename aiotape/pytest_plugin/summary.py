@@ -15,7 +15,7 @@ import dataclasses
 import hashlib
 import json
 import os
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +27,7 @@ from ..cassettes.prune import USAGE_VERSION
 from ..cassettes.storage import write_atomic
 from ..mocking import MockRouter
 from ..mocking.routes import Route, WebSocketRoute
+from .outcome import NOT_PASSED
 
 __all__ = [
     "CassetteUse",
@@ -38,7 +39,6 @@ __all__ = [
     "note_mock",
     "pytest_addoption_summary",
     "pytest_configure_summary",
-    "pytest_runtest_makereport_summary",
     "pytest_sessionfinish_summary",
     "pytest_terminal_summary_aiotape",
     "pytest_testnodedown_summary",
@@ -49,7 +49,6 @@ __all__ = [
 _WORKER_KEY = "aiotape_usage"
 _SHOWN_POSITIONS = 10
 _LOG = pytest.StashKey["RunLog"]()
-_NOT_PASSED = pytest.StashKey[bool]()
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +191,7 @@ def note_cassette(request: pytest.FixtureRequest, cassette: Cassette) -> None:
     if log is None or cassette.path is None:
         return
     test = request.node.nodeid
-    passed = not request.node.stash.get(_NOT_PASSED, False) and not cassette.unmatched
+    passed = not request.node.stash.get(NOT_PASSED, False) and not cassette.unmatched
     wants_digest = config.getoption("cassette_usage", default=None) is not None
     main = os.path.abspath(cassette.path)
     if not cassette.replaying:
@@ -251,17 +250,6 @@ def pytest_addoption_summary(parser: pytest.Parser) -> None:
 def pytest_configure_summary(config: pytest.Config) -> None:
     """Start an empty log of this run."""
     config.stash[_LOG] = RunLog()
-
-
-@pytest.hookimpl(specname="pytest_runtest_makereport", wrapper=True)
-def pytest_runtest_makereport_summary(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Remember a test whose setup or body did not pass: its cassettes were not all used."""
-    report = yield
-    if report.when in ("setup", "call") and not report.passed:
-        item.stash[_NOT_PASSED] = True
-    return report
 
 
 @pytest.hookimpl(specname="pytest_testnodedown", optionalhook=True)
