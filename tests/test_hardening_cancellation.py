@@ -9,9 +9,8 @@ on the same session works.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,25 +93,6 @@ async def peer() -> AsyncIterator[Peer]:
         writer.transport.abort()
     await asyncio.gather(*tasks)
     await server.wait_closed()
-
-
-@pytest.fixture
-def full_backlog() -> Iterator[int]:
-    """A listening port that never accepts and whose backlog is full: connects hang."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port: int = listener.getsockname()[1]
-    fillers = []
-    for _ in range(3):
-        filler = socket.socket()
-        filler.setblocking(False)
-        filler.connect_ex(("127.0.0.1", port))
-        fillers.append(filler)
-    yield port
-    for filler in fillers:
-        filler.close()
-    listener.close()
 
 
 @pytest.fixture
