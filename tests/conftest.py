@@ -120,6 +120,16 @@ async def _text(request: web.Request) -> web.Response:
     return web.Response(body="Тест".encode(charset), content_type="text/plain", charset=charset)
 
 
+LINKS = (
+    '<https://api.test/items?page=2>; rel="next", </items?page=9>; rel=last; title="The End", '
+    "<./rel-less>; type=text/html"
+)
+
+
+async def _links(request: web.Request) -> web.Response:
+    return web.Response(text="links", headers={"Link": LINKS})
+
+
 def make_httpbin_app() -> web.Application:
     """An httpbin-like app: the seed's examples run against it instead of httpbin.org."""
     app = web.Application()
@@ -137,6 +147,7 @@ def make_httpbin_app() -> web.Application:
     app.router.add_get("/basic-auth/{user}/{passwd}", _basic_auth)
     app.router.add_get("/delay/{seconds}", _delay)
     app.router.add_get("/text", _text)
+    app.router.add_get("/links", _links)
     return app
 
 

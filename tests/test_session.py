@@ -304,3 +304,24 @@ async def test_method_is_any_http_token_and_nothing_else() -> None:
             with pytest.raises(ValueError, match="non-token"):
                 await session.request(bad, "http://svc.test/")
     assert [r.method for r in transport.requests] == ["M-SEARCH"]
+
+
+async def test_links_match_aiohttp(httpbin: URL) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as peer, peer.get(httpbin / "links") as theirs:
+        expected = {key: dict(value) for key, value in theirs.links.items()}
+    async with aiotape.ClientSession() as session, session.get(httpbin / "links") as resp:
+        got = {key: dict(value) for key, value in resp.links.items()}
+    assert got == expected
+    assert got["next"]["url"] == URL("https://api.test/items?page=2")
+    assert got["last"]["title"] == "The End"
+
+
+async def test_release_may_be_awaited_or_not(httpbin: URL) -> None:
+    async with aiotape.ClientSession() as session:
+        resp = await session.get(httpbin / "get")
+        await resp.release()
+        resp = await session.get(httpbin / "get")
+        resp.release()
+        assert resp.closed

@@ -5,12 +5,12 @@ from __future__ import annotations
 import codecs
 import json as _json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from http.cookies import CookieError, SimpleCookie
 from types import TracebackType
 from typing import Any, NamedTuple
 
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from .decoders import make_decoder
@@ -21,6 +21,8 @@ from .transport import Response
 __all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11"]
 
 _JSON_RE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
+_LINK_SPLIT = re.compile(r",(?=\s*<)")
+_LINK_PARAM = re.compile(r"^(?P<key>[^\s=]+)\s*=\s*(?:\"(?P<quoted>[^\"]*)\"|(?P<plain>\S*))$")
 
 
 class HttpVersion(NamedTuple):
@@ -44,6 +46,38 @@ def _parse_content_type(raw: str | None) -> tuple[str, dict[str, str]]:
         if sep:
             params[key.strip().lower()] = value.strip().strip('"')
     return mimetype.strip().lower(), params
+
+
+class _Released:
+    """What ``release()`` returns: callers may await it or not (aiohttp code does both)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[None, None, None]:
+        yield from ()
+
+
+_RELEASED = _Released()
+
+
+def parse_links(url: URL, values: list[str]) -> MultiDictProxy[MultiDictProxy[str | URL]]:
+    """RFC 8288 ``Link`` headers as aiohttp's ``links``: rel (or the URL) -> params + ``url``."""
+    links: MultiDict[MultiDictProxy[str | URL]] = MultiDict()
+    for item in _LINK_SPLIT.split(", ".join(values)) if values else ():
+        target, sep, rest = item.strip().partition(">")
+        if not sep or not target.startswith("<"):
+            continue
+        link: MultiDict[str | URL] = MultiDict()
+        for param in rest.split(";")[1:]:
+            match = _LINK_PARAM.match(param.strip())
+            if match is not None:
+                link.add(
+                    match["key"], match["quoted"] if match["quoted"] is not None else match["plain"]
+                )
+        key = str(link.get("rel", target[1:]))
+        link.add("url", url.join(URL(target[1:])))
+        links.add(key, MultiDictProxy(link))
+    return MultiDictProxy(links)
 
 
 class ClientResponse:
@@ -210,11 +244,17 @@ class ClientResponse:
                 headers=self.headers,
             )
 
-    def release(self) -> None:
-        """Give the connection back; an unread body closes it instead."""
+    @property
+    def links(self) -> MultiDictProxy[MultiDictProxy[str | URL]]:
+        """Parsed ``Link`` headers, keyed by ``rel``."""
+        return parse_links(self._url, self.headers.getall("Link", []))
+
+    def release(self) -> _Released:
+        """Give the connection back (an unread body closes it); awaiting the result is optional."""
         if not self._closed:
             self._closed = True
             self._wire_body.close()
+        return _RELEASED
 
     def close(self) -> None:
         """Close the response and its connection."""
