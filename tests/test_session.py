@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import gzip
 import threading
 
 import pytest
@@ -325,3 +326,15 @@ async def test_release_may_be_awaited_or_not(httpbin: URL) -> None:
         resp = await session.get(httpbin / "get")
         resp.release()
         assert resp.closed
+
+
+async def test_per_request_auto_decompress_and_read_bufsize(httpbin: URL) -> None:
+    async with aiotape.ClientSession() as session:
+        async with session.get(httpbin / "encoded/gzip", auto_decompress=False) as resp:
+            assert gzip.decompress(await resp.read()) == b'{"encoded": "gzip"}'
+        async with session.get(httpbin / "encoded/gzip") as resp:
+            assert await resp.json() == {"encoded": "gzip"}
+        async with session.get(httpbin / "get", read_bufsize=16) as resp:
+            with pytest.raises(ValueError):
+                await resp.content.readline()  # a JSON body with no newline, limit 16
+        assert session.connector_owner

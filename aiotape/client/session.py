@@ -157,6 +157,11 @@ class ClientSession:
         return self._connector
 
     @property
+    def connector_owner(self) -> bool:
+        """Whether closing the session closes its connector (transport)."""
+        return self._owns_transport
+
+    @property
     def cookie_jar(self) -> AbstractCookieJar:
         """The session's cookie jar."""
         return self._cookie_jar
@@ -402,6 +407,8 @@ class ClientSession:
         ssl: SSLContext | bool | None = True,
         server_hostname: str | None = None,
         proxy: str | URL | None = None,
+        auto_decompress: bool | None = None,
+        read_bufsize: int | None = None,
     ) -> ClientResponse:
         if self._closed:
             raise RuntimeError("Session is closed")
@@ -445,8 +452,10 @@ class ClientSession:
                 wire,
                 request_info=RequestInfo(url, method, request.headers, url),
                 history=tuple(history),
-                auto_decompress=self._auto_decompress,
-                read_bufsize=self._read_bufsize,
+                auto_decompress=self._auto_decompress
+                if auto_decompress is None
+                else auto_decompress,
+                read_bufsize=self._read_bufsize if read_bufsize is None else read_bufsize,
             )
             set_cookie = wire.headers.getall("Set-Cookie", ())
             if set_cookie:
