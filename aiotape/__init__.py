@@ -40,6 +40,7 @@ from .client.exceptions import (
 )
 from .client.formdata import FormData
 from .client.pool import TCPConnector
+from .client.prepare import VERSION
 from .client.response import ClientResponse, HttpVersion, HttpVersion10, HttpVersion11
 from .client.session import ClientSession, request
 from .client.streams import StreamReader
@@ -55,7 +56,7 @@ from .client.transport import (
 )
 from .client.websocket import ClientWebSocketResponse, WebSocketError
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 __all__ = [
     "BasicAuth",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json as _json
-import re
-import sys
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
 from http.cookies import BaseCookie
@@ -20,19 +18,29 @@ from .auth import BasicAuth, strip_auth_from_url
 from .cookies import AbstractCookieJar, CookieJar, cookie_header
 from .exceptions import (
     InvalidUrlClientError,
-    InvalidUrlRedirectClientError,
     NonHttpUrlClientError,
-    NonHttpUrlRedirectClientError,
     RequestInfo,
     TooManyRedirects,
 )
 from .network import NetworkTransport
-from .payloads import encode_body
 from .pool import TCPConnector
+from .prepare import (
+    DEFAULT_HEADERS,
+    USER_AGENT,
+    as_cookie,
+    check_method,
+    check_scheme,
+    close_body,
+    encode_request_body,
+    host_header,
+    redirect_target,
+    resolve_timeout,
+    resolve_ws_timeout,
+    without,
+)
 from .response import ClientResponse
 from .timeouts import (
     DEFAULT_TIMEOUT,
-    DEFAULT_WS_TIMEOUT,
     ClientTimeout,
     ClientWSTimeout,
     deadline,
@@ -43,15 +51,9 @@ from .websocket import ClientWebSocketResponse
 __all__ = ["ClientSession", "request"]
 
 _T = TypeVar("_T")
-_VERSION = "0.1.0"
-USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} aiotape/{_VERSION}"
-DEFAULT_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate, br"))
-HTTP_SCHEMES = frozenset({"http", "https"})
 _WS_SCHEME_FOR = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
-_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _URL_CACHE_SIZE = 256
-_NON_TOKEN = re.compile(r"[^-!#$%&'*+.^_`|~0-9a-zA-Z]")
 
 RaiseForStatus = bool | Callable[[ClientResponse], Awaitable[None]]
 
@@ -290,7 +292,7 @@ class ClientSession:
         url, req_headers = self._prepare_headers(url, headers, None, auth, None)
         if origin is not None:
             req_headers["Origin"] = origin
-        ws_timeout = _resolve_ws_timeout(timeout, receive_timeout)
+        ws_timeout = resolve_ws_timeout(timeout, receive_timeout)
         started = asyncio.get_running_loop().time()
         request = Request(
             method.upper(),
@@ -359,7 +361,7 @@ class ClientSession:
         if skip_auto_headers is not None:
             skip = skip | {h.lower() for h in skip_auto_headers}
         if "Host" not in merged and "host" not in skip:
-            merged["Host"] = _host_header(url)
+            merged["Host"] = host_header(url)
         for name, value in DEFAULT_HEADERS:
             if name not in merged and name.lower() not in skip:
                 merged[name] = value
@@ -380,7 +382,7 @@ class ClientSession:
             merged["Authorization"] = auth.encode()
         jar_cookies = self._cookie_jar.filter_cookies(url)
         if cookies:
-            jar_cookies.update(_as_cookie(cookies))
+            jar_cookies.update(as_cookie(cookies))
         if jar_cookies:
             existing = merged.popall("Cookie", [])
             value = cookie_header(jar_cookies)
@@ -414,22 +416,22 @@ class ClientSession:
             raise RuntimeError("Session is closed")
         if proxy is not None:
             raise NotImplementedError("aiotape does not support HTTP proxies yet")
-        method = method.upper()
-        if not method or _NON_TOKEN.search(method):
-            raise ValueError(f"Method cannot contain non-token characters {method!r}")
+        method = check_method(method)
         url = self._build_url(str_or_url)
         if params is not None:
             url = url.extend_query(params)
-        real_timeout = _resolve_timeout(timeout, self._timeout)
+        real_timeout = resolve_timeout(timeout, self._timeout)
         loop = asyncio.get_running_loop()
         started = loop.time()
         total_deadline = deadline(started, real_timeout.total, real_timeout.ceil_threshold)
         transport = self._current_transport()
         history: list[ClientResponse] = []
         while True:
-            _check_scheme(url, bool(history))
+            check_scheme(url, bool(history))
             url, req_headers = self._prepare_headers(url, headers, skip_auto_headers, auth, cookies)
-            body = _encode(method, data, json, self._json_serialize, chunked, req_headers)
+            body = encode_request_body(
+                method, data, json, self._json_serialize, chunked, req_headers
+            )
             request = Request(
                 method,
                 url,
@@ -444,7 +446,7 @@ class ClientSession:
             try:
                 wire = await transport.handle(request)
             except BaseException:
-                await _close_body(body)
+                await close_body(body)
                 raise
             resp = ClientResponse(
                 method,
@@ -471,11 +473,11 @@ class ClientSession:
                 resp.status in (301, 302) and method == "POST"
             ):
                 method, data, json = "GET", None, None
-                headers = _without(headers, ("Content-Length", "Content-Type"))
-            target = _redirect_target(url, location, self._requote_redirect_url)
+                headers = without(headers, ("Content-Length", "Content-Type"))
+            target = redirect_target(url, location, self._requote_redirect_url)
             if target.origin() != url.origin():
                 auth = None
-                headers = _without(headers, ("Authorization",))
+                headers = without(headers, ("Authorization",))
             url, params = target, None
         await self._check_status(resp, raise_for_status)
         return resp
@@ -515,120 +517,6 @@ class ClientSession:
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
         if not getattr(self, "_closed", True):
             _warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
-
-
-async def _close_body(body: Any) -> None:
-    """Close an upload stream the transport did not finish (files opened for it)."""
-    aclose = getattr(body, "aclose", None)
-    if aclose is not None:
-        await aclose()
-
-
-def _host_header(url: URL) -> str:
-    host = url.host_port_subcomponent
-    if host is None:
-        raise InvalidUrlClientError(url, "URL has no host")
-    return host
-
-
-def _check_scheme(url: URL, redirected: bool) -> None:
-    if not url.absolute:
-        raise (InvalidUrlRedirectClientError if redirected else InvalidUrlClientError)(url)
-    if url.scheme not in HTTP_SCHEMES:
-        if redirected:
-            raise NonHttpUrlRedirectClientError(url)
-        raise NonHttpUrlClientError(url)
-    if not url.host:
-        raise (InvalidUrlRedirectClientError if redirected else InvalidUrlClientError)(url)
-
-
-def _redirect_target(url: URL, location: str, requote: bool) -> URL:
-    try:
-        target = URL(location, encoded=not requote)
-    except ValueError as exc:
-        raise InvalidUrlRedirectClientError(
-            location, "Server attempted redirecting to a location that does not look like a URL"
-        ) from exc
-    if target.scheme and target.scheme not in HTTP_SCHEMES:
-        raise NonHttpUrlRedirectClientError(target)
-    return url.join(target) if not target.absolute else target
-
-
-def _without(
-    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None, names: Iterable[str]
-) -> CIMultiDict[str] | None:
-    if not headers:
-        return None
-    stripped = CIMultiDict(headers)
-    for name in names:
-        stripped.popall(name, None)
-    return stripped
-
-
-def _as_cookie(cookies: Any) -> BaseCookie[str]:
-    if isinstance(cookies, BaseCookie):
-        return cookies
-    jar: BaseCookie[str] = BaseCookie()
-    items = cookies.items() if isinstance(cookies, Mapping) else cookies
-    for name, value in items:
-        jar[name] = value.value if hasattr(value, "value") else value
-    return jar
-
-
-def _resolve_ws_timeout(
-    timeout: ClientWSTimeout | float | None, receive_timeout: float | None
-) -> ClientWSTimeout:
-    if isinstance(timeout, ClientWSTimeout):
-        base = timeout
-    elif timeout is None:
-        base = DEFAULT_WS_TIMEOUT
-    else:
-        base = ClientWSTimeout(ws_receive=DEFAULT_WS_TIMEOUT.ws_receive, ws_close=timeout)
-    if receive_timeout is not None:
-        base = ClientWSTimeout(ws_receive=receive_timeout, ws_close=base.ws_close)
-    return base
-
-
-def _resolve_timeout(
-    timeout: ClientTimeout | float | None, default: ClientTimeout
-) -> ClientTimeout:
-    if timeout is None:
-        return default
-    if isinstance(timeout, ClientTimeout):
-        return timeout
-    if isinstance(timeout, (int, float)):
-        return ClientTimeout(total=timeout)
-    raise TypeError(f"timeout must be a ClientTimeout, got {timeout!r}")
-
-
-def _encode(
-    method: str,
-    data: Any,
-    json: Any,
-    json_serialize: Callable[[Any], str],
-    chunked: bool | None,
-    headers: CIMultiDict[str],
-) -> bytes | Any:
-    """Encode ``data``/``json`` and set Content-Type and Content-Length/Transfer-Encoding."""
-    te_chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
-    if chunked and te_chunked:
-        raise ValueError('chunked can not be set if "Transfer-Encoding: chunked" header is set')
-    if chunked and "Content-Length" in headers:
-        raise ValueError("chunked can not be set if Content-Length header is set")
-    if data is None and json is None:
-        if method not in _BODYLESS_METHODS and not chunked and "Content-Length" not in headers:
-            headers["Content-Length"] = "0"
-        return b""
-    encoded = encode_body(data, json, json_serialize)
-    if encoded.content_type is not None and "Content-Type" not in headers:
-        headers["Content-Type"] = encoded.content_type
-    if chunked or te_chunked or (encoded.length is None and "Content-Length" not in headers):
-        headers.popall("Content-Length", None)
-        if not te_chunked:
-            headers["Transfer-Encoding"] = "chunked"
-    elif "Content-Length" not in headers:
-        headers["Content-Length"] = str(encoded.length)
-    return encoded.body
 
 
 class _SessionRequestContextManager:

@@ -1,0 +1,152 @@
+"""Turning a session call's arguments into the parts of a wire Request.
+
+Pure helpers used by ClientSession: URL and method checks, redirect targets, header and cookie
+merging pieces, timeout resolution and body encoding (with Content-Type/Length headers).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from http.cookies import BaseCookie
+from typing import Any
+
+from multidict import CIMultiDict
+from yarl import URL
+
+from .exceptions import (
+    InvalidUrlClientError,
+    InvalidUrlRedirectClientError,
+    NonHttpUrlClientError,
+    NonHttpUrlRedirectClientError,
+)
+from .payloads import encode_body
+from .timeouts import DEFAULT_WS_TIMEOUT, ClientTimeout, ClientWSTimeout
+
+VERSION = "0.1.0"
+USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} aiotape/{VERSION}"
+DEFAULT_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate, br"))
+HTTP_SCHEMES = frozenset({"http", "https"})
+_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_NON_TOKEN = re.compile(r"[^-!#$%&'*+.^_`|~0-9a-zA-Z]")
+
+
+def check_method(method: str) -> str:
+    """The upper-cased method; ValueError unless it is an HTTP token."""
+    method = method.upper()
+    if not method or _NON_TOKEN.search(method):
+        raise ValueError(f"Method cannot contain non-token characters {method!r}")
+    return method
+
+
+async def close_body(body: Any) -> None:
+    """Close an upload stream the transport did not finish (files opened for it)."""
+    aclose = getattr(body, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+def host_header(url: URL) -> str:
+    host = url.host_port_subcomponent
+    if host is None:
+        raise InvalidUrlClientError(url, "URL has no host")
+    return host
+
+
+def check_scheme(url: URL, redirected: bool) -> None:
+    if not url.absolute:
+        raise (InvalidUrlRedirectClientError if redirected else InvalidUrlClientError)(url)
+    if url.scheme not in HTTP_SCHEMES:
+        if redirected:
+            raise NonHttpUrlRedirectClientError(url)
+        raise NonHttpUrlClientError(url)
+    if not url.host:
+        raise (InvalidUrlRedirectClientError if redirected else InvalidUrlClientError)(url)
+
+
+def redirect_target(url: URL, location: str, requote: bool) -> URL:
+    try:
+        target = URL(location, encoded=not requote)
+    except ValueError as exc:
+        raise InvalidUrlRedirectClientError(
+            location, "Server attempted redirecting to a location that does not look like a URL"
+        ) from exc
+    if target.scheme and target.scheme not in HTTP_SCHEMES:
+        raise NonHttpUrlRedirectClientError(target)
+    return url.join(target) if not target.absolute else target
+
+
+def without(
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None, names: Iterable[str]
+) -> CIMultiDict[str] | None:
+    if not headers:
+        return None
+    stripped = CIMultiDict(headers)
+    for name in names:
+        stripped.popall(name, None)
+    return stripped
+
+
+def as_cookie(cookies: Any) -> BaseCookie[str]:
+    if isinstance(cookies, BaseCookie):
+        return cookies
+    jar: BaseCookie[str] = BaseCookie()
+    items = cookies.items() if isinstance(cookies, Mapping) else cookies
+    for name, value in items:
+        jar[name] = value.value if hasattr(value, "value") else value
+    return jar
+
+
+def resolve_ws_timeout(
+    timeout: ClientWSTimeout | float | None, receive_timeout: float | None
+) -> ClientWSTimeout:
+    if isinstance(timeout, ClientWSTimeout):
+        base = timeout
+    elif timeout is None:
+        base = DEFAULT_WS_TIMEOUT
+    else:
+        base = ClientWSTimeout(ws_receive=DEFAULT_WS_TIMEOUT.ws_receive, ws_close=timeout)
+    if receive_timeout is not None:
+        base = ClientWSTimeout(ws_receive=receive_timeout, ws_close=base.ws_close)
+    return base
+
+
+def resolve_timeout(timeout: ClientTimeout | float | None, default: ClientTimeout) -> ClientTimeout:
+    if timeout is None:
+        return default
+    if isinstance(timeout, ClientTimeout):
+        return timeout
+    if isinstance(timeout, (int, float)):
+        return ClientTimeout(total=timeout)
+    raise TypeError(f"timeout must be a ClientTimeout, got {timeout!r}")
+
+
+def encode_request_body(
+    method: str,
+    data: Any,
+    json: Any,
+    json_serialize: Callable[[Any], str],
+    chunked: bool | None,
+    headers: CIMultiDict[str],
+) -> bytes | Any:
+    """Encode ``data``/``json`` and set Content-Type and Content-Length/Transfer-Encoding."""
+    te_chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
+    if chunked and te_chunked:
+        raise ValueError('chunked can not be set if "Transfer-Encoding: chunked" header is set')
+    if chunked and "Content-Length" in headers:
+        raise ValueError("chunked can not be set if Content-Length header is set")
+    if data is None and json is None:
+        if method not in _BODYLESS_METHODS and not chunked and "Content-Length" not in headers:
+            headers["Content-Length"] = "0"
+        return b""
+    encoded = encode_body(data, json, json_serialize)
+    if encoded.content_type is not None and "Content-Type" not in headers:
+        headers["Content-Type"] = encoded.content_type
+    if chunked or te_chunked or (encoded.length is None and "Content-Length" not in headers):
+        headers.popall("Content-Length", None)
+        if not te_chunked:
+            headers["Transfer-Encoding"] = "chunked"
+    elif "Content-Length" not in headers:
+        headers["Content-Length"] = str(encoded.length)
+    return encoded.body
