@@ -167,17 +167,21 @@ async def httpbin() -> AsyncIterator[URL]:
 
 @dataclass
 class RawServer:
-    """A raw asyncio server; counts the connections it accepted."""
+    """A raw asyncio server: its URL, how many connections it accepted, heads it noted."""
 
     url: URL
     connections: int = 0
-    requests: list[bytes] = field(default_factory=list)
+    heads: list[bytes] = field(default_factory=list)
 
 
 @pytest.fixture
 async def raw_server() -> AsyncIterator[Callable[[RawHandler], Awaitable[RawServer]]]:
-    """Factory: ``await raw_server(handler)`` serves ``handler(reader, writer)`` per connection."""
+    """Factory: ``await raw_server(handler)`` serves ``handler(reader, writer)`` per connection.
+
+    Handlers still running at teardown are cancelled and end quietly.
+    """
     servers: list[asyncio.Server] = []
+    tasks: list[asyncio.Task[object]] = []
     writers: list[asyncio.StreamWriter] = []
 
     async def start(handler: RawHandler) -> RawServer:
@@ -185,10 +189,14 @@ async def raw_server() -> AsyncIterator[Callable[[RawHandler], Awaitable[RawServ
 
         async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             info.connections += 1
+            task = asyncio.current_task()
+            assert task is not None
+            tasks.append(task)
             writers.append(writer)
             try:
                 await handler(reader, writer)
-            except (ConnectionError, asyncio.IncompleteReadError):
+            # Cancelled at teardown: end quietly (3.11's start_server logs it as an error).
+            except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
                 pass
             finally:
                 writer.close()
@@ -199,10 +207,14 @@ async def raw_server() -> AsyncIterator[Callable[[RawHandler], Awaitable[RawServ
         return info
 
     yield start
-    for writer in writers:
-        writer.close()
     for server in servers:
         server.close()
+    for writer in writers:
+        writer.close()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for server in servers:
         await server.wait_closed()
 
 

@@ -7,11 +7,11 @@ import socket
 import ssl
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from aiohttp import web
+from conftest import RawServer
 from httptools import HttpParserError
 from yarl import URL
 
@@ -38,57 +38,16 @@ from aiotape.client.timeouts import ClientTimeout
 from aiotape.client.transport import Request, Response
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+Peer = RawServer
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
 
-@dataclass
-class Peer:
-    """A raw server: its URL, how many connections it accepted, the request heads it read."""
-
-    url: URL
-    connections: int = 0
-    heads: list[bytes] = field(default_factory=list)
-
-
 @pytest.fixture
-async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[Peer]]]:
-    """``await serve(handler)``: a raw asyncio server calling ``handler`` per connection."""
-    servers: list[asyncio.Server] = []
-    tasks: list[asyncio.Task[Any]] = []
-    writers: list[asyncio.StreamWriter] = []
-
-    async def start(handler: Handler) -> Peer:
-        peer = Peer(URL("http://127.0.0.1"))
-
-        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            peer.connections += 1
-            task = asyncio.current_task()
-            assert task is not None
-            tasks.append(task)
-            writers.append(writer)
-            try:
-                await handler(reader, writer)
-            # Cancelled at teardown: end quietly (3.11's start_server logs it as an error).
-            except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
-                pass
-            finally:
-                writer.close()
-
-        server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-        servers.append(server)
-        peer.url = URL(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
-        return peer
-
-    yield start
-    for server in servers:
-        server.close()
-    for writer in writers:
-        writer.close()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    for server in servers:
-        await server.wait_closed()
+def serve(
+    raw_server: Callable[[Handler], Awaitable[Peer]],
+) -> Callable[[Handler], Awaitable[Peer]]:
+    """``await serve(handler)``: conftest's raw asyncio server."""
+    return raw_server
 
 
 @pytest.fixture
