@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from ..client.exceptions import ClientPayloadError, ConnectionTimeoutError, SocketTimeoutError
-from ..client.timeouts import deadline, earliest
+from ..client.exceptions import ClientPayloadError
+from ..client.timeouts import first_timeout
 from ..client.transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
 from .failures import rebuild
 from .matching import MatchRule
@@ -132,46 +132,6 @@ def _chunk_times(interaction: Interaction) -> Sequence[float]:
     return [interaction.elapsed] * len(response.chunks)
 
 
-def _first_timeout(
-    request: Request,
-    events: Sequence[float],
-    start: float,
-    *,
-    spent: float = 0.0,
-    connecting: bool = False,
-) -> tuple[int, BaseException] | None:
-    """The first of ``events`` (virtual times after ``start``) a timeout fires before.
-
-    The total deadline counts from now, less the virtual time ``spent`` by earlier redirect
-    hops of the same request; the gap timer is sock_read between events, or
-    connect/sock_connect while ``connecting``. Returns the position of the event the timeout
-    preempts and the exception the live client would raise there, or None if all are in time.
-    """
-    now = asyncio.get_running_loop().time()
-    timeout = request.timeout
-    total_at = None if request.deadline is None else request.deadline - now - spent
-    if connecting:
-        gap_at = earliest(
-            deadline(now, timeout.connect, timeout.ceil_threshold),
-            deadline(now, timeout.sock_connect, timeout.ceil_threshold),
-        )
-    else:
-        gap_at = deadline(now, timeout.sock_read, timeout.ceil_threshold)
-    gap = None if gap_at is None else gap_at - now
-    previous = start
-    for position, at in enumerate(events):
-        gap_fires = None if gap is None else previous + gap
-        total_first = gap_fires is None or (total_at is not None and total_at <= gap_fires)
-        if total_at is not None and at > total_at and total_first:
-            return position, asyncio.TimeoutError()
-        if gap_fires is not None and at > gap_fires:
-            if connecting:
-                return position, ConnectionTimeoutError(f"Connection timeout to host {request.url}")
-            return position, SocketTimeoutError("Timeout on reading data from socket")
-        previous = at
-    return None
-
-
 def replay(interaction: Interaction, request: Request, spent: float = 0.0) -> Response:
     """The recorded response for ``request``, or the recorded (or virtual-time) failure.
 
@@ -182,18 +142,18 @@ def replay(interaction: Interaction, request: Request, spent: float = 0.0) -> Re
     if response is None:
         assert error is not None
         connecting = error.phase == "connect"
-        early = _first_timeout(
+        early = first_timeout(
             request, [interaction.elapsed], 0.0, spent=spent, connecting=connecting
         )
         if early is not None:
             raise early[1]
         raise rebuild(error, request)
-    head = _first_timeout(request, [interaction.elapsed], 0.0, spent=spent)
+    head = first_timeout(request, [interaction.elapsed], 0.0, spent=spent)
     if head is not None:
         raise head[1]
     chunks = response.chunks
     body_error: BaseException | None = None
-    late = _first_timeout(request, _chunk_times(interaction), interaction.elapsed, spent=spent)
+    late = first_timeout(request, _chunk_times(interaction), interaction.elapsed, spent=spent)
     if late is not None:
         chunks, body_error = chunks[: late[0]], late[1]
     elif error is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import http
 import json as _json
 from collections.abc import Iterable, Mapping, Sequence
@@ -11,8 +10,8 @@ from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ..client.exceptions import SocketTimeoutError, exception_for
-from ..client.timeouts import deadline
+from ..client.exceptions import exception_for
+from ..client.timeouts import first_timeout
 from ..client.transport import ChunkedBody, Request, Response
 from .matching import UNSET
 
@@ -116,15 +115,9 @@ class MockResponse:
         """Raise the timeout the real client would hit while waiting ``delay`` for the head."""
         if not self.delay:
             return
-        now = asyncio.get_running_loop().time()
-        total = None if request.deadline is None else request.deadline - now
-        timeout = request.timeout
-        sock_read_at = deadline(now, timeout.sock_read, timeout.ceil_threshold)
-        sock_read = None if sock_read_at is None else sock_read_at - now
-        if total is not None and self.delay > total and (sock_read is None or total <= sock_read):
-            raise asyncio.TimeoutError()
-        if sock_read is not None and self.delay > sock_read:
-            raise SocketTimeoutError("Timeout on reading data from socket")
+        early = first_timeout(request, [self.delay], 0.0)
+        if early is not None:
+            raise early[1]
 
     def to_wire(self, request: Request) -> Response:
         """A fresh wire Response (HEAD requests get the head only)."""
