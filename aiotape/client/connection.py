@@ -26,7 +26,7 @@ from .exceptions import (
 )
 from .http11 import LAST_CHUNK, ParserState, ResponseHead, ResponseParser, frame_chunk
 from .timeouts import TimeoutScope, deadline, earliest
-from .transport import Request
+from .transport import Request, close_body
 
 __all__ = ["ConnectionOwner", "ConnectionSettings", "HTTP11Connection", "ResponseBody"]
 
@@ -372,9 +372,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
                     transport.write(LAST_CHUNK)
                 self._must_close = False
                 return
-            aclose = getattr(body, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            await close_body(body)
 
     async def _drain_writes(self) -> None:
         waiter = self._loop.create_future()

@@ -40,13 +40,6 @@ def check_method(method: str) -> str:
     return method
 
 
-async def close_body(body: Any) -> None:
-    """Close an upload stream the transport did not finish (files opened for it)."""
-    aclose = getattr(body, "aclose", None)
-    if aclose is not None:
-        await aclose()
-
-
 def host_header(url: URL) -> str:
     host = url.host_port_subcomponent
     if host is None:

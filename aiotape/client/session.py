@@ -30,7 +30,6 @@ from .prepare import (
     as_cookie,
     check_method,
     check_scheme,
-    close_body,
     encode_request_body,
     host_header,
     redirect_target,
@@ -45,7 +44,7 @@ from .timeouts import (
     ClientWSTimeout,
     deadline,
 )
-from .transport import Request, Transport, current_override
+from .transport import Request, Transport, close_body, current_override
 from .websocket import ClientWebSocketResponse
 
 __all__ = ["ClientSession", "request"]

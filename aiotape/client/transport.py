@@ -33,6 +33,7 @@ __all__ = [
     "WSMessage",
     "WSMsgType",
     "WebSocketChannel",
+    "close_body",
     "current_override",
     "use_transport",
 ]
@@ -114,6 +115,13 @@ class Request:
     ) -> Request:
         """Convenience constructor for transports and tests."""
         return cls(method, URL(url), CIMultiDictProxy(CIMultiDict(headers)), **kwargs)
+
+
+async def close_body(body: bytes | AsyncIterable[bytes]) -> None:
+    """Close a request body stream that was not sent to its end (closing files opened for it)."""
+    aclose = getattr(body, "aclose", None)
+    if aclose is not None:
+        await aclose()
 
 
 class BodyStream(Protocol):
