@@ -27,6 +27,7 @@ from .pool import TCPConnector
 from .prepare import (
     DEFAULT_HEADERS,
     USER_AGENT,
+    WS_SCHEME_FOR,
     as_cookie,
     check_method,
     check_scheme,
@@ -50,7 +51,6 @@ from .websocket import ClientWebSocketResponse
 __all__ = ["ClientSession", "request"]
 
 _T = TypeVar("_T")
-_WS_SCHEME_FOR = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _URL_CACHE_SIZE = 256
 
@@ -282,7 +282,7 @@ class ClientSession:
         url = self._build_url(str_or_url)
         if params is not None:
             url = url.extend_query(params)
-        scheme = _WS_SCHEME_FOR.get(url.scheme)
+        scheme = WS_SCHEME_FOR.get(url.scheme)
         if scheme is None:
             raise NonHttpUrlClientError(url)
         url = url.with_scheme(scheme)

@@ -12,6 +12,7 @@ from typing import Any
 from yarl import URL
 
 from ..client.exceptions import ClientConnectionError
+from ..client.prepare import WS_SCHEME_FOR
 from ..client.transport import Request, Response, WebSocketChannel, use_transport
 from .matching import (
     UNSET,
@@ -30,7 +31,6 @@ from .ws import MockWebSocket, MockWebSocketChannel
 __all__ = ["MockRouter", "NoMatchingRoute"]
 
 _SHOWN_ROUTES = 10
-_WS_SCHEMES = {"http": "ws", "https": "wss"}
 
 
 class NoMatchingRoute(ClientConnectionError):
@@ -195,7 +195,7 @@ class MockRouter:
         """
         if isinstance(url, (str, URL)):
             url = URL(url)
-            url = url.with_scheme(_WS_SCHEMES.get(url.scheme, url.scheme))
+            url = url.with_scheme(WS_SCHEME_FOR.get(url.scheme, url.scheme))
         pattern = RequestPattern.build("GET", url, params=params, headers=match_headers)
         route = WebSocketRoute(
             pattern, handler, protocols=tuple(protocols), order=next(self._order)
