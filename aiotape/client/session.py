@@ -275,13 +275,7 @@ class ClientSession:
         compress: int = 0,
         method: str = "GET",
     ) -> ClientWebSocketResponse:
-        if self._closed:
-            raise RuntimeError("Session is closed")
-        if proxy is not None:
-            raise NotImplementedError("aiotape does not support HTTP proxies yet")
-        url = self._build_url(str_or_url)
-        if params is not None:
-            url = url.extend_query(params)
+        url = self._target_url(str_or_url, params, proxy)
         scheme = WS_SCHEME_FOR.get(url.scheme)
         if scheme is None:
             raise NonHttpUrlClientError(url)
@@ -319,6 +313,15 @@ class ClientSession:
         )
 
     # -- the request pipeline ---------------------------------------------------------------
+    def _target_url(self, str_or_url: str | URL, params: Any, proxy: str | URL | None) -> URL:
+        """The request URL (base_url and params applied) of an open session, without a proxy."""
+        if self._closed:
+            raise RuntimeError("Session is closed")
+        if proxy is not None:
+            raise NotImplementedError("aiotape does not support HTTP proxies yet")
+        url = self._build_url(str_or_url)
+        return url if params is None else url.extend_query(params)
+
     def _build_url(self, str_or_url: str | URL) -> URL:
         if isinstance(str_or_url, URL):
             url = str_or_url
@@ -411,14 +414,8 @@ class ClientSession:
         auto_decompress: bool | None = None,
         read_bufsize: int | None = None,
     ) -> ClientResponse:
-        if self._closed:
-            raise RuntimeError("Session is closed")
-        if proxy is not None:
-            raise NotImplementedError("aiotape does not support HTTP proxies yet")
+        url = self._target_url(str_or_url, params, proxy)
         method = check_method(method)
-        url = self._build_url(str_or_url)
-        if params is not None:
-            url = url.extend_query(params)
         real_timeout = resolve_timeout(timeout, self._timeout)
         loop = asyncio.get_running_loop()
         started = loop.time()
