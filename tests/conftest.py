@@ -16,6 +16,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+import aiotape
 from aiotape.client.transport import ChunkedBody, Request, Response, WebSocketChannel
 
 RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -216,6 +217,21 @@ async def raw_server() -> AsyncIterator[Callable[[RawHandler], Awaitable[RawServ
     await asyncio.gather(*tasks, return_exceptions=True)
     for server in servers:
         await server.wait_closed()
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[aiotape.TCPConnector]:
+    """A TCPConnector the test can inspect; closed after the session."""
+    conn = aiotape.TCPConnector()
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def session(connector: aiotape.TCPConnector) -> AsyncIterator[aiotape.ClientSession]:
+    """A ClientSession over the ``connector`` fixture (modules may define their own)."""
+    async with aiotape.ClientSession(connector=connector, connector_owner=False) as client:
+        yield client
 
 
 async def read_head(reader: asyncio.StreamReader) -> bytes:

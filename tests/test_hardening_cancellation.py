@@ -95,19 +95,6 @@ async def peer() -> AsyncIterator[Peer]:
     await server.wait_closed()
 
 
-@pytest.fixture
-async def connector() -> AsyncIterator[aiotape.TCPConnector]:
-    conn = aiotape.TCPConnector()
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-async def session(connector: aiotape.TCPConnector) -> AsyncIterator[aiotape.ClientSession]:
-    async with aiotape.ClientSession(connector=connector, connector_owner=False) as client:
-        yield client
-
-
 async def until(condition: Callable[[], bool]) -> None:
     """Let the loop run until ``condition()`` holds (each step is one loop iteration)."""
     while not condition():

@@ -84,19 +84,6 @@ async def serve() -> AsyncIterator[Serve]:
         await server.wait_closed()
 
 
-@pytest.fixture
-async def connector() -> AsyncIterator[aiotape.TCPConnector]:
-    conn = aiotape.TCPConnector()
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-async def session(connector: aiotape.TCPConnector) -> AsyncIterator[aiotape.ClientSession]:
-    async with aiotape.ClientSession(connector=connector, connector_owner=False) as client:
-        yield client
-
-
 def reset(writer: asyncio.StreamWriter) -> None:
     """Close with a TCP RST instead of a FIN."""
     sock = writer.get_extra_info("socket")
