@@ -14,13 +14,15 @@ import threading
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from ssl import SSLContext
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
+
+if TYPE_CHECKING:
+    from .fingerprint import SSLSetting
 
 __all__ = [
     "BodyStream",
@@ -102,7 +104,7 @@ class Request:
     timeout: ClientTimeout = DEFAULT_TIMEOUT
     started: float = 0.0
     deadline: float | None = None
-    ssl: SSLContext | bool = True
+    ssl: SSLSetting = True
     server_hostname: str | None = None
 
     @classmethod
