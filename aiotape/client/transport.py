@@ -42,7 +42,7 @@ __all__ = [
 
 
 class WSMsgType(enum.IntEnum):
-    """Websocket message types, aiohttp's values."""
+    """Websocket message types, aiohttp's values (and its lower-case aliases)."""
 
     CONTINUATION = 0x0
     TEXT = 0x1
@@ -53,6 +53,15 @@ class WSMsgType(enum.IntEnum):
     CLOSING = 0x100
     CLOSED = 0x101
     ERROR = 0x102
+
+    text = TEXT
+    binary = BINARY
+    ping = PING
+    pong = PONG
+    close = CLOSE
+    closing = CLOSING
+    closed = CLOSED
+    error = ERROR
 
 
 class WSCloseCode(enum.IntEnum):
