@@ -4,6 +4,8 @@
 pytest plugin built on it) routes every session through a mock or a cassette instead.
 """
 
+from . import client_exceptions as client_exceptions
+from . import hdrs
 from .client.auth import BasicAuth
 from .client.cookies import CookieJar, DummyCookieJar
 from .client.exceptions import (
@@ -22,6 +24,7 @@ from .client.exceptions import (
     ClientSSLError,
     ConnectionTimeoutError,
     ContentTypeError,
+    EofStream,
     InvalidURL,
     InvalidUrlClientError,
     InvalidUrlRedirectClientError,
@@ -35,9 +38,11 @@ from .client.exceptions import (
     ServerTimeoutError,
     SocketTimeoutError,
     TooManyRedirects,
+    UploadAbortedError,
     WSMessageTypeError,
     WSServerHandshakeError,
 )
+from .client.fingerprint import Fingerprint
 from .client.formdata import FormData
 from .client.pool import TCPConnector
 from .client.prepare import VERSION
@@ -82,6 +87,8 @@ __all__ = [
     "ContentTypeError",
     "CookieJar",
     "DummyCookieJar",
+    "EofStream",
+    "Fingerprint",
     "FormData",
     "HttpVersion",
     "HttpVersion10",
@@ -104,6 +111,7 @@ __all__ = [
     "TCPConnector",
     "TooManyRedirects",
     "Transport",
+    "UploadAbortedError",
     "WSCloseCode",
     "WSMessage",
     "WSMessageTypeError",
@@ -111,6 +119,7 @@ __all__ = [
     "WSServerHandshakeError",
     "WebSocketError",
     "__version__",
+    "hdrs",
     "request",
     "use_transport",
 ]

@@ -26,7 +26,7 @@ CLIENT_EXCEPTIONS = [
     if isinstance(getattr(aiohttp.client_exceptions, name), type)
     and issubclass(getattr(aiohttp.client_exceptions, name), (aiohttp.ClientError,))
     and name in aiohttp.__all__
-    and name not in ("UnixClientConnectorError", "UploadAbortedError")
+    and name != "UnixClientConnectorError"
 ]
 
 

@@ -18,6 +18,7 @@ from yarl import URL
 
 from .errors import map_exceptions
 from .exceptions import ConnectionKey, ConnectionTimeoutError, InvalidURL
+from .fingerprint import SSLSetting, fingerprint_mismatch
 from .timeouts import TimeoutScope, deadline, earliest
 from .transport import Request
 
@@ -31,24 +32,26 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _contexts: dict[bool, ssl.SSLContext] = {}
 
 
-def ssl_context(setting: ssl.SSLContext | bool) -> ssl.SSLContext:
-    """The context for an ``ssl=`` setting: True verifies, False does not, a context as given.
+def ssl_context(setting: SSLSetting) -> ssl.SSLContext:
+    """The context for an ``ssl=`` setting: True verifies, False does not, a context as given;
+    a Fingerprint does not verify (the digest is checked after the handshake).
 
     The two default contexts are created once and cached (creating one loads the CA store).
     """
     if isinstance(setting, ssl.SSLContext):
         return setting
-    ctx = _contexts.get(setting)
+    verify = setting is True
+    ctx = _contexts.get(verify)
     if ctx is None:
         ctx = ssl.create_default_context()
-        if not setting:
+        if not verify:
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
-        _contexts[setting] = ctx
+        _contexts[verify] = ctx
     return ctx
 
 
-def connection_key(request: Request, default_ssl: ssl.SSLContext | bool = True) -> ConnectionKey:
+def connection_key(request: Request, default_ssl: SSLSetting = True) -> ConnectionKey:
     """The pool key of ``request``; ``request.ssl=True`` means "the connector's setting"."""
     url = request.url
     host = url.raw_host
@@ -185,7 +188,9 @@ async def open_connection(
                 if isinstance(exc, ssl.SSLError):
                     raise
                 continue
-            return transport, protocol
+            last_error = fingerprint_mismatch(key.ssl, transport)
+            if last_error is None:
+                return transport, protocol
         assert last_error is not None
         raise last_error
 

@@ -1,18 +1,60 @@
-"""aiohttp-compatible client exception hierarchy."""
+"""aiohttp-compatible client exception hierarchy.
+
+When aiohttp is importable, every class here also derives from aiohttp's same-named class,
+so libraries that catch ``aiohttp.ClientConnectionError`` (aiohttp-retry, slack_sdk...) catch
+aiotape's errors too. Set ``AIOTAPE_AIOHTTP_BASES=0`` to keep the two hierarchies apart.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import errno as _errno
+import importlib
+import os
 import ssl
+import warnings
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from multidict import CIMultiDictProxy
 from yarl import URL
 
 if TYPE_CHECKING:
+    from .fingerprint import Fingerprint
     from .response import ClientResponse
     from .transport import Request
+
+
+def _aiohttp_exceptions() -> ModuleType | None:
+    """aiohttp's client exception module, unless aiohttp is missing or opted out of."""
+    if os.environ.get("AIOTAPE_AIOHTTP_BASES", "1") == "0":
+        return None
+    try:
+        return importlib.import_module("aiohttp.client_exceptions")
+    except ImportError:
+        return None
+
+
+_AIOHTTP = _aiohttp_exceptions()
+
+
+class _AiohttpPeer(type):
+    """Metaclass adding aiohttp's same-named exception class (if any) as a base.
+
+    The peer goes right after our own bases and before builtin mixins (``OSError``,
+    ``ssl.SSLError``, ``asyncio.TimeoutError``), so the MRO lists all of aiotape's classes
+    first (our constructors and attributes win), then aiohttp's, then the builtins.
+    Only classes of this module get a peer, not subclasses defined elsewhere.
+    """
+
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> _AiohttpPeer:
+        peer = getattr(_AIOHTTP, name, None) if namespace.get("__module__") == __name__ else None
+        if isinstance(peer, type) and issubclass(peer, BaseException):
+            ours = sum(1 for base in bases if isinstance(base, _AiohttpPeer))
+            bases = (*bases[:ours], peer, *bases[ours:])
+        return super().__new__(mcs, name, bases, namespace, **kwargs)
 
 
 class ConnectionKey(NamedTuple):
@@ -21,7 +63,7 @@ class ConnectionKey(NamedTuple):
     host: str
     port: int | None
     is_ssl: bool
-    ssl: ssl.SSLContext | bool
+    ssl: ssl.SSLContext | bool | Fingerprint
     proxy: URL | None = None
     proxy_auth: Any = None
     proxy_headers_hash: int | None = None
@@ -37,7 +79,7 @@ class RequestInfo(NamedTuple):
     real_url: URL
 
 
-class ClientError(Exception):
+class ClientError(Exception, metaclass=_AiohttpPeer):
     """Base class for all client errors."""
 
 
@@ -49,10 +91,19 @@ class ClientResponseError(ClientError):
         request_info: RequestInfo,
         history: tuple[ClientResponse, ...],
         *,
+        code: int | None = None,
         status: int | None = None,
         message: str = "",
         headers: CIMultiDictProxy[str] | None = None,
     ) -> None:
+        if code is not None:
+            if status is not None:
+                raise ValueError(
+                    "Both code and status arguments are provided; "
+                    "code is deprecated, use status instead"
+                )
+            _warn_code("argument")
+            status = code
         self.request_info = request_info
         self.status = status if status is not None else 0
         self.message = message
@@ -69,7 +120,25 @@ class ClientResponseError(ClientError):
             args += f", status={self.status!r}"
         if self.message != "":
             args += f", message={self.message!r}"
+        if self.headers is not None:
+            args += f", headers={self.headers!r}"
         return f"{type(self).__name__}({args})"
+
+    @property
+    def code(self) -> int:
+        """Deprecated alias of :attr:`status` (warns, as aiohttp's does)."""
+        _warn_code("property")
+        return self.status
+
+    @code.setter
+    def code(self, value: int) -> None:
+        _warn_code("property")
+        self.status = value
+
+
+def _warn_code(kind: str) -> None:
+    message = f"code {kind} is deprecated, use status instead"
+    warnings.warn(message, DeprecationWarning, stacklevel=3)
 
 
 class ContentTypeError(ClientResponseError):
@@ -106,7 +175,8 @@ class ClientConnectorError(ClientOSError):
     def __init__(self, connection_key: ConnectionKey, os_error: OSError) -> None:
         self._conn_key = connection_key
         self._os_error = os_error
-        super().__init__(os_error.errno, os_error.strerror)
+        # Not super(): with aiohttp bases the next __init__ would be aiohttp's, taking a key.
+        OSError.__init__(self, os_error.errno, os_error.strerror)
         self.args = (connection_key, os_error)
 
     @property
@@ -125,7 +195,7 @@ class ClientConnectorError(ClientOSError):
         return self._conn_key.port
 
     @property
-    def ssl(self) -> ssl.SSLContext | bool:
+    def ssl(self) -> ssl.SSLContext | bool | Fingerprint:
         """The ssl setting of the attempted connection."""
         return self._conn_key.ssl
 
@@ -166,10 +236,15 @@ class ClientConnectorCertificateError(ClientSSLError, ssl.CertificateError):
         """The underlying certificate error."""
         return self._certificate_error
 
+    @property
+    def ssl(self) -> bool:
+        """Whether the attempted connection used TLS (aiohttp answers this, not the setting)."""
+        return self._conn_key.is_ssl
+
     def __str__(self) -> str:
         err = self._certificate_error
         return (
-            f"Cannot connect to host {self.host}:{self.port} ssl:{self._conn_key.is_ssl} "
+            f"Cannot connect to host {self.host}:{self.port} ssl:{self.ssl} "
             f"[{type(err).__name__}: {err.args}]"
         )
 
@@ -201,11 +276,28 @@ class SocketTimeoutError(ServerTimeoutError):
 
 
 class ServerFingerprintMismatch(ServerConnectionError):
-    """The server certificate fingerprint does not match."""
+    """The server certificate's SHA-256 digest is not the pinned one (``ssl=Fingerprint``)."""
+
+    def __init__(self, expected: bytes, got: bytes, host: str, port: int) -> None:
+        self.expected = expected
+        self.got = got
+        self.host = host
+        self.port = port
+        self.args = (expected, got, host, port)
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} expected={self.expected!r} got={self.got!r} "
+            f"host={self.host!r} port={self.port!r}>"
+        )
 
 
 class ClientPayloadError(ClientError):
     """The response body is malformed or incomplete."""
+
+
+class UploadAbortedError(ClientError):
+    """The request body was never fully sent."""
 
 
 class InvalidURL(ClientError, ValueError):
@@ -254,8 +346,12 @@ class NonHttpUrlRedirectClientError(NonHttpUrlClientError, RedirectClientError):
     """A redirect pointed at a non-HTTP URL."""
 
 
-class WSMessageTypeError(TypeError):
+class WSMessageTypeError(TypeError, metaclass=_AiohttpPeer):
     """A websocket message of an unexpected type was received."""
+
+
+class EofStream(Exception):
+    """The end of a stream was reached (aiohttp's ``EofStream``)."""
 
 
 def exception_for(

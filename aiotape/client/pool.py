@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import ssl as _ssl
 from collections import deque
 
 from .connect import Resolver, connect_scope, open_connection
 from .connection import ConnectionSettings, HTTP11Connection
 from .exceptions import ClientConnectionError, ConnectionKey
+from .fingerprint import SSLSetting, ssl_setting
 from .timeouts import deadline
 from .transport import Request
 
@@ -31,7 +31,7 @@ class TCPConnector:
     def __init__(
         self,
         *,
-        ssl: _ssl.SSLContext | bool = True,
+        ssl: SSLSetting = True,
         limit: int = 100,
         limit_per_host: int = 0,
         force_close: bool = False,
@@ -47,7 +47,7 @@ class TCPConnector:
     ) -> None:
         if force_close and keepalive_timeout is not None:
             raise ValueError("keepalive_timeout cannot be set if force_close is True")
-        self._ssl = ssl
+        self._ssl = ssl_setting(ssl)
         self._limit = limit
         self._limit_per_host = limit_per_host
         self._force_close = force_close
@@ -64,7 +64,7 @@ class TCPConnector:
 
     # -- aiohttp's read-only properties ---------------------------------------------------
     @property
-    def ssl(self) -> _ssl.SSLContext | bool:
+    def ssl(self) -> SSLSetting:
         """Default TLS setting for requests that do not pass ``ssl=``."""
         return self._ssl
 

@@ -7,7 +7,6 @@ import json as _json
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
 from http.cookies import BaseCookie
-from ssl import SSLContext
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -22,6 +21,7 @@ from .exceptions import (
     RequestInfo,
     TooManyRedirects,
 )
+from .fingerprint import SSLSetting, ssl_setting
 from .network import NetworkTransport
 from .pool import TCPConnector
 from .prepare import (
@@ -269,7 +269,7 @@ class ClientSession:
         params: Any = None,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         proxy: str | URL | None = None,
-        ssl: SSLContext | bool | None = True,
+        ssl: SSLSetting | None = True,
         server_hostname: str | None = None,
         max_msg_size: int = 4 * 1024 * 1024,
         compress: int = 0,
@@ -295,7 +295,7 @@ class ClientSession:
             self._timeout,
             started,
             deadline(started, self._timeout.total, self._timeout.ceil_threshold),
-            True if ssl is None else ssl,
+            ssl_setting(ssl),
             server_hostname,
         )
         channel = await self._current_transport().connect_ws(
@@ -408,7 +408,7 @@ class ClientSession:
         chunked: bool | None = None,
         raise_for_status: RaiseForStatus | None = None,
         timeout: ClientTimeout | float | None = None,
-        ssl: SSLContext | bool | None = True,
+        ssl: SSLSetting | None = True,
         server_hostname: str | None = None,
         proxy: str | URL | None = None,
         auto_decompress: bool | None = None,
@@ -436,7 +436,7 @@ class ClientSession:
                 real_timeout,
                 started,
                 total_deadline,
-                True if ssl is None else ssl,
+                ssl_setting(ssl),
                 server_hostname,
             )
             try:

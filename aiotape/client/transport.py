@@ -14,13 +14,15 @@ import threading
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from ssl import SSLContext
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
+
+if TYPE_CHECKING:
+    from .fingerprint import SSLSetting
 
 __all__ = [
     "BodyStream",
@@ -40,7 +42,7 @@ __all__ = [
 
 
 class WSMsgType(enum.IntEnum):
-    """Websocket message types, aiohttp's values."""
+    """Websocket message types, aiohttp's values (and its lower-case aliases)."""
 
     CONTINUATION = 0x0
     TEXT = 0x1
@@ -51,6 +53,15 @@ class WSMsgType(enum.IntEnum):
     CLOSING = 0x100
     CLOSED = 0x101
     ERROR = 0x102
+
+    text = TEXT
+    binary = BINARY
+    ping = PING
+    pong = PONG
+    close = CLOSE
+    closing = CLOSING
+    closed = CLOSED
+    error = ERROR
 
 
 class WSCloseCode(enum.IntEnum):
@@ -102,7 +113,7 @@ class Request:
     timeout: ClientTimeout = DEFAULT_TIMEOUT
     started: float = 0.0
     deadline: float | None = None
-    ssl: SSLContext | bool = True
+    ssl: SSLSetting = True
     server_hostname: str | None = None
 
     @classmethod

@@ -19,7 +19,6 @@ import os
 import struct
 from collections import deque
 from collections.abc import Sequence
-from ssl import SSLContext
 from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -53,6 +52,7 @@ from .exceptions import (
     SocketTimeoutError,
     WSServerHandshakeError,
 )
+from .fingerprint import SSLSetting
 from .http11 import serialize_head
 from .timeouts import TimeoutScope, deadline, earliest
 from .transport import ChunkedBody, Request, Response, WSCloseCode, WSMessage, WSMsgType
@@ -574,7 +574,7 @@ async def connect_ws(
     protocols: Sequence[str] = (),
     max_msg_size: int = 4 * 1024 * 1024,
     compress: int = 0,
-    ssl: SSLContext | bool = True,
+    ssl: SSLSetting = True,
     resolver: Resolver | None = None,
 ) -> NetworkWebSocketChannel:
     """Open ``request.url`` (ws/wss), perform the upgrade handshake and return the channel.

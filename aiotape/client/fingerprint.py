@@ -1,0 +1,78 @@
+"""The ``ssl=`` setting: an SSLContext, a bool, or a pinned certificate :class:`Fingerprint`."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from ssl import SSLContext, SSLObject
+from typing import TypeAlias
+
+from .exceptions import ServerFingerprintMismatch
+
+__all__ = ["Fingerprint", "SSLSetting", "fingerprint_mismatch", "ssl_setting"]
+
+_WEAK_DIGEST_SIZES = frozenset({16, 20})  # md5, sha1
+
+
+class Fingerprint:
+    """Pins the server certificate by the SHA-256 digest of its DER bytes.
+
+    ``ssl=Fingerprint(digest)`` skips CA verification and accepts only a peer whose
+    certificate hashes to ``digest``; any other raises :class:`ServerFingerprintMismatch`.
+    """
+
+    __slots__ = ("_fingerprint",)
+
+    def __init__(self, fingerprint: bytes) -> None:
+        size = len(fingerprint)
+        if size in _WEAK_DIGEST_SIZES:
+            raise ValueError("md5 and sha1 are insecure and not supported. Use sha256.")
+        if size != hashlib.sha256().digest_size:
+            raise ValueError("fingerprint has invalid length")
+        self._fingerprint = fingerprint
+
+    @property
+    def fingerprint(self) -> bytes:
+        """The expected SHA-256 digest."""
+        return self._fingerprint
+
+    def check(self, transport: asyncio.Transport) -> None:
+        """Raise :class:`ServerFingerprintMismatch` unless the TLS peer's certificate matches.
+
+        A transport without TLS passes unchecked.
+        """
+        ssl_object: SSLObject | None = transport.get_extra_info("ssl_object")
+        if ssl_object is None:
+            return
+        got = hashlib.sha256(ssl_object.getpeercert(binary_form=True) or b"").digest()
+        if got != self._fingerprint:
+            host, port, *_ = transport.get_extra_info("peername")
+            raise ServerFingerprintMismatch(self._fingerprint, got, host, port)
+
+
+SSLSetting: TypeAlias = "SSLContext | bool | Fingerprint"
+
+
+def ssl_setting(value: object) -> SSLSetting:
+    """Validate an ``ssl=`` argument (``None`` means True); refuse other types as aiohttp does."""
+    if value is None:
+        return True
+    if not isinstance(value, SSLContext | bool | Fingerprint):
+        raise TypeError(
+            f"ssl should be SSLContext, bool, Fingerprint or None, got {value!r} instead."
+        )
+    return value
+
+
+def fingerprint_mismatch(
+    setting: SSLSetting, transport: asyncio.Transport
+) -> ServerFingerprintMismatch | None:
+    """The mismatch error (with ``transport`` closed) if ``setting`` pins another certificate."""
+    if not isinstance(setting, Fingerprint):
+        return None
+    try:
+        setting.check(transport)
+    except ServerFingerprintMismatch as exc:
+        transport.close()
+        return exc
+    return None
