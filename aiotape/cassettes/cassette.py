@@ -139,7 +139,6 @@ class Cassette(AbstractContextManager["Cassette"]):
         self.saved_count = 0
         """How many new interactions ``save`` has written to the file so far."""
         self._activation: AbstractContextManager[None] | None = None
-        self._redirect_time: dict[float, float] = {}
 
     # -- inspection --------------------------------------------------------------------------
     @property
@@ -218,21 +217,10 @@ class Cassette(AbstractContextManager["Cassette"]):
         if live is None:
             return await inner.handle(request)
         if interaction is not None:
-            return self._replay(interaction, request)
+            return replay(interaction, request)
         if self._recorder is not None:
             return await self._recorder.handle(request, inner)
         raise self._unmatched(live)
-
-    def _replay(self, interaction: Interaction, request: Request) -> Response:
-        """Replay one hop; a redirect's recorded latency counts against the next hop's deadline.
-
-        Hops of one request share ``request.started`` (a loop-clock reading, unique per call).
-        """
-        spent = self._redirect_time.pop(request.started, 0.0)
-        response = replay(interaction, request, spent)
-        if 300 <= response.status < 400 and "Location" in response.headers:
-            self._redirect_time[request.started] = spent + interaction.elapsed
-        return response
 
     async def connect_ws(
         self, request: Request, inner: Transport, **options: Any
