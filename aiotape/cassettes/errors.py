@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .matching import Closest
     from .model import RecordedRequest
-    from .player import Closest
 
 __all__ = [
     "CassetteError",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -19,25 +18,16 @@ from ..client.exceptions import ClientPayloadError
 from ..client.simulation import CLOSED, first_timeout
 from ..client.transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
 from .failures import rebuild
-from .matching import MatchRule
+from .matching import Closest, MatchRule
 from .model import Interaction, RecordedRequest, RecordedWebSocket, WSFrame
 
-__all__ = ["INCOMPLETE_BODY", "Closest", "Playback", "ReplayChannel", "replay"]
+__all__ = ["INCOMPLETE_BODY", "Playback", "ReplayChannel", "replay"]
 
 INCOMPLETE_BODY = (
     "aiotape: the cassette holds only the start of this body (the response was released "
     "before its end while recording); re-record it reading the whole body"
 )
 """Message of the ClientPayloadError raised when reading past a partially recorded body."""
-
-
-@dataclass(frozen=True, slots=True)
-class Closest:
-    """The recorded interaction nearest to an unmatched request, and how it differs."""
-
-    position: int
-    interaction: Interaction
-    differences: tuple[str, ...]
 
 
 class Playback:
