@@ -502,7 +502,10 @@ async def test_recorded_redirect_latency_counts_against_the_next_hop(tmp_path: P
     )
     cassette = Cassette(_write(tmp_path / "c.yaml", hop, final))
     first = _request(timeout=ClientTimeout(total=1))
-    assert (await cassette.handle(first, Scripted())).status == 302
-    second = dataclasses.replace(first, url=yarl.URL("http://api.test/next"))
+    redirect = await cassette.handle(first, Scripted())
+    assert (redirect.status, redirect.simulated_elapsed) == (302, 0.6)
+    second = dataclasses.replace(
+        first, url=yarl.URL("http://api.test/next"), simulated_elapsed=redirect.simulated_elapsed
+    )
     with pytest.raises(asyncio.TimeoutError):
         await cassette.handle(second, Scripted())

@@ -1,10 +1,26 @@
-"""Errors raised by cassettes (not client errors: they mean the test setup is wrong)."""
+"""Errors raised by cassettes (not client errors: they mean the test setup is wrong).
+
+Also the text they carry: which request failed, where the cassette is, what was recorded
+closest to it, and the command that records it again.
+"""
 
 from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .matching import Closest
+    from .model import RecordedRequest
 
 __all__ = [
     "CassetteError",
     "CassetteFormatError",
+    "Complaints",
     "UnmatchedRequestError",
     "WebSocketMismatchError",
 ]
@@ -24,3 +40,100 @@ class UnmatchedRequestError(CassetteError):
 
 class WebSocketMismatchError(CassetteError):
     """A websocket client sent something other than what the recording holds."""
+
+
+@dataclass(frozen=True, slots=True)
+class CassetteLabel:
+    """What the messages say about a cassette: its file, mode, matchers and test."""
+
+    path: Path | None
+    record_mode: str
+    matching: tuple[str, ...]
+    existed: bool
+    test_id: str | None
+
+    @property
+    def where(self) -> str:
+        """The cassette file, for humans."""
+        return os.fspath(self.path) if self.path is not None else "<in-memory cassette>"
+
+    def rerecord_hint(self, *, rewrite_only: bool = False) -> str:
+        """The command (or call) that records the missing interaction."""
+        if self.test_id is None:
+            if rewrite_only:
+                return "use_cassette(..., record_mode='rewrite')"
+            target = repr(os.fspath(self.path)) if self.path else "None"
+            if self.existed:
+                return (
+                    f"use_cassette({target}, record_mode='new_episodes') to add it, "
+                    "or record_mode='rewrite' to record the cassette afresh"
+                )
+            return f"use_cassette({target}, record_mode='once')"
+        test = shlex.quote(self.test_id)
+        if rewrite_only:
+            return f"pytest --record-mode=rewrite {test}"
+        if self.existed:
+            return (
+                f"pytest --record-mode=new_episodes {test}  to add it, or\n"
+                f"    pytest --record-mode=rewrite {test}  to record the cassette afresh"
+            )
+        return f"pytest --record-mode=once {test}"
+
+
+def unmatched_message(
+    label: CassetteLabel, live: RecordedRequest, closest: Closest | None, why: str = ""
+) -> str:
+    """Names the request, the cassette, the closest recorded interaction and the fix."""
+    lines = [
+        f"No recorded interaction matches {live.method} {live.uri}" + (f": {why}" if why else ""),
+        f"  cassette: {label.where} (record mode '{label.record_mode}', "
+        f"matching on {', '.join(label.matching) or 'custom matchers'})",
+    ]
+    if closest is None:
+        state = "holds no interactions" if label.existed else "does not exist yet"
+        lines.append(f"  the cassette {state}")
+    elif not closest.differences:
+        lines.append(
+            f"  every matching interaction was already played (e.g. #{closest.position}); "
+            "pass allow_playback_repeats=True to replay them again"
+        )
+    else:
+        recorded = closest.interaction.request
+        lines.append(
+            f"  closest recorded: #{closest.position} {recorded.method} {recorded.uri} "
+            f"(differs in {', '.join(closest.differences)})"
+        )
+    lines.append(f"  to record it, run:\n    {label.rerecord_hint()}")
+    return "\n".join(lines)
+
+
+class Complaints:
+    """Builds the errors a cassette raises for traffic it cannot answer, and keeps them all."""
+
+    __slots__ = ("_closest", "errors", "label")
+
+    def __init__(
+        self, label: CassetteLabel, closest: Callable[[RecordedRequest], Closest | None]
+    ) -> None:
+        self.label = label
+        self._closest = closest
+        self.errors: list[UnmatchedRequestError | WebSocketMismatchError] = []
+
+    def unmatched(self, live: RecordedRequest, why: str = "") -> UnmatchedRequestError:
+        """The error for a request nothing recorded answers (``why``: a further reason)."""
+        message = unmatched_message(self.label, live, self._closest(live), why)
+        error = UnmatchedRequestError(message)
+        self.errors.append(error)
+        return error
+
+    def ws_mismatch(
+        self, live: RecordedRequest, sent: str, expected: str
+    ) -> WebSocketMismatchError:
+        """The error for a websocket message the recording does not expect next."""
+        error = WebSocketMismatchError(
+            f"websocket {live.uri}: the client sent {sent}, but the recording expects "
+            f"{expected} next\n  cassette: {self.label.where}\n  to record it again, run:\n"
+            f"    {self.label.rerecord_hint(rewrite_only=True)}"
+        )
+        self.errors.append(error)
+        return error

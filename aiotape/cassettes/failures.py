@@ -11,8 +11,8 @@ from ..client.exceptions import (
     ClientError,
     ClientResponseError,
     ConnectionTimeoutError,
-    exception_for,
 )
+from ..client.simulation import exception_for
 from ..client.transport import Request
 from .errors import CassetteFormatError
 from .model import Phase, RecordedError

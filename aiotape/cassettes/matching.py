@@ -15,9 +15,9 @@ from urllib.parse import parse_qsl
 
 from yarl import URL
 
-from .model import RecordedRequest
+from .model import Interaction, RecordedRequest
 
-__all__ = ["DEFAULT_MATCH_ON", "MATCHERS", "CustomMatcher", "MatchOn", "MatchRule"]
+__all__ = ["DEFAULT_MATCH_ON", "MATCHERS", "Closest", "CustomMatcher", "MatchOn", "MatchRule"]
 
 KeyFunction = Callable[[RecordedRequest, URL], Hashable]
 CustomMatcher = Callable[[RecordedRequest, RecordedRequest], object]
@@ -25,6 +25,15 @@ MatchOn = Sequence[str | CustomMatcher]
 
 DEFAULT_MATCH_ON: tuple[str, ...] = ("method", "scheme", "host", "port", "path", "query")
 """vcrpy's default: method and the full URL, query order-insensitive."""
+
+
+@dataclass(frozen=True, slots=True)
+class Closest:
+    """The recorded interaction nearest to an unmatched request, and how it differs."""
+
+    position: int
+    interaction: Interaction
+    differences: tuple[str, ...]
 
 
 def _query(_: RecordedRequest, url: URL) -> Hashable:

@@ -10,34 +10,24 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ..client.exceptions import ClientPayloadError
-from ..client.timeouts import first_timeout
+from ..client.simulation import CLOSED, first_timeout
 from ..client.transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
 from .failures import rebuild
-from .matching import MatchRule
+from .matching import Closest, MatchRule
 from .model import Interaction, RecordedRequest, RecordedWebSocket, WSFrame
 
-__all__ = ["INCOMPLETE_BODY", "Closest", "Playback", "ReplayChannel", "replay"]
+__all__ = ["INCOMPLETE_BODY", "Playback", "ReplayChannel", "replay"]
 
 INCOMPLETE_BODY = (
     "aiotape: the cassette holds only the start of this body (the response was released "
     "before its end while recording); re-record it reading the whole body"
 )
 """Message of the ClientPayloadError raised when reading past a partially recorded body."""
-
-
-@dataclass(frozen=True, slots=True)
-class Closest:
-    """The recorded interaction nearest to an unmatched request, and how it differs."""
-
-    position: int
-    interaction: Interaction
-    differences: tuple[str, ...]
 
 
 class Playback:
@@ -132,28 +122,26 @@ def _chunk_times(interaction: Interaction) -> Sequence[float]:
     return [interaction.elapsed] * len(response.chunks)
 
 
-def replay(interaction: Interaction, request: Request, spent: float = 0.0) -> Response:
+def replay(interaction: Interaction, request: Request) -> Response:
     """The recorded response for ``request``, or the recorded (or virtual-time) failure.
 
-    ``spent`` is the recorded time of the request's earlier redirect hops.
+    The response carries the recorded latency of its head as its ``simulated_elapsed``.
     """
     response = interaction.response
     error = interaction.error
     if response is None:
         assert error is not None
         connecting = error.phase == "connect"
-        early = first_timeout(
-            request, [interaction.elapsed], 0.0, spent=spent, connecting=connecting
-        )
+        early = first_timeout(request, [interaction.elapsed], 0.0, connecting=connecting)
         if early is not None:
             raise early[1]
         raise rebuild(error, request)
-    head = first_timeout(request, [interaction.elapsed], 0.0, spent=spent)
+    head = first_timeout(request, [interaction.elapsed], 0.0)
     if head is not None:
         raise head[1]
     chunks = response.chunks
     body_error: BaseException | None = None
-    late = first_timeout(request, _chunk_times(interaction), interaction.elapsed, spent=spent)
+    late = first_timeout(request, _chunk_times(interaction), interaction.elapsed)
     if late is not None:
         chunks, body_error = chunks[: late[0]], late[1]
     elif error is not None:
@@ -167,6 +155,7 @@ def replay(interaction: Interaction, request: Request, spent: float = 0.0) -> Re
         body=ChunkedBody(chunks, body_error),
         version=response.version,
         raw_headers=tuple((_wire(k), _wire(v)) for k, v in response.headers),
+        simulated_elapsed=interaction.elapsed,
     )
 
 
@@ -177,7 +166,6 @@ def _wire(text: str) -> bytes:
         return text.encode("utf-8", "surrogateescape")
 
 
-_CLOSED = WSMessage(WSMsgType.CLOSED, None, None)
 _KEEPALIVE = frozenset({WSMsgType.PING, WSMsgType.PONG})
 
 
@@ -261,7 +249,7 @@ class ReplayChannel:
                 self._progress = asyncio.Event()
             self._progress.clear()
             await self._progress.wait()
-        return _CLOSED
+        return CLOSED
 
     async def aclose(self) -> None:
         """End the session: receive returns CLOSED from now on."""

@@ -288,6 +288,11 @@ class Recorder:
         recording.websocket_opened(channel, loop.time())
         return _RecordingChannel(channel, recording)
 
+    def clear(self) -> None:
+        """Forget every exchange recorded so far (they were saved)."""
+        with self._lock:
+            self._recordings.clear()
+
     def interactions(self) -> list[Interaction]:
         """Recorded interactions after filters and hooks (dropped ones left out)."""
         with self._lock:

@@ -8,7 +8,6 @@ aiotape's errors too. Set ``AIOTAPE_AIOHTTP_BASES=0`` to keep the two hierarchie
 from __future__ import annotations
 
 import asyncio
-import errno as _errno
 import importlib
 import os
 import ssl
@@ -22,7 +21,6 @@ from yarl import URL
 if TYPE_CHECKING:
     from .fingerprint import Fingerprint
     from .response import ClientResponse
-    from .transport import Request
 
 
 def _aiohttp_exceptions() -> ModuleType | None:
@@ -352,46 +350,3 @@ class WSMessageTypeError(TypeError, metaclass=_AiohttpPeer):
 
 class EofStream(Exception):
     """The end of a stream was reached (aiohttp's ``EofStream``)."""
-
-
-def exception_for(
-    cls: type[BaseException],
-    request: Request,
-    message: str = "",
-    *,
-    errno: int | None = None,
-    strerror: str | None = None,
-    status: int | None = None,
-) -> BaseException:
-    """An instance of ``cls`` built as the client would raise it while sending ``request``.
-
-    Mocks (``exception=ClientConnectorError``) and cassette replay use it to raise aiotape's
-    classes with their real constructor arguments (connection key, request info, OS error).
-    A connector error with no errno or message defaults to "connection refused".
-    """
-    url = request.url
-    if issubclass(cls, ClientConnectorError):
-        key = ConnectionKey(
-            url.host or "",
-            url.port,
-            url.scheme in ("https", "wss"),
-            request.ssl,
-            server_hostname=request.server_hostname,
-        )
-        if issubclass(cls, ClientConnectorCertificateError):
-            if errno is None:
-                return cls(key, ssl.CertificateError(strerror or message))
-            return cls(key, ssl.SSLCertVerificationError(errno, strerror))
-        if errno is None and not (strerror or message):
-            errno, strerror = _errno.ECONNREFUSED, "Connection refused"
-        return cls(key, OSError(errno, strerror or message))
-    if issubclass(cls, ClientResponseError):
-        info = RequestInfo(url, request.method, request.headers, url)
-        return cls(info, (), status=status, message=message)
-    if issubclass(cls, InvalidURL):
-        return cls(url)
-    if issubclass(cls, ServerDisconnectedError):
-        return cls(message or None)
-    if issubclass(cls, OSError) and errno is not None:
-        return cls(errno, strerror or message)
-    return cls(message) if message else cls()

@@ -422,6 +422,7 @@ class ClientSession:
         total_deadline = deadline(started, real_timeout.total, real_timeout.ceil_threshold)
         transport = self._current_transport()
         history: list[ClientResponse] = []
+        simulated = 0.0
         while True:
             check_scheme(url, bool(history))
             url, req_headers = self._prepare_headers(url, headers, skip_auto_headers, auth, cookies)
@@ -438,6 +439,7 @@ class ClientSession:
                 total_deadline,
                 ssl_setting(ssl),
                 server_hostname,
+                simulated,
             )
             try:
                 wire = await transport.handle(request)
@@ -463,6 +465,7 @@ class ClientSession:
                 break
             history.append(resp)
             resp.release()
+            simulated += wire.simulated_elapsed
             if max_redirects and len(history) >= max_redirects:
                 raise TooManyRedirects(history[0].request_info, tuple(history))
             if (resp.status == 303 and method != "HEAD") or (

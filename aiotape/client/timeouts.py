@@ -5,15 +5,9 @@ from __future__ import annotations
 import asyncio
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING
-
-from .exceptions import ConnectionTimeoutError, SocketTimeoutError
-
-if TYPE_CHECKING:
-    from .transport import Request
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,46 +91,3 @@ class TimeoutScope:
             if sys.version_info >= (3, 11) and self._task is not None:
                 self._task.uncancel()
             raise self._error() from exc
-
-
-def first_timeout(
-    request: Request,
-    events: Sequence[float],
-    start: float,
-    *,
-    spent: float = 0.0,
-    connecting: bool = False,
-) -> tuple[int, BaseException] | None:
-    """The first of ``events`` (virtual times after ``start``) a timeout fires before.
-
-    Virtual time for mocks and cassette replay: nothing sleeps, latencies are compared with
-    ``request``'s timeouts as the network transport's timers would.
-
-    The total deadline counts from now, less the virtual time ``spent`` by earlier redirect
-    hops of the same request; the gap timer is sock_read between events, or
-    connect/sock_connect while ``connecting``. Returns the position of the event the timeout
-    preempts and the exception the live client would raise there, or None if all are in time.
-    """
-    now = asyncio.get_running_loop().time()
-    timeout = request.timeout
-    total_at = None if request.deadline is None else request.deadline - now - spent
-    if connecting:
-        gap_at = earliest(
-            deadline(now, timeout.connect, timeout.ceil_threshold),
-            deadline(now, timeout.sock_connect, timeout.ceil_threshold),
-        )
-    else:
-        gap_at = deadline(now, timeout.sock_read, timeout.ceil_threshold)
-    gap = None if gap_at is None else gap_at - now
-    previous = start
-    for position, at in enumerate(events):
-        gap_fires = None if gap is None else previous + gap
-        total_first = gap_fires is None or (total_at is not None and total_at <= gap_fires)
-        if total_at is not None and at > total_at and total_first:
-            return position, asyncio.TimeoutError()
-        if gap_fires is not None and at > gap_fires:
-            if connecting:
-                return position, ConnectionTimeoutError(f"Connection timeout to host {request.url}")
-            return position, SocketTimeoutError("Timeout on reading data from socket")
-        previous = at
-    return None

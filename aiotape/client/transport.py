@@ -104,6 +104,8 @@ class Request:
     Content-Type, Content-Length or Transfer-Encoding, Cookie, Authorization...). ``body`` is
     bytes or an async iterable streamed once. ``started`` is the loop time the request (its
     first hop) started; ``deadline`` the loop time its total timeout expires, already ceiled.
+    ``simulated_elapsed`` is the simulated time (seconds no clock saw pass: mock delays,
+    replayed latencies) its earlier redirect hops took; it counts against ``deadline``.
     """
 
     method: str
@@ -115,6 +117,7 @@ class Request:
     deadline: float | None = None
     ssl: SSLSetting = True
     server_hostname: str | None = None
+    simulated_elapsed: float = 0.0
 
     @classmethod
     def build(
@@ -149,7 +152,11 @@ class BodyStream(Protocol):
 
 @dataclass(slots=True)
 class Response:
-    """A response as received, before any decoding."""
+    """A response as received, before any decoding.
+
+    ``simulated_elapsed`` is the simulated time this hop took to answer (a mock's delay, a
+    replayed latency); 0 for real I/O, whose time the loop clock already shows.
+    """
 
     status: int
     reason: str
@@ -157,6 +164,7 @@ class Response:
     body: BodyStream
     version: tuple[int, int] = (1, 1)
     raw_headers: tuple[tuple[bytes, bytes], ...] = ()
+    simulated_elapsed: float = 0.0
 
 
 @dataclass(slots=True)

@@ -16,12 +16,12 @@ from types import TracebackType
 from typing import Any
 
 from .exceptions import ServerDisconnectedError, ServerTimeoutError, WSMessageTypeError
+from .simulation import CLOSED as CLOSED_MESSAGE
 from .timeouts import ClientWSTimeout, TimeoutScope, deadline
 from .transport import WebSocketChannel, WSCloseCode, WSMessage, WSMsgType
 
 __all__ = ["ClientWebSocketResponse", "WebSocketError"]
 
-CLOSED_MESSAGE = WSMessage(WSMsgType.CLOSED, None, None)
 CLOSING_MESSAGE = WSMessage(WSMsgType.CLOSING, None, None)
 _HEARTBEAT_CEIL_THRESHOLD = 5
 

@@ -54,13 +54,13 @@ from .exceptions import (
 )
 from .fingerprint import SSLSetting
 from .http11 import serialize_head
+from .simulation import CLOSED, handshake_response
 from .timeouts import TimeoutScope, deadline, earliest
-from .transport import ChunkedBody, Request, Response, WSCloseCode, WSMessage, WSMsgType
+from .transport import Request, Response, WSCloseCode, WSMessage, WSMsgType
 from .websocket import WebSocketError
 
 __all__ = ["NetworkWebSocketChannel", "connect_ws"]
 
-CLOSED_MESSAGE = WSMessage(WSMsgType.CLOSED, None, None)
 _INBOX_HIGH_WATER = 128
 _CLOSE_GRACE = 2.0
 _MASK_POOL = 4096
@@ -341,7 +341,7 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         inbox = self._inbox
         while not inbox:
             if self._lost:
-                return CLOSED_MESSAGE
+                return CLOSED
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
@@ -479,14 +479,8 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         if failure is not None or response is None:
             raise _handshake_error(request, response, failure)
         self._opened()
-        raw = response.headers.raw_items()
-        self.handshake = Response(
-            response.status_code,
-            response.reason_phrase,
-            _headers(response),
-            ChunkedBody(()),
-            (1, 1),
-            tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in raw),
+        self.handshake = handshake_response(
+            response.headers.raw_items(), response.status_code, response.reason_phrase
         )
 
 

@@ -10,8 +10,7 @@ from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ..client.exceptions import exception_for
-from ..client.timeouts import first_timeout
+from ..client.simulation import exception_for, first_timeout
 from ..client.transport import ChunkedBody, Request, Response
 from .matching import UNSET
 
@@ -39,9 +38,10 @@ class MockResponse:
     ``Content-Encoding`` header makes the session decompress ``body``); ``Content-Type`` comes
     from ``content_type`` or the body kind, ``Content-Length`` from the body size.
     ``delay`` is simulated seconds before the response head: more than the request's
-    remaining total timeout or its sock_read timeout raises what the real client raises,
-    at once; otherwise the answer is immediate. ``exception`` (an instance or class) is
-    raised instead of answering.
+    remaining total timeout (less the simulated time of earlier redirect hops) or its
+    sock_read timeout raises what the real client raises, at once; otherwise the answer is
+    immediate and carries ``delay`` as its ``simulated_elapsed``. ``exception`` (an instance
+    or class) is raised instead of answering.
     """
 
     status: int
@@ -129,5 +129,11 @@ class MockResponse:
             raise exception_for(error, request)
         chunks = () if request.method == "HEAD" else self.chunks
         return Response(
-            self.status, self.reason, self.headers, ChunkedBody(chunks), (1, 1), self.raw_headers
+            self.status,
+            self.reason,
+            self.headers,
+            ChunkedBody(chunks),
+            (1, 1),
+            self.raw_headers,
+            self.delay,
         )

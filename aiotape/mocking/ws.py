@@ -7,15 +7,13 @@ import json as _json
 from collections.abc import Callable
 from typing import Any
 
-from multidict import CIMultiDict, CIMultiDictProxy
-
 from ..client.exceptions import ClientConnectionResetError
-from ..client.transport import ChunkedBody, Response, WSCloseCode, WSMessage, WSMsgType
+from ..client.simulation import CLOSED, handshake_response
+from ..client.transport import WSCloseCode, WSMessage, WSMsgType
 from .routes import Call, WebSocketHandler
 
 __all__ = ["MockWebSocket", "MockWebSocketChannel"]
 
-_CLOSED = WSMessage(WSMsgType.CLOSED, None, None)
 _HANDLER_GRACE_TICKS = 100
 _ENDS_ITERATION = frozenset({WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED})
 
@@ -45,7 +43,7 @@ class MockWebSocket:
     async def receive(self) -> WSMessage:
         """The next message from the client: TEXT, BINARY, CLOSE, then CLOSED forever."""
         if self._closed and self._inbox.empty():
-            return _CLOSED
+            return CLOSED
         return await self._inbox.get()
 
     async def receive_str(self) -> str:
@@ -130,18 +128,8 @@ class MockWebSocket:
         if self._lost:
             return
         self._lost = self._closed = True
-        self._inbox.put_nowait(_CLOSED)
-        self._outbox.put_nowait(_CLOSED)
-
-
-def _handshake(protocol: str | None) -> Response:
-    headers = CIMultiDict({"Upgrade": "websocket", "Connection": "upgrade"})
-    if protocol is not None:
-        headers["Sec-WebSocket-Protocol"] = protocol
-    raw = tuple((k.encode(), v.encode()) for k, v in headers.items())
-    return Response(
-        101, "Switching Protocols", CIMultiDictProxy(headers), ChunkedBody(()), (1, 1), raw
-    )
+        self._inbox.put_nowait(CLOSED)
+        self._outbox.put_nowait(CLOSED)
 
 
 class MockWebSocketChannel:
@@ -153,7 +141,10 @@ class MockWebSocketChannel:
         handler: WebSocketHandler,
         on_error: Callable[[BaseException], None],
     ) -> None:
-        self.handshake = _handshake(server.protocol)
+        accepted = () if server.protocol is None else (("Sec-WebSocket-Protocol", server.protocol),)
+        self.handshake = handshake_response(
+            (("Upgrade", "websocket"), ("Connection", "upgrade"), *accepted)
+        )
         self.protocol = server.protocol
         self._server = server
         self._on_error = on_error
@@ -186,7 +177,7 @@ class MockWebSocketChannel:
         """The next message from the handler; CLOSED once the connection is gone."""
         outbox = self._server._outbox
         if self._gone and outbox.empty():
-            return _CLOSED
+            return CLOSED
         msg = await outbox.get()
         if msg.type is WSMsgType.CLOSED:
             self._gone = True

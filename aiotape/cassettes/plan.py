@@ -1,0 +1,44 @@
+"""Record modes, and what a mode means for a cassette file that exists or not."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+__all__ = ["Plan", "RecordMode", "plan"]
+
+
+class RecordMode(str, enum.Enum):
+    """vcrpy / pytest-recording record modes."""
+
+    NONE = "none"
+    """Replay only; an unmatched request fails."""
+    ONCE = "once"
+    """Record if the cassette file does not exist yet, else replay only."""
+    NEW_EPISODES = "new_episodes"
+    """Replay what matches, record the rest."""
+    ALL = "all"
+    """Record everything, never replay (new interactions are appended)."""
+    REWRITE = "rewrite"
+    """Record everything into a fresh cassette."""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a cassette does: replay recorded interactions, record new ones, keep the file's."""
+
+    replay: bool
+    record: bool
+    keep_recorded: bool
+
+
+def plan(mode: RecordMode, exists: bool) -> Plan:
+    """The plan for record ``mode`` when the cassette file ``exists`` (or not)."""
+    records_only = mode in (RecordMode.ALL, RecordMode.REWRITE) or (
+        mode is RecordMode.ONCE and not exists
+    )
+    return Plan(
+        replay=not records_only,
+        record=records_only or mode is RecordMode.NEW_EPISODES,
+        keep_recorded=mode is not RecordMode.REWRITE,
+    )

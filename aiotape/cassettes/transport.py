@@ -1,0 +1,147 @@
+"""The Transport a cassette installs: replays what it holds, records the rest through ``inner``."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..client.transport import Request, Response, Transport, WebSocketChannel
+from .errors import Complaints
+from .filters import Filters
+from .matching import MatchRule
+from .model import Interaction, RecordedRequest
+from .player import Playback, ReplayChannel, replay
+from .recorder import Recorder
+
+__all__ = ["CassetteTransport", "LiveRequests"]
+
+_LOCALHOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRequests:
+    """Which live requests a cassette takes, and how each one looks when matched."""
+
+    rule: MatchRule
+    filters: Filters
+    ignored_hosts: frozenset[str]
+    filtered: bool
+    """Whether matching needs the request filtered first (hooks, filtered or matched parts)."""
+
+    @classmethod
+    def build(
+        cls, rule: MatchRule, filters: Filters, ignore_hosts: Iterable[str], ignore_localhost: bool
+    ) -> LiveRequests:
+        """Ignore ``ignore_hosts`` (and localhost if asked); filter only when matching needs it."""
+        filtered = bool(
+            filters.request_hooks
+            or filters.query
+            or rule.custom
+            or rule.needs_body
+            or "headers" in rule.names
+        )
+        ignored = frozenset(ignore_hosts) | (_LOCALHOSTS if ignore_localhost else frozenset())
+        return cls(rule, filters, ignored, filtered)
+
+    def snapshot(self, request: Request, body: bytes) -> RecordedRequest | None:
+        """``request`` as the cassette matches it, or None if the cassette lets it pass."""
+        if self.ignored_hosts and request.url.host in self.ignored_hosts:
+            return None
+        live = RecordedRequest(
+            request.method, str(request.url), tuple(request.headers.items()), body
+        )
+        return self.filters.request(live) if self.filtered else live
+
+
+class CassetteTransport:
+    """Replays the cassette's interactions and records new ones; real I/O goes to ``inner``.
+
+    ``playback`` is None when the cassette only records, ``recorder`` None when it only
+    replays. Both are shared by every transport of one cassette (one per session).
+    """
+
+    __slots__ = ("_complaints", "_inner", "_live", "_playback", "_recorder")
+
+    def __init__(
+        self,
+        inner: Transport,
+        live: LiveRequests,
+        playback: Playback | None,
+        recorder: Recorder | None,
+        complaints: Complaints,
+    ) -> None:
+        self._inner = inner
+        self._live = live
+        self._playback = playback
+        self._recorder = recorder
+        self._complaints = complaints
+
+    def _lookup(
+        self, request: Request, body: bytes
+    ) -> tuple[RecordedRequest | None, Interaction | None]:
+        """The live request as matched (None: not a cassette request) and its recorded answer."""
+        live = self._live.snapshot(request, body)
+        if live is None or self._playback is None:
+            return live, None
+        return live, self._playback.take(live, None if self._live.filtered else request.url)
+
+    async def handle(self, request: Request) -> Response:
+        """Replay the recorded answer to ``request``, or record it through ``inner``."""
+        body = request.body
+        if isinstance(body, bytes):
+            live, interaction = self._lookup(request, body)
+        elif self._live.rule.needs_body:
+            chunks = [chunk async for chunk in body]
+            request = dataclasses.replace(request, body=_resend(chunks))  # still streamed
+            live, interaction = self._lookup(request, b"".join(chunks))
+        else:
+            live, interaction = self._lookup(request, b"")
+        if live is None:
+            return await self._inner.handle(request)
+        if interaction is not None:
+            return replay(interaction, request)
+        if self._recorder is not None:
+            return await self._recorder.handle(request, self._inner)
+        raise self._complaints.unmatched(live)
+
+    async def connect_ws(
+        self,
+        request: Request,
+        *,
+        protocols: Sequence[str] = (),
+        max_msg_size: int = 4 * 1024 * 1024,
+        compress: int = 0,
+    ) -> WebSocketChannel:
+        """Replay the recorded websocket session for ``request``, or record it through ``inner``."""
+        options: dict[str, Any] = {
+            "protocols": protocols,
+            "max_msg_size": max_msg_size,
+            "compress": compress,
+        }
+        live, interaction = self._lookup(request, b"")
+        if live is None:
+            return await self._inner.connect_ws(request, **options)
+        if interaction is not None:
+            handshake = replay(interaction, request)
+            if interaction.websocket is None:
+                raise self._complaints.unmatched(
+                    live, "the recorded answer is not a websocket session"
+                )
+            return ReplayChannel(
+                interaction.websocket,
+                handshake,
+                lambda sent, expected: self._complaints.ws_mismatch(live, sent, expected),
+            )
+        if self._recorder is not None:
+            return await self._recorder.connect_ws(request, self._inner, **options)
+        raise self._complaints.unmatched(live)
+
+    async def aclose(self) -> None:
+        """Nothing to release: ``inner`` belongs to the session."""
+
+
+async def _resend(chunks: list[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
