@@ -251,3 +251,39 @@ async def test_match_on_decides_which_requests_pair(api: tuple[Api, URL], tmp_pa
     by_path = verify(recorded, live, test="t", cassette="c.yaml", match_on=("method", "path"))
     assert sorted(c.kind for d in by_url for c in d.changes) == ["extra", "missing"]
     assert by_path == []
+
+
+async def test_repeated_requests_pair_with_the_last_recorded_one_when_repeats_are_allowed(
+    api: tuple[Api, URL], tmp_path: Path
+) -> None:
+    base = api[1]
+
+    async def once(session: aiotape.ClientSession, base: URL) -> Any:
+        return await get_json(session, base / "static")
+
+    async def thrice(session: aiotape.ClientSession, base: URL) -> Any:
+        return [await get_json(session, base / "static") for _ in range(3)]
+
+    recorded = await record(tmp_path / "c.yaml", once, base)
+    live = await run_live(thrice, base)
+    strict_pairs = verify(recorded, live, test="t", cassette="c.yaml")
+    assert [c.kind for d in strict_pairs for c in d.changes] == ["extra", "extra"]
+    assert verify(recorded, live, test="t", cassette="c.yaml", allow_playback_repeats=True) == []
+
+
+async def test_service_gone_is_status_drift_naming_the_error(
+    api: tuple[Api, URL], tmp_path: Path, refused_port: int
+) -> None:
+    async def scenario(session: aiotape.ClientSession, base: URL) -> Any:
+        try:
+            return await get_json(session, base / "static")
+        except aiotape.ClientConnectorError as exc:
+            return exc
+
+    recorded = await record(tmp_path / "c.yaml", scenario, api[1].with_path("/"))
+    down = URL(f"http://127.0.0.1:{refused_port}/")
+    live = await run_live(scenario, down)
+    matched = verify(recorded, live, test="t", cassette="c.yaml", match_on=("method", "path"))
+    assert [d.changes for d in matched] == [
+        (Change("status", "status", 200, "ClientConnectorError"),)
+    ]
