@@ -130,3 +130,12 @@ def test_charset_change_is_header_drift() -> None:
     assert compare(_response(b"{}"), _response(b"{}", latin)) == (
         Change("header", "Content-Type", None, "latin-1"),
     )
+
+
+def test_ignoring_content_type_leaves_out_media_type_and_charset() -> None:
+    text = (("Content-Type", "text/plain; charset=latin-1"),)
+    ignore = VerifyIgnore(headers=("Content-Type",))
+    assert compare(_response(b'{"a": 1}'), _response(b'{"a": 1}', text), ignore) == ()
+    assert compare(_response(b'{"a": 1}'), _response(b'{"a": 2}', text), ignore) == (
+        Change("body-value", "$.a", 1, 2),
+    )

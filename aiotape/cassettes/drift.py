@@ -39,6 +39,7 @@ __all__ = [
     "DriftKind",
     "VerifyIgnore",
     "compare",
+    "json_changes",
 ]
 
 DriftKind = Literal["status", "header", "body-schema", "body-value", "ws", "missing", "extra"]
@@ -213,7 +214,7 @@ def compare(
     if rec is not None and liv is not None:
         changes.extend(_header_changes(rec.headers, liv.headers, ignore))
         if _body_known(recorded) and _body_known(live):
-            changes.extend(_body_changes(rec, liv))
+            changes.extend(_body_changes(rec, liv, ignore))
     if recorded.websocket is not None and live.websocket is not None:
         changes.extend(_ws_changes(recorded.websocket, live.websocket))
     return tuple(c for c in changes if not ignore.ignores_path(c.path))
@@ -337,9 +338,11 @@ def _body_value(body: bytes) -> str:
     return text
 
 
-def _body_changes(recorded: RecordedResponse, live: RecordedResponse) -> Iterator[Change]:
+def _body_changes(
+    recorded: RecordedResponse, live: RecordedResponse, ignore: VerifyIgnore
+) -> Iterator[Change]:
     rec_type, liv_type = _media_type(recorded.headers), _media_type(live.headers)
-    if rec_type != liv_type:
+    if rec_type != liv_type and not ignore.ignores_header("content-type"):
         yield Change("body-schema", "Content-Type", rec_type or None, liv_type or None)
         return
     rec_body, liv_body = _decoded(recorded), _decoded(live)
