@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import WSMsgType as ServerMsgType
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 from yarl import URL
 
 import aiotape
@@ -121,15 +122,8 @@ def make_app(api: Api) -> web.Application:
 @asynccontextmanager
 async def serve(api: Api) -> AsyncIterator[URL]:
     """Run the service on 127.0.0.1; yields its base URL."""
-    runner = web.AppRunner(make_app(api), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield URL(f"http://127.0.0.1:{port}")
-    finally:
-        await runner.cleanup()
+    async with TestServer(make_app(api), host="127.0.0.1", access_log=None) as server:
+        yield server.make_url("")
 
 
 async def record(path: Path, scenario: Scenario, base: URL) -> list[Interaction]:
