@@ -147,6 +147,11 @@ async def get_json(session: aiotape.ClientSession, url: URL) -> Any:
         return await response.json(content_type=None)
 
 
+async def get_text(session: aiotape.ClientSession, url: URL) -> str:
+    async with session.get(url) as response:
+        return await response.text()
+
+
 async def get_user(session: aiotape.ClientSession, base: URL) -> Any:
     return await get_json(session, base / "user")
 

@@ -16,6 +16,7 @@ from drift_service import (
     Scenario,
     chat,
     get_json,
+    get_text,
     get_user,
     record,
     run_live,
@@ -25,7 +26,7 @@ from yarl import URL
 
 import aiotape
 from aiotape.cassettes.drift import Change, Drift, VerifyIgnore
-from aiotape.cassettes.verify import verify
+from aiotape.cassettes.verify import format_failure, verify, verify_files
 
 
 @pytest.fixture
@@ -157,8 +158,7 @@ async def test_other_text_body_is_body_value_drift_of_the_whole_body(
     api: tuple[Api, URL], tmp_path: Path
 ) -> None:
     async def scenario(session: aiotape.ClientSession, base: URL) -> Any:
-        async with session.get(base / "text") as response:
-            return await response.text()
+        return await get_text(session, base / "text")
 
     drifts = await drift_after(api, tmp_path, "v1", scenario)
     assert [d.changes for d in drifts] == [
@@ -210,8 +210,7 @@ async def test_unmatched_live_request_is_extra_and_unmade_one_is_missing(
 
     async def live_run(session: aiotape.ClientSession, base: URL) -> Any:
         await get_json(session, base / "static")
-        async with session.get(base / "text") as response:
-            return await response.text()
+        return await get_text(session, base / "text")
 
     recorded = await record(tmp_path / "c.yaml", recorded_run, base)
     live = await run_live(live_run, base)
@@ -287,3 +286,39 @@ async def test_service_gone_is_status_drift_naming_the_error(
     assert [d.changes for d in matched] == [
         (Change("status", "status", 200, "ClientConnectorError"),)
     ]
+
+
+async def test_drift_in_extra_cassette_files_names_that_file_and_position(
+    api: tuple[Api, URL], tmp_path: Path
+) -> None:
+    service, base = api
+
+    async def extra_run(session: aiotape.ClientSession, base: URL) -> Any:
+        return [await get_json(session, base / "static"), await get_text(session, base / "text")]
+
+    async def live_run(session: aiotape.ClientSession, base: URL) -> Any:
+        await get_json(session, base / "static")
+        await get_user(session, base)
+        return await get_json(session, base / "sequence")
+
+    main, extra = tmp_path / "main.yaml", tmp_path / "shared.yaml"
+    await record(main, get_user, base)
+    await record(extra, extra_run, base)
+    service.version = "removed-key"
+    live = await run_live(live_run, base)
+    drifts = verify_files([main, extra], live, test="t")
+    assert [(d.cassette, d.interaction, [c.kind for c in d.failing()]) for d in drifts] == [
+        (str(main), 0, ["body-schema"]),
+        (str(main), None, ["extra"]),
+        (str(extra), 1, ["missing"]),
+    ]
+
+
+async def test_failure_text_holds_only_drifts_that_fail(
+    api: tuple[Api, URL], tmp_path: Path
+) -> None:
+    values_only = await drift_after(api, tmp_path, "v1")
+    assert format_failure(values_only) == ""
+    assert "body-value at $.user.id" in format_failure(values_only, strict=True)
+    removed = await drift_after(api, tmp_path / "2", "removed-key")
+    assert "body-schema at $.user.email" in format_failure(removed)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .cassette import load_cassette
 from .drift import FAILING_KINDS, KINDS, Change, Drift, VerifyIgnore, compare
 from .matching import DEFAULT_MATCH_ON, MatchOn, MatchRule
 from .model import Interaction
@@ -28,6 +29,7 @@ __all__ = [
     "Pair",
     "discard_parts",
     "format_drift",
+    "format_failure",
     "merge",
     "merge_parts",
     "pair",
@@ -35,6 +37,7 @@ __all__ = [
     "read_report",
     "summary_line",
     "verify",
+    "verify_files",
     "write_part",
     "write_report",
 ]
@@ -96,21 +99,74 @@ def verify(
     allow_playback_repeats: bool = False,
 ) -> list[Drift]:
     """The drifted interactions of one cassette in one test (``[]``: it still holds)."""
-    where = os.fspath(cassette)
+    return _verify(
+        [(os.fspath(cassette), recorded)],
+        live,
+        test,
+        match_on,
+        ignore,
+        allow_playback_repeats=allow_playback_repeats,
+    )
+
+
+def verify_files(
+    paths: Sequence[str | os.PathLike[str]],
+    live: Sequence[Interaction],
+    *,
+    test: str,
+    match_on: MatchOn = DEFAULT_MATCH_ON,
+    ignore: VerifyIgnore | None = None,
+    allow_playback_repeats: bool = False,
+) -> list[Drift]:
+    """Like ``verify`` for a test's cassette file and its extra ones (``@pytest.mark.vcr``),
+    read from disk: each drift names the file and position it concerns; ``extra`` live
+    interactions are charged to the first file."""
+    sources = [(os.fspath(path), load_cassette(path)) for path in paths]
+    return _verify(
+        sources, live, test, match_on, ignore, allow_playback_repeats=allow_playback_repeats
+    )
+
+
+def _locate(
+    sources: Sequence[tuple[str, Sequence[Interaction]]], position: int | None
+) -> tuple[str, int | None]:
+    """The file and the position in it of a position in the files' concatenation."""
+    if position is None:
+        return sources[0][0], None
+    for path, interactions in sources:
+        if position < len(interactions):
+            return path, position
+        position -= len(interactions)
+    raise IndexError(position)
+
+
+def _changes(p: Pair, ignore: VerifyIgnore | None) -> tuple[str, tuple[Change, ...]]:
+    """The request line and the changes of one pair."""
+    if p.recorded is None:
+        assert p.live is not None
+        line = _request_line(p.live)
+        return line, (Change("extra", "interaction", None, line),)
+    line = _request_line(p.recorded)
+    if p.live is None:
+        return line, (Change("missing", "interaction", line, None),)
+    return line, compare(p.recorded, p.live, ignore)
+
+
+def _verify(
+    sources: Sequence[tuple[str, Sequence[Interaction]]],
+    live: Sequence[Interaction],
+    test: str,
+    match_on: MatchOn,
+    ignore: VerifyIgnore | None,
+    *,
+    allow_playback_repeats: bool,
+) -> list[Drift]:
+    recorded = [interaction for _, interactions in sources for interaction in interactions]
     drifts: list[Drift] = []
     for p in pair(recorded, live, match_on, allow_playback_repeats=allow_playback_repeats):
-        if p.recorded is None:
-            assert p.live is not None
-            line = _request_line(p.live)
-            changes: tuple[Change, ...] = (Change("extra", "interaction", None, line),)
-        elif p.live is None:
-            line = _request_line(p.recorded)
-            changes = (Change("missing", "interaction", line, None),)
-        else:
-            line = _request_line(p.recorded)
-            changes = compare(p.recorded, p.live, ignore)
+        line, changes = _changes(p, ignore)
         if changes:
-            drifts.append(Drift(test, where, p.position, line, changes))
+            drifts.append(Drift(test, *_locate(sources, p.position), line, changes))
     return drifts
 
 
@@ -207,6 +263,11 @@ def format_drift(drift: Drift, *, strict: bool = False) -> str:
         lines.append(f"    - recorded: {_value(change, change.recorded)}")
         lines.append(f"    + live:     {_value(change, change.live)}")
     return "\n".join(lines)
+
+
+def format_failure(drifts: Iterable[Drift], *, strict: bool = False) -> str:
+    """The failure text of a test: every drift with a failing change ("" if none fails)."""
+    return "\n\n".join(format_drift(d, strict=strict) for d in drifts if d.failing(strict=strict))
 
 
 def _shown_path(path: str, root: Path | None) -> str:
