@@ -451,6 +451,10 @@ def _container(text: str) -> Any:
     return _parse_json(text)
 
 
+def _content(websocket: RecordedWebSocket, direction: str) -> list[WSFrame]:
+    return [f for f in websocket.frames if f.direction == direction and f.type in _CONTENT_FRAMES]
+
+
 def _ws_changes(recorded: RecordedWebSocket, live: RecordedWebSocket) -> Iterator[Change]:
     """Frames compared in order per direction (how the two directions interleave is timing);
     pings and pongs are keep-alive traffic and left out.
@@ -458,8 +462,7 @@ def _ws_changes(recorded: RecordedWebSocket, live: RecordedWebSocket) -> Iterato
     if recorded.protocol != live.protocol:
         yield Change("ws", "ws.protocol", recorded.protocol, live.protocol)
     for direction in ("send", "recv"):
-        rec = [f for f in recorded.frames if f.direction == direction and f.type in _CONTENT_FRAMES]
-        liv = [f for f in live.frames if f.direction == direction and f.type in _CONTENT_FRAMES]
+        rec, liv = _content(recorded, direction), _content(live, direction)
         for index, (rec_frame, liv_frame) in enumerate(zip(rec, liv, strict=False)):
             yield from _frame_changes(f"ws.{direction}[{index}]", rec_frame, liv_frame)
         for index in range(len(liv), len(rec)):
