@@ -3,6 +3,9 @@
 ``verify(recorded, live, test=..., cassette=...)`` pairs them with the cassette's ``match_on``
 (identical requests pair in order) and compares each pair (:func:`drift.compare`); recorded
 interactions never made live are ``missing``, live ones without a recorded match ``extra``.
+Live interactions come from a recording cassette with the test's options and no file
+(``Cassette(None, record_mode="all", **options).new_interactions``), so they are filtered and
+redacted as the recorded ones were.
 The report helpers write the ``--drift-report`` JSON list atomically; under xdist each worker
 writes a part file next to the report and the controller merges them with ``merge_parts``.
 Nothing here writes a cassette.
