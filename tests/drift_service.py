@@ -152,6 +152,17 @@ async def get_text(session: aiotape.ClientSession, url: URL) -> str:
         return await response.text()
 
 
+def fetch(
+    path: str, read: Callable[[aiotape.ClientSession, URL], Awaitable[Any]] = get_json
+) -> Scenario:
+    """A scenario that reads ``path`` of the service once (as JSON, unless ``read`` says)."""
+
+    async def scenario(session: aiotape.ClientSession, base: URL) -> Any:
+        return await read(session, base / path)
+
+    return scenario
+
+
 async def get_user(session: aiotape.ClientSession, base: URL) -> Any:
     return await get_json(session, base / "user")
 

@@ -15,6 +15,7 @@ from drift_service import (
     Api,
     Scenario,
     chat,
+    fetch,
     get_json,
     get_text,
     get_user,
@@ -85,9 +86,7 @@ async def test_new_values_and_new_volatile_headers_are_only_body_value_drift(
 async def test_an_unchanged_body_with_new_volatile_headers_is_no_drift(
     api: tuple[Api, URL], tmp_path: Path
 ) -> None:
-    async def scenario(session: aiotape.ClientSession, base: URL) -> Any:
-        return await get_json(session, base / "static")
-
+    scenario = fetch("static")
     base = api[1]
     recorded = await record(tmp_path / "c.yaml", scenario, base)
     live = await run_live(scenario, base)
@@ -146,10 +145,7 @@ async def test_changed_media_type_is_body_schema_drift(
 async def test_gzipped_json_bodies_are_compared_decoded(
     api: tuple[Api, URL], tmp_path: Path
 ) -> None:
-    async def scenario(session: aiotape.ClientSession, base: URL) -> Any:
-        return await get_json(session, base / "gzipped")
-
-    drifts = await drift_after(api, tmp_path, "removed-key", scenario)
+    drifts = await drift_after(api, tmp_path, "removed-key", fetch("gzipped"))
     assert failing(drifts) == [Change("body-schema", "$.user.email", "ada0@example.test", None)]
     assert ("body-value", "$.user.id") in changes(drifts)
 
@@ -157,10 +153,7 @@ async def test_gzipped_json_bodies_are_compared_decoded(
 async def test_other_text_body_is_body_value_drift_of_the_whole_body(
     api: tuple[Api, URL], tmp_path: Path
 ) -> None:
-    async def scenario(session: aiotape.ClientSession, base: URL) -> Any:
-        return await get_text(session, base / "text")
-
-    drifts = await drift_after(api, tmp_path, "v1", scenario)
+    drifts = await drift_after(api, tmp_path, "v1", fetch("text", get_text))
     assert [d.changes for d in drifts] == [
         (Change("body-value", "body", "served 0\n", "served 1\n"),)
     ]
@@ -257,13 +250,10 @@ async def test_repeated_requests_pair_with_the_last_recorded_one_when_repeats_ar
 ) -> None:
     base = api[1]
 
-    async def once(session: aiotape.ClientSession, base: URL) -> Any:
-        return await get_json(session, base / "static")
-
     async def thrice(session: aiotape.ClientSession, base: URL) -> Any:
         return [await get_json(session, base / "static") for _ in range(3)]
 
-    recorded = await record(tmp_path / "c.yaml", once, base)
+    recorded = await record(tmp_path / "c.yaml", fetch("static"), base)
     live = await run_live(thrice, base)
     strict_pairs = verify(recorded, live, test="t", cassette="c.yaml")
     assert [c.kind for d in strict_pairs for c in d.changes] == ["extra", "extra"]
