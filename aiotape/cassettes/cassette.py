@@ -12,7 +12,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ..client.transport import Request, Response, Transport, WebSocketChannel, use_transport
+from ..client.transport import (
+    Request,
+    Response,
+    Transport,
+    WebSocketChannel,
+    WSOptions,
+    use_transport,
+)
 from .errors import UnmatchedRequestError, WebSocketMismatchError
 from .filters import DEFAULT_REDACTED_HEADERS, Filters, FilterSpec, RequestHook, ResponseHook
 from .format import dumps, loads
@@ -235,12 +242,12 @@ class Cassette(AbstractContextManager["Cassette"]):
         return response
 
     async def connect_ws(
-        self, request: Request, inner: Transport, **options: Any
+        self, request: Request, inner: Transport, options: WSOptions
     ) -> WebSocketChannel:
         """Replay the recorded websocket session for ``request``, or record it through ``inner``."""
         live, interaction = self._lookup(request, b"")
         if live is None:
-            return await inner.connect_ws(request, **options)
+            return await inner.connect_ws(request, options)
         if interaction is not None:
             handshake = replay(interaction, request)
             if interaction.websocket is None:
@@ -251,7 +258,7 @@ class Cassette(AbstractContextManager["Cassette"]):
                 lambda sent, expected: self._ws_mismatch(live, sent, expected),
             )
         if self._recorder is not None:
-            return await self._recorder.connect_ws(request, inner, **options)
+            return await self._recorder.connect_ws(request, inner, options)
         raise self._unmatched(live)
 
     # -- errors ------------------------------------------------------------------------------
@@ -375,18 +382,9 @@ class CassetteTransport:
         """Replay or record one exchange."""
         return await self._cassette.handle(request, self._inner)
 
-    async def connect_ws(
-        self,
-        request: Request,
-        *,
-        protocols: Sequence[str] = (),
-        max_msg_size: int = 4 * 1024 * 1024,
-        compress: int = 0,
-    ) -> WebSocketChannel:
+    async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
         """Replay or record one websocket session."""
-        return await self._cassette.connect_ws(
-            request, self._inner, protocols=protocols, max_msg_size=max_msg_size, compress=compress
-        )
+        return await self._cassette.connect_ws(request, self._inner, options)
 
     async def aclose(self) -> None:
         """Nothing to release: ``inner`` belongs to the session."""

@@ -45,7 +45,7 @@ from .timeouts import (
     ClientWSTimeout,
     deadline,
 )
-from .transport import Request, Transport, close_body, current_override
+from .transport import Request, Transport, WSOptions, close_body, current_override
 from .websocket import ClientWebSocketResponse
 
 __all__ = ["ClientSession", "request"]
@@ -298,9 +298,8 @@ class ClientSession:
             True if ssl is None else ssl,
             server_hostname,
         )
-        channel = await self._current_transport().connect_ws(
-            request, protocols=tuple(protocols), max_msg_size=max_msg_size, compress=compress
-        )
+        options = WSOptions(tuple(protocols), max_msg_size, compress)
+        channel = await self._current_transport().connect_ws(request, options)
         set_cookie = channel.handshake.headers.getall("Set-Cookie", ())
         if set_cookie:
             self._cookie_jar.update_cookies_from_headers(set_cookie, url)

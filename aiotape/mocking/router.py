@@ -13,7 +13,7 @@ from yarl import URL
 
 from ..client.exceptions import ClientConnectionError
 from ..client.prepare import WS_SCHEME_FOR
-from ..client.transport import Request, Response, WebSocketChannel, use_transport
+from ..client.transport import Request, Response, WebSocketChannel, WSOptions, use_transport
 from .matching import (
     UNSET,
     DataMatch,
@@ -230,14 +230,7 @@ class MockRouter:
             raise self._no_match(call)
         return await found.respond(call)
 
-    async def connect_ws(
-        self,
-        request: Request,
-        *,
-        protocols: Sequence[str] = (),
-        max_msg_size: int = 4 * 1024 * 1024,
-        compress: int = 0,
-    ) -> WebSocketChannel:
+    async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
         """Open a mocked websocket: the matching route's handler runs as the server."""
         method, url, headers = request.method, request.url, request.headers
         found = next(
@@ -254,7 +247,7 @@ class MockRouter:
         if found is None:
             raise self._no_match(call)
         found.accept(call)
-        chosen = next((p for p in protocols if p in found.protocols), None)
+        chosen = next((p for p in options.protocols if p in found.protocols), None)
         return MockWebSocketChannel(
             MockWebSocket(call, chosen), found.handler, self._handler_failed(found)
         )
