@@ -69,3 +69,14 @@ def test_misspelt_keywords_fail_strict_type_checking_and_correct_ones_pass(
         ("8", "jsn"),
     ], result.stdout
     assert result.stdout.count(": error:") == 4, result.stdout
+
+
+def test_typing_extensions_is_not_imported_at_runtime() -> None:
+    code = (
+        "import sys, aiotape, aiotape.mocking, aiotape.transport\n"
+        "print('typing_extensions' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert result.stdout.strip() == "False"
