@@ -32,6 +32,10 @@ async def main(mock: MockRouter) -> None:
     async with aiotape.request("GET", "http://x.test/a", cookies={"a": "b"}) as r:
         await r.read()
     await aiotape.request("GET", "http://x.test/a", header={})  # line 17
+    async with aiotape.ClientSession() as session:
+        async with session.ws_connect("ws://x.test", heartbeat=1.0, protocols=["p"]) as ws:
+            await ws.close()
+        await session.ws_connect("ws://x.test", hearbeat=1.0)  # line 21
 """
 
 
@@ -66,9 +70,10 @@ def test_misspelt_keywords_fail_strict_type_checking_and_correct_ones_pass(
         ("13", "alow_redirects"),
         ("14", "daat"),
         ("17", "header"),
+        ("21", "hearbeat"),
         ("8", "jsn"),
     ], result.stdout
-    assert result.stdout.count(": error:") == 4, result.stdout
+    assert result.stdout.count(": error:") == 5, result.stdout
 
 
 def test_typing_extensions_is_not_imported_at_runtime() -> None:

@@ -1,4 +1,4 @@
-"""The keyword arguments of a request, as a TypedDict, so that a misspelt one fails type checks.
+"""Keyword arguments of requests and ``ws_connect`` as TypedDicts: misspelt ones fail type checks.
 
 ``ClientSession.get(url, **kwargs: Unpack[RequestOptions])`` (and the other verbs) take exactly
 these names. ``Unpack`` is imported for type checkers only: typing has it from Python 3.11,
@@ -16,7 +16,7 @@ from yarl import URL
 
 from .auth import BasicAuth
 from .response import ClientResponse
-from .timeouts import ClientTimeout
+from .timeouts import ClientTimeout, ClientWSTimeout
 
 if TYPE_CHECKING:
     if sys.version_info >= (3, 11):
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     else:
         from typing_extensions import Unpack as Unpack
 
-__all__ = ["RaiseForStatus", "RequestOptions"]
+__all__ = ["RaiseForStatus", "RequestOptions", "WSConnectOptions"]
 
 RaiseForStatus = bool | Callable[[ClientResponse], Awaitable[None]]
 
@@ -49,3 +49,24 @@ class RequestOptions(TypedDict, total=False):
     proxy: str | URL | None
     auto_decompress: bool | None
     read_bufsize: int | None
+
+
+class WSConnectOptions(TypedDict, total=False):
+    """What ``ClientSession.ws_connect`` accepts besides the URL."""
+
+    protocols: Iterable[str]
+    timeout: ClientWSTimeout | float | None
+    receive_timeout: float | None
+    autoclose: bool
+    autoping: bool
+    heartbeat: float | None
+    auth: BasicAuth | None
+    origin: str | None
+    params: Any
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None
+    proxy: str | URL | None
+    ssl: SSLContext | bool | None
+    server_hostname: str | None
+    max_msg_size: int
+    compress: int
+    method: str

@@ -23,7 +23,7 @@ from .exceptions import (
     TooManyRedirects,
 )
 from .network import NetworkTransport
-from .options import RaiseForStatus, RequestOptions
+from .options import RaiseForStatus, RequestOptions, WSConnectOptions
 from .pool import TCPConnector
 from .prepare import (
     DEFAULT_HEADERS,
@@ -265,7 +265,7 @@ class ClientSession:
         return _RequestContextManager(self._request("DELETE", url, **kwargs))
 
     def ws_connect(
-        self, url: str | URL, **kwargs: Any
+        self, url: str | URL, **kwargs: Unpack[WSConnectOptions]
     ) -> _RequestContextManager[ClientWebSocketResponse]:
         """Open a websocket: ``async with session.ws_connect(url) as ws``."""
         return _RequestContextManager(self._ws_connect(url, **kwargs))

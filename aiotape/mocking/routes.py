@@ -225,7 +225,7 @@ class Route(_CallLog):
         spec = self.response
         if self.callback is not None:
             if self._url_style:
-                result = self.callback(call.url, **aioresponses_kwargs(call))
+                result = self.callback(call.url, **_aioresponses_kwargs(call))
             else:
                 result = self.callback(call)
             if inspect.isawaitable(result):
@@ -256,7 +256,7 @@ def _takes_url_and_kwargs(callback: Callback) -> bool:
     return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
-def aioresponses_kwargs(call: Call) -> dict[str, Any]:
+def _aioresponses_kwargs(call: Call) -> dict[str, Any]:
     """What aioresponses passes a callback besides the URL, rebuilt from the wire request.
 
     ``headers`` and ``params`` always; ``json`` (decoded) for a JSON body, ``data`` for any
