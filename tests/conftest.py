@@ -7,7 +7,7 @@ import base64
 import gzip
 import socket
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 import brotli
@@ -17,7 +17,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 import aiotape
-from aiotape.client.transport import ChunkedBody, Request, Response, WebSocketChannel
+from aiotape.transport import ChunkedBody, Request, Response, WebSocketChannel, WSOptions
 
 RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -280,14 +280,7 @@ class RecordingTransport:
         headers = CIMultiDictProxy(CIMultiDict({"Content-Type": "application/json"}))
         return Response(200, "OK", headers, ChunkedBody([self.body]))
 
-    async def connect_ws(
-        self,
-        request: Request,
-        *,
-        protocols: Sequence[str] = (),
-        max_msg_size: int = 0,
-        compress: int = 0,
-    ) -> WebSocketChannel:
+    async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
         raise NotImplementedError
 
     async def aclose(self) -> None:

@@ -32,7 +32,14 @@ from aiotape.client.exceptions import (
     WSServerHandshakeError,
 )
 from aiotape.client.timeouts import ClientWSTimeout
-from aiotape.client.transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
+from aiotape.client.transport import (
+    ChunkedBody,
+    Request,
+    Response,
+    WSMessage,
+    WSMsgType,
+    WSOptions,
+)
 from aiotape.client.websocket import ClientWebSocketResponse, WebSocketError
 from aiotape.client.ws_channel import NetworkWebSocketChannel, connect_ws
 
@@ -390,7 +397,7 @@ async def test_compress_negotiates_permessage_deflate(web_peer: Any) -> None:
 
     peer = await web_peer(handler, compress=True)
     request = Request.build("GET", peer.url.with_scheme("ws"))
-    channel = await connect_ws(request, compress=15)
+    channel = await connect_ws(request, WSOptions(compress=15))
     ws = ClientWebSocketResponse(
         channel,
         timeout=ClientWSTimeout(ws_close=10.0),

@@ -10,7 +10,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ..client.transport import Request, Response, Transport, WebSocketChannel, use_transport
+from ..client.transport import (
+    Request,
+    Response,
+    Transport,
+    WebSocketChannel,
+    WSOptions,
+    use_transport,
+)
 from .errors import CassetteLabel, Complaints
 from .filters import DEFAULT_REDACTED_HEADERS, Filters, FilterSpec, RequestHook, ResponseHook
 from .format import dumps, loads
@@ -170,10 +177,10 @@ class Cassette(AbstractContextManager["Cassette"]):
         return await self.transport(inner).handle(request)
 
     async def connect_ws(
-        self, request: Request, inner: Transport, **options: Any
+        self, request: Request, inner: Transport, options: WSOptions
     ) -> WebSocketChannel:
         """Replay or record one websocket session through ``inner``."""
-        return await self.transport(inner).connect_ws(request, **options)
+        return await self.transport(inner).connect_ws(request, options)
 
     # -- saving ------------------------------------------------------------------------------
     def save(self) -> bool:

@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Iterator, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from ..client.transport import (
     BodyStream,
@@ -22,6 +22,7 @@ from ..client.transport import (
     WebSocketChannel,
     WSMessage,
     WSMsgType,
+    WSOptions,
 )
 from .failures import RECORDABLE, describe
 from .filters import Filters
@@ -278,13 +279,13 @@ class Recorder:
         return dataclasses.replace(response, body=_RecordingBody(response.body, recording))
 
     async def connect_ws(
-        self, request: Request, inner: Transport, **options: Any
+        self, request: Request, inner: Transport, options: WSOptions
     ) -> WebSocketChannel:
         """Open a websocket through ``inner`` and record its handshake and messages."""
         loop = asyncio.get_running_loop()
         recording = self._start(request)
         with _noting_failure(recording, loop):
-            channel = await inner.connect_ws(request, **options)
+            channel = await inner.connect_ws(request, options)
         recording.websocket_opened(channel, loop.time())
         return _RecordingChannel(channel, recording)
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from ..client.transport import Request, Response, Transport, WebSocketChannel
+from ..client.transport import Request, Response, Transport, WebSocketChannel, WSOptions
 from .errors import Complaints
 from .filters import Filters
 from .matching import MatchRule
@@ -106,23 +105,11 @@ class CassetteTransport:
             return await self._recorder.handle(request, self._inner)
         raise self._complaints.unmatched(live)
 
-    async def connect_ws(
-        self,
-        request: Request,
-        *,
-        protocols: Sequence[str] = (),
-        max_msg_size: int = 4 * 1024 * 1024,
-        compress: int = 0,
-    ) -> WebSocketChannel:
+    async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
         """Replay the recorded websocket session for ``request``, or record it through ``inner``."""
-        options: dict[str, Any] = {
-            "protocols": protocols,
-            "max_msg_size": max_msg_size,
-            "compress": compress,
-        }
         live, interaction = self._lookup(request, b"")
         if live is None:
-            return await self._inner.connect_ws(request, **options)
+            return await self._inner.connect_ws(request, options)
         if interaction is not None:
             handshake = replay(interaction, request)
             if interaction.websocket is None:
@@ -135,7 +122,7 @@ class CassetteTransport:
                 lambda sent, expected: self._complaints.ws_mismatch(live, sent, expected),
             )
         if self._recorder is not None:
-            return await self._recorder.connect_ws(request, self._inner, **options)
+            return await self._recorder.connect_ws(request, self._inner, options)
         raise self._complaints.unmatched(live)
 
     async def aclose(self) -> None:

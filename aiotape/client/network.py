@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
 
 from .connect import connection_key
 from .connection import ConnectionSettings
 from .exceptions import ClientConnectionError, ClientOSError, ServerDisconnectedError
 from .http11 import serialize_head
 from .pool import TCPConnector
-from .transport import Request, Response, WebSocketChannel
+from .transport import Request, Response, WebSocketChannel, WSOptions
 from .ws_channel import NetworkWebSocketChannel, connect_ws
 
 __all__ = ["NetworkTransport"]
@@ -66,25 +65,13 @@ class NetworkTransport:
         assert h is not None
         return Response(h.status, h.reason, h.headers, body, h.version, h.raw_headers)
 
-    async def connect_ws(
-        self,
-        request: Request,
-        *,
-        protocols: Sequence[str] = (),
-        max_msg_size: int = 4 * 1024 * 1024,
-        compress: int = 0,
-    ) -> WebSocketChannel:
+    async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
         """Open a websocket (handshake and framing live in ``ws_channel``)."""
         connector = self._connector
         if connector.closed:
             raise ClientConnectionError("Connector is closed.")
         channel = await connect_ws(
-            request,
-            protocols=protocols,
-            max_msg_size=max_msg_size,
-            compress=compress,
-            ssl=connector.ssl,
-            resolver=connector.resolver,
+            request, options, ssl=connector.ssl, resolver=connector.resolver
         )
         self._websockets.add(channel)
         return channel

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import json as _json
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
 from http.cookies import BaseCookie
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -23,6 +23,7 @@ from .exceptions import (
 )
 from .fingerprint import SSLSetting, ssl_setting
 from .network import NetworkTransport
+from .options import RaiseForStatus, RequestOptions, WSConnectOptions
 from .pool import TCPConnector
 from .prepare import (
     DEFAULT_HEADERS,
@@ -45,16 +46,17 @@ from .timeouts import (
     ClientWSTimeout,
     deadline,
 )
-from .transport import Request, Transport, close_body, current_override
+from .transport import Request, Transport, WSOptions, close_body, current_override
 from .websocket import ClientWebSocketResponse
+
+if TYPE_CHECKING:
+    from .options import Unpack
 
 __all__ = ["ClientSession", "request"]
 
 _T = TypeVar("_T")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _URL_CACHE_SIZE = 256
-
-RaiseForStatus = bool | Callable[[ClientResponse], Awaitable[None]]
 
 
 class _RequestContextManager(Generic[_T]):
@@ -214,42 +216,56 @@ class ClientSession:
 
     # -- verbs ----------------------------------------------------------------------------
     def request(
-        self, method: str, url: str | URL, **kwargs: Any
+        self, method: str, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> _RequestContextManager[ClientResponse]:
         """Perform an HTTP request."""
         return _RequestContextManager(self._request(method, url, **kwargs))
 
-    def get(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+    def get(
+        self, url: str | URL, **kwargs: Unpack[RequestOptions]
+    ) -> _RequestContextManager[ClientResponse]:
         """Perform a GET request."""
         return _RequestContextManager(self._request("GET", url, **kwargs))
 
-    def options(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+    def options(
+        self, url: str | URL, **kwargs: Unpack[RequestOptions]
+    ) -> _RequestContextManager[ClientResponse]:
         """Perform an OPTIONS request."""
         return _RequestContextManager(self._request("OPTIONS", url, **kwargs))
 
-    def head(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+    def head(
+        self, url: str | URL, **kwargs: Unpack[RequestOptions]
+    ) -> _RequestContextManager[ClientResponse]:
         """Perform a HEAD request (redirects not followed by default)."""
         kwargs.setdefault("allow_redirects", False)
         return _RequestContextManager(self._request("HEAD", url, **kwargs))
 
-    def post(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+    def post(
+        self, url: str | URL, **kwargs: Unpack[RequestOptions]
+    ) -> _RequestContextManager[ClientResponse]:
         """Perform a POST request."""
         return _RequestContextManager(self._request("POST", url, **kwargs))
 
-    def put(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+    def put(
+        self, url: str | URL, **kwargs: Unpack[RequestOptions]
+    ) -> _RequestContextManager[ClientResponse]:
         """Perform a PUT request."""
         return _RequestContextManager(self._request("PUT", url, **kwargs))
 
-    def patch(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+    def patch(
+        self, url: str | URL, **kwargs: Unpack[RequestOptions]
+    ) -> _RequestContextManager[ClientResponse]:
         """Perform a PATCH request."""
         return _RequestContextManager(self._request("PATCH", url, **kwargs))
 
-    def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+    def delete(
+        self, url: str | URL, **kwargs: Unpack[RequestOptions]
+    ) -> _RequestContextManager[ClientResponse]:
         """Perform a DELETE request."""
         return _RequestContextManager(self._request("DELETE", url, **kwargs))
 
     def ws_connect(
-        self, url: str | URL, **kwargs: Any
+        self, url: str | URL, **kwargs: Unpack[WSConnectOptions]
     ) -> _RequestContextManager[ClientWebSocketResponse]:
         """Open a websocket: ``async with session.ws_connect(url) as ws``."""
         return _RequestContextManager(self._ws_connect(url, **kwargs))
@@ -298,9 +314,8 @@ class ClientSession:
             ssl_setting(ssl),
             server_hostname,
         )
-        channel = await self._current_transport().connect_ws(
-            request, protocols=tuple(protocols), max_msg_size=max_msg_size, compress=compress
-        )
+        options = WSOptions(tuple(protocols), max_msg_size, compress)
+        channel = await self._current_transport().connect_ws(request, options)
         set_cookie = channel.handshake.headers.getall("Set-Cookie", ())
         if set_cookie:
             self._cookie_jar.update_cookies_from_headers(set_cookie, url)
@@ -567,9 +582,12 @@ def request(
     *,
     connector: TCPConnector | None = None,
     transport: Transport | None = None,
-    cookies: Any = None,
-    **kwargs: Any,
+    **kwargs: Unpack[RequestOptions],
 ) -> _SessionRequestContextManager:
-    """One request in a throwaway session: ``async with aiotape.request("GET", url) as resp``."""
+    """One request in a throwaway session: ``async with aiotape.request("GET", url) as resp``.
+
+    ``cookies`` go to the throwaway session's jar, as aiohttp does.
+    """
+    cookies = kwargs.pop("cookies", None)
     session = ClientSession(connector=connector, transport=transport, cookies=cookies)
     return _SessionRequestContextManager(session._request(method, url, **kwargs), session)

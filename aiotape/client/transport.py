@@ -34,6 +34,7 @@ __all__ = [
     "WSCloseCode",
     "WSMessage",
     "WSMsgType",
+    "WSOptions",
     "WebSocketChannel",
     "close_body",
     "current_override",
@@ -131,6 +132,20 @@ class Request:
         return cls(method, URL(url), CIMultiDictProxy(CIMultiDict(headers)), **kwargs)
 
 
+@dataclass(frozen=True, slots=True)
+class WSOptions:
+    """How to open a websocket, beyond its Request: what crosses the seam from ``ws_connect``.
+
+    ``protocols`` are the subprotocols offered, in preference order; ``max_msg_size`` caps a
+    received message (0: no limit); ``compress`` asks for permessage-deflate with that window
+    size (0: off, 15: the default window).
+    """
+
+    protocols: tuple[str, ...] = ()
+    max_msg_size: int = 4 * 1024 * 1024
+    compress: int = 0
+
+
 async def close_body(body: bytes | AsyncIterable[bytes]) -> None:
     """Close a request body stream that was not sent to its end (closing files opened for it)."""
     aclose = getattr(body, "aclose", None)
@@ -223,14 +238,7 @@ class Transport(Protocol):
         """Send ``request`` and return the response head with a body stream."""
         ...
 
-    async def connect_ws(
-        self,
-        request: Request,
-        *,
-        protocols: Sequence[str] = (),
-        max_msg_size: int = 4 * 1024 * 1024,
-        compress: int = 0,
-    ) -> WebSocketChannel:
+    async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
         """Open a websocket to ``request.url`` (ws/wss) and return the channel."""
         ...
 

@@ -18,7 +18,6 @@ import asyncio
 import os
 import struct
 from collections import deque
-from collections.abc import Sequence
 from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -56,7 +55,7 @@ from .fingerprint import SSLSetting
 from .http11 import serialize_head
 from .simulation import CLOSED, handshake_response
 from .timeouts import TimeoutScope, deadline, earliest
-from .transport import Request, Response, WSCloseCode, WSMessage, WSMsgType
+from .transport import Request, Response, WSCloseCode, WSMessage, WSMsgType, WSOptions
 from .websocket import WebSocketError
 
 __all__ = ["NetworkWebSocketChannel", "connect_ws"]
@@ -70,6 +69,7 @@ _HEAD = struct.Struct("!BB")
 _HEAD16 = struct.Struct("!BBH")
 _HEAD64 = struct.Struct("!BBQ")
 _DEFAULT_PORTS = {"ws": 80, "wss": 443}
+_DEFAULT_OPTIONS = WSOptions()
 
 
 class _ClientFramer(ClientProtocol):
@@ -541,10 +541,8 @@ def _handshake_headers(framer: _ClientFramer, request: Request) -> Headers:
     return headers
 
 
-def _framer_for(
-    request: Request, protocols: Sequence[str], max_msg_size: int, compress: int
-) -> _ClientFramer:
-    url = request.url
+def _framer_for(request: Request, options: WSOptions) -> _ClientFramer:
+    url, compress, protocols = request.url, options.compress, options.protocols
     port = url.port if url.port is not None else _DEFAULT_PORTS[url.scheme]
     extensions = None
     if compress:
@@ -558,16 +556,14 @@ def _framer_for(
         WebSocketURI(url.scheme == "wss", url.host or "", port, url.raw_path, url.raw_query_string),
         extensions=extensions,
         subprotocols=[Subprotocol(p) for p in protocols] if protocols else None,
-        max_size=max_msg_size or None,
+        max_size=options.max_msg_size or None,
     )
 
 
 async def connect_ws(
     request: Request,
+    options: WSOptions = _DEFAULT_OPTIONS,
     *,
-    protocols: Sequence[str] = (),
-    max_msg_size: int = 4 * 1024 * 1024,
-    compress: int = 0,
     ssl: SSLSetting = True,
     resolver: Resolver | None = None,
 ) -> NetworkWebSocketChannel:
@@ -578,12 +574,12 @@ async def connect_ws(
     ``open_connection``'s errors when the server cannot be reached.
     """
     serialize_head(request.method, request.url, request.headers.items())  # refuse injection
-    framer = _framer_for(request, protocols, max_msg_size, compress)
+    framer = _framer_for(request, options)
     headers = _handshake_headers(framer, request)
     _transport, channel = await open_connection(
         connection_key(request, ssl),
         request,
-        lambda: NetworkWebSocketChannel(framer, max_msg_size),
+        lambda: NetworkWebSocketChannel(framer, options.max_msg_size),
         resolver=resolver,
     )
     try:

@@ -5,18 +5,20 @@ any task or loop; ``ClientSession(transport=MockRouter())`` mocks one session.
 """
 
 from .matching import RequestPattern
-from .responses import MockResponse
+from .responses import CallbackResult, MockResponse
 from .router import MockRouter, NoMatchingRoute
-from .routes import Call, Route, WebSocketRoute
+from .routes import Call, Route, RouteOptions, WebSocketRoute
 from .ws import MockWebSocket
 
 __all__ = [
     "Call",
+    "CallbackResult",
     "MockResponse",
     "MockRouter",
     "MockWebSocket",
     "NoMatchingRoute",
     "RequestPattern",
     "Route",
+    "RouteOptions",
     "WebSocketRoute",
 ]

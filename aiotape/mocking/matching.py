@@ -22,6 +22,7 @@ __all__ = [
     "ExactKey",
     "HeadersMatch",
     "ParamsLike",
+    "Passthrough",
     "RequestPattern",
     "UrlLike",
     "exact_key",
@@ -162,8 +163,45 @@ class RequestPattern:
             return sorted(fields) == list(self.data)
         return True
 
+    def differs_only_in_query(self, method: str, url: URL) -> bool:
+        """True when the request would match if only its query string were different."""
+        if method != self.method or self.matches_target(url):
+            return False
+        bare = url.with_query(None)
+        if isinstance(self.url, re.Pattern):
+            return any(self.url.match(str(u)) is not None for u in (url, bare))
+        return exact_key(method, bare) == exact_key(method, self.url.with_query(None))
+
     def distance(self, method: str, url: URL) -> float:
         """How far a request is from this pattern (0 is identical), to list near misses first."""
         shown = self.url.pattern if isinstance(self.url, re.Pattern) else str(self.url)
         ratio = difflib.SequenceMatcher(None, shown, str(url)).ratio()
         return (0.0 if method == self.method else 1.0) + (1.0 - ratio)
+
+
+class Passthrough:
+    """Hosts (``"localhost"``, ``"127.0.0.1:8080"``) and URL prefixes (``"http://h/api/"``)
+    whose requests a MockRouter sends to the network instead of answering them.
+    """
+
+    __slots__ = ("_hosts", "_prefixes")
+
+    def __init__(self, entries: Iterable[str]) -> None:
+        if isinstance(entries, str):
+            raise TypeError("passthrough takes a list of hosts or URL prefixes, not one string")
+        listed = tuple(entries)
+        self._prefixes = tuple(entry for entry in listed if "://" in entry)
+        self._hosts = frozenset(entry.lower() for entry in listed if "://" not in entry)
+
+    def matches(self, url: URL) -> bool:
+        """True when ``url`` is on a named host (or host:port) or starts with a named prefix."""
+        if not self._hosts and not self._prefixes:
+            return False
+        host = (url.host or "").lower()
+        if host in self._hosts or f"{host}:{url.port}" in self._hosts:
+            return True
+        text = str(url)
+        return any(text.startswith(prefix) for prefix in self._prefixes)
+
+    def __bool__(self) -> bool:
+        return bool(self._hosts or self._prefixes)

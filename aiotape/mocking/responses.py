@@ -14,7 +14,7 @@ from ..client.simulation import exception_for, first_timeout
 from ..client.transport import ChunkedBody, Request, Response
 from .matching import UNSET
 
-__all__ = ["MockResponse", "ResponseHeaders"]
+__all__ = ["CallbackResult", "MockResponse", "ResponseHeaders"]
 
 ResponseHeaders = Mapping[str, str] | Iterable[tuple[str, str]]
 
@@ -136,4 +136,34 @@ class MockResponse:
             (1, 1),
             self.raw_headers,
             self.delay,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackResult:
+    """aioresponses' ``CallbackResult``, for callbacks written for aioresponses.
+
+    ``payload`` (JSON) or ``body`` gives the body; ``content_type`` defaults to JSON as there.
+    ``method`` is accepted and ignored, as aioresponses does.
+    """
+
+    method: str = "GET"
+    status: int = 200
+    body: str | bytes = ""
+    content_type: str = "application/json"
+    payload: Any = None
+    headers: ResponseHeaders | None = None
+    reason: str | None = None
+
+    def to_mock_response(self) -> MockResponse:
+        """The equivalent MockResponse."""
+        content: dict[str, Any] = (
+            {"json": self.payload} if self.payload is not None else {"body": self.body}
+        )
+        return MockResponse(
+            self.status,
+            reason=self.reason,
+            headers=self.headers,
+            content_type=self.content_type,
+            **content,
         )

@@ -4,29 +4,42 @@ from __future__ import annotations
 
 import itertools
 import traceback
-from collections.abc import AsyncIterable, Callable, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from multidict import CIMultiDictProxy
 from yarl import URL
 
 from ..client.exceptions import ClientConnectionError
+from ..client.network import NetworkTransport
 from ..client.prepare import WS_SCHEME_FOR
-from ..client.transport import Request, Response, WebSocketChannel, use_transport
+from ..client.transport import (
+    Request,
+    Response,
+    Transport,
+    WebSocketChannel,
+    WSOptions,
+    use_transport,
+)
 from .matching import (
     UNSET,
     DataMatch,
     ExactKey,
     HeadersMatch,
     ParamsLike,
+    Passthrough,
     RequestPattern,
     UrlLike,
     exact_key,
 )
 from .responses import MockResponse, ResponseHeaders
-from .routes import Call, Callback, Route, WebSocketHandler, WebSocketRoute
+from .routes import Call, Callback, Route, RouteOptions, WebSocketHandler, WebSocketRoute
 from .ws import MockWebSocket, MockWebSocketChannel
+
+if TYPE_CHECKING:
+    from ..client.options import Unpack
 
 __all__ = ["MockRouter", "NoMatchingRoute"]
 
@@ -53,6 +66,12 @@ class NoMatchingRoute(ClientConnectionError):
         if call.body:
             body = call.body if len(call.body) <= 200 else call.body[:200] + b"..."
             lines.append(f"  body: {body!r}")
+        lines.extend(
+            f"  only the query differs from route {route.pattern.describe()} "
+            f"(request query: {call.url.query_string or 'none'!r})"
+            for route in self._routes
+            if route.pattern.differs_only_in_query(call.method, call.url)
+        )
         if self._routes:
             lines.append("Registered routes, closest first:")
             ranked = sorted(self._routes, key=lambda r: r.pattern.distance(call.method, call.url))
@@ -67,8 +86,8 @@ class NoMatchingRoute(ClientConnectionError):
 def _describe(route: Route | WebSocketRoute) -> str:
     kind = "websocket " if isinstance(route, WebSocketRoute) else ""
     used = f"called {route.call_count} time(s)"
-    if isinstance(route, Route) and route.repeat is not None:
-        used += f" of {route.repeat}" + (", used up" if route.exhausted else "")
+    if isinstance(route, Route) and route.limit is not None:
+        used += f" of {route.limit}" + (", used up" if route.exhausted else "")
     return f"{kind}{route.pattern.describe()} [{used}]"
 
 
@@ -83,12 +102,19 @@ class MockRouter:
     session at once with ``with MockRouter() as mock:`` (or the ``http_mock`` fixture).
 
     Exact-URL routes are indexed by method and URL, so lookups cost the same with 1 or 10 000
-    routes; regex routes are scanned in registration order. The earliest registered route
-    that matches and is not used up answers.
+    routes; regex routes are scanned in registration order. Matching routes answer in
+    registration order and the last one keeps answering (see Route for ``repeat``).
+
+    ``passthrough`` names hosts (``"127.0.0.1"``, ``"localhost:8080"``) or URL prefixes
+    (``"http://127.0.0.1:8080/api/"``) whose requests go to the network instead: through the
+    session's own transport when the router is active for every session, else through a
+    network transport of the router's own, closed by ``aclose()``.
     """
 
-    def __init__(self, *, assert_all_called: bool = True) -> None:
+    def __init__(self, *, assert_all_called: bool = True, passthrough: Iterable[str] = ()) -> None:
         self.assert_all_called = assert_all_called
+        self._passthrough = Passthrough(passthrough)
+        self._network: Transport | None = None
         self._activation: AbstractContextManager[None] | None = None
         self._order = itertools.count()
         self._routes: list[Route | WebSocketRoute] = []
@@ -102,9 +128,11 @@ class MockRouter:
     # -- registering ------------------------------------------------------------------------
     def add(
         self,
-        method: str,
-        url: UrlLike,
+        method_or_url: str | UrlLike,
+        url: UrlLike | None = None,
+        /,
         *,
+        method: str | None = None,
         params: ParamsLike | None = None,
         match_headers: HeadersMatch | None = None,
         match_json: Any = UNSET,
@@ -119,15 +147,25 @@ class MockRouter:
         content_type: str | None = None,
         delay: float = 0.0,
         exception: BaseException | type[BaseException] | None = None,
-        repeat: int | None = None,
+        repeat: int | bool | None = None,
         callback: Callback | None = None,
     ) -> Route:
-        """Answer ``method url`` (a str, ``yarl.URL`` or regex) with the given response.
+        """Answer ``add(method, url)`` (or aioresponses' ``add(url, method="GET")``) requests.
 
-        ``params``, ``match_headers``, ``match_json`` and ``match_data`` narrow which requests
-        match. ``callback(call)`` (sync or async) may return a MockResponse (or its keywords
-        as a dict) to answer instead, or None to use this route's response.
+        ``url`` is a str, ``yarl.URL`` or regex. ``params``, ``match_headers``, ``match_json``
+        and ``match_data`` narrow which requests match. ``callback(call)`` (sync or async; or
+        aioresponses' ``callback(url, **kwargs)``) may return a MockResponse (or its keywords
+        as a dict) to answer instead, or None to use this route's response. ``repeat``: see
+        Route; routes matching the same request answer in registration order.
         """
+        if url is None:
+            url, method = method_or_url, method or "GET"
+        elif method is not None:
+            raise TypeError("give the method once: add(method, url) or add(url, method=...)")
+        else:
+            if not isinstance(method_or_url, str):
+                raise TypeError(f"add(method, url) needs a method name, got {method_or_url!r}")
+            method = method_or_url
         pattern = RequestPattern.build(
             method, url, params=params, headers=match_headers, json=match_json, data=match_data
         )
@@ -152,33 +190,33 @@ class MockRouter:
         self._routes.append(route)
         return route
 
-    def get(self, url: UrlLike, **kwargs: Any) -> Route:
+    def get(self, url: UrlLike, **options: Unpack[RouteOptions]) -> Route:
         """``add("GET", url, ...)``."""
-        return self.add("GET", url, **kwargs)
+        return self.add("GET", url, **options)
 
-    def post(self, url: UrlLike, **kwargs: Any) -> Route:
+    def post(self, url: UrlLike, **options: Unpack[RouteOptions]) -> Route:
         """``add("POST", url, ...)``."""
-        return self.add("POST", url, **kwargs)
+        return self.add("POST", url, **options)
 
-    def put(self, url: UrlLike, **kwargs: Any) -> Route:
+    def put(self, url: UrlLike, **options: Unpack[RouteOptions]) -> Route:
         """``add("PUT", url, ...)``."""
-        return self.add("PUT", url, **kwargs)
+        return self.add("PUT", url, **options)
 
-    def patch(self, url: UrlLike, **kwargs: Any) -> Route:
+    def patch(self, url: UrlLike, **options: Unpack[RouteOptions]) -> Route:
         """``add("PATCH", url, ...)``."""
-        return self.add("PATCH", url, **kwargs)
+        return self.add("PATCH", url, **options)
 
-    def delete(self, url: UrlLike, **kwargs: Any) -> Route:
+    def delete(self, url: UrlLike, **options: Unpack[RouteOptions]) -> Route:
         """``add("DELETE", url, ...)``."""
-        return self.add("DELETE", url, **kwargs)
+        return self.add("DELETE", url, **options)
 
-    def head(self, url: UrlLike, **kwargs: Any) -> Route:
+    def head(self, url: UrlLike, **options: Unpack[RouteOptions]) -> Route:
         """``add("HEAD", url, ...)``."""
-        return self.add("HEAD", url, **kwargs)
+        return self.add("HEAD", url, **options)
 
-    def options(self, url: UrlLike, **kwargs: Any) -> Route:
+    def options(self, url: UrlLike, **options: Unpack[RouteOptions]) -> Route:
         """``add("OPTIONS", url, ...)``."""
-        return self.add("OPTIONS", url, **kwargs)
+        return self.add("OPTIONS", url, **options)
 
     def ws(
         self,
@@ -207,38 +245,68 @@ class MockRouter:
     # -- the Transport protocol ----------------------------------------------------------------
     async def handle(self, request: Request) -> Response:
         """Answer ``request`` from the first matching route, or raise NoMatchingRoute."""
+        return await self._answer(request, None)
+
+    async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
+        """Open a mocked websocket: the matching route's handler runs as the server."""
+        return await self._open_ws(request, options, None)
+
+    async def aclose(self) -> None:
+        """Close the network transport passthrough requests used; routes and calls stay."""
+        network, self._network = self._network, None
+        if network is not None:
+            await network.aclose()
+
+    def override(self, inner: Transport) -> Transport:
+        """For ``use_transport``: this router, with passthrough requests sent to ``inner``."""
+        return _WithInner(self, inner) if self._passthrough else self
+
+    # -- answering -------------------------------------------------------------------------------
+    def _network_for(self, inner: Transport | None) -> Transport:
+        if inner is not None:
+            return inner
+        if self._network is None:
+            self._network = NetworkTransport()
+        return self._network
+
+    async def _answer(self, request: Request, inner: Transport | None) -> Response:
+        if self._passthrough.matches(request.url):
+            return await self._network_for(inner).handle(request)
         body = await _read_body(request.body)
-        method, url, headers = request.method, request.url, request.headers
-        found: Route | None = None
-        for route in self._exact.get(exact_key(method, url), ()):
-            if not route.exhausted and route.pattern.matches_rest(headers, body):
-                found = route
-                break
-        for route in self._patterns:
-            if found is not None and route.order > found.order:
-                break
-            if (
-                not route.exhausted
-                and route.pattern.matches_url(method, url)
-                and route.pattern.matches_rest(headers, body)
-            ):
-                found = route
-                break
-        call = Call(method, url, headers, body, request, found)
+        found = self._pick(request.method, request.url, request.headers, body)
+        call = Call(request.method, request.url, request.headers, body, request, found)
         self._calls.append(call)
         if found is None:
             raise self._no_match(call)
         return await found.respond(call)
 
-    async def connect_ws(
-        self,
-        request: Request,
-        *,
-        protocols: Sequence[str] = (),
-        max_msg_size: int = 4 * 1024 * 1024,
-        compress: int = 0,
+    def _pick(
+        self, method: str, url: URL, headers: CIMultiDictProxy[str], body: bytes
+    ) -> Route | None:
+        """The first matching route whose turn it is, else the last matching one (if any)."""
+        matching = [
+            route
+            for route in self._exact.get(exact_key(method, url), ())
+            if not route.exhausted and route.pattern.matches_rest(headers, body)
+        ]
+        scanned = [
+            route
+            for route in self._patterns
+            if not route.exhausted
+            and route.pattern.matches_url(method, url)
+            and route.pattern.matches_rest(headers, body)
+        ]
+        if scanned:
+            matching = sorted(matching + scanned, key=lambda route: route.order)
+        if not matching:
+            return None
+        return next((route for route in matching if route.has_turn), matching[-1])
+
+    async def _open_ws(
+        self, request: Request, options: WSOptions, inner: Transport | None
     ) -> WebSocketChannel:
-        """Open a mocked websocket: the matching route's handler runs as the server."""
+        if self._passthrough.matches(request.url):
+            return await self._network_for(inner).connect_ws(request, options)
         method, url, headers = request.method, request.url, request.headers
         found = next(
             (
@@ -254,13 +322,10 @@ class MockRouter:
         if found is None:
             raise self._no_match(call)
         found.accept(call)
-        chosen = next((p for p in protocols if p in found.protocols), None)
+        chosen = next((p for p in options.protocols if p in found.protocols), None)
         return MockWebSocketChannel(
             MockWebSocket(call, chosen), found.handler, self._handler_failed(found)
         )
-
-    async def aclose(self) -> None:
-        """Nothing to release: routes and calls stay inspectable."""
 
     # -- failures ------------------------------------------------------------------------------
     def _no_match(self, call: Call) -> NoMatchingRoute:
@@ -348,7 +413,7 @@ class MockRouter:
     def __enter__(self) -> MockRouter:
         if self._activation is not None:
             raise RuntimeError("this MockRouter is already active")
-        self._activation = use_transport(self)
+        self._activation = use_transport(self.override)
         self._activation.__enter__()
         return self
 
@@ -363,3 +428,24 @@ class MockRouter:
             activation.__exit__(exc_type, exc, tb)
         if exc_type is None:
             self.verify()
+
+
+class _WithInner:
+    """A MockRouter bound to one session's own transport, for its passthrough requests."""
+
+    __slots__ = ("_inner", "_router")
+
+    def __init__(self, router: MockRouter, inner: Transport) -> None:
+        self._router = router
+        self._inner = inner
+
+    async def handle(self, request: Request) -> Response:
+        """Answer from the router's routes, or pass through to the session's transport."""
+        return await self._router._answer(request, self._inner)
+
+    async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
+        """Open a mocked websocket, or pass through to the session's transport."""
+        return await self._router._open_ws(request, options, self._inner)
+
+    async def aclose(self) -> None:
+        """Nothing to release: the inner transport belongs to the session."""

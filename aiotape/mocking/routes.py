@@ -4,26 +4,58 @@ from __future__ import annotations
 
 import inspect
 import json as _json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
+from urllib.parse import parse_qsl
 
 from multidict import CIMultiDictProxy, MultiDictProxy
 from yarl import URL
 
 from ..client.transport import Request, Response
 from .matching import UNSET, DataMatch, HeadersMatch, ParamsLike, RequestPattern
-from .responses import MockResponse
+from .responses import CallbackResult, MockResponse, ResponseHeaders
 
 if TYPE_CHECKING:
     from .ws import MockWebSocket
 
-__all__ = ["Call", "Callback", "CallbackResult", "Route", "WebSocketHandler", "WebSocketRoute"]
+__all__ = [
+    "Call",
+    "Callback",
+    "CallbackReturn",
+    "Route",
+    "RouteOptions",
+    "WebSocketHandler",
+    "WebSocketRoute",
+]
 
-CallbackResult = MockResponse | Mapping[str, Any] | None
-"""What a callback returns: a MockResponse, its keywords as a dict, or None for the route's."""
-Callback = Callable[["Call"], CallbackResult | Awaitable[CallbackResult]]
+CallbackReturn = MockResponse | CallbackResult | Mapping[str, Any] | None
+"""What a callback returns: a MockResponse (or aioresponses' CallbackResult), MockResponse's
+keywords as a dict, or None for the route's own answer."""
+Callback = Callable[..., CallbackReturn | Awaitable[CallbackReturn]]
+"""``callback(call)``, or aioresponses' ``callback(url, **kwargs)`` (told apart by signature)."""
 WebSocketHandler = Callable[["MockWebSocket"], Awaitable[None]]
+
+
+class RouteOptions(TypedDict, total=False):
+    """The keywords of ``MockRouter.add`` (and ``get``, ``post``...) after method and URL."""
+
+    params: ParamsLike | None
+    match_headers: HeadersMatch | None
+    match_json: Any
+    match_data: DataMatch | None
+    status: int
+    reason: str | None
+    headers: ResponseHeaders | None
+    json: Any
+    text: str | None
+    body: bytes | str | None
+    chunks: Sequence[bytes | str] | None
+    content_type: str | None
+    delay: float
+    exception: BaseException | type[BaseException] | None
+    repeat: int | bool | None
+    callback: Callback | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +173,14 @@ class _CallLog:
 
 
 class Route(_CallLog):
-    """An HTTP route: a request pattern and its answer (``repeat`` times, default forever)."""
+    """An HTTP route: a request pattern and its answer.
 
-    __slots__ = ("callback", "repeat", "response")
+    ``repeat`` (aioresponses' meaning): None (default) answers once in turn, then keeps
+    answering while it is the last matching route (pytest-httpx's rule); an int N answers N
+    times, then never again; True answers every time; False is once.
+    """
+
+    __slots__ = ("_url_style", "callback", "limit", "repeat", "response", "turns")
 
     def __init__(
         self,
@@ -151,41 +188,96 @@ class Route(_CallLog):
         response: MockResponse,
         *,
         callback: Callback | None = None,
-        repeat: int | None = None,
+        repeat: int | bool | None = None,
         order: int = 0,
     ) -> None:
-        if repeat is not None and repeat < 1:
-            raise ValueError("repeat must be a positive number of answers, or None for forever")
+        turns: int | None
+        limit: int | None
+        if repeat is None:
+            turns, limit = 1, None
+        elif repeat is True:
+            turns = limit = None
+        elif repeat is False or repeat >= 1:
+            turns = limit = int(repeat) or 1
+        else:
+            raise ValueError("repeat must be a positive number of answers, True or None")
         super().__init__(pattern, order)
         self.response = response
         self.callback = callback
         self.repeat = repeat
+        self.turns = turns  # answers before later matching routes get a turn (None: never)
+        self.limit = limit  # answers after which the route is used up (None: no limit)
+        self._url_style = callback is not None and _takes_url_and_kwargs(callback)
 
     @property
     def exhausted(self) -> bool:
         """True once the route gave its ``repeat`` answers."""
-        return self.repeat is not None and len(self._calls) >= self.repeat
+        return self.limit is not None and len(self._calls) >= self.limit
+
+    @property
+    def has_turn(self) -> bool:
+        """True while the route answers before later matching routes."""
+        return self.turns is None or len(self._calls) < self.turns
 
     async def respond(self, call: Call) -> Response:
         """Record ``call`` and answer it (through the callback, if any)."""
         self._record(call)
         spec = self.response
         if self.callback is not None:
-            result = self.callback(call)
+            if self._url_style:
+                result = self.callback(call.url, **_aioresponses_kwargs(call))
+            else:
+                result = self.callback(call)
             if inspect.isawaitable(result):
                 result = await result
             if isinstance(result, MockResponse):
                 spec = result
+            elif isinstance(result, CallbackResult):
+                spec = result.to_mock_response()
             elif isinstance(result, Mapping):
                 spec = MockResponse(**result)
             elif result is not None:
                 raise TypeError(
-                    f"mock callback must return a MockResponse, a dict or None, got {result!r}"
+                    "mock callback must return a MockResponse, a CallbackResult, a dict or "
+                    f"None, got {result!r}"
                 )
         return spec.to_wire(call.request)
 
     def __repr__(self) -> str:
         return f"<Route {self.pattern.describe()}>"
+
+
+def _takes_url_and_kwargs(callback: Callback) -> bool:
+    """aioresponses-style callbacks take ``(url, **kwargs)``; ours take ``(call)``."""
+    try:
+        parameters = inspect.signature(callback).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def _aioresponses_kwargs(call: Call) -> dict[str, Any]:
+    """What aioresponses passes a callback besides the URL, rebuilt from the wire request.
+
+    ``headers`` and ``params`` always; ``json`` (decoded) for a JSON body, ``data`` for any
+    other body: form fields as a dict for a url-encoded form, else the raw bytes.
+    """
+    kwargs: dict[str, Any] = {"headers": call.headers, "params": call.params}
+    kwargs["json"] = kwargs["data"] = None
+    content_type = call.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if not call.body:
+        return kwargs
+    if content_type == "application/json" or content_type.endswith("+json"):
+        try:
+            kwargs["json"] = call.json()
+            return kwargs
+        except ValueError:
+            pass
+    if content_type == "application/x-www-form-urlencoded":
+        kwargs["data"] = dict(parse_qsl(call.body.decode("latin-1"), keep_blank_values=True))
+    else:
+        kwargs["data"] = call.body
+    return kwargs
 
 
 class WebSocketRoute(_CallLog):

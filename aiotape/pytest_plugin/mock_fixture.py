@@ -1,9 +1,10 @@
 """The ``http_mock`` fixture: every aiotape session in the test answers from mock routes.
 
 Options come from the ``http_mock`` marker, e.g. ``@pytest.mark.http_mock(assert_all_called=
-False)``. At teardown the test fails if a request matched no route (even if the code under
-test swallowed the error), a websocket handler raised, or (unless disabled, and only when the
-test itself passed) a route was never called.
+False, passthrough=["127.0.0.1"])`` (hosts or URL prefixes sent to the network). At teardown
+the test fails if a request matched no route (even if the code under test swallowed the
+error), a websocket handler raised, or (unless disabled, and only when the test itself
+passed) a route was never called.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .summary import note_mock
 
 __all__ = ["http_mock", "pytest_configure_http_mock"]
 
-_OPTIONS = frozenset({"assert_all_called"})
+_OPTIONS = frozenset({"assert_all_called", "passthrough"})
 
 
 @pytest.hookimpl(specname="pytest_configure")
@@ -27,8 +28,9 @@ def pytest_configure_http_mock(config: pytest.Config) -> None:
     """Register the ``http_mock`` marker."""
     config.addinivalue_line(
         "markers",
-        "http_mock(assert_all_called=True): options of the http_mock fixture; "
-        "assert_all_called=False lets registered routes go unused.",
+        "http_mock(assert_all_called=True, passthrough=()): options of the http_mock fixture; "
+        "assert_all_called=False lets registered routes go unused, passthrough lists hosts "
+        "or URL prefixes whose requests go to the network.",
     )
 
 
@@ -43,8 +45,11 @@ def http_mock(request: pytest.FixtureRequest) -> Iterator[MockRouter]:
             f"@pytest.mark.http_mock takes only keyword options {sorted(_OPTIONS)}, "
             f"got {unknown or list(marker.args if marker else ())}"
         )
-    router = MockRouter(assert_all_called=bool(options.get("assert_all_called", True)))
-    with use_transport(router):
+    router = MockRouter(
+        assert_all_called=bool(options.get("assert_all_called", True)),
+        passthrough=options.get("passthrough", ()),
+    )
+    with use_transport(router.override):
         yield router
     note_mock(request, router)
     failed = request.node.stash.get(CALL_FAILED, False)

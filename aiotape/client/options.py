@@ -1,0 +1,72 @@
+"""Keyword arguments of requests and ``ws_connect`` as TypedDicts: misspelt ones fail type checks.
+
+``ClientSession.get(url, **kwargs: Unpack[RequestOptions])`` (and the other verbs) take exactly
+these names. ``Unpack`` is imported for type checkers only: typing has it from Python 3.11,
+typing_extensions before (a type-checking-time name, never a runtime dependency).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from ssl import SSLContext
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from yarl import URL
+
+from .auth import BasicAuth
+from .response import ClientResponse
+from .timeouts import ClientTimeout, ClientWSTimeout
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from typing import Unpack as Unpack
+    else:
+        from typing_extensions import Unpack as Unpack
+
+__all__ = ["RaiseForStatus", "RequestOptions", "WSConnectOptions"]
+
+RaiseForStatus = bool | Callable[[ClientResponse], Awaitable[None]]
+
+
+class RequestOptions(TypedDict, total=False):
+    """What ``ClientSession.request`` and its verbs accept besides method and URL."""
+
+    params: Any
+    data: Any
+    json: Any
+    cookies: Any
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None
+    skip_auto_headers: Iterable[str] | None
+    auth: BasicAuth | None
+    allow_redirects: bool
+    max_redirects: int
+    chunked: bool | None
+    raise_for_status: RaiseForStatus | None
+    timeout: ClientTimeout | float | None
+    ssl: SSLContext | bool | None
+    server_hostname: str | None
+    proxy: str | URL | None
+    auto_decompress: bool | None
+    read_bufsize: int | None
+
+
+class WSConnectOptions(TypedDict, total=False):
+    """What ``ClientSession.ws_connect`` accepts besides the URL."""
+
+    protocols: Iterable[str]
+    timeout: ClientWSTimeout | float | None
+    receive_timeout: float | None
+    autoclose: bool
+    autoping: bool
+    heartbeat: float | None
+    auth: BasicAuth | None
+    origin: str | None
+    params: Any
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None
+    proxy: str | URL | None
+    ssl: SSLContext | bool | None
+    server_hostname: str | None
+    max_msg_size: int
+    compress: int
+    method: str
