@@ -6,7 +6,7 @@ import pytest
 from httptools import HttpParserError
 from yarl import URL
 
-from aiotape.client.errors import IncompleteResponse
+from aiotape.client.error_mapping import IncompleteResponse
 from aiotape.client.exceptions import InvalidURL
 from aiotape.client.http11 import (
     LAST_CHUNK,

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from httptools import HttpParserError
 
-from .errors import IncompleteResponse, translate
+from .error_mapping import IncompleteResponse, translate
 from .exceptions import (
     ClientConnectionError,
     ConnectionKey,

@@ -3,7 +3,8 @@
 The parser is driven by feeding bytes (``feed`` / ``feed_eof``) and keeps its state
 explicit (:class:`ParserState`); callbacks from ``httptools`` go straight into the response
 head and a deque of body chunks. Errors are ``httptools.HttpParserError`` (limits included)
-and :class:`~aiotape.client.errors.IncompleteResponse`; ``errors.translate`` maps them.
+and :class:`~aiotape.client.error_mapping.IncompleteResponse`; ``error_mapping.translate``
+maps them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from httptools import (
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from .errors import IncompleteResponse
+from .error_mapping import IncompleteResponse
 from .exceptions import InvalidURL
 
 __all__ = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 import weakref
 from collections.abc import Sequence
 
-from .connect import connection_key
 from .connection import ConnectionSettings
+from .dial import connection_key
 from .exceptions import ClientConnectionError, ClientOSError, ServerDisconnectedError
 from .http11 import serialize_head
 from .pool import TCPConnector

@@ -6,8 +6,8 @@ import asyncio
 import ssl as _ssl
 from collections import deque
 
-from .connect import Resolver, connect_scope, open_connection
 from .connection import ConnectionSettings, HTTP11Connection
+from .dial import Resolver, connect_scope, open_connection
 from .exceptions import ClientConnectionError, ConnectionKey
 from .timeouts import deadline
 from .transport import Request

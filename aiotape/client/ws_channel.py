@@ -45,7 +45,7 @@ try:
 except ImportError:  # websockets built without its C extension
     from websockets.utils import apply_mask
 
-from .connect import Resolver, connection_key, open_connection
+from .dial import Resolver, connection_key, open_connection
 from .exceptions import (
     ClientConnectionResetError,
     RequestInfo,

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from yarl import URL
 
-from .errors import map_exceptions
+from .error_mapping import map_exceptions
 from .exceptions import ConnectionKey, ConnectionTimeoutError, InvalidURL
 from .timeouts import TimeoutScope, deadline, earliest
 from .transport import Request
