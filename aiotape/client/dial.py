@@ -18,6 +18,7 @@ from yarl import URL
 
 from .error_mapping import map_exceptions
 from .exceptions import ConnectionKey, ConnectionTimeoutError, InvalidURL
+from .schemes import DEFAULT_PORTS, SECURE_SCHEMES
 from .timeouts import TimeoutScope, deadline, earliest
 from .transport import Request
 
@@ -26,8 +27,6 @@ __all__ = ["Resolver", "connect_scope", "connection_key", "open_connection", "ss
 P = TypeVar("P", bound=asyncio.BaseProtocol)
 AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
 
-_SECURE_SCHEMES = frozenset({"https", "wss"})
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _contexts: dict[bool, ssl.SSLContext] = {}
 
 
@@ -55,12 +54,12 @@ def connection_key(request: Request, default_ssl: ssl.SSLContext | bool = True) 
     if not host:
         raise InvalidURL(url, "no host to connect to")
     scheme = url.scheme
-    port = url.port if url.port is not None else _DEFAULT_PORTS.get(scheme)
+    port = url.port if url.port is not None else DEFAULT_PORTS.get(scheme)
     setting = default_ssl if request.ssl is True else request.ssl
     return ConnectionKey(
         host,
         port,
-        scheme in _SECURE_SCHEMES,
+        scheme in SECURE_SCHEMES,
         setting,
         server_hostname=request.server_hostname,
     )
@@ -156,7 +155,7 @@ async def open_connection(
     resolver = resolver if resolver is not None else Resolver(use_cache=False)
     ssl_ctx = ssl_context(key.ssl) if key.is_ssl else None
     hostname = _server_hostname(key)
-    port = key.port if key.port is not None else (443 if key.is_ssl else 80)
+    port = key.port if key.port is not None else DEFAULT_PORTS["https" if key.is_ssl else "http"]
     with connect_scope(connect_deadline, request):
         with map_exceptions(key, connecting=True):
             infos = await resolver.resolve(key.host, port)

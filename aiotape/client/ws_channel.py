@@ -54,6 +54,7 @@ from .exceptions import (
     WSServerHandshakeError,
 )
 from .http11 import serialize_head
+from .schemes import DEFAULT_PORTS
 from .timeouts import TimeoutScope, deadline, earliest
 from .transport import ChunkedBody, Request, Response, WSCloseCode, WSMessage, WSMsgType
 from .websocket import WebSocketError
@@ -69,7 +70,6 @@ _READ_BUFFER = 1 << 16
 _HEAD = struct.Struct("!BB")
 _HEAD16 = struct.Struct("!BBH")
 _HEAD64 = struct.Struct("!BBQ")
-_DEFAULT_PORTS = {"ws": 80, "wss": 443}
 
 
 class _ClientFramer(ClientProtocol):
@@ -551,7 +551,7 @@ def _framer_for(
     request: Request, protocols: Sequence[str], max_msg_size: int, compress: int
 ) -> _ClientFramer:
     url = request.url
-    port = url.port if url.port is not None else _DEFAULT_PORTS[url.scheme]
+    port = url.port if url.port is not None else DEFAULT_PORTS[url.scheme]
     extensions = None
     if compress:
         extensions = [
