@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from multidict import CIMultiDictProxy
 from yarl import URL
 
+from .schemes import SECURE_SCHEMES
+
 if TYPE_CHECKING:
     from .response import ClientResponse
     from .transport import Request
@@ -278,7 +280,7 @@ def exception_for(
         key = ConnectionKey(
             url.host or "",
             url.port,
-            url.scheme in ("https", "wss"),
+            url.scheme in SECURE_SCHEMES,
             request.ssl,
             server_hostname=request.server_hostname,
         )
