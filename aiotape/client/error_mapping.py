@@ -105,7 +105,7 @@ def map_exceptions(
     """Re-raise low-level errors of the block as aiotape exceptions (see :func:`translate`)."""
     try:
         yield
-    except (OSError, ValueError, HttpParserError, IncompleteResponse) as exc:
+    except (OSError, HttpParserError, IncompleteResponse) as exc:
         mapped = translate(
             exc, key, connecting=connecting, request=request, head_received=head_received
         )

@@ -134,7 +134,6 @@ class ResponseParser:
         "head",
         "keep_alive",
         "state",
-        "upgrade_tail",
     )
 
     def __init__(
@@ -165,7 +164,6 @@ class ResponseParser:
         self.chunks: deque[bytes] = deque()
         self.buffered = 0
         self.keep_alive = False
-        self.upgrade_tail = b""
 
     @property
     def should_close(self) -> bool:
@@ -195,9 +193,8 @@ class ResponseParser:
         self._progress = False
         try:
             self._parser.feed_data(data)
-        except HttpParserUpgrade as upgrade:
+        except HttpParserUpgrade:
             self._reusable = False
-            self.upgrade_tail = bytes(data[upgrade.args[0] :])
             self.state = ParserState.COMPLETE
             self.keep_alive = False
             return

@@ -51,10 +51,8 @@ class ClientWebSocketResponse:
         autoclose: bool,
         autoping: bool,
         heartbeat: float | None,
-        response: object | None = None,
     ) -> None:
         self._channel = channel
-        self._response = response
         self._timeout = timeout
         self._autoclose = autoclose
         self._autoping = autoping
