@@ -166,6 +166,11 @@ class ResponseParser:
         self.keep_alive = False
 
     @property
+    def received(self) -> bool:
+        """True once any byte of the current response was fed."""
+        return self._head_bytes > 0
+
+    @property
     def should_close(self) -> bool:
         """True unless the last response completed and allows reusing the connection."""
         return not (self.state is ParserState.COMPLETE and self.keep_alive)
