@@ -1,7 +1,7 @@
 """Opening connections: DNS (with a small cache), TCP, TLS, under connect timeouts.
 
 :func:`open_connection` is shared by the HTTP pool and the websocket client: it takes any
-``protocol_factory`` and returns the asyncio transport with its protocol.
+``protocol_factory`` and returns the connected socket (asyncio's transport) and protocol.
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ async def open_connection(
     connect_deadline: float | None = None,
     local_addr: tuple[str, int] | None = None,
 ) -> tuple[asyncio.Transport, P]:
-    """Resolve, connect and (for https/wss) handshake TLS; return transport and protocol.
+    """Resolve, connect and (for https/wss) handshake TLS; return socket and protocol.
 
     Timeouts: ``connect`` (absolute ``connect_deadline`` if given, else counted from now)
     and ``sock_connect`` per address attempt raise ``ConnectionTimeoutError``; the request's
@@ -167,7 +167,7 @@ async def open_connection(
                     TimeoutScope(attempt_deadline, lambda: _timed_out(url)),
                     map_exceptions(key, connecting=True),
                 ):
-                    transport, protocol = await loop.create_connection(
+                    sock, protocol = await loop.create_connection(
                         protocol_factory,
                         address[0],
                         address[1],
@@ -184,7 +184,7 @@ async def open_connection(
                 if isinstance(exc, ssl.SSLError):
                     raise
                 continue
-            return transport, protocol
+            return sock, protocol
         assert last_error is not None
         raise last_error
 

@@ -259,7 +259,7 @@ class TCPConnector:
                 waiter.set_result(None)
         self._waiters.clear()
         if conns:
-            await asyncio.sleep(0)  # let the transports run connection_lost
+            await asyncio.sleep(0)  # let the sockets run connection_lost
 
     async def __aenter__(self) -> TCPConnector:
         return self

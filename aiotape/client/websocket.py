@@ -118,7 +118,7 @@ class ClientWebSocketResponse:
         return self._exception
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        """Extra info of the underlying transport (``peername``, ``sslcontext``...)."""
+        """Extra info of the underlying socket (``peername``, ``sslcontext``...)."""
         get = getattr(self._channel, "get_extra_info", None)
         return default if get is None else get(name, default)
 
