@@ -11,6 +11,7 @@ from yarl import URL
 import aiotape
 from aiotape.client.connection import ConnectionSettings, ConnectionState, HTTP11Connection
 from aiotape.client.exceptions import ConnectionKey
+from aiotape.client.exchange import Exchange
 from aiotape.client.http11 import serialize_head
 from aiotape.client.transport import Request
 
@@ -81,10 +82,18 @@ def get(**headers: str) -> tuple[Request, bytes]:
     return request, serialize_head(request.method, request.url, request.headers.items())
 
 
-async def answered(conn: HTTP11Connection, request: Request, head: bytes, reply: bytes) -> bytes:
-    """Send ``request``, feed ``reply`` once it is written, and read the whole body."""
+async def started(
+    conn: HTTP11Connection, request: Request, head: bytes
+) -> asyncio.Future[Exchange]:
+    """``conn.send(request)`` running, with its request written."""
     sending = asyncio.ensure_future(conn.send(request, head))
     await asyncio.sleep(0)
+    return sending
+
+
+async def answered(conn: HTTP11Connection, request: Request, head: bytes, reply: bytes) -> bytes:
+    """Send ``request``, feed ``reply`` once it is written, and read the whole body."""
+    sending = await started(conn, request, head)
     conn.data_received(reply)
     exchange = await sending
     return b"".join([chunk async for chunk in _chunks(exchange.read_chunk)])
@@ -103,8 +112,7 @@ async def test_a_new_connection_is_idle() -> None:
 async def test_request_with_bytes_body_is_receiving_until_the_response_completes() -> None:
     conn, sock, owner = wired()
     request, head = get()
-    sending = asyncio.ensure_future(conn.send(request, head))
-    await asyncio.sleep(0)
+    sending = await started(conn, request, head)
     assert conn.state is RECEIVING
     assert bytes(sock.written) == head
     conn.data_received(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")
@@ -206,9 +214,7 @@ async def test_bytes_while_idle_close_the_connection() -> None:
 
 async def test_malformed_response_fails_the_exchange_and_closes() -> None:
     conn, sock, _ = wired()
-    request, head = get()
-    sending = asyncio.ensure_future(conn.send(request, head))
-    await asyncio.sleep(0)
+    sending = await started(conn, *get())
     conn.data_received(b"NOT HTTP AT ALL\r\n\r\n")
     assert conn.state is CLOSED
     assert sock.ended == "abort"
@@ -218,9 +224,7 @@ async def test_malformed_response_fails_the_exchange_and_closes() -> None:
 
 async def test_peer_closing_mid_body_fails_the_read_and_closes() -> None:
     conn, _, owner = wired()
-    request, head = get()
-    sending = asyncio.ensure_future(conn.send(request, head))
-    await asyncio.sleep(0)
+    sending = await started(conn, *get())
     conn.data_received(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
     exchange = await sending
     conn.connection_lost(None)
