@@ -6,7 +6,7 @@ import pytest
 from httptools import HttpParserError
 from yarl import URL
 
-from aiotape.client.errors import IncompleteResponse
+from aiotape.client.error_mapping import IncompleteResponse
 from aiotape.client.exceptions import InvalidURL
 from aiotape.client.http11 import (
     LAST_CHUNK,
@@ -223,14 +223,13 @@ def test_starting_while_a_response_is_pending_is_refused() -> None:
         parser.start("GET")
 
 
-def test_upgrade_response_keeps_the_bytes_after_the_head() -> None:
+def test_upgrade_response_completes_and_closes_the_connection() -> None:
     parser = parse(
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
         b"\x81\x02hi"
     )
     assert parser.head is not None
     assert parser.head.status == 101
-    assert parser.upgrade_tail == b"\x81\x02hi"
     assert parser.should_close
 
 

@@ -15,8 +15,8 @@ from conftest import RawServer
 from httptools import HttpParserError
 from yarl import URL
 
-from aiotape.client.connect import Resolver, connection_key, open_connection
-from aiotape.client.errors import IncompleteResponse, translate
+from aiotape.client.dial import Resolver, connection_key, open_connection
+from aiotape.client.error_mapping import IncompleteResponse, translate
 from aiotape.client.exceptions import (
     ClientConnectionError,
     ClientConnectorCertificateError,

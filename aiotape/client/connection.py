@@ -1,34 +1,36 @@
 """One HTTP/1.1 socket: an ``asyncio.BufferedProtocol`` running one exchange at a time.
 
 The connection writes the request, feeds received bytes to :class:`ResponseParser` and wakes
-the one task waiting on the current :class:`ResponseBody` (a single future; read timeouts
-are ``loop.call_at`` timers, no per-request task). When a response has fully arrived, the
-body keeps its chunks and the connection goes back to its owner (the pool) if keep-alive.
+the one task waiting on the current :class:`Exchange` (a single future; read timeouts are
+``loop.call_at`` timers, no per-request task). Its lifecycle is one explicit
+:class:`ConnectionState`. When a response has fully arrived, the exchange keeps the body's
+chunks and the connection goes back to its owner (the pool) if keep-alive.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import threading
-from collections import deque
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from typing import Protocol
 
 from httptools import HttpParserError
 
-from .errors import IncompleteResponse, translate
-from .exceptions import (
-    ClientConnectionError,
-    ConnectionKey,
-    ServerDisconnectedError,
-    SocketTimeoutError,
-)
-from .http11 import LAST_CHUNK, ParserState, ResponseHead, ResponseParser, frame_chunk
-from .timeouts import TimeoutScope, deadline, earliest
+from .error_mapping import IncompleteResponse, translate
+from .exceptions import ClientConnectionError, ConnectionKey, ServerDisconnectedError
+from .exchange import Exchange
+from .http11 import LAST_CHUNK, ParserState, ResponseParser, frame_chunk
+from .timeouts import TimeoutScope
 from .transport import Request, close_body
 
-__all__ = ["ConnectionOwner", "ConnectionSettings", "HTTP11Connection", "ResponseBody"]
+__all__ = [
+    "ConnectionOwner",
+    "ConnectionSettings",
+    "ConnectionState",
+    "HTTP11Connection",
+]
 
 _BUFFER_FACTOR = 4
 _COALESCE_LIMIT = 2**16
@@ -71,126 +73,47 @@ class ConnectionOwner(Protocol):
         """The connection is closed; forget it."""
 
 
-class ResponseBody:
-    """Wire body chunks of one response (``BodyStream``); also carries the parsed head."""
+class ConnectionState(enum.Enum):
+    """Where a connection is in its life; ``HTTP11Connection._enter`` is the one place it moves.
 
-    __slots__ = (
-        "_chunks",
-        "_conn",
-        "_deadline",
-        "_error",
-        "_loop",
-        "_timeout",
-        "_waiter",
-        "head",
-        "request",
-    )
+    IDLE -> SENDING (a streamed request body) or RECEIVING (the request written at once);
+    SENDING -> RECEIVING once the last byte is written; RECEIVING -> IDLE when a keep-alive
+    response completes. Any state -> CLOSED, which is final. A response that completes while
+    still SENDING (the server answered before reading everything) closes the connection.
+    """
 
-    def __init__(
-        self,
-        conn: HTTP11Connection,
-        loop: asyncio.AbstractEventLoop,
-        request: Request,
-        chunks: deque[bytes],
-    ) -> None:
-        self._conn: HTTP11Connection | None = conn
-        self._loop = loop
-        self._timeout = request.timeout
-        self._deadline = request.deadline
-        self._chunks = chunks
-        self._error: BaseException | None = None
-        self._waiter: asyncio.Future[None] | None = None
-        self.head: ResponseHead | None = None
-        self.request = request
+    # Members are singletons: hashing by identity keeps ``_enter``'s table lookups off
+    # Enum's Python-level ``__hash__`` (a measurable share of the per-request hot path).
+    __hash__ = object.__hash__
 
-    @property
-    def done(self) -> bool:
-        """True once the whole body has arrived or the exchange failed."""
-        return self._conn is None
+    IDLE = "idle"
+    """Open with no exchange: may carry the next request."""
+    SENDING = "sending"
+    """An exchange whose request is not fully written (its response may be arriving)."""
+    RECEIVING = "receiving"
+    """The request is written; its response is due or arriving."""
+    CLOSED = "closed"
+    """Closed or closing: never used again."""
 
-    @property
-    def buffered(self) -> int:
-        """Body bytes received and not read yet."""
-        conn = self._conn
-        return conn.buffered if conn is not None else sum(map(len, self._chunks))
 
-    async def read_chunk(self) -> bytes:
-        """The next chunk as it arrived; ``b""`` once the body is complete."""
-        chunks = self._chunks
-        while not chunks:
-            if self._error is not None:
-                raise self._error
-            if self._conn is None:
-                return b""
-            await self._wait()
-        chunk = chunks.popleft()
-        conn = self._conn
-        if conn is not None:
-            conn.consumed(len(chunk))
-        return chunk
-
-    def close(self) -> None:
-        """Release the body; before the end this drops the connection."""
-        conn = self._conn
-        if conn is not None:
-            conn.fail(ClientConnectionError("Connection closed"))
-        self._chunks.clear()
-
-    async def wait_head(self) -> ResponseHead:
-        """Wait until the head has arrived (or raise the exchange's error)."""
-        while self.head is None:
-            if self._error is not None:
-                raise self._error
-            await self._wait()
-        return self.head
-
-    async def _wait(self) -> None:
-        loop = self._loop
-        waiter = loop.create_future()
-        self._waiter = waiter
-        timeout = self._timeout
-        read_at = (
-            deadline(loop.time(), timeout.sock_read, timeout.ceil_threshold)
-            if timeout.sock_read
-            else None
-        )
-        when = earliest(read_at, self._deadline)
-        timer = None if when is None else loop.call_at(when, self._expire, when == read_at)
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            self.close()
-            raise
-        finally:
-            self._waiter = None
-            if timer is not None:
-                timer.cancel()
-
-    def _expire(self, sock_read: bool) -> None:
-        conn = self._conn
-        if conn is not None:
-            error: BaseException = (
-                SocketTimeoutError("Timeout on reading data from socket")
-                if sock_read
-                else asyncio.TimeoutError()
-            )
-            conn.fail(error)
-
-    def _detach(self, error: BaseException | None) -> None:
-        """The exchange is over (complete when ``error`` is None): wake the reader."""
-        self._conn = None
-        if error is not None:
-            self._error = error
-        self._wake()
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+_IDLE = ConnectionState.IDLE
+_SENDING = ConnectionState.SENDING
+_RECEIVING = ConnectionState.RECEIVING
+_CLOSED = ConnectionState.CLOSED
+_MOVES: dict[ConnectionState, frozenset[ConnectionState]] = {
+    _IDLE: frozenset({_SENDING, _RECEIVING, _CLOSED}),
+    _SENDING: frozenset({_RECEIVING, _CLOSED}),
+    _RECEIVING: frozenset({_IDLE, _CLOSED}),
+    _CLOSED: frozenset({_CLOSED}),
+}
 
 
 class HTTP11Connection(asyncio.BufferedProtocol):
-    """An HTTP/1.1 client connection to one origin (created by ``open_connection``)."""
+    """An HTTP/1.1 client connection to one origin (created by ``open_connection``).
+
+    Its lifecycle is :attr:`state`; the two flow-control flags only mirror asyncio's
+    pause/resume calls (reading paused for a slow reader, writing paused by a full buffer).
+    """
 
     def __init__(
         self, key: ConnectionKey, owner: ConnectionOwner, settings: ConnectionSettings
@@ -205,41 +128,52 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         )
         self._low_water = settings.read_bufsize
         self._high_water = settings.read_bufsize * _BUFFER_FACTOR
-        self._transport: asyncio.Transport | None = None
+        self._socket: asyncio.Transport | None = None
         self._read_buffer = _read_buffer()
-        self._exchange: ResponseBody | None = None
+        self._state = _IDLE
+        self._exchange: Exchange | None = None
         self._drain: asyncio.Future[None] | None = None
         self._reading_paused = False
         self._writing_paused = False
-        self._must_close = False
-        self._close_requested = False
-        self._closed = False
-        self.received = False
         self.exchanges = 0
         self.idle_since = 0.0
 
     @property
+    def state(self) -> ConnectionState:
+        """Where the connection is in its life."""
+        return self._state
+
+    @property
     def is_reusable(self) -> bool:
         """True when idle, open and allowed to carry another request."""
-        transport = self._transport
+        sock = self._socket
         return (
-            not self._closed
-            and self._exchange is None
-            and transport is not None
-            and not transport.is_closing()
+            self._state is _IDLE
+            and sock is not None
+            and not sock.is_closing()
             and not self._parser.should_close
         )
+
+    @property
+    def received(self) -> bool:
+        """True once any byte of the current (or last) response arrived."""
+        return self._parser.received
 
     @property
     def buffered(self) -> int:
         """Body bytes of the current response received and not read yet."""
         return self._parser.buffered
 
+    def _enter(self, state: ConnectionState) -> None:
+        """The one place the state changes (the moves are listed on ConnectionState)."""
+        assert state in _MOVES[self._state], f"{self._state.value} -> {state.value}"
+        self._state = state
+
     # -- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Keep the transport."""
+        """Keep the socket (asyncio's transport)."""
         assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._socket = transport
 
     def get_buffer(self, sizehint: int) -> memoryview:
         """The reused buffer the next socket read fills."""
@@ -255,7 +189,6 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         if exchange is None:  # nothing was asked: the peer cannot be trusted any more
             self.fail(None)
             return
-        self.received = True
         parser = self._parser
         try:
             parser.feed(data)
@@ -274,42 +207,42 @@ class HTTP11Connection(asyncio.BufferedProtocol):
             return
         if parser.buffered > self._high_water and not self._reading_paused:
             self._reading_paused = True
-            self._transport.pause_reading()  # type: ignore[union-attr]
-        exchange._wake()
+            self._socket.pause_reading()  # type: ignore[union-attr]
+        exchange.wake()
 
     def eof_received(self) -> None:
-        """Let the transport close; ``connection_lost`` settles the exchange."""
+        """Let the socket close; ``connection_lost`` settles the exchange."""
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Complete a close-delimited body or fail the exchange."""
-        self._closed = True
+        self._enter(_CLOSED)
         exchange = self._exchange
         if exchange is not None:
             try:
                 self._parser.feed_eof()
             except IncompleteResponse as incomplete:
-                cause: BaseException = incomplete
-                if exc is not None:
-                    cause = (
-                        IncompleteResponse(f"{incomplete.message} {exc!r}", head_received=True)
-                        if incomplete.head_received
-                        else exc
-                    )
-                self._detach(
-                    translate(
-                        cause,
-                        self.key,
-                        request=exchange.request,
-                        head_received=incomplete.head_received,
-                    )
-                )
+                self._end_exchange(self._lost_error(exchange, incomplete, exc))
             else:
-                self._detach(None)
+                self._end_exchange(None)
         self._wake_drain()
         self._owner.discard(self)
 
+    def _lost_error(
+        self, exchange: Exchange, incomplete: IncompleteResponse, exc: Exception | None
+    ) -> BaseException:
+        cause: BaseException = incomplete
+        if exc is not None:
+            cause = (
+                IncompleteResponse(f"{incomplete.message} {exc!r}", head_received=True)
+                if incomplete.head_received
+                else exc
+            )
+        return translate(
+            cause, self.key, request=exchange.request, head_received=incomplete.head_received
+        )
+
     def pause_writing(self) -> None:
-        """The transport's write buffer is full: stop streaming the upload."""
+        """The socket's write buffer is full: stop streaming the upload."""
         self._writing_paused = True
 
     def resume_writing(self) -> None:
@@ -318,28 +251,28 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         self._wake_drain()
 
     # -- exchanges ------------------------------------------------------------------------
-    async def send(self, request: Request, head: bytes) -> ResponseBody:
+    async def send(self, request: Request, head: bytes) -> Exchange:
         """Write ``request`` (``head`` already serialized) and wait for the response head."""
-        transport = self._transport
-        if transport is None or self._closed:
+        sock = self._socket
+        if sock is None or self._state is _CLOSED:
             self.fail(None)
             raise ServerDisconnectedError()
         parser = self._parser
         parser.start(request.method)
-        exchange = ResponseBody(self, self._loop, request, parser.chunks)
+        exchange = Exchange(self, self._loop, request, parser.chunks)
         self._exchange = exchange
-        self.received = False
-        self._close_requested = request.headers.get("Connection", "").lower() == "close"
         body = request.body
         try:
             if isinstance(body, bytes):
+                self._enter(_RECEIVING)
                 if len(body) <= _COALESCE_LIMIT:
-                    transport.write(head + body)
+                    sock.write(head + body)
                 else:  # no copy of a large body just to prepend the head
-                    transport.write(head)
-                    transport.write(body)
+                    sock.write(head)
+                    sock.write(body)
             else:
-                transport.write(head)
+                self._enter(_SENDING)
+                sock.write(head)
                 await self._upload(exchange, body, request)
             await exchange.wait_head()
         except BaseException:
@@ -349,28 +282,27 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         return exchange
 
     async def _upload(
-        self, exchange: ResponseBody, body: AsyncIterable[bytes], request: Request
+        self, exchange: Exchange, body: AsyncIterable[bytes], request: Request
     ) -> None:
+        """Stream the body while SENDING; RECEIVING once its last byte is written."""
         te = request.headers.get("Transfer-Encoding", "")
         chunked = "chunked" in te.lower()
-        transport = self._transport
-        assert transport is not None
-        # Until the last byte is written the connection cannot be reused, even if the
-        # response completes first (the server answered without reading everything).
-        self._must_close = True
+        sock = self._socket
+        assert sock is not None
         with TimeoutScope(request.deadline, asyncio.TimeoutError):
             async for chunk in body:
                 if exchange.head is not None or exchange.done:
                     break  # answered early or failed: the rest of the body is not wanted
                 if not chunk:
                     continue
-                transport.write(frame_chunk(chunk) if chunked else chunk)
+                sock.write(frame_chunk(chunk) if chunked else chunk)
                 if self._writing_paused:
                     await self._drain_writes()
             else:
                 if chunked:
-                    transport.write(LAST_CHUNK)
-                self._must_close = False
+                    sock.write(LAST_CHUNK)
+                if self._state is _SENDING:
+                    self._enter(_RECEIVING)
                 return
             await close_body(body)
 
@@ -393,43 +325,51 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         parser.buffered -= size
         if self._reading_paused and parser.buffered <= self._low_water:
             self._reading_paused = False
-            if self._transport is not None:
-                self._transport.resume_reading()
+            if self._socket is not None:
+                self._socket.resume_reading()
 
-    def _finish(self, exchange: ResponseBody) -> None:
+    def _finish(self, exchange: Exchange) -> None:
+        """The response completed: back to IDLE for the owner, or close."""
         if self._reading_paused:
             self._reading_paused = False
-            self._transport.resume_reading()  # type: ignore[union-attr]
+            self._socket.resume_reading()  # type: ignore[union-attr]
         self._exchange = None
         self.exchanges += 1
-        exchange._detach(None)
-        if self._must_close:  # the upload was cut short: drop what is still queued
+        exchange.finish(None)
+        if self._state is _SENDING:  # the upload was cut short: drop what is still queued
             self.fail(None)
-        elif self._parser.keep_alive and not self._close_requested:
+        elif (
+            self._parser.keep_alive
+            and exchange.request.headers.get("Connection", "").lower() != "close"
+        ):
+            self._enter(_IDLE)
             self.idle_since = self._loop.time()
             self._owner.release(self)
         else:
             self.close()
 
-    def _detach(self, error: BaseException | None) -> None:
+    def _end_exchange(self, error: BaseException | None) -> None:
         exchange = self._exchange
         if exchange is not None:
             self._exchange = None
-            exchange._detach(error)
+            exchange.finish(error)
 
     def fail(self, error: BaseException | None) -> None:
         """Abort the current exchange with ``error`` and drop the connection."""
-        self._detach(error)
-        self._wake_drain()
-        self._closed = True
-        if self._transport is not None:
-            self._transport.abort()
-        self._owner.discard(self)
+        self._shut(error, abort=True)
 
     def close(self) -> None:
         """Close the connection gracefully (any exchange fails)."""
-        self._detach(ClientConnectionError("Connection closed"))
-        self._closed = True
-        if self._transport is not None:
-            self._transport.close()
+        self._shut(ClientConnectionError("Connection closed"), abort=False)
+
+    def _shut(self, error: BaseException | None, *, abort: bool) -> None:
+        self._enter(_CLOSED)
+        self._end_exchange(error)
+        self._wake_drain()
+        sock = self._socket
+        if sock is not None:
+            if abort:
+                sock.abort()
+            else:
+                sock.close()
         self._owner.discard(self)

@@ -24,6 +24,8 @@ from typing import Any, TypeAlias
 
 from yarl import URL
 
+from .schemes import SECURE_SCHEMES
+
 __all__ = [
     "AbstractCookieJar",
     "ClearCookiePredicate",
@@ -46,7 +48,6 @@ _JarKey: TypeAlias = tuple[str, str]
 _CookieKey: TypeAlias = tuple[str, str, str]
 
 _NO_URL = URL()  # the response URL of cookies set by hand: shared by every host
-_SECURE_SCHEMES = frozenset({"https", "wss"})
 # Latest instant representable by datetime (and so by calendar.timegm on every platform).
 _MAX_TIME = 253402300799.0
 # RFC 6265 section 6.1 minimums, which double as our maximums.
@@ -471,7 +472,7 @@ class CookieJar(AbstractCookieJar):
         if not isinstance(request_url, URL):
             request_url = URL(request_url)
         host = request_url.raw_host or ""
-        secure = request_url.scheme in _SECURE_SCHEMES or (
+        secure = request_url.scheme in SECURE_SCHEMES or (
             bool(self._secure_origins)
             and request_url.absolute
             and request_url.origin() in self._secure_origins

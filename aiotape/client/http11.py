@@ -3,7 +3,8 @@
 The parser is driven by feeding bytes (``feed`` / ``feed_eof``) and keeps its state
 explicit (:class:`ParserState`); callbacks from ``httptools`` go straight into the response
 head and a deque of body chunks. Errors are ``httptools.HttpParserError`` (limits included)
-and :class:`~aiotape.client.errors.IncompleteResponse`; ``errors.translate`` maps them.
+and :class:`~aiotape.client.error_mapping.IncompleteResponse`; ``error_mapping.translate``
+maps them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from httptools import (
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from .errors import IncompleteResponse
+from .error_mapping import IncompleteResponse
 from .exceptions import InvalidURL
 
 __all__ = [
@@ -133,7 +134,6 @@ class ResponseParser:
         "head",
         "keep_alive",
         "state",
-        "upgrade_tail",
     )
 
     def __init__(
@@ -164,7 +164,11 @@ class ResponseParser:
         self.chunks: deque[bytes] = deque()
         self.buffered = 0
         self.keep_alive = False
-        self.upgrade_tail = b""
+
+    @property
+    def received(self) -> bool:
+        """True once any byte of the current response was fed."""
+        return self._head_bytes > 0
 
     @property
     def should_close(self) -> bool:
@@ -194,9 +198,8 @@ class ResponseParser:
         self._progress = False
         try:
             self._parser.feed_data(data)
-        except HttpParserUpgrade as upgrade:
+        except HttpParserUpgrade:
             self._reusable = False
-            self.upgrade_tail = bytes(data[upgrade.args[0] :])
             self.state = ParserState.COMPLETE
             self.keep_alive = False
             return

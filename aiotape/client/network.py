@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import weakref
 
-from .connect import connection_key
 from .connection import ConnectionSettings
+from .dial import connection_key
 from .exceptions import ClientConnectionError, ClientOSError, ServerDisconnectedError
 from .http11 import serialize_head
 from .pool import TCPConnector
@@ -55,15 +55,15 @@ class NetworkTransport:
         conn = await connector.acquire(key, request, self._settings)
         reused = conn.exchanges > 0
         try:
-            body = await conn.send(request, head)
+            exchange = await conn.send(request, head)
         except (ServerDisconnectedError, ClientOSError):
             if not (reused and not conn.received and _replayable(request)):
                 raise
             conn = await connector.acquire(key, request, self._settings, fresh=True)
-            body = await conn.send(request, head)
-        h = body.head
+            exchange = await conn.send(request, head)
+        h = exchange.head
         assert h is not None
-        return Response(h.status, h.reason, h.headers, body, h.version, h.raw_headers)
+        return Response(h.status, h.reason, h.headers, exchange, h.version, h.raw_headers)
 
     async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
         """Open a websocket (handshake and framing live in ``ws_channel``)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-from .connect import Resolver, connect_scope, open_connection
 from .connection import ConnectionSettings, HTTP11Connection
+from .dial import Resolver, connect_scope, open_connection
 from .exceptions import ClientConnectionError, ConnectionKey
 from .fingerprint import SSLSetting, ssl_setting
 from .timeouts import deadline
@@ -259,7 +259,7 @@ class TCPConnector:
                 waiter.set_result(None)
         self._waiters.clear()
         if conns:
-            await asyncio.sleep(0)  # let the transports run connection_lost
+            await asyncio.sleep(0)  # let the sockets run connection_lost
 
     async def __aenter__(self) -> TCPConnector:
         return self

@@ -116,6 +116,11 @@ class ClientSession:
             if not base_url.absolute:
                 raise ValueError("base_url must be an absolute URL")
         self._base_url: URL | None = base_url
+        if connector is not None and transport is not None:
+            raise ValueError(
+                "connector and transport cannot both be given (the transport would never use "
+                "the connector): pass NetworkTransport(connector) as the transport instead"
+            )
         if transport is None:
             transport = NetworkTransport(
                 connector,

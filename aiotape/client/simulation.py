@@ -26,6 +26,7 @@ from .exceptions import (
     ServerDisconnectedError,
     SocketTimeoutError,
 )
+from .schemes import SECURE_SCHEMES
 from .timeouts import deadline, earliest
 from .transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
 
@@ -97,7 +98,7 @@ def exception_for(
         key = ConnectionKey(
             url.host or "",
             url.port,
-            url.scheme in ("https", "wss"),
+            url.scheme in SECURE_SCHEMES,
             request.ssl,
             server_hostname=request.server_hostname,
         )

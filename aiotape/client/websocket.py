@@ -9,6 +9,7 @@ timeout), receive timeouts and ``async for``.
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -16,14 +17,30 @@ from types import TracebackType
 from typing import Any
 
 from .exceptions import ServerDisconnectedError, ServerTimeoutError, WSMessageTypeError
-from .simulation import CLOSED as CLOSED_MESSAGE
+from .simulation import CLOSED
 from .timeouts import ClientWSTimeout, TimeoutScope, deadline
 from .transport import WebSocketChannel, WSCloseCode, WSMessage, WSMsgType
 
-__all__ = ["ClientWebSocketResponse", "WebSocketError"]
+__all__ = ["ClientWebSocketResponse", "WebSocketError", "WebSocketState"]
 
 CLOSING_MESSAGE = WSMessage(WSMsgType.CLOSING, None, None)
 _HEARTBEAT_CEIL_THRESHOLD = 5
+
+
+class WebSocketState(enum.Enum):
+    """Where a client websocket is: it only moves forward, OPEN -> (CLOSING ->) CLOSED."""
+
+    OPEN = "open"
+    """Messages flow both ways; the heartbeat (if any) runs."""
+    CLOSING = "closing"
+    """A close frame was received or a close was started: the handshake is finishing."""
+    CLOSED = "closed"
+    """Closed by either side or by an error: receive() returns CLOSED."""
+
+
+_OPEN = WebSocketState.OPEN
+_CLOSING = WebSocketState.CLOSING
+_CLOSED = WebSocketState.CLOSED
 
 
 class WebSocketError(Exception):
@@ -51,17 +68,14 @@ class ClientWebSocketResponse:
         autoclose: bool,
         autoping: bool,
         heartbeat: float | None,
-        response: object | None = None,
     ) -> None:
         self._channel = channel
-        self._response = response
         self._timeout = timeout
         self._autoclose = autoclose
         self._autoping = autoping
         self._heartbeat = heartbeat
         self._loop = asyncio.get_running_loop()
-        self._closed = False
-        self._closing = False
+        self._state = _OPEN
         self._close_code: int | None = None
         self._exception: BaseException | None = None
         self._waiting = False
@@ -87,7 +101,7 @@ class ClientWebSocketResponse:
     @property
     def closed(self) -> bool:
         """True once the websocket is closed (by either side or by an error)."""
-        return self._closed
+        return self._state is _CLOSED
 
     @property
     def close_code(self) -> int | None:
@@ -104,14 +118,14 @@ class ClientWebSocketResponse:
         return self._exception
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        """Extra info of the underlying transport (``peername``, ``sslcontext``...)."""
+        """Extra info of the underlying socket (``peername``, ``sslcontext``...)."""
         get = getattr(self._channel, "get_extra_info", None)
         return default if get is None else get(name, default)
 
     # -- heartbeat -------------------------------------------------------------------------
     async def _pump_channel(self, inbox: asyncio.Queue[WSMessage]) -> None:
         """With a heartbeat, read the channel continuously so any traffic proves liveness."""
-        message = CLOSED_MESSAGE
+        message = CLOSED
         try:
             while True:
                 message = await self._channel.receive()
@@ -124,16 +138,16 @@ class ClientWebSocketResponse:
         finally:
             self._pump_done = True
             if message.type is not WSMsgType.CLOSED:
-                inbox.put_nowait(CLOSED_MESSAGE)
+                inbox.put_nowait(CLOSED)
 
     async def _next_pumped(self) -> WSMessage:
         assert self._inbox is not None
         if self._pump_done and self._inbox.empty():
-            return CLOSED_MESSAGE
+            return CLOSED
         return await self._inbox.get()
 
     def _reset_heartbeat(self) -> None:
-        if self._heartbeat is None or self._closing or self._closed:
+        if self._heartbeat is None or self._state is not _OPEN:
             return
         self._cancel_pong_timer()
         now = self._loop.time()
@@ -167,13 +181,14 @@ class ClientWebSocketResponse:
 
     def _fail(self, exc: BaseException) -> None:
         """The heartbeat failed: close abnormally and wake the reader with an ERROR."""
-        if self._closed:
+        was_open = self._state is _OPEN
+        if self._state is _CLOSED:
             return
-        self._set_closed()
+        self._set_state(_CLOSED)
         self._close_code = WSCloseCode.ABNORMAL_CLOSURE
         self._exception = exc
         self._dropping = self._loop.create_task(self._drop())
-        if self._waiting and not self._closing and self._inbox is not None:
+        if self._waiting and was_open and self._inbox is not None:
             self._inbox.put_nowait(WSMessage(WSMsgType.ERROR, exc, None))
 
     def _cancel_pong_timer(self) -> None:
@@ -190,12 +205,10 @@ class ClientWebSocketResponse:
             self._ping_task.cancel()
             self._ping_task = None
 
-    def _set_closed(self) -> None:
-        self._closed = True
-        self._cancel_heartbeat()
-
-    def _set_closing(self) -> None:
-        self._closing = True
+    def _set_state(self, state: WebSocketState) -> None:
+        """The one place the state moves (never back from CLOSED); stops the heartbeat."""
+        if self._state is not _CLOSED:
+            self._state = state
         self._cancel_heartbeat()
 
     async def _drop(self) -> None:
@@ -248,16 +261,16 @@ class ClientWebSocketResponse:
     # -- closing ---------------------------------------------------------------------------
     async def close(self, *, code: int = WSCloseCode.OK, message: bytes = b"") -> bool:
         """Perform the closing handshake; False if the websocket was already closed."""
-        if self._waiting and not self._closing:
+        if self._waiting and self._state is _OPEN:
             self._close_wait = self._loop.create_future()
-            self._set_closing()
+            self._set_state(_CLOSING)
             self._interrupt_reader()
             await self._close_wait
-        if self._closed:
+        if self._state is _CLOSED:
             if self._dropping is not None:
                 await asyncio.shield(self._dropping)
             return False
-        self._set_closed()
+        self._set_state(_CLOSED)
         try:
             await self._channel.send(WSMessage(WSMsgType.CLOSE, code, message))
         except asyncio.CancelledError:
@@ -310,11 +323,11 @@ class ClientWebSocketResponse:
         while True:
             if self._waiting:
                 raise RuntimeError("Concurrent call to receive() is not allowed")
-            if self._closed:
-                return CLOSED_MESSAGE
-            if self._closing:
+            if self._state is _CLOSED:
+                return CLOSED
+            if self._state is _CLOSING:
                 await self.close()
-                return CLOSED_MESSAGE
+                return CLOSED
             self._waiting = True
             self._reader = reader = asyncio.current_task()
             try:
@@ -348,15 +361,15 @@ class ClientWebSocketResponse:
             if kind is WSMsgType.PONG and self._autoping:
                 continue
             if kind is WSMsgType.CLOSE:
-                self._set_closing()
+                self._set_state(_CLOSING)
                 self._close_code = msg.data
-                if not self._closed and self._autoclose:
+                if self._state is not _CLOSED and self._autoclose:
                     await self.close()
             elif kind is WSMsgType.CLOSING:
-                self._set_closing()
+                self._set_state(_CLOSING)
             elif kind is WSMsgType.CLOSED:
-                if not self._closed:
-                    self._set_closed()
+                if self._state is not _CLOSED:
+                    self._set_state(_CLOSED)
                     self._close_code = WSCloseCode.ABNORMAL_CLOSURE
                     await self._drop()
             elif kind is WSMsgType.ERROR:
@@ -369,7 +382,7 @@ class ClientWebSocketResponse:
             await self.close(code=exc.code)
             return
         self._exception = exc
-        self._set_closing()
+        self._set_state(_CLOSING)
         self._close_code = WSCloseCode.ABNORMAL_CLOSURE
         await self.close()
 

@@ -43,7 +43,7 @@ try:
 except ImportError:  # websockets built without its C extension
     from websockets.utils import apply_mask
 
-from .connect import Resolver, connection_key, open_connection
+from .dial import Resolver, connection_key, open_connection
 from .exceptions import (
     ClientConnectionResetError,
     RequestInfo,
@@ -53,6 +53,7 @@ from .exceptions import (
 )
 from .fingerprint import SSLSetting
 from .http11 import serialize_head
+from .schemes import DEFAULT_PORTS
 from .simulation import CLOSED, handshake_response
 from .timeouts import TimeoutScope, deadline, earliest
 from .transport import Request, Response, WSCloseCode, WSMessage, WSMsgType, WSOptions
@@ -68,7 +69,6 @@ _READ_BUFFER = 1 << 16
 _HEAD = struct.Struct("!BB")
 _HEAD16 = struct.Struct("!BBH")
 _HEAD64 = struct.Struct("!BBQ")
-_DEFAULT_PORTS = {"ws": 80, "wss": 443}
 _DEFAULT_OPTIONS = WSOptions()
 
 
@@ -96,7 +96,7 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
     def __init__(self, framer: _ClientFramer, max_msg_size: int) -> None:
         self._framer = framer
         self._max_msg_size = max_msg_size
-        self._transport: asyncio.Transport | None = None
+        self._socket: asyncio.Transport | None = None
         self._inbox: deque[WSMessage] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._fragments: list[BytesLike] = []
@@ -130,7 +130,7 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
     # -- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._socket = transport  # the connected socket: "transport" is aiotape's seam
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._read_buffer
@@ -267,8 +267,8 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         self._wake()
         if len(self._inbox) >= _INBOX_HIGH_WATER and not self._reading_paused:
             self._reading_paused = True
-            assert self._transport is not None
-            self._transport.pause_reading()
+            assert self._socket is not None
+            self._socket.pause_reading()
 
     def _settle_handshake(self, response: HandshakeResponse | None) -> None:
         waiter = self._handshake_waiter
@@ -350,8 +350,8 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         if self._reading_paused and len(inbox) <= _INBOX_HIGH_WATER // 2:
             self._reading_paused = False
             if not self._lost:
-                assert self._transport is not None
-                self._transport.resume_reading()
+                assert self._socket is not None
+                self._socket.resume_reading()
         return inbox.popleft()
 
     # -- outgoing ------------------------------------------------------------------------
@@ -362,8 +362,8 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         state = framer.state
         if kind is WSMsgType.CLOSE and state is not OPEN:
             return
-        transport = self._transport
-        if self._lost or transport is None or transport.is_closing():
+        sock = self._socket
+        if self._lost or sock is None or sock.is_closing():
             raise ClientConnectionResetError("Cannot write to closing transport")
         if state is not OPEN and kind is not WSMsgType.PONG:
             raise ClientConnectionResetError("Cannot write to closing transport")
@@ -371,7 +371,7 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         if kind is WSMsgType.TEXT or kind is WSMsgType.BINARY:
             payload = data.encode("utf-8") if kind is WSMsgType.TEXT else data
             if self._plain:
-                self._write_frame(transport, 0x80 | kind, payload)
+                self._write_frame(sock, 0x80 | kind, payload)
             elif kind is WSMsgType.TEXT:
                 framer.send_text(payload)
             else:
@@ -396,7 +396,7 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         if self._writing_paused:
             await self._drain()
 
-    def _write_frame(self, transport: asyncio.Transport, head1: int, payload: BytesLike) -> None:
+    def _write_frame(self, sock: asyncio.Transport, head1: int, payload: BytesLike) -> None:
         """Write a final client frame without extensions: what the framer builds, minus its
         per-frame overhead (RFC 6455 section 5.2; masked by websockets' C ``apply_mask``)."""
         length = len(payload)
@@ -413,19 +413,19 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         mask = self._masks[pos : pos + 4]
         self._mask_pos = pos + 4
         if length < _JOIN_LIMIT:
-            transport.write(head + mask + apply_mask(payload, mask))
+            sock.write(head + mask + apply_mask(payload, mask))
         else:  # no copy of a large payload just to prepend a few bytes
-            transport.write(head + mask)
-            transport.write(apply_mask(payload, mask))
+            sock.write(head + mask)
+            sock.write(apply_mask(payload, mask))
 
     def _flush(self) -> None:
-        transport = self._transport
-        assert transport is not None
+        sock = self._socket
+        assert sock is not None
         for chunk in self._framer.data_to_send():
             if chunk:
-                transport.write(chunk)
-            elif not transport.is_closing():
-                transport.close()
+                sock.write(chunk)
+            elif not sock.is_closing():
+                sock.close()
 
     async def _drain(self) -> None:
         self._drain_waiter = asyncio.get_running_loop().create_future()
@@ -436,22 +436,22 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
 
     # -- lifecycle -----------------------------------------------------------------------
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        """Extra info of the underlying transport (``peername``, ``sslcontext``...)."""
-        if self._transport is None:
+        """Extra info of the socket (``peername``, ``sslcontext``...)."""
+        if self._socket is None:
             return default
-        return self._transport.get_extra_info(name, default)
+        return self._socket.get_extra_info(name, default)
 
     async def aclose(self) -> None:
         """Close the socket (after flushing pending writes) and wait until it is gone.
 
         A peer that does not finish the (TLS) shutdown within a grace period is cut off.
         """
-        transport = self._transport
-        if transport is None or self._lost:
+        sock = self._socket
+        if sock is None or self._lost:
             return
-        if not transport.is_closing():
-            transport.close()
-        cut_off = asyncio.get_running_loop().call_later(_CLOSE_GRACE, transport.abort)
+        if not sock.is_closing():
+            sock.close()
+        cut_off = asyncio.get_running_loop().call_later(_CLOSE_GRACE, sock.abort)
         try:
             await asyncio.shield(self._lost_waiter)
         finally:
@@ -459,8 +459,8 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
 
     def abort(self) -> None:
         """Drop the socket at once."""
-        if self._transport is not None:
-            self._transport.abort()
+        if self._socket is not None:
+            self._socket.abort()
 
     async def _handshake(self, request: Request, headers: Headers) -> None:
         loop = asyncio.get_running_loop()
@@ -543,7 +543,7 @@ def _handshake_headers(framer: _ClientFramer, request: Request) -> Headers:
 
 def _framer_for(request: Request, options: WSOptions) -> _ClientFramer:
     url, compress, protocols = request.url, options.compress, options.protocols
-    port = url.port if url.port is not None else _DEFAULT_PORTS[url.scheme]
+    port = url.port if url.port is not None else DEFAULT_PORTS[url.scheme]
     extensions = None
     if compress:
         extensions = [
@@ -576,7 +576,7 @@ async def connect_ws(
     serialize_head(request.method, request.url, request.headers.items())  # refuse injection
     framer = _framer_for(request, options)
     headers = _handshake_headers(framer, request)
-    _transport, channel = await open_connection(
+    _, channel = await open_connection(
         connection_key(request, ssl),
         request,
         lambda: NetworkWebSocketChannel(framer, options.max_msg_size),

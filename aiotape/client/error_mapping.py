@@ -1,6 +1,6 @@
 """The one boundary where socket, TLS and parser errors become aiotape exceptions.
 
-Everything below it (connect.py, connection.py, http11.py) lets ``OSError``, ``ssl.SSLError``
+Everything below it (dial.py, connection.py, http11.py) lets ``OSError``, ``ssl.SSLError``
 and ``httptools.HttpParserError`` fly; :func:`map_exceptions` / :func:`translate` turn them
 into aiohttp's client exception classes with aiohttp's messages. Nothing above catches
 low-level errors.
@@ -105,7 +105,7 @@ def map_exceptions(
     """Re-raise low-level errors of the block as aiotape exceptions (see :func:`translate`)."""
     try:
         yield
-    except (OSError, ValueError, HttpParserError, IncompleteResponse) as exc:
+    except (OSError, HttpParserError, IncompleteResponse) as exc:
         mapped = translate(
             exc, key, connecting=connecting, request=request, head_received=head_received
         )

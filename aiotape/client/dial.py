@@ -1,7 +1,7 @@
 """Opening connections: DNS (with a small cache), TCP, TLS, under connect timeouts.
 
 :func:`open_connection` is shared by the HTTP pool and the websocket client: it takes any
-``protocol_factory`` and returns the asyncio transport with its protocol.
+``protocol_factory`` and returns the connected socket (asyncio's transport) and protocol.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 
 from yarl import URL
 
-from .errors import map_exceptions
+from .error_mapping import map_exceptions
 from .exceptions import ConnectionKey, ConnectionTimeoutError, InvalidURL
 from .fingerprint import SSLSetting, fingerprint_mismatch
+from .schemes import DEFAULT_PORTS, SECURE_SCHEMES
 from .timeouts import TimeoutScope, deadline, earliest
 from .transport import Request
 
@@ -27,8 +28,6 @@ __all__ = ["Resolver", "connect_scope", "connection_key", "open_connection", "ss
 P = TypeVar("P", bound=asyncio.BaseProtocol)
 AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
 
-_SECURE_SCHEMES = frozenset({"https", "wss"})
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _contexts: dict[bool, ssl.SSLContext] = {}
 
 
@@ -58,12 +57,12 @@ def connection_key(request: Request, default_ssl: SSLSetting = True) -> Connecti
     if not host:
         raise InvalidURL(url, "no host to connect to")
     scheme = url.scheme
-    port = url.port if url.port is not None else _DEFAULT_PORTS.get(scheme)
+    port = url.port if url.port is not None else DEFAULT_PORTS.get(scheme)
     setting = default_ssl if request.ssl is True else request.ssl
     return ConnectionKey(
         host,
         port,
-        scheme in _SECURE_SCHEMES,
+        scheme in SECURE_SCHEMES,
         setting,
         server_hostname=request.server_hostname,
     )
@@ -144,7 +143,7 @@ async def open_connection(
     connect_deadline: float | None = None,
     local_addr: tuple[str, int] | None = None,
 ) -> tuple[asyncio.Transport, P]:
-    """Resolve, connect and (for https/wss) handshake TLS; return transport and protocol.
+    """Resolve, connect and (for https/wss) handshake TLS; return socket and protocol.
 
     Timeouts: ``connect`` (absolute ``connect_deadline`` if given, else counted from now)
     and ``sock_connect`` per address attempt raise ``ConnectionTimeoutError``; the request's
@@ -159,7 +158,7 @@ async def open_connection(
     resolver = resolver if resolver is not None else Resolver(use_cache=False)
     ssl_ctx = ssl_context(key.ssl) if key.is_ssl else None
     hostname = _server_hostname(key)
-    port = key.port if key.port is not None else (443 if key.is_ssl else 80)
+    port = key.port if key.port is not None else DEFAULT_PORTS["https" if key.is_ssl else "http"]
     with connect_scope(connect_deadline, request):
         with map_exceptions(key, connecting=True):
             infos = await resolver.resolve(key.host, port)
@@ -171,7 +170,7 @@ async def open_connection(
                     TimeoutScope(attempt_deadline, lambda: _timed_out(url)),
                     map_exceptions(key, connecting=True),
                 ):
-                    transport, protocol = await loop.create_connection(
+                    sock, protocol = await loop.create_connection(
                         protocol_factory,
                         address[0],
                         address[1],
@@ -188,9 +187,9 @@ async def open_connection(
                 if isinstance(exc, ssl.SSLError):
                     raise
                 continue
-            last_error = fingerprint_mismatch(key.ssl, transport)
+            last_error = fingerprint_mismatch(key.ssl, sock)
             if last_error is None:
-                return transport, protocol
+                return sock, protocol
         assert last_error is not None
         raise last_error
 

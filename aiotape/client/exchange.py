@@ -1,0 +1,149 @@
+"""One request/response on an HTTP/1.1 connection, as the response body's ``BodyStream``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Protocol
+
+from .exceptions import ClientConnectionError, SocketTimeoutError
+from .http11 import ResponseHead
+from .timeouts import deadline, earliest
+from .transport import Request
+
+__all__ = ["Exchange", "ExchangeOwner"]
+
+
+class ExchangeOwner(Protocol):
+    """The connection an exchange runs on (``HTTP11Connection``)."""
+
+    @property
+    def buffered(self) -> int:
+        """Body bytes received and not read yet."""
+
+    def consumed(self, size: int) -> None:
+        """The reader took ``size`` body bytes."""
+
+    def fail(self, error: BaseException | None) -> None:
+        """Abort the exchange with ``error`` and drop the connection."""
+
+
+class Exchange:
+    """One request/response on a connection: the parsed head and the wire body chunks
+    (``BodyStream``). The connection calls :meth:`wake` when something arrived and
+    :meth:`finish` when the exchange is over."""
+
+    __slots__ = (
+        "_chunks",
+        "_conn",
+        "_deadline",
+        "_error",
+        "_loop",
+        "_timeout",
+        "_waiter",
+        "head",
+        "request",
+    )
+
+    def __init__(
+        self,
+        conn: ExchangeOwner,
+        loop: asyncio.AbstractEventLoop,
+        request: Request,
+        chunks: deque[bytes],
+    ) -> None:
+        self._conn: ExchangeOwner | None = conn
+        self._loop = loop
+        self._timeout = request.timeout
+        self._deadline = request.deadline
+        self._chunks = chunks
+        self._error: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self.head: ResponseHead | None = None
+        self.request = request
+
+    @property
+    def done(self) -> bool:
+        """True once the whole body has arrived or the exchange failed."""
+        return self._conn is None
+
+    @property
+    def buffered(self) -> int:
+        """Body bytes received and not read yet."""
+        conn = self._conn
+        return conn.buffered if conn is not None else sum(map(len, self._chunks))
+
+    async def read_chunk(self) -> bytes:
+        """The next chunk as it arrived; ``b""`` once the body is complete."""
+        chunks = self._chunks
+        while not chunks:
+            if self._error is not None:
+                raise self._error
+            if self._conn is None:
+                return b""
+            await self._wait()
+        chunk = chunks.popleft()
+        conn = self._conn
+        if conn is not None:
+            conn.consumed(len(chunk))
+        return chunk
+
+    def close(self) -> None:
+        """Release the body; before the end this drops the connection."""
+        conn = self._conn
+        if conn is not None:
+            conn.fail(ClientConnectionError("Connection closed"))
+        self._chunks.clear()
+
+    async def wait_head(self) -> ResponseHead:
+        """Wait until the head has arrived (or raise the exchange's error)."""
+        while self.head is None:
+            if self._error is not None:
+                raise self._error
+            await self._wait()
+        return self.head
+
+    def wake(self) -> None:
+        """Something arrived (head or body bytes): wake the task waiting on this exchange."""
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def finish(self, error: BaseException | None) -> None:
+        """The exchange is over, complete when ``error`` is None: detach and wake the reader."""
+        self._conn = None
+        if error is not None:
+            self._error = error
+        self.wake()
+
+    async def _wait(self) -> None:
+        loop = self._loop
+        waiter = loop.create_future()
+        self._waiter = waiter
+        timeout = self._timeout
+        read_at = (
+            deadline(loop.time(), timeout.sock_read, timeout.ceil_threshold)
+            if timeout.sock_read
+            else None
+        )
+        when = earliest(read_at, self._deadline)
+        timer = None if when is None else loop.call_at(when, self._expire, when == read_at)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            self.close()
+            raise
+        finally:
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
+
+    def _expire(self, sock_read: bool) -> None:
+        conn = self._conn
+        if conn is not None:
+            error: BaseException = (
+                SocketTimeoutError("Timeout on reading data from socket")
+                if sock_read
+                else asyncio.TimeoutError()
+            )
+            conn.fail(error)
