@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,12 +11,12 @@ from typing import Any
 import pytest
 import trustme
 from aiohttp import web
-from conftest import RawServer, read_head
 from yarl import URL
 
 import aiotape
 from aiotape.cassettes import load_cassette, use_cassette
 from aiotape.client.transport import Request, Response, WebSocketChannel
+from tests.servers import RawServer, read_head, serve_app, tls_server_context
 
 Scenario = Callable[[aiotape.ClientSession], Awaitable[Any]]
 
@@ -283,22 +282,13 @@ async def test_connect_timeout_replays_as_connection_timeout_error(tmp_path: Pat
 
 
 async def test_untrusted_certificate_replays_as_certificate_error(tmp_path: Path) -> None:
-    ca = trustme.CA()
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
-    runner = web.AppRunner(web.Application())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ctx)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    server_ctx = tls_server_context(trustme.CA())
+    async with serve_app(web.Application(), ssl_context=server_ctx) as url:
 
-    async def scenario(session: aiotape.ClientSession) -> Any:
-        return (await session.get(f"https://127.0.0.1:{port}/")).status
+        async def scenario(session: aiotape.ClientSession) -> Any:
+            return (await session.get(url)).status
 
-    try:
         live, replayed = await record_and_replay(tmp_path / "c.yaml", scenario)
-    finally:
-        await runner.cleanup()
     assert live == replayed
     assert issubclass(live[1], aiotape.ClientSSLError)
 

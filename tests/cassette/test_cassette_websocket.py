@@ -14,6 +14,7 @@ from yarl import URL
 import aiotape
 from aiotape.cassettes import WebSocketMismatchError, load_cassette, use_cassette
 from aiotape.client.transport import Request, Response, WebSocketChannel, WSMsgType
+from tests.servers import serve_app
 
 
 class Offline:
@@ -49,15 +50,8 @@ async def _chat(request: web.Request) -> web.WebSocketResponse:
 async def ws_server() -> AsyncIterator[URL]:
     app = web.Application()
     app.router.add_get("/chat", _chat)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield URL(f"http://127.0.0.1:{port}")
-    finally:
-        await runner.cleanup()
+    async with serve_app(app) as url:
+        yield url
 
 
 async def _conversation(session: aiotape.ClientSession, base: URL) -> list[Any]:

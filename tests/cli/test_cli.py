@@ -26,6 +26,7 @@ from aiotape.cassettes import (
 )
 from aiotape.cli import main
 from aiotape.cli.render import human_size
+from tests.servers import serve_app
 
 SECRET = "Bearer s3cr3t-t0ken"
 
@@ -76,15 +77,8 @@ async def serve() -> AsyncIterator[tuple[URL, Served]]:
     app.router.add_get("/br", _brotli)
     app.router.add_get("/bin", _binary)
     app.router.add_get("/ws", _ws)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield URL(f"http://127.0.0.1:{port}"), app[SERVED]
-    finally:
-        await runner.cleanup()
+    async with serve_app(app) as url:
+        yield url, app[SERVED]
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from aiotape.client.cookies import (
     parse_cookie_date,
     parse_set_cookie,
 )
+from tests.servers import serve_app
 
 NOW = 1_700_000_000.0
 
@@ -835,15 +836,9 @@ async def cookie_server() -> AsyncIterator[int]:
     app.router.add_get("/set", set_them)
     app.router.add_get("/echo", echo)
     app.router.add_get("/app/echo", echo)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port: int = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield port
-    finally:
-        await runner.cleanup()
+    async with serve_app(app) as url:
+        assert url.port is not None
+        yield url.port
 
 
 async def fetch_set_cookie(port: int, host: str, path: str) -> list[str]:

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from conftest import RawServer
 from httptools import HttpParserError
 from yarl import URL
 
@@ -36,6 +35,7 @@ from aiotape.client.network import NetworkTransport
 from aiotape.client.pool import TCPConnector
 from aiotape.client.timeouts import ClientTimeout
 from aiotape.client.transport import Request, Response
+from tests.servers import RawServer, serve_app
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 Peer = RawServer
@@ -611,13 +611,8 @@ async def echo_app() -> AsyncIterator[URL]:
 
     app = web.Application(client_max_size=2**30)
     app.router.add_route("*", "/", echo)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield URL(f"http://127.0.0.1:{port}/")
-    await runner.cleanup()
+    async with serve_app(app) as url:
+        yield url / ""
 
 
 async def chunks_of(data: bytes, size: int) -> AsyncIterator[bytes]:

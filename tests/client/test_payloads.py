@@ -20,6 +20,7 @@ import aiotape
 from aiotape import ClientPayloadError, FormData
 from aiotape.client.multipart import MultipartWriter, Part, content_disposition
 from aiotape.client.payloads import CHUNK_SIZE, EncodedBody, encode_body
+from tests.servers import serve_app
 
 # -- helpers -------------------------------------------------------------------------------
 
@@ -407,17 +408,8 @@ async def server() -> AsyncIterator[UploadServer]:
     app.router.add_post("/form", _form)
     app.router.add_post("/digest", _digest)
     app.router.add_get("/download/{size}", _download)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    session = aiotape.ClientSession()
-    try:
-        yield UploadServer(f"http://127.0.0.1:{port}", session)
-    finally:
-        await session.close()
-        await runner.cleanup()
+    async with serve_app(app) as url, aiotape.ClientSession() as session:
+        yield UploadServer(str(url), session)
 
 
 async def test_server_receives_a_urlencoded_dict_byte_exact(server: UploadServer) -> None:

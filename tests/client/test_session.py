@@ -8,11 +8,11 @@ import gzip
 import threading
 
 import pytest
-from conftest import RecordingTransport
 from multidict import CIMultiDict
 from yarl import URL
 
 import aiotape
+from tests.transports import RecordingTransport
 
 
 async def test_auto_headers_and_skip_auto_headers(httpbin: URL) -> None:

@@ -16,6 +16,7 @@ from aiotape import ClientPayloadError, StreamReader
 from aiotape.client.decoders import MAX_PIECE, make_decoder
 from aiotape.client.streams import EmptyStreamReader, decoded_source
 from aiotape.client.transport import ChunkedBody
+from tests.servers import serve_app
 
 MakeReader = Callable[..., StreamReader]
 
@@ -477,15 +478,8 @@ async def gzip_server() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/gzip", handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/gzip"
-    finally:
-        await runner.cleanup()
+    async with serve_app(app) as url:
+        yield str(url / "gzip")
 
 
 async def test_gzip_response_in_small_chunks_is_decoded_line_by_line(gzip_server: str) -> None:

@@ -6,11 +6,11 @@ import asyncio
 import math
 
 import pytest
-from conftest import RecordingTransport
 from yarl import URL
 
 import aiotape
 from aiotape.client.timeouts import deadline
+from tests.transports import RecordingTransport
 
 
 async def test_sock_read_timeout_raises_socket_timeout_error(httpbin: URL) -> None:

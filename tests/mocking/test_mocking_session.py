@@ -15,6 +15,7 @@ from yarl import URL
 
 import aiotape
 from aiotape.mocking import Call, MockResponse, MockRouter, NoMatchingRoute
+from tests.servers import serve_app
 
 API = "http://api.test"
 
@@ -320,15 +321,8 @@ async def inventory_server() -> AsyncIterator[URL]:
     app.router.add_post("/items", create)
     app.router.add_get("/legacy", legacy)
     app.router.add_get("/current", current)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield URL(f"http://127.0.0.1:{port}")
-    finally:
-        await runner.cleanup()
+    async with serve_app(app) as url:
+        yield url
 
 
 def mock_inventory(router: MockRouter, base: str) -> None:
