@@ -6,16 +6,18 @@ import asyncio
 import base64
 import gzip
 import socket
+import ssl
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import brotli
 import pytest
+import trustme
 from aiohttp import web
 from yarl import URL
 
 import aiotape
-from tests.servers import RawHandler, RawServer, raw_servers, serve_app
+from tests.servers import StartRaw, raw_servers, serve_app, trusting_context
 
 
 async def _echo(request: web.Request) -> web.Response:
@@ -156,13 +158,25 @@ async def httpbin() -> AsyncIterator[URL]:
 
 
 @pytest.fixture
-async def raw_server() -> AsyncIterator[Callable[[RawHandler], Awaitable[RawServer]]]:
+async def raw_server() -> AsyncIterator[StartRaw]:
     """Factory: ``await raw_server(handler)`` serves ``handler(reader, writer)`` per connection.
 
     Handlers still running at teardown are cancelled and end quietly.
     """
     async with raw_servers() as servers:
         yield servers.start
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    """A test certificate authority: issue server certificates, trust it in clients."""
+    return trustme.CA()
+
+
+@pytest.fixture
+def trusting(ca: trustme.CA) -> ssl.SSLContext:
+    """A client context that verifies certificates against ``ca``."""
+    return trusting_context(ca)
 
 
 @pytest.fixture

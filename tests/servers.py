@@ -10,7 +10,7 @@ import contextlib
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import trustme
 from aiohttp import web
@@ -76,6 +76,14 @@ class RawServers:
             await server.wait_closed()
 
 
+class StartRaw(Protocol):
+    """``RawServers.start``: what the ``raw_server`` fixture gives a test."""
+
+    def __call__(
+        self, handler: RawHandler, *, ssl: ssl.SSLContext | None = None
+    ) -> Awaitable[RawServer]: ...
+
+
 @contextlib.asynccontextmanager
 async def raw_servers() -> AsyncIterator[RawServers]:
     """``async with raw_servers() as servers: await servers.start(handler)``; closed on exit."""
@@ -107,10 +115,10 @@ async def serve_app(
         await runner.cleanup()
 
 
-def tls_server_context(ca: trustme.CA, *hosts: str) -> ssl.SSLContext:
-    """A server context with a certificate from ``ca`` for ``hosts`` (default 127.0.0.1)."""
+def tls_server_context(cert: trustme.LeafCert) -> ssl.SSLContext:
+    """A server context presenting ``cert`` (e.g. ``ca.issue_cert("127.0.0.1")``)."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(*(hosts or ("127.0.0.1",))).configure_cert(context)
+    cert.configure_cert(context)
     return context
 
 

@@ -282,7 +282,7 @@ async def test_connect_timeout_replays_as_connection_timeout_error(tmp_path: Pat
 
 
 async def test_untrusted_certificate_replays_as_certificate_error(tmp_path: Path) -> None:
-    server_ctx = tls_server_context(trustme.CA())
+    server_ctx = tls_server_context(trustme.CA().issue_cert("127.0.0.1"))
     async with serve_app(web.Application(), ssl_context=server_ctx) as url:
 
         async def scenario(session: aiotape.ClientSession) -> Any:

@@ -18,30 +18,16 @@ from aiotape.client.exceptions import (
 from aiotape.client.network import NetworkTransport
 from aiotape.client.pool import TCPConnector
 from aiotape.client.transport import Request
+from tests.servers import StartRaw, tls_server_context
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 Serve = Callable[..., Awaitable[URL]]
 
 
 @pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
 def server_context(ca: trustme.CA) -> ssl.SSLContext:
     """Server side: a certificate for 127.0.0.1, localhost and api.test."""
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost", "api.test").configure_cert(ctx)
-    return ctx
-
-
-@pytest.fixture
-def trusting(ca: trustme.CA) -> ssl.SSLContext:
-    """Client side: verifies certificates against the test CA."""
-    ctx = ssl.create_default_context()
-    ca.configure_trust(ctx)
-    return ctx
+    return tls_server_context(ca.issue_cert("127.0.0.1", "localhost", "api.test"))
 
 
 async def answer_all(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -53,44 +39,14 @@ async def answer_all(reader: asyncio.StreamReader, writer: asyncio.StreamWriter)
 
 
 @pytest.fixture
-async def serve(server_context: ssl.SSLContext) -> AsyncIterator[Serve]:
-    """``await serve(handler, tls=True)``: base URL of a server running ``handler``."""
-    servers: list[asyncio.Server] = []
-    tasks: list[asyncio.Task[Any]] = []
+def serve(raw_server: StartRaw, server_context: ssl.SSLContext) -> Serve:
+    """``await serve(handler, tls=True)``: https URL of a server running ``handler``."""
 
     async def start(handler: Handler = answer_all, *, tls: bool = True) -> URL:
-        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            tasks.append(task)
-            try:
-                await handler(reader, writer)
-            # Cancelled at teardown: end quietly (3.11's start_server logs it as an error).
-            except (
-                ConnectionError,
-                asyncio.IncompleteReadError,
-                asyncio.CancelledError,
-                ssl.SSLError,
-            ):
-                pass
-            finally:
-                writer.transport.abort()
+        server = await raw_server(handler, ssl=server_context if tls else None)
+        return server.url.with_scheme("https") / ""
 
-        server = await asyncio.start_server(
-            on_connect, "127.0.0.1", 0, ssl=server_context if tls else None
-        )
-        servers.append(server)
-        port = server.sockets[0].getsockname()[1]
-        return URL(f"https://127.0.0.1:{port}/")
-
-    yield start
-    for server in servers:
-        server.close()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    for server in servers:
-        await server.wait_closed()
+    return start
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import pytest
 from yarl import URL
 
 import aiotape
+from tests.servers import StartRaw
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 GUARD = 10.0  # seconds; only reached if the client hangs
@@ -67,32 +68,18 @@ class Peer:
 
 
 @pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    tasks: list[asyncio.Task[Any]] = []
-    writers: list[asyncio.StreamWriter] = []
+async def peer(raw_server: StartRaw) -> AsyncIterator[Peer]:
     state = Peer(URL("http://127.0.0.1"))
 
-    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        tasks.append(task)
-        writers.append(writer)
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             await state.serve(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             state.closed.set()
-        finally:
-            writer.close()
 
-    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-    state.url = URL(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/")
+    state.url = (await raw_server(handler)).url / ""
     yield state
-    server.close()
     state.unblock.set()
-    for writer in writers:
-        writer.transport.abort()
-    await asyncio.gather(*tasks)
-    await server.wait_closed()
 
 
 async def until(condition: Callable[[], bool]) -> None:

@@ -16,6 +16,7 @@ import pytest
 from yarl import URL
 
 import aiotape
+from tests.servers import StartRaw
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -29,35 +30,20 @@ class Recorder:
 
 
 @pytest.fixture
-async def recorder() -> AsyncIterator[Recorder]:
+async def recorder(raw_server: StartRaw) -> Recorder:
     """A server that records everything and answers each request head with ``OK``."""
     rec = Recorder(URL("http://127.0.0.1"))
-    handlers: list[asyncio.Task[None]] = []
 
-    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        handlers.append(task)
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         data = bytearray()
         rec.received.append(data)
-        try:
-            while chunk := await reader.read(65536):
-                data += chunk
-                if data.endswith(b"\r\n\r\n"):
-                    writer.write(OK)
-        except asyncio.CancelledError:
-            pass  # cancelled at teardown (3.11's start_server would log it as an error)
-        finally:
-            writer.close()
+        while chunk := await reader.read(65536):
+            data += chunk
+            if data.endswith(b"\r\n\r\n"):
+                writer.write(OK)
 
-    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-    rec.url = URL(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
-    yield rec
-    server.close()
-    for task in handlers:
-        task.cancel()
-    await asyncio.gather(*handlers, return_exceptions=True)
-    await server.wait_closed()
+    rec.url = (await raw_server(handler)).url
+    return rec
 
 
 @pytest.fixture

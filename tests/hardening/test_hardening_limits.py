@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import tracemalloc
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import brotli  # type: ignore[import-untyped]
 import pytest
@@ -17,40 +17,6 @@ import aiotape
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 Serve = Callable[[Handler], Awaitable[URL]]
 MIB = 2**20
-
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Serve]:
-    """``await serve(handler)``: URL of a raw server running ``handler`` per connection."""
-    servers: list[asyncio.Server] = []
-    tasks: list[asyncio.Task[None]] = []
-
-    async def start(handler: Handler) -> URL:
-        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            tasks.append(task)
-            try:
-                await reader.readuntil(b"\r\n\r\n")
-                await handler(reader, writer)
-            # Cancelled at teardown: end quietly (3.11's start_server logs it as an error).
-            except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
-                pass
-            finally:
-                writer.close()
-
-        server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-        servers.append(server)
-        return URL(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/")
-
-    yield start
-    for server in servers:
-        server.close()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    for server in servers:
-        await server.wait_closed()
 
 
 def answer(response: bytes) -> Handler:

@@ -4,7 +4,7 @@ undecodable header parameters."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -21,41 +21,6 @@ from aiotape.client.transport import ChunkedBody, Response
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 Serve = Callable[[Handler], Awaitable[URL]]
-
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Serve]:
-    """``await serve(handler)``: URL of a raw server calling ``handler`` after the request head."""
-    servers: list[asyncio.Server] = []
-    tasks: list[asyncio.Task[None]] = []
-    writers: list[asyncio.StreamWriter] = []
-
-    async def start(handler: Handler) -> URL:
-        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            tasks.append(task)
-            writers.append(writer)
-            try:
-                await reader.readuntil(b"\r\n\r\n")
-                await handler(reader, writer)
-            except (ConnectionError, asyncio.IncompleteReadError):
-                pass
-            finally:
-                writer.close()
-
-        server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-        servers.append(server)
-        return URL(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/")
-
-    yield start
-    for server in servers:
-        server.close()
-    for writer in writers:
-        writer.transport.abort()
-    await asyncio.gather(*tasks)
-    for server in servers:
-        await server.wait_closed()
 
 
 def trickle(data: bytes) -> Handler:

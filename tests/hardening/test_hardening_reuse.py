@@ -9,16 +9,16 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import pytest
 from yarl import URL
 
 import aiotape
+from tests.servers import StartRaw
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-GUARD = 10.0
 
 
 @dataclass
@@ -47,41 +47,21 @@ async def read_request(reader: asyncio.StreamReader, seen: list[bytes]) -> None:
 
 
 @pytest.fixture
-async def serve() -> AsyncIterator[Serve]:
-    servers: list[asyncio.Server] = []
-    tasks: list[asyncio.Task[None]] = []
-    writers: list[asyncio.StreamWriter] = []
+def serve(raw_server: StartRaw) -> Serve:
+    """``await serve(behaviour)``: a raw server noting each connection's request lines."""
 
     async def start(behaviour: Behaviour) -> Counting:
         record = Counting(URL("http://127.0.0.1"))
 
-        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            tasks.append(task)
-            writers.append(writer)
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             seen: list[bytes] = []
             record.connections.append(seen)
-            try:
-                await behaviour(reader, writer, seen)
-            except (ConnectionError, asyncio.IncompleteReadError):
-                pass
-            finally:
-                writer.close()
+            await behaviour(reader, writer, seen)
 
-        server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-        servers.append(server)
-        record.url = URL(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/")
+        record.url = (await raw_server(handler)).url / ""
         return record
 
-    yield start
-    for server in servers:
-        server.close()
-    for writer in writers:
-        writer.transport.abort()
-    await asyncio.wait_for(asyncio.gather(*tasks), GUARD)
-    for server in servers:
-        await server.wait_closed()
+    return start
 
 
 def reset(writer: asyncio.StreamWriter) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -18,65 +18,31 @@ from yarl import URL
 
 import aiotape
 from aiotape.client.exceptions import ClientConnectorSSLError, ClientSSLError
+from tests.servers import StartRaw, tls_server_context
 
 ServeTLS = Callable[[ssl.SSLContext], Awaitable[URL]]
 NOW = datetime.datetime.now(datetime.timezone.utc)
 HANDSHAKE_FAILURE_ALERT = b"\x15\x03\x03\x00\x02\x02\x28"  # TLS record: fatal alert 40
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-def server_context(cert: trustme.LeafCert) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(ctx)
-    return ctx
+async def answer_ok(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    while await reader.readuntil(b"\r\n\r\n"):
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 
 
 @pytest.fixture
-def trusting(ca: trustme.CA) -> ssl.SSLContext:
-    """A client context that trusts the test CA."""
-    ctx = ssl.create_default_context()
-    ca.configure_trust(ctx)
-    return ctx
-
-
-@pytest.fixture
-async def serve_tls() -> AsyncIterator[ServeTLS]:
+def serve_tls(raw_server: StartRaw) -> ServeTLS:
     """``await serve_tls(context)``: URL of a TLS server answering ``ok`` to each request."""
-    servers: list[asyncio.Server] = []
-    tasks: list[asyncio.Task[Any]] = []
 
     async def start(context: ssl.SSLContext) -> URL:
-        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            tasks.append(task)
-            try:
-                while await reader.readuntil(b"\r\n\r\n"):
-                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-            except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
-                pass
-            finally:
-                writer.transport.abort()
+        return (await raw_server(answer_ok, ssl=context)).url / ""
 
-        server = await asyncio.start_server(on_connect, "127.0.0.1", 0, ssl=context)
-        servers.append(server)
-        return URL(f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}/")
-
-    yield start
-    for server in servers:
-        server.close()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    for server in servers:
-        await server.wait_closed()
+    return start
 
 
 @pytest.fixture
 def valid(ca: trustme.CA) -> ssl.SSLContext:
-    return server_context(ca.issue_cert("127.0.0.1", "localhost"))
+    return tls_server_context(ca.issue_cert("127.0.0.1", "localhost"))
 
 
 async def fetch(url: URL, **kwargs: Any) -> bytes:
@@ -121,7 +87,7 @@ async def test_untrusted_ca_raises_certificate_error(
 async def test_wrong_hostname_raises_certificate_error(
     ca: trustme.CA, serve_tls: ServeTLS, trusting: ssl.SSLContext
 ) -> None:
-    url = await serve_tls(server_context(ca.issue_cert("other.test")))
+    url = await serve_tls(tls_server_context(ca.issue_cert("other.test")))
     with pytest.raises(aiotape.ClientConnectorCertificateError, match="match"):
         await fetch(url, ssl=trusting)
 
@@ -134,7 +100,7 @@ async def test_expired_certificate_raises_certificate_error(
         not_before=NOW - datetime.timedelta(days=30),
         not_after=NOW - datetime.timedelta(days=1),
     )
-    url = await serve_tls(server_context(expired))
+    url = await serve_tls(tls_server_context(expired))
     with pytest.raises(aiotape.ClientConnectorCertificateError, match="expired"):
         await fetch(url, ssl=trusting)
 
@@ -147,7 +113,7 @@ async def test_not_yet_valid_certificate_raises_certificate_error(
         not_before=NOW + datetime.timedelta(days=1),
         not_after=NOW + datetime.timedelta(days=30),
     )
-    url = await serve_tls(server_context(future))
+    url = await serve_tls(tls_server_context(future))
     with pytest.raises(aiotape.ClientConnectorCertificateError, match="not yet valid"):
         await fetch(url, ssl=trusting)
 
@@ -162,10 +128,12 @@ async def test_ssl_false_accepts_any_certificate(
         cert = ca.issue_cert("127.0.0.1", not_after=NOW - datetime.timedelta(days=1))
     else:
         cert = ca.issue_cert("other.test")
-    assert await fetch(await serve_tls(server_context(cert)), ssl=False) == b"ok"
+    assert await fetch(await serve_tls(tls_server_context(cert)), ssl=False) == b"ok"
 
 
-async def test_handshake_alert_raises_ssl_error(trusting: ssl.SSLContext) -> None:
+async def test_handshake_alert_raises_ssl_error(
+    raw_server: StartRaw, trusting: ssl.SSLContext
+) -> None:
     done = asyncio.Event()
 
     async def alert(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -177,15 +145,10 @@ async def test_handshake_alert_raises_ssl_error(trusting: ssl.SSLContext) -> Non
             writer.close()
             done.set()
 
-    server = await asyncio.start_server(alert, "127.0.0.1", 0)
-    url = URL(f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}/")
-    try:
-        with pytest.raises(ClientConnectorSSLError, match="HANDSHAKE_FAILURE") as info:
-            await fetch(url, ssl=trusting)
-        await asyncio.wait_for(done.wait(), 10)
-    finally:
-        server.close()
-        await server.wait_closed()
+    url = (await raw_server(alert)).url.with_scheme("https")
+    with pytest.raises(ClientConnectorSSLError, match="HANDSHAKE_FAILURE") as info:
+        await fetch(url, ssl=trusting)
+    await asyncio.wait_for(done.wait(), 10)
     assert isinstance(info.value, ClientSSLError)
     assert isinstance(info.value, ssl.SSLError)
     assert not isinstance(info.value, aiotape.ClientConnectorCertificateError)
