@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import gc
 import hashlib
 import itertools
@@ -35,6 +36,7 @@ from aiotape.client.timeouts import ClientWSTimeout
 from aiotape.client.transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
 from aiotape.client.websocket import ClientWebSocketResponse, WebSocketError
 from aiotape.client.ws_channel import NetworkWebSocketChannel, connect_ws
+from tests.servers import StartRaw, read_head, serve_app, tls_server_context, trusting_context
 
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 WSHandler = Callable[[web.Request, web.WebSocketResponse], Awaitable[None]]
@@ -51,35 +53,27 @@ class WebPeer:
 
 @pytest.fixture
 async def web_peer() -> AsyncIterator[Callable[..., Awaitable[WebPeer]]]:
-    runners: list[web.AppRunner] = []
+    async with contextlib.AsyncExitStack() as servers:
 
-    async def start(
-        handler: WSHandler, *, ssl_context: ssl.SSLContext | None = None, **ws_options: Any
-    ) -> WebPeer:
-        async def route(request: web.Request) -> web.StreamResponse:
-            ws = web.WebSocketResponse(**ws_options)
-            await ws.prepare(request)
-            await handler(request, ws)
-            await ws.close()
-            peer.closed.append((ws.close_code, ws.exception()))
-            return ws
+        async def start(
+            handler: WSHandler, *, ssl_context: ssl.SSLContext | None = None, **ws_options: Any
+        ) -> WebPeer:
+            async def route(request: web.Request) -> web.StreamResponse:
+                ws = web.WebSocketResponse(**ws_options)
+                await ws.prepare(request)
+                await handler(request, ws)
+                await ws.close()
+                peer.closed.append((ws.close_code, ws.exception()))
+                return ws
 
-        app = web.Application()
-        app.router.add_get("/ws", route)
-        app.router.add_get("/forbidden", _forbidden)
-        runner = web.AppRunner(app, shutdown_timeout=0.1)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
-        await site.start()
-        runners.append(runner)
-        port = runner.addresses[0][1]
-        scheme = "https" if ssl_context else "http"
-        peer = WebPeer(URL(f"{scheme}://127.0.0.1:{port}/ws"))
-        return peer
+            app = web.Application()
+            app.router.add_get("/ws", route)
+            app.router.add_get("/forbidden", _forbidden)
+            served = serve_app(app, ssl_context=ssl_context, shutdown_timeout=0.1)
+            peer = WebPeer(await servers.enter_async_context(served) / "ws")
+            return peer
 
-    yield start
-    for runner in runners:
-        await runner.cleanup()
+        yield start
 
 
 async def _forbidden(_request: web.Request) -> web.Response:
@@ -144,40 +138,16 @@ def server_frame(opcode: int, payload: bytes, *, fin: bool = True) -> bytes:
 
 
 @pytest.fixture
-async def raw_peer() -> AsyncIterator[Callable[[RawScript], Awaitable[URL]]]:
-    servers: list[asyncio.Server] = []
-    tasks: set[asyncio.Task[Any]] = set()
-    writers: list[asyncio.StreamWriter] = []
-
+def raw_peer(raw_server: StartRaw) -> Callable[[RawScript], Awaitable[URL]]:
     async def start(script: RawScript) -> URL:
-        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            tasks.add(task)
-            writers.append(writer)
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             conn = RawPeerConnection(reader, writer)
-            try:
-                conn.request_head = await reader.readuntil(b"\r\n\r\n")
-                await script(conn)
-            except (asyncio.IncompleteReadError, ConnectionError):
-                pass
-            finally:
-                writer.close()
-                await asyncio.gather(writer.wait_closed(), return_exceptions=True)
+            conn.request_head = await read_head(reader)
+            await script(conn)
 
-        server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-        servers.append(server)
-        port = server.sockets[0].getsockname()[1]
-        return URL(f"ws://127.0.0.1:{port}/raw")
+        return (await raw_server(handler)).url.with_scheme("ws") / "raw"
 
-    yield start
-    for server in servers:
-        server.close()
-    for writer in writers:
-        writer.close()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    for server in servers:
-        await server.wait_closed()
+    return start
 
 
 # -- the client under test -----------------------------------------------------------------
@@ -798,24 +768,17 @@ async def test_server_hanging_up_during_handshake_raises_disconnected(
         await session.ws_connect(url)
 
 
-async def test_connection_refused_raises_connector_error(session: aiotape.ClientSession) -> None:
-    server = await asyncio.start_server(lambda _r, _w: None, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    server.close()
-    await server.wait_closed()
+async def test_connection_refused_raises_connector_error(
+    session: aiotape.ClientSession, refused_port: int
+) -> None:
     with pytest.raises(ClientConnectorError):
-        await session.ws_connect(URL(f"ws://127.0.0.1:{port}/"))
+        await session.ws_connect(URL(f"ws://127.0.0.1:{refused_port}/"))
 
 
 # -- TLS -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def tls() -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    ca = trustme.CA()
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
-    client_ctx = ssl.create_default_context()
-    ca.configure_trust(client_ctx)
-    return server_ctx, client_ctx
+def tls(ca: trustme.CA) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    return tls_server_context(ca.issue_cert("127.0.0.1")), trusting_context(ca)
 
 
 async def test_wss_echo_with_trusted_certificate(
