@@ -6,51 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from test_cassette_plugin import INI, LiveServer, live_server  # noqa: F401  (fixture)
 
-from aiotape.cassettes import Interaction, RecordedRequest, RecordedResponse, dumps
 from aiotape.pytest_plugin.summary import CassetteUse, MockUse, RunLog, summary_lines
+from tests.plugin.inner import NO_RECORDING, LiveServer, inner_tests, run, write_cassette
 
 pytest_plugins = ["pytester"]
-
-API = "http://api.test"
-NO_RECORDING = ("-p", "no:recording", "-p", "no:cacheprovider")
-
-FETCH = f"""
-import pytest
-import aiotape
-
-async def fetch(*paths, url={API!r}):
-    async with aiotape.ClientSession() as session:
-        for path in paths:
-            async with session.get(url + path) as resp:
-                assert await resp.text() == path
-"""
-
-
-def write_cassette(pytester: pytest.Pytester, name: str, *paths: str) -> Path:
-    """``cassettes/test_inner/<name>.yaml`` answering GET ``API + path`` with ``path``."""
-    interactions = [
-        Interaction(
-            RecordedRequest("GET", API + path),
-            RecordedResponse(200, "OK", (("Content-Type", "text/plain"),), (path.encode(),)),
-        )
-        for path in paths
-    ]
-    target = pytester.path / "cassettes" / "test_inner" / f"{name}.yaml"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(dumps(interactions), encoding="utf-8")
-    return target
-
-
-def inner_tests(pytester: pytest.Pytester, tests: str) -> None:
-    """``test_inner.py``: ``fetch(*paths)`` plus ``tests``."""
-    pytester.makeini(INI)
-    pytester.makepyfile(test_inner=FETCH + tests)
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_inprocess(*NO_RECORDING, *args)
 
 
 def test_replayed_cassettes_are_counted_in_one_line(pytester: pytest.Pytester) -> None:
@@ -81,7 +41,7 @@ async def test_b():
 
 def test_recording_counts_the_new_cassette_and_its_interactions(
     pytester: pytest.Pytester,
-    live_server: LiveServer,  # noqa: F811
+    live_server: LiveServer,
 ) -> None:
     inner_tests(
         pytester,

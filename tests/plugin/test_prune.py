@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_cassette_plugin import LiveServer, live_server  # noqa: F401  (fixture)
-from test_plugin_summary import inner_tests, run, write_cassette
 
 from aiotape.cassettes import CassetteFormatError, load_cassette
 from aiotape.cassettes.prune import prune
+from tests.plugin.inner import LiveServer, inner_tests, run, write_cassette
 
 pytest_plugins = ["pytester"]
 
@@ -51,7 +50,7 @@ def test_prune_removes_exactly_the_interactions_the_run_did_not_play(
 
 def test_prune_skips_cassettes_recorded_in_that_run(
     pytester: pytest.Pytester,
-    live_server: LiveServer,  # noqa: F811
+    live_server: LiveServer,
 ) -> None:
     inner_tests(
         pytester,
