@@ -99,14 +99,16 @@ class RawPeerConnection:
                 return base64.b64encode(digest).decode()
         raise AssertionError("no Sec-WebSocket-Key in the request")
 
-    async def upgrade(self, extra_headers: str = "", accept: str | None = None) -> None:
+    def upgrade_head(self, extra_headers: str = "", accept: str | None = None) -> bytes:
+        """A 101 response head accepting this connection's key (or ``accept``)."""
         accept = self.accept_key() if accept is None else accept
-        self.writer.write(
-            (
-                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extra_headers}\r\n"
-            ).encode()
-        )
+        return (
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extra_headers}\r\n"
+        ).encode()
+
+    async def upgrade(self, extra_headers: str = "", accept: str | None = None) -> None:
+        self.writer.write(self.upgrade_head(extra_headers, accept))
         await self.writer.drain()
 
     async def send_frame(self, opcode: int, payload: bytes, *, fin: bool = True) -> None:
@@ -705,67 +707,63 @@ async def test_non_101_status_raises_handshake_error(
     assert info.value.request_info.url.path == "/forbidden"
 
 
-async def test_wrong_accept_key_raises_handshake_error(
-    raw_peer: Any, session: aiotape.ClientSession
-) -> None:
-    async def wrong_key(conn: RawPeerConnection) -> None:
-        await conn.upgrade(accept="bm90IHRoZSByaWdodCBrZXk=")
-        await conn.reader.read()
+@dataclass(frozen=True)
+class BadHandshake:
+    """What a raw peer answers to the upgrade request (nothing: it hangs up), and the error."""
 
-    url = await raw_peer(wrong_key)
-    with pytest.raises(WSServerHandshakeError, match="Invalid challenge response") as info:
-        await session.ws_connect(url)
-    assert info.value.status == 101
+    reply: Callable[[RawPeerConnection], bytes]
+    error: type[Exception]
+    match: str | None = None
+    status: int | None = None
 
 
-async def test_missing_upgrade_header_raises_handshake_error(
-    raw_peer: Any, session: aiotape.ClientSession
-) -> None:
-    async def no_upgrade(conn: RawPeerConnection) -> None:
-        conn.writer.write(
+BAD_HANDSHAKES = {
+    "wrong accept key": BadHandshake(
+        lambda conn: conn.upgrade_head(accept="bm90IHRoZSByaWdodCBrZXk="),
+        WSServerHandshakeError,
+        "Invalid challenge response",
+        status=101,
+    ),
+    "missing upgrade header": BadHandshake(
+        lambda conn: (
             b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
             + f"Sec-WebSocket-Accept: {conn.accept_key()}\r\n\r\n".encode()
-        )
+        ),
+        WSServerHandshakeError,
+        "Invalid upgrade header",
+    ),
+    "unrequested subprotocol": BadHandshake(
+        lambda conn: conn.upgrade_head("Sec-WebSocket-Protocol: chat\r\n"),
+        WSServerHandshakeError,
+        "subprotocol",
+    ),
+    "garbage response": BadHandshake(
+        lambda _conn: b"SSH-2.0-OpenSSH_9.6\r\n\r\n",
+        WSServerHandshakeError,
+        "Invalid HTTP response",
+    ),
+    "hang up": BadHandshake(lambda _conn: b"", ServerDisconnectedError),
+}
+
+
+@pytest.mark.parametrize("case", BAD_HANDSHAKES.values(), ids=list(BAD_HANDSHAKES))
+async def test_bad_handshake_response_raises(
+    raw_peer: Any, session: aiotape.ClientSession, case: BadHandshake
+) -> None:
+    async def answer(conn: RawPeerConnection) -> None:
+        reply = case.reply(conn)
+        if not reply:
+            conn.writer.close()
+            return
+        conn.writer.write(reply)
         await conn.reader.read()
 
-    url = await raw_peer(no_upgrade)
-    with pytest.raises(WSServerHandshakeError, match="Invalid upgrade header"):
+    url = await raw_peer(answer)
+    with pytest.raises(case.error, match=case.match) as info:
         await session.ws_connect(url)
-
-
-async def test_unrequested_subprotocol_raises_handshake_error(
-    raw_peer: Any, session: aiotape.ClientSession
-) -> None:
-    async def pushy(conn: RawPeerConnection) -> None:
-        await conn.upgrade("Sec-WebSocket-Protocol: chat\r\n")
-        await conn.reader.read()
-
-    url = await raw_peer(pushy)
-    with pytest.raises(WSServerHandshakeError, match="subprotocol"):
-        await session.ws_connect(url)
-
-
-async def test_garbage_response_raises_handshake_error(
-    raw_peer: Any, session: aiotape.ClientSession
-) -> None:
-    async def garbage(conn: RawPeerConnection) -> None:
-        conn.writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
-        await conn.reader.read()
-
-    url = await raw_peer(garbage)
-    with pytest.raises(WSServerHandshakeError, match="Invalid HTTP response"):
-        await session.ws_connect(url)
-
-
-async def test_server_hanging_up_during_handshake_raises_disconnected(
-    raw_peer: Any, session: aiotape.ClientSession
-) -> None:
-    async def hang_up(conn: RawPeerConnection) -> None:
-        conn.writer.close()
-
-    url = await raw_peer(hang_up)
-    with pytest.raises(ServerDisconnectedError):
-        await session.ws_connect(url)
+    if case.status is not None:
+        assert isinstance(info.value, WSServerHandshakeError)
+        assert info.value.status == case.status
 
 
 async def test_connection_refused_raises_connector_error(
