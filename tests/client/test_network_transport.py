@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 import ssl
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -110,29 +112,14 @@ def answer_once(response: bytes) -> Handler:
     return handler
 
 
-def after_first(first: Handler, then: Handler) -> Callable[[Peer], Handler]:
+def after_first(first: Handler, then: Handler) -> Handler:
     """The first connection runs ``first``, later ones ``then``."""
-
-    def bind(peer: Peer) -> Handler:
-        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await (first if peer.connections == 1 else then)(reader, writer)
-
-        return handler
-
-    return bind
-
-
-async def serve_per_connection(
-    serve: Callable[[Handler], Awaitable[Peer]], bind: Callable[[Peer], Handler]
-) -> Peer:
-    holder: list[Handler] = []
+    accepted = itertools.count()
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await holder[0](reader, writer)
+        await (first if next(accepted) == 0 else then)(reader, writer)
 
-    peer = await serve(handler)
-    holder.append(bind(peer))
-    return peer
+    return handler
 
 
 def abort_with_reset(writer: asyncio.StreamWriter) -> None:
@@ -212,43 +199,62 @@ async def test_bytes_body_is_sent_after_the_head(
     assert received == [b"hello"]
 
 
-async def test_keep_alive_reuses_the_connection(
-    serve: Callable[[Handler], Awaitable[Peer]], transport: NetworkTransport
-) -> None:
-    peer = await serve(keep_alive())
-    assert await fetch(transport, peer.url) == (200, b"ok")
-    assert await fetch(transport, peer.url) == (200, b"ok")
-    assert peer.connections == 1
+@dataclass(frozen=True)
+class Reuse:
+    """Two requests to one peer, and how many connections the peer must have seen."""
+
+    peer: Callable[[], Handler]
+    connections: int
+    body: bytes = b"ok"
+    method: str = "GET"
+    first_asks_to_close: bool = False
+    connector: dict[str, Any] = field(default_factory=dict)
 
 
-async def test_head_request_keeps_the_connection_reusable(
-    serve: Callable[[Handler], Awaitable[Peer]], transport: NetworkTransport
-) -> None:
-    peer = await serve(keep_alive(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"))
-    assert await fetch(transport, peer.url, method="HEAD") == (200, b"")
-    assert await fetch(transport, peer.url, method="HEAD") == (200, b"")
-    assert peer.connections == 1
+async def answer_then_hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await read_request(reader)
+    writer.write(OK)
 
 
-async def test_connection_close_response_is_not_reused(
-    serve: Callable[[Handler], Awaitable[Peer]], transport: NetworkTransport
-) -> None:
-    peer = await serve(
-        answer_once(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
-    )
-    await fetch(transport, peer.url)
-    await fetch(transport, peer.url)
-    assert peer.connections == 2
+KEEP_ALIVE = {
+    "keep-alive response is reused": Reuse(keep_alive, 1),
+    "HEAD response keeps the connection reusable": Reuse(
+        lambda: keep_alive(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"),
+        1,
+        body=b"",
+        method="HEAD",
+    ),
+    "Connection: close response is not reused": Reuse(
+        lambda: answer_once(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"),
+        2,
+        body=b"",
+    ),
+    "request asking to close is not reused": Reuse(keep_alive, 2, first_asks_to_close=True),
+    "server closing an idle connection does not fail the next GET": Reuse(
+        lambda: answer_then_hang_up, 2
+    ),
+    "expired idle connection is not reused": Reuse(
+        keep_alive, 2, connector={"keepalive_timeout": 0}
+    ),
+    "force_close never reuses": Reuse(keep_alive, 2, connector={"force_close": True}),
+    "bytes after the response prevent reuse": Reuse(
+        lambda: after_first(answer_once(OK + b"HTTP/1.1 200 OK\r\n"), keep_alive()), 2
+    ),
+}
 
 
-async def test_request_asking_to_close_is_not_reused(
-    serve: Callable[[Handler], Awaitable[Peer]], transport: NetworkTransport
-) -> None:
-    peer = await serve(keep_alive())
-    req = Request.build("GET", peer.url, [("Host", "h"), ("Connection", "close")])
-    await read_all(await transport.handle(req))
-    await fetch(transport, peer.url)
-    assert peer.connections == 2
+@pytest.mark.parametrize("case", KEEP_ALIVE.values(), ids=list(KEEP_ALIVE))
+async def test_connection_reuse(serve: Callable[[Handler], Awaitable[Peer]], case: Reuse) -> None:
+    peer = await serve(case.peer())
+    net = NetworkTransport(TCPConnector(**case.connector))
+    try:
+        for close in (case.first_asks_to_close, False):
+            headers = [("Host", "h"), *([("Connection", "close")] if close else [])]
+            resp = await net.handle(Request.build(case.method, peer.url, headers))
+            assert (resp.status, await read_all(resp)) == (200, case.body)
+    finally:
+        await net.aclose()
+    assert peer.connections == case.connections
 
 
 async def test_close_delimited_body_is_read_to_eof(
@@ -284,32 +290,6 @@ async def test_chunks_arrive_as_the_server_sent_them(
     assert await resp.body.read_chunk() == b""
 
 
-async def test_server_closing_an_idle_connection_does_not_fail_the_next_get(
-    serve: Callable[[Handler], Awaitable[Peer]], transport: NetworkTransport
-) -> None:
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(OK)
-
-    peer = await serve(handler)
-    assert await fetch(transport, peer.url) == (200, b"ok")
-    assert await fetch(transport, peer.url) == (200, b"ok")
-    assert peer.connections == 2
-
-
-async def test_expired_idle_connection_is_not_reused(
-    serve: Callable[[Handler], Awaitable[Peer]],
-) -> None:
-    peer = await serve(keep_alive())
-    net = NetworkTransport(TCPConnector(keepalive_timeout=0))
-    try:
-        await fetch(net, peer.url)
-        await fetch(net, peer.url)
-    finally:
-        await net.aclose()
-    assert peer.connections == 2
-
-
 async def test_idle_connection_is_closed_after_keepalive_timeout(
     serve: Callable[[Handler], Awaitable[Peer]],
 ) -> None:
@@ -329,17 +309,6 @@ async def test_idle_connection_is_closed_after_keepalive_timeout(
     finally:
         await net.aclose()
     assert peer.connections == 1
-
-
-async def test_force_close_never_reuses(serve: Callable[[Handler], Awaitable[Peer]]) -> None:
-    peer = await serve(keep_alive())
-    net = NetworkTransport(TCPConnector(force_close=True))
-    try:
-        await fetch(net, peer.url)
-        await fetch(net, peer.url)
-    finally:
-        await net.aclose()
-    assert peer.connections == 2
 
 
 async def test_aclose_closes_idle_connections(
@@ -383,7 +352,7 @@ async def test_no_reuse_after_early_close(
     serve: Callable[[Handler], Awaitable[Peer]], transport: NetworkTransport
 ) -> None:
     partial = answer_once(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nfirst")
-    peer = await serve_per_connection(serve, after_first(partial, keep_alive()))
+    peer = await serve(after_first(partial, keep_alive()))
     resp = await transport.handle(request(peer.url))
     assert await resp.body.read_chunk() == b"first"
     resp.body.close()
@@ -413,7 +382,7 @@ async def test_no_reuse_after_error(
         writer.write(b"zz\r\n")
         await reader.read()
 
-    peer = await serve_per_connection(serve, after_first(bad_chunk, keep_alive()))
+    peer = await serve(after_first(bad_chunk, keep_alive()))
     resp = await transport.handle(request(peer.url))
     headed.set()
     with pytest.raises(ClientPayloadError, match="chunk size"):
@@ -432,22 +401,12 @@ async def test_no_reuse_after_cancel(
         asked.set()
         await reader.read()
 
-    peer = await serve_per_connection(serve, after_first(silent, keep_alive()))
+    peer = await serve(after_first(silent, keep_alive()))
     task = asyncio.create_task(transport.handle(request(peer.url)))
     await asked.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await fetch(transport, peer.url) == (200, b"ok")
-    assert peer.connections == 2
-
-
-async def test_bytes_after_the_response_prevent_reuse(
-    serve: Callable[[Handler], Awaitable[Peer]], transport: NetworkTransport
-) -> None:
-    chatty = answer_once(OK + b"HTTP/1.1 200 OK\r\n")
-    peer = await serve_per_connection(serve, after_first(chatty, keep_alive()))
-    assert await fetch(transport, peer.url) == (200, b"ok")
     assert await fetch(transport, peer.url) == (200, b"ok")
     assert peer.connections == 2
 
@@ -545,7 +504,7 @@ async def test_requests_with_different_ssl_settings_use_different_pools() -> Non
 
 
 # -- stale keep-alive retry ---------------------------------------------------------------
-def hang_up_on_second_request(peer: Peer) -> Handler:
+def hang_up_on_second_request() -> Handler:
     """First connection answers once then closes on the next request; later ones serve."""
 
     async def stale(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -554,14 +513,14 @@ def hang_up_on_second_request(peer: Peer) -> Handler:
         await writer.drain()
         await reader.readuntil(b"\r\n\r\n")
 
-    return after_first(stale, keep_alive())(peer)
+    return after_first(stale, keep_alive())
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 async def test_idempotent_request_is_retried_once_on_a_stale_connection(
     serve: Callable[[Handler], Awaitable[Peer]], transport: NetworkTransport, method: str
 ) -> None:
-    peer = await serve_per_connection(serve, hang_up_on_second_request)
+    peer = await serve(hang_up_on_second_request())
     await fetch(transport, peer.url)
     assert await fetch(transport, peer.url, method=method) == (200, b"ok")
     assert peer.connections == 2
@@ -570,7 +529,7 @@ async def test_idempotent_request_is_retried_once_on_a_stale_connection(
 async def test_post_is_not_retried_on_a_stale_connection(
     serve: Callable[[Handler], Awaitable[Peer]], transport: NetworkTransport
 ) -> None:
-    peer = await serve_per_connection(serve, hang_up_on_second_request)
+    peer = await serve(hang_up_on_second_request())
     await fetch(transport, peer.url)
     with pytest.raises(ServerDisconnectedError):
         await fetch(transport, peer.url, method="POST", body=b"")
@@ -583,7 +542,7 @@ async def test_streamed_body_is_not_retried_on_a_stale_connection(
     async def body() -> AsyncIterator[bytes]:
         yield b""
 
-    peer = await serve_per_connection(serve, hang_up_on_second_request)
+    peer = await serve(hang_up_on_second_request())
     await fetch(transport, peer.url)
     with pytest.raises(ServerDisconnectedError):
         await fetch(transport, peer.url, method="PUT", body=body())
@@ -689,7 +648,7 @@ async def test_early_response_stops_an_endless_upload(
         while True:
             yield bytes(2**16)
 
-    peer = await serve_per_connection(serve, after_first(reject, keep_alive()))
+    peer = await serve(after_first(reject, keep_alive()))
     req = Request.build(
         "POST", peer.url, [("Host", "h"), ("Transfer-Encoding", "chunked")], body=endless()
     )
@@ -927,7 +886,7 @@ async def test_total_deadline_while_reading_raises_plain_timeout_error(
 async def test_timed_out_connection_is_not_reused(
     serve: Callable[[Handler], Awaitable[Peer]], transport: NetworkTransport
 ) -> None:
-    peer = await serve_per_connection(serve, after_first(first_chunk_then_silence, keep_alive()))
+    peer = await serve(after_first(first_chunk_then_silence, keep_alive()))
     resp = await transport.handle(request(peer.url, timeout=ClientTimeout(sock_read=0.05)))
     await resp.body.read_chunk()
     with pytest.raises(SocketTimeoutError):
