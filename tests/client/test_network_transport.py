@@ -290,9 +290,11 @@ async def test_chunks_arrive_as_the_server_sent_them(
     assert await resp.body.read_chunk() == b""
 
 
-async def test_idle_connection_is_closed_after_keepalive_timeout(
-    serve: Callable[[Handler], Awaitable[Peer]],
+@pytest.mark.parametrize("closer", ["keepalive_timeout", "aclose"])
+async def test_idle_connection_is_closed(
+    serve: Callable[[Handler], Awaitable[Peer]], closer: str
 ) -> None:
+    """An idle pooled connection is closed when keepalive_timeout expires, or by aclose()."""
     closed = asyncio.Event()
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -302,32 +304,17 @@ async def test_idle_connection_is_closed_after_keepalive_timeout(
         closed.set()
 
     peer = await serve(handler)
-    net = NetworkTransport(TCPConnector(keepalive_timeout=0.01))
+    options = {"keepalive_timeout": 0.01} if closer == "keepalive_timeout" else {}
+    net = NetworkTransport(TCPConnector(**options))
     try:
         await fetch(net, peer.url)
+        if closer == "aclose":
+            await net.aclose()
+            assert net.connector.closed
         await closed.wait()
     finally:
         await net.aclose()
     assert peer.connections == 1
-
-
-async def test_aclose_closes_idle_connections(
-    serve: Callable[[Handler], Awaitable[Peer]],
-) -> None:
-    closed = asyncio.Event()
-
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(OK)
-        assert await reader.read() == b""
-        closed.set()
-
-    peer = await serve(handler)
-    net = NetworkTransport()
-    await fetch(net, peer.url)
-    await net.aclose()
-    await closed.wait()
-    assert net.connector.closed
 
 
 async def test_closed_connector_refuses_requests(

@@ -152,6 +152,11 @@ def raw_peer(raw_server: StartRaw) -> Callable[[RawScript], Awaitable[URL]]:
     return start
 
 
+async def receive_once(_request: web.Request, ws: web.WebSocketResponse) -> None:
+    """A web_peer handler that waits for one message (or the close) and ends."""
+    await ws.receive()
+
+
 # -- the client under test -----------------------------------------------------------------
 @pytest.fixture
 async def session() -> AsyncIterator[aiotape.ClientSession]:
@@ -318,10 +323,7 @@ async def test_ws_url_scheme_is_accepted_as_is(
 
 
 async def test_handshake_response_is_exposed_on_the_channel(web_peer: Any) -> None:
-    async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
-        await ws.receive()
-
-    peer = await web_peer(handler)
+    peer = await web_peer(receive_once)
     request = Request.build("GET", peer.url.with_scheme("ws"))
     channel = await connect_ws(request)
     try:
@@ -335,20 +337,14 @@ async def test_handshake_response_is_exposed_on_the_channel(web_peer: Any) -> No
 async def test_get_extra_info_reports_peername(
     web_peer: Any, session: aiotape.ClientSession
 ) -> None:
-    async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
-        await ws.receive()
-
-    peer = await web_peer(handler)
+    peer = await web_peer(receive_once)
     async with session.ws_connect(peer.url) as ws:
         assert ws.get_extra_info("peername")[1] == peer.url.port
         assert ws.get_extra_info("no-such-thing", "dflt") == "dflt"
 
 
 async def test_subprotocol_negotiated(web_peer: Any, session: aiotape.ClientSession) -> None:
-    async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
-        await ws.receive()
-
-    peer = await web_peer(handler, protocols=("v2",))
+    peer = await web_peer(receive_once, protocols=("v2",))
     async with session.ws_connect(peer.url, protocols=("v1", "v2")) as ws:
         assert ws.protocol == "v2"
 
@@ -411,10 +407,7 @@ async def test_without_autoping_ping_is_returned_to_the_caller(
 async def test_client_ping_gets_pong_without_autoping(
     web_peer: Any, session: aiotape.ClientSession
 ) -> None:
-    async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
-        await ws.receive()
-
-    peer = await web_peer(handler)
+    peer = await web_peer(receive_once)
     async with session.ws_connect(peer.url, autoping=False) as ws:
         await ws.ping(b"hello")
         msg = await ws.receive()
@@ -569,10 +562,7 @@ async def test_close_reply_timeout_closes_abnormally(
 async def test_send_after_close_raises_connection_reset(
     web_peer: Any, session: aiotape.ClientSession
 ) -> None:
-    async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
-        await ws.receive()
-
-    peer = await web_peer(handler)
+    peer = await web_peer(receive_once)
     ws = await session.ws_connect(peer.url)
     await ws.close()
     with pytest.raises(ClientConnectionResetError):
@@ -583,10 +573,7 @@ async def test_send_after_close_raises_connection_reset(
 async def test_receive_timeout_raises_timeout_error(
     web_peer: Any, session: aiotape.ClientSession
 ) -> None:
-    async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
-        await ws.receive()
-
-    peer = await web_peer(handler)
+    peer = await web_peer(receive_once)
     async with session.ws_connect(peer.url) as ws:
         with pytest.raises(asyncio.TimeoutError):
             await ws.receive(timeout=0.02)
@@ -596,10 +583,7 @@ async def test_receive_timeout_raises_timeout_error(
 async def test_ws_receive_timeout_applies_to_every_receive(
     web_peer: Any, session: aiotape.ClientSession
 ) -> None:
-    async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
-        await ws.receive()
-
-    peer = await web_peer(handler)
+    peer = await web_peer(receive_once)
     async with session.ws_connect(
         peer.url, timeout=ClientWSTimeout(ws_receive=0.02, ws_close=1)
     ) as ws:
@@ -608,10 +592,7 @@ async def test_ws_receive_timeout_applies_to_every_receive(
 
 
 async def test_concurrent_receive_is_refused(web_peer: Any, session: aiotape.ClientSession) -> None:
-    async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
-        await ws.receive()
-
-    peer = await web_peer(handler)
+    peer = await web_peer(receive_once)
     async with session.ws_connect(peer.url) as ws:
         first = asyncio.create_task(ws.receive())
         while not ws._waiting:
@@ -696,10 +677,7 @@ async def test_invalid_utf8_text_is_an_error_1007(
 async def test_non_101_status_raises_handshake_error(
     web_peer: Any, session: aiotape.ClientSession
 ) -> None:
-    async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
-        await ws.receive()
-
-    peer = await web_peer(handler)
+    peer = await web_peer(receive_once)
     with pytest.raises(WSServerHandshakeError) as info:
         await session.ws_connect(peer.url.with_path("/forbidden"))
     assert info.value.status == 403
@@ -798,10 +776,7 @@ async def test_wss_echo_with_trusted_certificate(
 async def test_wss_with_untrusted_certificate_fails_to_connect(
     web_peer: Any, tls: tuple[ssl.SSLContext, ssl.SSLContext], session: aiotape.ClientSession
 ) -> None:
-    async def handler(_request: web.Request, ws: web.WebSocketResponse) -> None:
-        await ws.receive()
-
-    peer = await web_peer(handler, ssl_context=tls[0])
+    peer = await web_peer(receive_once, ssl_context=tls[0])
     with pytest.raises(ClientConnectorError):
         await session.ws_connect(peer.url)
 
