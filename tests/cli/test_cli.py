@@ -197,33 +197,39 @@ def test_ls_of_a_missing_directory_exits_2(
 # -- show ------------------------------------------------------------------------------------------
 
 
-async def test_show_pretty_prints_json_bodies(
-    tmp_path: Path, server: URL, capsys: pytest.CaptureFixture[str]
+SHOWN_BODIES = {
+    "pretty-printed json": (
+        "items",
+        [
+            "#0  GET {server}/items",
+            "    < HTTP/1.1 200 OK",
+            '        "items": [\n          "tape",',
+        ],
+    ),
+    "decoded brotli": ("br", ["(br: ", "brotli-encoded words brotli-encoded words"]),
+    "binary as a hex preview": (
+        "bin",
+        [
+            "0000  00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f",
+            "... (512 B of binary data)",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize(("route", "fragments"), SHOWN_BODIES.values(), ids=list(SHOWN_BODIES))
+async def test_show_prints_bodies(
+    tmp_path: Path,
+    server: URL,
+    capsys: pytest.CaptureFixture[str],
+    route: str,
+    fragments: list[str],
 ) -> None:
-    path = await record(tmp_path / "c.yaml", server, "items")
+    path = await record(tmp_path / "c.yaml", server, route)
     code, out, _ = cli(capsys, "cassette", "show", path)
     assert code == 0
-    assert f"#0  GET {server}/items" in out
-    assert "    < HTTP/1.1 200 OK" in out
-    assert '        "items": [\n          "tape",' in out
-
-
-async def test_show_decodes_brotli_bodies(
-    tmp_path: Path, server: URL, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = await record(tmp_path / "c.yaml", server, "br")
-    _, out, _ = cli(capsys, "cassette", "show", path)
-    assert "(br: " in out
-    assert "brotli-encoded words brotli-encoded words" in out
-
-
-async def test_show_prints_binary_bodies_as_a_hex_preview(
-    tmp_path: Path, server: URL, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = await record(tmp_path / "c.yaml", server, "bin")
-    _, out, _ = cli(capsys, "cassette", "show", path)
-    assert "0000  00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f" in out
-    assert "... (512 B of binary data)" in out
+    for fragment in fragments:
+        assert fragment.format(server=server) in out
 
 
 async def test_show_prints_a_websocket_session_as_a_dialogue(
