@@ -7,7 +7,7 @@ then closes, resets or keeps the connection. Every case must end in a correct re
 client must close every socket it opened.
 
 The default suite runs a fixed subset; ``AIOTAPE_FUZZ_CASES=10000 pytest -s
-tests/test_hardening_fuzz.py`` also runs a long random campaign and prints its outcomes.
+tests/hardening/test_hardening_fuzz.py`` also runs a long random campaign and prints its outcomes.
 """
 
 from __future__ import annotations
