@@ -74,33 +74,30 @@ async def test_exactly_max_headers_are_accepted(serve: Serve) -> None:
     assert await get_status(url, max_headers=10) == 200
 
 
-async def endless_header(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """A head that never ends: one header value streamed until the client hangs up."""
-    writer.write(b"HTTP/1.1 200 OK\r\nX-Endless: ")
-    piece = b"v" * 65536
-    while True:
-        writer.write(piece)
-        await writer.drain()
+def endless(start: bytes) -> Handler:
+    """Send ``start``, then ``v`` bytes until the client hangs up (a line that never ends)."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(start)
+        piece = b"v" * 65536
+        while True:
+            writer.write(piece)
+            await writer.drain()
+
+    return handler
 
 
 async def test_endless_head_is_cut_off_with_a_400_response_error(serve: Serve) -> None:
-    url = await serve(endless_header)
+    url = await serve(endless(b"HTTP/1.1 200 OK\r\nX-Endless: "))
     with pytest.raises(aiotape.ClientResponseError, match="Got more than") as info:
         await get_status(url)
     assert info.value.status == 400
 
 
-async def endless_trailer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """A chunked body whose trailer never ends."""
-    writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nX-T: ")
-    piece = b"v" * 65536
-    while True:
-        writer.write(piece)
-        await writer.drain()
-
-
 async def test_endless_trailer_is_cut_off_with_a_payload_error(serve: Serve) -> None:
-    url = await serve(endless_trailer)
+    url = await serve(
+        endless(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nX-T: ")
+    )
     async with aiotape.ClientSession() as session:
         async with session.get(url) as resp:
             with pytest.raises(aiotape.ClientPayloadError, match="without the end of a line"):

@@ -84,37 +84,37 @@ async def test_untrusted_ca_raises_certificate_error(
     assert "certificate verify failed" in str(info.value)
 
 
-async def test_wrong_hostname_raises_certificate_error(
-    ca: trustme.CA, serve_tls: ServeTLS, trusting: ssl.SSLContext
+BAD_CERTIFICATES: dict[str, tuple[Callable[[trustme.CA], trustme.LeafCert], str]] = {
+    "wrong hostname": (lambda ca: ca.issue_cert("other.test"), "match"),
+    "expired": (
+        lambda ca: ca.issue_cert(
+            "127.0.0.1",
+            not_before=NOW - datetime.timedelta(days=30),
+            not_after=NOW - datetime.timedelta(days=1),
+        ),
+        "expired",
+    ),
+    "not yet valid": (
+        lambda ca: ca.issue_cert(
+            "127.0.0.1",
+            not_before=NOW + datetime.timedelta(days=1),
+            not_after=NOW + datetime.timedelta(days=30),
+        ),
+        "not yet valid",
+    ),
+}
+
+
+@pytest.mark.parametrize(("issue", "match"), BAD_CERTIFICATES.values(), ids=list(BAD_CERTIFICATES))
+async def test_bad_certificate_raises_certificate_error(
+    ca: trustme.CA,
+    serve_tls: ServeTLS,
+    trusting: ssl.SSLContext,
+    issue: Callable[[trustme.CA], trustme.LeafCert],
+    match: str,
 ) -> None:
-    url = await serve_tls(tls_server_context(ca.issue_cert("other.test")))
-    with pytest.raises(aiotape.ClientConnectorCertificateError, match="match"):
-        await fetch(url, ssl=trusting)
-
-
-async def test_expired_certificate_raises_certificate_error(
-    ca: trustme.CA, serve_tls: ServeTLS, trusting: ssl.SSLContext
-) -> None:
-    expired = ca.issue_cert(
-        "127.0.0.1",
-        not_before=NOW - datetime.timedelta(days=30),
-        not_after=NOW - datetime.timedelta(days=1),
-    )
-    url = await serve_tls(tls_server_context(expired))
-    with pytest.raises(aiotape.ClientConnectorCertificateError, match="expired"):
-        await fetch(url, ssl=trusting)
-
-
-async def test_not_yet_valid_certificate_raises_certificate_error(
-    ca: trustme.CA, serve_tls: ServeTLS, trusting: ssl.SSLContext
-) -> None:
-    future = ca.issue_cert(
-        "127.0.0.1",
-        not_before=NOW + datetime.timedelta(days=1),
-        not_after=NOW + datetime.timedelta(days=30),
-    )
-    url = await serve_tls(tls_server_context(future))
-    with pytest.raises(aiotape.ClientConnectorCertificateError, match="not yet valid"):
+    url = await serve_tls(tls_server_context(issue(ca)))
+    with pytest.raises(aiotape.ClientConnectorCertificateError, match=match):
         await fetch(url, ssl=trusting)
 
 
