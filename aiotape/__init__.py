@@ -2,7 +2,12 @@
 
 ``import aiotape as aiohttp`` runs aiohttp client code unchanged; ``use_transport`` (and the
 pytest plugin built on it) routes every session through a mock or a cassette instead.
+``aiotape.mocking`` and ``aiotape.cassettes`` are imported on first use (``aiotape.mocking.X``).
 """
+
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from . import client_exceptions as client_exceptions
 from . import hdrs
@@ -61,7 +66,21 @@ from .client.transport import (
 )
 from .client.websocket import ClientWebSocketResponse, WebSocketError
 
+if TYPE_CHECKING:
+    from . import cassettes as cassettes
+    from . import mocking as mocking
+
 __version__ = VERSION
+
+_LAZY_SUBMODULES = frozenset({"cassettes", "mocking"})
+
+
+def __getattr__(name: str) -> ModuleType:
+    """Import ``aiotape.cassettes`` or ``aiotape.mocking`` when first reached as an attribute."""
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BasicAuth",

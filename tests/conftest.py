@@ -1,4 +1,4 @@
-"""Real servers on 127.0.0.1: an httpbin-like aiohttp.web app and raw asyncio peers."""
+"""Shared fixtures: an httpbin-like aiohttp.web app, raw asyncio peers, a session, ports."""
 
 from __future__ import annotations
 
@@ -6,20 +6,18 @@ import asyncio
 import base64
 import gzip
 import socket
+import ssl
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterator
 
 import brotli
 import pytest
+import trustme
 from aiohttp import web
-from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 import aiotape
-from aiotape.transport import ChunkedBody, Request, Response, WebSocketChannel, WSOptions
-
-RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+from tests.servers import StartRaw, raw_servers, serve_app, trusting_context
 
 
 async def _echo(request: web.Request) -> web.Response:
@@ -155,68 +153,30 @@ def make_httpbin_app() -> web.Application:
 @pytest.fixture
 async def httpbin() -> AsyncIterator[URL]:
     """Base URL of a fresh httpbin-like aiohttp.web server on 127.0.0.1."""
-    runner = web.AppRunner(make_httpbin_app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield URL(f"http://127.0.0.1:{port}")
-    finally:
-        await runner.cleanup()
-
-
-@dataclass
-class RawServer:
-    """A raw asyncio server: its URL, how many connections it accepted, heads it noted."""
-
-    url: URL
-    connections: int = 0
-    heads: list[bytes] = field(default_factory=list)
+    async with serve_app(make_httpbin_app()) as url:
+        yield url
 
 
 @pytest.fixture
-async def raw_server() -> AsyncIterator[Callable[[RawHandler], Awaitable[RawServer]]]:
+async def raw_server() -> AsyncIterator[StartRaw]:
     """Factory: ``await raw_server(handler)`` serves ``handler(reader, writer)`` per connection.
 
     Handlers still running at teardown are cancelled and end quietly.
     """
-    servers: list[asyncio.Server] = []
-    tasks: list[asyncio.Task[object]] = []
-    writers: list[asyncio.StreamWriter] = []
+    async with raw_servers() as servers:
+        yield servers.start
 
-    async def start(handler: RawHandler) -> RawServer:
-        info = RawServer(URL("http://127.0.0.1"))
 
-        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            info.connections += 1
-            task = asyncio.current_task()
-            assert task is not None
-            tasks.append(task)
-            writers.append(writer)
-            try:
-                await handler(reader, writer)
-            # Cancelled at teardown: end quietly (3.11's start_server logs it as an error).
-            except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
-                pass
-            finally:
-                writer.close()
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    """A test certificate authority: issue server certificates, trust it in clients."""
+    return trustme.CA()
 
-        server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-        servers.append(server)
-        info.url = URL(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
-        return info
 
-    yield start
-    for server in servers:
-        server.close()
-    for writer in writers:
-        writer.close()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    for server in servers:
-        await server.wait_closed()
+@pytest.fixture
+def trusting(ca: trustme.CA) -> ssl.SSLContext:
+    """A client context that verifies certificates against ``ca``."""
+    return trusting_context(ca)
 
 
 @pytest.fixture
@@ -232,11 +192,6 @@ async def session(connector: aiotape.TCPConnector) -> AsyncIterator[aiotape.Clie
     """A ClientSession over the ``connector`` fixture (modules may define their own)."""
     async with aiotape.ClientSession(connector=connector, connector_owner=False) as client:
         yield client
-
-
-async def read_head(reader: asyncio.StreamReader) -> bytes:
-    """Read one request head (through the blank line)."""
-    return await reader.readuntil(b"\r\n\r\n")
 
 
 @pytest.fixture
@@ -265,23 +220,3 @@ def full_backlog() -> Iterator[int]:
     for filler in fillers:
         filler.close()
     listener.close()
-
-
-class RecordingTransport:
-    """A minimal Transport (the public seam) that answers 200 and remembers requests."""
-
-    def __init__(self, body: bytes = b"{}") -> None:
-        self.requests: list[Request] = []
-        self.body = body
-        self.closed = False
-
-    async def handle(self, request: Request) -> Response:
-        self.requests.append(request)
-        headers = CIMultiDictProxy(CIMultiDict({"Content-Type": "application/json"}))
-        return Response(200, "OK", headers, ChunkedBody([self.body]))
-
-    async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
-        raise NotImplementedError
-
-    async def aclose(self) -> None:
-        self.closed = True
