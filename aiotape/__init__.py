@@ -6,6 +6,7 @@ pytest plugin built on it) routes every session through a mock or a cassette ins
 
 from .client.auth import BasicAuth
 from .client.cookies import CookieJar, DummyCookieJar
+from .client.digest_auth import DigestAuthMiddleware
 from .client.exceptions import (
     ClientConnectionError,
     ClientConnectionResetError,
@@ -39,12 +40,32 @@ from .client.exceptions import (
     WSServerHandshakeError,
 )
 from .client.formdata import FormData
+from .client.middlewares import ClientHandlerType, ClientMiddlewareType, ClientRequest
 from .client.pool import TCPConnector
 from .client.prepare import VERSION
 from .client.response import ClientResponse, HttpVersion, HttpVersion10, HttpVersion11
 from .client.session import ClientSession, request
 from .client.streams import StreamReader
 from .client.timeouts import ClientTimeout, ClientWSTimeout
+from .client.tracing import (
+    TraceConfig,
+    TraceConnectionCreateEndParams,
+    TraceConnectionCreateStartParams,
+    TraceConnectionQueuedEndParams,
+    TraceConnectionQueuedStartParams,
+    TraceConnectionReuseconnParams,
+    TraceDnsCacheHitParams,
+    TraceDnsCacheMissParams,
+    TraceDnsResolveHostEndParams,
+    TraceDnsResolveHostStartParams,
+    TraceRequestChunkSentParams,
+    TraceRequestEndParams,
+    TraceRequestExceptionParams,
+    TraceRequestHeadersSentParams,
+    TraceRequestRedirectParams,
+    TraceRequestStartParams,
+    TraceResponseChunkReceivedParams,
+)
 from .client.transport import (
     Request,
     Response,
@@ -67,10 +88,13 @@ __all__ = [
     "ClientConnectorError",
     "ClientConnectorSSLError",
     "ClientError",
+    "ClientHandlerType",
     "ClientHttpProxyError",
+    "ClientMiddlewareType",
     "ClientOSError",
     "ClientPayloadError",
     "ClientProxyConnectionError",
+    "ClientRequest",
     "ClientResponse",
     "ClientResponseError",
     "ClientSSLError",
@@ -81,6 +105,7 @@ __all__ = [
     "ConnectionTimeoutError",
     "ContentTypeError",
     "CookieJar",
+    "DigestAuthMiddleware",
     "DummyCookieJar",
     "FormData",
     "HttpVersion",
@@ -103,6 +128,23 @@ __all__ = [
     "StreamReader",
     "TCPConnector",
     "TooManyRedirects",
+    "TraceConfig",
+    "TraceConnectionCreateEndParams",
+    "TraceConnectionCreateStartParams",
+    "TraceConnectionQueuedEndParams",
+    "TraceConnectionQueuedStartParams",
+    "TraceConnectionReuseconnParams",
+    "TraceDnsCacheHitParams",
+    "TraceDnsCacheMissParams",
+    "TraceDnsResolveHostEndParams",
+    "TraceDnsResolveHostStartParams",
+    "TraceRequestChunkSentParams",
+    "TraceRequestEndParams",
+    "TraceRequestExceptionParams",
+    "TraceRequestHeadersSentParams",
+    "TraceRequestRedirectParams",
+    "TraceRequestStartParams",
+    "TraceResponseChunkReceivedParams",
     "Transport",
     "WSCloseCode",
     "WSMessage",

@@ -332,6 +332,8 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         self._close_requested = request.headers.get("Connection", "").lower() == "close"
         body = request.body
         try:
+            if request.trace is not None:  # tracing hook: headers (and a bytes body) sent
+                await request.trace.send_request_headers(request)
             if isinstance(body, bytes):
                 if len(body) <= _COALESCE_LIMIT:
                     transport.write(head + body)

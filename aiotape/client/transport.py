@@ -15,12 +15,15 @@ from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Sequenc
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from ssl import SSLContext
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
+
+if TYPE_CHECKING:
+    from .tracing import RequestTrace
 
 __all__ = [
     "BodyStream",
@@ -93,6 +96,7 @@ class Request:
     Content-Type, Content-Length or Transfer-Encoding, Cookie, Authorization...). ``body`` is
     bytes or an async iterable streamed once. ``started`` is the loop time the request (its
     first hop) started; ``deadline`` the loop time its total timeout expires, already ceiled.
+    ``trace`` is set only when the session has trace configs (for connection/DNS signals).
     """
 
     method: str
@@ -104,6 +108,7 @@ class Request:
     deadline: float | None = None
     ssl: SSLContext | bool = True
     server_hostname: str | None = None
+    trace: RequestTrace | None = None
 
     @classmethod
     def build(
