@@ -169,9 +169,13 @@ async def queued_behind_a_busy_connection(client: Any, base: URL) -> list[Event]
 async def test_a_request_waiting_for_a_slot_is_reported_queued(httpbin: URL) -> None:
     ours = await queued_behind_a_busy_connection(aiotape, httpbin)
     assert ours == await queued_behind_a_busy_connection(aiohttp, httpbin)
-    names = [e[0] for e in ours]
-    queued = names.index("connection_queued_start")
-    assert names[queued : queued + 2] == ["connection_queued_start", "connection_queued_end"]
+    assert [e[0] for e in ours if e[0].startswith("connection_")] == [
+        "connection_create_start",
+        "connection_create_end",
+        "connection_queued_start",
+        "connection_queued_end",
+        "connection_reuseconn",
+    ]
 
 
 async def test_hostname_fires_dns_miss_then_hit(httpbin: URL) -> None:
