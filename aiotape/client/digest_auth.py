@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from yarl import URL
 
+from .auth import BasicAuth
 from .exceptions import ClientError
 from .middlewares import ClientHandlerType, ClientRequest
 
@@ -66,14 +67,9 @@ class DigestAuthMiddleware:
     """
 
     def __init__(self, login: str, password: str, preemptive: bool = True) -> None:
-        if login is None:
-            raise ValueError("None is not allowed as login value")
-        if password is None:
-            raise ValueError("None is not allowed as password value")
-        if ":" in login:
-            raise ValueError('A ":" is not allowed in username (RFC 1945#section-11.1)')
-        self._login = login
-        self._password = password
+        credentials = BasicAuth(login, password)  # refuses None and a ":" in the login
+        self._login = credentials.login
+        self._password = credentials.password
         self._preemptive = preemptive
         self._challenge: dict[str, str] = {}
         self._space: list[str] = []

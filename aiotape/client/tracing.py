@@ -186,41 +186,57 @@ class TraceConfig:
             getattr(self, name).freeze()
 
 
+# The Trace*Params classes are aiohttp's names; private bases hold the fields they share.
 @dataclass(frozen=True, slots=True)
-class TraceRequestStartParams:
-    """Parameters of ``on_request_start``; ``headers`` may still be changed by the callback."""
+class _NoParams:
+    pass
 
+
+@dataclass(frozen=True, slots=True)
+class _HostParams:
+    host: str
+
+
+@dataclass(frozen=True, slots=True)
+class _RequestParams:
     method: str
     url: URL
     headers: CIMultiDict[str]
 
 
 @dataclass(frozen=True, slots=True)
-class TraceRequestChunkSentParams:
-    """Parameters of ``on_request_chunk_sent``."""
-
+class _ChunkParams:
     method: str
     url: URL
     chunk: bytes
 
 
 @dataclass(frozen=True, slots=True)
-class TraceResponseChunkReceivedParams:
-    """Parameters of ``on_response_chunk_received`` (the whole body, once ``read()``)."""
-
-    method: str
-    url: URL
-    chunk: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class TraceRequestEndParams:
-    """Parameters of ``on_request_end``."""
-
+class _ResponseParams:
     method: str
     url: URL
     headers: CIMultiDict[str]
     response: ClientResponse
+
+
+@dataclass(frozen=True, slots=True)
+class TraceRequestStartParams(_RequestParams):
+    """Parameters of ``on_request_start``; ``headers`` may still be changed by the callback."""
+
+
+@dataclass(frozen=True, slots=True)
+class TraceRequestChunkSentParams(_ChunkParams):
+    """Parameters of ``on_request_chunk_sent``."""
+
+
+@dataclass(frozen=True, slots=True)
+class TraceResponseChunkReceivedParams(_ChunkParams):
+    """Parameters of ``on_response_chunk_received`` (the whole body, once ``read()``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TraceRequestEndParams(_ResponseParams):
+    """Parameters of ``on_request_end``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,75 +250,58 @@ class TraceRequestExceptionParams:
 
 
 @dataclass(frozen=True, slots=True)
-class TraceRequestRedirectParams:
+class TraceRequestRedirectParams(_ResponseParams):
     """Parameters of ``on_request_redirect``."""
-
-    method: str
-    url: URL
-    headers: CIMultiDict[str]
-    response: ClientResponse
 
 
 @dataclass(frozen=True, slots=True)
-class TraceConnectionQueuedStartParams:
+class TraceConnectionQueuedStartParams(_NoParams):
     """Parameters of ``on_connection_queued_start`` (none)."""
 
 
 @dataclass(frozen=True, slots=True)
-class TraceConnectionQueuedEndParams:
+class TraceConnectionQueuedEndParams(_NoParams):
     """Parameters of ``on_connection_queued_end`` (none)."""
 
 
 @dataclass(frozen=True, slots=True)
-class TraceConnectionCreateStartParams:
+class TraceConnectionCreateStartParams(_NoParams):
     """Parameters of ``on_connection_create_start`` (none)."""
 
 
 @dataclass(frozen=True, slots=True)
-class TraceConnectionCreateEndParams:
+class TraceConnectionCreateEndParams(_NoParams):
     """Parameters of ``on_connection_create_end`` (none)."""
 
 
 @dataclass(frozen=True, slots=True)
-class TraceConnectionReuseconnParams:
+class TraceConnectionReuseconnParams(_NoParams):
     """Parameters of ``on_connection_reuseconn`` (none)."""
 
 
 @dataclass(frozen=True, slots=True)
-class TraceDnsResolveHostStartParams:
+class TraceDnsResolveHostStartParams(_HostParams):
     """Parameters of ``on_dns_resolvehost_start``."""
 
-    host: str
-
 
 @dataclass(frozen=True, slots=True)
-class TraceDnsResolveHostEndParams:
+class TraceDnsResolveHostEndParams(_HostParams):
     """Parameters of ``on_dns_resolvehost_end``."""
 
-    host: str
-
 
 @dataclass(frozen=True, slots=True)
-class TraceDnsCacheHitParams:
+class TraceDnsCacheHitParams(_HostParams):
     """Parameters of ``on_dns_cache_hit``."""
 
-    host: str
-
 
 @dataclass(frozen=True, slots=True)
-class TraceDnsCacheMissParams:
+class TraceDnsCacheMissParams(_HostParams):
     """Parameters of ``on_dns_cache_miss``."""
 
-    host: str
-
 
 @dataclass(frozen=True, slots=True)
-class TraceRequestHeadersSentParams:
+class TraceRequestHeadersSentParams(_RequestParams):
     """Parameters of ``on_request_headers_sent`` (the final wire headers)."""
-
-    method: str
-    url: URL
-    headers: CIMultiDict[str]
 
 
 class RequestTrace:
