@@ -77,8 +77,16 @@ class ClientRequest:
 
     def wire_request(self) -> Request:
         """The seam request for this hop, with the middlewares' changes applied."""
+        wire = self._wire
+        if (
+            self.method == wire.method
+            and self.url is wire.url
+            and self.body is wire.body
+            and self.headers == wire.headers
+        ):
+            return wire
         return replace(
-            self._wire,
+            wire,
             method=self.method,
             url=self.url,
             headers=CIMultiDictProxy(CIMultiDict(self.headers)),
