@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from conftest import RecordingTransport
 from yarl import URL
 
 import aiotape
@@ -329,3 +330,41 @@ async def test_mocked_exception_fires_request_exception(http_mock: MockRouter) -
         ("request_start", "GET", "/down"),
         ("request_exception", "GET", "/down", "ServerDisconnectedError"),
     ]
+
+
+async def test_a_failing_callback_on_reuse_gives_the_connection_slot_back(httpbin: URL) -> None:
+    async def run(client: Any) -> list[Event]:
+        events: list[Event] = []
+        config = recording_config(client, events)
+        failing = [True]
+
+        async def refuse(session: Any, ctx: Any, params: Any) -> None:
+            if failing.pop():
+                raise RuntimeError("tracer failed")
+
+        config.on_connection_reuseconn.append(refuse)
+        connector = client.TCPConnector(limit=1)
+        timeout = client.ClientTimeout(total=10)
+        async with client.ClientSession(
+            connector=connector, trace_configs=[config], timeout=timeout
+        ) as session:
+            await get_and_read(session, httpbin)
+            with pytest.raises(RuntimeError, match="tracer failed"):
+                await get_and_read(session, httpbin)
+            failing.append(False)
+            await get_and_read(session, httpbin)  # the only slot is free again
+        return events
+
+    ours = await run(aiotape)
+    assert ours == await run(aiohttp)
+    assert ("request_exception", "GET", "/get", "RuntimeError") in ours
+
+
+async def test_without_trace_configs_the_transport_gets_the_request_as_built() -> None:
+    transport = RecordingTransport()
+    async with aiotape.ClientSession(transport=transport) as session:
+        async with session.post("http://api.test/x", data=b"body"):
+            pass
+    (request,) = transport.requests
+    assert request.trace is None
+    assert request.body == b"body"
