@@ -47,8 +47,7 @@ from .client.response import ClientResponse, HttpVersion, HttpVersion10, HttpVer
 from .client.session import ClientSession, request
 from .client.streams import StreamReader
 from .client.timeouts import ClientTimeout, ClientWSTimeout
-from .client.tracing import (
-    TraceConfig,
+from .client.trace_params import (
     TraceConnectionCreateEndParams,
     TraceConnectionCreateStartParams,
     TraceConnectionQueuedEndParams,
@@ -66,6 +65,7 @@ from .client.tracing import (
     TraceRequestStartParams,
     TraceResponseChunkReceivedParams,
 )
+from .client.tracing import TraceConfig
 from .client.transport import (
     Request,
     Response,

@@ -49,27 +49,7 @@ if TYPE_CHECKING:
     from .response import ClientResponse
     from .transport import Request, Response, Transport, WebSocketChannel
 
-__all__ = [
-    "RequestTrace",
-    "Signal",
-    "TraceConfig",
-    "TraceConnectionCreateEndParams",
-    "TraceConnectionCreateStartParams",
-    "TraceConnectionQueuedEndParams",
-    "TraceConnectionQueuedStartParams",
-    "TraceConnectionReuseconnParams",
-    "TraceDnsCacheHitParams",
-    "TraceDnsCacheMissParams",
-    "TraceDnsResolveHostEndParams",
-    "TraceDnsResolveHostStartParams",
-    "TraceRequestChunkSentParams",
-    "TraceRequestEndParams",
-    "TraceRequestExceptionParams",
-    "TraceRequestHeadersSentParams",
-    "TraceRequestRedirectParams",
-    "TraceRequestStartParams",
-    "TraceResponseChunkReceivedParams",
-]
+__all__ = ["RequestTrace", "Signal", "TraceConfig"]
 
 Receiver = Callable[..., Awaitable[object]]
 
