@@ -13,6 +13,7 @@ from . import client_exceptions as client_exceptions
 from . import hdrs
 from .client.auth import BasicAuth
 from .client.cookies import CookieJar, DummyCookieJar
+from .client.digest_auth import DigestAuthMiddleware
 from .client.exceptions import (
     ClientConnectionError,
     ClientConnectionResetError,
@@ -49,12 +50,32 @@ from .client.exceptions import (
 )
 from .client.fingerprint import Fingerprint
 from .client.formdata import FormData
+from .client.middlewares import ClientHandlerType, ClientMiddlewareType, ClientRequest
 from .client.pool import TCPConnector
 from .client.prepare import VERSION
 from .client.response import ClientResponse, HttpVersion, HttpVersion10, HttpVersion11
 from .client.session import ClientSession, request
 from .client.streams import StreamReader
 from .client.timeouts import ClientTimeout, ClientWSTimeout
+from .client.trace_params import (
+    TraceConnectionCreateEndParams,
+    TraceConnectionCreateStartParams,
+    TraceConnectionQueuedEndParams,
+    TraceConnectionQueuedStartParams,
+    TraceConnectionReuseconnParams,
+    TraceDnsCacheHitParams,
+    TraceDnsCacheMissParams,
+    TraceDnsResolveHostEndParams,
+    TraceDnsResolveHostStartParams,
+    TraceRequestChunkSentParams,
+    TraceRequestEndParams,
+    TraceRequestExceptionParams,
+    TraceRequestHeadersSentParams,
+    TraceRequestRedirectParams,
+    TraceRequestStartParams,
+    TraceResponseChunkReceivedParams,
+)
+from .client.tracing import TraceConfig
 from .client.transport import (
     Request,
     Response,
@@ -91,10 +112,13 @@ __all__ = [
     "ClientConnectorError",
     "ClientConnectorSSLError",
     "ClientError",
+    "ClientHandlerType",
     "ClientHttpProxyError",
+    "ClientMiddlewareType",
     "ClientOSError",
     "ClientPayloadError",
     "ClientProxyConnectionError",
+    "ClientRequest",
     "ClientResponse",
     "ClientResponseError",
     "ClientSSLError",
@@ -105,6 +129,7 @@ __all__ = [
     "ConnectionTimeoutError",
     "ContentTypeError",
     "CookieJar",
+    "DigestAuthMiddleware",
     "DummyCookieJar",
     "EofStream",
     "Fingerprint",
@@ -129,6 +154,23 @@ __all__ = [
     "StreamReader",
     "TCPConnector",
     "TooManyRedirects",
+    "TraceConfig",
+    "TraceConnectionCreateEndParams",
+    "TraceConnectionCreateStartParams",
+    "TraceConnectionQueuedEndParams",
+    "TraceConnectionQueuedStartParams",
+    "TraceConnectionReuseconnParams",
+    "TraceDnsCacheHitParams",
+    "TraceDnsCacheMissParams",
+    "TraceDnsResolveHostEndParams",
+    "TraceDnsResolveHostStartParams",
+    "TraceRequestChunkSentParams",
+    "TraceRequestEndParams",
+    "TraceRequestExceptionParams",
+    "TraceRequestHeadersSentParams",
+    "TraceRequestRedirectParams",
+    "TraceRequestStartParams",
+    "TraceResponseChunkReceivedParams",
     "Transport",
     "UploadAbortedError",
     "WSCloseCode",

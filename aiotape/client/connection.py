@@ -263,6 +263,8 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         self._exchange = exchange
         body = request.body
         try:
+            if request.trace is not None:  # tracing hook: headers (and a bytes body) sent
+                await request.trace.send_request_headers(request)
             if isinstance(body, bytes):
                 self._enter(_RECEIVING)
                 if len(body) <= _COALESCE_LIMIT:

@@ -12,7 +12,7 @@ import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from yarl import URL
 
@@ -22,6 +22,9 @@ from .fingerprint import SSLSetting, fingerprint_mismatch
 from .schemes import DEFAULT_PORTS, SECURE_SCHEMES
 from .timeouts import TimeoutScope, deadline, earliest
 from .transport import Request
+
+if TYPE_CHECKING:
+    from .tracing import RequestTrace
 
 __all__ = ["Resolver", "connect_scope", "connection_key", "open_connection", "ssl_context"]
 
@@ -85,7 +88,9 @@ class Resolver:
         self._family = family
         self._cache: dict[tuple[str, int], _CachedHosts] = {}
 
-    async def resolve(self, host: str, port: int) -> tuple[AddrInfo, ...]:
+    async def resolve(
+        self, host: str, port: int, trace: RequestTrace | None = None
+    ) -> tuple[AddrInfo, ...]:
         """Addresses for ``host:port`` (IP literals skip DNS); raises ``socket.gaierror``."""
         literal = _ip_literal(host, port)
         if literal is not None:
@@ -94,7 +99,11 @@ class Resolver:
         now = loop.time()
         cached = self._cache.get((host, port)) if self._use_cache else None
         if cached is not None and (cached.expires is None or cached.expires > now):
+            if trace is not None:  # tracing hook: DNS cache hit
+                await trace.send_dns_cache_hit(host)
             return cached.infos
+        if trace is not None:  # tracing hook: DNS lookup start
+            await trace.send_dns_lookup_start(host, self._use_cache)
         infos = tuple(
             await loop.getaddrinfo(
                 host, port, family=self._family, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG
@@ -102,6 +111,8 @@ class Resolver:
         )
         if not infos:
             raise socket.gaierror(socket.EAI_NONAME, f"No address found for {host}")
+        if trace is not None:  # tracing hook: DNS lookup end
+            await trace.send_dns_resolvehost_end(host)
         if self._use_cache:
             expires = None if self._ttl is None else now + self._ttl
             self._cache[(host, port)] = _CachedHosts(infos, expires)
@@ -161,7 +172,7 @@ async def open_connection(
     port = key.port if key.port is not None else DEFAULT_PORTS["https" if key.is_ssl else "http"]
     with connect_scope(connect_deadline, request):
         with map_exceptions(key, connecting=True):
-            infos = await resolver.resolve(key.host, port)
+            infos = await resolver.resolve(key.host, port, request.trace)
         last_error: BaseException | None = None
         for family, _type, proto, _name, address in infos:
             attempt_deadline = deadline(loop.time(), timeout.sock_connect, timeout.ceil_threshold)

@@ -8,13 +8,14 @@ typing_extensions before (a type-checking-time name, never a runtime dependency)
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from ssl import SSLContext
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from yarl import URL
 
 from .auth import BasicAuth
+from .fingerprint import SSLSetting
+from .middlewares import ClientMiddlewareType
 from .response import ClientResponse
 from .timeouts import ClientTimeout, ClientWSTimeout
 
@@ -44,11 +45,13 @@ class RequestOptions(TypedDict, total=False):
     chunked: bool | None
     raise_for_status: RaiseForStatus | None
     timeout: ClientTimeout | float | None
-    ssl: SSLContext | bool | None
+    ssl: SSLSetting | None
     server_hostname: str | None
     proxy: str | URL | None
     auto_decompress: bool | None
     read_bufsize: int | None
+    trace_request_ctx: Any
+    middlewares: Sequence[ClientMiddlewareType] | None
 
 
 class WSConnectOptions(TypedDict, total=False):
@@ -65,7 +68,7 @@ class WSConnectOptions(TypedDict, total=False):
     params: Any
     headers: Mapping[str, str] | Iterable[tuple[str, str]] | None
     proxy: str | URL | None
-    ssl: SSLContext | bool | None
+    ssl: SSLSetting | None
     server_hostname: str | None
     max_msg_size: int
     compress: int

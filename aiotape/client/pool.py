@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Awaitable, Callable
 
 from .connection import ConnectionSettings, HTTP11Connection
 from .dial import Resolver, connect_scope, open_connection
@@ -105,20 +106,31 @@ class TCPConnector:
         """A pooled connection for ``key`` or a new one (always new when ``fresh``)."""
         if self._closed:
             raise ClientConnectionError("Connector is closed.")
+        trace = request.trace
         if not fresh:
             conn = self._take_idle(key)
             if conn is not None:
+                if trace is not None:  # tracing hook: reuse
+                    await self._traced(conn, trace.send_connection_reuseconn)
                 return conn
         loop = asyncio.get_running_loop()
         timeout = request.timeout
         connect_at = deadline(loop.time(), timeout.connect, timeout.ceil_threshold)
         if not self._has_slot(key):
             with connect_scope(connect_at, request):
+                if trace is not None:  # tracing hook: queued
+                    await trace.send_connection_queued_start()
                 conn = await self._wait_for_slot(key, fresh)
+            if trace is not None:  # tracing hook: queue left (and a reuse)
+                await self._traced(conn, trace.send_connection_queued_end)
+                if conn is not None:
+                    await self._traced(conn, trace.send_connection_reuseconn)
             if conn is not None:
                 return conn
         self._reserve(key)
         try:
+            if trace is not None:  # tracing hook: create start
+                await trace.send_connection_create_start()
             _, conn = await open_connection(
                 key,
                 request,
@@ -135,7 +147,20 @@ class TCPConnector:
             conn.fail(ClientConnectionError("Connector is closed."))
             raise ClientConnectionError("Connector is closed.")
         self._in_use.add(conn)
+        if trace is not None:  # tracing hook: create end
+            await self._traced(conn, trace.send_connection_create_end)
         return conn
+
+    async def _traced(
+        self, conn: HTTP11Connection | None, signal: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Fire a tracing signal about ``conn``; if a callback fails, ``conn`` is closed."""
+        try:
+            await signal()
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
 
     def _has_slot(self, key: ConnectionKey) -> bool:
         return (not self._limit or self._total < self._limit) and (

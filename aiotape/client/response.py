@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Generator
 from http.cookies import CookieError, SimpleCookie
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
@@ -17,6 +17,9 @@ from .decoders import make_decoder
 from .exceptions import ClientResponseError, ContentTypeError, RequestInfo
 from .streams import StreamReader, decoded_source
 from .transport import Response
+
+if TYPE_CHECKING:
+    from .tracing import RequestTrace
 
 __all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11"]
 
@@ -83,6 +86,8 @@ def parse_links(url: URL, values: list[str]) -> MultiDictProxy[MultiDictProxy[st
 class ClientResponse:
     """A received response: status, headers and a lazily decoded body (aiohttp's API)."""
 
+    _trace: RequestTrace | None = None  # set by tracing; read() reports the body to it
+
     def __init__(
         self,
         method: str,
@@ -105,6 +110,7 @@ class ClientResponse:
         self.request_info = request_info
         self._history = history
         self._wire_body = wire.body
+        self._simulated_elapsed = wire.simulated_elapsed
         encoding = wire.headers.get("Content-Encoding", "") if auto_decompress else ""
         decoder = make_decoder(encoding.strip().lower()) if encoding else None
         self.content = StreamReader(source=decoded_source(wire.body, decoder), limit=read_bufsize)
@@ -196,6 +202,8 @@ class ClientResponse:
                 self._body = await self.content.read()
             finally:
                 self.release()
+            if self._trace is not None:
+                await self._trace.send_response_chunk_received(self.method, self.url, self._body)
         return self._body
 
     async def text(self, encoding: str | None = None, errors: str = "strict") -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json as _json
 import warnings
-from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping, Sequence
 from http.cookies import BaseCookie
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -22,6 +22,7 @@ from .exceptions import (
     TooManyRedirects,
 )
 from .fingerprint import SSLSetting, ssl_setting
+from .middlewares import ClientMiddlewareType, ClientRequest, build_client_middlewares
 from .network import NetworkTransport
 from .options import RaiseForStatus, RequestOptions, WSConnectOptions
 from .pool import TCPConnector
@@ -46,6 +47,7 @@ from .timeouts import (
     ClientWSTimeout,
     deadline,
 )
+from .tracing import RequestTrace, TraceConfig
 from .transport import Request, Transport, WSOptions, close_body, current_override
 from .websocket import ClientWebSocketResponse
 
@@ -110,6 +112,8 @@ class ClientSession:
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
+        trace_configs: list[TraceConfig] | None = None,
+        middlewares: Sequence[ClientMiddlewareType] = (),
     ) -> None:
         if base_url is not None:
             base_url = URL(base_url)
@@ -146,6 +150,10 @@ class ClientSession:
         self._requote_redirect_url = requote_redirect_url
         self._read_bufsize = read_bufsize
         self._url_cache: dict[str, URL] = {}
+        self._trace_configs = trace_configs or []
+        for trace_config in self._trace_configs:
+            trace_config.freeze()
+        self._middlewares = tuple(middlewares)
         self._closed = False
 
     # -- properties -----------------------------------------------------------------------
@@ -213,6 +221,11 @@ class ClientSession:
     def requote_redirect_url(self) -> bool:
         """Whether redirect URLs are requoted."""
         return self._requote_redirect_url
+
+    @property
+    def trace_configs(self) -> list[TraceConfig]:
+        """The TraceConfigs whose signals each request fires (frozen)."""
+        return self._trace_configs
 
     @property
     def trust_env(self) -> bool:
@@ -433,6 +446,8 @@ class ClientSession:
         proxy: str | URL | None = None,
         auto_decompress: bool | None = None,
         read_bufsize: int | None = None,
+        trace_request_ctx: Any = None,
+        middlewares: Sequence[ClientMiddlewareType] | None = None,
     ) -> ClientResponse:
         url = self._target_url(str_or_url, params, proxy)
         method = check_method(method)
@@ -442,64 +457,129 @@ class ClientSession:
         total_deadline = deadline(started, real_timeout.total, real_timeout.ceil_threshold)
         transport = self._current_transport()
         history: list[ClientResponse] = []
+        trace = (
+            RequestTrace(self, self._trace_configs, trace_request_ctx)
+            if self._trace_configs
+            else None
+        )
+        if trace is not None:  # tracing hook: request start
+            headers = await trace.send_request_start(method, url, self._default_headers, headers)
+            transport = trace.transport(transport)
+        if middlewares is None:
+            middlewares = self._middlewares
+        if auto_decompress is None:
+            auto_decompress = self._auto_decompress
+        if read_bufsize is None:
+            read_bufsize = self._read_bufsize
         simulated = 0.0
-        while True:
-            check_scheme(url, bool(history))
-            url, req_headers = self._prepare_headers(url, headers, skip_auto_headers, auth, cookies)
-            body = encode_request_body(
-                method, data, json, self._json_serialize, chunked, req_headers
-            )
-            request = Request(
-                method,
-                url,
-                CIMultiDictProxy(req_headers),
-                body,
-                real_timeout,
-                started,
-                total_deadline,
-                ssl_setting(ssl),
-                server_hostname,
-                simulated,
-            )
-            try:
-                wire = await transport.handle(request)
-            except BaseException:
-                await close_body(body)
-                raise
-            resp = ClientResponse(
-                method,
-                url,
-                wire,
-                request_info=RequestInfo(url, method, request.headers, url),
-                history=tuple(history),
-                auto_decompress=self._auto_decompress
-                if auto_decompress is None
-                else auto_decompress,
-                read_bufsize=self._read_bufsize if read_bufsize is None else read_bufsize,
-            )
-            set_cookie = wire.headers.getall("Set-Cookie", ())
-            if set_cookie:
-                self._cookie_jar.update_cookies_from_headers(set_cookie, url)
-            location = resp.headers.get("Location") or resp.headers.get("URI")
-            if not (allow_redirects and resp.status in _REDIRECTS and location):
-                break
-            history.append(resp)
-            resp.release()
-            simulated += wire.simulated_elapsed
-            if max_redirects and len(history) >= max_redirects:
-                raise TooManyRedirects(history[0].request_info, tuple(history))
-            if (resp.status == 303 and method != "HEAD") or (
-                resp.status in (301, 302) and method == "POST"
-            ):
-                method, data, json = "GET", None, None
-                headers = without(headers, ("Content-Length", "Content-Type"))
-            target = redirect_target(url, location, self._requote_redirect_url)
-            if target.origin() != url.origin():
-                auth = None
-                headers = without(headers, ("Authorization",))
-            url, params = target, None
-        await self._check_status(resp, raise_for_status)
+        try:
+            while True:
+                check_scheme(url, bool(history))
+                url, req_headers = self._prepare_headers(
+                    url, headers, skip_auto_headers, auth, cookies
+                )
+                body = encode_request_body(
+                    method, data, json, self._json_serialize, chunked, req_headers
+                )
+                request = Request(
+                    method,
+                    url,
+                    CIMultiDictProxy(req_headers),
+                    body,
+                    real_timeout,
+                    started,
+                    total_deadline,
+                    ssl_setting(ssl),
+                    server_hostname,
+                    simulated,
+                    trace,
+                )
+                if middlewares:
+                    resp = await self._send_through(
+                        middlewares,
+                        transport,
+                        request,
+                        tuple(history),
+                        auto_decompress,
+                        read_bufsize,
+                    )
+                else:
+                    try:
+                        wire = await transport.handle(request)
+                    except BaseException:
+                        await close_body(body)
+                        raise
+                    resp = ClientResponse(
+                        method,
+                        url,
+                        wire,
+                        request_info=RequestInfo(url, method, request.headers, url),
+                        history=tuple(history),
+                        auto_decompress=auto_decompress,
+                        read_bufsize=read_bufsize,
+                    )
+                set_cookie = resp.headers.getall("Set-Cookie", ())
+                if set_cookie:
+                    self._cookie_jar.update_cookies_from_headers(set_cookie, url)
+                location = resp.headers.get("Location") or resp.headers.get("URI")
+                if not (allow_redirects and resp.status in _REDIRECTS and location):
+                    break
+                if trace is not None:  # tracing hook: redirect
+                    await trace.send_request_redirect(method, url, headers, resp)
+                history.append(resp)
+                resp.release()
+                simulated += resp._simulated_elapsed
+                if max_redirects and len(history) >= max_redirects:
+                    raise TooManyRedirects(history[0].request_info, tuple(history))
+                if (resp.status == 303 and method != "HEAD") or (
+                    resp.status in (301, 302) and method == "POST"
+                ):
+                    method, data, json = "GET", None, None
+                    headers = without(headers, ("Content-Length", "Content-Type"))
+                target = redirect_target(url, location, self._requote_redirect_url)
+                if target.origin() != url.origin():
+                    auth = None
+                    headers = without(headers, ("Authorization",))
+                url, params = target, None
+            await self._check_status(resp, raise_for_status)
+        except BaseException as exc:
+            if trace is not None:  # tracing hook: request exception
+                await trace.send_request_exception(method, url, headers, exc)
+            raise
+        if trace is not None:  # tracing hook: request end
+            await trace.send_request_end(method, url, headers, resp)
         return resp
+
+    async def _send_through(
+        self,
+        middlewares: Sequence[ClientMiddlewareType],
+        transport: Transport,
+        request: Request,
+        history: tuple[ClientResponse, ...],
+        auto_decompress: bool,
+        read_bufsize: int,
+    ) -> ClientResponse:
+        """One hop through the client middlewares; the innermost handler does the exchange."""
+
+        async def send(req: ClientRequest) -> ClientResponse:
+            hop = req.wire_request()
+            try:
+                wire = await transport.handle(hop)
+            except BaseException:
+                await close_body(hop.body)
+                raise
+            return ClientResponse(
+                hop.method,
+                hop.url,
+                wire,
+                request_info=RequestInfo(hop.url, hop.method, hop.headers, hop.url),
+                history=history,
+                auto_decompress=auto_decompress,
+                read_bufsize=read_bufsize,
+            )
+
+        handler = build_client_middlewares(send, middlewares)
+        return await handler(ClientRequest(request, self, request.url))
 
     async def _check_status(
         self, resp: ClientResponse, raise_for_status: RaiseForStatus | None

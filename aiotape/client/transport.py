@@ -23,6 +23,7 @@ from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
 
 if TYPE_CHECKING:
     from .fingerprint import SSLSetting
+    from .tracing import RequestTrace
 
 __all__ = [
     "BodyStream",
@@ -107,6 +108,7 @@ class Request:
     first hop) started; ``deadline`` the loop time its total timeout expires, already ceiled.
     ``simulated_elapsed`` is the simulated time (seconds no clock saw pass: mock delays,
     replayed latencies) its earlier redirect hops took; it counts against ``deadline``.
+    ``trace`` is set only when the session has trace configs (for connection/DNS signals).
     """
 
     method: str
@@ -119,6 +121,7 @@ class Request:
     ssl: SSLSetting = True
     server_hostname: str | None = None
     simulated_elapsed: float = 0.0
+    trace: RequestTrace | None = None
 
     @classmethod
     def build(
