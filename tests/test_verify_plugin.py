@@ -130,7 +130,9 @@ def test_changed_status_fails_as_status_drift(
 ) -> None:
     result = verify(pytester, service, "status")
     result.assert_outcomes(passed=3, errors=1)
-    result.stdout.fnmatch_lines(["  status at status", "    - recorded: 200", "    + live:     503"])
+    result.stdout.fnmatch_lines(
+        ["  status at status", "    - recorded: 200", "    + live:     503"]
+    )
 
 
 @pytest.mark.usefixtures("recorded")
@@ -171,7 +173,9 @@ def test_strict_mode_fails_on_changed_values(
     service.api.version = "v1"
     result = verify(pytester, service, "v1", "--verify-cassettes=strict")
     result.assert_outcomes(passed=3, errors=2)
-    result.stdout.fnmatch_lines(["  body-value at $.user.id", "*verified against the live service (strict)*"])
+    result.stdout.fnmatch_lines(
+        ["  body-value at $.user.id", "*verified against the live service (strict)*"]
+    )
 
 
 @pytest.mark.usefixtures("recorded")
@@ -188,7 +192,9 @@ def test_unmatched_live_request_is_extra_and_unmade_one_missing(
     cassette_path(pytester, "test_static").unlink()
     write_suite(pytester, service.url)
     result = verify(pytester, service, "v1", "-k", "test_static")
-    result.stdout.fnmatch_lines(["  extra at interaction", f'    + live:     "GET {service.url}/static"'])
+    result.stdout.fnmatch_lines(
+        ["  extra at interaction", f'    + live:     "GET {service.url}/static"']
+    )
 
 
 @pytest.mark.usefixtures("recorded")
