@@ -8,7 +8,9 @@ of drift at which path, and that the cassettes are byte-identical afterwards.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from verify_suite import (
@@ -24,26 +26,47 @@ from verify_suite import (
 pytest_plugins = ["pytester"]
 
 
-@pytest.fixture
-def service() -> Iterator[ThreadedService]:
-    with threaded_service() as running:
-        yield running
+@pytest.fixture(scope="module")
+def running() -> Iterator[ThreadedService]:
+    with threaded_service() as service:
+        yield service
 
 
 @pytest.fixture
-def recorded(pytester: pytest.Pytester, service: ThreadedService) -> dict[str, str]:
-    """The inner suite, recorded on v1: its cassettes' hashes."""
+def service(running: ThreadedService) -> ThreadedService:
+    """The module's service, back on v1."""
+    running.api.version = "v1"
+    return running
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the first test's recording is kept for the others of this module."""
+    return tmp_path_factory.mktemp("recordings") / "cassettes"
+
+
+@pytest.fixture
+def recorded(pytester: pytest.Pytester, service: ThreadedService, recordings: Path) -> None:
+    """The inner suite with its cassettes, recorded on v1 (once per module)."""
     write_suite(pytester, service.url)
-    return record(pytester)
+    if not recordings.exists():
+        record(pytester)
+        shutil.copytree(pytester.path / "cassettes", recordings)
+    else:
+        shutil.copytree(recordings, pytester.path / "cassettes")
 
 
 def verify(
-    pytester: pytest.Pytester, service: ThreadedService, version: str, *args: str
+    pytester: pytest.Pytester,
+    service: ThreadedService,
+    version: str,
+    *args: str,
+    flag: str = "--verify-cassettes",
 ) -> pytest.RunResult:
-    """Switch the service to ``version`` and run the suite with ``--verify-cassettes``."""
+    """Switch the service to ``version`` and run the suite with ``flag`` and ``args``."""
     before = cassettes(pytester)
     service.api.version = version
-    result = run(pytester, "--verify-cassettes", *args)
+    result = run(pytester, flag, *args)
     assert cassettes(pytester) == before  # verification never writes a cassette
     return result
 
@@ -68,7 +91,7 @@ def kinds_and_paths(entries: list[dict], test: str) -> list[tuple[str, str]]:
 def test_new_values_dates_and_request_ids_pass(
     pytester: pytest.Pytester, service: ThreadedService
 ) -> None:
-    result = verify(pytester, service, "v1")
+    result = verify(pytester, service, "v1", "test_api.py")  # a path after the flag
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(
         [
@@ -170,8 +193,7 @@ def test_report_lists_every_drifted_interaction_once(
 def test_strict_mode_fails_on_changed_values(
     pytester: pytest.Pytester, service: ThreadedService
 ) -> None:
-    service.api.version = "v1"
-    result = verify(pytester, service, "v1", "--verify-cassettes=strict")
+    result = verify(pytester, service, "v1", flag="--verify-cassettes=strict")
     result.assert_outcomes(passed=3, errors=2)
     result.stdout.fnmatch_lines(
         ["  body-value at $.user.id", "*verified against the live service (strict)*"]
@@ -236,7 +258,16 @@ def test_workers_drifts_merge_into_one_report_and_summary(
     pytester: pytest.Pytester, service: ThreadedService
 ) -> None:
     result = verify(
-        pytester, service, "removed-key", "-p", "xdist", "-n", "2", "--drift-report=drift.json"
+        pytester,
+        service,
+        "removed-key",
+        "-p",
+        "xdist",
+        "-n",
+        "2",
+        "-p",
+        "no:benchmark",
+        "--drift-report=drift.json",
     )
     result.assert_outcomes(passed=3, errors=1)
     result.stdout.fnmatch_lines(["3 cassettes verified against the live service; 2 cassettes*"])

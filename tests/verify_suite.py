@@ -112,10 +112,9 @@ def cassettes(pytester: pytest.Pytester) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
-def record(pytester: pytest.Pytester) -> dict[str, str]:
-    """Record the suite's cassettes (the service as it is now); their hashes."""
+def record(pytester: pytest.Pytester) -> None:
+    """Record the suite's cassettes (the service as it is now)."""
     pytester.runpytest_inprocess(*NO_RECORDING, "--record-mode=once").assert_outcomes(passed=3)
-    return cassettes(pytester)
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
