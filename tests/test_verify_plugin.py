@@ -287,3 +287,28 @@ def test_drift_report_without_verify_is_a_usage_error(pytester: pytest.Pytester)
     result = run(pytester, "--drift-report=d.json")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--drift-report needs --verify-cassettes*"])
+
+
+@pytest.mark.usefixtures("recorded")
+def test_a_test_failing_on_its_own_is_reported_once_and_its_drift_summarised(
+    pytester: pytest.Pytester, service: ThreadedService
+) -> None:
+    write_suite(pytester, service.url, extra_call='    assert "@" in data["user"]["email"]')
+    result = verify(pytester, service, "removed-key")
+    result.assert_outcomes(passed=2, failed=1)
+    assert "cassette drift in" not in result.stdout.str()
+    result.stdout.fnmatch_lines(
+        ["*cassettes/test_api/test_user.yaml (1 body-schema, 4 body-value)*"]
+    )
+
+
+@pytest.mark.usefixtures("recorded")
+def test_verify_mode_works_with_pytest_recording_loaded(
+    pytester: pytest.Pytester, service: ThreadedService
+) -> None:
+    before = cassettes(pytester)
+    service.api.version = "status"
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--verify-cassettes")
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(["  status at status"])
+    assert cassettes(pytester) == before
