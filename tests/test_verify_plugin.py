@@ -312,3 +312,15 @@ def test_verify_mode_works_with_pytest_recording_loaded(
     result.assert_outcomes(passed=3, errors=1)
     result.stdout.fnmatch_lines(["  status at status"])
     assert cassettes(pytester) == before
+
+
+@pytest.mark.usefixtures("recorded")
+def test_a_skipped_test_is_not_verified(
+    pytester: pytest.Pytester, service: ThreadedService
+) -> None:
+    suite = pytester.path / "test_api.py"
+    call = '    data = await get("/user")\n'
+    suite.write_text(suite.read_text().replace(call, '    pytest.skip("not today")\n' + call))
+    result = verify(pytester, service, "status")
+    result.assert_outcomes(passed=2, skipped=1)
+    result.stdout.fnmatch_lines(["2 cassettes verified against the live service; 1 cassette*"])

@@ -29,7 +29,7 @@ from ..cassettes import Cassette, load_cassette
 from ..cassettes.drift import Drift, VerifyIgnore
 from ..cassettes.matching import DEFAULT_MATCH_ON
 from ..cassettes.verify import format_failure, merge, summary_line, verify_files, write_report
-from .outcome import CALL_FAILED
+from .outcome import CALL_FAILED, NOT_PASSED
 
 __all__ = [
     "VerifyLog",
@@ -142,6 +142,8 @@ def verify_cassette(
     item.stash[_PATHS] = list(paths)
     with Cassette(None, test_id=item.nodeid, **options) as live:
         yield live
+    if item.stash.get(NOT_PASSED, False) and not item.stash.get(CALL_FAILED, False):
+        return  # skipped (or its setup failed): it did not run to compare
     found = verify_files(
         paths,
         live.new_interactions,
