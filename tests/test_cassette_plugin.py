@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from aiohttp import web
+from threaded_server import app_in_thread
 
 pytest_plugins = ["pytester"]
 
@@ -35,36 +34,15 @@ class LiveServer:
 @pytest.fixture
 def live_server() -> Iterator[LiveServer]:
     info = LiveServer()
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    stop = asyncio.Event()
 
     async def hello(request: web.Request) -> web.Response:
         info.hits.append(request.path_qs)
         return web.Response(text=f"hello {request.path}", headers={"X-Hit": str(len(info.hits))})
 
-    async def serve() -> None:
-        app = web.Application()
-        app.router.add_get("/{tail:.*}", hello)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        info.url = f"http://127.0.0.1:{port}"
-        ready.set()
-        await stop.wait()
-        await runner.cleanup()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),))
-    thread.start()
-    ready.wait()
-    try:
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", hello)
+    with app_in_thread(app) as info.url:
         yield info
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join()
-        loop.close()
 
 
 def _inner_test(pytester: pytest.Pytester, url: str, body: str = "", header: str = "") -> None:

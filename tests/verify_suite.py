@@ -7,17 +7,15 @@ inner pytest runs (in process, or xdist workers) reach it while the test switche
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from drift_service import Api, make_app
+from threaded_server import app_in_thread
 
 INI = """
 [pytest]
@@ -72,32 +70,11 @@ class ThreadedService:
 
 @contextmanager
 def threaded_service() -> Iterator[ThreadedService]:
-    """Start the service (version "v1") on its own loop and thread; stop it on exit."""
+    """Start the service (version "v1") on its own thread; stop it on exit."""
     service = ThreadedService(Api())
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    stop = asyncio.Event()
-
-    async def serve() -> None:
-        runner = web.AppRunner(make_app(service.api), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        service.url = f"http://127.0.0.1:{port}"
-        ready.set()
-        await stop.wait()
-        await runner.cleanup()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),))
-    thread.start()
-    ready.wait()
-    try:
+    with app_in_thread(make_app(service.api)) as url:
+        service.url = url
         yield service
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join()
-        loop.close()
 
 
 def write_suite(pytester: pytest.Pytester, base: str, extra_call: str = "") -> None:
