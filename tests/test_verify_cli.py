@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from drift_service import chat, fetch, get_user, record
+from threaded_server import app_in_thread
 from verify_suite import ThreadedService, threaded_service
 from yarl import URL
 
@@ -116,3 +118,31 @@ def test_missing_path_is_a_usage_problem(
 ) -> None:
     assert main(["cassette", "verify", str(tmp_path / "nope.yaml")]) == 2
     assert "nope.yaml: no such file or directory" in capsys.readouterr().err
+
+
+async def _authorized(request: web.Request) -> web.Response:
+    if request.headers.get("Authorization") != "Bearer t0ken":
+        return web.json_response({"error": "unauthorized"}, status=401)
+    return web.json_response({"me": "ada"})
+
+
+def test_header_option_supplies_a_credential_the_cassette_holds_redacted(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    app = web.Application()
+    app.router.add_get("/me", _authorized)
+    path = tmp_path / "me.yaml"
+
+    async def me(session: aiotape.ClientSession, base: URL) -> None:
+        headers = {"Authorization": "Bearer t0ken"}
+        async with session.get(base / "me", headers=headers) as response:
+            assert response.status == 200
+
+    with app_in_thread(app) as url:
+        asyncio.run(record(path, me, URL(url)))
+        assert "t0ken" not in path.read_text()
+        status, out = verify(capsys, path)
+        assert status == 1
+        assert "    - recorded: 200\n    + live:     401\n" in out
+        status, out = verify(capsys, path, "-H", "Authorization: Bearer t0ken")
+    assert status == 0, out
