@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -113,6 +114,33 @@ async def serve_app(
         yield URL(f"{scheme}://127.0.0.1:{runner.addresses[0][1]}")
     finally:
         await runner.cleanup()
+
+
+@contextlib.contextmanager
+def app_in_thread(app: web.Application) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 from a new thread, for tests whose main thread blocks
+    (pytester runs, synchronous CLI calls); yields its base URL, stops it on exit."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    stop = asyncio.Event()
+    url = ""
+
+    async def serve() -> None:
+        nonlocal url
+        async with serve_app(app) as base:
+            url = str(base)
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),))
+    thread.start()
+    ready.wait()
+    try:
+        yield url
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join()
+        loop.close()
 
 
 def tls_server_context(cert: trustme.LeafCert) -> ssl.SSLContext:

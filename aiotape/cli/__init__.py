@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import __version__
+from .verify_cmd import add_verify_parser, run_verify
 
 __all__ = ["build_parser", "main"]
 
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prune.add_argument("usage", type=Path, metavar="USAGE")
     prune.add_argument("--dry-run", action="store_true", help="report, change nothing")
+    add_verify_parser(actions)
     return parser
 
 
@@ -89,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cassette_cmds.show(args.path, out, err, index=args.interaction, full=args.full)
     if args.action == "diff":
         return cassette_cmds.diff(args.old, args.new, out, err, ignore=args.ignore_header)
+    if args.action == "verify":
+        return run_verify(args, out, err)
     if args.action == "prune":
         return cassette_cmds.prune_unused(args.usage, out, err, dry_run=args.dry_run)
     return cassette_cmds.check(args.root, out, err)

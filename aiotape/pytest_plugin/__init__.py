@@ -4,3 +4,4 @@ from .mock_fixture import *  # noqa: F403
 from .outcome import *  # noqa: F403
 from .recording import *  # noqa: F403
 from .summary import *  # noqa: F403
+from .verify import *  # noqa: F403

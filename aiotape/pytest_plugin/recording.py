@@ -29,6 +29,7 @@ import pytest
 from ..cassettes import Cassette, RecordMode
 from .outcome import CALL_FAILED
 from .summary import note_cassette
+from .verify import verified_hosts, verify_cassette, verifying
 
 __all__ = [
     "NetworkBlockedError",
@@ -183,6 +184,10 @@ def aiotape_cassette(
     name = _fit_file_name(request.getfixturevalue("default_cassette_name"))
     directory = Path(vcr_cassette_dir)
     extra = [directory / path for marker in markers for path in marker.args]
+    if verifying(pytestconfig):  # --verify-cassettes: run live, compare, never write
+        yield from verify_cassette(request, [directory / f"{name}.yaml", *extra], config)
+        return
+    config.pop("verify_ignore", None)
     with Cassette(
         directory / f"{name}.yaml", extra_paths=extra, test_id=request.node.nodeid, **config
     ) as cassette:
@@ -239,6 +244,7 @@ def aiotape_block_network(
     )
     if isinstance(hosts, str):
         hosts = hosts.split(",")
+    hosts = [*(hosts or ()), *verified_hosts(request)]
     allowed = re.compile("|".join(f"(?:{h})" for h in hosts)) if hosts else None
     original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
     guard, guard_ex = _guarded(original_connect, allowed), _guarded(original_connect_ex, allowed)
