@@ -51,6 +51,8 @@ class CassetteLabel:
     matching: tuple[str, ...]
     existed: bool
     test_id: str | None
+    shared: bool = False
+    """Other tests use this file too: never suggest rewriting it from one test."""
 
     @property
     def where(self) -> str:
@@ -70,6 +72,13 @@ class CassetteLabel:
                 )
             return f"use_cassette({target}, record_mode='once')"
         test = shlex.quote(self.test_id)
+        if self.shared:
+            first = "remove its interaction from the cassette, then " if rewrite_only else ""
+            return (
+                f"{first}pytest --record-mode=new_episodes {test}\n"
+                "    (the cassette is shared: --record-mode=rewrite would drop the other tests' "
+                "interactions;\n    give the test its own cassette to re-record it alone)"
+            )
         if rewrite_only:
             return f"pytest --record-mode=rewrite {test}"
         if self.existed:

@@ -34,7 +34,8 @@ class Playback:
     """Recorded interactions indexed by match key, handed out once each in recorded order.
 
     Thread-safe; a take is synchronous, so concurrent identical requests get distinct answers.
-    With ``allow_playback_repeats`` the last matching interaction answers once all are used.
+    With ``allow_playback_repeats`` (vcrpy's rule) the first matching interaction answers every
+    time.
     """
 
     __slots__ = ("_cursor", "_index", "_interactions", "_lock", "_played", "_repeats", "_rule")
@@ -70,6 +71,11 @@ class Playback:
         return all(self._played)
 
     @property
+    def interactions(self) -> tuple[Interaction, ...]:
+        """Every interaction that may replay, in order."""
+        return self._interactions
+
+    @property
     def played_positions(self) -> tuple[int, ...]:
         """Positions (in the order given) of the interactions played so far."""
         return tuple(position for position, played in enumerate(self._played) if played)
@@ -84,11 +90,12 @@ class Playback:
         if positions is None:
             return None
         with self._lock:
+            if self._repeats:
+                return self._first_accepted(live, positions)
             start = self._cursor.get(key, 0)
             while start < len(positions) and self._played[positions[start]]:
                 start += 1
             self._cursor[key] = start
-            last_accepted: int | None = None
             for offset in range(start, len(positions)):
                 position = positions[offset]
                 if self._played[position]:
@@ -96,13 +103,15 @@ class Playback:
                 if self._rule.accepts(live, self._interactions[position].request):
                     self._played[position] = True
                     return self._interactions[position]
-            if not self._repeats:
-                return None
-            for position in reversed(positions):
-                if self._rule.accepts(live, self._interactions[position].request):
-                    last_accepted = position
-                    break
-        return None if last_accepted is None else self._interactions[last_accepted]
+        return None
+
+    def _first_accepted(self, live: RecordedRequest, positions: list[int]) -> Interaction | None:
+        """vcrpy's playback repeats: the first matching interaction answers, every time."""
+        for position in positions:
+            if self._rule.accepts(live, self._interactions[position].request):
+                self._played[position] = True
+                return self._interactions[position]
+        return None
 
     def closest(self, live: RecordedRequest) -> Closest | None:
         """The recorded interaction differing from ``live`` in the fewest matchers."""
