@@ -189,11 +189,14 @@ class Cassette(AbstractContextManager["Cassette"]):
                 self.shared,
             ),
             lambda live: None if self._playback is None else self._playback.closest(live),
+            self._sources,
         )
         self.unmatched = self._complaints.errors
         """Every UnmatchedRequestError / WebSocketMismatchError this cassette raised."""
         self.saved_count = 0
         """How many new interactions ``save`` has written to the file so far."""
+        self.saved_failures: list[Interaction] = []
+        """The interactions ``save`` wrote that hold a failure (the service may have been down)."""
 
     def _load(
         self, keep_recorded: bool, extra_paths: Iterable[str | os.PathLike[str]]
@@ -319,6 +322,7 @@ class Cassette(AbstractContextManager["Cassette"]):
             self._signature = signature(self.path)
         self._base = merged
         self.saved_count += len(new)
+        self.saved_failures.extend(i for i in new if i.error is not None)
         self.drop_unused_requests = False  # the positions played refer to the old file
         if self._recorder is not None:
             self._recorder.clear()

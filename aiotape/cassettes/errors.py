@@ -119,14 +119,33 @@ def unmatched_message(
 class Complaints:
     """Builds the errors a cassette raises for traffic it cannot answer, and keeps them all."""
 
-    __slots__ = ("_closest", "errors", "label")
+    __slots__ = ("_closest", "errors", "label", "sources")
 
     def __init__(
-        self, label: CassetteLabel, closest: Callable[[RecordedRequest], Closest | None]
+        self,
+        label: CassetteLabel,
+        closest: Callable[[RecordedRequest], Closest | None],
+        sources: tuple[tuple[Path | None, int], ...] = (),
     ) -> None:
         self.label = label
         self._closest = closest
+        self.sources = sources
+        """(file, interaction count) of each file replayed, in order."""
         self.errors: list[UnmatchedRequestError | WebSocketMismatchError] = []
+
+    def replayed_failure(self, position: int) -> str:
+        """The note on a recorded failure raised again: its file and interaction, the fix."""
+        where, index = self.label.where, position
+        for path, count in self.sources:
+            if index < count:
+                where = os.fspath(path) if path is not None else where
+                break
+            index -= count
+        return (
+            f"aiotape: replayed from cassette {where}, interaction #{index}: this failure was "
+            "recorded, not raised by the service now. If the service was down while "
+            f"recording, record it again:\n    {self.label.rerecord_hint(rewrite_only=True)}"
+        )
 
     def unmatched(self, live: RecordedRequest, why: str = "") -> UnmatchedRequestError:
         """The error for a request nothing recorded answers (``why``: a further reason)."""

@@ -33,6 +33,8 @@ __all__ = [
     "Filters",
     "RequestHook",
     "ResponseHook",
+    "decode_compressed",
+    "redact_query",
 ]
 
 REDACTED = "REDACTED"
@@ -103,7 +105,8 @@ def _apply(
     return kept
 
 
-def _redact_query(uri: str, names: frozenset[str]) -> str:
+def redact_query(uri: str, names: frozenset[str]) -> str:
+    """``uri`` with the values of the query parameters ``names`` (lowercase) redacted."""
     base, _, query = uri.partition("?")
     pairs = parse_qsl(query, keep_blank_values=True)
     if not any(name.lower() in names and value != REDACTED for name, value in pairs):
@@ -216,7 +219,7 @@ class Filters:
             uri = f"{base}?{urlencode(pairs)}" if pairs else base
             request = replace(request, uri=uri)
         if self.redacted_query and "?" in request.uri:
-            request = replace(request, uri=_redact_query(request.uri, self.redacted_query))
+            request = replace(request, uri=redact_query(request.uri, self.redacted_query))
         if self.post_data and request.body:
             request = replace(request, body=self._post_data(request))
         for hook in self.request_hooks:

@@ -75,6 +75,10 @@ class Playback:
         """Every interaction that may replay, in order."""
         return self._interactions
 
+    def position(self, interaction: Interaction) -> int:
+        """Where ``interaction`` (one this playback handed out) sits in the order given."""
+        return next(i for i, known in enumerate(self._interactions) if known is interaction)
+
     @property
     def played_positions(self) -> tuple[int, ...]:
         """Positions (in the order given) of the interactions played so far."""
@@ -131,10 +135,11 @@ def _chunk_times(interaction: Interaction) -> Sequence[float]:
     return [interaction.elapsed] * len(response.chunks)
 
 
-def replay(interaction: Interaction, request: Request) -> Response:
+def replay(interaction: Interaction, request: Request, note: str | None = None) -> Response:
     """The recorded response for ``request``, or the recorded (or virtual-time) failure.
 
     The response carries the recorded latency of its head as its ``simulated_elapsed``.
+    ``note`` is added to a recorded failure raised again (where it was replayed from).
     """
     response = interaction.response
     error = interaction.error
@@ -144,7 +149,7 @@ def replay(interaction: Interaction, request: Request) -> Response:
         early = first_timeout(request, [interaction.elapsed], 0.0, connecting=connecting)
         if early is not None:
             raise early[1]
-        raise rebuild(error, request)
+        raise _noted(rebuild(error, request), note)
     head = first_timeout(request, [interaction.elapsed], 0.0)
     if head is not None:
         raise head[1]
@@ -154,7 +159,7 @@ def replay(interaction: Interaction, request: Request) -> Response:
     if late is not None:
         chunks, body_error = chunks[: late[0]], late[1]
     elif error is not None:
-        body_error = rebuild(error, request)
+        body_error = _noted(rebuild(error, request), note)
     elif not response.complete:
         body_error = ClientPayloadError(INCOMPLETE_BODY)
     return Response(
@@ -166,6 +171,13 @@ def replay(interaction: Interaction, request: Request) -> Response:
         raw_headers=tuple((_wire(k), _wire(v)) for k, v in response.headers),
         simulated_elapsed=interaction.elapsed,
     )
+
+
+def _noted(error: BaseException, note: str | None) -> BaseException:
+    add_note = getattr(error, "add_note", None)  # Python 3.11+
+    if note is not None and add_note is not None:
+        add_note(note)
+    return error
 
 
 def _wire(text: str) -> bytes:
