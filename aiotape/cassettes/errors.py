@@ -158,10 +158,16 @@ class Complaints:
         self, live: RecordedRequest, sent: str, expected: str
     ) -> WebSocketMismatchError:
         """The error for a websocket message the recording does not expect next."""
+        why = (
+            "\n  new_episodes adds new websocket sessions but cannot extend a recorded one: "
+            "a session is one interaction, recorded whole"
+            if self.label.record_mode == "new_episodes"
+            else ""
+        )
         error = WebSocketMismatchError(
             f"websocket {live.uri}: the client sent {sent}, but the recording expects "
-            f"{expected} next\n  cassette: {self.label.where}\n  to record it again, run:\n"
-            f"    {self.label.rerecord_hint(rewrite_only=True)}"
+            f"{expected} next\n  cassette: {self.label.where}{why}\n  to record it again, run:"
+            f"\n    {self.label.rerecord_hint(rewrite_only=True)}"
         )
         self.errors.append(error)
         return error
