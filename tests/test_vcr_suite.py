@@ -197,3 +197,32 @@ def test_a_recorded_cassette_is_never_rewritten_by_replays(
     _replay(pytester, *WITHOUT_RECORDING)
     assert _cassettes(pytester) == recorded
     assert [Path(name).suffix for name in recorded] == [".yaml", ".yaml"]
+
+
+VCRPY_ONLY_CONFTEST = """
+import pytest
+
+
+def pytest_recording_configure(config, vcr):
+    if type(vcr).__module__ == "vcr.config":  # registered on vcrpy's VCR only
+        vcr.register_matcher("vcrpy_only", lambda r1, r2: True)
+
+
+@pytest.fixture(scope="module")
+def vcr_config():
+    return {"match_on": ["method", "uri", "vcrpy_only"], "custom_patches": ()}
+"""
+
+
+def test_a_cassette_only_vcrpy_can_open_fails_aiotape_requests_only(
+    pytester: pytest.Pytester, service: Service
+) -> None:
+    _suite(pytester, AIOHTTP)
+    pytester.makeconftest(VCRPY_ONLY_CONFTEST)
+    _record(pytester)
+    _replay(pytester)
+    _suite(pytester, AIOTAPE)
+    pytester.makeconftest(VCRPY_ONLY_CONFTEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "test_greeting")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*unknown matcher 'vcrpy_only'*"])

@@ -32,12 +32,13 @@ from typing import Any
 
 import pytest
 
-from ..cassettes import Cassette, RecordMode
+from ..cassettes import Cassette, CassetteError, RecordMode
 from ..cassettes.vcr import VCR
 from ..cassettes.vcr_config import ensure_suffix
+from ..client.transport import use_transport
 from .outcome import CALL_FAILED
 from .summary import note_cassette
-from .vcr_compat import RecordingHookspecs, VcrFixture, VcrFixtureBeside
+from .vcr_compat import RecordingHookspecs, Unusable, VcrFixture, VcrFixtureBeside
 
 __all__ = [
     "NetworkBlockedError",
@@ -212,7 +213,15 @@ def aiotape_cassette(
     registry = VCR()
     pytestconfig.hook.pytest_recording_configure(config=pytestconfig, vcr=registry)
     name = _fit_file_name(request.getfixturevalue("default_cassette_name"))
-    with registry.use_cassette(name, **options) as cassette:
+    try:
+        cassette = registry.use_cassette(name, **options)
+    except (CassetteError, LookupError, ValueError) as exc:
+        if not _pytest_recording_present(pytestconfig.pluginmanager):
+            raise
+        with use_transport(Unusable(exc)):  # only aiotape's requests see the error
+            yield None
+        return
+    with cassette:
         yield cassette
     if not cassette.saw_traffic:
         return

@@ -2,6 +2,9 @@
 
 - :class:`RecordingHookspecs`: the ``pytest_recording_configure(config, vcr)`` hook, declared
   when pytest-recording is absent (a conftest implementing it then still loads).
+- :class:`Unusable`: beside pytest-recording, a cassette aiotape cannot open (a matcher or
+  serializer only vcrpy knows, a file only vcrpy reads) fails aiotape's requests only, so
+  tests still on aiohttp are left alone.
 - :class:`VcrFixture` / :class:`VcrFixtureBeside`: the ``vcr`` fixture. Alone, it is the
   aiotape Cassette. Beside pytest-recording it wraps both cassettes in :class:`EitherCassette`,
   which answers with the one that saw the test's traffic (vcrpy's for a suite still on
@@ -15,8 +18,9 @@ from typing import Any
 import pytest
 
 from ..cassettes import Cassette
+from ..client.transport import Request, Response, WebSocketChannel, WSOptions
 
-__all__ = ["EitherCassette", "RecordingHookspecs", "VcrFixture", "VcrFixtureBeside"]
+__all__ = ["EitherCassette", "RecordingHookspecs", "Unusable", "VcrFixture", "VcrFixtureBeside"]
 
 
 class RecordingHookspecs:
@@ -26,6 +30,24 @@ class RecordingHookspecs:
     @pytest.hookspec
     def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
         """Register custom matchers/serializers on ``vcr`` (called for each cassette)."""
+
+
+class Unusable:
+    """A transport raising, for every request, why the test's cassette could not be opened."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def handle(self, request: Request) -> Response:
+        """Raise the cassette's error."""
+        raise self.error
+
+    async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
+        """Raise the cassette's error."""
+        raise self.error
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
 
 
 class EitherCassette:
