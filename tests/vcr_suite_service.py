@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import queue
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,27 +52,25 @@ def _app(service: Service) -> web.Application:
 def running_service() -> Iterator[Service]:
     """Serve on 127.0.0.1 (a free port) until the block ends."""
     service = Service()
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    stop = asyncio.Event()
+    started: queue.Queue[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = queue.Queue()
 
     async def serve() -> None:
         runner = web.AppRunner(_app(service), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = runner.addresses[0][1]
-        service.url = f"http://127.0.0.1:{port}"
-        ready.set()
-        await stop.wait()
-        await runner.cleanup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        service.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        stop = asyncio.Event()
+        started.put((asyncio.get_running_loop(), stop))
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
 
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),))
+    thread = threading.Thread(target=asyncio.run, args=(serve(),))
     thread.start()
-    ready.wait()
+    loop, stop = started.get()
     try:
         yield service
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join()
-        loop.close()
