@@ -190,6 +190,10 @@ async def test_drop_unused_requests_keeps_only_what_played(tmp_path: Path, httpb
         await _get(httpbin / "get", params={"n": "2"})
         await _get(httpbin / "get", params={"n": "3"})
     assert [URL(i.request.uri).query["n"] for i in load_cassette(path)] == ["2", "3"]
+    before = path.read_bytes()
+    with use_cassette(path, drop_unused_requests=True):
+        pass  # no traffic (e.g. the test's client is patched by vcrpy): the file is left alone
+    assert path.read_bytes() == before
 
 
 async def test_before_record_request_gets_a_mutable_vcrpy_request(

@@ -329,8 +329,11 @@ class Cassette(AbstractContextManager["Cassette"]):
         return True
 
     def _unused_to_drop(self) -> frozenset[int]:
-        """With ``drop_unused_requests``: positions in this file that were never played."""
-        if not self.drop_unused_requests or self._playback is None:
+        """With ``drop_unused_requests``: positions in this file that were never played.
+
+        None when the cassette saw no traffic: its file is another library's to keep.
+        """
+        if not self.drop_unused_requests or self._playback is None or not self.saw_traffic:
             return frozenset()
         played = set(self._playback.played_positions)
         return frozenset(p for p in range(len(self._base)) if p not in played)
