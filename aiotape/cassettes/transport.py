@@ -111,7 +111,7 @@ class CassetteTransport:
         if live is None:
             return await self._inner.connect_ws(request, options)
         if interaction is not None:
-            handshake = replay(interaction, request)
+            handshake = replay(interaction, request, self._failure_note(interaction))
             if interaction.websocket is None:
                 raise self._complaints.unmatched(
                     live, "the recorded answer is not a websocket session"

@@ -175,7 +175,7 @@ def _interaction_lines(position: int, interaction: Interaction, limit: int) -> l
     if response is not None:
         facts = [f"{human_duration(interaction.elapsed)} to the head"]
         if response.chunks:
-            facts.append(f"{len(response.chunks)} chunk" + ("s" * (len(response.chunks) > 1)))
+            facts.append(_count(len(response.chunks), "chunk"))
         if not response.complete:
             facts.append("body not read to the end")
         major, minor = response.version
@@ -192,7 +192,7 @@ def _interaction_lines(position: int, interaction: Interaction, limit: int) -> l
     websocket = interaction.websocket
     if websocket is not None:
         protocol = f" (protocol {websocket.protocol})" if websocket.protocol else ""
-        lines.append(f"{_INDENT}websocket{protocol}, {len(websocket.frames)} messages:")
+        lines.append(f"{_INDENT}websocket{protocol}, {_count(len(websocket.frames), 'message')}:")
         lines += [f"{_BODY_INDENT}{line}" for line in ws_dialogue(websocket)]
     return lines
 
@@ -217,7 +217,9 @@ def show(
             )
             return 2
         selected = [selected[index]]
-    out.write(f"{path}: {len(interactions)} interactions, {human_size(path.stat().st_size)}\n")
+    out.write(
+        f"{path}: {_count(len(interactions), 'interaction')}, {human_size(path.stat().st_size)}\n"
+    )
     limit = 0 if full else 4000
     for position, interaction in selected:
         out.write(
@@ -244,8 +246,8 @@ def diff(old: Path, new: Path, out: TextIO, err: TextIO, *, ignore: Iterable[str
         if loaded.problem is not None:
             err.write(f"aiotape cassette diff: {loaded.problem}\n")
             return 2
-    out.write(f"--- A {old} ({len(before.interactions)} interactions)\n")
-    out.write(f"+++ B {new} ({len(after.interactions)} interactions)\n")
+    out.write(f"--- A {old} ({_count(len(before.interactions), 'interaction')})\n")
+    out.write(f"+++ B {new} ({_count(len(after.interactions), 'interaction')})\n")
     pairs, removed, added = _pairs(before.interactions, after.interactions)
     moves = {
         (authority(before.interactions[a]), authority(after.interactions[b])) for a, b in pairs
