@@ -138,7 +138,8 @@ def _decoded_chunks(chunks: Sequence[bytes], codings: Sequence[str]) -> list[byt
 def decode_compressed(response: RecordedResponse) -> RecordedResponse:
     """vcrpy's ``decode_compressed_response``: the decoded body, no Content-Encoding, its length.
 
-    Unknown codings, bodies that do not decode and partly recorded bodies stay as they are.
+    Unknown codings, bodies that do not decode, partly recorded and empty bodies (HEAD) stay
+    as they are.
     """
     codings = [
         coding.strip().lower()
@@ -147,7 +148,8 @@ def decode_compressed(response: RecordedResponse) -> RecordedResponse:
         for coding in value.split(",")
         if coding.strip()
     ]
-    if not codings or not response.complete or not _KNOWN_CODINGS.issuperset(codings):
+    known = _KNOWN_CODINGS.issuperset(codings)
+    if not codings or not response.chunks or not response.complete or not known:
         return response
     decoded = _decoded_chunks(response.chunks, codings)
     if decoded is None:
