@@ -9,10 +9,14 @@ import yaml
 from yarl import URL
 
 import aiotape
+from aiotape import WSMsgType
 from aiotape.cassettes import (
     Interaction,
     RecordedRequest,
     RecordedResponse,
+    RecordedWebSocket,
+    WebSocketMismatchError,
+    WSFrame,
     dumps,
     load_cassette,
     use_cassette,
@@ -186,3 +190,22 @@ async def test_unmatched(http_mock):
     )
     result = pytester.runpytest()
     result.assert_outcomes(failed=1, errors=0)
+
+
+async def test_new_episodes_says_why_it_cannot_extend_a_recorded_websocket(
+    tmp_path: Path,
+) -> None:
+    frames = (
+        WSFrame("send", WSMsgType.TEXT, "hi", None, 0.0),
+        WSFrame("recv", WSMsgType.TEXT, "HI", None, 0.0),
+    )
+    handshake = RecordedResponse(101, "Switching Protocols", (("Upgrade", "websocket"),))
+    request = RecordedRequest("GET", "ws://api.test/chat")
+    interaction = Interaction(request, handshake, websocket=RecordedWebSocket(None, frames))
+    path = tmp_path / "ws.yaml"
+    path.write_text(dumps([interaction]))
+    with use_cassette(path, record_mode="new_episodes"):
+        async with aiotape.ClientSession() as session:
+            async with session.ws_connect("ws://api.test/chat") as ws:
+                with pytest.raises(WebSocketMismatchError, match="cannot extend a recorded one"):
+                    await ws.send_str("something else")

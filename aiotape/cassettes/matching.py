@@ -42,10 +42,13 @@ class Closest:
 
 
 def _query(_: RecordedRequest, url: URL) -> Hashable:
+    query = url.query
+    if not query:
+        return ()
     return tuple(
         sorted(
             (name, REDACTED if name.lower() in DEFAULT_REDACTED_QUERY else value)
-            for name, value in url.query.items()
+            for name, value in query.items()
         )
     )
 
