@@ -23,12 +23,14 @@ from .model import (
     RecordedWebSocket,
     WSFrame,
 )
+from .vcr import VCR
 
 __all__ = [
     "DEFAULT_MATCH_ON",
     "DEFAULT_REDACTED_HEADERS",
     "MATCHERS",
     "REDACTED",
+    "VCR",
     "Cassette",
     "CassetteError",
     "CassetteFormatError",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -19,15 +19,24 @@ from ..client.transport import (
     use_transport,
 )
 from .errors import CassetteLabel, Complaints
-from .filters import DEFAULT_REDACTED_HEADERS, Filters, FilterSpec, RequestHook, ResponseHook
-from .format import dumps, loads
-from .matching import DEFAULT_MATCH_ON, MatchOn, MatchRule
+from .filters import (
+    DEFAULT_REDACTED_HEADERS,
+    DEFAULT_REDACTED_QUERY,
+    Filters,
+    FilterSpec,
+    RequestHook,
+    ResponseHook,
+)
+from .format import FORMAT_VERSION, dumps, from_dict, loads, to_dict
+from .matching import DEFAULT_MATCH_ON, CustomMatcher, MatchOn, MatchRule
 from .model import Interaction
 from .plan import RecordMode, plan
 from .player import Playback
 from .recorder import Recorder
 from .storage import Signature, locked, signature, write_atomic
 from .transport import CassetteTransport, LiveRequests
+from .vcr_config import JsonSerializer, Serializer, VcrExtras
+from .vcr_shapes import VcrRequest, request_to_vcr, response_to_vcr
 
 __all__ = [
     "Cassette",
@@ -57,12 +66,50 @@ def load_cassette(path: str | os.PathLike[str]) -> list[Interaction]:
     return loads(text, source=os.fspath(path))
 
 
+def _read(path: Path, serializer: Serializer | None) -> list[Interaction]:
+    """``path``'s interactions, through ``serializer`` (None: aiotape's YAML reader)."""
+    if serializer is None:
+        return load_cassette(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    data = serializer.deserialize(text) or {}
+    return [from_dict(item) for item in data.get("interactions") or ()]
+
+
+def _render(interactions: list[Interaction], serializer: Serializer | None) -> str:
+    if serializer is None:
+        return dumps(interactions)
+    document = {"interactions": [to_dict(i) for i in interactions], "version": FORMAT_VERSION}
+    return serializer.serialize(document)
+
+
+BUILTIN_SERIALIZERS: dict[str, Serializer | None] = {"yaml": None, "json": JsonSerializer()}
+"""Serializers by name (None: aiotape's own YAML reader and writer)."""
+
+
+def _serializer(
+    name: str | Serializer, registered: Mapping[str, Serializer] | None
+) -> Serializer | None:
+    if not isinstance(name, str):
+        return name
+    if registered and name in registered:
+        return registered[name]
+    if name not in BUILTIN_SERIALIZERS:
+        raise KeyError(f"Serializer {name} doesn't exist or isn't registered")
+    return BUILTIN_SERIALIZERS[name]
+
+
 class Cassette(AbstractContextManager["Cassette"]):
     """Plays and/or records one cassette file according to its record mode.
 
     Use it as a context manager (``with use_cassette(path): ...``) to route every session
     through it, or wrap a transport yourself: ``ClientSession(transport=c.transport(inner))``.
-    ``extra_paths`` are replayed too but never written.
+    ``extra_paths`` are replayed too but never written. Options are vcrpy's (see
+    :mod:`.vcr_config`); ``matchers``/``serializers`` are the ones registered by name.
+    ``test_id`` (the pytest node id) and ``shared`` (other tests use the file too) shape
+    the re-record commands the errors suggest.
     """
 
     def __init__(
@@ -78,24 +125,50 @@ class Cassette(AbstractContextManager["Cassette"]):
         before_record_request: RequestHook | Sequence[RequestHook] | None = None,
         before_record_response: ResponseHook | Sequence[ResponseHook] | None = None,
         redact_headers: Iterable[str] = DEFAULT_REDACTED_HEADERS,
+        redact_query: Iterable[str] = DEFAULT_REDACTED_QUERY,
         ignore_hosts: Iterable[str] = (),
         ignore_localhost: bool = False,
+        decode_compressed_response: bool = False,
+        record_on_exception: bool = True,
+        drop_unused_requests: bool = False,
+        serializer: str | Serializer = "yaml",
+        matchers: Mapping[str, CustomMatcher] | None = None,
+        serializers: Mapping[str, Serializer] | None = None,
         extra_paths: Iterable[str | os.PathLike[str]] = (),
         test_id: str | None = None,
+        shared: bool = False,
+        **vcr_options: Any,
     ) -> None:
-        self.path = None if path is None else Path(path)
+        extras = VcrExtras.parse(vcr_options)
+        self.path = None if path is None else Path(extras.path(path))
         self.record_mode = RecordMode(record_mode)
         self.test_id = test_id
-        rule = MatchRule.compile(match_on)
+        self.shared = shared
+        self.record_on_exception = record_on_exception
+        self.drop_unused_requests = drop_unused_requests
+        self._serializer = _serializer(serializer, serializers)
+        rule = MatchRule.compile((*match_on, *extras.additional_matchers), matchers)
         self._filters = Filters.build(
             filter_headers=filter_headers,
             filter_query_parameters=filter_query_parameters,
             filter_post_data_parameters=filter_post_data_parameters,
-            before_record_request=before_record_request,
+            before_record_request=before_record_request or extras.before_record,
             before_record_response=before_record_response,
             redact_headers=redact_headers,
+            redact_query=redact_query,
+            decode_compressed_response=decode_compressed_response,
         )
         self._live = LiveRequests.build(rule, self._filters, ignore_hosts, ignore_localhost)
+        self._setup(rule, allow_playback_repeats, extra_paths)
+        self._activation: AbstractContextManager[None] | None = None
+
+    def _setup(
+        self,
+        rule: MatchRule,
+        allow_playback_repeats: bool,
+        extra_paths: Iterable[str | os.PathLike[str]],
+    ) -> None:
+        """Load what the record mode replays; prepare the recorder and the error messages."""
         self._signature: Signature | None = None if self.path is None else signature(self.path)
         self.existed = self._signature is not None
         steps = plan(self.record_mode, self.existed)
@@ -107,21 +180,31 @@ class Cassette(AbstractContextManager["Cassette"]):
         )
         self._recorder = Recorder(self._filters) if steps.record else None
         self._complaints = Complaints(
-            CassetteLabel(self.path, self.record_mode.value, rule.names, self.existed, test_id),
+            CassetteLabel(
+                self.path,
+                self.record_mode.value,
+                rule.names,
+                self.existed,
+                self.test_id,
+                self.shared,
+            ),
             lambda live: None if self._playback is None else self._playback.closest(live),
+            self._sources,
         )
         self.unmatched = self._complaints.errors
         """Every UnmatchedRequestError / WebSocketMismatchError this cassette raised."""
         self.saved_count = 0
         """How many new interactions ``save`` has written to the file so far."""
-        self._activation: AbstractContextManager[None] | None = None
+        self.saved_failures: list[Interaction] = []
+        """The interactions ``save`` wrote that hold a failure (the service may have been down)."""
 
     def _load(
         self, keep_recorded: bool, extra_paths: Iterable[str | os.PathLike[str]]
     ) -> list[Interaction]:
         """Read this cassette's file (unless rewriting it) and the extra ones: what may replay."""
-        self._base = load_cassette(self.path) if keep_recorded and self.path is not None else []
-        extras = [(Path(p), load_cassette(p)) for p in extra_paths]
+        keep = keep_recorded and self.path is not None
+        self._base = _read(self.path, self._serializer) if keep and self.path else []
+        extras = [(Path(p), _read(Path(p), self._serializer)) for p in extra_paths]
         self._sources = ((self.path, len(self._base)), *((p, len(b)) for p, b in extras))
         return [*self._base, *(i for _, batch in extras for i in batch)]
 
@@ -165,6 +248,37 @@ class Cassette(AbstractContextManager["Cassette"]):
         """Whether this cassette refuses to record."""
         return self._recorder is None
 
+    @property
+    def saw_traffic(self) -> bool:
+        """Whether any request reached this cassette (replayed, recorded or unmatched)."""
+        recorded = self._recorder is not None and len(self._recorder) > 0
+        return recorded or self.play_count > 0 or bool(self.unmatched) or self.saved_count > 0
+
+    @property
+    def data(self) -> list[tuple[VcrRequest, dict[str, Any] | None]]:
+        """vcrpy's ``Cassette.data``: (request, response dict) per interaction, recorded last.
+
+        A recorded failure has no response: None.
+        """
+        replayable = [] if self._playback is None else list(self._playback.interactions)
+        return [
+            (
+                request_to_vcr(i.request),
+                None if i.response is None else response_to_vcr(i.response),
+            )
+            for i in (*replayable, *self.new_interactions)
+        ]
+
+    @property
+    def requests(self) -> list[VcrRequest]:
+        """vcrpy's ``Cassette.requests``: every interaction's request, vcrpy-shaped."""
+        return [request for request, _ in self.data]
+
+    @property
+    def responses(self) -> list[dict[str, Any] | None]:
+        """vcrpy's ``Cassette.responses``: every interaction's response dict."""
+        return [response for _, response in self.data]
+
     # -- the transport -----------------------------------------------------------------------
     def transport(self, inner: Transport) -> CassetteTransport:
         """A transport playing/recording this cassette, sending real traffic through ``inner``."""
@@ -187,24 +301,42 @@ class Cassette(AbstractContextManager["Cassette"]):
         """Write new interactions (atomically, under a lock); True if the file was written.
 
         If another process replaced the file since it was loaded (``pytest -n``), its
-        content is kept and the new interactions are appended to it.
+        content is kept and the new interactions are appended to it. With
+        ``drop_unused_requests`` (vcrpy's rule, in any record mode that replays) the
+        interactions of the file that were not played are left out.
         """
-        if self.path is None or self._recorder is None:
+        if self.path is None:
             return False
-        new = self._recorder.interactions()
-        if not new:
+        new = [] if self._recorder is None else self._recorder.interactions()
+        dropping = self._unused_to_drop()
+        if not new and not dropping:
             return False
         with locked(self.path):
             base = self._base
             if signature(self.path) != self._signature:
-                base = load_cassette(self.path)
+                base = _read(self.path, self._serializer)
+            elif dropping:
+                base = [i for p, i in enumerate(base) if p not in dropping]
             merged = [*base, *new]
-            write_atomic(self.path, dumps(merged))
+            write_atomic(self.path, _render(merged, self._serializer))
             self._signature = signature(self.path)
         self._base = merged
         self.saved_count += len(new)
-        self._recorder.clear()
+        self.saved_failures.extend(i for i in new if i.error is not None)
+        self.drop_unused_requests = False  # the positions played refer to the old file
+        if self._recorder is not None:
+            self._recorder.clear()
         return True
+
+    def _unused_to_drop(self) -> frozenset[int]:
+        """With ``drop_unused_requests``: positions in this file that were never played.
+
+        None when the cassette saw no traffic: its file is another library's to keep.
+        """
+        if not self.drop_unused_requests or self._playback is None or not self.saw_traffic:
+            return frozenset()
+        played = set(self._playback.played_positions)
+        return frozenset(p for p in range(len(self._base)) if p not in played)
 
     def __enter__(self) -> Cassette:
         self._activation = use_transport(self.transport)
@@ -222,13 +354,15 @@ class Cassette(AbstractContextManager["Cassette"]):
             if activation is not None:
                 activation.__exit__(exc_type, exc, tb)
         finally:
-            self.save()
+            if exc is None or self.record_on_exception:
+                self.save()
 
 
 def use_cassette(path: str | os.PathLike[str] | None, **options: Any) -> Cassette:
     """``with use_cassette("x.yaml", record_mode="once"):`` replays/records every session.
 
-    Options are Cassette's keyword arguments (vcrpy's names: ``record_mode``, ``match_on``,
-    ``filter_headers``, ``before_record_request``, ``allow_playback_repeats``...).
+    Options are Cassette's keyword arguments: every option name of vcrpy's ``use_cassette``
+    (``record_mode``, ``match_on``, ``filter_headers``, ``before_record_request``,
+    ``decode_compressed_response``, ``serializer``, ``path_transformer``...).
     """
     return Cassette(path, **options)

@@ -51,6 +51,8 @@ class CassetteLabel:
     matching: tuple[str, ...]
     existed: bool
     test_id: str | None
+    shared: bool = False
+    """Other tests use this file too: never suggest rewriting it from one test."""
 
     @property
     def where(self) -> str:
@@ -70,6 +72,13 @@ class CassetteLabel:
                 )
             return f"use_cassette({target}, record_mode='once')"
         test = shlex.quote(self.test_id)
+        if self.shared:
+            first = "remove its interaction from the cassette, then " if rewrite_only else ""
+            return (
+                f"{first}pytest --record-mode=new_episodes {test}\n"
+                "    (the cassette is shared: --record-mode=rewrite would drop the other tests' "
+                "interactions;\n    give the test its own cassette to re-record it alone)"
+            )
         if rewrite_only:
             return f"pytest --record-mode=rewrite {test}"
         if self.existed:
@@ -110,14 +119,33 @@ def unmatched_message(
 class Complaints:
     """Builds the errors a cassette raises for traffic it cannot answer, and keeps them all."""
 
-    __slots__ = ("_closest", "errors", "label")
+    __slots__ = ("_closest", "errors", "label", "sources")
 
     def __init__(
-        self, label: CassetteLabel, closest: Callable[[RecordedRequest], Closest | None]
+        self,
+        label: CassetteLabel,
+        closest: Callable[[RecordedRequest], Closest | None],
+        sources: tuple[tuple[Path | None, int], ...] = (),
     ) -> None:
         self.label = label
         self._closest = closest
+        self.sources = sources
+        """(file, interaction count) of each file replayed, in order."""
         self.errors: list[UnmatchedRequestError | WebSocketMismatchError] = []
+
+    def replayed_failure(self, position: int) -> str:
+        """The note on a recorded failure raised again: its file and interaction, the fix."""
+        where, index = self.label.where, position
+        for path, count in self.sources:
+            if index < count:
+                where = os.fspath(path) if path is not None else where
+                break
+            index -= count
+        return (
+            f"aiotape: replayed from cassette {where}, interaction #{index}: this failure was "
+            "recorded, not raised by the service now. If the service was down while "
+            f"recording, record it again:\n    {self.label.rerecord_hint(rewrite_only=True)}"
+        )
 
     def unmatched(self, live: RecordedRequest, why: str = "") -> UnmatchedRequestError:
         """The error for a request nothing recorded answers (``why``: a further reason)."""
@@ -130,10 +158,16 @@ class Complaints:
         self, live: RecordedRequest, sent: str, expected: str
     ) -> WebSocketMismatchError:
         """The error for a websocket message the recording does not expect next."""
+        why = (
+            "\n  new_episodes adds new websocket sessions but cannot extend a recorded one: "
+            "a session is one interaction, recorded whole"
+            if self.label.record_mode == "new_episodes"
+            else ""
+        )
         error = WebSocketMismatchError(
             f"websocket {live.uri}: the client sent {sent}, but the recording expects "
-            f"{expected} next\n  cassette: {self.label.where}\n  to record it again, run:\n"
-            f"    {self.label.rerecord_hint(rewrite_only=True)}"
+            f"{expected} next\n  cassette: {self.label.where}{why}\n  to record it again, run:"
+            f"\n    {self.label.rerecord_hint(rewrite_only=True)}"
         )
         self.errors.append(error)
         return error

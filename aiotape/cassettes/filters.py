@@ -1,7 +1,9 @@
 """Redaction and user hooks applied to every interaction before it is written (vcrpy's names).
 
 The request side also runs on live requests before matching, so a recorded (filtered) request
-still matches the live one it came from.
+still matches the live one it came from. Hooks get vcrpy's shapes (see :mod:`.vcr_shapes`).
+Query-string credentials (:data:`DEFAULT_REDACTED_QUERY`) are redacted by default; matching
+ignores their values (see :mod:`.matching`), so cassettes recorded in clear still replay.
 """
 
 from __future__ import annotations
@@ -9,18 +11,30 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
+from ..client.decoders import make_decoder
+from ..client.exceptions import ClientPayloadError
 from .model import RecordedRequest, RecordedResponse
+from .vcr_shapes import (
+    VcrRequest,
+    request_from_vcr,
+    request_to_vcr,
+    response_from_vcr,
+    response_to_vcr,
+)
 
 __all__ = [
     "DEFAULT_REDACTED_HEADERS",
+    "DEFAULT_REDACTED_QUERY",
     "REDACTED",
     "FilterSpec",
     "Filters",
     "RequestHook",
     "ResponseHook",
+    "decode_compressed",
+    "redact_query",
 ]
 
 REDACTED = "REDACTED"
@@ -36,14 +50,31 @@ DEFAULT_REDACTED_HEADERS = (
 )
 """Request headers whose values never reach a cassette (Set-Cookie in responses is kept)."""
 
+DEFAULT_REDACTED_QUERY = frozenset(
+    {
+        "api_key",
+        "apikey",
+        "access_token",
+        "token",
+        "key",
+        "secret",
+        "password",
+        "client_secret",
+        "signature",
+    }
+)
+"""Query parameters (any case) whose values never reach a cassette."""
+
 FilterSpec = str | tuple[str, str | None]
 """A name (remove it) or ``(name, replacement)``; a ``None`` replacement removes it too."""
 
-RequestHook = Callable[[RecordedRequest], RecordedRequest | None]
-"""``before_record_request``: returns the request to keep, or None to not record it."""
+RequestHook = Callable[[VcrRequest], VcrRequest | None]
+"""``before_record_request``: gets vcrpy's Request; returns the one to keep, or None to skip."""
 
-ResponseHook = Callable[[RecordedResponse], RecordedResponse | None]
-"""``before_record_response``: returns the response to keep, or None to not record it."""
+ResponseHook = Callable[[dict[str, Any]], dict[str, Any] | None]
+"""``before_record_response``: gets vcrpy's response dict; returns it, or None to skip."""
+
+_KNOWN_CODINGS = frozenset({"gzip", "x-gzip", "deflate", "br", "identity"})
 
 
 def _specs(items: Iterable[FilterSpec]) -> tuple[tuple[str, str | None], ...]:
@@ -74,6 +105,71 @@ def _apply(
     return kept
 
 
+def redact_query(uri: str, names: frozenset[str]) -> str:
+    """``uri`` with the values of the query parameters ``names`` (lowercase) redacted."""
+    base, _, query = uri.partition("?")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(name.lower() in names and value != REDACTED for name, value in pairs):
+        return uri
+    redacted = [(n, REDACTED if n.lower() in names else v) for n, v in pairs]
+    return f"{base}?{urlencode(redacted)}"
+
+
+def _decoded_chunks(chunks: Sequence[bytes], codings: Sequence[str]) -> list[bytes] | None:
+    """Each wire chunk decoded (through every coding, last applied first); None if it fails."""
+    decoders = [make_decoder(coding) for coding in reversed(codings)]
+    out: list[bytes] = []
+    try:
+        for position, chunk in enumerate(chunks):
+            last = position == len(chunks) - 1
+            for decoder in decoders:
+                if decoder is not None:
+                    chunk = decoder.decompress(chunk)
+                    while decoder.pending:
+                        chunk += decoder.decompress(b"")
+                    if last:
+                        chunk += decoder.flush()
+            out.append(chunk)
+    except (ClientPayloadError, ImportError):
+        return None
+    return out
+
+
+def decode_compressed(response: RecordedResponse) -> RecordedResponse:
+    """vcrpy's ``decode_compressed_response``: the decoded body, no Content-Encoding, its length.
+
+    Unknown codings, bodies that do not decode, partly recorded and empty bodies (HEAD) stay
+    as they are.
+    """
+    codings = [
+        coding.strip().lower()
+        for name, value in response.headers
+        if name.lower() == "content-encoding"
+        for coding in value.split(",")
+        if coding.strip()
+    ]
+    known = _KNOWN_CODINGS.issuperset(codings)
+    if not codings or not response.chunks or not response.complete or not known:
+        return response
+    decoded = _decoded_chunks(response.chunks, codings)
+    if decoded is None:
+        return response
+    kept = [(i, chunk) for i, chunk in enumerate(decoded) if chunk]
+    times = response.chunk_times
+    length = sum(len(chunk) for _, chunk in kept)
+    headers = [(n, v) for n, v in response.headers if n.lower() not in _LENGTH_AND_CODING]
+    headers.append(("Content-Length", str(length)))
+    return replace(
+        response,
+        headers=tuple(headers),
+        chunks=tuple(chunk for _, chunk in kept),
+        chunk_times=tuple(times[i] for i, _ in kept) if len(times) == len(decoded) else (),
+    )
+
+
+_LENGTH_AND_CODING = frozenset({"content-encoding", "content-length"})
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
     """What to strip or replace before recording (and before matching live requests)."""
@@ -83,6 +179,8 @@ class Filters:
     post_data: tuple[tuple[str, str | None], ...] = ()
     request_hooks: tuple[RequestHook, ...] = ()
     response_hooks: tuple[ResponseHook, ...] = ()
+    redacted_query: frozenset[str] = DEFAULT_REDACTED_QUERY
+    decode_compressed_response: bool = False
 
     @classmethod
     def build(
@@ -94,16 +192,22 @@ class Filters:
         before_record_request: RequestHook | Sequence[RequestHook] | None = None,
         before_record_response: ResponseHook | Sequence[ResponseHook] | None = None,
         redact_headers: Iterable[str] = DEFAULT_REDACTED_HEADERS,
+        redact_query: Iterable[str] = DEFAULT_REDACTED_QUERY,
+        decode_compressed_response: bool = False,
     ) -> Filters:
-        """vcrpy-style options; ``redact_headers`` become ``REDACTED`` unless overridden."""
+        """vcrpy-style options; ``redact_*`` names become ``REDACTED`` unless overridden."""
         headers: dict[str, str | None] = {name.lower(): REDACTED for name in redact_headers}
         headers.update((name.lower(), value) for name, value in _specs(filter_headers))
+        query = _specs(filter_query_parameters)
+        overridden = {name.lower() for name, _ in query}
         return cls(
             headers=tuple(headers.items()),
-            query=_specs(filter_query_parameters),
+            query=query,
             post_data=_specs(filter_post_data_parameters),
             request_hooks=_hooks(before_record_request),
             response_hooks=_hooks(before_record_response),
+            redacted_query=frozenset(n.lower() for n in redact_query) - overridden,
+            decode_compressed_response=decode_compressed_response,
         )
 
     def request(self, request: RecordedRequest) -> RecordedRequest | None:
@@ -116,13 +220,15 @@ class Filters:
             pairs = _apply(parse_qsl(query, keep_blank_values=True), dict(self.query), fold=False)
             uri = f"{base}?{urlencode(pairs)}" if pairs else base
             request = replace(request, uri=uri)
+        if self.redacted_query and "?" in request.uri:
+            request = replace(request, uri=redact_query(request.uri, self.redacted_query))
         if self.post_data and request.body:
             request = replace(request, body=self._post_data(request))
         for hook in self.request_hooks:
-            result = hook(request)
-            if result is None:
+            shaped = hook(request_to_vcr(request))
+            if shaped is None:
                 return None
-            request = result
+            request = request_from_vcr(shaped, request)
         return request
 
     def _post_data(self, request: RecordedRequest) -> bytes:
@@ -143,9 +249,14 @@ class Filters:
 
     def response(self, response: RecordedResponse) -> RecordedResponse | None:
         """The response as it may be written, or None if a hook dropped it."""
+        if self.decode_compressed_response:
+            response = decode_compressed(response)
+        if not self.response_hooks:
+            return response
+        shaped = response_to_vcr(response)
         for hook in self.response_hooks:
-            result = hook(response)
+            result = hook(shaped)
             if result is None:
                 return None
-            response = result
-        return response
+            shaped = result
+        return response_from_vcr(shaped, response)

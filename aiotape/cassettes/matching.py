@@ -2,25 +2,30 @@
 
 Every built-in matcher turns a request into a hashable value, so a cassette indexes its
 interactions by the tuple of those values and finds candidates in O(1). Custom matchers
-(vcrpy style: ``f(live, recorded)`` returning False or raising AssertionError on mismatch)
-then filter the few candidates that share the key.
+(vcrpy style: ``f(live, recorded)`` on vcrpy-shaped requests, returning a false value or
+raising AssertionError on mismatch; given as callables or as names registered with
+``register_matcher``) then filter the few candidates that share the key. Values of
+query-string credentials (``DEFAULT_REDACTED_QUERY``) never take part: they are redacted
+when recorded.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from yarl import URL
 
+from .filters import DEFAULT_REDACTED_QUERY, REDACTED
 from .model import Interaction, RecordedRequest
+from .vcr_shapes import VcrRequest, request_to_vcr
 
 __all__ = ["DEFAULT_MATCH_ON", "MATCHERS", "Closest", "CustomMatcher", "MatchOn", "MatchRule"]
 
 KeyFunction = Callable[[RecordedRequest, URL], Hashable]
-CustomMatcher = Callable[[RecordedRequest, RecordedRequest], object]
+CustomMatcher = Callable[[VcrRequest, VcrRequest], object]
 MatchOn = Sequence[str | CustomMatcher]
 
 DEFAULT_MATCH_ON: tuple[str, ...] = ("method", "scheme", "host", "port", "path", "query")
@@ -37,7 +42,15 @@ class Closest:
 
 
 def _query(_: RecordedRequest, url: URL) -> Hashable:
-    return tuple(sorted(url.query.items()))
+    query = url.query
+    if not query:
+        return ()
+    return tuple(
+        sorted(
+            (name, REDACTED if name.lower() in DEFAULT_REDACTED_QUERY else value)
+            for name, value in query.items()
+        )
+    )
 
 
 def _content_type(request: RecordedRequest) -> str:
@@ -84,10 +97,12 @@ _BODY_MATCHERS = frozenset({"body", "raw_body", "json_body"})
 
 
 def _accepts(matcher: CustomMatcher, live: RecordedRequest, recorded: RecordedRequest) -> bool:
+    """vcrpy's rule: None or a true value matches; a false value or AssertionError does not."""
     try:
-        return matcher(live, recorded) is not False
+        result = matcher(request_to_vcr(live), request_to_vcr(recorded))
     except AssertionError:
         return False
+    return result is None or bool(result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,17 +113,24 @@ class MatchRule:
     custom: tuple[CustomMatcher, ...] = ()
 
     @classmethod
-    def compile(cls, match_on: MatchOn = DEFAULT_MATCH_ON) -> MatchRule:
-        """Validate ``match_on``: names of MATCHERS or callables."""
+    def compile(
+        cls,
+        match_on: MatchOn = DEFAULT_MATCH_ON,
+        registered: Mapping[str, CustomMatcher] | None = None,
+    ) -> MatchRule:
+        """Validate ``match_on``: names of MATCHERS or of ``registered`` matchers, or callables."""
+        registered = registered or {}
         names: list[str] = []
         custom: list[CustomMatcher] = []
         for item in match_on:
             if callable(item):
                 custom.append(item)
+            elif item in registered:
+                custom.append(registered[item])
             elif item in MATCHERS:
                 names.append(item)
             else:
-                known = ", ".join(MATCHERS)
+                known = ", ".join([*MATCHERS, *registered])
                 raise ValueError(f"unknown matcher {item!r} in match_on (known: {known})")
         return cls(tuple(names), tuple(custom))
 

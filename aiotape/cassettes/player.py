@@ -34,7 +34,8 @@ class Playback:
     """Recorded interactions indexed by match key, handed out once each in recorded order.
 
     Thread-safe; a take is synchronous, so concurrent identical requests get distinct answers.
-    With ``allow_playback_repeats`` the last matching interaction answers once all are used.
+    With ``allow_playback_repeats`` (vcrpy's rule) the first matching interaction answers every
+    time.
     """
 
     __slots__ = ("_cursor", "_index", "_interactions", "_lock", "_played", "_repeats", "_rule")
@@ -70,6 +71,15 @@ class Playback:
         return all(self._played)
 
     @property
+    def interactions(self) -> tuple[Interaction, ...]:
+        """Every interaction that may replay, in order."""
+        return self._interactions
+
+    def position(self, interaction: Interaction) -> int:
+        """Where ``interaction`` (one this playback handed out) sits in the order given."""
+        return next(i for i, known in enumerate(self._interactions) if known is interaction)
+
+    @property
     def played_positions(self) -> tuple[int, ...]:
         """Positions (in the order given) of the interactions played so far."""
         return tuple(position for position, played in enumerate(self._played) if played)
@@ -84,11 +94,12 @@ class Playback:
         if positions is None:
             return None
         with self._lock:
+            if self._repeats:
+                return self._first_accepted(live, positions)
             start = self._cursor.get(key, 0)
             while start < len(positions) and self._played[positions[start]]:
                 start += 1
             self._cursor[key] = start
-            last_accepted: int | None = None
             for offset in range(start, len(positions)):
                 position = positions[offset]
                 if self._played[position]:
@@ -96,13 +107,15 @@ class Playback:
                 if self._rule.accepts(live, self._interactions[position].request):
                     self._played[position] = True
                     return self._interactions[position]
-            if not self._repeats:
-                return None
-            for position in reversed(positions):
-                if self._rule.accepts(live, self._interactions[position].request):
-                    last_accepted = position
-                    break
-        return None if last_accepted is None else self._interactions[last_accepted]
+        return None
+
+    def _first_accepted(self, live: RecordedRequest, positions: list[int]) -> Interaction | None:
+        """vcrpy's playback repeats: the first matching interaction answers, every time."""
+        for position in positions:
+            if self._rule.accepts(live, self._interactions[position].request):
+                self._played[position] = True
+                return self._interactions[position]
+        return None
 
     def closest(self, live: RecordedRequest) -> Closest | None:
         """The recorded interaction differing from ``live`` in the fewest matchers."""
@@ -122,10 +135,11 @@ def _chunk_times(interaction: Interaction) -> Sequence[float]:
     return [interaction.elapsed] * len(response.chunks)
 
 
-def replay(interaction: Interaction, request: Request) -> Response:
+def replay(interaction: Interaction, request: Request, note: str | None = None) -> Response:
     """The recorded response for ``request``, or the recorded (or virtual-time) failure.
 
     The response carries the recorded latency of its head as its ``simulated_elapsed``.
+    ``note`` is added to a recorded failure raised again (where it was replayed from).
     """
     response = interaction.response
     error = interaction.error
@@ -135,7 +149,7 @@ def replay(interaction: Interaction, request: Request) -> Response:
         early = first_timeout(request, [interaction.elapsed], 0.0, connecting=connecting)
         if early is not None:
             raise early[1]
-        raise rebuild(error, request)
+        raise _noted(rebuild(error, request), note)
     head = first_timeout(request, [interaction.elapsed], 0.0)
     if head is not None:
         raise head[1]
@@ -145,7 +159,7 @@ def replay(interaction: Interaction, request: Request) -> Response:
     if late is not None:
         chunks, body_error = chunks[: late[0]], late[1]
     elif error is not None:
-        body_error = rebuild(error, request)
+        body_error = _noted(rebuild(error, request), note)
     elif not response.complete:
         body_error = ClientPayloadError(INCOMPLETE_BODY)
     return Response(
@@ -157,6 +171,13 @@ def replay(interaction: Interaction, request: Request) -> Response:
         raw_headers=tuple((_wire(k), _wire(v)) for k, v in response.headers),
         simulated_elapsed=interaction.elapsed,
     )
+
+
+def _noted(error: BaseException, note: str | None) -> BaseException:
+    add_note = getattr(error, "add_note", None)  # Python 3.11+
+    if note is not None and add_note is not None:
+        add_note(note)
+    return error
 
 
 def _wire(text: str) -> bytes:

@@ -100,7 +100,7 @@ class CassetteTransport:
         if live is None:
             return await self._inner.handle(request)
         if interaction is not None:
-            return replay(interaction, request)
+            return replay(interaction, request, self._failure_note(interaction))
         if self._recorder is not None:
             return await self._recorder.handle(request, self._inner)
         raise self._complaints.unmatched(live)
@@ -111,7 +111,7 @@ class CassetteTransport:
         if live is None:
             return await self._inner.connect_ws(request, options)
         if interaction is not None:
-            handshake = replay(interaction, request)
+            handshake = replay(interaction, request, self._failure_note(interaction))
             if interaction.websocket is None:
                 raise self._complaints.unmatched(
                     live, "the recorded answer is not a websocket session"
@@ -124,6 +124,12 @@ class CassetteTransport:
         if self._recorder is not None:
             return await self._recorder.connect_ws(request, self._inner, options)
         raise self._complaints.unmatched(live)
+
+    def _failure_note(self, interaction: Interaction) -> str | None:
+        """For a recorded failure: which cassette file and interaction it is replayed from."""
+        if interaction.error is None or self._playback is None:
+            return None
+        return self._complaints.replayed_failure(self._playback.position(interaction))
 
     async def aclose(self) -> None:
         """Nothing to release: ``inner`` belongs to the session."""

@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     actions = cassette.add_subparsers(dest="action", metavar="ACTION", required=True)
     ls = actions.add_parser("ls", help="list cassettes with interaction counts, size and date")
-    ls.add_argument("root", nargs="?", type=Path, default=Path("."), metavar="DIR")
+    ls.add_argument("root", nargs="?", type=Path, default=None, metavar="DIR")
     show = actions.add_parser("show", help="print a cassette's interactions, bodies decoded")
     show.add_argument("path", type=Path, metavar="PATH")
     show.add_argument("-i", "--interaction", type=int, metavar="N", help="only interaction #N")
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = actions.add_parser(
         "check", help="every cassette loads, has no unredacted credentials and no duplicates"
     )
-    check.add_argument("root", nargs="?", type=Path, default=Path("."), metavar="DIR")
+    check.add_argument("root", nargs="?", type=Path, default=None, metavar="DIR")
     prune = actions.add_parser(
         "prune",
         help="drop interactions the last `pytest --cassette-usage=USAGE` run did not play",

@@ -14,7 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from yarl import URL
+
 from ..cassettes import DEFAULT_REDACTED_HEADERS, REDACTED, CassetteError, load_cassette
+from ..cassettes.filters import DEFAULT_REDACTED_QUERY
+from ..cassettes.filters import redact_query as _redact_query
 from ..cassettes.model import Interaction
 from ..cassettes.prune import prune
 from .compare import VOLATILE_HEADERS, authority, differences, fingerprint, pair_key
@@ -38,19 +42,54 @@ _INDENT = "    "
 _BODY_INDENT = "      "
 
 
-def find_cassettes(root: Path) -> list[Path]:
-    """``root`` itself if it is a file, else every YAML file under it outside hidden folders."""
+_SKIPPED_FOLDERS = frozenset({"node_modules", "site-packages", "__pycache__"})
+_SNIFF_BYTES = 4096
+
+
+def looks_like_cassette(path: Path) -> bool:
+    """Whether the file starts like a cassette: an ``interactions`` key near its top."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(_SNIFF_BYTES)
+    except OSError:
+        return False
+    return b"interactions" in head
+
+
+def find_cassettes(root: Path, *, in_cassette_dirs: bool = False) -> list[Path]:
+    """``root`` itself if it is a file, else the YAML files under it that look like cassettes.
+
+    Hidden folders, ``node_modules`` and ``site-packages`` are skipped; ``in_cassette_dirs``
+    keeps only files below a folder named ``cassettes`` (the default without a DIR).
+    """
     if root.is_file():
         return [root]
     found: list[Path] = []
     for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        subfolders[:] = sorted(
+            d for d in subfolders if not d.startswith(".") and d not in _SKIPPED_FOLDERS
+        )
+        if in_cassette_dirs and "cassettes" not in Path(folder).relative_to(root).parts:
+            continue
         found += (
-            Path(folder, name)
+            path
             for name in sorted(files)
-            if Path(name).suffix.lower() in CASSETTE_SUFFIXES and not name.startswith(".")
+            if Path(name).suffix.lower() in CASSETTE_SUFFIXES
+            and not name.startswith(".")
+            and looks_like_cassette(path := Path(folder, name))
         )
     return found
+
+
+def _count(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _where(root: Path | None) -> tuple[Path, list[Path]]:
+    """The folder searched and the cassettes found (no DIR: the ``cassettes`` folders here)."""
+    if root is None:
+        return Path("."), find_cassettes(Path("."), in_cassette_dirs=True)
+    return root, find_cassettes(root)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +129,11 @@ def _request_line(interaction: Interaction) -> str:
 # -- ls --------------------------------------------------------------------------------------
 
 
-def ls(root: Path, out: TextIO, err: TextIO) -> int:
+def ls(root: Path | None, out: TextIO, err: TextIO) -> int:
     """List the cassettes under ``root``: interactions (websockets), size, last recorded."""
-    if _missing("ls", [root], err):
+    if root is not None and _missing("ls", [root], err):
         return 2
-    paths = find_cassettes(root)
+    root, paths = _where(root)
     if not paths:
         out.write(f"no cassettes under {root}\n")
         return 0
@@ -114,7 +153,10 @@ def ls(root: Path, out: TextIO, err: TextIO) -> int:
         recorded = datetime.fromtimestamp(stat.st_mtime).strftime("%Y-%m-%d %H:%M")
         rows.append([_name(path, root), count, human_size(stat.st_size), recorded])
     out.write("".join(f"{line}\n" for line in table(rows, right=(1, 2))))
-    summary = f"{len(paths)} cassettes, {total_interactions} interactions, {human_size(total_size)}"
+    summary = (
+        f"{_count(len(paths), 'cassette')}, {_count(total_interactions, 'interaction')}, "
+        f"{human_size(total_size)}"
+    )
     if unreadable:
         summary += f"; {unreadable} unreadable (see: aiotape cassette check)"
     out.write(f"\n{summary}\n")
@@ -133,7 +175,7 @@ def _interaction_lines(position: int, interaction: Interaction, limit: int) -> l
     if response is not None:
         facts = [f"{human_duration(interaction.elapsed)} to the head"]
         if response.chunks:
-            facts.append(f"{len(response.chunks)} chunk" + ("s" * (len(response.chunks) > 1)))
+            facts.append(_count(len(response.chunks), "chunk"))
         if not response.complete:
             facts.append("body not read to the end")
         major, minor = response.version
@@ -150,7 +192,7 @@ def _interaction_lines(position: int, interaction: Interaction, limit: int) -> l
     websocket = interaction.websocket
     if websocket is not None:
         protocol = f" (protocol {websocket.protocol})" if websocket.protocol else ""
-        lines.append(f"{_INDENT}websocket{protocol}, {len(websocket.frames)} messages:")
+        lines.append(f"{_INDENT}websocket{protocol}, {_count(len(websocket.frames), 'message')}:")
         lines += [f"{_BODY_INDENT}{line}" for line in ws_dialogue(websocket)]
     return lines
 
@@ -175,7 +217,9 @@ def show(
             )
             return 2
         selected = [selected[index]]
-    out.write(f"{path}: {len(interactions)} interactions, {human_size(path.stat().st_size)}\n")
+    out.write(
+        f"{path}: {_count(len(interactions), 'interaction')}, {human_size(path.stat().st_size)}\n"
+    )
     limit = 0 if full else 4000
     for position, interaction in selected:
         out.write(
@@ -202,8 +246,8 @@ def diff(old: Path, new: Path, out: TextIO, err: TextIO, *, ignore: Iterable[str
         if loaded.problem is not None:
             err.write(f"aiotape cassette diff: {loaded.problem}\n")
             return 2
-    out.write(f"--- A {old} ({len(before.interactions)} interactions)\n")
-    out.write(f"+++ B {new} ({len(after.interactions)} interactions)\n")
+    out.write(f"--- A {old} ({_count(len(before.interactions), 'interaction')})\n")
+    out.write(f"+++ B {new} ({_count(len(after.interactions), 'interaction')})\n")
     pairs, removed, added = _pairs(before.interactions, after.interactions)
     moves = {
         (authority(before.interactions[a]), authority(after.interactions[b])) for a, b in pairs
@@ -261,17 +305,40 @@ def _pairs(
 # -- check -----------------------------------------------------------------------------------
 
 
+def _secrets(interaction: Interaction) -> list[str]:
+    """What in ``interaction`` is a credential in clear, by name only (never the value)."""
+    request = interaction.request
+    found = [
+        f"{name} header is not redacted"
+        for name, value in request.headers
+        if name.lower() in _CREDENTIAL_HEADERS and value != REDACTED
+    ]
+    found += (
+        f"query parameter {name!r} is not redacted"
+        for name, value in URL(request.uri, encoded=True).query.items()
+        if name.lower() in DEFAULT_REDACTED_QUERY and value != REDACTED
+    )
+    response = interaction.response
+    for name, value in response.headers if response is not None else ():
+        cookie, _, rest = value.partition("=")
+        if name.lower() == "set-cookie" and rest.split(";")[0].strip() not in ("", REDACTED):
+            found.append(f"Set-Cookie {cookie.strip()!r} stores its value in clear")
+    return found
+
+
+def _shown_request(interaction: Interaction) -> str:
+    """The request line with query-string credentials masked."""
+    uri = _redact_query(interaction.request.uri, DEFAULT_REDACTED_QUERY)
+    return f"{interaction.request.method} {uri}"
+
+
 def problems(interactions: Iterable[Interaction]) -> list[str]:
-    """Unredacted credential headers and duplicate interactions (same request, same answer)."""
+    """Credentials in clear (by name only) and duplicate interactions (same request, answer)."""
     found: list[str] = []
     seen: dict[object, int] = {}
     for position, interaction in enumerate(interactions):
-        where = f"#{position} {_request_line(interaction)}"
-        found += (
-            f"{where}: {name} header is not redacted"
-            for name, value in interaction.request.headers
-            if name.lower() in _CREDENTIAL_HEADERS and value != REDACTED
-        )
+        where = f"#{position} {_shown_request(interaction)}"
+        found += (f"{where}: {secret}" for secret in _secrets(interaction))
         key = fingerprint(interaction)
         first = seen.setdefault(key, position)
         if first != position:
@@ -279,11 +346,11 @@ def problems(interactions: Iterable[Interaction]) -> list[str]:
     return found
 
 
-def check(root: Path, out: TextIO, err: TextIO) -> int:
+def check(root: Path | None, out: TextIO, err: TextIO) -> int:
     """Every cassette under ``root`` loads, redacts credentials, holds no duplicates; else 1."""
-    if _missing("check", [root], err):
+    if root is not None and _missing("check", [root], err):
         return 2
-    paths = find_cassettes(root)
+    root, paths = _where(root)
     if not paths:
         out.write(f"no cassettes under {root}\n")
         return 0
@@ -293,13 +360,14 @@ def check(root: Path, out: TextIO, err: TextIO) -> int:
         found = [loaded.problem] if loaded.problem is not None else problems(loaded.interactions)
         name = _name(path, root)
         if not found:
-            out.write(f"ok    {name} ({len(loaded.interactions)} interactions)\n")
+            out.write(f"ok    {name} ({_count(len(loaded.interactions), 'interaction')})\n")
             continue
         failed += 1
         out.write(f"FAIL  {name}\n")
         out.write("".join(f"{_BODY_INDENT}{problem}\n" for problem in found))
     out.write(
-        f"\n{len(paths)} cassettes checked: {len(paths) - failed} ok, {failed} with problems\n"
+        f"\n{_count(len(paths), 'cassette')} checked: {len(paths) - failed} ok, "
+        f"{failed} with problems\n"
     )
     return 1 if failed else 0
 
@@ -319,5 +387,5 @@ def prune_unused(usage: Path, out: TextIO, err: TextIO, *, dry_run: bool = False
         return 2
     verb = "would remove" if dry_run else "removed"
     for path, removed in pruned:
-        out.write(f"{path}: {verb} {removed} interaction(s)\n")
+        out.write(f"{path}: {verb} {_count(removed, 'interaction')}\n")
     return 0

@@ -2,9 +2,9 @@
 
 Options come from the ``http_mock`` marker, e.g. ``@pytest.mark.http_mock(assert_all_called=
 False, passthrough=["127.0.0.1"])`` (hosts or URL prefixes sent to the network). At teardown
-the test fails if a request matched no route (even if the code under test swallowed the
-error), a websocket handler raised, or (unless disabled, and only when the test itself
-passed) a route was never called.
+a test that passed fails if a request matched no route (the code under test swallowed the
+error), a websocket handler raised, or (unless disabled) a route was never called. A test
+that already failed is reported once: the problems are added to its report, not raised again.
 """
 
 from __future__ import annotations
@@ -54,5 +54,7 @@ def http_mock(request: pytest.FixtureRequest) -> Iterator[MockRouter]:
     note_mock(request, router)
     failed = request.node.stash.get(CALL_FAILED, False)
     problems = router.problems(check_unused=router.assert_all_called and not failed)
-    if problems:
+    if problems and failed:
+        request.node.add_report_section("teardown", "http_mock", "\n\n".join(problems))
+    elif problems:
         pytest.fail("\n\n".join(problems), pytrace=False)

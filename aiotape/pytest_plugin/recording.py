@@ -6,11 +6,17 @@ cassette options as kwargs), ``default_cassette``, ``block_network``; fixtures `
 ``vcr_cassette_dir``, ``default_cassette_name`` and ``vcr`` (the active Cassette). Cassettes live
 in ``<test dir>/cassettes/<module>/<test>.yaml``.
 
+``vcr_config`` takes every vcrpy option name (see :mod:`aiotape.cassettes.vcr_config`);
+conftest files may implement pytest-recording's ``pytest_recording_configure(config, vcr)``
+to register matchers and serializers.
+
 With pytest-recording installed as well, it owns the command-line options (same names, same
-meaning) and the ``vcr``/``block_network`` fixtures, and drives vcrpy for the libraries vcrpy
+meaning) and the ``block_network`` fixture, and drives vcrpy for the libraries vcrpy
 patches; aiotape reads the same options and marker and records aiotape sessions (fixture
-``aiotape_cassette``). Both write ``<test>.yaml``, so a single test should not record through
-both aiotape and a vcrpy-patched client.
+``aiotape_cassette``; ``vcr`` answers with whichever cassette saw the test's traffic). A test
+whose traffic aiotape never sees is left alone: aiotape writes nothing and reports nothing.
+Both write ``<test>.yaml``, so a single test should not record through both aiotape and a
+vcrpy-patched client.
 """
 
 from __future__ import annotations
@@ -26,9 +32,13 @@ from typing import Any
 
 import pytest
 
-from ..cassettes import Cassette, RecordMode
+from ..cassettes import Cassette, CassetteError, RecordMode
+from ..cassettes.vcr import VCR
+from ..cassettes.vcr_config import ensure_suffix
+from ..client.transport import use_transport
 from .outcome import CALL_FAILED
 from .summary import note_cassette
+from .vcr_compat import RecordingHookspecs, Unusable, VcrFixture, VcrFixtureBeside
 from .verify import verified_hosts, verify_cassette, verifying
 
 __all__ = [
@@ -36,6 +46,7 @@ __all__ = [
     "aiotape_block_network",
     "aiotape_cassette",
     "default_cassette_name",
+    "pytest_addhooks_recording",
     "pytest_addoption_recording",
     "pytest_configure_recording",
     "vcr_cassette_dir",
@@ -92,27 +103,27 @@ def pytest_addoption_recording(
     )
 
 
-class _VcrFixture:
-    """``vcr``: the active Cassette (registered only when pytest-recording is absent)."""
-
-    @pytest.fixture
-    def vcr(self, aiotape_cassette: Cassette | None) -> Cassette | None:
-        """The cassette of a ``@pytest.mark.vcr`` test (None for unmarked tests)."""
-        return aiotape_cassette
+@pytest.hookimpl(specname="pytest_addhooks")
+def pytest_addhooks_recording(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Declare ``pytest_recording_configure`` unless pytest-recording declares it."""
+    if not _pytest_recording_present(pluginmanager):
+        pluginmanager.add_hookspecs(RecordingHookspecs)
 
 
 @pytest.hookimpl(specname="pytest_configure")
 def pytest_configure_recording(config: pytest.Config) -> None:
-    """Register the markers, and the ``vcr`` fixture when pytest-recording does not."""
+    """Register the markers and the ``vcr`` fixture (wrapping pytest-recording's, if present)."""
     for line in (
         "vcr(*extra_cassettes, **options): replay/record this test's cassette "
         "(extra cassettes are replayed too, options override vcr_config).",
-        "default_cassette(name): name of the test's cassette file (without .yaml).",
+        "default_cassette(name): name of the test's cassette file (.yaml added if missing).",
         "block_network(allowed_hosts=None): block network access unless recording.",
     ):
         config.addinivalue_line("markers", line)
-    if not _pytest_recording_present(config.pluginmanager):
-        config.pluginmanager.register(_VcrFixture(), "aiotape-vcr-fixture")
+    beside = _pytest_recording_present(config.pluginmanager)
+    config.pluginmanager.register(
+        VcrFixtureBeside() if beside else VcrFixture(), "aiotape-vcr-fixture"
+    )
 
 
 @pytest.fixture
@@ -165,6 +176,27 @@ def _record_mode(pytestconfig: pytest.Config, merged: dict[str, Any]) -> str:
     return str(merged.get("record_mode") or _option(pytestconfig, "record_mode") or "none")
 
 
+def _cassette_options(
+    request: pytest.FixtureRequest, markers: Sequence[pytest.Mark], vcr_cassette_dir: str
+) -> dict[str, Any]:
+    """Cassette keywords for the test, as pytest-recording builds them for vcrpy."""
+    config = _merged_config(request.getfixturevalue("vcr_config"), markers)
+    config.pop("allowed_hosts", None)
+    config["record_mode"] = _record_mode(request.config, config)
+    serializer = config.get("serializer", "yaml")
+    suffix = f".{serializer}" if isinstance(serializer, str) else ".yaml"
+    directory = Path(vcr_cassette_dir)
+    shared = request.node.get_closest_marker("default_cassette") is not None
+    return {
+        "path_transformer": ensure_suffix(suffix),
+        "cassette_library_dir": os.fspath(directory),
+        **config,
+        "extra_paths": [directory / path for marker in markers for path in marker.args],
+        "test_id": request.node.nodeid,
+        "shared": shared,
+    }
+
+
 @pytest.fixture(autouse=True)
 def aiotape_cassette(
     request: pytest.FixtureRequest, vcr_cassette_dir: str, pytestconfig: pytest.Config
@@ -178,24 +210,34 @@ def aiotape_cassette(
     if not markers or _option(pytestconfig, "disable_recording"):
         yield None
         return
-    config = _merged_config(request.getfixturevalue("vcr_config"), markers)
-    config.pop("allowed_hosts", None)
-    config["record_mode"] = _record_mode(pytestconfig, config)
+    options = _cassette_options(request, markers, vcr_cassette_dir)
+    registry = VCR()
+    pytestconfig.hook.pytest_recording_configure(config=pytestconfig, vcr=registry)
     name = _fit_file_name(request.getfixturevalue("default_cassette_name"))
-    directory = Path(vcr_cassette_dir)
-    extra = [directory / path for marker in markers for path in marker.args]
     if verifying(pytestconfig):  # --verify-cassettes: run live, compare, never write
-        yield from verify_cassette(request, [directory / f"{name}.yaml", *extra], config)
+        yield from verify_cassette(request, name, options)
         return
-    config.pop("verify_ignore", None)
-    with Cassette(
-        directory / f"{name}.yaml", extra_paths=extra, test_id=request.node.nodeid, **config
-    ) as cassette:
+    options.pop("verify_ignore", None)
+    try:
+        cassette = registry.use_cassette(name, **options)
+    except (CassetteError, LookupError, ValueError) as exc:
+        if not _pytest_recording_present(pytestconfig.pluginmanager):
+            raise
+        with use_transport(Unusable(exc)):  # only aiotape's requests see the error
+            yield None
+        return
+    with cassette:
         yield cassette
+    if not cassette.saw_traffic:
+        return
     note_cassette(request, cassette)
     if cassette.unmatched and not request.node.stash.get(CALL_FAILED, False):
         shown = "\n\n".join(str(error) for error in cassette.unmatched)
-        pytest.fail(f"{len(cassette.unmatched)} request(s) did not match the cassette:\n{shown}")
+        count = len(cassette.unmatched)
+        pytest.fail(
+            f"{count} {'request' if count == 1 else 'requests'} did not match the cassette:"
+            f"\n{shown}"
+        )
 
 
 # -- --block-network ---------------------------------------------------------------------------
@@ -210,8 +252,8 @@ def _guarded(original: _Connect, allowed: re.Pattern[str] | None) -> _Connect:
             if allowed is None or not allowed.match(host):
                 raise NetworkBlockedError(
                     f"Network is disabled (--block-network): connection to {host!r} refused. "
-                    "Record a cassette with --record-mode=once, or allow the host with "
-                    "--allowed-hosts."
+                    "To record this test's traffic, add @pytest.mark.vcr to it and run it "
+                    "once with --record-mode=once; or allow the host with --allowed-hosts."
                 )
         return original(sock, address)
 

@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+from yarl import URL
 
 from ..cassettes.cassette import Cassette
+from ..cassettes.model import Interaction
 from ..cassettes.prune import USAGE_VERSION
 from ..cassettes.storage import write_atomic
 from ..mocking import MockRouter
@@ -58,7 +60,8 @@ class CassetteUse:
     ``mode`` is ``replayed`` when recorded interactions could be played (``played`` are their
     positions in the file), ``recorded`` in the record-only modes. ``new`` counts interactions
     the test wrote to the file; ``passed`` is False if the test failed, errored or skipped;
-    ``digest`` is the file's SHA-256 after the test (only noted for ``--cassette-usage``).
+    ``digest`` is the file's SHA-256 after the test (only noted for ``--cassette-usage``);
+    ``failures`` describes each failure the test recorded (``ClientConnectorError to host:port``).
     """
 
     path: str
@@ -69,6 +72,7 @@ class CassetteUse:
     new: int = 0
     passed: bool = True
     digest: str | None = None
+    failures: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +104,11 @@ class RunLog:
     def merge_wire(self, wire: dict[str, list[dict[str, Any]]]) -> None:
         """Add what ``to_wire`` produced in another process."""
         for use in wire.get("cassettes", ()):
-            self.cassettes.append(CassetteUse(**{**use, "played": tuple(use["played"])}))
+            self.cassettes.append(
+                CassetteUse(
+                    **{**use, "played": tuple(use["played"]), "failures": tuple(use["failures"])}
+                )
+            )
         for mock in wire.get("mocks", ()):
             self.mocks.append(MockUse(**{**mock, "unused": tuple(mock["unused"])}))
 
@@ -184,6 +192,13 @@ def _digest(path: Path) -> str | None:
         return None
 
 
+def _failure(interaction: Interaction) -> str:
+    """``ClientConnectorError to 127.0.0.1:8080``."""
+    url = URL(interaction.request.uri, encoded=True)
+    kind = interaction.error.type if interaction.error is not None else "failure"
+    return f"{kind} to {url.host}:{url.port}"
+
+
 def note_cassette(request: pytest.FixtureRequest, cassette: Cassette) -> None:
     """Note what ``cassette`` played and recorded during the requesting test."""
     config = request.config
@@ -194,9 +209,12 @@ def note_cassette(request: pytest.FixtureRequest, cassette: Cassette) -> None:
     passed = not request.node.stash.get(NOT_PASSED, False) and not cassette.unmatched
     wants_digest = config.getoption("cassette_usage", default=None) is not None
     main = os.path.abspath(cassette.path)
+    failures = tuple(_failure(interaction) for interaction in cassette.saved_failures)
     if not cassette.replaying:
         log.cassettes.append(
-            CassetteUse(main, test, "recorded", new=cassette.saved_count, passed=passed)
+            CassetteUse(
+                main, test, "recorded", new=cassette.saved_count, passed=passed, failures=failures
+            )
         )
         return
     for usage in cassette.file_usage():
@@ -212,6 +230,7 @@ def note_cassette(request: pytest.FixtureRequest, cassette: Cassette) -> None:
                 new=new,
                 passed=passed,
                 digest=_digest(usage.path) if wants_digest and not new else None,
+                failures=failures if path == main else (),
             )
         )
 
@@ -304,6 +323,7 @@ def summary_lines(log: RunLog, *, verbose: bool, root: Path) -> list[str]:
             f"{_plural(unused_routes, 'unused route')}"
         )
     lines = ["aiotape: " + "; ".join(parts)]
+    lines.extend(_failure_lines(log.cassettes))
     if not verbose:
         return lines
     for report in reports:
@@ -320,6 +340,20 @@ def summary_lines(log: RunLog, *, verbose: bool, root: Path) -> list[str]:
     for mock in sorted(log.mocks, key=lambda m: m.test):
         lines.extend(f"  {mock.test}: unused route {route}" for route in mock.unused)
     return lines
+
+
+def _failure_lines(uses: Sequence[CassetteUse]) -> list[str]:
+    """``recorded 1 failure: ClientConnectorError to 127.0.0.1:8080 — was the service up?``"""
+    failures = [(use, failure) for use in uses for failure in use.failures]
+    if not failures:
+        return []
+    kinds = ", ".join(dict.fromkeys(failure for _, failure in failures))
+    tests = ", ".join(dict.fromkeys(use.test for use, _ in failures))
+    return [
+        f"recorded {_plural(len(failures), 'failure')}: {kinds} \u2014 was the service up?",
+        f"  recorded by {tests}; replays will raise {'it' if len(failures) == 1 else 'them'}"
+        " until re-recorded",
+    ]
 
 
 def _shown_path(path: str, root: Path) -> str:

@@ -17,7 +17,7 @@ import dataclasses
 import os
 import re
 import socket
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from yarl import URL
 from ..cassettes import Cassette, load_cassette
 from ..cassettes.drift import Drift, VerifyIgnore
 from ..cassettes.matching import DEFAULT_MATCH_ON
+from ..cassettes.vcr_config import VcrExtras
 from ..cassettes.verify import format_failure, merge, summary_line, verify_files, write_report
 from .outcome import CALL_FAILED, NOT_PASSED
 
@@ -127,19 +128,27 @@ def _shown(path: str, root: Path) -> str:
 
 
 def verify_cassette(
-    request: pytest.FixtureRequest, paths: Sequence[Path], options: Mapping[str, Any]
+    request: pytest.FixtureRequest, name: str, options: Mapping[str, Any]
 ) -> Iterator[Cassette]:
     """The cassette fixture in verify mode: the test runs live through a recording cassette
     without a file (cassette ``options`` as in normal mode); at teardown its interactions
-    are verified against ``paths`` (the test's cassette, then its extra ones).
+    are verified against its cassette ``name`` (resolved as in normal mode), then its extra
+    ones.
     """
     config = request.config
     log = config.stash[_LOG]
     item = request.node
     options = dict(options)
     ignore = VerifyIgnore.from_config(options.pop("verify_ignore", None))
+    where = VcrExtras(
+        path_transformer=options.pop("path_transformer", None),
+        cassette_library_dir=options.pop("cassette_library_dir", None),
+    )
+    paths = [Path(where.path(name)), *options.pop("extra_paths", ())]
+    for placed in ("test_id", "shared"):
+        options.pop(placed, None)
     options["record_mode"] = "all"
-    item.stash[_PATHS] = list(paths)
+    item.stash[_PATHS] = paths
     with Cassette(None, test_id=item.nodeid, **options) as live:
         yield live
     if item.stash.get(NOT_PASSED, False) and not item.stash.get(CALL_FAILED, False):

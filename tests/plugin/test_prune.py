@@ -140,9 +140,9 @@ def test_cli_prune_dry_run_then_prune(
 
     usage = str(pytester.path / "usage.json")
     assert main(["cassette", "prune", "--dry-run", usage]) == 0
-    assert f"{cassette}: would remove 1 interaction(s)" in capsys.readouterr().out
+    assert f"{cassette}: would remove 1 interaction" in capsys.readouterr().out
     assert len(uris(cassette)) == 2
     assert main(["cassette", "prune", usage]) == 0
-    assert f"{cassette}: removed 1 interaction(s)" in capsys.readouterr().out
+    assert f"{cassette}: removed 1 interaction" in capsys.readouterr().out
     assert uris(cassette) == ["http://api.test/b"]
     assert main(["cassette", "prune", str(pytester.path / "missing.json")]) == 2
