@@ -13,9 +13,10 @@ from types import TracebackType
 from typing import Any
 
 from ..client.transport import Request, Response, Transport, WebSocketChannel, use_transport
+from .cache import load_file
 from .errors import UnmatchedRequestError, WebSocketMismatchError
 from .filters import DEFAULT_REDACTED_HEADERS, Filters, FilterSpec, RequestHook, ResponseHook
-from .format import dumps, loads
+from .format import dumps
 from .matching import DEFAULT_MATCH_ON, MatchOn, MatchRule
 from .model import Interaction, RecordedRequest
 from .player import Playback, ReplayChannel, replay
@@ -60,11 +61,7 @@ class FileUsage:
 
 def load_cassette(path: str | os.PathLike[str]) -> list[Interaction]:
     """The interactions of the cassette file at ``path`` (``[]`` if it does not exist)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    return loads(text, source=os.fspath(path))
+    return load_file(path)
 
 
 class Cassette(AbstractContextManager["Cassette"]):
