@@ -1,7 +1,7 @@
 """Compiled cassettes: a file's parsed interactions, kept under a hash of its bytes.
 
 An unchanged cassette then skips YAML parsing. The key covers the file's content and the
-parser itself (this package's version and the source of ``format.py`` and ``model.py``), so an
+parser itself (this package's version and the sources of the parser and the model), so an
 entry can never go stale: an edited cassette or a new parser simply hashes elsewhere.
 
 Entries are ``marshal`` data aiotape wrote itself: nested tuples of str, bytes, int, float and
@@ -51,7 +51,7 @@ def _parser_salt() -> bytes:
     """What the compiled form depends on besides the file: our version and parser sources."""
     salt = hashlib.sha256(_FORMAT + VERSION.encode())
     here = Path(__file__).parent
-    for name in ("format.py", "model.py"):
+    for name in ("format.py", "safe_yaml.py", "model.py"):
         with contextlib.suppress(OSError):  # no sources (frozen install): the version decides
             salt.update((here / name).read_bytes())
     return salt.digest()
