@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from ..cassettes import Cassette, RecordMode
+from ..cassettes import Cassette, CassetteFormatError, RecordMode
 from .outcome import CALL_FAILED
 from .summary import note_cassette
 
@@ -183,9 +183,13 @@ def aiotape_cassette(
     name = _fit_file_name(request.getfixturevalue("default_cassette_name"))
     directory = Path(vcr_cassette_dir)
     extra = [directory / path for marker in markers for path in marker.args]
-    with Cassette(
-        directory / f"{name}.yaml", extra_paths=extra, test_id=request.node.nodeid, **config
-    ) as cassette:
+    try:
+        cassette = Cassette(
+            directory / f"{name}.yaml", extra_paths=extra, test_id=request.node.nodeid, **config
+        )
+    except CassetteFormatError as exc:  # one line naming file, interaction and field
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
+    with cassette:
         yield cassette
     note_cassette(request, cassette)
     if cassette.unmatched and not request.node.stash.get(CALL_FAILED, False):
