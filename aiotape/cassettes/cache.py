@@ -15,7 +15,6 @@ else ``~/.cache/aiotape`` (a private, 0700 directory); ``AIOTAPE_CACHE_DIR=off``
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import marshal
 import os
@@ -35,6 +34,7 @@ from .model import (
     RecordedWebSocket,
     WSFrame,
 )
+from .safe_yaml import gc_paused
 from .storage import write_atomic
 
 __all__ = ["CACHE_DIR_ENV", "cache_dir", "load_bytes", "load_file"]
@@ -115,15 +115,11 @@ def _read(entry: Path, header: bytes) -> list[Interaction] | None:
         return None
     if not blob.startswith(header):
         return None
-    collecting = gc.isenabled()
-    gc.disable()  # a cassette is many small objects and no cycles: don't scan them as they come
     try:
-        return [_rebuild(item) for item in marshal.loads(memoryview(blob)[len(header) :])]
+        with gc_paused():
+            return [_rebuild(item) for item in marshal.loads(memoryview(blob)[len(header) :])]
     except (EOFError, ValueError, TypeError, IndexError):  # torn or foreign: parse again
         return None
-    finally:
-        if collecting:
-            gc.enable()
 
 
 # -- the plain form ------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from .model import (
     RecordedWebSocket,
     WSFrame,
 )
+from .safe_yaml import gc_paused
 from .safe_yaml import safe_load as _safe_load
 
 __all__ = ["FORMAT_VERSION", "dumps", "from_dict", "loads", "to_dict"]
@@ -378,6 +379,11 @@ def loads(text: str, *, source: str = "<string>") -> list[Interaction]:
     A malformed cassette raises one CassetteFormatError naming the file, the interaction and
     the field, without chaining the parser's internals.
     """
+    with gc_paused():
+        return _interactions(text, source)
+
+
+def _interactions(text: str, source: str) -> list[Interaction]:
     try:
         document = _safe_load(text)
     except yaml.YAMLError as exc:

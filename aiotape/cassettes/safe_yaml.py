@@ -6,6 +6,8 @@ header names and yarl.URL), which are read as text: no Python object is ever con
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,7 +17,7 @@ import yaml
 
 from .errors import CassetteFormatError
 
-__all__ = ["safe_load"]
+__all__ = ["gc_paused", "safe_load"]
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -49,6 +51,22 @@ def _typed_scalar(event: yaml.ScalarEvent) -> Any:
     if construct is None:
         raise CassetteFormatError(f"tag {tag!r} is not allowed in a cassette")
     return construct(_constructor, yaml.ScalarNode(tag, event.value))
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a cassette's objects are built.
+
+    A large cassette is a million small, acyclic objects; without the pause the collector
+    scans the growing heap again and again (a quarter of the load time at 10k interactions).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def safe_load(text: str) -> Any:
