@@ -320,7 +320,8 @@ def _suite_overhead(base: str, tests: int, calls: int, rounds: int, work: Path) 
     for kind in ("aiotape", "vcrpy"):
         directory, modules = runs[kind]
         _pytest(directory, kind, modules, "--record-mode=once", cache=cache)
-    _pytest(*runs["aiotape"], cache=cache)  # compiles the new cassettes: the cache is warm
+    directory, modules = runs["aiotape"]
+    _pytest(directory, "aiotape", modules, cache=cache)  # compiles the cassettes: a warm cache
     timings: dict[str, dict[int, list[float]]] = {v: {small: [], tests: []} for v in variants}
     for _ in range(rounds):
         for label, (kind, cache_dir) in variants.items():
