@@ -140,6 +140,15 @@ def test_default_location_is_the_xdg_cache_home(
     assert len(_entries(tmp_path / "xdg" / "aiotape")) == 1
 
 
+def test_without_a_home_or_xdg_cache_home_there_is_no_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in (cache_module.CACHE_DIR_ENV, "XDG_CACHE_HOME", "HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # as with no home directory
+    assert cache_module.cache_dir() is None
+
+
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "foreign header"])
 def test_a_damaged_entry_is_ignored_and_rewritten(
     tmp_path: Path, cache_dir: Path, damage: str

@@ -67,8 +67,11 @@ def cache_dir() -> Path | None:
         return None
     if configured:
         return Path(configured).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.join("~", ".cache")
-    return Path(base).expanduser() / "aiotape"
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME", "").strip() or "~/.cache").expanduser()
+    except RuntimeError:  # no home directory: no cache rather than one in the cwd
+        return None
+    return base / "aiotape"
 
 
 def load_file(path: str | os.PathLike[str]) -> list[Interaction]:
