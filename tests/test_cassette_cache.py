@@ -149,6 +149,28 @@ def test_without_a_home_or_xdg_cache_home_there_is_no_cache(
     assert cache_module.cache_dir() is None
 
 
+def test_past_max_entries_the_least_recently_used_are_evicted(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module, "MAX_ENTRIES", 4)
+    paths = []
+    for n in range(4):
+        path = tmp_path / f"c{n}.yaml"
+        path.write_text(dumps(_every_kind()[: n + 1]))
+        load_cassette(path)
+        paths.append(path)
+    for age, entry in enumerate(_entries(cache_dir)):
+        os.utime(entry, (1_000_000 + age, 1_000_000 + age))  # all long unused
+    load_cassette(paths[0])  # a hit: now the most recently used
+    fifth = tmp_path / "c4.yaml"
+    fifth.write_text(dumps(_every_kind() * 2))
+    load_cassette(fifth)  # the fifth entry: evicts down to 3
+    assert len(_entries(cache_dir)) == 3
+    _forbid_parsing(monkeypatch)
+    assert load_cassette(paths[0]) == _every_kind()[:1]
+    assert len(load_cassette(fifth)) == 8
+
+
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "foreign header"])
 def test_a_damaged_entry_is_ignored_and_rewritten(
     tmp_path: Path, cache_dir: Path, damage: str

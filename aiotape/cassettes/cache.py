@@ -37,7 +37,7 @@ from .model import (
 from .safe_yaml import gc_paused
 from .storage import write_atomic
 
-__all__ = ["CACHE_DIR_ENV", "cache_dir", "load_bytes", "load_file"]
+__all__ = ["CACHE_DIR_ENV", "MAX_ENTRIES", "cache_dir", "load_bytes", "load_file"]
 
 CACHE_DIR_ENV = "AIOTAPE_CACHE_DIR"
 """Environment variable: the cache directory, or ``off`` to disable the cache."""
@@ -45,6 +45,8 @@ CACHE_DIR_ENV = "AIOTAPE_CACHE_DIR"
 _OFF = frozenset({"off", "0", "false", "no", "none"})
 _FORMAT = b"aiotape-compiled-cassette 1"
 _SUBDIR = "cassettes"
+MAX_ENTRIES = 2000
+"""Compiled cassettes kept; past this, writing one evicts the least recently used quarter."""
 
 
 def _parser_salt() -> bytes:
@@ -95,12 +97,31 @@ def load_bytes(data: bytes, *, source: str) -> list[Interaction]:
     header = b"%s %s\n" % (_FORMAT, digest.encode())
     cached = _read(entry, header)
     if cached is not None:
+        with contextlib.suppress(OSError):
+            os.utime(entry)  # recently used: the last to be evicted
         return cached
     interactions = _parse(data, source)
     with contextlib.suppress(OSError):  # a read-only or full disk only costs the speed-up
         entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomic(entry, header + _compile(interactions), mode=0o600, durable=False)
+        _evict(entry.parent)
     return interactions
+
+
+def _evict(folder: Path) -> None:
+    """Past MAX_ENTRIES, remove the least recently used entries down to three quarters of it."""
+    if len(os.listdir(folder)) <= MAX_ENTRIES:
+        return
+    entries = []
+    for entry in os.scandir(folder):
+        if not entry.name.endswith(".bin"):  # another process's entry being written
+            continue
+        with contextlib.suppress(OSError):  # another process may be evicting too
+            entries.append((entry.stat().st_mtime_ns, entry.path))
+    entries.sort()
+    for _, path in entries[: len(entries) - MAX_ENTRIES * 3 // 4]:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _parse(data: bytes, source: str) -> list[Interaction]:
