@@ -171,6 +171,10 @@ def test_any_other_python_tag_is_refused_with_its_line(tag: str) -> None:
             "response.http_version must be like 1.1",
         ),
         (
+            "- request: {method: GET, uri: 'http://a/'}\n  response: {status: {code: .inf}}",
+            "response.status.code must be a number, not inf",
+        ),
+        (
             "- request: {method: GET, uri: 'http://a/'}\n  error: {type: X, errno: e}",
             "error.errno must be a number",
         ),

@@ -178,7 +178,7 @@ def _required(data: Mapping[str, Any], key: str, field: str) -> Any:
 def _number(value: Any, field: str, kind: type[int] | type[float] = int) -> Any:
     try:
         return kind(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise CassetteFormatError(f"{field} must be a number, not {_shown(value)}") from None
 
 
