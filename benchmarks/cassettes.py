@@ -6,10 +6,11 @@
 For each size N it records N distinct GETs against a local aiohttp.web server, then replays
 them offline, and times loading the N-interaction cassette: cold (no compiled copy: YAML is
 parsed) and warm (from the compiled-cassette cache), as the file's interactions alone and as a
-whole ``Cassette`` (interactions plus the match index). vcrpy's lookup scans the whole cassette
-for every request (quadratic), so at sizes above ``--vcrpy-sample`` it replays only the first
-sample requests of a cassette holding all N (recorded by aiotape: the plain-HTTP format is
-shared) and reports that rate.
+whole ``Cassette`` (interactions plus the match index), in CPU seconds of this process (on an
+idle machine the same as wall time; on a shared one far steadier). vcrpy's lookup scans the
+whole cassette for every request (quadratic), so at sizes above ``--vcrpy-sample`` it replays
+only the first sample requests of a cassette holding all N (recorded by aiotape: the plain-HTTP
+format is shared) and reports that rate.
 
 Suite overhead: a generated suite of ``--suite-tests`` tests, each replaying its own
 ``--suite-calls``-interaction cassette, runs in a pytest subprocess for aiotape and for vcrpy +
@@ -97,26 +98,27 @@ async def _timed(work: Callable[[], Awaitable[None]]) -> float:
 async def _replay(
     cassette: AbstractContextManager[Any], run: Callable[[], Awaitable[None]]
 ) -> tuple[float, float]:
-    """(seconds to load the cassette, seconds to replay ``run`` once it is loaded)."""
-    started = time.perf_counter()
+    """(CPU seconds to load the cassette, seconds to replay ``run`` once it is loaded)."""
+    started = time.process_time()
     with cassette:
+        load = time.process_time() - started
         loaded = time.perf_counter()
         await run()
-        return loaded - started, time.perf_counter() - loaded
+        return load, time.perf_counter() - loaded
 
 
 def _median_time(work: Callable[[], object], rounds: int, before: Callable[[], None]) -> float:
     timings = []
     for _ in range(rounds):
         before()
-        started = time.perf_counter()
+        started = time.process_time()
         work()
-        timings.append(time.perf_counter() - started)
+        timings.append(time.process_time() - started)
     return statistics.median(timings)
 
 
 def _loads(path: Path, rounds: int, directory: Path) -> tuple[float, float, float]:
-    """Median seconds: cold load (empty cache), warm load, warm ``Cassette(path)``."""
+    """Median CPU seconds: cold load (empty cache), warm load, warm ``Cassette(path)``."""
     cold_cache = directory / "cold-cache"
     os.environ["AIOTAPE_CACHE_DIR"] = str(cold_cache)
 
@@ -164,7 +166,7 @@ def _fmt(value: float | None, spec: str) -> str:
 
 def _print_rows(rows: list[Row], sizes: list[int]) -> None:
     print(
-        f"{'size':>6} {'tool':8} {'record req/s':>12} {'load cold s':>11} {'warm s':>7} "
+        f"{'size':>6} {'tool':8} {'record req/s':>12} {'cold CPU s':>11} {'warm s':>7} "
         f"{'Cassette s':>10} {'replay req/s':>12}"
     )
     for row in rows:
