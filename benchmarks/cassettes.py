@@ -1,12 +1,25 @@
-"""Cassette record/replay throughput: aiotape vs vcrpy (driving aiohttp), from one run.
+"""Cassette speed: aiotape vs vcrpy (driving aiohttp), from one run.
 
-    python benchmarks/cassettes.py [--sizes 1000,10000] [--vcrpy-sample 1000]
+    python benchmarks/cassettes.py [--sizes 1000,10000] [--vcrpy-sample 1000] [--rounds 5]
+                                   [--suite-tests 300] [--suite-calls 5]
 
 For each size N it records N distinct GETs against a local aiohttp.web server, then replays
-them offline, and times loading the N-interaction cassette. vcrpy's lookup scans the whole
-cassette for every request (quadratic), so at sizes above ``--vcrpy-sample`` it replays only
-the first sample requests of a cassette holding all N (recorded by aiotape: the plain-HTTP
+them offline, and times loading the N-interaction cassette: cold (no compiled copy: YAML is
+parsed) and warm (from the compiled-cassette cache), as the file's interactions alone and as a
+whole ``Cassette`` (interactions plus the match index), in CPU seconds of this process (on an
+idle machine the same as wall time; on a shared one far steadier). vcrpy's lookup scans the
+whole cassette for every request (quadratic), so at sizes above ``--vcrpy-sample`` it replays
+only the first sample requests of a cassette holding all N (recorded by aiotape: the plain-HTTP
 format is shared) and reports that rate.
+
+Suite overhead: a generated suite of ``--suite-tests`` tests, each replaying its own
+``--suite-calls``-interaction cassette, runs in a pytest subprocess for aiotape and for vcrpy +
+pytest-recording (each recorded once first), next to the same number of empty async tests (the
+floor). It reports the added milliseconds per test: over the floor, over a floor that loads
+the tool's plugin and imports its client (so only the cassette work remains), and from the
+slope between a third of the suite and all of it (which leaves out fixed costs). Suite runs
+are timed in CPU seconds of the pytest process (user + sys), which a busy machine disturbs far
+less than wall time. Every timing is the median of ``--rounds`` rounds.
 """
 
 from __future__ import annotations
@@ -14,6 +27,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
+import resource
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -26,7 +44,7 @@ import aiohttp
 from aiohttp import web
 
 import aiotape
-from aiotape.cassettes import Cassette, use_cassette
+from aiotape.cassettes import Cassette, load_cassette, use_cassette
 
 vcr: Any
 try:
@@ -37,7 +55,7 @@ except ImportError:  # pragma: no cover
 
 @dataclass
 class Row:
-    """One measurement line."""
+    """One measurement line (load times: cold parse, warm cache, warm whole Cassette)."""
 
     size: int
     tool: str
@@ -45,6 +63,8 @@ class Row:
     load_s: float | None
     replay_rps: float
     replayed: int
+    warm_s: float | None = None
+    cassette_s: float | None = None
 
 
 async def _item(request: web.Request) -> web.Response:
@@ -78,23 +98,51 @@ async def _timed(work: Callable[[], Awaitable[None]]) -> float:
 async def _replay(
     cassette: AbstractContextManager[Any], run: Callable[[], Awaitable[None]]
 ) -> tuple[float, float]:
-    """(seconds to load the cassette, seconds to replay ``run`` once it is loaded)."""
-    started = time.perf_counter()
+    """(CPU seconds to load the cassette, seconds to replay ``run`` once it is loaded)."""
+    started = time.process_time()
     with cassette:
+        load = time.process_time() - started
         loaded = time.perf_counter()
         await run()
-        return loaded - started, time.perf_counter() - loaded
+        return load, time.perf_counter() - loaded
 
 
-async def _aiotape(base: str, size: int, directory: Path) -> Row:
+def _median_time(work: Callable[[], object], rounds: int, before: Callable[[], None]) -> float:
+    timings = []
+    for _ in range(rounds):
+        before()
+        started = time.process_time()
+        work()
+        timings.append(time.process_time() - started)
+    return statistics.median(timings)
+
+
+def _loads(path: Path, rounds: int, directory: Path) -> tuple[float, float, float]:
+    """Median CPU seconds: cold load (empty cache), warm load, warm ``Cassette(path)``."""
+    cold_cache = directory / "cold-cache"
+    os.environ["AIOTAPE_CACHE_DIR"] = str(cold_cache)
+
+    def empty_cache() -> None:
+        for entry in cold_cache.glob("*/*"):
+            entry.unlink()
+
+    try:
+        cold = _median_time(lambda: load_cassette(path), rounds, empty_cache)
+        warm = _median_time(lambda: load_cassette(path), rounds, lambda: None)
+        whole = _median_time(lambda: Cassette(path), rounds, lambda: None)
+    finally:
+        del os.environ["AIOTAPE_CACHE_DIR"]
+    return cold, warm, whole
+
+
+async def _aiotape(base: str, size: int, directory: Path, rounds: int) -> Row:
     path = directory / f"aiotape-{size}.yaml"
     with use_cassette(path, record_mode="all"):
         record = await _timed(lambda: _run(aiotape, base, size))
-    started = time.perf_counter()
-    cassette = Cassette(path)  # parse + index
-    load = time.perf_counter() - started
-    _, replay = await _replay(cassette, lambda: _run(aiotape, base, size))
-    return Row(size, "aiotape", size / record, load, size / replay, size)
+    cold, warm, whole = _loads(path, rounds, directory)
+    replays = [await _replay(Cassette(path), lambda: _run(aiotape, base, size)) for _ in range(3)]
+    replay = statistics.median(seconds for _, seconds in replays)
+    return Row(size, "aiotape", size / record, cold, size / replay, size, warm, whole)
 
 
 async def _vcrpy(base: str, size: int, directory: Path, sample: int) -> Row:
@@ -113,26 +161,20 @@ async def _vcrpy(base: str, size: int, directory: Path, sample: int) -> Row:
 
 
 def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
+    return format(value, spec) if value is not None else "-".rjust(int(spec.split(".")[0] or 0))
 
 
-async def main(sizes: list[int], sample: int) -> None:
-    runner, base = await _start_server()
-    rows: list[Row] = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            for size in sizes:
-                rows.append(await _aiotape(base, size, Path(tmp)))
-                if vcr is not None:
-                    rows.append(await _vcrpy(base, size, Path(tmp), sample))
-    finally:
-        await runner.cleanup()
-    print(f"{'size':>6} {'tool':8} {'record req/s':>12} {'load s':>7} {'replay req/s':>12}")
+def _print_rows(rows: list[Row], sizes: list[int]) -> None:
+    print(
+        f"{'size':>6} {'tool':8} {'record req/s':>12} {'cold CPU s':>11} {'warm s':>7} "
+        f"{'Cassette s':>10} {'replay req/s':>12}"
+    )
     for row in rows:
         note = "" if row.replayed == row.size else f"  (first {row.replayed} requests)"
         print(
             f"{row.size:>6} {row.tool:8} {_fmt(row.record_rps, '12.0f')} "
-            f"{_fmt(row.load_s, '7.3f')} {row.replay_rps:12.0f}{note}"
+            f"{_fmt(row.load_s, '11.3f')} {_fmt(row.warm_s, '7.3f')} "
+            f"{_fmt(row.cassette_s, '10.3f')} {row.replay_rps:12.0f}{note}"
         )
     ours = {row.size: row for row in rows if row.tool == "aiotape"}
     theirs = {row.size: row for row in rows if row.tool == "vcrpy"}
@@ -143,8 +185,188 @@ async def main(sizes: list[int], sample: int) -> None:
     if len(sizes) > 1:
         small, large = min(sizes), max(sizes)
         growth = ours[small].replay_rps / ours[large].replay_rps
-        print(f"aiotape per-request replay cost at {large} vs {small}: {growth:.2f}x")
-        print(f"aiotape {large}-interaction cassette load: {ours[large].load_s:.3f} s")
+        print(f"aiotape per-request replay cost at {large} vs {small}: {growth:.2f}x (goal: flat)")
+    big = ours[max(sizes)]
+    print(
+        f"aiotape {big.size}-interaction cassette: cold load {big.load_s:.3f} s (goal < 1 s), "
+        f"warm load {_fmt(big.warm_s, '.3f')} s (goal < 0.05 s), "
+        f"warm Cassette() with its index {_fmt(big.cassette_s, '.3f')} s"
+    )
+
+
+def _print_suite(rows: list[SuiteRow], tests: int, calls: int) -> None:
+    print(f"\nsuite of {tests} tests, each replaying its own {calls}-interaction cassette")
+    print("added CPU ms per test over empty async tests (plain / with the tool loaded / slope):")
+    for row in rows:
+        print(
+            f"{row.label:26} {row.per_test_ms:7.2f} {row.over_own_floor_ms:7.2f} "
+            f"{row.slope_ms:7.2f}"
+        )
+    ours = next(r for r in rows if r.label.startswith("aiotape (cache warm)"))
+    theirs = next(r for r in rows if r.label.startswith("vcrpy"))
+    for what, mine, other in (
+        ("over the plain floor", ours.per_test_ms, theirs.per_test_ms),
+        ("with the tool loaded", ours.over_own_floor_ms, theirs.over_own_floor_ms),
+    ):
+        ratio = f"{other / mine:.1f}x" if mine > 0 else "-"
+        print(
+            f"aiotape {what}: {mine:.2f} ms/test (goal <= 0.3), vcrpy/aiotape {ratio} (goal >= 10x)"
+        )
+
+
+async def main(args: argparse.Namespace) -> None:
+    sizes = [int(s) for s in args.sizes.split(",")]
+    runner, base = await _start_server()
+    rows: list[Row] = []
+    suite: list[SuiteRow] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for size in sizes:
+                rows.append(await _aiotape(base, size, Path(tmp), args.rounds))
+                if vcr is not None:
+                    rows.append(await _vcrpy(base, size, Path(tmp), args.vcrpy_sample))
+            if args.suite_tests and vcr is not None:
+                work = Path(tmp) / "suite"
+                suite = await asyncio.to_thread(
+                    _suite_overhead, base, args.suite_tests, args.suite_calls, args.rounds, work
+                )
+    finally:
+        await runner.cleanup()
+    _print_rows(rows, sizes)
+    if suite:
+        _print_suite(suite, args.suite_tests, args.suite_calls)
+
+
+# -- suite overhead: N tests, each replaying its own cassette, vs the same number of empty tests
+
+_INI = """[pytest]
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = function
+"""
+_PER_MODULE = 50
+
+
+def _suite_module(kind: str, base: str, first: int, count: int, calls: int) -> str:
+    """One test module: ``count`` tests making ``calls`` GETs each, or empty ones (floors)."""
+    client = {"aiotape": "aiotape", "vcrpy": "aiohttp"}.get(kind.removesuffix("-floor"))
+    lines = ["import pytest"] + ([f"import {client}"] if client else [])
+    for n in range(first, first + count):
+        lines.append("")
+        if client is None or kind.endswith("-floor"):
+            lines.append(f"async def test_{n}():\n    pass")
+            continue
+        lines += [
+            "@pytest.mark.vcr",
+            f"async def test_{n}():",
+            f"    async with {client}.ClientSession() as session:",
+            f"        for i in range({calls}):",
+            f'            async with session.get(f"{base}/item/{n}-{{i}}") as response:',
+            "                await response.read()",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _write_suite(directory: Path, kind: str, base: str, tests: int, calls: int) -> list[str]:
+    """The suite's modules under ``directory`` (one per ``_PER_MODULE`` tests)."""
+    directory.mkdir(parents=True)
+    (directory / "pytest.ini").write_text(_INI)
+    modules = []
+    for first in range(0, tests, _PER_MODULE):
+        name = f"test_m{first // _PER_MODULE}.py"
+        count = min(_PER_MODULE, tests - first)
+        (directory / name).write_text(_suite_module(kind, base, first, count, calls))
+        modules.append(name)
+    return modules
+
+
+_DISABLE = {
+    "floor": ["-p", "no:aiotape", "-p", "no:recording"],
+    "aiotape": ["-p", "no:recording"],
+    "aiotape-floor": ["-p", "no:recording"],
+    "vcrpy": ["-p", "no:aiotape"],
+    "vcrpy-floor": ["-p", "no:aiotape"],
+}
+
+
+def _pytest(directory: Path, kind: str, modules: list[str], *extra: str, cache: str) -> float:
+    """CPU seconds (user + sys) one ``pytest -q`` run of ``modules`` takes (it must pass)."""
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": root, "AIOTAPE_CACHE_DIR": cache}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *_DISABLE[kind]]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(
+        [*command, *extra, *modules], cwd=directory, env=env, capture_output=True, text=True
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    elapsed = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if done.returncode != 0:
+        raise RuntimeError(f"{kind} suite failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+    return elapsed
+
+
+@dataclass
+class SuiteRow:
+    """Added ms per test: over the plain floor, over the floor with the tool's plugin and
+    imports loaded (empty tests), and from the slope between a third of the suite and all of it.
+    """
+
+    label: str
+    per_test_ms: float
+    over_own_floor_ms: float
+    slope_ms: float
+
+
+def _suite_timings(
+    runs: dict[str, tuple[Path, list[str]]], sizes: tuple[int, int], rounds: int, cache: str
+) -> dict[str, dict[int, float]]:
+    """Median CPU seconds per variant and suite size."""
+    variants = {
+        "floor": ("floor", cache),
+        "aiotape-floor": ("aiotape-floor", cache),
+        "vcrpy-floor": ("vcrpy-floor", cache),
+        "aiotape (cache warm)": ("aiotape", cache),
+        "aiotape (cache off)": ("aiotape", "off"),
+        "vcrpy + pytest-recording": ("vcrpy", cache),
+    }
+    timings: dict[str, dict[int, list[float]]] = {v: {s: [] for s in sizes} for v in variants}
+    for _ in range(rounds):
+        for label, (kind, cache_dir) in variants.items():
+            directory, modules = runs[kind]
+            for size in sizes:
+                subset = modules[: size // _PER_MODULE]
+                timings[label][size].append(_pytest(directory, kind, subset, cache=cache_dir))
+    return {v: {s: statistics.median(t) for s, t in by.items()} for v, by in timings.items()}
+
+
+def _suite_overhead(base: str, tests: int, calls: int, rounds: int, work: Path) -> list[SuiteRow]:
+    small = max(_PER_MODULE, tests // 3 // _PER_MODULE * _PER_MODULE)
+    if small >= tests:
+        raise ValueError(f"--suite-tests must be above {_PER_MODULE}")
+    kinds = ("floor", "aiotape-floor", "vcrpy-floor", "aiotape", "vcrpy")
+    runs = {
+        kind: (work / kind, _write_suite(work / kind, kind, base, tests, calls)) for kind in kinds
+    }
+    cache = str(work / "aiotape-cache")
+    for kind in ("aiotape", "vcrpy"):
+        directory, modules = runs[kind]
+        _pytest(directory, kind, modules, "--record-mode=once", cache=cache)
+    directory, modules = runs["aiotape"]
+    _pytest(directory, "aiotape", modules, cache=cache)  # compiles the cassettes: a warm cache
+    median = _suite_timings(runs, (small, tests), rounds, cache)
+    floor = median["floor"]
+    rows = []
+    for label in list(median)[3:]:
+        own = median[f"{label.split()[0]}-floor"]
+        slope = (median[label][tests] - median[label][small]) - (floor[tests] - floor[small])
+        rows.append(
+            SuiteRow(
+                label,
+                (median[label][tests] - floor[tests]) / tests * 1000,
+                (median[label][tests] - own[tests]) / tests * 1000,
+                slope / (tests - small) * 1000,
+            )
+        )
+    return rows
 
 
 if __name__ == "__main__":
@@ -156,5 +378,9 @@ if __name__ == "__main__":
         default=1000,
         help="vcrpy records/replays at most this many requests per size",
     )
-    args = parser.parse_args()
-    asyncio.run(main([int(s) for s in args.sizes.split(",")], args.vcrpy_sample))
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per timing (median)")
+    parser.add_argument(
+        "--suite-tests", type=int, default=300, help="tests in the suite-overhead run (0: skip)"
+    )
+    parser.add_argument("--suite-calls", type=int, default=5, help="interactions per test")
+    asyncio.run(main(parser.parse_args()))

@@ -150,6 +150,14 @@ def make_httpbin_app() -> web.Application:
     return app
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _suite_cassette_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The suite's compiled-cassette cache lives in a temporary folder, not the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIOTAPE_CACHE_DIR", str(tmp_path_factory.mktemp("aiotape-cache")))
+        yield
+
+
 @pytest.fixture
 async def httpbin() -> AsyncIterator[URL]:
     """Base URL of a fresh httpbin-like aiohttp.web server on 127.0.0.1."""

@@ -18,6 +18,7 @@ from ..client.transport import (
     WSOptions,
     use_transport,
 )
+from .cache import load_file
 from .errors import CassetteLabel, Complaints
 from .filters import (
     DEFAULT_REDACTED_HEADERS,
@@ -27,7 +28,7 @@ from .filters import (
     RequestHook,
     ResponseHook,
 )
-from .format import FORMAT_VERSION, dumps, from_dict, loads, to_dict
+from .format import FORMAT_VERSION, dumps, from_dict, to_dict
 from .matching import DEFAULT_MATCH_ON, CustomMatcher, MatchOn, MatchRule
 from .model import Interaction
 from .plan import RecordMode, plan
@@ -59,11 +60,7 @@ class FileUsage:
 
 def load_cassette(path: str | os.PathLike[str]) -> list[Interaction]:
     """The interactions of the cassette file at ``path`` (``[]`` if it does not exist)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    return loads(text, source=os.fspath(path))
+    return load_file(path)
 
 
 def _read(path: Path, serializer: Serializer | None) -> list[Interaction]:

@@ -9,8 +9,8 @@ are written as readable strings, anything else as ``!!binary``. Only the safe lo
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from http import HTTPStatus
 from typing import Any, cast
 
 import yaml
@@ -29,12 +29,16 @@ from .model import (
     RecordedWebSocket,
     WSFrame,
 )
+from .safe_yaml import gc_paused
+from .safe_yaml import safe_load as _safe_load
 
 __all__ = ["FORMAT_VERSION", "dumps", "from_dict", "loads", "to_dict"]
 
 FORMAT_VERSION = 1
 _PHASES: frozenset[str] = frozenset({"connect", "head", "body"})
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_HTTP_STATUSES = frozenset(HTTPStatus)
+_HINT = " (fix it, or record it again with --record-mode=rewrite)"
+_WS_TYPES = {kind.name.lower(): kind for kind in WSMsgType}
 _BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -153,7 +157,32 @@ def dumps(interactions: Iterable[Interaction]) -> str:
 # -- reading -------------------------------------------------------------------------------
 
 
-def _as_bytes(value: Any) -> bytes:
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _mapping(value: Any, field: str) -> Mapping[str, Any]:
+    if isinstance(value, Mapping):
+        return value
+    raise CassetteFormatError(f"{field} must be a mapping, not {_shown(value)}")
+
+
+def _required(data: Mapping[str, Any], key: str, field: str) -> Any:
+    value = data.get(key)
+    if value is None:
+        raise CassetteFormatError(f"{field}.{key} is missing")
+    return value
+
+
+def _number(value: Any, field: str, kind: type[int] | type[float] = int) -> Any:
+    try:
+        return kind(value)
+    except (TypeError, ValueError, OverflowError):
+        raise CassetteFormatError(f"{field} must be a number, not {_shown(value)}") from None
+
+
+def _as_bytes(value: Any, field: str) -> bytes:
     if value is None:
         return b""
     if isinstance(value, bytes):
@@ -161,17 +190,17 @@ def _as_bytes(value: Any) -> bytes:
     if isinstance(value, str):
         return value.encode("utf-8")
     if isinstance(value, list) and all(isinstance(v, (str, bytes)) for v in value):
-        return b"".join(_as_bytes(v) for v in value)  # vcrpy's iterator bodies: the chunks
+        return b"".join(_as_bytes(v, field) for v in value)  # vcrpy's iterator bodies: chunks
     if isinstance(value, (dict, list)):  # vcrpy's aiohttp stubs store ``json=`` as is
         return json.dumps(value).encode()
-    raise CassetteFormatError(f"unsupported body of type {type(value).__name__}")
+    raise CassetteFormatError(f"{field} has an unsupported type ({type(value).__name__})")
 
 
-def _headers_from(value: Any) -> Headers:
+def _headers_from(value: Any, field: str) -> Headers:
     if not value:
         return ()
     if not isinstance(value, Mapping):
-        raise CassetteFormatError("headers must be a mapping of name to list of values")
+        raise CassetteFormatError(f"{field} must be a mapping of name to list of values")
     pairs: list[tuple[str, str]] = []
     for name, values in value.items():
         key = str(name)
@@ -180,6 +209,15 @@ def _headers_from(value: Any) -> Headers:
         else:
             pairs.append((key, str(values)))
     return tuple(pairs)
+
+
+def _version(value: Any) -> tuple[int, int]:
+    """``1.1``, ``"1.1"`` or httpx's ``"HTTP/1.1"`` / ``"HTTP/2"``."""
+    text = str(value).upper().removeprefix("HTTP/")
+    major, _, minor = text.partition(".")
+    if not major.isdigit() or not (minor or "0").isdigit():
+        raise CassetteFormatError(f"response.http_version must be like 1.1, not {_shown(value)}")
+    return int(major), int(minor or 0)
 
 
 def _decodes(body: bytes, coding: str) -> bool:
@@ -225,33 +263,47 @@ def _split(body: bytes, sizes: Sequence[int]) -> tuple[bytes, ...]:
     return tuple(chunks)
 
 
-def _response_from(data: Mapping[str, Any]) -> RecordedResponse:
-    status = data["status"]
+def _status_and_body(data: Mapping[str, Any]) -> tuple[int, str, bytes]:
+    if "status_code" in data:  # vcrpy's older httpx layout: status_code, content
+        code = _number(data["status_code"], "response.status_code")
+        reason = HTTPStatus(code).phrase if code in _HTTP_STATUSES else ""
+        return code, reason, _as_bytes(data.get("content"), "response.content")
+    status = _mapping(_required(data, "status", "response"), "response.status")
+    code = _number(_required(status, "code", "response.status"), "response.status.code")
     body_field = data.get("body") or {}
-    body = _as_bytes(body_field.get("string") if isinstance(body_field, Mapping) else body_field)
-    headers = _headers_from(data.get("headers"))
+    if isinstance(body_field, Mapping):
+        body_field = body_field.get("string")
+    return code, str(status.get("message") or ""), _as_bytes(body_field, "response.body")
+
+
+def _response_from(value: Any) -> RecordedResponse:
+    data = _mapping(value, "response")
+    code, reason, body = _status_and_body(data)
+    headers = _headers_from(data.get("headers"), "response.headers")
     sizes = data.get("chunks")
     if sizes is None:
         headers = _drop_stale_encoding(headers, body)
         chunks: tuple[bytes, ...] = (body,) if body else ()
-    else:
+    elif isinstance(sizes, list) and all(isinstance(size, int) for size in sizes):
         chunks = _split(body, sizes)
-    times = tuple(float(t) for t in data.get("chunk_times") or ())
+    else:
+        raise CassetteFormatError(f"response.chunks must be a list of sizes, not {_shown(sizes)}")
+    times = tuple(_number(t, "response.chunk_times", float) for t in data.get("chunk_times") or ())
     if times and len(times) != len(chunks):
         raise CassetteFormatError("response.chunk_times and response.chunks differ in length")
-    major, _, minor = str(data.get("http_version", "1.1")).partition(".")
     return RecordedResponse(
-        status=int(status["code"]),
-        reason=str(status.get("message") or ""),
+        status=code,
+        reason=reason,
         headers=headers,
         chunks=chunks,
         chunk_times=times,
-        version=(int(major), int(minor or 0)),
+        version=_version(data.get("http_version", "1.1")),
         complete=bool(data.get("complete", True)),
     )
 
 
-def _error_from(data: Mapping[str, Any]) -> RecordedError:
+def _error_from(value: Any) -> RecordedError:
+    data = _mapping(value, "error")
     phase = str(data.get("phase", "head"))
     if phase not in _PHASES:
         raise CassetteFormatError(f"error.phase must be one of {sorted(_PHASES)}, not {phase!r}")
@@ -259,36 +311,53 @@ def _error_from(data: Mapping[str, Any]) -> RecordedError:
     strerror = data.get("strerror")
     status = data.get("status")
     return RecordedError(
-        type=str(data["type"]),
+        type=str(_required(data, "type", "error")),
         message=str(data.get("message") or ""),
         phase=cast(Phase, phase),
-        errno=None if errno is None else int(errno),
+        errno=None if errno is None else _number(errno, "error.errno"),
         strerror=None if strerror is None else str(strerror),
-        status=None if status is None else int(status),
+        status=None if status is None else _number(status, "error.status"),
     )
 
 
-def _frame_from(data: Mapping[str, Any]) -> WSFrame:
-    direction = data["dir"]
+def _frame_from(value: Any, field: str) -> WSFrame:
+    data = _mapping(value, field)
+    direction = data.get("dir")
     if direction not in ("send", "recv"):
-        raise CassetteFormatError(f"websocket message dir must be send or recv, not {direction!r}")
-    kind = WSMsgType[str(data["type"]).upper()]
-    at = float(data.get("at", 0.0))
+        raise CassetteFormatError(f"{field}.dir must be send or recv, not {_shown(direction)}")
+    kind = _WS_TYPES.get(str(data.get("type")).lower())
+    if kind is None:
+        raise CassetteFormatError(f"{field}.type must be one of {sorted(_WS_TYPES)}")
+    at = _number(data.get("at", 0.0), f"{field}.at", float)
     if kind is WSMsgType.CLOSE:
-        return WSFrame(direction, kind, int(data.get("code", 1000)), str(data.get("reason")), at)
+        code = _number(data.get("code", 1000), f"{field}.code")
+        return WSFrame(direction, kind, code, str(data.get("reason")), at)
     payload = data.get("data")
-    payload = str(payload) if kind is WSMsgType.TEXT else _as_bytes(payload)
+    payload = str(payload) if kind is WSMsgType.TEXT else _as_bytes(payload, f"{field}.data")
     return WSFrame(direction, kind, payload, None, at)
+
+
+def _websocket_from(value: Any) -> RecordedWebSocket:
+    data = _mapping(value, "websocket")
+    messages = data.get("messages") or ()
+    if not isinstance(messages, list):
+        raise CassetteFormatError("websocket.messages must be a list")
+    return RecordedWebSocket(
+        protocol=data.get("protocol"),
+        frames=tuple(_frame_from(f, f"websocket.messages[{i}]") for i, f in enumerate(messages)),
+    )
 
 
 def from_dict(data: Mapping[str, Any]) -> Interaction:
     """One interaction from its mapping (vcrpy's or aiotape's)."""
-    req = data["request"]
+    req = _mapping(
+        _required(_mapping(data, "the interaction"), "request", "interaction"), "request"
+    )
     request = RecordedRequest(
-        method=str(req["method"]).upper(),
-        uri=str(req["uri"]),
-        headers=_headers_from(req.get("headers")),
-        body=_as_bytes(req.get("body")),
+        method=str(_required(req, "method", "request")).upper(),
+        uri=str(_required(req, "uri", "request")),
+        headers=_headers_from(req.get("headers"), "request.headers"),
+        body=_as_bytes(req.get("body"), "request.body"),
     )
     response = data.get("response")
     error = data.get("error")
@@ -299,107 +368,28 @@ def from_dict(data: Mapping[str, Any]) -> Interaction:
         request=request,
         response=None if response is None else _response_from(response),
         error=None if error is None else _error_from(error),
-        elapsed=float(data.get("elapsed") or 0.0),
-        websocket=None
-        if ws is None
-        else RecordedWebSocket(
-            protocol=ws.get("protocol"),
-            frames=tuple(_frame_from(f) for f in ws.get("messages") or ()),
-        ),
+        elapsed=_number(data.get("elapsed") or 0.0, "elapsed", float),
+        websocket=None if ws is None else _websocket_from(ws),
     )
 
 
-_MAYBE_TYPED = frozenset("0123456789-+.~nNtTfFyYoO=<:")
-"""First characters of plain scalars that may resolve to something other than a string."""
-
-_resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = (
-    yaml.resolver.Resolver().resolve
-)
-_constructor = yaml.constructor.SafeConstructor()
-
-
-_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?")
-_KNOWN_PLAIN: dict[str, Any] = {"null": None, "~": None, "": None, "true": True, "false": False}
-
-
-def _typed_scalar(event: yaml.ScalarEvent) -> Any:
-    value = event.value
-    if event.tag is None:  # the common cases first: status codes, timings, null bodies
-        if value in _KNOWN_PLAIN:
-            return _KNOWN_PLAIN[value]
-        number = _DECIMAL.fullmatch(value)
-        if number is not None:
-            return float(value) if number.group(1) else int(value)
-    tag = event.tag
-    if tag is None or tag == "!":
-        tag = _resolve(yaml.ScalarNode, event.value, (True, False))
-    if tag == "tag:yaml.org,2002:str":
-        return event.value
-    construct = _constructor.yaml_constructors.get(tag)
-    if construct is None:
-        raise CassetteFormatError(f"tag {tag!r} is not allowed in a cassette")
-    return construct(_constructor, yaml.ScalarNode(tag, event.value))
-
-
-def _safe_load(text: str) -> Any:
-    """``yaml.safe_load`` built straight from libyaml's events: same result, several times faster.
-
-    PyYAML's loader resolves and constructs every node in Python through generic machinery;
-    a cassette is hundreds of thousands of plain strings, so they are taken as they come and
-    only scalars that may be typed (numbers, null, booleans, ``!!binary``...) go through
-    SafeConstructor. Tags on collections (``!!python/object``...) are refused.
-    """
-    parser = _Loader(text)
-    try:
-        events = iter(parser.get_event, None)  # libyaml directly: no per-event generator
-        return _build(events, anchors={})
-    finally:
-        parser.dispose()
-
-
-def _build(events: Iterator[yaml.Event], anchors: dict[str, Any]) -> Any:
-    stack: list[tuple[list[Any], bool, str | None]] = []
-    current: list[Any] = []
-    root = current
-    for event in events:
-        value: Any
-        if isinstance(event, yaml.ScalarEvent):
-            value = event.value
-            if event.tag is not None or (
-                event.implicit[0] and (not value or value[0] in _MAYBE_TYPED)
-            ):
-                value = _typed_scalar(event)
-            if event.anchor:
-                anchors[event.anchor] = value
-            current.append(value)
-        elif isinstance(event, yaml.CollectionStartEvent):
-            if event.tag is not None and not event.implicit:
-                raise CassetteFormatError(f"tag {event.tag!r} is not allowed in a cassette")
-            stack.append((current, isinstance(event, yaml.MappingStartEvent), event.anchor))
-            current = []
-        elif isinstance(event, yaml.CollectionEndEvent):
-            parent, is_mapping, anchor = stack.pop()
-            items = iter(current)
-            value = dict(zip(items, items, strict=False)) if is_mapping else current
-            if anchor:
-                anchors[anchor] = value
-            current = parent
-            current.append(value)
-        elif isinstance(event, yaml.AliasEvent):
-            current.append(anchors[str(event.anchor)])
-        elif isinstance(event, yaml.StreamEndEvent):
-            break
-    return root[0] if root else None
-
-
 def loads(text: str, *, source: str = "<string>") -> list[Interaction]:
-    """Interactions of a cassette's text; ``source`` names it in errors."""
+    """Interactions of a cassette's text; ``source`` names it in errors.
+
+    A malformed cassette raises one CassetteFormatError naming the file, the interaction and
+    the field, without chaining the parser's internals.
+    """
+    with gc_paused():
+        return _interactions(text, source)
+
+
+def _interactions(text: str, source: str) -> list[Interaction]:
     try:
         document = _safe_load(text)
-    except (yaml.YAMLError, KeyError, TypeError) as exc:
-        raise CassetteFormatError(f"{source}: not valid cassette YAML: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise CassetteFormatError(f"{source}: not valid cassette YAML: {exc}{_HINT}") from None
     except CassetteFormatError as exc:
-        raise CassetteFormatError(f"{source}: {exc}") from exc
+        raise CassetteFormatError(f"{source}: {exc}") from None
     if document is None:
         return []
     if not isinstance(document, Mapping) or not isinstance(document.get("interactions", []), list):
@@ -412,9 +402,9 @@ def loads(text: str, *, source: str = "<string>") -> list[Interaction]:
         try:
             interactions.append(from_dict(item))
         except CassetteFormatError as exc:
-            raise CassetteFormatError(f"{source}: interaction #{index}: {exc}") from exc
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CassetteFormatError(f"{source}: interaction #{index}: {exc}{_HINT}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a shape not foreseen
             raise CassetteFormatError(
-                f"{source}: interaction #{index} is malformed ({type(exc).__name__}: {exc})"
-            ) from exc
+                f"{source}: interaction #{index} is malformed ({type(exc).__name__}: {exc}){_HINT}"
+            ) from None
     return interactions

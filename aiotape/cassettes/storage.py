@@ -47,17 +47,25 @@ def locked(path: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so readers see the old or the new file, never a torn one."""
-    mode = 0o644
-    with contextlib.suppress(FileNotFoundError):
-        mode = path.stat().st_mode & 0o777
+def write_atomic(
+    path: Path, data: str | bytes, *, mode: int | None = None, durable: bool = True
+) -> None:
+    """Replace ``path`` with ``data`` so readers see the old or the new file, never a torn one.
+
+    ``mode`` defaults to the replaced file's (else 0644); ``durable`` fsyncs before replacing.
+    """
+    if mode is None:
+        mode = 0o644
+        with contextlib.suppress(FileNotFoundError):
+            mode = path.stat().st_mode & 0o777
+    blob = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
+        with os.fdopen(fd, "wb") as file:
+            file.write(blob)
+            if durable:
+                file.flush()
+                os.fsync(file.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:

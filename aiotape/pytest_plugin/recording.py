@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from ..cassettes import Cassette, CassetteError, RecordMode
+from ..cassettes import Cassette, CassetteError, CassetteFormatError, RecordMode
 from ..cassettes.vcr import VCR
 from ..cassettes.vcr_config import ensure_suffix
 from ..client.transport import use_transport
@@ -222,6 +222,8 @@ def aiotape_cassette(
         cassette = registry.use_cassette(name, **options)
     except (CassetteError, LookupError, ValueError) as exc:
         if not _pytest_recording_present(pytestconfig.pluginmanager):
+            if isinstance(exc, CassetteFormatError):  # one line: file, interaction and field
+                raise pytest.fail.Exception(str(exc), pytrace=False) from None
             raise
         with use_transport(Unusable(exc)):  # only aiotape's requests see the error
             yield None

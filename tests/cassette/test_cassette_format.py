@@ -196,7 +196,7 @@ def test_chunk_sizes_that_do_not_add_up_are_reported_with_the_interaction() -> N
 
 def test_missing_status_is_reported_with_the_interaction() -> None:
     text = "interactions:\n- request: {method: GET, uri: 'http://a/'}\n  response: {}\nversion: 1\n"
-    with pytest.raises(CassetteFormatError, match="interaction #0 is malformed"):
+    with pytest.raises(CassetteFormatError, match=r"interaction #0: response\.status is missing"):
         loads(text)
 
 

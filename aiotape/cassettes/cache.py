@@ -1,0 +1,211 @@
+"""Compiled cassettes: a file's parsed interactions, kept under a hash of its bytes.
+
+An unchanged cassette then skips YAML parsing. The key covers the file's content and the
+parser itself (this package's version and the sources of the parser and the model), so an
+entry can never go stale: an edited cassette or a new parser simply hashes elsewhere.
+
+Entries are ``marshal`` data aiotape wrote itself: nested tuples of str, bytes, int, float and
+None behind a header naming the format and the content hash. Loading rebuilds the dataclasses
+field by field; no object is unpickled and no class is looked up by name. Writes go to a
+temporary file and ``os.replace``, so concurrent processes (``pytest -n``) writing the same
+entry are harmless. The cache lives in ``$AIOTAPE_CACHE_DIR``, else ``$XDG_CACHE_HOME/aiotape``,
+else ``~/.cache/aiotape`` (a private, 0700 directory); ``AIOTAPE_CACHE_DIR=off`` disables it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+from pathlib import Path
+from typing import Any
+
+from ..client.prepare import VERSION
+from ..client.transport import WSMsgType
+from .errors import CassetteFormatError
+from .format import loads
+from .model import (
+    Headers,
+    Interaction,
+    RecordedError,
+    RecordedRequest,
+    RecordedResponse,
+    RecordedWebSocket,
+    WSFrame,
+)
+from .safe_yaml import gc_paused
+from .storage import write_atomic
+
+__all__ = ["CACHE_DIR_ENV", "MAX_ENTRIES", "cache_dir", "load_bytes", "load_file"]
+
+CACHE_DIR_ENV = "AIOTAPE_CACHE_DIR"
+"""Environment variable: the cache directory, or ``off`` to disable the cache."""
+
+_OFF = frozenset({"off", "0", "false", "no", "none"})
+_FORMAT = b"aiotape-compiled-cassette 1"
+_SUBDIR = "cassettes"
+MAX_ENTRIES = 2000
+"""Compiled cassettes kept; past this, writing one evicts the least recently used quarter."""
+
+
+def _parser_salt() -> bytes:
+    """What the compiled form depends on besides the file: our version and parser sources."""
+    salt = hashlib.sha256(_FORMAT + VERSION.encode())
+    here = Path(__file__).parent
+    for name in ("format.py", "safe_yaml.py", "model.py"):
+        with contextlib.suppress(OSError):  # no sources (frozen install): the version decides
+            salt.update((here / name).read_bytes())
+    return salt.digest()
+
+
+_SALT = _parser_salt()
+
+
+def cache_dir() -> Path | None:
+    """Where compiled cassettes are kept, or None when the cache is switched off."""
+    configured = os.environ.get(CACHE_DIR_ENV, "").strip()
+    if configured.lower() in _OFF:
+        return None
+    if configured:
+        return Path(configured).expanduser()
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME", "").strip() or "~/.cache").expanduser()
+    except RuntimeError:  # no home directory: no cache rather than one in the cwd
+        return None
+    return base / "aiotape"
+
+
+def load_file(path: str | os.PathLike[str]) -> list[Interaction]:
+    """The interactions of the cassette file at ``path`` (``[]`` if it does not exist)."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return []
+    return load_bytes(data, source=os.fspath(path))
+
+
+def load_bytes(data: bytes, *, source: str) -> list[Interaction]:
+    """The interactions of a cassette's bytes, from the cache when it holds them."""
+    directory = cache_dir()
+    if directory is None:
+        return _parse(data, source)
+    hasher = hashlib.sha256(_SALT)
+    hasher.update(data)
+    digest = hasher.hexdigest()
+    entry = directory / _SUBDIR / f"{digest}.bin"
+    header = b"%s %s\n" % (_FORMAT, digest.encode())
+    cached = _read(entry, header)
+    if cached is not None:
+        with contextlib.suppress(OSError):
+            os.utime(entry)  # recently used: the last to be evicted
+        return cached
+    interactions = _parse(data, source)
+    with contextlib.suppress(OSError):  # a read-only or full disk only costs the speed-up
+        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomic(entry, header + _compile(interactions), mode=0o600, durable=False)
+        _evict(entry.parent)
+    return interactions
+
+
+def _evict(folder: Path) -> None:
+    """Past MAX_ENTRIES, remove the least recently used entries down to three quarters of it."""
+    if len(os.listdir(folder)) <= MAX_ENTRIES:
+        return
+    entries = []
+    for entry in os.scandir(folder):
+        if not entry.name.endswith(".bin"):  # another process's entry being written
+            continue
+        with contextlib.suppress(OSError):  # another process may be evicting too
+            entries.append((entry.stat().st_mtime_ns, entry.path))
+    entries.sort()
+    for _, path in entries[: len(entries) - MAX_ENTRIES * 3 // 4]:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _parse(data: bytes, source: str) -> list[Interaction]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CassetteFormatError(f"{source}: not UTF-8 text ({exc.reason})") from None
+    return loads(text, source=source)
+
+
+def _read(entry: Path, header: bytes) -> list[Interaction] | None:
+    try:
+        blob = entry.read_bytes()
+    except OSError:
+        return None
+    if not blob.startswith(header):
+        return None
+    try:
+        with gc_paused():
+            return [_rebuild(item) for item in marshal.loads(memoryview(blob)[len(header) :])]
+    except (EOFError, ValueError, TypeError, IndexError):  # torn or foreign: parse again
+        return None
+
+
+# -- the plain form ------------------------------------------------------------------------
+
+
+def _compile(interactions: list[Interaction]) -> bytes:
+    """The marshal form; equal headers, names and values are shared, so marshal stores them once."""
+    shared: dict[Any, Any] = {}
+
+    def headers(pairs: Headers) -> Headers:
+        return shared.setdefault(  # type: ignore[no-any-return]
+            pairs, tuple(shared.setdefault((n, v), (shared.setdefault(n, n), v)) for n, v in pairs)
+        )
+
+    def plain(interaction: Interaction) -> tuple[Any, ...]:
+        request, response = interaction.request, interaction.response
+        return (
+            (request.method, request.uri, headers(request.headers), request.body),
+            None
+            if response is None
+            else (
+                response.status,
+                shared.setdefault(response.reason, response.reason),
+                headers(response.headers),
+                response.chunks,
+                response.chunk_times,
+                response.version,
+                response.complete,
+            ),
+            _plain_error(interaction.error),
+            interaction.elapsed,
+            _plain_websocket(interaction.websocket),
+        )
+
+    return marshal.dumps([plain(i) for i in interactions])
+
+
+def _plain_error(error: RecordedError | None) -> tuple[Any, ...] | None:
+    if error is None:
+        return None
+    return (error.type, error.message, error.phase, error.errno, error.strerror, error.status)
+
+
+def _plain_websocket(ws: RecordedWebSocket | None) -> tuple[Any, ...] | None:
+    if ws is None:
+        return None
+    return (
+        ws.protocol,
+        tuple((f.direction, int(f.type), f.data, f.extra, f.at) for f in ws.frames),
+    )
+
+
+def _rebuild(item: tuple[Any, ...]) -> Interaction:
+    request, response, error, elapsed, ws = item
+    return Interaction(
+        RecordedRequest(*request),
+        None if response is None else RecordedResponse(*response),
+        None if error is None else RecordedError(*error),
+        elapsed,
+        None
+        if ws is None
+        else RecordedWebSocket(
+            ws[0], tuple(WSFrame(d, WSMsgType(t), data, x, at) for d, t, data, x, at in ws[1])
+        ),
+    )
