@@ -70,6 +70,7 @@ _HEAD = struct.Struct("!BB")
 _HEAD16 = struct.Struct("!BBH")
 _HEAD64 = struct.Struct("!BBQ")
 _DEFAULT_OPTIONS = WSOptions()
+_CALLER_WINS = frozenset({"upgrade", "connection", "sec-websocket-version"})
 
 
 class _ClientFramer(ClientProtocol):
@@ -342,11 +343,12 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         while not inbox:
             if self._lost:
                 return CLOSED
-            self._waiter = asyncio.get_running_loop().create_future()
+            self._waiter = waiter = asyncio.get_running_loop().create_future()
             try:
-                await self._waiter
+                await waiter
             finally:
-                self._waiter = None
+                if self._waiter is waiter:  # a cancelled reader must not drop a newer one's
+                    self._waiter = None
         if self._reading_paused and len(inbox) <= _INBOX_HIGH_WATER // 2:
             self._reading_paused = False
             if not self._lost:
@@ -527,16 +529,21 @@ def _handshake_error(
 
 
 def _handshake_headers(framer: _ClientFramer, request: Request) -> Headers:
-    """The library's upgrade headers plus the request's own (Origin, Cookie, Authorization...)."""
+    """The library's upgrade headers plus the request's own (Origin, Cookie, Authorization...).
+
+    As in aiohttp, the caller's Upgrade, Connection and Sec-WebSocket-Version replace the
+    defaults; the key (and offered protocols and extensions, when given) are the library's.
+    """
     generated = framer.connect().headers
+    given = request.headers
     headers = Headers()
-    host = request.headers.get("Host")
+    host = given.get("Host")
     headers["Host"] = host if host is not None else generated["Host"]
     for name, value in generated.raw_items():
-        if name.lower() != "host":
+        if name.lower() != "host" and not (name.lower() in _CALLER_WINS and name in given):
             headers[name] = value
-    for name, value in request.headers.items():
-        if name not in generated:
+    for name, value in given.items():
+        if name not in generated or name.lower() in _CALLER_WINS:
             headers[name] = value
     return headers
 
