@@ -1,4 +1,4 @@
-"""Websocket behaviours, the same calls through aiohttp and aiotape against one aiohttp.web server."""
+"""Websocket behaviours: the same calls through aiohttp and aiotape, one aiohttp.web server."""
 
 from __future__ import annotations
 
