@@ -44,8 +44,9 @@ from .client.exceptions import (
 )
 from .client.fingerprint import Fingerprint
 from .client.formdata import FormData
-from .client.pool import TCPConnector
+from .client.pool import BaseConnector, TCPConnector
 from .client.prepare import VERSION
+from .client.resolvers import AsyncResolver, DefaultResolver, ThreadedResolver
 from .client.response import ClientResponse, HttpVersion, HttpVersion10, HttpVersion11
 from .client.session import ClientSession, request
 from .client.streams import StreamReader
@@ -59,11 +60,14 @@ from .client.transport import (
     WSMsgType,
     use_transport,
 )
+from .client.unix import UnixConnector
 from .client.websocket import ClientWebSocketResponse, WebSocketError
 
 __version__ = VERSION
 
 __all__ = [
+    "AsyncResolver",
+    "BaseConnector",
     "BasicAuth",
     "ClientConnectionError",
     "ClientConnectionResetError",
@@ -86,6 +90,7 @@ __all__ = [
     "ConnectionTimeoutError",
     "ContentTypeError",
     "CookieJar",
+    "DefaultResolver",
     "DummyCookieJar",
     "EofStream",
     "Fingerprint",
@@ -109,8 +114,10 @@ __all__ = [
     "SocketTimeoutError",
     "StreamReader",
     "TCPConnector",
+    "ThreadedResolver",
     "TooManyRedirects",
     "Transport",
+    "UnixConnector",
     "UploadAbortedError",
     "WSCloseCode",
     "WSMessage",

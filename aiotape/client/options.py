@@ -45,6 +45,9 @@ class RequestOptions(TypedDict, total=False):
     raise_for_status: RaiseForStatus | None
     timeout: ClientTimeout | float | None
     ssl: SSLContext | bool | None
+    verify_ssl: bool | None
+    ssl_context: SSLContext | None
+    fingerprint: bytes | None
     server_hostname: str | None
     proxy: str | URL | None
     auto_decompress: bool | None
