@@ -47,7 +47,8 @@ def ssl_context(setting: SSLSetting) -> ssl.SSLContext:
     """The context for an ``ssl=`` setting: True verifies, False does not, a context as given;
     a Fingerprint does not verify (the digest is checked after the handshake).
 
-    The two default contexts are created once and cached (creating one loads the CA store).
+    The two default contexts are created once and cached (creating one loads the CA store);
+    as aiohttp's, they offer ALPN ``http/1.1``.
     """
     if isinstance(setting, ssl.SSLContext):
         return setting
@@ -58,6 +59,7 @@ def ssl_context(setting: SSLSetting) -> ssl.SSLContext:
         if not verify:
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
+        ctx.set_alpn_protocols(["http/1.1"])
         _contexts[verify] = ctx
     return ctx
 
