@@ -266,9 +266,10 @@ async def test_default_contexts_offer_alpn_http11(https: URL, ca: trustme.CA) ->
     assert await both(call) == ["http/1.1"] * 2
 
 
+@pytest.mark.parametrize("on_connector", [False, True], ids=["request", "connector"])
 @pytest.mark.parametrize("option", ["verify_ssl", "ssl_context", "fingerprint"])
-async def test_deprecated_tls_request_options_warn_and_work(
-    https: URL, trusting: ssl.SSLContext, option: str
+async def test_deprecated_tls_options_warn_and_work(
+    https: URL, trusting: ssl.SSLContext, option: str, on_connector: bool
 ) -> None:
     async def call(module: ModuleType) -> tuple[Any, list[tuple[str, str]]]:
         value: Any = {"verify_ssl": False, "ssl_context": trusting}.get(option)
@@ -276,26 +277,12 @@ async def test_deprecated_tls_request_options_warn_and_work(
             value = await _certificate_digest(https)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            answer = await get_json(module, https, **{option: value})
-        return answer["host"], [w for w in _warned(caught) if w[0] == "DeprecationWarning"]
-
-    results = await both(call)
-    assert results[1] == results[0]
-    assert len(results[0][1]) == 1 and option in results[0][1][0][1]
-
-
-@pytest.mark.parametrize("option", ["verify_ssl", "ssl_context", "fingerprint"])
-async def test_deprecated_tls_connector_options_warn_and_work(
-    https: URL, trusting: ssl.SSLContext, option: str
-) -> None:
-    async def call(module: ModuleType) -> tuple[Any, list[tuple[str, str]]]:
-        value: Any = {"verify_ssl": False, "ssl_context": trusting}.get(option)
-        if option == "fingerprint":
-            value = await _certificate_digest(https)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            connector = module.TCPConnector(**{option: value})
-            answer = await get_json(module, https, connector=connector)
+            if on_connector:
+                answer = await get_json(
+                    module, https, connector=module.TCPConnector(**{option: value})
+                )
+            else:
+                answer = await get_json(module, https, **{option: value})
         return answer["host"], [w for w in _warned(caught) if w[0] == "DeprecationWarning"]
 
     results = await both(call)
