@@ -241,6 +241,20 @@ async def test_happy_eyeballs_races_past_an_address_that_never_answers(
     assert await both(call) == [f"{NAME}:{http.port}"] * 2
 
 
+async def test_without_happy_eyeballs_addresses_are_tried_in_turn(
+    http: URL, refused_port: int
+) -> None:
+    addresses = [("127.0.0.1", refused_port), ("127.0.0.1", http.port or 0)]
+
+    async def call(module: ModuleType) -> Any:
+        connector = module.TCPConnector(
+            resolver=PinnedResolver(addresses), happy_eyeballs_delay=None, use_dns_cache=False
+        )
+        return (await get_json(module, http.with_host(NAME), connector=connector))["host"]
+
+    assert await both(call) == [f"{NAME}:{http.port}"] * 2
+
+
 def test_interleave_orders_addresses_as_asyncio_does() -> None:
     from asyncio.base_events import _interleave_addrinfos  # type: ignore[attr-defined]
 

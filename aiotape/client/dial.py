@@ -262,6 +262,8 @@ async def _first_connected(
     Addresses that failed are removed from ``infos``; when all fail the last error is
     raised (a ``ConnectionTimeoutError`` at once). Losing attempts are cancelled or closed.
     """
+    if len(infos) == 1:  # the common case (an IP literal, one DNS answer): no task
+        return await attempt(infos[0]), infos[0]
     running: dict[asyncio.Task[socket.socket], AddrInfo] = {}
     queue = list(infos)
     last_error: BaseException | None = None
