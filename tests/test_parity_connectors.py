@@ -364,7 +364,7 @@ async def test_websockets_count_against_the_connectors_limit(http: URL) -> None:
     """With limit=1 an open websocket holds the one slot; closing it frees the slot."""
 
     async def call(module: ModuleType) -> tuple[str, str]:
-        timeout = module.ClientTimeout(connect=0.2)
+        timeout = module.ClientTimeout(connect=0.5)
         connector = module.TCPConnector(limit=1)
         async with module.ClientSession(connector=connector, timeout=timeout) as client:
             first = await client.ws_connect(http / "ws")
