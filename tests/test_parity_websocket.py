@@ -28,11 +28,13 @@ class Server:
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         self.handshakes.append(dict(request.headers))
-        ws = web.WebSocketResponse(max_msg_size=0)
+        ws = web.WebSocketResponse(max_msg_size=0, protocols=("chat",))
         await ws.prepare(request)
         async for msg in ws:
             if msg.type is web.WSMsgType.TEXT and msg.data == "big":
                 await ws.send_bytes(bytes(BIG))
+            elif msg.type is web.WSMsgType.TEXT:
+                await ws.send_str(msg.data)
         return ws
 
 
@@ -102,3 +104,18 @@ async def test_max_msg_size_zero_receives_a_5_mib_message(server: Server) -> Non
         return msg.type, len(msg.data)
 
     assert await both(call) == [(aiohttp.WSMsgType.BINARY, BIG)] * 2
+
+
+async def test_caller_sec_websocket_protocol_header_is_an_offer(server: Server) -> None:
+    """The server accepts the header's protocol; only protocols= offers are reported."""
+
+    async def call(module: ModuleType) -> tuple[str, Any, str]:
+        headers = {"Sec-WebSocket-Protocol": "chat"}
+        async with module.ClientSession() as client:
+            async with client.ws_connect(server.url, headers=headers) as ws:
+                await ws.send_str("hi")
+                echoed = await ws.receive_str()
+                protocol = ws.protocol
+        return server.handshakes[-1]["Sec-WebSocket-Protocol"], protocol, echoed
+
+    assert await both(call) == [("chat", None, "hi")] * 2

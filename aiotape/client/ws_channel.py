@@ -566,7 +566,10 @@ def _handshake_headers(framer: _ClientFramer, request: Request) -> Headers:
 
 
 def _framer_for(request: Request, options: WSOptions) -> _ClientFramer:
-    url, compress, protocols = request.url, options.compress, options.protocols
+    url, compress = request.url, options.compress
+    # A caller's own Sec-WebSocket-Protocol header is an offer too (aiohttp sends it as is).
+    given = request.headers.get("Sec-WebSocket-Protocol", "")
+    protocols = options.protocols or [p.strip() for p in given.split(",") if p.strip()]
     port = url.port if url.port is not None else DEFAULT_PORTS[url.scheme]
     extensions = None
     if compress:
@@ -612,4 +615,6 @@ async def connect_ws(
         channel.abort()
         await channel.aclose()
         raise
+    if not options.protocols:
+        channel.protocol = None  # as aiohttp: only an offer made with protocols= is reported
     return channel
