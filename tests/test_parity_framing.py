@@ -163,3 +163,21 @@ async def test_releasing_the_response_stops_a_waiting_upload(server: URL) -> Non
         return closed.is_set()
 
     assert await both(call) == [True, True]
+
+
+async def test_failing_upload_source_raises_client_connection_error(server: URL) -> None:
+    async def call(module: ModuleType) -> tuple[str, str, str, Any]:
+        async def body() -> AsyncIterator[bytes]:
+            yield b"first,"
+            raise RuntimeError("source failed")
+
+        async with module.ClientSession() as client:
+            with pytest.raises(module.ClientConnectionError) as raised:
+                await client.post(server / "echo", data=body())
+            async with client.post(server / "echo", data=b"next") as resp:
+                after = await resp.json()
+        return str(raised.value), repr(raised.value.__cause__), type(raised.value).__name__, after
+
+    results = await both(call)
+    assert results[1] == results[0]
+    assert results[0][1] == "RuntimeError('source failed')"

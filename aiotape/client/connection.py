@@ -19,7 +19,12 @@ from typing import Protocol
 from httptools import HttpParserError
 
 from .error_mapping import IncompleteResponse, translate
-from .exceptions import ClientConnectionError, ConnectionKey, ServerDisconnectedError
+from .exceptions import (
+    ClientConnectionError,
+    ClientError,
+    ConnectionKey,
+    ServerDisconnectedError,
+)
 from .exchange import Exchange
 from .http11 import LAST_CHUNK, ParserState, ResponseParser, body_framing, frame_chunk, wire_body
 from .timeouts import TimeoutScope
@@ -338,13 +343,26 @@ class HTTP11Connection(asyncio.BufferedProtocol):
                 await close_body(body)
 
     def _uploaded(self, upload: asyncio.Task[None]) -> None:
-        """The upload task ended: a failed upload fails the exchange and the connection."""
+        """The upload task ended: a failed upload fails the exchange and the connection.
+
+        As in aiohttp, a failing body source surfaces as ``ClientConnectionError`` (caused
+        by the source's exception); a total timeout stays ``asyncio.TimeoutError``.
+        """
         if self._uploading is upload:
             self._uploading = None
-        if not upload.cancelled():
-            error = upload.exception()
-            if error is not None and self._state is not _CLOSED:
-                self.fail(error)
+        if upload.cancelled():
+            return
+        error = upload.exception()
+        if error is None or self._state is _CLOSED:
+            return
+        if not isinstance(error, (ClientError, asyncio.TimeoutError)):
+            source_error = error
+            error = ClientConnectionError(
+                "Failed to send bytes into the underlying connection "
+                f"Connection<{self.key!r}>: {source_error!r}"
+            )
+            error.__cause__ = source_error
+        self.fail(error)
 
     async def _drain_writes(self) -> None:
         waiter = self._loop.create_future()
