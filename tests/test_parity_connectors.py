@@ -400,3 +400,26 @@ async def test_request_leaves_a_given_connector_open(http: URL) -> None:
             await connector.close()
 
     assert await both(call) == [(200, False)] * 2
+
+
+async def test_dns_cache_options_and_clearing(http: URL) -> None:
+    url = http.with_host(NAME)
+
+    async def call(module: ModuleType) -> tuple[Any, ...]:
+        resolver = PinnedResolver([("127.0.0.1", http.port or 0)])
+        connector = module.TCPConnector(resolver=resolver, force_close=True)
+        async with module.ClientSession(connector=connector) as client:
+            for _ in range(2):
+                async with client.get(url) as resp:
+                    await resp.read()
+            cached = len(resolver.asked)
+            connector.clear_dns_cache(NAME, http.port)
+            async with client.get(url) as resp:
+                await resp.read()
+            with pytest.raises(ValueError, match="^either both host and port or none of them are allowed$"):
+                connector.clear_dns_cache(NAME)
+            connector.clear_dns_cache()
+        return (connector.family, connector.use_dns_cache, cached, len(resolver.asked))
+
+    results = await both(call)
+    assert results == [(0, True, 1, 2)] * 2

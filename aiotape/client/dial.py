@@ -126,9 +126,25 @@ class Resolver:
             self._cache[(host, port)] = _CachedHosts(infos, expires)
         return infos
 
-    def clear(self) -> None:
-        """Forget every cached address."""
-        self._cache.clear()
+    @property
+    def family(self) -> int:
+        """The address family asked for (0: any)."""
+        return self._family
+
+    @property
+    def use_cache(self) -> bool:
+        """Whether answers are cached."""
+        return self._use_cache
+
+    def clear(self, host: str | None = None, port: int | None = None) -> None:
+        """Forget the cached addresses of ``host:port``, or every one (aiohttp's
+        ``clear_dns_cache``: both or neither)."""
+        if host is not None and port is not None:
+            self._cache.pop((host, port), None)
+        elif host is not None or port is not None:
+            raise ValueError("either both host and port or none of them are allowed")
+        else:
+            self._cache.clear()
 
 
 def _addr_info(entry: ResolveResult) -> AddrInfo:

@@ -362,6 +362,20 @@ class TCPConnector(BaseConnector):
         """The DNS cache (and resolver) shared by this connector's connections."""
         return self._resolver
 
+    @property
+    def family(self) -> int:
+        """The address family connections use (0: any)."""
+        return self._resolver.family
+
+    @property
+    def use_dns_cache(self) -> bool:
+        """Whether resolved addresses are cached (for ``ttl_dns_cache`` seconds)."""
+        return self._resolver.use_cache
+
+    def clear_dns_cache(self, host: str | None = None, port: int | None = None) -> None:
+        """Forget the cached addresses of ``host:port``, or all of them."""
+        self._resolver.clear(host, port)
+
     async def _dial(
         self,
         key: ConnectionKey,
