@@ -416,10 +416,12 @@ async def test_dns_cache_options_and_clearing(http: URL) -> None:
             connector.clear_dns_cache(NAME, http.port)
             async with client.get(url) as resp:
                 await resp.read()
-            with pytest.raises(ValueError, match="^either both host and port or none of them are allowed$"):
+            with pytest.raises(ValueError) as raised:
                 connector.clear_dns_cache(NAME)
             connector.clear_dns_cache()
-        return (connector.family, connector.use_dns_cache, cached, len(resolver.asked))
+        found = len(resolver.asked)
+        return connector.family, connector.use_dns_cache, cached, found, str(raised.value)
 
     results = await both(call)
-    assert results == [(0, True, 1, 2)] * 2
+    assert results[1] == results[0]
+    assert results[0][:4] == (0, True, 1, 2)
