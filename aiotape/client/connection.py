@@ -2,8 +2,9 @@
 
 The connection writes the request, feeds received bytes to :class:`ResponseParser` and wakes
 the one task waiting on the current :class:`Exchange` (a single future; read timeouts are
-``loop.call_at`` timers, no per-request task). Its lifecycle is one explicit
-:class:`ConnectionState`. When a response has fully arrived, the exchange keeps the body's
+``loop.call_at`` timers, no per-request task; only a streamed upload runs in a task of its
+own, so the response head can arrive before the upload ends). Its lifecycle is one
+explicit :class:`ConnectionState`. When a response has fully arrived, the exchange keeps the body's
 chunks and the connection goes back to its owner (the pool) if keep-alive.
 """
 
