@@ -51,8 +51,9 @@ from .client.exceptions import (
 from .client.fingerprint import Fingerprint
 from .client.formdata import FormData
 from .client.middlewares import ClientHandlerType, ClientMiddlewareType, ClientRequest
-from .client.pool import TCPConnector
+from .client.pool import BaseConnector, TCPConnector
 from .client.prepare import VERSION
+from .client.resolvers import AsyncResolver, DefaultResolver, ThreadedResolver
 from .client.response import ClientResponse, HttpVersion, HttpVersion10, HttpVersion11
 from .client.session import ClientSession, request
 from .client.streams import StreamReader
@@ -85,6 +86,7 @@ from .client.transport import (
     WSMsgType,
     use_transport,
 )
+from .client.unix import UnixConnector
 from .client.websocket import ClientWebSocketResponse, WebSocketError
 
 if TYPE_CHECKING:
@@ -104,6 +106,8 @@ def __getattr__(name: str) -> ModuleType:
 
 
 __all__ = [
+    "AsyncResolver",
+    "BaseConnector",
     "BasicAuth",
     "ClientConnectionError",
     "ClientConnectionResetError",
@@ -129,6 +133,7 @@ __all__ = [
     "ConnectionTimeoutError",
     "ContentTypeError",
     "CookieJar",
+    "DefaultResolver",
     "DigestAuthMiddleware",
     "DummyCookieJar",
     "EofStream",
@@ -153,6 +158,7 @@ __all__ = [
     "SocketTimeoutError",
     "StreamReader",
     "TCPConnector",
+    "ThreadedResolver",
     "TooManyRedirects",
     "TraceConfig",
     "TraceConnectionCreateEndParams",
@@ -172,6 +178,7 @@ __all__ = [
     "TraceRequestStartParams",
     "TraceResponseChunkReceivedParams",
     "Transport",
+    "UnixConnector",
     "UploadAbortedError",
     "WSCloseCode",
     "WSMessage",

@@ -2,8 +2,9 @@
 
 The connection writes the request, feeds received bytes to :class:`ResponseParser` and wakes
 the one task waiting on the current :class:`Exchange` (a single future; read timeouts are
-``loop.call_at`` timers, no per-request task). Its lifecycle is one explicit
-:class:`ConnectionState`. When a response has fully arrived, the exchange keeps the body's
+``loop.call_at`` timers, no per-request task; only a streamed upload runs in a task of its
+own, so the response head can arrive before the upload ends). Its lifecycle is one
+explicit :class:`ConnectionState`. When a response has fully arrived, the exchange keeps the body's
 chunks and the connection goes back to its owner (the pool) if keep-alive.
 """
 
@@ -19,9 +20,14 @@ from typing import Protocol
 from httptools import HttpParserError
 
 from .error_mapping import IncompleteResponse, translate
-from .exceptions import ClientConnectionError, ConnectionKey, ServerDisconnectedError
+from .exceptions import (
+    ClientConnectionError,
+    ClientError,
+    ConnectionKey,
+    ServerDisconnectedError,
+)
 from .exchange import Exchange
-from .http11 import LAST_CHUNK, ParserState, ResponseParser, frame_chunk
+from .http11 import LAST_CHUNK, ParserState, ResponseParser, body_framing, frame_chunk, wire_body
 from .timeouts import TimeoutScope
 from .transport import Request, close_body
 
@@ -133,6 +139,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         self._state = _IDLE
         self._exchange: Exchange | None = None
         self._drain: asyncio.Future[None] | None = None
+        self._uploading: asyncio.Task[None] | None = None
         self._reading_paused = False
         self._writing_paused = False
         self.exchanges = 0
@@ -201,7 +208,6 @@ class HTTP11Connection(asyncio.BufferedProtocol):
             return
         if exchange.head is None and parser.head is not None:
             exchange.head = parser.head
-            self._wake_drain()
         if parser.state is ParserState.COMPLETE:
             self._finish(exchange)
             return
@@ -252,7 +258,12 @@ class HTTP11Connection(asyncio.BufferedProtocol):
 
     # -- exchanges ------------------------------------------------------------------------
     async def send(self, request: Request, head: bytes) -> Exchange:
-        """Write ``request`` (``head`` already serialized) and wait for the response head."""
+        """Write ``request`` (``head`` already serialized) and wait for the response head.
+
+        A streamed body is uploaded by a task of its own, so the head is returned as soon as
+        it arrives while the upload goes on (a caller may finish its upload only after it
+        sees the response); closing the exchange or the connection cancels the upload.
+        """
         sock = self._socket
         if sock is None or self._state is _CLOSED:
             self.fail(None)
@@ -262,10 +273,13 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         exchange = Exchange(self, self._loop, request, parser.chunks)
         self._exchange = exchange
         body = request.body
+        upload: asyncio.Task[None] | None = None
         try:
             if request.trace is not None:  # tracing hook: headers (and a bytes body) sent
                 await request.trace.send_request_headers(request)
             if isinstance(body, bytes):
+                if body or "Transfer-Encoding" in request.headers:
+                    body = wire_body(body, request.headers)
                 self._enter(_RECEIVING)
                 if len(body) <= _COALESCE_LIMIT:
                     sock.write(head + body)
@@ -273,40 +287,85 @@ class HTTP11Connection(asyncio.BufferedProtocol):
                     sock.write(head)
                     sock.write(body)
             else:
+                framing = body_framing(request.headers)
                 self._enter(_SENDING)
                 sock.write(head)
-                await self._upload(exchange, body, request)
+                upload = self._loop.create_task(self._upload(exchange, body, request, framing))
+                upload.add_done_callback(self._uploaded)
             await exchange.wait_head()
         except BaseException:
             if self._exchange is exchange:
                 self.fail(ClientConnectionError("Connection closed"))
+            if upload is not None and not upload.done():
+                await asyncio.wait((upload,))  # the body is closed before the caller sees it
             raise
         return exchange
 
     async def _upload(
-        self, exchange: Exchange, body: AsyncIterable[bytes], request: Request
+        self,
+        exchange: Exchange,
+        body: AsyncIterable[bytes],
+        request: Request,
+        framing: tuple[bool, int | None],
     ) -> None:
-        """Stream the body while SENDING; RECEIVING once its last byte is written."""
-        te = request.headers.get("Transfer-Encoding", "")
-        chunked = "chunked" in te.lower()
+        """Stream the body while SENDING; RECEIVING once its last byte is written.
+
+        Stops early (closing the body) when the exchange is over or a Content-Length is
+        reached; the body is closed too when the upload is cancelled or fails.
+        """
+        chunked, left = framing
         sock = self._socket
         assert sock is not None
-        with TimeoutScope(request.deadline, asyncio.TimeoutError):
-            async for chunk in body:
-                if exchange.head is not None or exchange.done:
-                    break  # answered early or failed: the rest of the body is not wanted
-                if not chunk:
-                    continue
-                sock.write(frame_chunk(chunk) if chunked else chunk)
-                if self._writing_paused:
-                    await self._drain_writes()
-            else:
-                if chunked:
-                    sock.write(LAST_CHUNK)
-                if self._state is _SENDING:
-                    self._enter(_RECEIVING)
-                return
-            await close_body(body)
+        self._uploading = asyncio.current_task()  # from now on, cancelled if the exchange ends
+        chunks = aiter(body)
+        complete = False
+        try:
+            with TimeoutScope(request.deadline, asyncio.TimeoutError):
+                while not exchange.done:  # once over, the rest of the body is not wanted
+                    try:
+                        chunk = await anext(chunks)
+                    except StopAsyncIteration:
+                        complete = True
+                        break
+                    if not chunk:
+                        continue
+                    if left is not None:
+                        chunk = chunk[:left]
+                        left -= len(chunk)
+                    sock.write(frame_chunk(chunk) if chunked else chunk)
+                    while self._writing_paused and not exchange.done:
+                        await self._drain_writes()
+                    if left == 0:
+                        break
+            if complete and chunked:
+                sock.write(LAST_CHUNK)
+            if (complete or left == 0) and self._state is _SENDING:
+                self._enter(_RECEIVING)
+        finally:
+            if not complete:
+                await close_body(body)
+
+    def _uploaded(self, upload: asyncio.Task[None]) -> None:
+        """The upload task ended: a failed upload fails the exchange and the connection.
+
+        As in aiohttp, a failing body source surfaces as ``ClientConnectionError`` (caused
+        by the source's exception); a total timeout stays ``asyncio.TimeoutError``.
+        """
+        if self._uploading is upload:
+            self._uploading = None
+        if upload.cancelled():
+            return
+        error = upload.exception()
+        if error is None or self._state is _CLOSED:
+            return
+        if not isinstance(error, (ClientError, asyncio.TimeoutError)):
+            source_error = error
+            error = ClientConnectionError(
+                "Failed to send bytes into the underlying connection "
+                f"Connection<{self.key!r}>: {source_error!r}"
+            )
+            error.__cause__ = source_error
+        self.fail(error)
 
     async def _drain_writes(self) -> None:
         waiter = self._loop.create_future()
@@ -368,6 +427,10 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         self._enter(_CLOSED)
         self._end_exchange(error)
         self._wake_drain()
+        upload = self._uploading
+        if upload is not None:
+            self._uploading = None
+            upload.cancel()
         sock = self._socket
         if sock is not None:
             if abort:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from httptools import (
@@ -32,8 +32,10 @@ __all__ = [
     "ParserState",
     "ResponseHead",
     "ResponseParser",
+    "body_framing",
     "frame_chunk",
     "serialize_head",
+    "wire_body",
 ]
 
 LAST_CHUNK = b"0\r\n\r\n"
@@ -47,6 +49,7 @@ _TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
 _METHOD = re.compile(_TOKEN)
 _HEADER_PROBE = re.compile(f"(?:{_TOKEN}\x00[^\r\n\x00]*\n)*")
 _UNSAFE_TARGET = re.compile("[\x00-\x20\x7f]")
+_DIGITS = re.compile("[0-9]+")
 
 
 def serialize_head(method: str, url: URL, headers: Iterable[tuple[str, str]]) -> bytes:
@@ -72,6 +75,32 @@ def serialize_head(method: str, url: URL, headers: Iterable[tuple[str, str]]) ->
 def frame_chunk(data: bytes) -> bytes:
     """One chunk of a ``Transfer-Encoding: chunked`` request body (``data`` must be non-empty)."""
     return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+def body_framing(headers: Mapping[str, str]) -> tuple[bool, int | None]:
+    """How a request body goes on the wire: (chunked, at most this many bytes or None).
+
+    ``Transfer-Encoding: chunked`` frames it; otherwise a ``Content-Length`` caps what is
+    written, as aiohttp writes at most that many bytes (the surplus would otherwise be read
+    as the next request). ``ValueError`` for a Content-Length that is not digits.
+    """
+    te = headers.get("Transfer-Encoding")
+    if te is not None and "chunked" in te.lower():
+        return True, None
+    length = headers.get("Content-Length")
+    if length is None:
+        return False, None
+    if _DIGITS.fullmatch(length) is None:
+        raise ValueError(f"Invalid Content-Length header: {length!r}")
+    return False, int(length)
+
+
+def wire_body(body: bytes, headers: Mapping[str, str]) -> bytes:
+    """A whole request body framed for the wire (see :func:`body_framing`)."""
+    chunked, limit = body_framing(headers)
+    if chunked:
+        return frame_chunk(body) + LAST_CHUNK if body else LAST_CHUNK
+    return body if limit is None or len(body) <= limit else body[:limit]
 
 
 class ParserState(enum.Enum):

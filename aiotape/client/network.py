@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import weakref
+from collections.abc import Callable
 
 from .connection import ConnectionSettings
 from .dial import connection_key
-from .exceptions import ClientConnectionError, ClientOSError, ServerDisconnectedError
+from .exceptions import (
+    ClientConnectionError,
+    ClientOSError,
+    ConnectionKey,
+    ServerDisconnectedError,
+)
 from .http11 import serialize_head
-from .pool import TCPConnector
+from .pool import BaseConnector, TCPConnector
 from .transport import Request, Response, WebSocketChannel, WSOptions
 from .ws_channel import NetworkWebSocketChannel, connect_ws
 
@@ -22,7 +29,7 @@ class NetworkTransport:
 
     def __init__(
         self,
-        connector: TCPConnector | None = None,
+        connector: BaseConnector | None = None,
         *,
         read_bufsize: int = 2**16,
         max_line_size: int = 8190,
@@ -39,7 +46,7 @@ class NetworkTransport:
         self._websockets: weakref.WeakSet[NetworkWebSocketChannel] = weakref.WeakSet()
 
     @property
-    def connector(self) -> TCPConnector:
+    def connector(self) -> BaseConnector:
         """The pool this transport draws connections from."""
         return self._connector
 
@@ -66,15 +73,26 @@ class NetworkTransport:
         return Response(h.status, h.reason, h.headers, exchange, h.version, h.raw_headers)
 
     async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
-        """Open a websocket (handshake and framing live in ``ws_channel``)."""
+        """Open a websocket (handshake and framing live in ``ws_channel``) on a connection
+        of the connector: its limits, local address and resolver apply."""
         connector = self._connector
         if connector.closed:
             raise ClientConnectionError("Connector is closed.")
-        channel = await connect_ws(
-            request, options, ssl=connector.ssl, resolver=connector.resolver
-        )
+        channel = await connect_ws(request, options, ssl=connector.ssl, dial=self._dial_ws)
         self._websockets.add(channel)
         return channel
+
+    async def _dial_ws(
+        self,
+        key: ConnectionKey,
+        request: Request,
+        factory: Callable[[], NetworkWebSocketChannel],
+    ) -> tuple[asyncio.Transport, NetworkWebSocketChannel]:
+        """A websocket's socket from the connector, its slot freed when the socket is gone."""
+        connector = self._connector
+        sock, channel = await connector.dial_held(key, request, factory)
+        channel.when_lost(lambda: connector.unhold(key))
+        return sock, channel
 
     async def aclose(self) -> None:
         """Close the connector, every pooled connection and websockets left open."""

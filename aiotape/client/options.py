@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from ssl import SSLContext
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from yarl import URL
@@ -46,6 +47,9 @@ class RequestOptions(TypedDict, total=False):
     raise_for_status: RaiseForStatus | None
     timeout: ClientTimeout | float | None
     ssl: SSLSetting | None
+    verify_ssl: bool | None
+    ssl_context: SSLContext | None
+    fingerprint: bytes | None
     server_hostname: str | None
     proxy: str | URL | None
     auto_decompress: bool | None

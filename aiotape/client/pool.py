@@ -1,60 +1,65 @@
-"""TCPConnector: the keep-alive pool of HTTP/1.1 connections, keyed by ConnectionKey."""
+"""Connectors: the keep-alive pool of HTTP/1.1 connections, keyed by ConnectionKey.
+
+:class:`BaseConnector` pools and limits; :class:`TCPConnector` opens TCP (and TLS)
+connections; ``UnixConnector`` (in ``unix.py``) opens unix socket ones.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
+from ssl import SSLContext
+from typing import TypeVar
 
 from .connection import ConnectionSettings, HTTP11Connection
-from .dial import Resolver, connect_scope, open_connection
+from .dial import P, Resolver, connect_scope, open_connection
 from .exceptions import ClientConnectionError, ConnectionKey
-from .fingerprint import SSLSetting, ssl_setting
+from .fingerprint import SSLSetting
+from .resolvers import AbstractResolver
+from .ssl_params import UNSET, cleanup_closed_warning, merge_ssl_params, shutdown_timeout
 from .timeouts import deadline
 from .transport import Request
 
-__all__ = ["TCPConnector"]
+__all__ = ["BaseConnector", "TCPConnector"]
 
 _Waiter = tuple[ConnectionKey, "asyncio.Future[None]"]
+_C = TypeVar("_C", bound="BaseConnector")
 
 
-class TCPConnector:
-    """Opens, limits and reuses connections (aiohttp's ``TCPConnector`` options).
+class BaseConnector:
+    """Opens, limits and reuses connections (aiohttp's ``BaseConnector`` options).
 
-    ``limit`` / ``limit_per_host`` cap connections in use (0 = unlimited); waiting for a
-    free slot counts against the ``connect`` timeout. A connection returns to the pool only
-    once its response fully arrived and allowed keep-alive; idle ones expire after
-    ``keepalive_timeout`` seconds. ``enable_cleanup_closed``, ``happy_eyeballs_delay``,
-    ``interleave`` and ``ssl_shutdown_timeout`` are accepted for compatibility and ignored
-    (addresses are tried one after another).
+    ``limit`` / ``limit_per_host`` cap connections in use, websockets included (0 =
+    unlimited); waiting for a free slot counts against the ``connect`` timeout. A connection
+    returns to the pool only once its response fully arrived and allowed keep-alive; idle
+    ones expire after ``keepalive_timeout`` seconds. How a connection is opened is left to
+    subclasses (:class:`TCPConnector`, ``UnixConnector``): this one cannot open any.
+    ``enable_cleanup_closed`` is accepted and ignored: connections aiotape drops are
+    aborted, and asyncio bounds a TLS close (its 30 s ``ssl_shutdown_timeout``).
+    ``timeout_ceil_threshold`` is accepted too: timeouts are ceiled by the request's
+    ``ClientTimeout.ceil_threshold``.
     """
+
+    _ssl: SSLSetting = True
 
     def __init__(
         self,
         *,
-        ssl: SSLSetting = True,
+        keepalive_timeout: float | None = None,
+        force_close: bool = False,
         limit: int = 100,
         limit_per_host: int = 0,
-        force_close: bool = False,
-        keepalive_timeout: float | None = None,
         enable_cleanup_closed: bool = False,
-        ttl_dns_cache: float | None = 10,
-        use_dns_cache: bool = True,
-        family: int = 0,
-        local_addr: tuple[str, int] | None = None,
-        happy_eyeballs_delay: float | None = 0.25,
-        interleave: int | None = None,
-        ssl_shutdown_timeout: float | None = None,
+        timeout_ceil_threshold: float = 5,
     ) -> None:
         if force_close and keepalive_timeout is not None:
             raise ValueError("keepalive_timeout cannot be set if force_close is True")
-        self._ssl = ssl_setting(ssl)
+        cleanup_closed_warning(enable_cleanup_closed)
         self._limit = limit
         self._limit_per_host = limit_per_host
         self._force_close = force_close
         self._keepalive_timeout = 15.0 if keepalive_timeout is None else keepalive_timeout
-        self._local_addr = local_addr
-        self._resolver = Resolver(ttl=ttl_dns_cache, use_cache=use_dns_cache, family=family)
         self._idle: dict[ConnectionKey, list[HTTP11Connection]] = {}
         self._in_use: set[HTTP11Connection] = set()
         self._per_key: dict[ConnectionKey, int] = {}
@@ -63,16 +68,21 @@ class TCPConnector:
         self._cleanup: asyncio.TimerHandle | None = None
         self._closed = False
 
+    async def _dial(
+        self,
+        key: ConnectionKey,
+        request: Request,
+        protocol_factory: Callable[[], P],
+        connect_deadline: float | None,
+    ) -> tuple[asyncio.Transport, P]:
+        """Open a new connection for ``key`` (the one thing a subclass provides)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot open connections")
+
     # -- aiohttp's read-only properties ---------------------------------------------------
     @property
     def ssl(self) -> SSLSetting:
         """Default TLS setting for requests that do not pass ``ssl=``."""
         return self._ssl
-
-    @property
-    def resolver(self) -> Resolver:
-        """The DNS resolver (and cache) shared by this connector's connections."""
-        return self._resolver
 
     @property
     def closed(self) -> bool:
@@ -113,35 +123,12 @@ class TCPConnector:
                 if trace is not None:  # tracing hook: reuse
                     await self._traced(conn, trace.send_connection_reuseconn)
                 return conn
-        loop = asyncio.get_running_loop()
-        timeout = request.timeout
-        connect_at = deadline(loop.time(), timeout.connect, timeout.ceil_threshold)
-        if not self._has_slot(key):
-            with connect_scope(connect_at, request):
-                if trace is not None:  # tracing hook: queued
-                    await trace.send_connection_queued_start()
-                conn = await self._wait_for_slot(key, fresh)
-            if trace is not None:  # tracing hook: queue left (and a reuse)
-                await self._traced(conn, trace.send_connection_queued_end)
-                if conn is not None:
-                    await self._traced(conn, trace.send_connection_reuseconn)
-            if conn is not None:
-                return conn
-        self._reserve(key)
-        try:
-            if trace is not None:  # tracing hook: create start
-                await trace.send_connection_create_start()
-            _, conn = await open_connection(
-                key,
-                request,
-                lambda: HTTP11Connection(key, self, settings),
-                resolver=self._resolver,
-                connect_deadline=connect_at,
-                local_addr=self._local_addr,
-            )
-        except BaseException:
-            self._unreserve(key)
-            raise
+        connect_at, conn = await self._slot(key, request, fresh)
+        if conn is not None:
+            return conn
+        _, conn = await self._dial_reserved(
+            key, request, lambda: HTTP11Connection(key, self, settings), connect_at
+        )
         if self._closed:
             self._unreserve(key)
             conn.fail(ClientConnectionError("Connector is closed."))
@@ -160,6 +147,58 @@ class TCPConnector:
         except BaseException:
             if conn is not None:
                 conn.close()
+            raise
+
+    async def dial_held(
+        self, key: ConnectionKey, request: Request, protocol_factory: Callable[[], P]
+    ) -> tuple[asyncio.Transport, P]:
+        """Open a connection the pool never reuses (a websocket) within the limits: it holds
+        its slot until :meth:`unhold` is called with ``key``."""
+        if self._closed:
+            raise ClientConnectionError("Connector is closed.")
+        connect_at, _ = await self._slot(key, request, True)
+        return await self._dial_reserved(key, request, protocol_factory, connect_at)
+
+    def unhold(self, key: ConnectionKey) -> None:
+        """A connection from :meth:`dial_held` is closed: free its slot."""
+        self._unreserve(key)
+
+    async def _slot(
+        self, key: ConnectionKey, request: Request, fresh: bool
+    ) -> tuple[float | None, HTTP11Connection | None]:
+        """The connect deadline, and an idle connection (unless ``fresh``) that freed up
+        while waiting, or None once a slot for a new one is reserved."""
+        timeout = request.timeout
+        now = asyncio.get_running_loop().time()
+        connect_at = deadline(now, timeout.connect, timeout.ceil_threshold)
+        if not self._has_slot(key):
+            trace = request.trace
+            with connect_scope(connect_at, request):
+                if trace is not None:  # tracing hook: queued
+                    await trace.send_connection_queued_start()
+                conn = await self._wait_for_slot(key, fresh)
+            if trace is not None:  # tracing hook: queue left (and a reuse)
+                await self._traced(conn, trace.send_connection_queued_end)
+                if conn is not None:
+                    await self._traced(conn, trace.send_connection_reuseconn)
+            if conn is not None:
+                return connect_at, conn
+        self._reserve(key)
+        return connect_at, None
+
+    async def _dial_reserved(
+        self,
+        key: ConnectionKey,
+        request: Request,
+        protocol_factory: Callable[[], P],
+        connect_at: float | None,
+    ) -> tuple[asyncio.Transport, P]:
+        try:
+            if request.trace is not None:  # tracing hook: create start
+                await request.trace.send_connection_create_start()
+            return await self._dial(key, request, protocol_factory, connect_at)
+        except BaseException:
+            self._unreserve(key)
             raise
 
     def _has_slot(self, key: ConnectionKey) -> bool:
@@ -286,8 +325,97 @@ class TCPConnector:
         if conns:
             await asyncio.sleep(0)  # let the sockets run connection_lost
 
-    async def __aenter__(self) -> TCPConnector:
+    async def __aenter__(self: _C) -> _C:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+class TCPConnector(BaseConnector):
+    """Connections over TCP, with TLS for https/wss (aiohttp's ``TCPConnector`` options).
+
+    Names resolve through ``resolver`` (aiohttp's interface; the system resolver by
+    default), cached for ``ttl_dns_cache`` seconds. ``happy_eyeballs_delay`` races the
+    addresses of a host (RFC 8305; None: one after another), ordered by ``interleave``.
+    ``ssl_shutdown_timeout`` (deprecated in aiohttp too) bounds the TLS close on Python
+    3.11+. ``verify_ssl``, ``ssl_context`` and ``fingerprint`` are the deprecated spellings
+    of ``ssl=`` and warn as in aiohttp.
+    """
+
+    def __init__(
+        self,
+        *,
+        ssl: SSLSetting = True,
+        verify_ssl: bool = True,
+        fingerprint: bytes | None = None,
+        ssl_context: SSLContext | None = None,
+        use_dns_cache: bool = True,
+        ttl_dns_cache: float | None = 10,
+        family: int = 0,
+        local_addr: tuple[str, int] | None = None,
+        resolver: AbstractResolver | None = None,
+        happy_eyeballs_delay: float | None = 0.25,
+        interleave: int | None = None,
+        ssl_shutdown_timeout: float | object | None = UNSET,
+        keepalive_timeout: float | None = None,
+        force_close: bool = False,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        enable_cleanup_closed: bool = False,
+        timeout_ceil_threshold: float = 5,
+    ) -> None:
+        super().__init__(
+            keepalive_timeout=keepalive_timeout,
+            force_close=force_close,
+            limit=limit,
+            limit_per_host=limit_per_host,
+            enable_cleanup_closed=enable_cleanup_closed,
+            timeout_ceil_threshold=timeout_ceil_threshold,
+        )
+        self._ssl = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
+        self._local_addr = local_addr
+        self._resolver = Resolver(
+            ttl=ttl_dns_cache, use_cache=use_dns_cache, family=family, resolver=resolver
+        )
+        self._happy_eyeballs_delay = happy_eyeballs_delay
+        self._interleave = interleave
+        self._ssl_shutdown_timeout = shutdown_timeout(ssl_shutdown_timeout)
+
+    @property
+    def resolver(self) -> Resolver:
+        """The DNS cache (and resolver) shared by this connector's connections."""
+        return self._resolver
+
+    @property
+    def family(self) -> int:
+        """The address family connections use (0: any)."""
+        return self._resolver.family
+
+    @property
+    def use_dns_cache(self) -> bool:
+        """Whether resolved addresses are cached (for ``ttl_dns_cache`` seconds)."""
+        return self._resolver.use_cache
+
+    def clear_dns_cache(self, host: str | None = None, port: int | None = None) -> None:
+        """Forget the cached addresses of ``host:port``, or all of them."""
+        self._resolver.clear(host, port)
+
+    async def _dial(
+        self,
+        key: ConnectionKey,
+        request: Request,
+        protocol_factory: Callable[[], P],
+        connect_deadline: float | None,
+    ) -> tuple[asyncio.Transport, P]:
+        return await open_connection(
+            key,
+            request,
+            protocol_factory,
+            resolver=self._resolver,
+            connect_deadline=connect_deadline,
+            local_addr=self._local_addr,
+            happy_eyeballs_delay=self._happy_eyeballs_delay,
+            interleave=self._interleave,
+            ssl_shutdown_timeout=self._ssl_shutdown_timeout,
+        )

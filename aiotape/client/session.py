@@ -7,6 +7,7 @@ import json as _json
 import warnings
 from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping, Sequence
 from http.cookies import BaseCookie
+from ssl import SSLContext
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -25,7 +26,7 @@ from .fingerprint import SSLSetting, ssl_setting
 from .middlewares import ClientMiddlewareType, ClientRequest, build_client_middlewares
 from .network import NetworkTransport
 from .options import RaiseForStatus, RequestOptions, WSConnectOptions
-from .pool import TCPConnector
+from .pool import BaseConnector
 from .prepare import (
     DEFAULT_HEADERS,
     USER_AGENT,
@@ -41,6 +42,7 @@ from .prepare import (
     without,
 )
 from .response import ClientResponse
+from .ssl_params import merge_ssl_params
 from .timeouts import (
     DEFAULT_TIMEOUT,
     ClientTimeout,
@@ -94,7 +96,7 @@ class ClientSession:
         self,
         base_url: str | URL | None = None,
         *,
-        connector: TCPConnector | None = None,
+        connector: BaseConnector | None = None,
         transport: Transport | None = None,
         cookies: Mapping[str, Any] | Iterable[tuple[str, Any]] | BaseCookie[str] | None = None,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
@@ -133,6 +135,7 @@ class ClientSession:
                 max_field_size=max_field_size,
                 max_headers=max_headers,
             )
+            connector = transport.connector
         self._transport: Transport = transport
         self._connector = connector
         self._owns_transport = connector_owner
@@ -168,8 +171,8 @@ class ClientSession:
         return self._transport
 
     @property
-    def connector(self) -> TCPConnector | None:
-        """The connector given at construction, if any."""
+    def connector(self) -> BaseConnector | None:
+        """The connector in use (a default one when none was given); None with a transport."""
         return self._connector
 
     @property
@@ -442,6 +445,9 @@ class ClientSession:
         raise_for_status: RaiseForStatus | None = None,
         timeout: ClientTimeout | float | None = None,
         ssl: SSLSetting | None = True,
+        verify_ssl: bool | None = None,
+        ssl_context: SSLContext | None = None,
+        fingerprint: bytes | None = None,
         server_hostname: str | None = None,
         proxy: str | URL | None = None,
         auto_decompress: bool | None = None,
@@ -450,6 +456,7 @@ class ClientSession:
         middlewares: Sequence[ClientMiddlewareType] | None = None,
     ) -> ClientResponse:
         url = self._target_url(str_or_url, params, proxy)
+        ssl = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
         method = check_method(method)
         real_timeout = resolve_timeout(timeout, self._timeout)
         loop = asyncio.get_running_loop()
@@ -489,7 +496,7 @@ class ClientSession:
                     real_timeout,
                     started,
                     total_deadline,
-                    ssl_setting(ssl),
+                    ssl,
                     server_hostname,
                     simulated,
                     trace,
@@ -665,14 +672,20 @@ def request(
     method: str,
     url: str | URL,
     *,
-    connector: TCPConnector | None = None,
+    connector: BaseConnector | None = None,
     transport: Transport | None = None,
     **kwargs: Unpack[RequestOptions],
 ) -> _SessionRequestContextManager:
     """One request in a throwaway session: ``async with aiotape.request("GET", url) as resp``.
 
-    ``cookies`` go to the throwaway session's jar, as aiohttp does.
+    ``cookies`` go to the throwaway session's jar, and a given ``connector`` stays open,
+    as in aiohttp.
     """
     cookies = kwargs.pop("cookies", None)
-    session = ClientSession(connector=connector, transport=transport, cookies=cookies)
+    session = ClientSession(
+        connector=connector,
+        transport=transport,
+        cookies=cookies,
+        connector_owner=connector is None,
+    )
     return _SessionRequestContextManager(session._request(method, url, **kwargs), session)

@@ -82,6 +82,7 @@ class ClientWebSocketResponse:
         self._reader: asyncio.Task[Any] | None = None
         self._interrupted = False
         self._close_wait: asyncio.Future[None] | None = None
+        self._closing: asyncio.Future[None] | None = None
         self._source: Callable[[], Awaitable[WSMessage]] = channel.receive
         self._dropping: asyncio.Task[None] | None = None
         self._heartbeat_cb: asyncio.TimerHandle | None = None
@@ -271,6 +272,13 @@ class ClientWebSocketResponse:
                 await asyncio.shield(self._dropping)
             return False
         self._set_state(_CLOSED)
+        self._closing = closing = self._loop.create_future()
+        try:
+            return await self._close_handshake(code, message)
+        finally:
+            closing.set_result(None)
+
+    async def _close_handshake(self, code: int, message: bytes) -> bool:
         try:
             await self._channel.send(WSMessage(WSMsgType.CLOSE, code, message))
         except asyncio.CancelledError:
@@ -343,7 +351,7 @@ class ClientWebSocketResponse:
                 self._interrupted = False  # close() from another task woke us
                 if sys.version_info >= (3, 11) and reader is not None:
                     reader.uncancel()
-                msg = CLOSING_MESSAGE
+                msg = CLOSING_MESSAGE if self._state is _CLOSING else CLOSED
             except asyncio.TimeoutError:
                 self._close_code = WSCloseCode.ABNORMAL_CLOSURE
                 raise
@@ -354,6 +362,9 @@ class ClientWebSocketResponse:
                     self._close_wait.set_result(None)
             kind = msg.type
             if kind is WSMsgType.TEXT or kind is WSMsgType.BINARY:
+                return msg
+            if msg is CLOSED and self._closing is not None:  # another task is closing
+                await asyncio.shield(self._closing)
                 return msg
             if kind is WSMsgType.PING and self._autoping:
                 await self.pong(msg.data)

@@ -18,6 +18,7 @@ import asyncio
 import os
 import struct
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -43,9 +44,10 @@ try:
 except ImportError:  # websockets built without its C extension
     from websockets.utils import apply_mask
 
-from .dial import Resolver, connection_key, open_connection
+from .dial import connection_key, open_connection
 from .exceptions import (
     ClientConnectionResetError,
+    ConnectionKey,
     RequestInfo,
     ServerDisconnectedError,
     SocketTimeoutError,
@@ -70,6 +72,12 @@ _HEAD = struct.Struct("!BB")
 _HEAD16 = struct.Struct("!BBH")
 _HEAD64 = struct.Struct("!BBQ")
 _DEFAULT_OPTIONS = WSOptions()
+WSDial = Callable[
+    [ConnectionKey, Request, Callable[[], "NetworkWebSocketChannel"]],
+    Awaitable[tuple[asyncio.Transport, "NetworkWebSocketChannel"]],
+]
+"""Opens a websocket's socket: a connector's ``dial_held`` or ``open_connection``."""
+_CALLER_WINS = frozenset({"upgrade", "connection", "sec-websocket-version"})
 
 
 class _ClientFramer(ClientProtocol):
@@ -106,6 +114,7 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         self._writing_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
         self._lost = False
+        self._on_lost: Callable[[], None] | None = None
         self._lost_waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._handshake_waiter: asyncio.Future[HandshakeResponse | None] | None = None
         self._plain = False
@@ -173,6 +182,8 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
+        if self._on_lost is not None:
+            self._on_lost()
         if not self._lost_waiter.done():
             self._lost_waiter.set_result(None)
         handshake = self._handshake_waiter
@@ -342,11 +353,12 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         while not inbox:
             if self._lost:
                 return CLOSED
-            self._waiter = asyncio.get_running_loop().create_future()
+            self._waiter = waiter = asyncio.get_running_loop().create_future()
             try:
-                await self._waiter
+                await waiter
             finally:
-                self._waiter = None
+                if self._waiter is waiter:  # a cancelled reader must not drop a newer one's
+                    self._waiter = None
         if self._reading_paused and len(inbox) <= _INBOX_HIGH_WATER // 2:
             self._reading_paused = False
             if not self._lost:
@@ -457,6 +469,13 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         finally:
             cut_off.cancel()
 
+    def when_lost(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the connection is gone (now, if it already is)."""
+        if self._lost:
+            callback()
+        else:
+            self._on_lost = callback
+
     def abort(self) -> None:
         """Drop the socket at once."""
         if self._socket is not None:
@@ -527,22 +546,30 @@ def _handshake_error(
 
 
 def _handshake_headers(framer: _ClientFramer, request: Request) -> Headers:
-    """The library's upgrade headers plus the request's own (Origin, Cookie, Authorization...)."""
+    """The library's upgrade headers plus the request's own (Origin, Cookie, Authorization...).
+
+    As in aiohttp, the caller's Upgrade, Connection and Sec-WebSocket-Version replace the
+    defaults; the key (and offered protocols and extensions, when given) are the library's.
+    """
     generated = framer.connect().headers
+    given = request.headers
     headers = Headers()
-    host = request.headers.get("Host")
+    host = given.get("Host")
     headers["Host"] = host if host is not None else generated["Host"]
     for name, value in generated.raw_items():
-        if name.lower() != "host":
+        if name.lower() != "host" and not (name.lower() in _CALLER_WINS and name in given):
             headers[name] = value
-    for name, value in request.headers.items():
-        if name not in generated:
+    for name, value in given.items():
+        if name not in generated or name.lower() in _CALLER_WINS:
             headers[name] = value
     return headers
 
 
 def _framer_for(request: Request, options: WSOptions) -> _ClientFramer:
-    url, compress, protocols = request.url, options.compress, options.protocols
+    url, compress = request.url, options.compress
+    # A caller's own Sec-WebSocket-Protocol header is an offer too (aiohttp sends it as is).
+    given = request.headers.get("Sec-WebSocket-Protocol", "")
+    protocols = options.protocols or [p.strip() for p in given.split(",") if p.strip()]
     port = url.port if url.port is not None else DEFAULT_PORTS[url.scheme]
     extensions = None
     if compress:
@@ -565,22 +592,22 @@ async def connect_ws(
     options: WSOptions = _DEFAULT_OPTIONS,
     *,
     ssl: SSLSetting = True,
-    resolver: Resolver | None = None,
+    dial: WSDial | None = None,
 ) -> NetworkWebSocketChannel:
     """Open ``request.url`` (ws/wss), perform the upgrade handshake and return the channel.
 
-    ``ssl`` is the connector's default, used when ``request.ssl`` is True. Raises
+    ``ssl`` is the connector's default, used when ``request.ssl`` is True; ``dial`` opens
+    the socket (a connector's ``dial_held``; default: ``open_connection``). Raises
     WSServerHandshakeError (aiohttp's messages) when the server refuses the upgrade, and
-    ``open_connection``'s errors when the server cannot be reached.
+    the dialer's errors when the server cannot be reached.
     """
     serialize_head(request.method, request.url, request.headers.items())  # refuse injection
     framer = _framer_for(request, options)
     headers = _handshake_headers(framer, request)
-    _, channel = await open_connection(
+    _, channel = await (dial or open_connection)(
         connection_key(request, ssl),
         request,
         lambda: NetworkWebSocketChannel(framer, options.max_msg_size),
-        resolver=resolver,
     )
     try:
         await channel._handshake(request, headers)
@@ -588,4 +615,6 @@ async def connect_ws(
         channel.abort()
         await channel.aclose()
         raise
+    if not options.protocols:
+        channel.protocol = None  # as aiohttp: only an offer made with protocols= is reported
     return channel

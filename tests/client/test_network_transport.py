@@ -617,7 +617,7 @@ async def test_upload_error_drops_the_connection_and_propagates(
     req = Request.build(
         "POST", peer.url, [("Host", "h"), ("Transfer-Encoding", "chunked")], body=failing()
     )
-    with pytest.raises(RuntimeError, match="body source failed"):
+    with pytest.raises(ClientConnectionError, match="body source failed"):
         await transport.handle(req)
     assert await fetch(transport, peer.url) == (200, b"ok")
     assert peer.connections == 2
