@@ -134,7 +134,7 @@ class MultipartWriter:
     def body(self) -> bytes | AsyncIterator[bytes]:
         """The encoded body: bytes when every part is bytes, else a one-shot stream.
 
-        The stream's ``aclose()`` closes the part streams it has not finished (files...).
+        The stream's ``aclose()`` closes its part streams (files...); ``rewind()`` restarts it.
         """
         pieces = self._pieces()
         if len(pieces) == 1 and isinstance(pieces[0], bytes):
@@ -170,9 +170,16 @@ class _Concat:
                 return item
             self._current = aiter(item)
 
+    def rewind(self) -> bool:
+        """Start over; False if a part stream cannot be sent again."""
+        self._current = None
+        self._index = 0
+        streams = [item for item in self._items if not isinstance(item, bytes)]
+        return all(bool(getattr(stream, "rewind", lambda: False)()) for stream in streams)
+
     async def aclose(self) -> None:
-        """Close the current and the not yet started streams."""
-        streams: list[object] = [self._current, *self._items[self._index :]]
+        """Close every part stream (files...): the ones not finished and the ones sent."""
+        streams: list[object] = [self._current, *self._items]
         self._current = None
         self._index = len(self._items)
         for stream in streams:

@@ -31,6 +31,8 @@ HTTP_SCHEMES = frozenset({"http", "https"})
 WS_SCHEME_FOR = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
 """The websocket scheme ``ws_connect`` uses for each URL scheme it accepts."""
 _BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_C0_OR_SPACE = "".join(map(chr, range(0x21)))
+_NO_TAB_OR_NEWLINE = str.maketrans("", "", "\t\n\r")
 _NON_TOKEN = re.compile(r"[^-!#$%&'*+.^_`|~0-9a-zA-Z]")
 
 
@@ -60,16 +62,35 @@ def check_scheme(url: URL, redirected: bool) -> None:
         raise (InvalidUrlRedirectClientError if redirected else InvalidUrlClientError)(url)
 
 
+def _has_no_authority(location: str, scheme: str) -> bool:
+    """True unless ``scheme:`` is followed by two slashes (browsers read ``\\`` as ``/``)."""
+    cleaned = location.strip(_C0_OR_SPACE).translate(_NO_TAB_OR_NEWLINE)
+    rest = cleaned[len(scheme) + 1 : len(scheme) + 3]
+    return len(rest) < 2 or not set(rest) <= {"/", "\\"}
+
+
 def redirect_target(url: URL, location: str, requote: bool) -> URL:
+    """Where a redirect from ``url`` goes, resolved as aiohttp (and browsers) do.
+
+    ``http:/path`` and ``http:path`` are references relative to ``url``; a target that is
+    not a URL, or has no usable origin, raises ``InvalidUrlRedirectClientError``.
+    """
     try:
         target = URL(location, encoded=not requote)
     except ValueError as exc:
         raise InvalidUrlRedirectClientError(
             location, "Server attempted redirecting to a location that does not look like a URL"
         ) from exc
-    if target.scheme and target.scheme not in HTTP_SCHEMES:
-        raise NonHttpUrlRedirectClientError(target)
-    return url.join(target) if not target.absolute else target
+    scheme = target.scheme
+    if scheme and scheme not in HTTP_SCHEMES:
+        raise NonHttpUrlRedirectClientError(location)
+    if not scheme or (scheme == url.scheme and _has_no_authority(location, scheme)):
+        target = url.join(target)
+    try:
+        target.origin()
+    except ValueError as exc:
+        raise InvalidUrlRedirectClientError(target, "Invalid redirect URL origin") from exc
+    return target
 
 
 def without(

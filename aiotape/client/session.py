@@ -16,6 +16,7 @@ from yarl import URL
 from .auth import BasicAuth, strip_auth_from_url
 from .cookies import AbstractCookieJar, CookieJar, cookie_header
 from .exceptions import (
+    ClientPayloadError,
     InvalidUrlClientError,
     NonHttpUrlClientError,
     RequestInfo,
@@ -23,6 +24,7 @@ from .exceptions import (
 )
 from .fingerprint import SSLSetting, ssl_setting
 from .network import NetworkTransport
+from .payloads import rewind_body
 from .pool import TCPConnector
 from .prepare import (
     DEFAULT_HEADERS,
@@ -53,6 +55,11 @@ __all__ = ["ClientSession", "request"]
 _T = TypeVar("_T")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _URL_CACHE_SIZE = 256
+_CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
+_CONSUMED_BODY = (
+    "Cannot follow redirect with a consumed request body. "
+    "Use bytes, a seekable file-like object, or set allow_redirects=False."
+)
 
 RaiseForStatus = bool | Callable[[ClientResponse], Awaitable[None]]
 
@@ -340,6 +347,11 @@ class ClientSession:
             url = self._base_url.join(url)
         return url
 
+    def _auth_for(self, url: URL) -> BasicAuth | None:
+        """The session's auth, which aiohttp sends only to the base_url origin when set."""
+        base = self._base_url
+        return self._auth if base is None or base.origin() == url.origin() else None
+
     def _current_transport(self) -> Transport:
         override = current_override()
         return override(self._transport) if override is not None else self._transport
@@ -372,7 +384,8 @@ class ClientSession:
         url, url_auth = strip_auth_from_url(url)
         if auth is not None and url_auth is not None:
             raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
-        auth = auth or url_auth or self._auth
+        if auth is None:
+            auth = url_auth or self._auth_for(url)
         if auth is not None:
             if not isinstance(auth, BasicAuth):
                 raise TypeError("BasicAuth() tuple is required instead")
@@ -422,59 +435,64 @@ class ClientSession:
         total_deadline = deadline(started, real_timeout.total, real_timeout.ceil_threshold)
         transport = self._current_transport()
         history: list[ClientResponse] = []
-        while True:
-            check_scheme(url, bool(history))
-            url, req_headers = self._prepare_headers(url, headers, skip_auto_headers, auth, cookies)
-            body = encode_request_body(
-                method, data, json, self._json_serialize, chunked, req_headers
-            )
-            request = Request(
-                method,
-                url,
-                CIMultiDictProxy(req_headers),
-                body,
-                real_timeout,
-                started,
-                total_deadline,
-                ssl_setting(ssl),
-                server_hostname,
-            )
-            try:
+        body: bytes | Any = b""
+        try:
+            while True:
+                check_scheme(url, bool(history))
+                url, req_headers = self._prepare_headers(
+                    url, headers, skip_auto_headers, auth, cookies
+                )
+                body = encode_request_body(
+                    method, data, json, self._json_serialize, chunked, req_headers
+                )
+                request = Request(
+                    method,
+                    url,
+                    CIMultiDictProxy(req_headers),
+                    body,
+                    real_timeout,
+                    started,
+                    total_deadline,
+                    ssl_setting(ssl),
+                    server_hostname,
+                )
                 wire = await transport.handle(request)
-            except BaseException:
-                await close_body(body)
-                raise
-            resp = ClientResponse(
-                method,
-                url,
-                wire,
-                request_info=RequestInfo(url, method, request.headers, url),
-                history=tuple(history),
-                auto_decompress=self._auto_decompress
-                if auto_decompress is None
-                else auto_decompress,
-                read_bufsize=self._read_bufsize if read_bufsize is None else read_bufsize,
-            )
-            set_cookie = wire.headers.getall("Set-Cookie", ())
-            if set_cookie:
-                self._cookie_jar.update_cookies_from_headers(set_cookie, url)
-            location = resp.headers.get("Location") or resp.headers.get("URI")
-            if not (allow_redirects and resp.status in _REDIRECTS and location):
-                break
-            history.append(resp)
-            resp.release()
-            if max_redirects and len(history) >= max_redirects:
-                raise TooManyRedirects(history[0].request_info, tuple(history))
-            if (resp.status == 303 and method != "HEAD") or (
-                resp.status in (301, 302) and method == "POST"
-            ):
-                method, data, json = "GET", None, None
-                headers = without(headers, ("Content-Length", "Content-Type"))
-            target = redirect_target(url, location, self._requote_redirect_url)
-            if target.origin() != url.origin():
-                auth = None
-                headers = without(headers, ("Authorization",))
-            url, params = target, None
+                resp = ClientResponse(
+                    method,
+                    url,
+                    wire,
+                    request_info=RequestInfo(url, method, request.headers, url),
+                    history=tuple(history),
+                    auto_decompress=self._auto_decompress
+                    if auto_decompress is None
+                    else auto_decompress,
+                    read_bufsize=self._read_bufsize if read_bufsize is None else read_bufsize,
+                )
+                set_cookie = wire.headers.getall("Set-Cookie", ())
+                if set_cookie:
+                    self._cookie_jar.update_cookies_from_headers(set_cookie, url)
+                location = resp.headers.get("Location") or resp.headers.get("URI")
+                if not (allow_redirects and resp.status in _REDIRECTS and location):
+                    break
+                history.append(resp)
+                resp.release()
+                if max_redirects and len(history) >= max_redirects:
+                    raise TooManyRedirects(history[0].request_info, tuple(history))
+                if (resp.status == 303 and method != "HEAD") or (
+                    resp.status in (301, 302) and method == "POST"
+                ):
+                    method, data, json = "GET", None, None
+                    headers = without(headers, ("Content-Length",))
+                    await close_body(body)
+                elif not rewind_body(body):
+                    raise ClientPayloadError(_CONSUMED_BODY)
+                target = redirect_target(url, location, self._requote_redirect_url)
+                if target.origin() != url.origin():
+                    auth = cookies = None
+                    headers = without(headers, _CREDENTIAL_HEADERS)
+                url, params = target, None
+        finally:
+            await close_body(body)
         await self._check_status(resp, raise_for_status)
         return resp
 
