@@ -201,6 +201,7 @@ async def test_post_turned_get_by_302_keeps_or_drops_headers_like_aiohttp(
         "skype:someone",
         "http://",
         "https:///landing",
+        "http:///landing",
     ],
 )
 async def test_odd_redirect_targets_match_aiohttp(

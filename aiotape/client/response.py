@@ -14,7 +14,12 @@ from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from .decoders import make_decoder
-from .exceptions import ClientResponseError, ContentTypeError, RequestInfo
+from .exceptions import (
+    ClientConnectionError,
+    ClientResponseError,
+    ContentTypeError,
+    RequestInfo,
+)
 from .streams import StreamReader, decoded_source
 from .transport import Response
 
@@ -112,6 +117,8 @@ class ClientResponse:
         self._cookies: SimpleCookie | None = None
         self._content_type: tuple[str, dict[str, str]] | None = None
         self._closed = False
+        self._released = False
+        self._in_context = False
 
     # -- metadata -----------------------------------------------------------------------
     @property
@@ -179,28 +186,39 @@ class ClientResponse:
         return self._closed
 
     def get_encoding(self) -> str:
-        """Charset used by ``text()`` when none is given."""
+        """Codec name ``text()`` uses when none is given: the charset, else utf-8.
+
+        Like aiohttp: JSON bodies are utf-8, and for other types without a known charset
+        the body must have been read first (``RuntimeError`` otherwise).
+        """
         charset = self.charset
         if charset:
             try:
-                codecs.lookup(charset)
+                return codecs.lookup(charset).name
             except (LookupError, ValueError):  # unknown, or not even a codec name
-                charset = None
-        return charset or "utf-8"
+                pass
+        mimetype = self.content_type
+        if mimetype not in ("application/json", "application/rdap+json") and self._body is None:
+            raise RuntimeError("Cannot compute fallback encoding of a not yet read body")
+        return "utf-8"
 
     # -- body -----------------------------------------------------------------------------
     async def read(self) -> bytes:
-        """Read the whole (decoded) body."""
+        """Read the whole (decoded) body; ``ClientConnectionError`` once released."""
         if self._body is None:
             try:
                 self._body = await self.content.read()
-            finally:
-                self.release()
+            except BaseException:
+                self.close()
+                raise
+            self._finish()
+        elif self._released:
+            raise ClientConnectionError("Connection closed")
         return self._body
 
     async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
         """Read the body and decode it (charset from headers, else utf-8)."""
-        body = await self.read()
+        body = self._body if self._body is not None else await self.read()
         return body.decode(encoding or self.get_encoding(), errors=errors)
 
     async def json(
@@ -211,7 +229,7 @@ class ClientResponse:
         content_type: str | None = "application/json",
     ) -> Any:
         """Read the body as JSON; ``ContentTypeError`` when the mime type does not fit."""
-        body = await self.read()
+        body = self._body if self._body is not None else await self.read()
         if content_type:
             ctype = self.headers.get("Content-Type", "").lower()
             expected = (
@@ -233,9 +251,10 @@ class ClientResponse:
         return loads(stripped.decode(encoding or self.get_encoding()))
 
     def raise_for_status(self) -> None:
-        """Raise ``ClientResponseError`` for status >= 400."""
+        """Raise ``ClientResponseError`` for status >= 400 (releasing it outside ``async with``)."""
         if self.status >= 400:
-            self.release()
+            if not self._in_context:
+                self.release()
             raise ClientResponseError(
                 self.request_info,
                 self._history,
@@ -250,11 +269,22 @@ class ClientResponse:
         return parse_links(self._url, self.headers.getall("Link", []))
 
     def release(self) -> _Released:
-        """Give the connection back (an unread body closes it); awaiting the result is optional."""
+        """Give the connection back (an unread body closes it); awaiting the result is optional.
+
+        Later reads of the body raise ``ClientConnectionError``, as aiohttp's do.
+        """
+        if not self._released:
+            self._released = True
+            if self.content.exception() is None:
+                self.content.set_exception(ClientConnectionError("Connection closed"))
+        self._finish()
+        return _RELEASED
+
+    def _finish(self) -> None:
+        """Done with the wire body (read to its end, or released)."""
         if not self._closed:
             self._closed = True
             self._wire_body.close()
-        return _RELEASED
 
     def close(self) -> None:
         """Close the response and its connection."""
@@ -265,6 +295,7 @@ class ClientResponse:
         self.release()
 
     async def __aenter__(self) -> ClientResponse:
+        self._in_context = True
         return self
 
     async def __aexit__(
@@ -273,6 +304,7 @@ class ClientResponse:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._in_context = False
         self.release()
 
     def __del__(self) -> None:

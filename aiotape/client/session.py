@@ -78,7 +78,7 @@ class _RequestContextManager(Generic[_T]):
 
     async def __aenter__(self) -> _T:
         self._resp = await self._coro
-        return self._resp
+        return await self._resp.__aenter__()  # type: ignore[attr-defined, no-any-return]
 
     async def __aexit__(
         self,
