@@ -6,6 +6,7 @@ merging pieces, timeout resolution and body encoding (with Content-Type/Length h
 
 from __future__ import annotations
 
+import enum
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -22,7 +23,7 @@ from .exceptions import (
     NonHttpUrlRedirectClientError,
 )
 from .payloads import encode_body
-from .timeouts import DEFAULT_WS_TIMEOUT, ClientTimeout, ClientWSTimeout
+from .timeouts import DEFAULT_TIMEOUT, DEFAULT_WS_TIMEOUT, ClientTimeout, ClientWSTimeout
 
 VERSION = "0.1.0"
 USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} aiotape/{VERSION}"
@@ -128,14 +129,37 @@ def resolve_ws_timeout(
     return base
 
 
-def resolve_timeout(timeout: ClientTimeout | float | None, default: ClientTimeout) -> ClientTimeout:
-    if timeout is None:
+class Unset(enum.Enum):
+    UNSET = enum.auto()
+
+
+UNSET = Unset.UNSET
+"""Default of per-request ``timeout=``: the session's timeout (``None`` means no timeout)."""
+
+
+def resolve_timeout(
+    timeout: ClientTimeout | float | Unset | None, default: ClientTimeout
+) -> ClientTimeout:
+    """A request's timeout as aiohttp reads it: a number or ``None`` is the total alone."""
+    if timeout is UNSET:
         return default
     if isinstance(timeout, ClientTimeout):
         return timeout
-    if isinstance(timeout, (int, float)):
+    if timeout is None or isinstance(timeout, (int, float)):
         return ClientTimeout(total=timeout)
     raise TypeError(f"timeout must be a ClientTimeout, got {timeout!r}")
+
+
+def session_timeout(timeout: object) -> ClientTimeout:
+    """A session's ``timeout=``: a ClientTimeout, or None for the default (ValueError else)."""
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    if not isinstance(timeout, ClientTimeout):
+        raise ValueError(
+            f"timeout parameter cannot be of {type(timeout)} type, "
+            "please use 'timeout=ClientTimeout(...)'"
+        )
+    return timeout
 
 
 def encode_request_body(

@@ -28,8 +28,10 @@ from .payloads import rewind_body
 from .pool import TCPConnector
 from .prepare import (
     DEFAULT_HEADERS,
+    UNSET,
     USER_AGENT,
     WS_SCHEME_FOR,
+    Unset,
     as_cookie,
     check_method,
     check_scheme,
@@ -38,11 +40,11 @@ from .prepare import (
     redirect_target,
     resolve_timeout,
     resolve_ws_timeout,
+    session_timeout,
     without,
 )
 from .response import ClientResponse
 from .timeouts import (
-    DEFAULT_TIMEOUT,
     ClientTimeout,
     ClientWSTimeout,
     deadline,
@@ -140,7 +142,7 @@ class ClientSession:
         self._auth = auth
         self._json_serialize = json_serialize
         self._raise_for_status = raise_for_status
-        self._timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+        self._timeout = session_timeout(timeout)
         self._auto_decompress = auto_decompress
         self._trust_env = trust_env
         self._requote_redirect_url = requote_redirect_url
@@ -420,7 +422,7 @@ class ClientSession:
         max_redirects: int = 10,
         chunked: bool | None = None,
         raise_for_status: RaiseForStatus | None = None,
-        timeout: ClientTimeout | float | None = None,
+        timeout: ClientTimeout | float | Unset | None = UNSET,
         ssl: SSLSetting | None = True,
         server_hostname: str | None = None,
         proxy: str | URL | None = None,
@@ -467,6 +469,7 @@ class ClientSession:
                     if auto_decompress is None
                     else auto_decompress,
                     read_bufsize=self._read_bufsize if read_bufsize is None else read_bufsize,
+                    deadline=total_deadline,
                 )
                 set_cookie = wire.headers.getall("Set-Cookie", ())
                 if set_cookie:
