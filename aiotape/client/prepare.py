@@ -10,7 +10,6 @@ import enum
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from http.cookies import BaseCookie
 from typing import Any
 
 from multidict import CIMultiDict
@@ -103,16 +102,6 @@ def without(
     for name in names:
         stripped.popall(name, None)
     return stripped
-
-
-def as_cookie(cookies: Any) -> BaseCookie[str]:
-    if isinstance(cookies, BaseCookie):
-        return cookies
-    jar: BaseCookie[str] = BaseCookie()
-    items = cookies.items() if isinstance(cookies, Mapping) else cookies
-    for name, value in items:
-        jar[name] = value.value if hasattr(value, "value") else value
-    return jar
 
 
 def resolve_ws_timeout(

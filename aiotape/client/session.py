@@ -14,7 +14,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .auth import BasicAuth, strip_auth_from_url
-from .cookies import AbstractCookieJar, CookieJar, cookie_header
+from .cookies import AbstractCookieJar, CookieJar, cookie_header, request_cookies
 from .exceptions import (
     ClientPayloadError,
     InvalidUrlClientError,
@@ -32,7 +32,6 @@ from .prepare import (
     USER_AGENT,
     WS_SCHEME_FOR,
     Unset,
-    as_cookie,
     check_method,
     check_scheme,
     encode_request_body,
@@ -66,14 +65,27 @@ _CONSUMED_BODY = (
 RaiseForStatus = bool | Callable[[ClientResponse], Awaitable[None]]
 
 
-class _RequestContextManager(Generic[_T]):
-    """Both ``await session.get(...)`` and ``async with session.get(...) as resp``."""
+class _RequestContextManager(Coroutine[Any, Any, _T], Generic[_T]):
+    """``await session.get(...)``, ``async with session.get(...) as resp`` and, being a
+    coroutine as aiohttp's is, ``asyncio.create_task(session.get(...))``."""
 
     __slots__ = ("_coro", "_resp")
 
     def __init__(self, coro: Coroutine[Any, Any, _T]) -> None:
         self._coro = coro
         self._resp: _T | None = None
+
+    def send(self, value: Any) -> Any:
+        """Coroutine protocol: forwards to the request coroutine."""
+        return self._coro.send(value)
+
+    def throw(self, *args: Any) -> Any:
+        """Coroutine protocol: forwards to the request coroutine."""
+        return self._coro.throw(*args)
+
+    def close(self) -> None:
+        """Coroutine protocol: closes the request coroutine (nothing was sent)."""
+        self._coro.close()
 
     def __await__(self) -> Generator[Any, None, _T]:
         return self._coro.__await__()
@@ -113,7 +125,7 @@ class ClientSession:
         auto_decompress: bool = True,
         trust_env: bool = False,
         requote_redirect_url: bool = True,
-        read_bufsize: int = 2**16,
+        read_bufsize: int = 2**18,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
@@ -122,6 +134,8 @@ class ClientSession:
             base_url = URL(base_url)
             if not base_url.absolute:
                 raise ValueError("base_url must be an absolute URL")
+            if not base_url.path.endswith("/"):
+                raise ValueError("base_url must have a trailing '/'")
         self._base_url: URL | None = base_url
         if transport is None:
             transport = NetworkTransport(
@@ -399,7 +413,7 @@ class ClientSession:
             merged["Authorization"] = auth.encode()
         jar_cookies = self._cookie_jar.filter_cookies(url)
         if cookies:
-            jar_cookies.update(as_cookie(cookies))
+            jar_cookies.update(request_cookies(self._cookie_jar, cookies, url))
         if jar_cookies:
             existing = merged.popall("Cookie", [])
             value = cookie_header(jar_cookies)
