@@ -126,6 +126,7 @@ class ResponseParser:
         "_progress",
         "_raw",
         "_reason",
+        "_received",
         "_reusable",
         "_stalled",
         "buffered",
@@ -162,7 +163,7 @@ class ResponseParser:
         self._reason = b""
         self.head: ResponseHead | None = None
         self.chunks: deque[bytes] = deque()
-        self.buffered = 0
+        self.buffered = self._received = 0
         self.keep_alive = False
         self.upgrade_tail = b""
 
@@ -254,9 +255,14 @@ class ResponseParser:
         return not chunked and not has_length
 
     def _shortfall(self) -> str:
+        """aiohttp's text for a body cut short."""
         chunked, _ = self._framing()
-        header = "transfer length" if chunked else "content length"
-        return f"Not enough data to satisfy {header} header."
+        if chunked:
+            detail = "TransferEncodingError: 400, message='Not enough data to satisfy transfer"
+            return f"<{detail} length header.'>"
+        length = self.head.headers.get("Content-Length") if self.head is not None else None
+        detail = "ContentLengthError: 400, message='Not enough data to satisfy content length"
+        return f"<{detail} header (received {self._received} of {length} bytes).'>"
 
     # -- httptools callbacks ---------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -331,6 +337,7 @@ class ResponseParser:
         if self.state is ParserState.READING_BODY:
             self.chunks.append(body)
             self.buffered += len(body)
+            self._received += len(body)
 
     def on_message_complete(self) -> None:
         """End of a message (interim responses and HEAD bodies are not ours)."""

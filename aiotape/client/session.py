@@ -477,7 +477,12 @@ class ClientSession:
                     method,
                     url,
                     wire,
-                    request_info=RequestInfo(url, method, request.headers, url),
+                    request_info=RequestInfo(
+                        url.with_fragment(None) if url.raw_fragment else url,
+                        method,
+                        request.headers,
+                        url,
+                    ),
                     history=tuple(history),
                     auto_decompress=self._auto_decompress
                     if auto_decompress is None
