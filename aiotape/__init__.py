@@ -8,6 +8,11 @@ from . import client_exceptions as client_exceptions
 from . import hdrs
 from .client.auth import BasicAuth
 from .client.cookies import CookieJar, DummyCookieJar
+from .client.disposition import (
+    BadContentDispositionHeader,
+    BadContentDispositionParam,
+    ContentDisposition,
+)
 from .client.exceptions import (
     ClientConnectionError,
     ClientConnectionResetError,
@@ -64,6 +69,8 @@ from .client.websocket import ClientWebSocketResponse, WebSocketError
 __version__ = VERSION
 
 __all__ = [
+    "BadContentDispositionHeader",
+    "BadContentDispositionParam",
     "BasicAuth",
     "ClientConnectionError",
     "ClientConnectionResetError",
@@ -84,6 +91,7 @@ __all__ = [
     "ClientWSTimeout",
     "ClientWebSocketResponse",
     "ConnectionTimeoutError",
+    "ContentDisposition",
     "ContentTypeError",
     "CookieJar",
     "DummyCookieJar",

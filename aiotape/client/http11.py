@@ -298,7 +298,7 @@ class ResponseParser:
             )
         if self._count > self._max_headers:
             raise _LimitExceeded("Too many headers received")
-        self._raw.append((name, value))
+        self._raw.append((name, value.rstrip(b" \t")))  # trailing OWS is not the value's
 
     def on_headers_complete(self) -> None:
         """Build the head; skip 1xx interim responses."""

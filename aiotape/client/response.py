@@ -15,6 +15,7 @@ from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from .decoders import make_decoder
+from .disposition import ContentDisposition, content_disposition
 from .exceptions import (
     ClientConnectionError,
     ClientResponseError,
@@ -194,6 +195,11 @@ class ClientResponse:
     def charset(self) -> str | None:
         """Charset from the Content-Type header, if any."""
         return self._parsed_content_type()[1].get("charset")
+
+    @property
+    def content_disposition(self) -> ContentDisposition | None:
+        """The parsed Content-Disposition header (aiohttp's rules and warnings), if any."""
+        return content_disposition(self.headers.get("Content-Disposition"))
 
     @property
     def content_length(self) -> int | None:
