@@ -229,3 +229,33 @@ async def test_redirect_exception_classes_are_aiohttps(recording_server: StartSe
     async with aiotape.ClientSession() as session:
         with pytest.raises(aiohttp.NonHttpUrlRedirectClientError):
             await session.get(start)
+
+
+@pytest.mark.filterwarnings("ignore:.*(BasicAuth|auth).*deprecated:DeprecationWarning")
+@pytest.mark.parametrize("where", ["session", "request", "url"])
+@pytest.mark.parametrize("hop", ["same origin", "other origin", "other origin with credentials"])
+async def test_basic_auth_across_redirects_matches_aiohttp(
+    recording_server: StartServer, where: str, hop: str
+) -> None:
+    origin, other = await recording_server(), await recording_server()
+    target = {
+        "same origin": str(origin.url.with_path("/landing")),
+        "other origin": str(other.url.with_path("/landing")),
+        "other origin with credentials": str(
+            other.url.with_path("/landing").with_user("u2").with_password("p2")
+        ),
+    }[hop]
+    start = origin.redirect("/go", target)
+
+    async def call(lib: ModuleType) -> Any:
+        auth = lib.BasicAuth("user", "pass")
+        session_auth = auth if where == "session" else None
+        request_auth = auth if where == "request" else None
+        url = start.with_user("user").with_password("pass") if where == "url" else start
+        async with lib.ClientSession(auth=session_auth) as session:
+            result = await outcome(_status(session.get(url, auth=request_auth)))
+        hops = origin.take() + other.take()
+        return result, [seen.headers.get("Authorization") for seen in hops]
+
+    theirs, ours = await both(call)
+    assert ours == theirs

@@ -305,7 +305,7 @@ class ClientSession:
         url = url.with_scheme(scheme)
         if not url.host:
             raise InvalidUrlClientError(url)
-        url, req_headers = self._prepare_headers(url, headers, None, auth, None)
+        url, req_headers, _ = self._prepare_headers(url, headers, None, auth, None)
         if origin is not None:
             req_headers["Origin"] = origin
         ws_timeout = resolve_ws_timeout(timeout, receive_timeout)
@@ -379,8 +379,13 @@ class ClientSession:
         skip_auto_headers: Iterable[str] | None,
         auth: BasicAuth | None,
         cookies: Any,
-    ) -> tuple[URL, CIMultiDict[str]]:
-        """Merge default, auto, auth and cookie headers; returns the URL without credentials."""
+        redirected: bool = False,
+    ) -> tuple[URL, CIMultiDict[str], BasicAuth | None]:
+        """Merge default, auto, auth and cookie headers.
+
+        Returns the URL without credentials and the auth used (a redirect keeps it, as
+        aiohttp does, unless it crosses origins).
+        """
         merged = CIMultiDict(self._default_headers)
         if headers:
             given = CIMultiDict(headers)
@@ -398,9 +403,9 @@ class ClientSession:
         if "User-Agent" not in merged and "user-agent" not in skip:
             merged["User-Agent"] = USER_AGENT
         url, url_auth = strip_auth_from_url(url)
-        if auth is not None and url_auth is not None:
+        if auth is not None and url_auth is not None and not redirected:
             raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
-        if auth is None:
+        if auth is None or url_auth is not None:
             auth = url_auth or self._auth_for(url)
         if auth is not None:
             if not isinstance(auth, BasicAuth):
@@ -418,7 +423,7 @@ class ClientSession:
             existing = merged.popall("Cookie", [])
             value = cookie_header(jar_cookies)
             merged["Cookie"] = "; ".join([*existing, value]) if existing else value
-        return url, merged
+        return url, merged, auth
 
     async def _request(
         self,
@@ -455,8 +460,8 @@ class ClientSession:
         try:
             while True:
                 check_scheme(url, bool(history))
-                url, req_headers = self._prepare_headers(
-                    url, headers, skip_auto_headers, auth, cookies
+                url, req_headers, auth = self._prepare_headers(
+                    url, headers, skip_auto_headers, auth, cookies, bool(history)
                 )
                 body = encode_request_body(
                     method, data, json, self._json_serialize, chunked, req_headers
