@@ -259,3 +259,28 @@ async def test_basic_auth_across_redirects_matches_aiohttp(
 
     theirs, ours = await both(call)
     assert ours == theirs
+
+
+async def test_redirect_history_and_too_many_redirects_match_aiohttp(
+    recording_server: StartServer,
+) -> None:
+    server = await recording_server()
+    server.redirect("/a", "/b", 301)
+    server.redirect("/b", "/c", 308)
+    server.redirect("/loop", "/loop", 302)
+    server.redirect("/nowhere", "", 302)
+
+    async def call(lib: ModuleType) -> Any:
+        async with lib.ClientSession() as session:
+            async with session.get(server.url.with_path("/a")) as resp:
+                chain = [(r.status, r.url.path) for r in (*resp.history, resp)]
+            async with session.get(server.url.with_path("/nowhere")) as resp:
+                empty = resp.status, len(resp.history)
+            try:
+                await session.get(server.url.with_path("/loop"), max_redirects=3)
+            except lib.TooManyRedirects as exc:
+                too_many = str(exc), len(exc.history), str(exc.request_info.url)
+        return chain, empty, too_many, [seen.path_qs for seen in server.take()]
+
+    theirs, ours = await both(call)
+    assert ours == theirs

@@ -165,7 +165,7 @@ class ClientResponse:
 
     @property
     def history(self) -> tuple[ClientResponse, ...]:
-        """Responses of the redirects that led here."""
+        """Responses of the redirects that led here (set on the final response only)."""
         return self._history
 
     @property

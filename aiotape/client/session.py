@@ -488,7 +488,6 @@ class ClientSession:
                         request.headers,
                         url,
                     ),
-                    history=tuple(history),
                     auto_decompress=self._auto_decompress
                     if auto_decompress is None
                     else auto_decompress,
@@ -498,12 +497,11 @@ class ClientSession:
                 set_cookie = wire.headers.getall("Set-Cookie", ())
                 if set_cookie:
                     self._cookie_jar.update_cookies_from_headers(set_cookie, url)
-                location = resp.headers.get("Location") or resp.headers.get("URI")
-                if not (allow_redirects and resp.status in _REDIRECTS and location):
+                if not (allow_redirects and resp.status in _REDIRECTS):
                     break
                 history.append(resp)
-                resp.release()
                 if max_redirects and len(history) >= max_redirects:
+                    resp.release()
                     raise TooManyRedirects(history[0].request_info, tuple(history))
                 if (resp.status == 303 and method != "HEAD") or (
                     resp.status in (301, 302) and method == "POST"
@@ -512,7 +510,12 @@ class ClientSession:
                     headers = without(headers, ("Content-Length",))
                     await close_body(body)
                 elif not rewind_body(body):
+                    resp.release()
                     raise ClientPayloadError(_CONSUMED_BODY)
+                location = resp.headers.get("Location") or resp.headers.get("URI")
+                if not location:
+                    break  # aiohttp returns it, listed in its own history
+                resp.release()
                 target = redirect_target(url, location, self._requote_redirect_url)
                 if target.origin() != url.origin():
                     auth = cookies = None
@@ -520,6 +523,7 @@ class ClientSession:
                 url, params = target, None
         finally:
             await close_body(body)
+        resp._history = tuple(history)  # as aiohttp: on the final response only
         await self._check_status(resp, raise_for_status)
         return resp
 
