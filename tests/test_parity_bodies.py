@@ -147,3 +147,56 @@ async def test_header_values_lose_surrounding_whitespace_like_aiohttp(raw_server
     theirs, ours = await both(call)
     assert ours == theirs
     assert ours[0]["X-A"] == "spaced"
+
+
+def _request_bodies(path: Any) -> dict[str, Any]:
+    import io
+
+    from multidict import MultiDict
+
+    return {
+        "bytes": lambda lib: {"data": b"\x00raw"},
+        "bytearray": lambda lib: {"data": bytearray(b"ba")},
+        "str": lambda lib: {"data": "text é"},
+        "dict": lambda lib: {"data": {"a": "1", "b": "x y"}},
+        "pairs": lambda lib: {"data": [("a", "1"), ("a", "2")]},
+        "multidict": lambda lib: {"data": MultiDict([("k", "v"), ("k", "w")])},
+        "bytesio": lambda lib: {"data": io.BytesIO(b"from memory")},
+        "stringio": lambda lib: {"data": io.StringIO("from text")},
+        "json": lambda lib: {"json": {"k": [1, 2]}},
+        "json none": lambda lib: {"json": None},
+        "empty bytes": lambda lib: {"data": b""},
+        "skip content type": lambda lib: {"skip_auto_headers": ["Content-Type"]},
+        "file": lambda lib: {"data": path.open("rb")},
+        "str with content type": lambda lib: {
+            "data": "x",
+            "headers": {"Content-Type": "application/x-custom"},
+        },
+    }
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "GET", "DELETE"])
+@pytest.mark.parametrize(
+    "name",
+    list(_request_bodies(None)),
+)
+async def test_request_body_encoding_matches_aiohttp(
+    recording_server: StartServer, tmp_path: Any, name: str, method: str
+) -> None:
+    server = await recording_server()
+    path = tmp_path / "data.json"
+    path.write_bytes(b'{"file": true}')
+    wanted = ("Content-Type", "Content-Length", "Transfer-Encoding")
+
+    async def call(lib: ModuleType) -> Any:
+        kwargs = _request_bodies(path)[name](lib)
+        async with lib.ClientSession() as session:
+            async with session.request(method, server.url, **kwargs) as resp:
+                assert resp.status == 200
+            data = kwargs.get("data")
+            if hasattr(data, "close"):
+                data.close()
+        return [([(h, seen.headers.get(h)) for h in wanted], seen.body) for seen in server.take()]
+
+    theirs, ours = await both(call)
+    assert ours == theirs

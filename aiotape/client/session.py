@@ -56,6 +56,7 @@ __all__ = ["ClientSession", "request"]
 _T = TypeVar("_T")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _URL_CACHE_SIZE = 256
+_POST_METHODS = frozenset({"PATCH", "POST", "PUT"})
 _CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
 _CONSUMED_BODY = (
     "Cannot follow redirect with a consumed request body. "
@@ -363,6 +364,12 @@ class ClientSession:
             url = self._base_url.join(url)
         return url
 
+    def _skipped(self, skip_auto_headers: Iterable[str] | None) -> frozenset[str]:
+        """Lower-cased names of the auto headers not to add: the session's and the call's."""
+        if skip_auto_headers is None:
+            return self._skip_auto_headers
+        return self._skip_auto_headers | {h.lower() for h in skip_auto_headers}
+
     def _auth_for(self, url: URL) -> BasicAuth | None:
         """The session's auth, which aiohttp sends only to the base_url origin when set."""
         base = self._base_url
@@ -392,9 +399,7 @@ class ClientSession:
             for name in given:
                 merged.popall(name, None)
             merged.extend(given)
-        skip = self._skip_auto_headers
-        if skip_auto_headers is not None:
-            skip = skip | {h.lower() for h in skip_auto_headers}
+        skip = self._skipped(skip_auto_headers)
         if "Host" not in merged and "host" not in skip:
             merged["Host"] = host_header(url)
         for name, value in DEFAULT_HEADERS:
@@ -466,6 +471,9 @@ class ClientSession:
                 body = encode_request_body(
                     method, data, json, self._json_serialize, chunked, req_headers
                 )
+                if method in _POST_METHODS and "Content-Type" not in req_headers:
+                    if "content-type" not in self._skipped(skip_auto_headers):
+                        req_headers["Content-Type"] = "application/octet-stream"
                 request = Request(
                     method,
                     url,
