@@ -80,6 +80,11 @@ def _extended_value(value: str) -> str | None:
     """``charset'lang'percent-encoded`` decoded, or None if it is not that."""
     if not (_is_token(value) and value.count("'") == 2):
         return None
+    return _percent_decoded(value)
+
+
+def _percent_decoded(value: str) -> str | None:
+    """``charset'lang'text`` with the text percent-decoded (utf-8 by default); None if it fails."""
     charset, _, encoded = value.split("'", 2)
     try:
         return unquote(encoded, charset or "utf-8", "strict")
@@ -149,13 +154,7 @@ def content_disposition_filename(params: Mapping[str, str], name: str = "filenam
     if not pieces:
         return None
     joined = "".join(pieces)
-    if "'" not in joined:
-        return joined
-    charset, _, encoded = joined.split("'", 2)
-    try:
-        return unquote(encoded, charset or "utf-8", "strict")
-    except (LookupError, UnicodeDecodeError):
-        return None
+    return _percent_decoded(joined) if "'" in joined else joined
 
 
 def content_disposition(header: str | None) -> ContentDisposition | None:

@@ -471,9 +471,12 @@ class ClientSession:
                 body = encode_request_body(
                     method, data, json, self._json_serialize, chunked, req_headers
                 )
-                if method in _POST_METHODS and "Content-Type" not in req_headers:
-                    if "content-type" not in self._skipped(skip_auto_headers):
-                        req_headers["Content-Type"] = "application/octet-stream"
+                if (
+                    method in _POST_METHODS
+                    and "Content-Type" not in req_headers
+                    and "content-type" not in self._skipped(skip_auto_headers)
+                ):
+                    req_headers["Content-Type"] = "application/octet-stream"
                 request = Request(
                     method,
                     url,
