@@ -160,3 +160,63 @@ async def test_get_encoding_matches_aiohttp(
 
     theirs, ours = await both(call)
     assert ours == theirs
+
+
+HEADER_CASES: dict[str, dict[str, str]] = {
+    "json charset": {"Content-Type": "application/json; charset=UTF-8"},
+    "quoted charset": {"Content-Type": 'text/html; charset="latin-1"'},
+    "upper mime": {"Content-Type": "Text/HTML; Charset=UTF-8"},
+    "no type": {},
+    "bad type": {"Content-Type": "nonsense"},
+    "params only": {"Content-Type": "; charset=utf-8"},
+    "length": {"Content-Length": "3", "Content-Type": "text/plain"},
+    "cookies": {"Set-Cookie": "a=1; Path=/; HttpOnly"},
+}
+
+
+@pytest.mark.parametrize("name", list(HEADER_CASES))
+async def test_response_metadata_matches_aiohttp(recording_server: StartServer, name: str) -> None:
+    server = await recording_server()
+    headers = HEADER_CASES[name]
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=b'"x"', headers=headers)
+
+    url = server.route("/meta", handler)
+
+    async def call(lib: ModuleType) -> Any:
+        async with lib.ClientSession() as session, session.get(url) as resp:
+            meta = (
+                resp.content_type,
+                resp.charset,
+                resp.content_length,
+                {k: v.value for k, v in resp.cookies.items()},
+                resp.ok,
+                resp.reason,
+                str(resp.version),
+            )
+            text = await outcome(resp.text())
+            parsed = await outcome(resp.json())
+            return meta, text, parsed[0] if isinstance(parsed, tuple) else parsed
+
+    theirs, ours = await both(call)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("status", [400, 404, 500, 599])
+async def test_client_response_error_matches_aiohttp(
+    recording_server: StartServer, status: int
+) -> None:
+    server = await recording_server()
+    url = server.route("/json", _json_body).with_query(status=status)
+
+    async def call(lib: ModuleType) -> Any:
+        async with lib.ClientSession(raise_for_status=True) as session:
+            try:
+                await session.get(url)
+            except lib.ClientResponseError as exc:
+                return str(exc), repr(exc)[:40], exc.status, exc.message, len(exc.history)
+        return None
+
+    theirs, ours = await both(call)
+    assert ours == theirs

@@ -47,12 +47,15 @@ def _parse_content_type(raw: str | None) -> tuple[str, dict[str, str]]:
     if not raw:
         return "application/octet-stream", {}
     mimetype, _, rest = raw.partition(";")
+    mimetype = mimetype.strip().lower()
+    if mimetype.count("/") != 1:  # not type/subtype: aiohttp (email) falls back too
+        mimetype = "application/octet-stream"
     params: dict[str, str] = {}
     for item in rest.split(";"):
         key, sep, value = item.partition("=")
         if sep:
             params[key.strip().lower()] = value.strip().strip('"')
-    return mimetype.strip().lower(), params
+    return mimetype, params
 
 
 class _Released:
