@@ -150,3 +150,47 @@ async def test_long_lines_follow_aiohttps_default_limits(
 
     theirs, ours = await both(call)
     assert ours == theirs == ([200_001, 300_001], True)
+
+
+SET_COOKIES = [
+    "plain=1",
+    'quoted="a b"',
+    "spaced=a b",
+    "path=1; Path=/sub",
+    "gone=1; Max-Age=0",
+    "expired=1; Expires=Fri, 01 Jan 1999 00:00:00 GMT",
+    "secure=1; Secure",
+    "other=1; Domain=example.com",
+    'escaped="x\\"y"',
+    "comma=a,b",
+    "=novalue",
+    'semi="a;b"',
+]
+
+
+@pytest.mark.parametrize("path", ["/", "/sub/page"])
+async def test_cookies_set_by_responses_are_sent_back_like_aiohttp(
+    recording_server: StartServer, path: str
+) -> None:
+    server = await recording_server()
+
+    async def set_cookies(request: web.Request) -> web.Response:
+        resp = web.Response(text="set")
+        for value in SET_COOKIES:
+            resp.headers.add("Set-Cookie", value)
+        return resp
+
+    url = server.route("/set", set_cookies)
+
+    async def call(lib: ModuleType) -> Any:
+        async with lib.ClientSession(cookie_jar=lib.CookieJar(unsafe=True)) as session:
+            async with session.get(url) as resp:
+                from_response = sorted(resp.cookies)
+            async with session.get(server.url.with_path(path)) as resp:
+                assert resp.status == 200
+            stored = sorted((m.key, m.value) for m in session.cookie_jar)
+        sent = server.take()[1].headers.get("Cookie", "")
+        return from_response, stored, sorted(sent.split("; "))
+
+    theirs, ours = await both(call)
+    assert ours == theirs

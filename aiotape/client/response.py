@@ -7,13 +7,14 @@ import codecs
 import json as _json
 import re
 from collections.abc import Callable, Generator
-from http.cookies import CookieError, SimpleCookie
+from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import Any, NamedTuple
 
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
+from .cookies import parse_set_cookie
 from .decoders import make_decoder
 from .disposition import ContentDisposition, content_disposition
 from .exceptions import (
@@ -173,14 +174,13 @@ class ClientResponse:
 
     @property
     def cookies(self) -> SimpleCookie:
-        """Cookies set by this response (Set-Cookie headers)."""
+        """Cookies set by this response, parsed leniently as aiohttp (and the jar) do."""
         if self._cookies is None:
             jar = SimpleCookie()
             for header in self.headers.getall("Set-Cookie", ()):
-                try:
-                    jar.load(header)
-                except CookieError:
-                    continue
+                parsed = parse_set_cookie(header)
+                if parsed is not None:
+                    dict.__setitem__(jar, *parsed)
             self._cookies = jar
         return self._cookies
 
