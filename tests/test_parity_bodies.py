@@ -200,3 +200,85 @@ async def test_request_body_encoding_matches_aiohttp(
 
     theirs, ours = await both(call)
     assert ours == theirs
+
+
+async def _multipart_parts(request: web.Request) -> web.Response:
+    reader = await request.multipart()
+    parts = []
+    async for part in reader:
+        headers = {k: v for k, v in part.headers.items() if k != "Content-Length"}
+        parts.append({"headers": headers, "data": (await part.read()).decode("latin-1")})
+    return web.json_response(
+        {
+            "type": request.content_type,
+            "parts": parts,
+            "te": request.headers.get("Transfer-Encoding"),
+        }
+    )
+
+
+def _forms(path: Any) -> dict[str, Any]:
+    import io
+
+    def fields(lib: ModuleType, *adds: tuple[Any, ...], **options: Any) -> Any:
+        form = lib.FormData(**options)
+        for args in adds:
+            *positional, keywords = args
+            form.add_field(*positional, **keywords)
+        return form
+
+    return {
+        "text and file": lambda lib: fields(
+            lib, ("a", "1", {}), ("f", path.open("rb"), {"filename": "r.txt"})
+        ),
+        "content types": lambda lib: fields(
+            lib,
+            ("j", '{"x": 1}', {"content_type": "application/json"}),
+            ("b", b"\x00\x01", {"filename": "b.bin"}),
+            ("s", io.BytesIO(b"mem"), {}),
+        ),
+        "unicode names": lambda lib: fields(
+            lib, ("a", "é", {}), ("f", b"x", {"filename": 'résumé "q".txt'})
+        ),
+        "no quoting": lambda lib: fields(
+            lib, ('we"ird', "v", {}), ("f", b"x", {"filename": "a b.txt"}), quote_fields=False
+        ),
+        "charset": lambda lib: fields(
+            lib, ("t", "ü", {}), ("f", b"x", {"filename": "x"}), charset="latin-1"
+        ),
+        "encoding header": lambda lib: fields(
+            lib,
+            ("t", "abc", {"content_transfer_encoding": "base64"}),
+            ("f", b"x", {"filename": "x"}),
+        ),
+    }
+
+
+@pytest.mark.filterwarnings("ignore:content_transfer_encoding is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("name", list(_forms(None)))
+async def test_multipart_form_matches_aiohttp(
+    recording_server: StartServer, tmp_path: Any, name: str
+) -> None:
+    server = await recording_server()
+    path = tmp_path / "report.txt"
+    path.write_bytes(b"file contents")
+    url = server.route("/form", _multipart_parts)
+
+    async def call(lib: ModuleType) -> Any:
+        form = await outcome(_make(_forms(path)[name], lib))
+        if isinstance(form, tuple):
+            return form
+        async with lib.ClientSession() as session:
+            return await outcome(_posted_json(session.post(url, data=form)))
+
+    theirs, ours = await both(call)
+    assert ours == theirs
+
+
+async def _make(factory: Any, lib: ModuleType) -> Any:
+    return factory(lib)
+
+
+async def _posted_json(request: Any) -> Any:
+    async with request as resp:
+        return await resp.json()
