@@ -93,3 +93,24 @@ async def test_session_timeout_must_be_a_client_timeout(timeout: Any) -> None:
         assert ours[0] == theirs[0] == "ValueError"
     else:
         assert ours == theirs == 300
+
+
+async def test_a_body_that_already_arrived_reads_after_the_total_timeout(
+    recording_server: StartServer,
+) -> None:
+    server = await recording_server()
+
+    async def small(request: web.Request) -> web.Response:
+        return web.Response(body=b"small body")
+
+    url = server.route("/small", small)
+
+    async def call(lib: ModuleType) -> Any:
+        timeout = lib.ClientTimeout(total=0.2)
+        async with lib.ClientSession(timeout=timeout) as session:
+            async with session.get(url) as resp:
+                await asyncio.sleep(0.4)
+                return await outcome(resp.read())
+
+    theirs, ours = await both(call)
+    assert ours == theirs == b"small body"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import codecs
 import json as _json
 import re
@@ -23,8 +22,8 @@ from .exceptions import (
     ContentTypeError,
     RequestInfo,
 )
-from .streams import Source, StreamReader, decoded_source
-from .transport import BodyStream, Response
+from .streams import StreamReader, decoded_source
+from .transport import Response
 
 __all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11"]
 
@@ -91,22 +90,6 @@ def parse_links(url: URL, values: list[str]) -> MultiDictProxy[MultiDictProxy[st
     return MultiDictProxy(links)
 
 
-def _until(when: float, source: Source, body: BodyStream) -> Source:
-    """``source``, failing with ``asyncio.TimeoutError`` once loop time ``when`` has passed.
-
-    aiohttp's total timeout covers body reads too, even when data is always buffered.
-    """
-    time = asyncio.get_running_loop().time
-
-    async def pull() -> bytes:
-        if time() >= when:
-            body.close()
-            raise asyncio.TimeoutError
-        return await source()
-
-    return pull
-
-
 class ClientResponse:
     """A received response: status, headers and a lazily decoded body (aiohttp's API)."""
 
@@ -119,8 +102,7 @@ class ClientResponse:
         request_info: RequestInfo,
         history: tuple[ClientResponse, ...] = (),
         auto_decompress: bool = True,
-        read_bufsize: int = 2**16,
-        deadline: float | None = None,
+        read_bufsize: int = 2**18,
     ) -> None:
         self.method = method
         self._real_url = url
@@ -135,10 +117,7 @@ class ClientResponse:
         self._wire_body = wire.body
         encoding = wire.headers.get("Content-Encoding", "") if auto_decompress else ""
         decoder = make_decoder(encoding.strip().lower()) if encoding else None
-        source = decoded_source(wire.body, decoder)
-        if deadline is not None:
-            source = _until(deadline, source, wire.body)
-        self.content = StreamReader(source=source, limit=read_bufsize)
+        self.content = StreamReader(source=decoded_source(wire.body, decoder), limit=read_bufsize)
         self._body: bytes | None = None
         self._cookies: SimpleCookie | None = None
         self._content_type: tuple[str, dict[str, str]] | None = None

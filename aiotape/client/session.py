@@ -503,7 +503,6 @@ class ClientSession:
                     if auto_decompress is None
                     else auto_decompress,
                     read_bufsize=self._read_bufsize if read_bufsize is None else read_bufsize,
-                    deadline=total_deadline,
                 )
                 set_cookie = wire.headers.getall("Set-Cookie", ())
                 if set_cookie:
