@@ -186,6 +186,13 @@ async def test_post_turned_get_by_302_keeps_or_drops_headers_like_aiohttp(
         "http://",
         "https:///landing",
         "http:///landing",
+        "../up?x=1",
+        "?only=query",
+        "sp ace/ünï",
+        "%7Euser/a%2Fb",
+        " /trimmed ",
+        "#frag",
+        "HTTP:/upper",
     ],
 )
 async def test_odd_redirect_targets_match_aiohttp(
