@@ -83,3 +83,43 @@ async def test_ws_connect_to_an_unknown_scheme_matches_aiohttp(
 
     theirs, ours = await both(call)
     assert ours == theirs
+
+
+def _bad_upgrade(head: bytes) -> Any:
+    async def handler(reader: Any, writer: Any) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(head)
+        await writer.drain()
+        await reader.read()  # until the client hangs up
+        writer.close()
+
+    return handler
+
+
+BAD_UPGRADES = {
+    "no upgrade header": b"HTTP/1.1 101 Switching\r\nConnection: upgrade\r\n\r\n",
+    "no connection header": b"HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n\r\n",
+    "bad accept": (
+        b"HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\nConnection: upgrade\r\n"
+        b"Sec-WebSocket-Accept: nope\r\n\r\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_UPGRADES))
+async def test_bad_upgrade_responses_raise_like_aiohttp(raw_server: Any, name: str) -> None:
+    server = await raw_server(_bad_upgrade(BAD_UPGRADES[name]))
+    url = server.url.with_scheme("ws").with_path("/chat")
+
+    async def call(lib: ModuleType) -> Any:
+        async with lib.ClientSession() as session:
+            try:
+                async with session.ws_connect(url):
+                    return None
+            except lib.ClientError as exc:
+                info = getattr(exc, "request_info", None)
+                urls = None if info is None else (str(info.url), str(info.real_url))
+                return type(exc).__name__, str(exc), urls
+
+    theirs, ours = await both(call)
+    assert ours == theirs
