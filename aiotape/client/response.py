@@ -58,6 +58,10 @@ def _parse_content_type(raw: str | None) -> tuple[str, dict[str, str]]:
     return mimetype, params
 
 
+_CONNECTION_CLOSED = ClientConnectionError("Connection closed")
+"""What reading a released response raises (one shared instance, as aiohttp has)."""
+
+
 class _Released:
     """What ``release()`` returns: callers may await it or not (aiohttp code does both)."""
 
@@ -222,7 +226,7 @@ class ClientResponse:
                 raise
             self._finish()
         elif self._released:
-            raise ClientConnectionError("Connection closed")
+            raise _CONNECTION_CLOSED
         return self._body
 
     async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
@@ -285,8 +289,10 @@ class ClientResponse:
         if not self._released:
             self._released = True
             if self.content.exception() is None:
-                self.content.set_exception(ClientConnectionError("Connection closed"))
-        self._finish()
+                self.content.set_exception(_CONNECTION_CLOSED)
+        if not self._closed:  # _finish(), inlined: release is on every request's path
+            self._closed = True
+            self._wire_body.close()
         return _RELEASED
 
     def _finish(self) -> None:

@@ -399,7 +399,11 @@ class ClientSession:
             for name in given:
                 merged.popall(name, None)
             merged.extend(given)
-        skip = self._skipped(skip_auto_headers)
+        skip = (
+            self._skip_auto_headers
+            if skip_auto_headers is None
+            else self._skipped(skip_auto_headers)
+        )
         if "Host" not in merged and "host" not in skip:
             merged["Host"] = host_header(url)
         for name, value in DEFAULT_HEADERS:
@@ -411,7 +415,7 @@ class ClientSession:
         if auth is not None and url_auth is not None and not redirected:
             raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
         if auth is None or url_auth is not None:
-            auth = url_auth or self._auth_for(url)
+            auth = url_auth or (self._auth and self._auth_for(url))
         if auth is not None:
             if not isinstance(auth, BasicAuth):
                 raise TypeError("BasicAuth() tuple is required instead")
@@ -532,7 +536,8 @@ class ClientSession:
                     headers = without(headers, _CREDENTIAL_HEADERS)
                 url, params = target, None
         finally:
-            await close_body(body)
+            if not isinstance(body, bytes):
+                await close_body(body)
         resp._history = tuple(history)  # as aiohttp: on the final response only
         await self._check_status(resp, raise_for_status)
         return resp
