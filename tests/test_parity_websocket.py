@@ -55,19 +55,21 @@ async def test_handshake_error_matches_aiohttp(recording_server: StartServer, st
         return web.Response(status=status, text="no websocket here")
 
     url = server.route("/plain", plain).with_scheme("ws")
-
-    async def call(lib: ModuleType) -> Any:
-        async with lib.ClientSession() as session:
-            try:
-                async with session.ws_connect(url):
-                    return None
-            except lib.WSServerHandshakeError as exc:
-                info = exc.request_info
-                return str(exc), exc.status, str(info.url), str(info.real_url), info.method
-
-    theirs, ours = await both(call)
+    theirs, ours = await both(lambda lib: _handshake_failure(lib, url))
     assert ours == theirs
-    assert ours is not None
+    assert ours[0] == "WSServerHandshakeError"
+
+
+async def _handshake_failure(lib: ModuleType, url: Any) -> Any:
+    """How ``ws_connect(url)`` fails: class, text, status and request_info URLs."""
+    async with lib.ClientSession() as session:
+        try:
+            async with session.ws_connect(url):
+                return None
+        except lib.ClientError as exc:
+            info = getattr(exc, "request_info", None)
+            urls = None if info is None else (str(info.url), str(info.real_url), info.method)
+            return type(exc).__name__, str(exc), getattr(exc, "status", None), urls
 
 
 async def test_ws_connect_to_an_unknown_scheme_matches_aiohttp(
@@ -110,16 +112,5 @@ BAD_UPGRADES = {
 async def test_bad_upgrade_responses_raise_like_aiohttp(raw_server: Any, name: str) -> None:
     server = await raw_server(_bad_upgrade(BAD_UPGRADES[name]))
     url = server.url.with_scheme("ws").with_path("/chat")
-
-    async def call(lib: ModuleType) -> Any:
-        async with lib.ClientSession() as session:
-            try:
-                async with session.ws_connect(url):
-                    return None
-            except lib.ClientError as exc:
-                info = getattr(exc, "request_info", None)
-                urls = None if info is None else (str(info.url), str(info.real_url))
-                return type(exc).__name__, str(exc), urls
-
-    theirs, ours = await both(call)
+    theirs, ours = await both(lambda lib: _handshake_failure(lib, url))
     assert ours == theirs
