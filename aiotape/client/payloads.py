@@ -29,6 +29,7 @@ __all__ = [
     "encode_body",
     "encode_form",
     "encode_value",
+    "finish_body",
     "rewind_body",
 ]
 
@@ -173,6 +174,13 @@ def _file_length(file: Any) -> int | None:
         return None
 
 
+def finish_body(body: bytes | AsyncIterable[bytes]) -> None:
+    """Release what a body holds once its request is over, without cutting an upload short."""
+    finish = getattr(body, "finish", None)
+    if finish is not None:
+        finish()
+
+
 def rewind_body(body: bytes | AsyncIterable[bytes]) -> bool:
     """Set a sent body back to its start; False if it cannot be sent again (a consumed stream)."""
     if isinstance(body, bytes):
@@ -193,10 +201,21 @@ class _FileStream:
 
     Stops after ``length`` bytes when the length was announced, and raises
     ``ClientPayloadError`` if the file ends before that. ``rewind()`` seeks back to where
-    the file was when the stream was made (False if it cannot).
+    the file was when the stream was made (False if it cannot). ``finish()`` closes it now,
+    or after its last piece if it is being sent.
     """
 
-    __slots__ = ("_encoding", "_file", "_in_executor", "_length", "_owned", "_remaining", "_start")
+    __slots__ = (
+        "_close_at_end",
+        "_encoding",
+        "_file",
+        "_in_executor",
+        "_length",
+        "_owned",
+        "_remaining",
+        "_sending",
+        "_start",
+    )
 
     def __init__(
         self, file: Any, length: int | None, encoding: str, *, in_executor: bool, owned: bool
@@ -207,18 +226,23 @@ class _FileStream:
         self._encoding = encoding
         self._in_executor = in_executor
         self._owned = owned
+        self._sending = self._close_at_end = False
 
     def __aiter__(self) -> _FileStream:
         return self
 
     async def __anext__(self) -> bytes:
         size = CHUNK_SIZE if self._remaining is None else min(CHUNK_SIZE, self._remaining)
+        self._sending = True
         try:
             piece = await self._read(size) if size else b""
         except BaseException:
             await self.aclose()
             raise
         if not piece:
+            self._sending = False
+            if self._close_at_end:
+                await self.aclose()
             if self._remaining:
                 raise ClientPayloadError(
                     f"Request body file ended {self._remaining} bytes short of its length"
@@ -248,6 +272,14 @@ class _FileStream:
             return False
         self._remaining = self._length
         return True
+
+    def finish(self) -> None:
+        """The request is over: close the file now, or after the last piece if still sending."""
+        if self._sending:
+            self._close_at_end = True
+        elif self._owned:
+            self._owned = False
+            self._file.close()
 
     async def aclose(self) -> None:
         """Close the file if this stream owns it (idempotent)."""

@@ -24,7 +24,7 @@ from .exceptions import (
 )
 from .fingerprint import SSLSetting, ssl_setting
 from .network import NetworkTransport
-from .payloads import rewind_body
+from .payloads import finish_body, rewind_body
 from .pool import TCPConnector
 from .prepare import (
     DEFAULT_HEADERS,
@@ -522,7 +522,7 @@ class ClientSession:
                 ):
                     method, data, json = "GET", None, None
                     headers = without(headers, ("Content-Length",))
-                    await close_body(body)
+                    finish_body(body)
                 elif not rewind_body(body):
                     resp.release()
                     raise ClientPayloadError(_CONSUMED_BODY)
@@ -535,9 +535,11 @@ class ClientSession:
                     auth = cookies = None
                     headers = without(headers, _CREDENTIAL_HEADERS)
                 url, params = target, None
-        finally:
-            if not isinstance(body, bytes):
-                await close_body(body)
+        except BaseException:
+            await close_body(body)
+            raise
+        if not isinstance(body, bytes):
+            finish_body(body)
         resp._history = tuple(history)  # as aiohttp: on the final response only
         await self._check_status(resp, raise_for_status)
         return resp
