@@ -14,6 +14,11 @@ from . import hdrs
 from .client.auth import BasicAuth
 from .client.cookies import CookieJar, DummyCookieJar
 from .client.digest_auth import DigestAuthMiddleware
+from .client.disposition import (
+    BadContentDispositionHeader,
+    BadContentDispositionParam,
+    ContentDisposition,
+)
 from .client.exceptions import (
     ClientConnectionError,
     ClientConnectionResetError,
@@ -107,6 +112,8 @@ def __getattr__(name: str) -> ModuleType:
 
 __all__ = [
     "AsyncResolver",
+    "BadContentDispositionHeader",
+    "BadContentDispositionParam",
     "BaseConnector",
     "BasicAuth",
     "ClientConnectionError",
@@ -131,6 +138,7 @@ __all__ = [
     "ClientWSTimeout",
     "ClientWebSocketResponse",
     "ConnectionTimeoutError",
+    "ContentDisposition",
     "ContentTypeError",
     "CookieJar",
     "DefaultResolver",

@@ -311,7 +311,8 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         """Stream the body while SENDING; RECEIVING once its last byte is written.
 
         Stops early (closing the body) when the exchange is over or a Content-Length is
-        reached; the body is closed too when the upload is cancelled or fails.
+        reached; the body is closed too when the upload is cancelled or fails, unless it
+        can be sent again (see ``_stop_upload``).
         """
         chunked, left = framing
         sock = self._socket
@@ -343,7 +344,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
                 self._enter(_RECEIVING)
         finally:
             if not complete:
-                await close_body(body)
+                await _stop_upload(body)
 
     def _uploaded(self, upload: asyncio.Task[None]) -> None:
         """The upload task ended: a failed upload fails the exchange and the connection.
@@ -438,3 +439,11 @@ class HTTP11Connection(asyncio.BufferedProtocol):
             else:
                 sock.close()
         self._owner.discard(self)
+
+
+async def _stop_upload(body: AsyncIterable[bytes]) -> None:
+    """An upload ended before the body did: close the body, unless it can be sent again
+    (a file a redirect may re-send: the session closes it once the request is over)."""
+    stopped = getattr(body, "upload_stopped", None)
+    if stopped is None or not stopped():
+        await close_body(body)

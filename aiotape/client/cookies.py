@@ -563,6 +563,25 @@ class CookieJar(AbstractCookieJar):
         self._expire()
 
 
+def request_cookies(jar: AbstractCookieJar, cookies: LooseCookies, url: URL) -> BaseCookie[str]:
+    """A request's ``cookies=`` as aiohttp sends them: through a throwaway jar like ``jar``
+    (values quoted as needed, Morsels honoured), filtered for ``url``.
+
+    Unlike aiohttp, which sends them escaped, values with CR, LF or NUL raise ValueError.
+    """
+    items = list(cookies.items() if isinstance(cookies, Mapping) else cookies)
+    for name, value in items:
+        if _HEADER_UNSAFE_RE.search(value.value if isinstance(value, Morsel) else str(value)):
+            raise ValueError(f"Cookie {name!r} contains CR, LF or NUL")
+    scratch = CookieJar(
+        unsafe=jar.unsafe,
+        quote_cookie=jar.quote_cookie,
+        treat_as_secure_origin=jar.treat_as_secure_origin,
+    )
+    scratch.update_cookies(items)
+    return scratch.filter_cookies(url)
+
+
 def _read_entries(data: Any) -> list[tuple[_CookieKey, Morsel[str], bool, float | None]]:
     """The cookies of a file written by ``CookieJar.save``; raises on anything malformed."""
     entries = []

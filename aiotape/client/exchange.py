@@ -76,6 +76,8 @@ class Exchange:
     async def read_chunk(self) -> bytes:
         """The next chunk as it arrived; ``b""`` once the body is complete."""
         chunks = self._chunks
+        if self._conn is not None and self._deadline and self._loop.time() >= self._deadline:
+            self._expire(False)  # total timeout: like aiohttp, what is buffered still reads
         while not chunks:
             if self._error is not None:
                 raise self._error

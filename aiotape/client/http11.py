@@ -156,6 +156,7 @@ class ResponseParser:
         "_progress",
         "_raw",
         "_reason",
+        "_received",
         "_reusable",
         "_stalled",
         "buffered",
@@ -191,7 +192,7 @@ class ResponseParser:
         self._reason = b""
         self.head: ResponseHead | None = None
         self.chunks: deque[bytes] = deque()
-        self.buffered = 0
+        self.buffered = self._received = 0
         self.keep_alive = False
 
     @property
@@ -286,9 +287,14 @@ class ResponseParser:
         return not chunked and not has_length
 
     def _shortfall(self) -> str:
+        """aiohttp's text for a body cut short."""
         chunked, _ = self._framing()
-        header = "transfer length" if chunked else "content length"
-        return f"Not enough data to satisfy {header} header."
+        if chunked:
+            detail = "TransferEncodingError: 400, message='Not enough data to satisfy transfer"
+            return f"<{detail} length header.'>"
+        length = self.head.headers.get("Content-Length") if self.head is not None else None
+        detail = "ContentLengthError: 400, message='Not enough data to satisfy content length"
+        return f"<{detail} header (received {self._received} of {length} bytes).'>"
 
     # -- httptools callbacks ---------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -324,7 +330,7 @@ class ResponseParser:
             )
         if self._count > self._max_headers:
             raise _LimitExceeded("Too many headers received")
-        self._raw.append((name, value))
+        self._raw.append((name, value.rstrip(b" \t")))  # trailing OWS is not the value's
 
     def on_headers_complete(self) -> None:
         """Build the head; skip 1xx interim responses."""
@@ -363,6 +369,7 @@ class ResponseParser:
         if self.state is ParserState.READING_BODY:
             self.chunks.append(body)
             self.buffered += len(body)
+            self._received += len(body)
 
     def on_message_complete(self) -> None:
         """End of a message (interim responses and HEAD bodies are not ours)."""

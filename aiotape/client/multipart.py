@@ -134,7 +134,7 @@ class MultipartWriter:
     def body(self) -> bytes | AsyncIterator[bytes]:
         """The encoded body: bytes when every part is bytes, else a one-shot stream.
 
-        The stream's ``aclose()`` closes the part streams it has not finished (files...).
+        The stream's ``aclose()`` closes its part streams (files...); ``rewind()`` restarts it.
         """
         pieces = self._pieces()
         if len(pieces) == 1 and isinstance(pieces[0], bytes):
@@ -145,12 +145,13 @@ class MultipartWriter:
 class _Concat:
     """Async iterator over bytes and async iterables, in order; closable."""
 
-    __slots__ = ("_current", "_index", "_items")
+    __slots__ = ("_current", "_finish_at_end", "_index", "_items")
 
     def __init__(self, items: list[bytes | AsyncIterable[bytes]]) -> None:
         self._items = items
         self._index = 0
         self._current: AsyncIterator[bytes] | None = None
+        self._finish_at_end = False
 
     def __aiter__(self) -> _Concat:
         return self
@@ -163,6 +164,8 @@ class _Concat:
                 except StopAsyncIteration:
                     self._current = None
             if self._index == len(self._items):
+                if self._finish_at_end:
+                    self._finish_parts()
                 raise StopAsyncIteration
             item = self._items[self._index]
             self._index += 1
@@ -170,9 +173,44 @@ class _Concat:
                 return item
             self._current = aiter(item)
 
+    def finish(self) -> None:
+        """The request is over: release the parts now, or after the last one if still sending."""
+        sending = self._index > 0 and (self._current is not None or self._index < len(self._items))
+        if sending:
+            self._finish_at_end = True
+        else:
+            self._finish_parts()
+
+    def _finish_parts(self) -> None:
+        for item in self._items:
+            finish = getattr(item, "finish", None)
+            if finish is not None:
+                finish()
+
+    def upload_stopped(self) -> bool:
+        """Its upload ended early: True if every part stream can be sent again (then nothing
+        more is sent unless rewound); False when the parts should be closed."""
+        streams = [item for item in self._items if not isinstance(item, bytes)]
+        kept = [bool(getattr(stream, "upload_stopped", lambda: False)()) for stream in streams]
+        if not all(kept):
+            return False
+        self._current = None
+        self._index = len(self._items)
+        if self._finish_at_end:
+            self._finish_parts()
+        return True
+
+    def rewind(self) -> bool:
+        """Start over; False if a part stream cannot be sent again."""
+        self._current = None
+        self._index = 0
+        self._finish_at_end = False
+        streams = [item for item in self._items if not isinstance(item, bytes)]
+        return all(bool(getattr(stream, "rewind", lambda: False)()) for stream in streams)
+
     async def aclose(self) -> None:
-        """Close the current and the not yet started streams."""
-        streams: list[object] = [self._current, *self._items[self._index :]]
+        """Close every part stream (files...): the ones not finished and the ones sent."""
+        streams: list[object] = [self._current, *self._items]
         self._current = None
         self._index = len(self._items)
         for stream in streams:

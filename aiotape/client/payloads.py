@@ -1,8 +1,9 @@
 """Request bodies: turn ``data=`` / ``json=`` into bytes or a one-shot stream (aiohttp's rules).
 
 Streams are never read whole: files go out in ``CHUNK_SIZE`` pieces, read off the event loop
-unless they live in memory, and are closed once sent (as aiohttp does); a stream's
-``aclose()`` closes what it has not finished (call it when a request is abandoned).
+unless they live in memory. A stream's ``aclose()`` closes the files it opened or was given
+(the session calls it once the request, redirects included, is over, as aiohttp does), and
+``rewind_body`` sets a sent body back to its start for a redirect that re-sends it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,15 @@ from .formdata import FormData, guess_filename
 from .multipart import MultipartWriter, Part, content_disposition
 from .streams import StreamReader
 
-__all__ = ["CHUNK_SIZE", "EncodedBody", "encode_body", "encode_form", "encode_value"]
+__all__ = [
+    "CHUNK_SIZE",
+    "EncodedBody",
+    "encode_body",
+    "encode_form",
+    "encode_value",
+    "finish_body",
+    "rewind_body",
+]
 
 CHUNK_SIZE = 2**16
 """Size of the pieces a file is read in."""
@@ -165,36 +174,75 @@ def _file_length(file: Any) -> int | None:
         return None
 
 
+def finish_body(body: bytes | AsyncIterable[bytes]) -> None:
+    """Release what a body holds once its request is over, without cutting an upload short."""
+    finish = getattr(body, "finish", None)
+    if finish is not None:
+        finish()
+
+
+def rewind_body(body: bytes | AsyncIterable[bytes]) -> bool:
+    """Set a sent body back to its start; False if it cannot be sent again (a consumed stream)."""
+    if isinstance(body, bytes):
+        return True
+    rewind = getattr(body, "rewind", None)
+    return bool(rewind()) if rewind is not None else False
+
+
+def _start_position(file: Any) -> int | None:
+    try:
+        return int(file.tell()) if file.seekable() else None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 class _FileStream:
-    """A file object as an async iterator of pieces; closes the file at the end if it owns it.
+    """A file object as an async iterator of pieces; ``aclose()`` closes it if it owns it.
 
     Stops after ``length`` bytes when the length was announced, and raises
-    ``ClientPayloadError`` if the file ends before that.
+    ``ClientPayloadError`` if the file ends before that. ``rewind()`` seeks back to where
+    the file was when the stream was made (False if it cannot). ``finish()`` closes it now,
+    or after its last piece if it is being sent.
     """
 
-    __slots__ = ("_encoding", "_file", "_in_executor", "_owned", "_remaining")
+    __slots__ = (
+        "_close_at_end",
+        "_encoding",
+        "_file",
+        "_in_executor",
+        "_length",
+        "_owned",
+        "_remaining",
+        "_sending",
+        "_start",
+    )
 
     def __init__(
         self, file: Any, length: int | None, encoding: str, *, in_executor: bool, owned: bool
     ) -> None:
         self._file = file
-        self._remaining = length
+        self._length = self._remaining = length
+        self._start = _start_position(file)
         self._encoding = encoding
         self._in_executor = in_executor
         self._owned = owned
+        self._sending = self._close_at_end = False
 
     def __aiter__(self) -> _FileStream:
         return self
 
     async def __anext__(self) -> bytes:
         size = CHUNK_SIZE if self._remaining is None else min(CHUNK_SIZE, self._remaining)
+        self._sending = True
         try:
             piece = await self._read(size) if size else b""
         except BaseException:
             await self.aclose()
             raise
         if not piece:
-            await self.aclose()
+            self._sending = False
+            if self._close_at_end:
+                await self.aclose()
             if self._remaining:
                 raise ClientPayloadError(
                     f"Request body file ended {self._remaining} bytes short of its length"
@@ -213,6 +261,33 @@ class _FileStream:
         if isinstance(piece, str):
             return piece.encode(self._encoding)
         return bytes(piece) if piece else b""
+
+    def rewind(self) -> bool:
+        """Seek the file back to the stream's start; False if it is closed or not seekable."""
+        if self._start is None or getattr(self._file, "closed", False):
+            return False
+        try:
+            self._file.seek(self._start)
+        except (OSError, ValueError):
+            return False
+        self._remaining = self._length
+        return True
+
+    def upload_stopped(self) -> bool:
+        """Its upload ended early: True if the file stays open for a redirect to re-send it
+        (it is closed now if the request is over: ``finish()`` waited for the last piece)."""
+        self._sending = False
+        if self._close_at_end:
+            self.finish()
+        return self._start is not None
+
+    def finish(self) -> None:
+        """The request is over: close the file now, or after the last piece if still sending."""
+        if self._sending:
+            self._close_at_end = True
+        elif self._owned:
+            self._owned = False
+            self._file.close()
 
     async def aclose(self) -> None:
         """Close the file if this stream owns it (idempotent)."""

@@ -6,10 +6,10 @@ merging pieces, timeout resolution and body encoding (with Content-Type/Length h
 
 from __future__ import annotations
 
+import enum
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from http.cookies import BaseCookie
 from typing import Any
 
 from multidict import CIMultiDict
@@ -22,7 +22,7 @@ from .exceptions import (
     NonHttpUrlRedirectClientError,
 )
 from .payloads import encode_body
-from .timeouts import DEFAULT_WS_TIMEOUT, ClientTimeout, ClientWSTimeout
+from .timeouts import DEFAULT_TIMEOUT, DEFAULT_WS_TIMEOUT, ClientTimeout, ClientWSTimeout
 
 VERSION = "0.1.0"
 USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} aiotape/{VERSION}"
@@ -31,6 +31,8 @@ HTTP_SCHEMES = frozenset({"http", "https"})
 WS_SCHEME_FOR = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
 """The websocket scheme ``ws_connect`` uses for each URL scheme it accepts."""
 _BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_C0_OR_SPACE = "".join(map(chr, range(0x21)))
+_NO_TAB_OR_NEWLINE = str.maketrans("", "", "\t\n\r")
 _NON_TOKEN = re.compile(r"[^-!#$%&'*+.^_`|~0-9a-zA-Z]")
 
 
@@ -60,16 +62,35 @@ def check_scheme(url: URL, redirected: bool) -> None:
         raise (InvalidUrlRedirectClientError if redirected else InvalidUrlClientError)(url)
 
 
+def _has_no_authority(location: str, scheme: str) -> bool:
+    """True unless ``scheme:`` is followed by two slashes (browsers read ``\\`` as ``/``)."""
+    cleaned = location.strip(_C0_OR_SPACE).translate(_NO_TAB_OR_NEWLINE)
+    rest = cleaned[len(scheme) + 1 : len(scheme) + 3]
+    return len(rest) < 2 or not set(rest) <= {"/", "\\"}
+
+
 def redirect_target(url: URL, location: str, requote: bool) -> URL:
+    """Where a redirect from ``url`` goes, resolved as aiohttp (and browsers) do.
+
+    ``http:/path`` and ``http:path`` are references relative to ``url``; a target that is
+    not a URL, or has no usable origin, raises ``InvalidUrlRedirectClientError``.
+    """
     try:
         target = URL(location, encoded=not requote)
     except ValueError as exc:
         raise InvalidUrlRedirectClientError(
             location, "Server attempted redirecting to a location that does not look like a URL"
         ) from exc
-    if target.scheme and target.scheme not in HTTP_SCHEMES:
-        raise NonHttpUrlRedirectClientError(target)
-    return url.join(target) if not target.absolute else target
+    scheme = target.scheme
+    if scheme and scheme not in HTTP_SCHEMES:
+        raise NonHttpUrlRedirectClientError(location)
+    if not scheme or (scheme == url.scheme and _has_no_authority(location, scheme)):
+        target = url.join(target)
+    try:
+        target.origin()
+    except ValueError as exc:
+        raise InvalidUrlRedirectClientError(target, "Invalid redirect URL origin") from exc
+    return target
 
 
 def without(
@@ -81,16 +102,6 @@ def without(
     for name in names:
         stripped.popall(name, None)
     return stripped
-
-
-def as_cookie(cookies: Any) -> BaseCookie[str]:
-    if isinstance(cookies, BaseCookie):
-        return cookies
-    jar: BaseCookie[str] = BaseCookie()
-    items = cookies.items() if isinstance(cookies, Mapping) else cookies
-    for name, value in items:
-        jar[name] = value.value if hasattr(value, "value") else value
-    return jar
 
 
 def resolve_ws_timeout(
@@ -107,14 +118,37 @@ def resolve_ws_timeout(
     return base
 
 
-def resolve_timeout(timeout: ClientTimeout | float | None, default: ClientTimeout) -> ClientTimeout:
-    if timeout is None:
+class Unset(enum.Enum):
+    UNSET = enum.auto()
+
+
+UNSET = Unset.UNSET
+"""Default of per-request ``timeout=``: the session's timeout (``None`` means no timeout)."""
+
+
+def resolve_timeout(
+    timeout: ClientTimeout | float | Unset | None, default: ClientTimeout
+) -> ClientTimeout:
+    """A request's timeout as aiohttp reads it: a number or ``None`` is the total alone."""
+    if timeout is UNSET:
         return default
     if isinstance(timeout, ClientTimeout):
         return timeout
-    if isinstance(timeout, (int, float)):
+    if timeout is None or isinstance(timeout, (int, float)):
         return ClientTimeout(total=timeout)
     raise TypeError(f"timeout must be a ClientTimeout, got {timeout!r}")
+
+
+def session_timeout(timeout: object) -> ClientTimeout:
+    """A session's ``timeout=``: a ClientTimeout, or None for the default (ValueError else)."""
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    if not isinstance(timeout, ClientTimeout):
+        raise ValueError(
+            f"timeout parameter cannot be of {type(timeout)} type, "
+            "please use 'timeout=ClientTimeout(...)'"
+        )
+    return timeout
 
 
 def encode_request_body(

@@ -6,15 +6,22 @@ import codecs
 import json as _json
 import re
 from collections.abc import Callable, Generator
-from http.cookies import CookieError, SimpleCookie
+from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
+from .cookies import parse_set_cookie
 from .decoders import make_decoder
-from .exceptions import ClientResponseError, ContentTypeError, RequestInfo
+from .disposition import ContentDisposition, content_disposition
+from .exceptions import (
+    ClientConnectionError,
+    ClientResponseError,
+    ContentTypeError,
+    RequestInfo,
+)
 from .streams import StreamReader, decoded_source
 from .transport import Response
 
@@ -43,12 +50,19 @@ def _parse_content_type(raw: str | None) -> tuple[str, dict[str, str]]:
     if not raw:
         return "application/octet-stream", {}
     mimetype, _, rest = raw.partition(";")
+    mimetype = mimetype.strip().lower()
+    if mimetype.count("/") != 1:  # not type/subtype: aiohttp (email) falls back too
+        mimetype = "application/octet-stream"
     params: dict[str, str] = {}
     for item in rest.split(";"):
         key, sep, value = item.partition("=")
         if sep:
             params[key.strip().lower()] = value.strip().strip('"')
-    return mimetype.strip().lower(), params
+    return mimetype, params
+
+
+_CONNECTION_CLOSED = ClientConnectionError("Connection closed")
+"""What reading a released response raises (one shared instance, as aiohttp has)."""
 
 
 class _Released:
@@ -97,7 +111,7 @@ class ClientResponse:
         request_info: RequestInfo,
         history: tuple[ClientResponse, ...] = (),
         auto_decompress: bool = True,
-        read_bufsize: int = 2**16,
+        read_bufsize: int = 2**18,
     ) -> None:
         self.method = method
         self._real_url = url
@@ -118,6 +132,8 @@ class ClientResponse:
         self._cookies: SimpleCookie | None = None
         self._content_type: tuple[str, dict[str, str]] | None = None
         self._closed = False
+        self._released = False
+        self._in_context = False
 
     # -- metadata -----------------------------------------------------------------------
     @property
@@ -142,19 +158,18 @@ class ClientResponse:
 
     @property
     def history(self) -> tuple[ClientResponse, ...]:
-        """Responses of the redirects that led here."""
+        """Responses of the redirects that led here (set on the final response only)."""
         return self._history
 
     @property
     def cookies(self) -> SimpleCookie:
-        """Cookies set by this response (Set-Cookie headers)."""
+        """Cookies set by this response, parsed leniently as aiohttp (and the jar) do."""
         if self._cookies is None:
             jar = SimpleCookie()
             for header in self.headers.getall("Set-Cookie", ()):
-                try:
-                    jar.load(header)
-                except CookieError:
-                    continue
+                parsed = parse_set_cookie(header)
+                if parsed is not None:
+                    dict.__setitem__(jar, *parsed)
             self._cookies = jar
         return self._cookies
 
@@ -174,6 +189,11 @@ class ClientResponse:
         return self._parsed_content_type()[1].get("charset")
 
     @property
+    def content_disposition(self) -> ContentDisposition | None:
+        """The parsed Content-Disposition header (aiohttp's rules and warnings), if any."""
+        return content_disposition(self.headers.get("Content-Disposition"))
+
+    @property
     def content_length(self) -> int | None:
         """Content-Length header as int, if present."""
         value = self.headers.get("Content-Length")
@@ -185,30 +205,41 @@ class ClientResponse:
         return self._closed
 
     def get_encoding(self) -> str:
-        """Charset used by ``text()`` when none is given."""
+        """Codec name ``text()`` uses when none is given: the charset, else utf-8.
+
+        Like aiohttp: JSON bodies are utf-8, and for other types without a known charset
+        the body must have been read first (``RuntimeError`` otherwise).
+        """
         charset = self.charset
         if charset:
             try:
-                codecs.lookup(charset)
+                return codecs.lookup(charset).name
             except (LookupError, ValueError):  # unknown, or not even a codec name
-                charset = None
-        return charset or "utf-8"
+                pass
+        mimetype = self.content_type
+        if mimetype not in ("application/json", "application/rdap+json") and self._body is None:
+            raise RuntimeError("Cannot compute fallback encoding of a not yet read body")
+        return "utf-8"
 
     # -- body -----------------------------------------------------------------------------
     async def read(self) -> bytes:
-        """Read the whole (decoded) body."""
+        """Read the whole (decoded) body; ``ClientConnectionError`` once released."""
         if self._body is None:
             try:
                 self._body = await self.content.read()
-            finally:
-                self.release()
+            except BaseException:
+                self.close()
+                raise
+            self._finish()
             if self._trace is not None:
                 await self._trace.send_response_chunk_received(self.method, self.url, self._body)
+        elif self._released:
+            raise _CONNECTION_CLOSED
         return self._body
 
     async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
         """Read the body and decode it (charset from headers, else utf-8)."""
-        body = await self.read()
+        body = self._body if self._body is not None else await self.read()
         return body.decode(encoding or self.get_encoding(), errors=errors)
 
     async def json(
@@ -219,7 +250,7 @@ class ClientResponse:
         content_type: str | None = "application/json",
     ) -> Any:
         """Read the body as JSON; ``ContentTypeError`` when the mime type does not fit."""
-        body = await self.read()
+        body = self._body if self._body is not None else await self.read()
         if content_type:
             ctype = self.headers.get("Content-Type", "").lower()
             expected = (
@@ -241,9 +272,10 @@ class ClientResponse:
         return loads(stripped.decode(encoding or self.get_encoding()))
 
     def raise_for_status(self) -> None:
-        """Raise ``ClientResponseError`` for status >= 400."""
+        """Raise ``ClientResponseError`` for status >= 400 (releasing it outside ``async with``)."""
         if self.status >= 400:
-            self.release()
+            if not self._in_context:
+                self.release()
             raise ClientResponseError(
                 self.request_info,
                 self._history,
@@ -258,11 +290,24 @@ class ClientResponse:
         return parse_links(self._url, self.headers.getall("Link", []))
 
     def release(self) -> _Released:
-        """Give the connection back (an unread body closes it); awaiting the result is optional."""
-        if not self._closed:
+        """Give the connection back (an unread body closes it); awaiting the result is optional.
+
+        Later reads of the body raise ``ClientConnectionError``, as aiohttp's do.
+        """
+        if not self._released:
+            self._released = True
+            if self.content.exception() is None:
+                self.content.set_exception(_CONNECTION_CLOSED)
+        if not self._closed:  # _finish(), inlined: release is on every request's path
             self._closed = True
             self._wire_body.close()
         return _RELEASED
+
+    def _finish(self) -> None:
+        """Done with the wire body (read to its end, or released)."""
+        if not self._closed:
+            self._closed = True
+            self._wire_body.close()
 
     def close(self) -> None:
         """Close the response and its connection."""
@@ -273,6 +318,7 @@ class ClientResponse:
         self.release()
 
     async def __aenter__(self) -> ClientResponse:
+        self._in_context = True
         return self
 
     async def __aexit__(
@@ -281,6 +327,7 @@ class ClientResponse:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._in_context = False
         self.release()
 
     def __del__(self) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import json as _json
 import warnings
 from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from http.cookies import BaseCookie
 from ssl import SSLContext
 from types import TracebackType
@@ -15,8 +16,9 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .auth import BasicAuth, strip_auth_from_url
-from .cookies import AbstractCookieJar, CookieJar, cookie_header
+from .cookies import AbstractCookieJar, CookieJar, cookie_header, request_cookies
 from .exceptions import (
+    ClientPayloadError,
     InvalidUrlClientError,
     NonHttpUrlClientError,
     RequestInfo,
@@ -26,12 +28,14 @@ from .fingerprint import SSLSetting, ssl_setting
 from .middlewares import ClientMiddlewareType, ClientRequest, build_client_middlewares
 from .network import NetworkTransport
 from .options import RaiseForStatus, RequestOptions, WSConnectOptions
+from .payloads import finish_body, rewind_body
 from .pool import BaseConnector
 from .prepare import (
     DEFAULT_HEADERS,
+    UNSET,
     USER_AGENT,
     WS_SCHEME_FOR,
-    as_cookie,
+    Unset,
     check_method,
     check_scheme,
     encode_request_body,
@@ -39,12 +43,12 @@ from .prepare import (
     redirect_target,
     resolve_timeout,
     resolve_ws_timeout,
+    session_timeout,
     without,
 )
 from .response import ClientResponse
 from .ssl_params import merge_ssl_params
 from .timeouts import (
-    DEFAULT_TIMEOUT,
     ClientTimeout,
     ClientWSTimeout,
     deadline,
@@ -61,10 +65,17 @@ __all__ = ["ClientSession", "request"]
 _T = TypeVar("_T")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _URL_CACHE_SIZE = 256
+_POST_METHODS = frozenset({"PATCH", "POST", "PUT"})
+_CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
+_CONSUMED_BODY = (
+    "Cannot follow redirect with a consumed request body. "
+    "Use bytes, a seekable file-like object, or set allow_redirects=False."
+)
 
 
-class _RequestContextManager(Generic[_T]):
-    """Both ``await session.get(...)`` and ``async with session.get(...) as resp``."""
+class _RequestContextManager(Coroutine[Any, Any, _T], Generic[_T]):
+    """``await session.get(...)``, ``async with session.get(...) as resp`` and, being a
+    coroutine as aiohttp's is, ``asyncio.create_task(session.get(...))``."""
 
     __slots__ = ("_coro", "_resp")
 
@@ -72,12 +83,24 @@ class _RequestContextManager(Generic[_T]):
         self._coro = coro
         self._resp: _T | None = None
 
+    def send(self, value: Any) -> Any:
+        """Coroutine protocol: forwards to the request coroutine."""
+        return self._coro.send(value)
+
+    def throw(self, *args: Any) -> Any:
+        """Coroutine protocol: forwards to the request coroutine."""
+        return self._coro.throw(*args)
+
+    def close(self) -> None:
+        """Coroutine protocol: closes the request coroutine (nothing was sent)."""
+        self._coro.close()
+
     def __await__(self) -> Generator[Any, None, _T]:
         return self._coro.__await__()
 
     async def __aenter__(self) -> _T:
         self._resp = await self._coro
-        return self._resp
+        return await self._resp.__aenter__()  # type: ignore[attr-defined, no-any-return]
 
     async def __aexit__(
         self,
@@ -87,6 +110,47 @@ class _RequestContextManager(Generic[_T]):
     ) -> None:
         if self._resp is not None:
             await self._resp.__aexit__(exc_type, exc, tb)  # type: ignore[attr-defined]
+
+
+@dataclass(slots=True)
+class _Hop:
+    """What the next hop of a request sends; following a redirect rewrites it."""
+
+    method: str
+    url: URL
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None
+    data: Any
+    json: Any
+    auth: BasicAuth | None
+    cookies: Any
+
+
+@dataclass(frozen=True, slots=True)
+class _Send:
+    """How every hop of one request goes over the seam."""
+
+    transport: Transport
+    middlewares: Sequence[ClientMiddlewareType]
+    auto_decompress: bool
+    read_bufsize: int
+
+    async def exchange(self, request: Request) -> ClientResponse:
+        """Send ``request`` through the transport; its response head as a ClientResponse."""
+        wire = await self.transport.handle(request)
+        url = request.url
+        return ClientResponse(
+            request.method,
+            url,
+            wire,
+            request_info=RequestInfo(
+                url.with_fragment(None) if url.raw_fragment else url,
+                request.method,
+                request.headers,
+                url,
+            ),
+            auto_decompress=self.auto_decompress,
+            read_bufsize=self.read_bufsize,
+        )
 
 
 class ClientSession:
@@ -110,7 +174,7 @@ class ClientSession:
         auto_decompress: bool = True,
         trust_env: bool = False,
         requote_redirect_url: bool = True,
-        read_bufsize: int = 2**16,
+        read_bufsize: int = 2**18,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
@@ -121,6 +185,8 @@ class ClientSession:
             base_url = URL(base_url)
             if not base_url.absolute:
                 raise ValueError("base_url must be an absolute URL")
+            if not base_url.path.endswith("/"):
+                raise ValueError("base_url must have a trailing '/'")
         self._base_url: URL | None = base_url
         if connector is not None and transport is not None:
             raise ValueError(
@@ -147,7 +213,7 @@ class ClientSession:
         self._auth = auth
         self._json_serialize = json_serialize
         self._raise_for_status = raise_for_status
-        self._timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+        self._timeout = session_timeout(timeout)
         self._auto_decompress = auto_decompress
         self._trust_env = trust_env
         self._requote_redirect_url = requote_redirect_url
@@ -319,7 +385,7 @@ class ClientSession:
         url = url.with_scheme(scheme)
         if not url.host:
             raise InvalidUrlClientError(url)
-        url, req_headers = self._prepare_headers(url, headers, None, auth, None)
+        url, req_headers, _ = self._prepare_headers(url, headers, None, auth, None)
         if origin is not None:
             req_headers["Origin"] = origin
         ws_timeout = resolve_ws_timeout(timeout, receive_timeout)
@@ -376,6 +442,17 @@ class ClientSession:
             url = self._base_url.join(url)
         return url
 
+    def _skipped(self, skip_auto_headers: Iterable[str] | None) -> frozenset[str]:
+        """Lower-cased names of the auto headers not to add: the session's and the call's."""
+        if skip_auto_headers is None:
+            return self._skip_auto_headers
+        return self._skip_auto_headers | {h.lower() for h in skip_auto_headers}
+
+    def _auth_for(self, url: URL) -> BasicAuth | None:
+        """The session's auth, which aiohttp sends only to the base_url origin when set."""
+        base = self._base_url
+        return self._auth if base is None or base.origin() == url.origin() else None
+
     def _current_transport(self) -> Transport:
         override = current_override()
         return override(self._transport) if override is not None else self._transport
@@ -387,17 +464,24 @@ class ClientSession:
         skip_auto_headers: Iterable[str] | None,
         auth: BasicAuth | None,
         cookies: Any,
-    ) -> tuple[URL, CIMultiDict[str]]:
-        """Merge default, auto, auth and cookie headers; returns the URL without credentials."""
+        redirected: bool = False,
+    ) -> tuple[URL, CIMultiDict[str], BasicAuth | None]:
+        """Merge default, auto, auth and cookie headers.
+
+        Returns the URL without credentials and the auth used (a redirect keeps it, as
+        aiohttp does, unless it crosses origins).
+        """
         merged = CIMultiDict(self._default_headers)
         if headers:
             given = CIMultiDict(headers)
             for name in given:
                 merged.popall(name, None)
             merged.extend(given)
-        skip = self._skip_auto_headers
-        if skip_auto_headers is not None:
-            skip = skip | {h.lower() for h in skip_auto_headers}
+        skip = (
+            self._skip_auto_headers
+            if skip_auto_headers is None
+            else self._skipped(skip_auto_headers)
+        )
         if "Host" not in merged and "host" not in skip:
             merged["Host"] = host_header(url)
         for name, value in DEFAULT_HEADERS:
@@ -406,9 +490,10 @@ class ClientSession:
         if "User-Agent" not in merged and "user-agent" not in skip:
             merged["User-Agent"] = USER_AGENT
         url, url_auth = strip_auth_from_url(url)
-        if auth is not None and url_auth is not None:
+        if auth is not None and url_auth is not None and not redirected:
             raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
-        auth = auth or url_auth or self._auth
+        if auth is None or url_auth is not None:
+            auth = url_auth or (self._auth and self._auth_for(url))
         if auth is not None:
             if not isinstance(auth, BasicAuth):
                 raise TypeError("BasicAuth() tuple is required instead")
@@ -420,12 +505,12 @@ class ClientSession:
             merged["Authorization"] = auth.encode()
         jar_cookies = self._cookie_jar.filter_cookies(url)
         if cookies:
-            jar_cookies.update(as_cookie(cookies))
+            jar_cookies.update(request_cookies(self._cookie_jar, cookies, url))
         if jar_cookies:
             existing = merged.popall("Cookie", [])
             value = cookie_header(jar_cookies)
             merged["Cookie"] = "; ".join([*existing, value]) if existing else value
-        return url, merged
+        return url, merged, auth
 
     async def _request(
         self,
@@ -443,7 +528,7 @@ class ClientSession:
         max_redirects: int = 10,
         chunked: bool | None = None,
         raise_for_status: RaiseForStatus | None = None,
-        timeout: ClientTimeout | float | None = None,
+        timeout: ClientTimeout | float | Unset | None = UNSET,
         ssl: SSLSetting | None = True,
         verify_ssl: bool | None = None,
         ssl_context: SSLContext | None = None,
@@ -463,7 +548,6 @@ class ClientSession:
         started = loop.time()
         total_deadline = deadline(started, real_timeout.total, real_timeout.ceil_threshold)
         transport = self._current_transport()
-        history: list[ClientResponse] = []
         trace = (
             RequestTrace(self, self._trace_configs, trace_request_ctx)
             if self._trace_configs
@@ -472,25 +556,33 @@ class ClientSession:
         if trace is not None:  # tracing hook: request start
             headers = await trace.send_request_start(method, url, self._default_headers, headers)
             transport = trace.transport(transport)
-        if middlewares is None:
-            middlewares = self._middlewares
-        if auto_decompress is None:
-            auto_decompress = self._auto_decompress
-        if read_bufsize is None:
-            read_bufsize = self._read_bufsize
-        simulated = 0.0
+        send = _Send(
+            transport,
+            self._middlewares if middlewares is None else middlewares,
+            self._auto_decompress if auto_decompress is None else auto_decompress,
+            self._read_bufsize if read_bufsize is None else read_bufsize,
+        )
+        hop = _Hop(method, url, headers, data, json, auth, cookies)
+        history: list[ClientResponse] = []
+        body: bytes | Any = b""
         try:
             while True:
-                check_scheme(url, bool(history))
-                url, req_headers = self._prepare_headers(
-                    url, headers, skip_auto_headers, auth, cookies
+                check_scheme(hop.url, bool(history))
+                hop.url, req_headers, hop.auth = self._prepare_headers(
+                    hop.url, hop.headers, skip_auto_headers, hop.auth, hop.cookies, bool(history)
                 )
                 body = encode_request_body(
-                    method, data, json, self._json_serialize, chunked, req_headers
+                    hop.method, hop.data, hop.json, self._json_serialize, chunked, req_headers
                 )
+                if (
+                    hop.method in _POST_METHODS
+                    and "Content-Type" not in req_headers
+                    and "content-type" not in self._skipped(skip_auto_headers)
+                ):
+                    req_headers["Content-Type"] = "application/octet-stream"
                 request = Request(
-                    method,
-                    url,
+                    hop.method,
+                    hop.url,
                     CIMultiDictProxy(req_headers),
                     body,
                     real_timeout,
@@ -498,94 +590,75 @@ class ClientSession:
                     total_deadline,
                     ssl,
                     server_hostname,
-                    simulated,
+                    sum(r._simulated_elapsed for r in history) if history else 0.0,
                     trace,
                 )
-                if middlewares:
-                    resp = await self._send_through(
-                        middlewares,
-                        transport,
-                        request,
-                        tuple(history),
-                        auto_decompress,
-                        read_bufsize,
-                    )
-                else:
-                    try:
-                        wire = await transport.handle(request)
-                    except BaseException:
-                        await close_body(body)
-                        raise
-                    resp = ClientResponse(
-                        method,
-                        url,
-                        wire,
-                        request_info=RequestInfo(url, method, request.headers, url),
-                        history=tuple(history),
-                        auto_decompress=auto_decompress,
-                        read_bufsize=read_bufsize,
-                    )
+                resp = await self._send(send, request)
                 set_cookie = resp.headers.getall("Set-Cookie", ())
                 if set_cookie:
-                    self._cookie_jar.update_cookies_from_headers(set_cookie, url)
-                location = resp.headers.get("Location") or resp.headers.get("URI")
-                if not (allow_redirects and resp.status in _REDIRECTS and location):
+                    self._cookie_jar.update_cookies_from_headers(set_cookie, hop.url)
+                if not (allow_redirects and resp.status in _REDIRECTS):
                     break
                 if trace is not None:  # tracing hook: redirect
-                    await trace.send_request_redirect(method, url, headers, resp)
+                    await trace.send_request_redirect(hop.method, hop.url, hop.headers, resp)
                 history.append(resp)
-                resp.release()
-                simulated += resp._simulated_elapsed
-                if max_redirects and len(history) >= max_redirects:
-                    raise TooManyRedirects(history[0].request_info, tuple(history))
-                if (resp.status == 303 and method != "HEAD") or (
-                    resp.status in (301, 302) and method == "POST"
-                ):
-                    method, data, json = "GET", None, None
-                    headers = without(headers, ("Content-Length", "Content-Type"))
-                target = redirect_target(url, location, self._requote_redirect_url)
-                if target.origin() != url.origin():
-                    auth = None
-                    headers = without(headers, ("Authorization",))
-                url, params = target, None
+                if not self._redirect(hop, resp, body, max_redirects, history):
+                    break
+            if not isinstance(body, bytes):
+                finish_body(body)
+            resp._history = tuple(history)  # as aiohttp: on the final response only
             await self._check_status(resp, raise_for_status)
         except BaseException as exc:
+            await close_body(body)
             if trace is not None:  # tracing hook: request exception
-                await trace.send_request_exception(method, url, headers, exc)
+                await trace.send_request_exception(hop.method, hop.url, hop.headers, exc)
             raise
         if trace is not None:  # tracing hook: request end
-            await trace.send_request_end(method, url, headers, resp)
+            await trace.send_request_end(hop.method, hop.url, hop.headers, resp)
         return resp
 
-    async def _send_through(
+    def _redirect(
         self,
-        middlewares: Sequence[ClientMiddlewareType],
-        transport: Transport,
-        request: Request,
-        history: tuple[ClientResponse, ...],
-        auto_decompress: bool,
-        read_bufsize: int,
-    ) -> ClientResponse:
-        """One hop through the client middlewares; the innermost handler does the exchange."""
+        hop: _Hop,
+        resp: ClientResponse,
+        body: bytes | Any,
+        max_redirects: int,
+        history: list[ClientResponse],
+    ) -> bool:
+        """Turn ``hop`` into the request that follows the redirect ``resp`` (aiohttp's rules:
+        method, body and credentials); False when ``resp`` is the answer (no Location)."""
+        if max_redirects and len(history) >= max_redirects:
+            resp.release()
+            raise TooManyRedirects(history[0].request_info, tuple(history))
+        if (resp.status == 303 and hop.method != "HEAD") or (
+            resp.status in (301, 302) and hop.method == "POST"
+        ):
+            hop.method, hop.data, hop.json = "GET", None, None
+            hop.headers = without(hop.headers, ("Content-Length",))
+            finish_body(body)
+        elif not rewind_body(body):
+            resp.release()
+            raise ClientPayloadError(_CONSUMED_BODY)
+        location = resp.headers.get("Location") or resp.headers.get("URI")
+        if not location:
+            return False  # aiohttp returns it, listed in its own history
+        resp.release()
+        target = redirect_target(hop.url, location, self._requote_redirect_url)
+        if target.origin() != hop.url.origin():
+            hop.auth = hop.cookies = None
+            hop.headers = without(hop.headers, _CREDENTIAL_HEADERS)
+        hop.url = target
+        return True
 
-        async def send(req: ClientRequest) -> ClientResponse:
-            hop = req.wire_request()
-            try:
-                wire = await transport.handle(hop)
-            except BaseException:
-                await close_body(hop.body)
-                raise
-            return ClientResponse(
-                hop.method,
-                hop.url,
-                wire,
-                request_info=RequestInfo(hop.url, hop.method, hop.headers, hop.url),
-                history=history,
-                auto_decompress=auto_decompress,
-                read_bufsize=read_bufsize,
-            )
+    async def _send(self, send: _Send, request: Request) -> ClientResponse:
+        """One hop over the seam, through the client middlewares when there are any."""
+        if not send.middlewares:
+            return await send.exchange(request)
 
-        handler = build_client_middlewares(send, middlewares)
+        async def innermost(req: ClientRequest) -> ClientResponse:
+            return await send.exchange(req.wire_request())
+
+        handler = build_client_middlewares(innermost, send.middlewares)
         return await handler(ClientRequest(request, self, request.url))
 
     async def _check_status(

@@ -302,9 +302,9 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
             self._fragments = []
             return self._data_message(self._fragments_text, payload)
         if opcode is Opcode.PING:
-            return WSMessage(WSMsgType.PING, bytes(frame.data), None)
+            return WSMessage(WSMsgType.PING, bytes(frame.data), "")
         if opcode is Opcode.PONG:
-            return WSMessage(WSMsgType.PONG, bytes(frame.data), None)
+            return WSMessage(WSMsgType.PONG, bytes(frame.data), "")
         close = Close.parse(frame.data)
         code = 0 if close.code == 1005 else close.code
         return WSMessage(WSMsgType.CLOSE, code, close.reason)
@@ -313,9 +313,9 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         if not text:
             if not isinstance(payload, bytes):
                 payload = bytes(payload)
-            return WSMessage(WSMsgType.BINARY, payload, None)
+            return WSMessage(WSMsgType.BINARY, payload, "")
         try:
-            return WSMessage(WSMsgType.TEXT, str(payload, "utf-8"), None)
+            return WSMessage(WSMsgType.TEXT, str(payload, "utf-8"), "")
         except UnicodeDecodeError:
             self._framer.fail(WSCloseCode.INVALID_TEXT, "invalid UTF-8 text message")
             self._flush()

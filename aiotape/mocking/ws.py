@@ -80,19 +80,19 @@ class MockWebSocket:
 
     async def send_str(self, data: str) -> None:
         """Send a TEXT message."""
-        self._send(WSMessage(WSMsgType.TEXT, data, None))
+        self._send(WSMessage(WSMsgType.TEXT, data, ""))
 
     async def send_bytes(self, data: bytes) -> None:
         """Send a BINARY message."""
-        self._send(WSMessage(WSMsgType.BINARY, bytes(data), None))
+        self._send(WSMessage(WSMsgType.BINARY, bytes(data), ""))
 
     async def send_json(self, data: Any, *, dumps: Callable[[Any], str] = _json.dumps) -> None:
         """Send ``data`` as a JSON TEXT message."""
-        self._send(WSMessage(WSMsgType.TEXT, dumps(data), None))
+        self._send(WSMessage(WSMsgType.TEXT, dumps(data), ""))
 
     async def ping(self, message: bytes = b"") -> None:
         """Send a PING (the client answers it with a PONG this side ignores)."""
-        self._send(WSMessage(WSMsgType.PING, message, None))
+        self._send(WSMessage(WSMsgType.PING, message, ""))
 
     async def close(self, *, code: int = WSCloseCode.OK, message: bytes = b"") -> bool:
         """Send a CLOSE frame; False if already closing. Does not wait for the client's echo."""
@@ -107,7 +107,7 @@ class MockWebSocket:
         """Deliver a client message, answering pings and echoing a close at once."""
         if msg.type is WSMsgType.PING:
             if not self._closed:
-                self._outbox.put_nowait(WSMessage(WSMsgType.PONG, msg.data, None))
+                self._outbox.put_nowait(WSMessage(WSMsgType.PONG, msg.data, ""))
         elif msg.type is WSMsgType.CLOSE:
             if not self._closed:
                 reason = msg.extra or ""

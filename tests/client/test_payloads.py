@@ -19,7 +19,7 @@ from multidict import MultiDict
 import aiotape
 from aiotape import ClientPayloadError, FormData
 from aiotape.client.multipart import MultipartWriter, Part, content_disposition
-from aiotape.client.payloads import CHUNK_SIZE, EncodedBody, encode_body
+from aiotape.client.payloads import CHUNK_SIZE, EncodedBody, encode_body, rewind_body
 from tests.servers import serve_app
 
 # -- helpers -------------------------------------------------------------------------------
@@ -164,12 +164,16 @@ async def test_file_is_read_in_chunk_size_pieces(tmp_path: Path) -> None:
     assert sizes == [CHUNK_SIZE, CHUNK_SIZE, 10]
 
 
-async def test_file_is_closed_once_streamed(tmp_path: Path) -> None:
+async def test_streamed_file_rewinds_for_a_redirect_and_closes_on_aclose(tmp_path: Path) -> None:
     path = tmp_path / "a.bin"
     path.write_bytes(b"abc")
     file = path.open("rb")
-    assert await collect(encode(file).body) == b"abc"
-    assert file.closed
+    body = stream(encode(file))
+    assert await collect(body) == b"abc"
+    assert not file.closed and rewind_body(body)
+    assert await collect(body) == b"abc"
+    await body.aclose()
+    assert file.closed and not rewind_body(body)
 
 
 async def test_aclose_closes_a_file_that_was_never_streamed(tmp_path: Path) -> None:

@@ -68,8 +68,8 @@ async def test_slow_loris_body_is_cut_by_the_total_timeout(serve: Serve) -> None
         ("http://127.0.0.1:abc/", InvalidUrlRedirectClientError),
         ("ftp://127.0.0.1/file", NonHttpUrlRedirectClientError),
         ("javascript:alert(1)", NonHttpUrlRedirectClientError),
-        ("http:///loop", aiotape.TooManyRedirects),  # no host: relative to the current URL
-        ("http://", aiotape.TooManyRedirects),
+        ("http:///loop", InvalidUrlRedirectClientError),  # no host (aiohttp 3.14)
+        ("http://", InvalidUrlRedirectClientError),
     ],
 )
 async def test_garbage_redirect_location_raises_a_client_error(
@@ -96,6 +96,7 @@ def response_with(headers: dict[str, str]) -> ClientResponse:
 
 
 @pytest.mark.parametrize("charset", ["\udcffutf-8", "utf-8\x00"])
-def test_undecodable_charset_falls_back_to_utf8(charset: str) -> None:
+async def test_undecodable_charset_falls_back_to_utf8(charset: str) -> None:
     resp = response_with({"Content-Type": f"text/plain; charset={charset}"})
+    await resp.read()  # aiohttp needs the body to pick a fallback charset
     assert resp.get_encoding() == "utf-8"

@@ -943,15 +943,15 @@ async def test_channel_assembles_messages_fed_one_byte_at_a_time() -> None:
         + server_frame(0x0, b"cd")
         + server_frame(0x2, b"\x00\x01"),
     )
-    assert await channel.receive() == WSMessage(WSMsgType.PONG, b"pong", None)
-    assert await channel.receive() == WSMessage(WSMsgType.TEXT, "abcd", None)
-    assert await channel.receive() == WSMessage(WSMsgType.BINARY, b"\x00\x01", None)
+    assert await channel.receive() == WSMessage(WSMsgType.PONG, b"pong", "")
+    assert await channel.receive() == WSMessage(WSMsgType.TEXT, "abcd", "")
+    assert await channel.receive() == WSMessage(WSMsgType.BINARY, b"\x00\x01", "")
 
 
 async def test_channel_does_not_answer_pings_itself() -> None:
     channel, transport = _open_channel()
     channel.data_received(server_frame(0x9, b"p"))
-    assert await channel.receive() == WSMessage(WSMsgType.PING, b"p", None)
+    assert await channel.receive() == WSMessage(WSMsgType.PING, b"p", "")
     assert transport.written == b""
 
 
@@ -992,7 +992,7 @@ async def test_channel_returns_closed_after_connection_lost() -> None:
     channel, _ = _open_channel()
     channel.data_received(server_frame(0x1, b"queued"))
     channel.connection_lost(None)
-    assert await channel.receive() == WSMessage(WSMsgType.TEXT, "queued", None)
+    assert await channel.receive() == WSMessage(WSMsgType.TEXT, "queued", "")
     assert (await channel.receive()).type == WSMsgType.CLOSED
     with pytest.raises(ClientConnectionResetError):
         await channel.send(WSMessage(WSMsgType.TEXT, "late", None))
@@ -1005,8 +1005,8 @@ async def test_channel_collects_a_large_frame_split_across_reads() -> None:
     cuts = (0, 20, 70_000, len(wire) - 3, len(wire))
     for start, stop in itertools.pairwise(cuts):
         channel.data_received(wire[start:stop])
-    assert await channel.receive() == WSMessage(WSMsgType.BINARY, payload, None)
-    assert await channel.receive() == WSMessage(WSMsgType.TEXT, "next", None)
+    assert await channel.receive() == WSMessage(WSMsgType.BINARY, payload, "")
+    assert await channel.receive() == WSMessage(WSMsgType.TEXT, "next", "")
 
 
 async def test_channel_refuses_a_frame_over_the_limit_with_1009() -> None:
