@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from . import client_exceptions as client_exceptions
-from . import hdrs
+from . import hdrs, payload
 from .client.auth import BasicAuth
 from .client.cookies import CookieJar, DummyCookieJar
 from .client.exceptions import (
@@ -49,6 +49,20 @@ from .client.exceptions import (
 )
 from .client.fingerprint import Fingerprint
 from .client.formdata import FormData
+from .client.multipart import MultipartWriter
+from .client.payload_types import (
+    AsyncIterablePayload,
+    BufferedReaderPayload,
+    BytesIOPayload,
+    BytesPayload,
+    IOBasePayload,
+    JsonPayload,
+    Payload,
+    StringIOPayload,
+    StringPayload,
+    TextIOPayload,
+    get_payload,
+)
 from .client.pool import TCPConnector
 from .client.prepare import VERSION
 from .client.response import ClientResponse, HttpVersion, HttpVersion10, HttpVersion11
@@ -83,7 +97,11 @@ def __getattr__(name: str) -> ModuleType:
 
 
 __all__ = [
+    "AsyncIterablePayload",
     "BasicAuth",
+    "BufferedReaderPayload",
+    "BytesIOPayload",
+    "BytesPayload",
     "ClientConnectionError",
     "ClientConnectionResetError",
     "ClientConnectorCertificateError",
@@ -112,11 +130,15 @@ __all__ = [
     "HttpVersion",
     "HttpVersion10",
     "HttpVersion11",
+    "IOBasePayload",
     "InvalidURL",
     "InvalidUrlClientError",
     "InvalidUrlRedirectClientError",
+    "JsonPayload",
+    "MultipartWriter",
     "NonHttpUrlClientError",
     "NonHttpUrlRedirectClientError",
+    "Payload",
     "RedirectClientError",
     "Request",
     "RequestInfo",
@@ -127,7 +149,10 @@ __all__ = [
     "ServerTimeoutError",
     "SocketTimeoutError",
     "StreamReader",
+    "StringIOPayload",
+    "StringPayload",
     "TCPConnector",
+    "TextIOPayload",
     "TooManyRedirects",
     "Transport",
     "UploadAbortedError",
@@ -138,7 +163,9 @@ __all__ = [
     "WSServerHandshakeError",
     "WebSocketError",
     "__version__",
+    "get_payload",
     "hdrs",
+    "payload",
     "request",
     "use_transport",
 ]

@@ -19,10 +19,19 @@ from urllib.parse import urlencode
 
 from .exceptions import ClientPayloadError
 from .formdata import FormData, guess_filename
-from .multipart import MultipartWriter, Part, content_disposition
+from .mime import content_disposition
+from .multipart import MultipartWriter, Part
+from .payload_types import Payload
 from .streams import StreamReader
 
-__all__ = ["CHUNK_SIZE", "EncodedBody", "encode_body", "encode_form", "encode_value"]
+__all__ = [
+    "CHUNK_SIZE",
+    "EncodedBody",
+    "charset_of",
+    "encode_body",
+    "encode_form",
+    "encode_value",
+]
 
 CHUNK_SIZE = 2**16
 """Size of the pieces a file is read in."""
@@ -32,19 +41,23 @@ _OCTET_STREAM = "application/octet-stream"
 
 @dataclass(frozen=True, slots=True)
 class EncodedBody:
-    """A request body: bytes or a one-shot stream, its Content-Type and length (None: unknown)."""
+    """A request body: bytes or a one-shot stream, its Content-Type and length (None: unknown).
+
+    ``headers`` are a Payload's other headers (Content-Disposition...), added to the request's.
+    """
 
     body: bytes | AsyncIterable[bytes]
     content_type: str | None
     length: int | None
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def encode_body(data: Any, json: Any, json_serialize: Callable[[Any], str]) -> EncodedBody:
     """The body for ``data=`` or ``json=`` of a request.
 
-    json: ``application/json``. FormData, dicts, multidicts and lists of pairs: urlencoded,
-    or multipart/form-data when a value is a file or a stream. Anything else is one value
-    for ``encode_value``.
+    json: ``application/json``. A Payload (MultipartWriter...) brings its own headers.
+    FormData, dicts, multidicts and lists of pairs: urlencoded, or multipart/form-data when a
+    value is a file or a stream. Anything else is one value for ``encode_value``.
     """
     if data is not None and json is not None:
         raise ValueError("data and json parameters can not be used at the same time")
@@ -56,8 +69,10 @@ def encode_body(data: Any, json: Any, json_serialize: Callable[[Any], str]) -> E
         return EncodedBody(b"", None, 0)
     if isinstance(data, FormData):
         return encode_form(data)
-    if isinstance(data, MultipartWriter):
-        return EncodedBody(data.body(), data.content_type, data.length)
+    if isinstance(data, Payload):
+        encoded = data.encoded()
+        headers = tuple((k, v) for k, v in data.headers.items() if k.lower() != "content-type")
+        return EncodedBody(encoded.body, data.content_type, encoded.length, headers)
     if isinstance(data, (Mapping, list, tuple)):
         return encode_form(FormData(data))
     return encode_value(data)
@@ -107,13 +122,13 @@ def encode_value(
         return EncodedBody(raw, content_type or _OCTET_STREAM, len(raw))
     if isinstance(value, (str, io.StringIO)):
         text = value if isinstance(value, str) else value.read()
-        encoding = charset or _charset_of(content_type) or "utf-8"
+        encoding = charset or charset_of(content_type) or "utf-8"
         raw = text.encode(encoding)
         return EncodedBody(raw, content_type or f"text/plain; charset={encoding}", len(raw))
     if isinstance(value, StreamReader):
         return EncodedBody(value.iter_any(), content_type or _OCTET_STREAM, None)
     if isinstance(value, io.TextIOBase):
-        encoding = charset or _charset_of(content_type) or "utf-8"
+        encoding = charset or charset_of(content_type) or "utf-8"
         stream = _FileStream(value, None, encoding, in_executor=True, owned=True)
         return EncodedBody(stream, content_type or f"text/plain; charset={encoding}", None)
     if isinstance(value, io.BytesIO):
@@ -130,7 +145,8 @@ def encode_value(
     raise TypeError(f"Can not serialize {type(value).__name__} as a request body")
 
 
-def _charset_of(content_type: str | None) -> str | None:
+def charset_of(content_type: str | None) -> str | None:
+    """The charset parameter of a Content-Type value, if any."""
     if not content_type:
         return None
     for param in content_type.split(";")[1:]:

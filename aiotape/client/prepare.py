@@ -138,6 +138,8 @@ def encode_request_body(
     encoded = encode_body(data, json, json_serialize)
     if encoded.content_type is not None and "Content-Type" not in headers:
         headers["Content-Type"] = encoded.content_type
+    for name, value in encoded.headers:
+        headers.setdefault(name, value)
     if chunked or te_chunked or (encoded.length is None and "Content-Length" not in headers):
         headers.popall("Content-Length", None)
         if not te_chunked:
