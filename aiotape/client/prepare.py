@@ -15,6 +15,7 @@ from typing import Any
 from multidict import CIMultiDict
 from yarl import URL
 
+from .decoders import ACCEPT_ENCODING
 from .exceptions import (
     InvalidUrlClientError,
     InvalidUrlRedirectClientError,
@@ -26,7 +27,7 @@ from .timeouts import DEFAULT_WS_TIMEOUT, ClientTimeout, ClientWSTimeout
 
 VERSION = "0.1.0"
 USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} aiotape/{VERSION}"
-DEFAULT_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate, br"))
+DEFAULT_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", ACCEPT_ENCODING))
 HTTP_SCHEMES = frozenset({"http", "https"})
 WS_SCHEME_FOR = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
 """The websocket scheme ``ws_connect`` uses for each URL scheme it accepts."""
