@@ -49,6 +49,12 @@ class RequestOptions(TypedDict, total=False):
     proxy: str | URL | None
     auto_decompress: bool | None
     read_bufsize: int | None
+    compress: str | bool | None
+    expect100: bool
+    read_until_eof: bool
+    max_line_size: int | None
+    max_field_size: int | None
+    max_headers: int | None
 
 
 class WSConnectOptions(TypedDict, total=False):
@@ -70,3 +76,4 @@ class WSConnectOptions(TypedDict, total=False):
     max_msg_size: int
     compress: int
     method: str
+    decode_text: bool

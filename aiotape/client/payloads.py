@@ -12,6 +12,7 @@ import io
 import mimetypes
 import os
 import stat
+import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ __all__ = [
     "CHUNK_SIZE",
     "EncodedBody",
     "charset_of",
+    "compressed",
     "encode_body",
     "encode_form",
     "encode_value",
@@ -52,7 +54,7 @@ class EncodedBody:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-def encode_body(data: Any, json: Any, json_serialize: Callable[[Any], str]) -> EncodedBody:
+def encode_body(data: Any, json: Any, json_serialize: Callable[[Any], str | bytes]) -> EncodedBody:
     """The body for ``data=`` or ``json=`` of a request.
 
     json: ``application/json``. A Payload (MultipartWriter...) brings its own headers.
@@ -250,5 +252,24 @@ async def _checked_pieces(iterable: AsyncIterable[Any]) -> AsyncIterator[bytes]:
                 yield piece
     finally:
         close = getattr(iterator, "aclose", None)
+        if close is not None:
+            await close()
+
+
+async def compressed(body: bytes | AsyncIterable[bytes], coding: str) -> AsyncIterator[bytes]:
+    """``body`` compressed as ``coding`` (gzip, else zlib deflate), piece by piece."""
+    wbits = 16 + zlib.MAX_WBITS if coding.lower() == "gzip" else zlib.MAX_WBITS
+    compressor = zlib.compressobj(wbits=wbits)
+    if isinstance(body, bytes):
+        yield compressor.compress(body) + compressor.flush()
+        return
+    try:
+        async for piece in body:
+            out = compressor.compress(piece)
+            if out:
+                yield out
+        yield compressor.flush()
+    finally:
+        close = getattr(body, "aclose", None)
         if close is not None:
             await close()

@@ -18,7 +18,7 @@ from .exceptions import ClientResponseError, ContentTypeError, RequestInfo
 from .streams import StreamReader, decoded_source
 from .transport import Response
 
-__all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11"]
+__all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11", "utf8_fallback"]
 
 _JSON_RE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
 _LINK_SPLIT = re.compile(r",(?=\s*<)")
@@ -34,6 +34,11 @@ class HttpVersion(NamedTuple):
 
 HttpVersion10 = HttpVersion(1, 0)
 HttpVersion11 = HttpVersion(1, 1)
+
+
+def utf8_fallback(response: ClientResponse, body: bytes) -> str:
+    """The default ``fallback_charset_resolver``: utf-8, as aiohttp's."""
+    return "utf-8"
 
 
 def _parse_content_type(raw: str | None) -> tuple[str, dict[str, str]]:
@@ -112,6 +117,7 @@ class ClientResponse:
         self._cookies: SimpleCookie | None = None
         self._content_type: tuple[str, dict[str, str]] | None = None
         self._closed = False
+        self._resolve_charset: Callable[[ClientResponse, bytes], str] = utf8_fallback
 
     # -- metadata -----------------------------------------------------------------------
     @property
@@ -186,7 +192,9 @@ class ClientResponse:
                 codecs.lookup(charset)
             except (LookupError, ValueError):  # unknown, or not even a codec name
                 charset = None
-        return charset or "utf-8"
+        if charset:
+            return charset
+        return "utf-8" if self._body is None else self._resolve_charset(self, self._body)
 
     # -- body -----------------------------------------------------------------------------
     async def read(self) -> bytes:

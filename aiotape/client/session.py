@@ -39,7 +39,16 @@ from .prepare import (
     resolve_ws_timeout,
     without,
 )
-from .response import ClientResponse
+from .response import ClientResponse, HttpVersion, HttpVersion11, utf8_fallback
+from .session_options import (
+    CharsetResolver,
+    check_class,
+    check_limits,
+    check_request_class,
+    check_version,
+    running_loop,
+    without_unframed_body,
+)
 from .timeouts import (
     DEFAULT_TIMEOUT,
     ClientTimeout,
@@ -110,7 +119,24 @@ class ClientSession:
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
+        loop: asyncio.AbstractEventLoop | None = None,
+        json_serialize_bytes: Callable[[Any], bytes] | None = None,
+        request_class: Any = None,
+        response_class: type[ClientResponse] = ClientResponse,
+        ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse,
+        version: HttpVersion | str = HttpVersion11,
+        fallback_charset_resolver: CharsetResolver = utf8_fallback,
     ) -> None:
+        check_request_class(request_class)
+        self._version = check_version(version)
+        self._response_class = check_class(response_class, ClientResponse, "response_class")
+        self._ws_response_class = check_class(
+            ws_response_class, ClientWebSocketResponse, "ws_response_class"
+        )
+        self._loop = running_loop(loop)
+        self._json_serialize_bytes = json_serialize_bytes
+        self._resolve_charset = fallback_charset_resolver
+        self._limits = (max_line_size, max_field_size, max_headers)
         if base_url is not None:
             base_url = URL(base_url)
             if not base_url.absolute:
@@ -153,6 +179,17 @@ class ClientSession:
     def closed(self) -> bool:
         """True once ``close()`` was awaited."""
         return self._closed
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop given or running at construction (deprecated in aiohttp too)."""
+        warnings.warn("client.loop property is deprecated", DeprecationWarning, stacklevel=2)
+        return self._loop
+
+    @property
+    def version(self) -> HttpVersion:
+        """The HTTP version of requests: always HTTP/1.1."""
+        return self._version
 
     @property
     def transport(self) -> Transport:
@@ -295,6 +332,7 @@ class ClientSession:
         max_msg_size: int = 4 * 1024 * 1024,
         compress: int = 0,
         method: str = "GET",
+        decode_text: bool = True,
     ) -> ClientWebSocketResponse:
         url = self._target_url(str_or_url, params, proxy)
         scheme = WS_SCHEME_FOR.get(url.scheme)
@@ -324,12 +362,13 @@ class ClientSession:
         set_cookie = channel.handshake.headers.getall("Set-Cookie", ())
         if set_cookie:
             self._cookie_jar.update_cookies_from_headers(set_cookie, url)
-        return ClientWebSocketResponse(
+        return self._ws_response_class(
             channel,
             timeout=ws_timeout,
             autoclose=autoclose,
             autoping=autoping,
             heartbeat=heartbeat,
+            decode_text=decode_text,
         )
 
     # -- the request pipeline ---------------------------------------------------------------
@@ -433,7 +472,17 @@ class ClientSession:
         proxy: str | URL | None = None,
         auto_decompress: bool | None = None,
         read_bufsize: int | None = None,
+        compress: str | bool | None = None,
+        expect100: bool = False,
+        read_until_eof: bool = True,
+        max_line_size: int | None = None,
+        max_field_size: int | None = None,
+        max_headers: int | None = None,
     ) -> ClientResponse:
+        check_limits(self._limits, (max_line_size, max_field_size, max_headers))
+        if expect100:
+            headers = CIMultiDict(headers or ())
+            headers["Expect"] = "100-continue"
         url = self._target_url(str_or_url, params, proxy)
         method = check_method(method)
         real_timeout = resolve_timeout(timeout, self._timeout)
@@ -446,9 +495,8 @@ class ClientSession:
         while True:
             check_scheme(url, bool(history))
             url, req_headers = self._prepare_headers(url, headers, skip_auto_headers, auth, cookies)
-            body = encode_request_body(
-                method, data, json, self._json_serialize, chunked, req_headers
-            )
+            dumps = self._json_serialize_bytes or self._json_serialize
+            body = encode_request_body(method, data, json, dumps, chunked, req_headers, compress)
             request = Request(
                 method,
                 url,
@@ -466,7 +514,9 @@ class ClientSession:
             except BaseException:
                 await close_body(body)
                 raise
-            resp = ClientResponse(
+            if not read_until_eof:
+                wire = without_unframed_body(wire)
+            resp = self._response_class(
                 method,
                 url,
                 wire,
@@ -477,6 +527,7 @@ class ClientSession:
                 else auto_decompress,
                 read_bufsize=self._read_bufsize if read_bufsize is None else read_bufsize,
             )
+            resp._resolve_charset = self._resolve_charset
             set_cookie = wire.headers.getall("Set-Cookie", ())
             if set_cookie:
                 self._cookie_jar.update_cookies_from_headers(set_cookie, url)
