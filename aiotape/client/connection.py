@@ -263,6 +263,13 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         self._exchange = exchange
         body = request.body
         try:
+            if body and _expects_continue(request):
+                self._enter(_SENDING)
+                sock.write(head)
+                head = b""
+                if not await exchange.wait_continue(lambda: parser.continued):
+                    await close_body(body)  # answered without 100: never sent, the connection
+                    return exchange  # stays SENDING and is dropped when the response ends
             if isinstance(body, bytes):
                 self._enter(_RECEIVING)
                 if len(body) <= _COALESCE_LIMIT:
@@ -271,7 +278,8 @@ class HTTP11Connection(asyncio.BufferedProtocol):
                     sock.write(head)
                     sock.write(body)
             else:
-                self._enter(_SENDING)
+                if self._state is not _SENDING:
+                    self._enter(_SENDING)
                 sock.write(head)
                 await self._upload(exchange, body, request)
             await exchange.wait_head()
@@ -373,3 +381,8 @@ class HTTP11Connection(asyncio.BufferedProtocol):
             else:
                 sock.close()
         self._owner.discard(self)
+
+
+def _expects_continue(request: Request) -> bool:
+    """The request asks for ``100 Continue`` before its body (``expect100=`` or the header)."""
+    return request.headers.get("Expect", "").lower() == "100-continue"

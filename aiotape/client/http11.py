@@ -131,6 +131,7 @@ class ResponseParser:
         "_stalled",
         "buffered",
         "chunks",
+        "continued",
         "head",
         "keep_alive",
         "state",
@@ -154,6 +155,7 @@ class ResponseParser:
     def _reset_message(self, head_only: bool) -> None:
         self._head_only = head_only
         self._interim = False
+        self.continued = False
         self._head_bytes = 0
         self._stalled = 0
         self._progress = False
@@ -304,6 +306,7 @@ class ResponseParser:
         status = parser.get_status_code()
         if 100 <= status < 200 and status != 101:
             self._interim = True
+            self.continued = self.continued or status == 100
             self._raw = []
             self._reason = b""
             self._count = 0

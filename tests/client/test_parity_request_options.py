@@ -208,6 +208,52 @@ async def test_expect100_sends_the_expectation_and_the_body(app_url: URL) -> Non
     assert ours["body"] == "after continue"
 
 
+async def _head_and_length(reader: asyncio.StreamReader) -> tuple[bytes, int]:
+    head = await read_head(reader)
+    length = next(
+        int(line.split(b":")[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length")
+    )
+    return head, length
+
+
+@pytest.mark.parametrize("via", ["expect100", "header"])
+async def test_the_body_waits_for_100_continue(raw_server: StartRaw, via: str) -> None:
+    async def continues(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        _, length = await _head_and_length(reader)
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        body = await reader.readexactly(length)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    server = await raw_server(continues)
+    options: dict[str, Any] = (
+        {"expect100": True} if via == "expect100" else {"headers": {"Expect": "100-continue"}}
+    )
+    for client in (aiohttp, aiotape):
+        async with client.ClientSession() as session:
+            async with session.put(server.url, data=b"the body", **options) as resp:
+                assert (resp.status, await resp.read()) == (200, b"the body")
+
+
+async def test_a_final_answer_instead_of_100_means_the_body_is_never_sent(
+    raw_server: StartRaw,
+) -> None:
+    after_head: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def refuses(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.write(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 2\r\n\r\nno")
+        await after_head.put(await reader.read())
+
+    server = await raw_server(refuses)
+    for client in (aiohttp, aiotape):
+        async with client.ClientSession() as session:
+            async with session.put(server.url, data=b"unwanted body", expect100=True) as resp:
+                assert (resp.status, await resp.read()) == (417, b"no")
+        assert await after_head.get() == b""  # read until the client hung up
+
+
 @pytest.mark.parametrize("read_until_eof", [True, False])
 async def test_read_until_eof_decides_what_an_unframed_body_is(
     raw_server: StartRaw, read_until_eof: bool
