@@ -155,6 +155,11 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         )
 
     @property
+    def transport(self) -> asyncio.Transport | None:
+        """The socket (asyncio's transport) while open."""
+        return self._socket
+
+    @property
     def received(self) -> bool:
         """True once any byte of the current (or last) response arrived."""
         return self._parser.received

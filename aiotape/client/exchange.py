@@ -69,6 +69,12 @@ class Exchange:
         return self._conn is None
 
     @property
+    def transport(self) -> asyncio.Transport | None:
+        """The socket the response arrives on; None once the exchange is over."""
+        transport: asyncio.Transport | None = getattr(self._conn, "transport", None)
+        return transport
+
+    @property
     def buffered(self) -> int:
         """Body bytes received and not read yet."""
         conn = self._conn

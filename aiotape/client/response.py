@@ -15,6 +15,7 @@ from yarl import URL
 
 from .decoders import make_decoder
 from .exceptions import ClientResponseError, ContentTypeError, RequestInfo
+from .response_connection import ResponseConnection
 from .streams import StreamReader, decoded_source
 from .transport import Response
 
@@ -183,6 +184,11 @@ class ClientResponse:
     def closed(self) -> bool:
         """True once released or closed."""
         return self._closed
+
+    @property
+    def connection(self) -> ResponseConnection | None:
+        """The connection the body arrives on; None once the response is released."""
+        return None if self._closed else ResponseConnection(self)
 
     def get_encoding(self) -> str:
         """Charset used by ``text()`` when none is given."""

@@ -302,6 +302,29 @@ async def test_total_raw_bytes_counts_the_body_as_received(app_url: URL, path: s
         assert counts[1][0] < counts[1][1] == 5000
 
 
+async def test_connection_shows_the_socket_until_the_body_is_done(raw_server: StartRaw) -> None:
+    finish = asyncio.Event()
+
+    async def streams(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await read_head(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+            await finish.wait()
+            finish.clear()
+            writer.write(b"0\r\n\r\n")
+
+    server = await raw_server(streams)
+    for client in (aiohttp, aiotape):
+        async with client.ClientSession() as session, session.get(server.url) as resp:
+            connection = resp.connection
+            assert connection is not None and not connection.closed
+            peer = connection.transport.get_extra_info("peername")
+            assert peer[:2] == ("127.0.0.1", server.url.port)
+            finish.set()
+            assert await resp.read() == b"abc"
+            assert resp.connection is None
+
+
 # -- websockets -------------------------------------------------------------------------------
 @pytest.mark.parametrize("client", CLIENTS)
 async def test_decode_text_false_gives_text_messages_as_bytes(
