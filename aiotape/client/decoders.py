@@ -155,20 +155,44 @@ class _ZlibDecoder:
         return out
 
 
-class _BrotliDecoder:
-    """br, bounded through brotli's ``output_buffer_limit``."""
+class _FramedDecoder:
+    """What the br and zstd decoders share: ``pending``, and a ``flush`` that checks the end."""
 
-    __slots__ = ("_fed", "_held", "_obj", "_pending")
+    __slots__ = ("_fed", "_pending")
+    _coding = ""
 
     def __init__(self) -> None:
-        self._obj = brotli.Decompressor()
-        self._held = b""
         self._fed = False
         self._pending = False
 
     @property
     def pending(self) -> bool:
         return self._pending
+
+    def decompress(self, data: bytes) -> bytes:
+        raise NotImplementedError
+
+    def _finished(self) -> bool:
+        """True once the compressed stream ended properly."""
+        raise NotImplementedError
+
+    def flush(self) -> bytes:
+        out = b"".join(pieces(self, b""))
+        if self._fed and not self._finished():
+            raise _error(self._coding, "truncated stream")
+        return out
+
+
+class _BrotliDecoder(_FramedDecoder):
+    """br, bounded through brotli's ``output_buffer_limit``."""
+
+    __slots__ = ("_held", "_obj")
+    _coding = "br"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._obj = brotli.Decompressor()
+        self._held = b""
 
     def decompress(self, data: bytes) -> bytes:
         if data:
@@ -194,27 +218,20 @@ class _BrotliDecoder:
         )
         return out
 
-    def flush(self) -> bytes:
-        out = b"".join(pieces(self, b""))
-        if self._fed and not self._obj.is_finished():
-            raise _error("br", "truncated stream")
-        return out
+    def _finished(self) -> bool:
+        return bool(self._obj.is_finished())
 
 
-class _ZstdDecoder:
+class _ZstdDecoder(_FramedDecoder):
     """zstd, one frame after another (concatenated frames decode as one body)."""
 
-    __slots__ = ("_fed", "_obj", "_pending", "_tail")
+    __slots__ = ("_obj", "_tail")
+    _coding = "zstd"
 
     def __init__(self) -> None:
+        super().__init__()
         self._obj = zstd.ZstdDecompressor()
         self._tail = b""
-        self._fed = False
-        self._pending = False
-
-    @property
-    def pending(self) -> bool:
-        return self._pending
 
     def decompress(self, data: bytes) -> bytes:
         if data:
@@ -235,11 +252,8 @@ class _ZstdDecoder:
         self._pending = bool(self._tail) or (not obj.eof and not obj.needs_input)
         return out
 
-    def flush(self) -> bytes:
-        out = b"".join(pieces(self, b""))
-        if self._fed and not self._obj.eof:
-            raise _error("zstd", "truncated stream")
-        return out
+    def _finished(self) -> bool:
+        return bool(self._obj.eof)
 
 
 def make_decoder(content_encoding: str) -> Decoder | None:
