@@ -171,6 +171,17 @@ class Payload(ABC):
         async for piece in body:
             await writer.write(piece)
 
+    async def write_with_length(self, writer: PayloadWriter, content_length: int | None) -> None:
+        """Write the body to ``writer``, at most ``content_length`` bytes of it (None: all)."""
+        if content_length is None:
+            await self.write(writer)
+            return
+        collector = _Collector()
+        await self.write(collector)
+        body = b"".join(collector.pieces)[:content_length]
+        if body:
+            await writer.write(body)
+
     async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
         """The whole body as bytes (reads a file or stream to its end)."""
         collector = _Collector()

@@ -97,6 +97,12 @@ class StreamReader:
         return f"<{' '.join(info)}>"
 
     @property
+    def total_compressed_bytes(self) -> int | None:
+        """Encoded body bytes received so far; None when the body is not content-encoded."""
+        source = self._source
+        return source.raw_bytes if isinstance(source, _DecodedSource) else None
+
+    @property
     def total_raw_bytes(self) -> int:
         """Body bytes as received, before decompression (``total_bytes`` when not encoded)."""
         source = self._source

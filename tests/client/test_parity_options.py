@@ -230,3 +230,23 @@ def test_multipart_writer_api_matches_aiohttp() -> None:
         aiohttp.MultipartWriter().append(object())
     with pytest.raises(TypeError, match="Cannot create payload"):
         aiotape.MultipartWriter().append(object())
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.data = b""
+
+    async def write(self, chunk: bytes) -> None:
+        self.data += bytes(chunk)
+
+
+@pytest.mark.parametrize("length", [None, 0, 3, 100])
+async def test_write_with_length_caps_what_is_written_as_aiohttp(length: int | None) -> None:
+    written = []
+    for client in (aiohttp, aiotape):
+        for payload in (client.StringPayload("h\u00e9llo"), client.BytesPayload(b"bytes")):
+            sink = _Sink()
+            await payload.write_with_length(sink, length)
+            written.append(sink.data)
+    assert written[:2] == written[2:]
+    assert written[:2] == ["h\u00e9llo".encode()[:length], b"bytes"[:length]]

@@ -296,7 +296,10 @@ async def test_total_raw_bytes_counts_the_body_as_received(app_url: URL, path: s
     for client in (aiohttp, aiotape):
         async with client.ClientSession() as session, session.get(app_url / path) as resp:
             await resp.read()
-            counts.append((resp.content.total_raw_bytes, resp.content.total_bytes))
+            content = resp.content
+            counts.append(
+                (content.total_raw_bytes, content.total_bytes, content.total_compressed_bytes)
+            )
     assert counts[0] == counts[1]
     if path == "gzipped":
         assert counts[1][0] < counts[1][1] == 5000
