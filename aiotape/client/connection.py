@@ -263,7 +263,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
             self.fail(None)
             raise ServerDisconnectedError()
         parser = self._parser
-        parser.start(request.method)
+        parser.start(request.method, request.head_limits)
         exchange = Exchange(self, self._loop, request, parser.chunks)
         self._exchange = exchange
         body = request.body

@@ -115,9 +115,11 @@ class ResponseParser:
 
     __slots__ = (
         "_count",
+        "_default_limits",
         "_head_bytes",
         "_head_only",
         "_interim",
+        "_limits",
         "_max_field_size",
         "_max_head",
         "_max_headers",
@@ -140,6 +142,16 @@ class ResponseParser:
     def __init__(
         self, *, max_line_size: int = 8190, max_field_size: int = 8190, max_headers: int = 128
     ) -> None:
+        self._limits = self._default_limits = (max_line_size, max_field_size, max_headers)
+        self._apply_limits(self._limits)
+        self._parser = HttpResponseParser(self)
+        self._reusable = True
+        self.state = ParserState.IDLE
+        self._reset_message(False)
+
+    def _apply_limits(self, limits: tuple[int, int, int]) -> None:
+        """Set ``(max_line_size, max_field_size, max_headers)`` for the coming response heads."""
+        max_line_size, max_field_size, max_headers = self._limits = limits
         self._max_line_size = max_line_size
         self._max_field_size = max_field_size
         self._max_headers = max_headers
@@ -147,10 +159,6 @@ class ResponseParser:
         # httptools buffers a header (or trailer) until it ends, re-joining the pieces on
         # every feed: bytes without progress are capped so that buffer stays small.
         self._max_stall = max(max_line_size, 2 * max_field_size + 4)
-        self._parser = HttpResponseParser(self)
-        self._reusable = True
-        self.state = ParserState.IDLE
-        self._reset_message(False)
 
     def _reset_message(self, head_only: bool) -> None:
         self._head_only = head_only
@@ -177,8 +185,12 @@ class ResponseParser:
         """True unless the last response completed and allows reusing the connection."""
         return not (self.state is ParserState.COMPLETE and self.keep_alive)
 
-    def start(self, method: str) -> None:
-        """Expect the response to a ``method`` request (HEAD responses have no body)."""
+    def start(self, method: str, limits: tuple[int, int, int] | None = None) -> None:
+        """Expect the response to a ``method`` request (HEAD responses have no body).
+
+        ``limits`` (``max_line_size, max_field_size, max_headers``) apply to this response
+        only; None: the parser's own.
+        """
         if self.state is not ParserState.IDLE and not (
             self.state is ParserState.COMPLETE and self.keep_alive
         ):
@@ -186,6 +198,9 @@ class ResponseParser:
         if not self._reusable:
             self._parser = HttpResponseParser(self)
             self._reusable = True
+        wanted = self._default_limits if limits is None else limits
+        if wanted != self._limits:
+            self._apply_limits(wanted)
         self._reset_message(method == "HEAD")
         self.state = ParserState.AWAITING_HEAD
 

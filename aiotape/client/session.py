@@ -43,9 +43,9 @@ from .response import ClientResponse, HttpVersion, HttpVersion11, utf8_fallback
 from .session_options import (
     CharsetResolver,
     check_class,
-    check_limits,
     check_request_class,
     check_version,
+    request_limits,
     running_loop,
     without_unframed_body,
 )
@@ -479,7 +479,7 @@ class ClientSession:
         max_field_size: int | None = None,
         max_headers: int | None = None,
     ) -> ClientResponse:
-        check_limits(self._limits, (max_line_size, max_field_size, max_headers))
+        head_limits = request_limits(self._limits, (max_line_size, max_field_size, max_headers))
         if expect100:
             headers = CIMultiDict(headers or ())
             headers["Expect"] = "100-continue"
@@ -508,6 +508,7 @@ class ClientSession:
                 ssl_setting(ssl),
                 server_hostname,
                 simulated,
+                head_limits=head_limits,
             )
             try:
                 wire = await transport.handle(request)

@@ -18,9 +18,9 @@ __all__ = [
     "CharsetResolver",
     "Limits",
     "check_class",
-    "check_limits",
     "check_request_class",
     "check_version",
+    "request_limits",
     "running_loop",
     "without_unframed_body",
 ]
@@ -75,15 +75,16 @@ def check_version(version: HttpVersion | str) -> HttpVersion:
     return HttpVersion11
 
 
-def check_limits(session: Limits, request: tuple[int | None, int | None, int | None]) -> None:
-    """Per-request head limits must equal the session's: the parser's are per connection."""
-    names = ("max_line_size", "max_field_size", "max_headers")
-    for name, ours, asked in zip(names, session, request, strict=True):
-        if asked is not None and asked != ours:
-            raise NotImplementedError(
-                f"per-request {name}={asked} differs from the session's {ours}: aiotape applies "
-                f"head limits per connection; pass {name}= to ClientSession instead"
-            )
+def request_limits(
+    session: Limits, request: tuple[int | None, int | None, int | None]
+) -> Limits | None:
+    """A request's head limits, the session's filling in; None when it sets none."""
+    if request == (None, None, None):
+        return None
+    line, field, headers = (
+        ours if asked is None else asked for ours, asked in zip(session, request, strict=True)
+    )
+    return line, field, headers
 
 
 class _NoBody:

@@ -107,6 +107,8 @@ class Request:
     first hop) started; ``deadline`` the loop time its total timeout expires, already ceiled.
     ``simulated_elapsed`` is the simulated time (seconds no clock saw pass: mock delays,
     replayed latencies) its earlier redirect hops took; it counts against ``deadline``.
+    ``head_limits`` are this request's ``(max_line_size, max_field_size, max_headers)`` for
+    the response head; None: the transport's own.
     """
 
     method: str
@@ -119,6 +121,7 @@ class Request:
     ssl: SSLSetting = True
     server_hostname: str | None = None
     simulated_elapsed: float = 0.0
+    head_limits: tuple[int, int, int] | None = None
 
     @classmethod
     def build(

@@ -1,7 +1,7 @@
 """Session and request options real aiohttp code passes, through aiohttp and aiotape side by side.
 
-Options aiotape cannot honour (another request class, HTTP/1.0, per-request head limits
-that differ from the session's) are refused with a clear error, tested here too.
+Options aiotape cannot honour (another request class, HTTP/1.0) are refused with a clear
+error, tested here too.
 """
 
 from __future__ import annotations
@@ -280,13 +280,56 @@ async def test_per_request_head_limits_equal_to_the_sessions_are_accepted(app_ur
     assert ours == theirs
 
 
-@pytest.mark.parametrize("option", ["max_line_size", "max_field_size", "max_headers"])
-async def test_per_request_head_limits_other_than_the_sessions_are_refused(
-    app_url: URL, option: str
+async def _big_heads(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Answers every request with a 10000-byte header and 20 headers, keeping the connection."""
+    while True:
+        await read_head(reader)
+        extra = b"".join(b"X-N%d: %d\r\n" % (i, i) for i in range(20))
+        writer.write(
+            b"HTTP/1.1 200 All good, here are big headers\r\nX-Big: "
+            + b"b" * 10000
+            + b"\r\n"
+            + extra
+        )
+        writer.write(b"Content-Length: 2\r\n\r\nok")
+        await writer.drain()
+
+
+async def _outcome(session: Any, url: URL, **limits: int) -> str:
+    try:
+        async with session.get(url, **limits) as resp:
+            return f"{resp.status} {len(resp.headers['X-Big'])} {await resp.text()}"
+    except Exception as exc:
+        return type(exc).__name__
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {},
+        {"max_field_size": 16384},
+        {"max_field_size": 16384, "max_headers": 10},
+        {"max_field_size": 16384, "max_line_size": 20},
+    ],
+    ids=["defaults", "field", "field+headers", "field+line"],
+)
+async def test_per_request_head_limits_apply_to_that_request(
+    raw_server: StartRaw, limits: dict[str, int]
 ) -> None:
-    async with aiotape.ClientSession() as session:
-        with pytest.raises(NotImplementedError, match=f"pass {option}= to ClientSession"):
-            await session.get(app_url / "echo", **{option: 100})
+    server = await raw_server(_big_heads)
+    outcomes = []
+    for client in (aiohttp, aiotape):
+        async with client.ClientSession() as session:
+            first = await _outcome(session, server.url, **limits)
+            widened = await _outcome(session, server.url, max_field_size=16384)
+            again = await _outcome(session, server.url)  # back to the session's limits
+            outcomes.append((first, widened, again))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[1][1] == "200 10000 ok"
+    assert outcomes[1][0] == (
+        "200 10000 ok" if limits == {"max_field_size": 16384} else "ClientResponseError"
+    )
+    assert outcomes[1][2] == "ClientResponseError"
 
 
 # -- response and stream ----------------------------------------------------------------------
