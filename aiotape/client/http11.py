@@ -49,8 +49,13 @@ _HEADER_PROBE = re.compile(f"(?:{_TOKEN}\x00[^\r\n\x00]*\n)*")
 _UNSAFE_TARGET = re.compile("[\x00-\x20\x7f]")
 
 
-def serialize_head(method: str, url: URL, headers: Iterable[tuple[str, str]]) -> bytes:
-    """The request line and headers, CRLF-terminated, built with one join.
+def serialize_head(
+    method: str,
+    url: URL,
+    headers: Iterable[tuple[str, str]],
+    version: tuple[int, int] = (1, 1),
+) -> bytes:
+    """The request line (``HTTP/1.1`` unless ``version`` says) and headers, CRLF-terminated.
 
     Before anything is written it raises ``ValueError`` for a method or header name that is
     not a token (CR, LF, NUL, colon, space...) or CR/LF/NUL in a header value, and
@@ -66,7 +71,8 @@ def serialize_head(method: str, url: URL, headers: Iterable[tuple[str, str]]) ->
     if _HEADER_PROBE.fullmatch("".join([f"{n}\x00{v}\n" for n, v in pairs])) is None:
         raise ValueError(_HEADER_INJECTION)
     lines = "".join([f"{name}: {value}\r\n" for name, value in pairs])
-    return f"{method} {target} HTTP/1.1\r\n{lines}\r\n".encode()
+    protocol = "HTTP/1.1" if version == (1, 1) else f"HTTP/{version[0]}.{version[1]}"
+    return f"{method} {target} {protocol}\r\n{lines}\r\n".encode()
 
 
 def frame_chunk(data: bytes) -> bytes:

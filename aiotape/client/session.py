@@ -47,6 +47,7 @@ from .session_options import (
     check_version,
     request_limits,
     running_loop,
+    version_headers,
     without_unframed_body,
 )
 from .timeouts import (
@@ -188,7 +189,7 @@ class ClientSession:
 
     @property
     def version(self) -> HttpVersion:
-        """The HTTP version of requests: always HTTP/1.1."""
+        """The HTTP version of requests (``version=``): HTTP/1.1 or HTTP/1.0."""
         return self._version
 
     @property
@@ -495,6 +496,7 @@ class ClientSession:
         while True:
             check_scheme(url, bool(history))
             url, req_headers = self._prepare_headers(url, headers, skip_auto_headers, auth, cookies)
+            version_headers(self._version, req_headers)
             dumps = self._json_serialize_bytes or self._json_serialize
             body = encode_request_body(method, data, json, dumps, chunked, req_headers, compress)
             request = Request(
@@ -509,6 +511,7 @@ class ClientSession:
                 server_hostname,
                 simulated,
                 head_limits=head_limits,
+                version=self._version,
             )
             try:
                 wire = await transport.handle(request)

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from .response import ClientResponse, HttpVersion, HttpVersion11
+from multidict import CIMultiDict
+
+from .response import ClientResponse, HttpVersion, HttpVersion10, HttpVersion11
 from .transport import Response
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "check_version",
     "request_limits",
     "running_loop",
+    "version_headers",
     "without_unframed_body",
 ]
 
@@ -63,16 +66,22 @@ def check_request_class(request_class: Any) -> None:
 
 
 def check_version(version: HttpVersion | str) -> HttpVersion:
-    """The session's HTTP version: aiotape speaks HTTP/1.1 only (``ValueError`` otherwise)."""
+    """The session's HTTP version: 1.1 or 1.0 (``ValueError`` otherwise), parsed from "1.0"."""
     if isinstance(version, str):
         major, _, minor = version.partition(".")
         try:
             version = HttpVersion(int(major), int(minor))
         except ValueError:
             raise ValueError(f"Can not parse http version number: {version}") from None
-    if tuple(version) != HttpVersion11:
-        raise ValueError(f"aiotape sends HTTP/1.1 requests only, not version={version!r}")
-    return HttpVersion11
+    if version not in (HttpVersion11, HttpVersion10):
+        raise ValueError(f"aiotape sends HTTP/1.1 or HTTP/1.0 requests, not version={version!r}")
+    return HttpVersion(*version)
+
+
+def version_headers(version: HttpVersion, headers: CIMultiDict[str]) -> None:
+    """HTTP/1.0 asks to keep the connection (``Connection: keep-alive``) unless told otherwise."""
+    if version == HttpVersion10 and "Connection" not in headers:
+        headers["Connection"] = "keep-alive"
 
 
 def request_limits(

@@ -1,7 +1,7 @@
 """Session and request options real aiohttp code passes, through aiohttp and aiotape side by side.
 
-Options aiotape cannot honour (another request class, HTTP/1.0) are refused with a clear
-error, tested here too.
+Options aiotape cannot honour (another request class, HTTP versions other than 1.0 and
+1.1) are refused with a clear error, tested here too.
 """
 
 from __future__ import annotations
@@ -151,9 +151,35 @@ async def test_version_1_1_is_accepted(client: ModuleType) -> None:
         assert session.version == (1, 1)
 
 
-def test_http_1_0_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"HTTP/1\.1 requests only"):
-        aiotape.ClientSession(version=aiotape.HttpVersion10)
+async def test_http_1_0_requests_as_aiohttp_sends_them(raw_server: StartRaw) -> None:
+    heads: list[bytes] = []
+
+    async def answers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            heads.append(await read_head(reader))
+            writer.write(
+                b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok"
+            )
+
+    server = await raw_server(answers)
+    for client in (aiohttp, aiotape):
+        async with client.ClientSession(version=client.HttpVersion10) as session:
+            assert session.version == (1, 0)
+            for _ in range(2):
+                async with session.get(server.url / "p") as resp:
+                    assert (resp.version, await resp.read()) == ((1, 0), b"ok")
+    theirs, ours = (
+        {line for line in head.split(b"\r\n") if not line.startswith(b"User-Agent")}
+        for head in (heads[0], heads[2])
+    )
+    assert ours == theirs
+    assert {b"GET /p HTTP/1.0", b"Connection: keep-alive"} <= ours
+    assert server.connections == 2  # one per client: the connection was kept
+
+
+def test_versions_other_than_1_0_and_1_1_are_refused() -> None:
+    with pytest.raises(ValueError, match="not version="):
+        aiotape.ClientSession(version=aiotape.HttpVersion(2, 0))
 
 
 # -- per-request options ----------------------------------------------------------------------
