@@ -151,7 +151,7 @@ def encode_request_body(
 
     ``compress`` deflates (or gzips) a non-empty body, which then goes chunked (aiohttp's rule).
     """
-    coding = None if _is_empty(data, json) else _request_coding(compress, headers)
+    coding = None if not compress or _is_empty(data, json) else _request_coding(compress, headers)
     chunked = chunked or coding is not None
     te_chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
     if chunked and te_chunked:

@@ -135,7 +135,7 @@ class ClientSession:
             ws_response_class, ClientWebSocketResponse, "ws_response_class"
         )
         self._loop = running_loop(loop)
-        self._json_serialize_bytes = json_serialize_bytes
+        self._json_dumps = json_serialize_bytes or json_serialize
         self._resolve_charset = fallback_charset_resolver
         self._limits = (max_line_size, max_field_size, max_headers)
         if base_url is not None:
@@ -480,7 +480,11 @@ class ClientSession:
         max_field_size: int | None = None,
         max_headers: int | None = None,
     ) -> ClientResponse:
-        head_limits = request_limits(self._limits, (max_line_size, max_field_size, max_headers))
+        head_limits = (
+            None
+            if max_line_size is None and max_field_size is None and max_headers is None
+            else request_limits(self._limits, (max_line_size, max_field_size, max_headers))
+        )
         if expect100:
             headers = CIMultiDict(headers or ())
             headers["Expect"] = "100-continue"
@@ -496,9 +500,11 @@ class ClientSession:
         while True:
             check_scheme(url, bool(history))
             url, req_headers = self._prepare_headers(url, headers, skip_auto_headers, auth, cookies)
-            version_headers(self._version, req_headers)
-            dumps = self._json_serialize_bytes or self._json_serialize
-            body = encode_request_body(method, data, json, dumps, chunked, req_headers, compress)
+            if self._version is not HttpVersion11:
+                version_headers(self._version, req_headers)
+            body = encode_request_body(
+                method, data, json, self._json_dumps, chunked, req_headers, compress
+            )
             request = Request(
                 method,
                 url,
@@ -531,7 +537,8 @@ class ClientSession:
                 else auto_decompress,
                 read_bufsize=self._read_bufsize if read_bufsize is None else read_bufsize,
             )
-            resp._resolve_charset = self._resolve_charset
+            if self._resolve_charset is not utf8_fallback:
+                resp._resolve_charset = self._resolve_charset
             set_cookie = wire.headers.getall("Set-Cookie", ())
             if set_cookie:
                 self._cookie_jar.update_cookies_from_headers(set_cookie, url)

@@ -75,7 +75,7 @@ def check_version(version: HttpVersion | str) -> HttpVersion:
             raise ValueError(f"Can not parse http version number: {version}") from None
     if version not in (HttpVersion11, HttpVersion10):
         raise ValueError(f"aiotape sends HTTP/1.1 or HTTP/1.0 requests, not version={version!r}")
-    return HttpVersion(*version)
+    return HttpVersion11 if version == HttpVersion11 else HttpVersion10
 
 
 def version_headers(version: HttpVersion, headers: CIMultiDict[str]) -> None:
