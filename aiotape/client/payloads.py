@@ -113,12 +113,14 @@ def encode_form(form: FormData) -> EncodedBody:
 def encode_value(
     value: Any, *, content_type: str | None = None, charset: str | None = None
 ) -> EncodedBody:
-    """One value as a body: bytes-like, str, file object, StreamReader or async iterable.
+    """One value as a body: bytes-like, str, file object, StreamReader, async iterable or Payload.
 
     Content types follow aiohttp: bytes and streams ``application/octet-stream``, text
     ``text/plain; charset=...``, binary files guessed from their name. ``TypeError`` for
     anything else.
     """
+    if isinstance(value, Payload):
+        return value.encoded()
     if isinstance(value, (bytes, bytearray, memoryview)):
         raw = bytes(value)
         return EncodedBody(raw, content_type or _OCTET_STREAM, len(raw))

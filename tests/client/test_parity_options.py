@@ -36,9 +36,20 @@ async def _echo(request: web.Request) -> web.Response:
     )
 
 
+async def _fields(request: web.Request) -> web.Response:
+    fields = []
+    for name, value in (await request.post()).items():
+        if isinstance(value, web.FileField):
+            fields.append([name, value.filename, value.content_type, value.file.read().decode()])
+        else:
+            fields.append([name, None, None, str(value)])
+    return web.json_response(fields)
+
+
 @pytest.fixture
 async def echo() -> AsyncIterator[URL]:
     app = web.Application()
+    app.router.add_post("/fields", _fields)
     app.router.add_route("*", "/{tail:.*}", _echo)
     async with serve_app(app) as url:
         yield url
@@ -250,3 +261,22 @@ async def test_write_with_length_caps_what_is_written_as_aiohttp(length: int | N
             written.append(sink.data)
     assert written[:2] == written[2:]
     assert written[:2] == ["h\u00e9llo".encode()[:length], b"bytes"[:length]]
+
+
+async def test_form_data_takes_payload_values_as_aiohttp(echo: URL, tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"file")
+    results = []
+    for client in (aiohttp, aiotape):
+        with path.open("rb") as file:
+            form = client.FormData()
+            form.add_field("upload", file)
+            form.add_field("payload", client.StringPayload("text", content_type="text/x-mine"))
+            async with client.ClientSession() as session:
+                async with session.post(echo / "fields", data=form) as resp:
+                    results.append(await resp.json())
+    assert results[0] == results[1]
+    assert results[1] == [
+        ["upload", "f.txt", "text/plain", "file"],
+        ["payload", None, None, "text"],
+    ]
