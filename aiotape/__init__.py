@@ -51,6 +51,7 @@ from .client.fingerprint import Fingerprint
 from .client.formdata import FormData
 from .client.multipart import MultipartWriter
 from .client.payload_types import (
+    PAYLOAD_REGISTRY,
     AsyncIterablePayload,
     BufferedReaderPayload,
     BytesIOPayload,
@@ -62,6 +63,7 @@ from .client.payload_types import (
     StringPayload,
     TextIOPayload,
     get_payload,
+    payload_type,
 )
 from .client.pool import TCPConnector
 from .client.prepare import VERSION
@@ -97,6 +99,7 @@ def __getattr__(name: str) -> ModuleType:
 
 
 __all__ = [
+    "PAYLOAD_REGISTRY",
     "AsyncIterablePayload",
     "BasicAuth",
     "BufferedReaderPayload",
@@ -166,6 +169,7 @@ __all__ = [
     "get_payload",
     "hdrs",
     "payload",
+    "payload_type",
     "request",
     "use_transport",
 ]

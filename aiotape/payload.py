@@ -1,6 +1,7 @@
 """aiohttp's ``payload`` module path: ``from aiotape.payload import BytesPayload, get_payload``."""
 
 from .client.payload_types import (
+    PAYLOAD_REGISTRY,
     AsyncIterablePayload,
     BufferedReaderPayload,
     BytesIOPayload,
@@ -9,15 +10,19 @@ from .client.payload_types import (
     JsonBytesPayload,
     JsonPayload,
     LookupError,
+    Order,
     Payload,
+    PayloadRegistry,
     StreamReaderPayload,
     StringIOPayload,
     StringPayload,
     TextIOPayload,
     get_payload,
+    payload_type,
 )
 
 __all__ = [
+    "PAYLOAD_REGISTRY",
     "AsyncIterablePayload",
     "BufferedReaderPayload",
     "BytesIOPayload",
@@ -26,10 +31,13 @@ __all__ = [
     "JsonBytesPayload",
     "JsonPayload",
     "LookupError",
+    "Order",
     "Payload",
+    "PayloadRegistry",
     "StreamReaderPayload",
     "StringIOPayload",
     "StringPayload",
     "TextIOPayload",
     "get_payload",
+    "payload_type",
 ]

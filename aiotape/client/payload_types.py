@@ -11,6 +11,7 @@ so either module may be imported first.
 
 from __future__ import annotations
 
+import enum
 import io
 import json
 import mimetypes
@@ -26,6 +27,7 @@ from .streams import StreamReader
 from .transport import close_body
 
 __all__ = [
+    "PAYLOAD_REGISTRY",
     "AsyncIterablePayload",
     "BufferedReaderPayload",
     "BytesIOPayload",
@@ -34,12 +36,15 @@ __all__ = [
     "JsonBytesPayload",
     "JsonPayload",
     "LookupError",
+    "Order",
     "Payload",
+    "PayloadRegistry",
     "StreamReaderPayload",
     "StringIOPayload",
     "StringPayload",
     "TextIOPayload",
     "get_payload",
+    "payload_type",
 ]
 
 _OCTET_STREAM = "application/octet-stream"
@@ -375,7 +380,46 @@ class StreamReaderPayload(AsyncIterablePayload):
         super().__init__(value.iter_any(), *args, **kwargs)
 
 
-_PAYLOAD_FOR: tuple[tuple[type | tuple[type, ...], type[Payload]], ...] = (
+class Order(str, enum.Enum):
+    """Where ``payload_type`` puts a class among the others: first, in order, or last."""
+
+    normal = "normal"
+    try_first = "try_first"
+    try_last = "try_last"
+
+
+PayloadFactory = Callable[..., Payload]
+
+
+class PayloadRegistry:
+    """Which Payload class wraps a value of which type (aiohttp's ``PAYLOAD_REGISTRY``)."""
+
+    __slots__ = ("_orders",)
+
+    def __init__(self) -> None:
+        self._orders: dict[Order, list[tuple[PayloadFactory, Any]]] = {o: [] for o in Order}
+
+    def get(self, data: Any, *args: Any, **kwargs: Any) -> Payload:
+        """The payload for ``data`` (a Payload as is); ``LookupError`` if no class fits."""
+        if isinstance(data, Payload) and not self._orders[Order.try_first]:
+            return data
+        for order in Order.try_first, Order.normal, Order.try_last:
+            for factory, types in self._orders[order]:
+                if isinstance(data, types):
+                    return factory(data, *args, **kwargs)
+            if order is Order.try_first and isinstance(data, Payload):
+                return data
+        raise LookupError(f"no payload class for {type(data).__name__}")
+
+    def register(self, factory: PayloadFactory, type: Any, *, order: Order = Order.normal) -> None:
+        """Wrap values of ``type`` (a type or a tuple of them) with ``factory``."""
+        self._orders[order].append((factory, type))
+
+
+PAYLOAD_REGISTRY = PayloadRegistry()
+"""The registry ``get_payload`` and request bodies consult."""
+
+for _types, _factory in (
     ((bytes, bytearray, memoryview), BytesPayload),
     (str, StringPayload),
     (io.StringIO, StringIOPayload),
@@ -384,18 +428,26 @@ _PAYLOAD_FOR: tuple[tuple[type | tuple[type, ...], type[Payload]], ...] = (
     ((io.BufferedReader, io.BufferedRandom), BufferedReaderPayload),
     (io.IOBase, IOBasePayload),
     (StreamReader, StreamReaderPayload),
-    (AsyncIterable, AsyncIterablePayload),
-)
+):
+    PAYLOAD_REGISTRY.register(_factory, _types)
+PAYLOAD_REGISTRY.register(AsyncIterablePayload, AsyncIterable, order=Order.try_last)
+
+
+class payload_type:
+    """Class decorator registering a Payload class for values of ``type``."""
+
+    def __init__(self, type: Any, *, order: Order = Order.normal) -> None:
+        self.type = type
+        self.order = order
+
+    def __call__(self, factory: type[Payload]) -> type[Payload]:
+        PAYLOAD_REGISTRY.register(factory, self.type, order=self.order)
+        return factory
 
 
 def get_payload(data: Any, *args: Any, **kwargs: Any) -> Payload:
     """The payload for ``data`` (a Payload is returned as is); ``LookupError`` if none fits."""
-    if isinstance(data, Payload):
-        return data
-    for types, factory in _PAYLOAD_FOR:
-        if isinstance(data, types):
-            return factory(data, *args, **kwargs)
-    raise LookupError(f"no payload class for {type(data).__name__}")
+    return PAYLOAD_REGISTRY.get(data, *args, **kwargs)
 
 
 from . import payloads  # noqa: E402 - last: payloads -> multipart -> this module's classes

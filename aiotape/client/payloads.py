@@ -22,7 +22,8 @@ from .exceptions import ClientPayloadError
 from .formdata import FormData, guess_filename
 from .mime import content_disposition
 from .multipart import MultipartWriter, Part
-from .payload_types import Payload
+from .payload_types import PAYLOAD_REGISTRY, Payload
+from .payload_types import LookupError as PayloadLookupError
 from .streams import StreamReader
 
 __all__ = [
@@ -72,9 +73,7 @@ def encode_body(data: Any, json: Any, json_serialize: Callable[[Any], str | byte
     if isinstance(data, FormData):
         return encode_form(data)
     if isinstance(data, Payload):
-        encoded = data.encoded()
-        headers = tuple((k, v) for k, v in data.headers.items() if k.lower() != "content-type")
-        return EncodedBody(encoded.body, data.content_type, encoded.length, headers)
+        return _payload_body(data)
     if isinstance(data, (Mapping, list, tuple)):
         return encode_form(FormData(data))
     return encode_value(data)
@@ -116,8 +115,8 @@ def encode_value(
     """One value as a body: bytes-like, str, file object, StreamReader, async iterable or Payload.
 
     Content types follow aiohttp: bytes and streams ``application/octet-stream``, text
-    ``text/plain; charset=...``, binary files guessed from their name. ``TypeError`` for
-    anything else.
+    ``text/plain; charset=...``, binary files guessed from their name. A type registered with
+    ``payload_type`` goes through its Payload class; ``TypeError`` for anything else.
     """
     if isinstance(value, Payload):
         return value.encoded()
@@ -146,7 +145,17 @@ def encode_value(
         return EncodedBody(stream, content_type or _guess_type(value), length)
     if isinstance(value, AsyncIterable):
         return EncodedBody(_checked_pieces(value), content_type or _OCTET_STREAM, None)
-    raise TypeError(f"Can not serialize {type(value).__name__} as a request body")
+    try:  # a type the caller registered with @payload_type
+        return _payload_body(PAYLOAD_REGISTRY.get(value))
+    except PayloadLookupError:
+        raise TypeError(f"Can not serialize {type(value).__name__} as a request body") from None
+
+
+def _payload_body(payload: Payload) -> EncodedBody:
+    """A Payload's body, with its headers other than Content-Type."""
+    encoded = payload.encoded()
+    headers = tuple((k, v) for k, v in payload.headers.items() if k.lower() != "content-type")
+    return EncodedBody(encoded.body, payload.content_type, encoded.length, headers)
 
 
 def charset_of(content_type: str | None) -> str | None:
