@@ -48,6 +48,7 @@ from .session_options import (
     request_limits,
     running_loop,
     version_headers,
+    with_expect_continue,
     without_unframed_body,
 )
 from .timeouts import (
@@ -480,14 +481,9 @@ class ClientSession:
         max_field_size: int | None = None,
         max_headers: int | None = None,
     ) -> ClientResponse:
-        head_limits = (
-            None
-            if max_line_size is None and max_field_size is None and max_headers is None
-            else request_limits(self._limits, (max_line_size, max_field_size, max_headers))
-        )
+        head_limits = request_limits(self._limits, max_line_size, max_field_size, max_headers)
         if expect100:
-            headers = CIMultiDict(headers or ())
-            headers["Expect"] = "100-continue"
+            headers = with_expect_continue(headers)
         url = self._target_url(str_or_url, params, proxy)
         method = check_method(method)
         real_timeout = resolve_timeout(timeout, self._timeout)

@@ -7,7 +7,7 @@ so code written for aiohttp fails at the call instead of behaving differently.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ __all__ = [
     "request_limits",
     "running_loop",
     "version_headers",
+    "with_expect_continue",
     "without_unframed_body",
 ]
 
@@ -85,15 +86,25 @@ def version_headers(version: HttpVersion, headers: CIMultiDict[str]) -> None:
 
 
 def request_limits(
-    session: Limits, request: tuple[int | None, int | None, int | None]
+    session: Limits, line: int | None, field: int | None, headers: int | None
 ) -> Limits | None:
     """A request's head limits, the session's filling in; None when it sets none."""
-    if request == (None, None, None):
+    if line is None and field is None and headers is None:
         return None
-    line, field, headers = (
-        ours if asked is None else asked for ours, asked in zip(session, request, strict=True)
+    return (
+        session[0] if line is None else line,
+        session[1] if field is None else field,
+        session[2] if headers is None else headers,
     )
-    return line, field, headers
+
+
+def with_expect_continue(
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+) -> CIMultiDict[str]:
+    """The request's headers with ``Expect: 100-continue`` (``expect100=True``)."""
+    merged: CIMultiDict[str] = CIMultiDict(headers or ())
+    merged["Expect"] = "100-continue"
+    return merged
 
 
 class _NoBody:
