@@ -1,43 +1,4 @@
 """aiohttp's ``payload`` module path: ``from aiotape.payload import BytesPayload, get_payload``."""
 
-from .client.payload_types import (
-    PAYLOAD_REGISTRY,
-    AsyncIterablePayload,
-    BufferedReaderPayload,
-    BytesIOPayload,
-    BytesPayload,
-    IOBasePayload,
-    JsonBytesPayload,
-    JsonPayload,
-    LookupError,
-    Order,
-    Payload,
-    PayloadRegistry,
-    StreamReaderPayload,
-    StringIOPayload,
-    StringPayload,
-    TextIOPayload,
-    get_payload,
-    payload_type,
-)
-
-__all__ = [
-    "PAYLOAD_REGISTRY",
-    "AsyncIterablePayload",
-    "BufferedReaderPayload",
-    "BytesIOPayload",
-    "BytesPayload",
-    "IOBasePayload",
-    "JsonBytesPayload",
-    "JsonPayload",
-    "LookupError",
-    "Order",
-    "Payload",
-    "PayloadRegistry",
-    "StreamReaderPayload",
-    "StringIOPayload",
-    "StringPayload",
-    "TextIOPayload",
-    "get_payload",
-    "payload_type",
-]
+from .client.payload_types import *  # noqa: F403 - the module's names, as aiohttp.payload's
+from .client.payload_types import __all__ as __all__
