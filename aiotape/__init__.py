@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from . import client_exceptions as client_exceptions
-from . import hdrs
+from . import hdrs, payload
 from .client.auth import BasicAuth
 from .client.cookies import CookieJar, DummyCookieJar
 from .client.digest_auth import DigestAuthMiddleware
@@ -56,6 +56,22 @@ from .client.exceptions import (
 from .client.fingerprint import Fingerprint
 from .client.formdata import FormData
 from .client.middlewares import ClientHandlerType, ClientMiddlewareType, ClientRequest
+from .client.multipart import MultipartWriter
+from .client.payload_types import (
+    PAYLOAD_REGISTRY,
+    AsyncIterablePayload,
+    BufferedReaderPayload,
+    BytesIOPayload,
+    BytesPayload,
+    IOBasePayload,
+    JsonPayload,
+    Payload,
+    StringIOPayload,
+    StringPayload,
+    TextIOPayload,
+    get_payload,
+    payload_type,
+)
 from .client.pool import BaseConnector, TCPConnector
 from .client.prepare import VERSION
 from .client.resolvers import AsyncResolver, DefaultResolver, ThreadedResolver
@@ -111,11 +127,16 @@ def __getattr__(name: str) -> ModuleType:
 
 
 __all__ = [
+    "PAYLOAD_REGISTRY",
+    "AsyncIterablePayload",
     "AsyncResolver",
     "BadContentDispositionHeader",
     "BadContentDispositionParam",
     "BaseConnector",
     "BasicAuth",
+    "BufferedReaderPayload",
+    "BytesIOPayload",
+    "BytesPayload",
     "ClientConnectionError",
     "ClientConnectionResetError",
     "ClientConnectorCertificateError",
@@ -150,11 +171,15 @@ __all__ = [
     "HttpVersion",
     "HttpVersion10",
     "HttpVersion11",
+    "IOBasePayload",
     "InvalidURL",
     "InvalidUrlClientError",
     "InvalidUrlRedirectClientError",
+    "JsonPayload",
+    "MultipartWriter",
     "NonHttpUrlClientError",
     "NonHttpUrlRedirectClientError",
+    "Payload",
     "RedirectClientError",
     "Request",
     "RequestInfo",
@@ -165,7 +190,10 @@ __all__ = [
     "ServerTimeoutError",
     "SocketTimeoutError",
     "StreamReader",
+    "StringIOPayload",
+    "StringPayload",
     "TCPConnector",
+    "TextIOPayload",
     "ThreadedResolver",
     "TooManyRedirects",
     "TraceConfig",
@@ -195,7 +223,10 @@ __all__ = [
     "WSServerHandshakeError",
     "WebSocketError",
     "__version__",
+    "get_payload",
     "hdrs",
+    "payload",
+    "payload_type",
     "request",
     "use_transport",
 ]

@@ -162,6 +162,11 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         )
 
     @property
+    def transport(self) -> asyncio.Transport | None:
+        """The socket (asyncio's transport) while open."""
+        return self._socket
+
+    @property
     def received(self) -> bool:
         """True once any byte of the current (or last) response arrived."""
         return self._parser.received
@@ -269,7 +274,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
             self.fail(None)
             raise ServerDisconnectedError()
         parser = self._parser
-        parser.start(request.method)
+        parser.start(request.method, request.head_limits)
         exchange = Exchange(self, self._loop, request, parser.chunks)
         self._exchange = exchange
         body = request.body
@@ -277,6 +282,13 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         try:
             if request.trace is not None:  # tracing hook: headers (and a bytes body) sent
                 await request.trace.send_request_headers(request)
+            if body and _expects_continue(request):
+                self._enter(_SENDING)
+                sock.write(head)
+                head = b""
+                if not await exchange.wait_continue(lambda: parser.continued):
+                    await close_body(body)  # answered without 100: never sent, the connection
+                    return exchange  # stays SENDING and is dropped when the response ends
             if isinstance(body, bytes):
                 if body or "Transfer-Encoding" in request.headers:
                     body = wire_body(body, request.headers)
@@ -288,7 +300,8 @@ class HTTP11Connection(asyncio.BufferedProtocol):
                     sock.write(body)
             else:
                 framing = body_framing(request.headers)
-                self._enter(_SENDING)
+                if self._state is not _SENDING:
+                    self._enter(_SENDING)
                 sock.write(head)
                 upload = self._loop.create_task(self._upload(exchange, body, request, framing))
                 upload.add_done_callback(self._uploaded)
@@ -447,3 +460,8 @@ async def _stop_upload(body: AsyncIterable[bytes]) -> None:
     stopped = getattr(body, "upload_stopped", None)
     if stopped is None or not stopped():
         await close_body(body)
+
+
+def _expects_continue(request: Request) -> bool:
+    """The request asks for ``100 Continue`` before its body (``expect100=`` or the header)."""
+    return request.headers.get("Expect", "").lower() == "100-continue"

@@ -1,4 +1,4 @@
-"""Incremental Content-Encoding decoders (gzip, deflate, br) with bounded output per call.
+"""Incremental Content-Encoding decoders (gzip, deflate, br, zstd) with bounded output per call.
 
 A decoder is fed wire chunks as they arrive. Each ``decompress`` call returns at most
 ``MAX_PIECE`` decoded bytes (brotli may overshoot by one step of its buffer growth); input
@@ -6,19 +6,38 @@ that would decode to more is held back and ``pending`` turns true, so the caller
 with ``decompress(b"")`` (``pieces()`` does exactly that). A small compressed chunk (a
 decompression bomb) therefore never turns into one huge allocation: the StreamReader pulls
 one bounded piece at a time.
+
+zstd is decoded where aiohttp decodes it: with Python 3.14's ``compression.zstd`` or the
+``backports.zstd`` package; ``ACCEPT_ENCODING`` offers it only then.
 """
 
 from __future__ import annotations
 
+import sys
 import zlib
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
 import brotli  # type: ignore[import-untyped]
 
 from .exceptions import ClientPayloadError
 
-__all__ = ["MAX_PIECE", "Decoder", "make_decoder", "pieces"]
+zstd: Any
+try:
+    if sys.version_info >= (3, 14):
+        from compression import zstd
+    else:
+        from backports import zstd
+except ImportError:  # no zstd: responses in zstd are left encoded, as aiohttp leaves them
+    zstd = None
+
+__all__ = ["ACCEPT_ENCODING", "HAS_ZSTD", "MAX_PIECE", "Decoder", "make_decoder", "pieces"]
+
+HAS_ZSTD = zstd is not None
+"""True when zstd bodies can be decoded."""
+
+ACCEPT_ENCODING = "gzip, deflate, br, zstd" if HAS_ZSTD else "gzip, deflate, br"
+"""The default Accept-Encoding: the codings ``make_decoder`` decodes, as aiohttp offers them."""
 
 MAX_PIECE = 2**18
 """Upper bound (bytes) of what one ``decompress`` call returns."""
@@ -136,20 +155,44 @@ class _ZlibDecoder:
         return out
 
 
-class _BrotliDecoder:
-    """br, bounded through brotli's ``output_buffer_limit``."""
+class _FramedDecoder:
+    """What the br and zstd decoders share: ``pending``, and a ``flush`` that checks the end."""
 
-    __slots__ = ("_fed", "_held", "_obj", "_pending")
+    __slots__ = ("_fed", "_pending")
+    _coding = ""
 
     def __init__(self) -> None:
-        self._obj = brotli.Decompressor()
-        self._held = b""
         self._fed = False
         self._pending = False
 
     @property
     def pending(self) -> bool:
         return self._pending
+
+    def decompress(self, data: bytes) -> bytes:
+        raise NotImplementedError
+
+    def _finished(self) -> bool:
+        """True once the compressed stream ended properly."""
+        raise NotImplementedError
+
+    def flush(self) -> bytes:
+        out = b"".join(pieces(self, b""))
+        if self._fed and not self._finished():
+            raise _error(self._coding, "truncated stream")
+        return out
+
+
+class _BrotliDecoder(_FramedDecoder):
+    """br, bounded through brotli's ``output_buffer_limit``."""
+
+    __slots__ = ("_held", "_obj")
+    _coding = "br"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._obj = brotli.Decompressor()
+        self._held = b""
 
     def decompress(self, data: bytes) -> bytes:
         if data:
@@ -175,15 +218,47 @@ class _BrotliDecoder:
         )
         return out
 
-    def flush(self) -> bytes:
-        out = b"".join(pieces(self, b""))
-        if self._fed and not self._obj.is_finished():
-            raise _error("br", "truncated stream")
+    def _finished(self) -> bool:
+        return bool(self._obj.is_finished())
+
+
+class _ZstdDecoder(_FramedDecoder):
+    """zstd, one frame after another (concatenated frames decode as one body)."""
+
+    __slots__ = ("_obj", "_tail")
+    _coding = "zstd"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._obj = zstd.ZstdDecompressor()
+        self._tail = b""
+
+    def decompress(self, data: bytes) -> bytes:
+        if data:
+            self._fed = True
+        data, self._tail = self._tail + data, b""
+        obj = self._obj
+        if obj.eof:
+            if not data:
+                self._pending = False
+                return b""
+            obj = self._obj = zstd.ZstdDecompressor()
+        try:
+            out: bytes = obj.decompress(data, MAX_PIECE)
+        except zstd.ZstdError as exc:
+            raise _error("zstd") from exc
+        if obj.eof:
+            self._tail = obj.unused_data
+        self._pending = bool(self._tail) or (not obj.eof and not obj.needs_input)
         return out
+
+    def _finished(self) -> bool:
+        return bool(self._obj.eof)
 
 
 def make_decoder(content_encoding: str) -> Decoder | None:
-    """A fresh decoder for a Content-Encoding value; None for identity, empty or unknown."""
+    """A fresh decoder for a Content-Encoding value; None for identity, empty or unknown
+    (zstd without a zstd module included)."""
     coding = content_encoding.strip().lower()
     if coding in ("gzip", "x-gzip"):
         return _ZlibDecoder(coding, _GZIP_WBITS)
@@ -191,4 +266,6 @@ def make_decoder(content_encoding: str) -> Decoder | None:
         return _ZlibDecoder(coding, None)
     if coding == "br":
         return _BrotliDecoder()
+    if coding == "zstd" and HAS_ZSTD:
+        return _ZstdDecoder()
     return None

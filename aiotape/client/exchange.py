@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Protocol
 
 from .exceptions import ClientConnectionError, SocketTimeoutError
@@ -68,6 +69,12 @@ class Exchange:
         return self._conn is None
 
     @property
+    def transport(self) -> asyncio.Transport | None:
+        """The socket the response arrives on; None once the exchange is over."""
+        transport: asyncio.Transport | None = getattr(self._conn, "transport", None)
+        return transport
+
+    @property
     def buffered(self) -> int:
         """Body bytes received and not read yet."""
         conn = self._conn
@@ -104,6 +111,16 @@ class Exchange:
                 raise self._error
             await self._wait()
         return self.head
+
+    async def wait_continue(self, continued: Callable[[], bool]) -> bool:
+        """Wait for ``100 Continue`` (``continued()``) or a final head; True for the former."""
+        while not continued():
+            if self.head is not None:
+                return False
+            if self._error is not None:
+                raise self._error
+            await self._wait()
+        return True
 
     def wake(self) -> None:
         """Something arrived (head or body bytes): wake the task waiting on this exchange."""

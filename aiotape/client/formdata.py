@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from .multipart import check_header_value
+from .mime import check_header_value
 
 __all__ = ["FormData", "FormField", "guess_filename", "is_stream"]
 

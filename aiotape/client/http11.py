@@ -52,8 +52,13 @@ _UNSAFE_TARGET = re.compile("[\x00-\x20\x7f]")
 _DIGITS = re.compile("[0-9]+")
 
 
-def serialize_head(method: str, url: URL, headers: Iterable[tuple[str, str]]) -> bytes:
-    """The request line and headers, CRLF-terminated, built with one join.
+def serialize_head(
+    method: str,
+    url: URL,
+    headers: Iterable[tuple[str, str]],
+    version: tuple[int, int] = (1, 1),
+) -> bytes:
+    """The request line (``HTTP/1.1`` unless ``version`` says) and headers, CRLF-terminated.
 
     Before anything is written it raises ``ValueError`` for a method or header name that is
     not a token (CR, LF, NUL, colon, space...) or CR/LF/NUL in a header value, and
@@ -69,7 +74,8 @@ def serialize_head(method: str, url: URL, headers: Iterable[tuple[str, str]]) ->
     if _HEADER_PROBE.fullmatch("".join([f"{n}\x00{v}\n" for n, v in pairs])) is None:
         raise ValueError(_HEADER_INJECTION)
     lines = "".join([f"{name}: {value}\r\n" for name, value in pairs])
-    return f"{method} {target} HTTP/1.1\r\n{lines}\r\n".encode()
+    protocol = "HTTP/1.1" if version == (1, 1) else f"HTTP/{version[0]}.{version[1]}"
+    return f"{method} {target} {protocol}\r\n{lines}\r\n".encode()
 
 
 def frame_chunk(data: bytes) -> bytes:
@@ -144,9 +150,11 @@ class ResponseParser:
 
     __slots__ = (
         "_count",
+        "_default_limits",
         "_head_bytes",
         "_head_only",
         "_interim",
+        "_limits",
         "_max_field_size",
         "_max_head",
         "_max_headers",
@@ -161,6 +169,7 @@ class ResponseParser:
         "_stalled",
         "buffered",
         "chunks",
+        "continued",
         "head",
         "keep_alive",
         "state",
@@ -169,6 +178,16 @@ class ResponseParser:
     def __init__(
         self, *, max_line_size: int = 8190, max_field_size: int = 8190, max_headers: int = 128
     ) -> None:
+        self._limits = self._default_limits = (max_line_size, max_field_size, max_headers)
+        self._apply_limits(self._limits)
+        self._parser = HttpResponseParser(self)
+        self._reusable = True
+        self.state = ParserState.IDLE
+        self._reset_message(False)
+
+    def _apply_limits(self, limits: tuple[int, int, int]) -> None:
+        """Set ``(max_line_size, max_field_size, max_headers)`` for the coming response heads."""
+        max_line_size, max_field_size, max_headers = self._limits = limits
         self._max_line_size = max_line_size
         self._max_field_size = max_field_size
         self._max_headers = max_headers
@@ -176,14 +195,11 @@ class ResponseParser:
         # httptools buffers a header (or trailer) until it ends, re-joining the pieces on
         # every feed: bytes without progress are capped so that buffer stays small.
         self._max_stall = max(max_line_size, 2 * max_field_size + 4)
-        self._parser = HttpResponseParser(self)
-        self._reusable = True
-        self.state = ParserState.IDLE
-        self._reset_message(False)
 
     def _reset_message(self, head_only: bool) -> None:
         self._head_only = head_only
         self._interim = False
+        self.continued = False
         self._head_bytes = 0
         self._stalled = 0
         self._progress = False
@@ -205,8 +221,12 @@ class ResponseParser:
         """True unless the last response completed and allows reusing the connection."""
         return not (self.state is ParserState.COMPLETE and self.keep_alive)
 
-    def start(self, method: str) -> None:
-        """Expect the response to a ``method`` request (HEAD responses have no body)."""
+    def start(self, method: str, limits: tuple[int, int, int] | None = None) -> None:
+        """Expect the response to a ``method`` request (HEAD responses have no body).
+
+        ``limits`` (``max_line_size, max_field_size, max_headers``) apply to this response
+        only; None: the parser's own.
+        """
         if self.state is not ParserState.IDLE and not (
             self.state is ParserState.COMPLETE and self.keep_alive
         ):
@@ -214,6 +234,9 @@ class ResponseParser:
         if not self._reusable:
             self._parser = HttpResponseParser(self)
             self._reusable = True
+        wanted = self._default_limits if limits is None else limits
+        if wanted != self._limits:
+            self._apply_limits(wanted)
         self._reset_message(method == "HEAD")
         self.state = ParserState.AWAITING_HEAD
 
@@ -339,6 +362,7 @@ class ResponseParser:
         status = parser.get_status_code()
         if 100 <= status < 200 and status != 101:
             self._interim = True
+            self.continued = self.continued or status == 100
             self._raw = []
             self._reason = b""
             self._count = 0

@@ -1,63 +1,24 @@
-"""A streaming multipart writer (form-data use) and MIME Content-Disposition quoting."""
+"""aiohttp's MultipartWriter, streaming the parts that stream.
+
+Imported by ``payloads`` (before ``payload_types``): ``payloads`` is only reached through the
+module object here, at call time.
+"""
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
+from typing import Any
+from urllib.parse import urlencode
+
+from multidict import CIMultiDict
+
+from . import payload_types, payloads
+from .mime import TOKEN, check_header_value, content_disposition
+from .payload_types import Payload
 
 __all__ = ["MultipartWriter", "Part", "check_header_value", "content_disposition"]
-
-_FORBIDDEN = re.compile(r"[\r\n\x00]")
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_QUOTED_CONTENT = re.compile(r"[\t\x20-\x7e]*")
-_NOT_QTEXT = re.compile(r"[^\x21\x23-\x5b\x5d-\x7e]")
-
-
-def check_header_value(value: str) -> str:
-    """``value`` unchanged; ``ValueError`` if it could inject a header (CR, LF, NUL)."""
-    if _FORBIDDEN.search(value):
-        raise ValueError(
-            "Forbidden control character detected in headers. Potential header injection attack."
-        )
-    return value
-
-
-def _escape(match: re.Match[str]) -> str:
-    return "\\" + match.group(0)
-
-
-def _quote_param(key: str, value: str, quote_fields: bool) -> str:
-    """One ``key="value"`` disposition parameter, quoted as aiohttp does."""
-    if not quote_fields:
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-        return f'{key}="{escaped}"'
-    if key.lower() == "filename":
-        return f'{key}="{quote(value, "")}"'
-    if _QUOTED_CONTENT.fullmatch(value):
-        return f'{key}="{_NOT_QTEXT.sub(_escape, value)}"'
-    return f"{key}*=utf-8''{quote(value, '')}"
-
-
-def content_disposition(
-    disptype: str, params: Sequence[tuple[str, str]], *, quote_fields: bool = True
-) -> str:
-    """A MIME Content-Disposition value (RFC 2183 / RFC 7578), e.g. for a form-data part.
-
-    With ``quote_fields`` (aiohttp's default) ``filename`` is percent-encoded, other 7-bit
-    values become quoted-strings and non-ASCII ones use RFC 2231 ``key*=utf-8''...``;
-    without it values are sent as 8-bit quoted strings.
-    """
-    if not _TOKEN.fullmatch(disptype):
-        raise ValueError(f"bad content disposition type {disptype!r}")
-    parts = [disptype]
-    for key, value in params:
-        if not _TOKEN.fullmatch(key):
-            raise ValueError(f"bad content disposition parameter {key!r}={value!r}")
-        parts.append(_quote_param(key, check_header_value(value), quote_fields))
-    return "; ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,67 +30,163 @@ class Part:
     length: int | None
 
 
-class MultipartWriter:
-    """Builds a ``multipart/<subtype>`` body from parts, streaming the parts that stream."""
+class _PartPayload(Payload):
+    """A ready-made Part inside a writer: exactly its headers, its body as given."""
 
-    __slots__ = ("_boundary", "_parts", "_subtype")
+    def __init__(self, part: Part) -> None:
+        super().__init__(part.body)
+        self._headers = CIMultiDict(part.headers)
+        self._size = part.length
 
-    def __init__(self, subtype: str = "form-data", boundary: str | None = None) -> None:
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        if isinstance(self._value, bytes):
+            return self._value.decode(encoding, errors)
+        raise TypeError("Unable to decode.")
+
+    def encoded(self) -> payloads.EncodedBody:
+        return payloads.EncodedBody(self._value, None, self._size)
+
+
+class MultipartWriter(Payload):
+    """A ``multipart/<subtype>`` body (aiohttp's API), itself a Payload usable as ``data=``.
+
+    ``append`` takes anything ``get_payload`` knows (or a Payload) and returns the part's
+    payload, whose headers may still be changed before sending. Parts that stream are
+    streamed; the whole body's size is known when every part's is.
+    """
+
+    def __init__(self, subtype: str = "mixed", boundary: str | None = None) -> None:
         boundary = uuid.uuid4().hex if boundary is None else boundary
-        if not _TOKEN.fullmatch(boundary) or len(boundary) > 70:
+        if not TOKEN.fullmatch(boundary) or len(boundary) > 70:
             raise ValueError(f"boundary must be a token of at most 70 chars: {boundary!r}")
-        self._subtype = subtype
+        super().__init__(None, content_type=f"multipart/{subtype}; boundary={boundary}")
         self._boundary = boundary
-        self._parts: list[Part] = []
+        self._is_form_data = subtype == "form-data"
+        self._parts: list[Payload] = []
+        self._autoclose = True
+
+    def __enter__(self) -> MultipartWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[tuple[Payload, None, None]]:
+        return iter([(part, None, None) for part in self._parts])
 
     @property
     def boundary(self) -> str:
         """The boundary separating the parts."""
         return self._boundary
 
-    @property
-    def content_type(self) -> str:
-        """The Content-Type of the whole body, boundary included."""
-        return f"multipart/{self._subtype}; boundary={self._boundary}"
+    def append(self, obj: Any, headers: Mapping[str, str] | None = None) -> Payload:
+        """Add a part for ``obj`` (bytes, str, file, async iterable, Payload...)."""
+        if isinstance(obj, Payload):
+            if headers:
+                obj.headers.update(headers)
+            return self.append_payload(obj)
+        try:
+            payload = payload_types.get_payload(obj, headers=headers)
+        except payload_types.LookupError:
+            raise TypeError(f"Cannot create payload from {obj!r}") from None
+        return self.append_payload(payload)
+
+    def append_payload(self, payload: Payload) -> Payload:
+        """Add ``payload`` as a part: form-data parts get a default name, others a length."""
+        for name in ("Content-Encoding", "Content-Transfer-Encoding"):
+            coding = payload.headers.get(name, "").lower()
+            if coding not in ("", "identity", "binary"):
+                raise ValueError(f"aiotape does not encode multipart parts: {name}: {coding}")
+        if self._is_form_data:
+            if "Content-Disposition" not in payload.headers:
+                payload.set_content_disposition("form-data", name=f"section-{len(self._parts)}")
+        elif payload.size is not None:
+            payload.headers["Content-Length"] = str(payload.size)
+        self._parts.append(payload)
+        return payload
 
     def append_part(self, part: Part) -> None:
-        """Add a part; its header names and values are checked for injected line breaks."""
+        """Add a ready-made part; its header names and values are checked for line breaks."""
         for name, value in part.headers:
             check_header_value(name)
             check_header_value(value)
-        self._parts.append(part)
+        self._parts.append(_PartPayload(part))
+
+    def append_json(self, obj: Any, headers: Mapping[str, str] | None = None) -> Payload:
+        """Add a JSON part."""
+        return self.append_payload(payload_types.JsonPayload(obj, headers=headers))
+
+    def append_form(
+        self,
+        obj: Sequence[tuple[str, str]] | Mapping[str, str],
+        headers: Mapping[str, str] | None = None,
+    ) -> Payload:
+        """Add an ``application/x-www-form-urlencoded`` part."""
+        pairs = list(obj.items()) if isinstance(obj, Mapping) else obj
+        return self.append_payload(
+            payload_types.StringPayload(
+                urlencode(pairs, doseq=True),
+                headers=headers,
+                content_type="application/x-www-form-urlencoded",
+            )
+        )
+
+    def _heads(self) -> list[bytes]:
+        delimiter = f"--{self._boundary}\r\n"
+        heads = []
+        for part in self._parts:
+            lines = "".join(
+                f"{check_header_value(name)}: {check_header_value(value)}\r\n"
+                for name, value in part.headers.items()
+            )
+            heads.append(f"{delimiter}{lines}\r\n".encode())
+        return heads
+
+    @property
+    def size(self) -> int | None:
+        """Total body length, or None when some part's length is unknown."""
+        total = len(self._boundary) + 6
+        for head, part in zip(self._heads(), self._parts, strict=True):
+            part_size = part.size
+            if part_size is None:
+                return None
+            total += len(head) + part_size + 2
+        return total
+
+    length = size
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        """The body as text (reads file parts; blocking)."""
+        return (
+            "".join(
+                head.decode(encoding, errors) + part.decode(encoding, errors) + "\r\n"
+                for head, part in zip(self._heads(), self._parts, strict=True)
+            )
+            + f"--{self._boundary}--\r\n"
+        )
 
     def _pieces(self) -> list[bytes | AsyncIterable[bytes]]:
         """The body as a list of bytes and streams, adjacent bytes merged."""
-        delimiter = f"--{self._boundary}\r\n".encode()
         out: list[bytes | AsyncIterable[bytes]] = []
         pending = b""
-        for part in self._parts:
-            head = "".join(f"{name}: {value}\r\n" for name, value in part.headers)
-            pending += delimiter + head.encode() + b"\r\n"
-            if isinstance(part.body, bytes):
-                pending += part.body
+        for head, part in zip(self._heads(), self._parts, strict=True):
+            body = part.encoded().body
+            pending += head
+            if isinstance(body, bytes):
+                pending += body
             else:
                 out.append(pending)
-                out.append(part.body)
+                out.append(body)
                 pending = b""
             pending += b"\r\n"
         out.append(pending + f"--{self._boundary}--\r\n".encode())
         return out
-
-    @property
-    def length(self) -> int | None:
-        """Total body length, or None when some part's length is unknown."""
-        total = 0
-        for piece in self._pieces():
-            if isinstance(piece, bytes):
-                total += len(piece)
-        for part in self._parts:
-            if not isinstance(part.body, bytes):
-                if part.length is None:
-                    return None
-                total += part.length
-        return total
 
     def body(self) -> bytes | AsyncIterator[bytes]:
         """The encoded body: bytes when every part is bytes, else a one-shot stream.
@@ -140,6 +197,16 @@ class MultipartWriter:
         if len(pieces) == 1 and isinstance(pieces[0], bytes):
             return pieces[0]
         return _Concat(pieces)
+
+    def encoded(self) -> payloads.EncodedBody:
+        """The whole body with its Content-Type and length."""
+        return payloads.EncodedBody(self.body(), self.content_type, self.size)
+
+    async def close(self) -> None:
+        """Close every part (files...)."""
+        self._consumed = True
+        for part in self._parts:
+            await part.close()
 
 
 class _Concat:

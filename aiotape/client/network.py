@@ -58,7 +58,9 @@ class NetworkTransport:
         """
         connector = self._connector
         key = connection_key(request, connector.ssl)
-        head = serialize_head(request.method, request.url, request.headers.items())
+        head = serialize_head(
+            request.method, request.url, request.headers.items(), request.version
+        )
         conn = await connector.acquire(key, request, self._settings)
         reused = conn.exchanges > 0
         try:

@@ -56,6 +56,12 @@ class RequestOptions(TypedDict, total=False):
     read_bufsize: int | None
     trace_request_ctx: Any
     middlewares: Sequence[ClientMiddlewareType] | None
+    compress: str | bool | None
+    expect100: bool
+    read_until_eof: bool
+    max_line_size: int | None
+    max_field_size: int | None
+    max_headers: int | None
 
 
 class WSConnectOptions(TypedDict, total=False):
@@ -77,3 +83,4 @@ class WSConnectOptions(TypedDict, total=False):
     max_msg_size: int
     compress: int
     method: str
+    decode_text: bool

@@ -13,6 +13,7 @@ import io
 import mimetypes
 import os
 import stat
+import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,12 +21,17 @@ from urllib.parse import urlencode
 
 from .exceptions import ClientPayloadError
 from .formdata import FormData, guess_filename
-from .multipart import MultipartWriter, Part, content_disposition
+from .mime import content_disposition
+from .multipart import MultipartWriter, Part
+from .payload_types import PAYLOAD_REGISTRY, Payload
+from .payload_types import LookupError as PayloadLookupError
 from .streams import StreamReader
 
 __all__ = [
     "CHUNK_SIZE",
     "EncodedBody",
+    "charset_of",
+    "compressed",
     "encode_body",
     "encode_form",
     "encode_value",
@@ -41,19 +47,23 @@ _OCTET_STREAM = "application/octet-stream"
 
 @dataclass(frozen=True, slots=True)
 class EncodedBody:
-    """A request body: bytes or a one-shot stream, its Content-Type and length (None: unknown)."""
+    """A request body: bytes or a one-shot stream, its Content-Type and length (None: unknown).
+
+    ``headers`` are a Payload's other headers (Content-Disposition...), added to the request's.
+    """
 
     body: bytes | AsyncIterable[bytes]
     content_type: str | None
     length: int | None
+    headers: tuple[tuple[str, str], ...] = ()
 
 
-def encode_body(data: Any, json: Any, json_serialize: Callable[[Any], str]) -> EncodedBody:
+def encode_body(data: Any, json: Any, json_serialize: Callable[[Any], str | bytes]) -> EncodedBody:
     """The body for ``data=`` or ``json=`` of a request.
 
-    json: ``application/json``. FormData, dicts, multidicts and lists of pairs: urlencoded,
-    or multipart/form-data when a value is a file or a stream. Anything else is one value
-    for ``encode_value``.
+    json: ``application/json``. A Payload (MultipartWriter...) brings its own headers.
+    FormData, dicts, multidicts and lists of pairs: urlencoded, or multipart/form-data when a
+    value is a file or a stream. Anything else is one value for ``encode_value``.
     """
     if data is not None and json is not None:
         raise ValueError("data and json parameters can not be used at the same time")
@@ -65,8 +75,8 @@ def encode_body(data: Any, json: Any, json_serialize: Callable[[Any], str]) -> E
         return EncodedBody(b"", None, 0)
     if isinstance(data, FormData):
         return encode_form(data)
-    if isinstance(data, MultipartWriter):
-        return EncodedBody(data.body(), data.content_type, data.length)
+    if isinstance(data, Payload):
+        return _payload_body(data)
     if isinstance(data, (Mapping, list, tuple)):
         return encode_form(FormData(data))
     return encode_value(data)
@@ -105,24 +115,26 @@ def encode_form(form: FormData) -> EncodedBody:
 def encode_value(
     value: Any, *, content_type: str | None = None, charset: str | None = None
 ) -> EncodedBody:
-    """One value as a body: bytes-like, str, file object, StreamReader or async iterable.
+    """One value as a body: bytes-like, str, file object, StreamReader, async iterable or Payload.
 
     Content types follow aiohttp: bytes and streams ``application/octet-stream``, text
-    ``text/plain; charset=...``, binary files guessed from their name. ``TypeError`` for
-    anything else.
+    ``text/plain; charset=...``, binary files guessed from their name. A type registered with
+    ``payload_type`` goes through its Payload class; ``TypeError`` for anything else.
     """
+    if isinstance(value, Payload):
+        return value.encoded()
     if isinstance(value, (bytes, bytearray, memoryview)):
         raw = bytes(value)
         return EncodedBody(raw, content_type or _OCTET_STREAM, len(raw))
     if isinstance(value, (str, io.StringIO)):
         text = value if isinstance(value, str) else value.read()
-        encoding = charset or _charset_of(content_type) or "utf-8"
+        encoding = charset or charset_of(content_type) or "utf-8"
         raw = text.encode(encoding)
         return EncodedBody(raw, content_type or f"text/plain; charset={encoding}", len(raw))
     if isinstance(value, StreamReader):
         return EncodedBody(value.iter_any(), content_type or _OCTET_STREAM, None)
     if isinstance(value, io.TextIOBase):
-        encoding = charset or _charset_of(content_type) or "utf-8"
+        encoding = charset or charset_of(content_type) or "utf-8"
         stream = _FileStream(value, None, encoding, in_executor=True, owned=True)
         return EncodedBody(stream, content_type or f"text/plain; charset={encoding}", None)
     if isinstance(value, io.BytesIO):
@@ -136,10 +148,21 @@ def encode_value(
         return EncodedBody(stream, content_type or _guess_type(value), length)
     if isinstance(value, AsyncIterable):
         return EncodedBody(_checked_pieces(value), content_type or _OCTET_STREAM, None)
-    raise TypeError(f"Can not serialize {type(value).__name__} as a request body")
+    try:  # a type the caller registered with @payload_type
+        return _payload_body(PAYLOAD_REGISTRY.get(value))
+    except PayloadLookupError:
+        raise TypeError(f"Can not serialize {type(value).__name__} as a request body") from None
 
 
-def _charset_of(content_type: str | None) -> str | None:
+def _payload_body(payload: Payload) -> EncodedBody:
+    """A Payload's body, with its headers other than Content-Type."""
+    encoded = payload.encoded()
+    headers = tuple((k, v) for k, v in payload.headers.items() if k.lower() != "content-type")
+    return EncodedBody(encoded.body, payload.content_type, encoded.length, headers)
+
+
+def charset_of(content_type: str | None) -> str | None:
+    """The charset parameter of a Content-Type value, if any."""
     if not content_type:
         return None
     for param in content_type.split(";")[1:]:
@@ -309,5 +332,24 @@ async def _checked_pieces(iterable: AsyncIterable[Any]) -> AsyncIterator[bytes]:
                 yield piece
     finally:
         close = getattr(iterator, "aclose", None)
+        if close is not None:
+            await close()
+
+
+async def compressed(body: bytes | AsyncIterable[bytes], coding: str) -> AsyncIterator[bytes]:
+    """``body`` compressed as ``coding`` (gzip, else zlib deflate), piece by piece."""
+    wbits = 16 + zlib.MAX_WBITS if coding.lower() == "gzip" else zlib.MAX_WBITS
+    compressor = zlib.compressobj(wbits=wbits)
+    if isinstance(body, bytes):
+        yield compressor.compress(body) + compressor.flush()
+        return
+    try:
+        async for piece in body:
+            out = compressor.compress(piece)
+            if out:
+                yield out
+        yield compressor.flush()
+    finally:
+        close = getattr(body, "aclose", None)
         if close is not None:
             await close()

@@ -15,18 +15,19 @@ from typing import Any
 from multidict import CIMultiDict
 from yarl import URL
 
+from .decoders import ACCEPT_ENCODING
 from .exceptions import (
     InvalidUrlClientError,
     InvalidUrlRedirectClientError,
     NonHttpUrlClientError,
     NonHttpUrlRedirectClientError,
 )
-from .payloads import encode_body
+from .payloads import compressed, encode_body
 from .timeouts import DEFAULT_TIMEOUT, DEFAULT_WS_TIMEOUT, ClientTimeout, ClientWSTimeout
 
 VERSION = "0.1.0"
 USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} aiotape/{VERSION}"
-DEFAULT_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate, br"))
+DEFAULT_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", ACCEPT_ENCODING))
 HTTP_SCHEMES = frozenset({"http", "https"})
 WS_SCHEME_FOR = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
 """The websocket scheme ``ws_connect`` uses for each URL scheme it accepts."""
@@ -151,15 +152,41 @@ def session_timeout(timeout: object) -> ClientTimeout:
     return timeout
 
 
+def _request_coding(compress: str | bool | None, headers: CIMultiDict[str]) -> str | None:
+    """The Content-Encoding ``compress=`` asks for (True: deflate); sets the header."""
+    if not compress:
+        return None
+    if headers.get("Content-Encoding"):
+        raise ValueError("compress can not be set if Content-Encoding header is set")
+    coding = "deflate" if compress is True else str(compress)
+    if coding.lower() not in ("deflate", "gzip"):
+        raise ValueError(f"compress={compress!r}: aiotape compresses bodies as deflate or gzip")
+    headers["Content-Encoding"] = coding
+    return coding
+
+
+def _is_empty(data: Any, json: Any) -> bool:
+    """No body to compress: no data, or empty bytes, text or fields (aiohttp's ``not data``)."""
+    if json is not None or data is None:
+        return json is None
+    return isinstance(data, (bytes, bytearray, str, Mapping, list, tuple)) and not data
+
+
 def encode_request_body(
     method: str,
     data: Any,
     json: Any,
-    json_serialize: Callable[[Any], str],
+    json_serialize: Callable[[Any], str | bytes],
     chunked: bool | None,
     headers: CIMultiDict[str],
+    compress: str | bool | None = None,
 ) -> bytes | Any:
-    """Encode ``data``/``json`` and set Content-Type and Content-Length/Transfer-Encoding."""
+    """Encode ``data``/``json`` and set Content-Type and Content-Length/Transfer-Encoding.
+
+    ``compress`` deflates (or gzips) a non-empty body, which then goes chunked (aiohttp's rule).
+    """
+    coding = None if not compress or _is_empty(data, json) else _request_coding(compress, headers)
+    chunked = chunked or coding is not None
     te_chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
     if chunked and te_chunked:
         raise ValueError('chunked can not be set if "Transfer-Encoding: chunked" header is set')
@@ -172,10 +199,12 @@ def encode_request_body(
     encoded = encode_body(data, json, json_serialize)
     if encoded.content_type is not None and "Content-Type" not in headers:
         headers["Content-Type"] = encoded.content_type
+    for name, value in encoded.headers:
+        headers.setdefault(name, value)
     if chunked or te_chunked or (encoded.length is None and "Content-Length" not in headers):
         headers.popall("Content-Length", None)
         if not te_chunked:
             headers["Transfer-Encoding"] = "chunked"
     elif "Content-Length" not in headers:
         headers["Content-Length"] = str(encoded.length)
-    return encoded.body
+    return encoded.body if coding is None else compressed(encoded.body, coding)

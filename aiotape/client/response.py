@@ -22,13 +22,14 @@ from .exceptions import (
     ContentTypeError,
     RequestInfo,
 )
+from .response_connection import ResponseConnection
 from .streams import StreamReader, decoded_source
 from .transport import Response
 
 if TYPE_CHECKING:
     from .tracing import RequestTrace
 
-__all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11"]
+__all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11", "utf8_fallback"]
 
 _JSON_RE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
 _LINK_SPLIT = re.compile(r",(?=\s*<)")
@@ -44,6 +45,11 @@ class HttpVersion(NamedTuple):
 
 HttpVersion10 = HttpVersion(1, 0)
 HttpVersion11 = HttpVersion(1, 1)
+
+
+def utf8_fallback(response: ClientResponse, body: bytes) -> str:
+    """The default ``fallback_charset_resolver``: utf-8, as aiohttp's."""
+    return "utf-8"
 
 
 def _parse_content_type(raw: str | None) -> tuple[str, dict[str, str]]:
@@ -134,6 +140,7 @@ class ClientResponse:
         self._closed = False
         self._released = False
         self._in_context = False
+        self._resolve_charset: Callable[[ClientResponse, bytes], str] = utf8_fallback
 
     # -- metadata -----------------------------------------------------------------------
     @property
@@ -204,6 +211,11 @@ class ClientResponse:
         """True once released or closed."""
         return self._closed
 
+    @property
+    def connection(self) -> ResponseConnection | None:
+        """The connection the body arrives on; None once the response is released."""
+        return None if self._closed else ResponseConnection(self)
+
     def get_encoding(self) -> str:
         """Codec name ``text()`` uses when none is given: the charset, else utf-8.
 
@@ -219,7 +231,7 @@ class ClientResponse:
         mimetype = self.content_type
         if mimetype not in ("application/json", "application/rdap+json") and self._body is None:
             raise RuntimeError("Cannot compute fallback encoding of a not yet read body")
-        return "utf-8"
+        return "utf-8" if self._body is None else self._resolve_charset(self, self._body)
 
     # -- body -----------------------------------------------------------------------------
     async def read(self) -> bytes:

@@ -46,7 +46,18 @@ from .prepare import (
     session_timeout,
     without,
 )
-from .response import ClientResponse
+from .response import ClientResponse, HttpVersion, HttpVersion11, utf8_fallback
+from .session_options import (
+    CharsetResolver,
+    check_class,
+    check_request_class,
+    check_version,
+    request_limits,
+    running_loop,
+    version_headers,
+    with_expect_continue,
+    without_unframed_body,
+)
 from .ssl_params import merge_ssl_params
 from .timeouts import (
     ClientTimeout,
@@ -133,12 +144,17 @@ class _Send:
     middlewares: Sequence[ClientMiddlewareType]
     auto_decompress: bool
     read_bufsize: int
+    response_class: type[ClientResponse]
+    resolve_charset: CharsetResolver
+    read_until_eof: bool
 
     async def exchange(self, request: Request) -> ClientResponse:
         """Send ``request`` through the transport; its response head as a ClientResponse."""
         wire = await self.transport.handle(request)
+        if not self.read_until_eof:
+            wire = without_unframed_body(wire)
         url = request.url
-        return ClientResponse(
+        resp = self.response_class(
             request.method,
             url,
             wire,
@@ -151,6 +167,9 @@ class _Send:
             auto_decompress=self.auto_decompress,
             read_bufsize=self.read_bufsize,
         )
+        if self.resolve_charset is not utf8_fallback:
+            resp._resolve_charset = self.resolve_charset
+        return resp
 
 
 class ClientSession:
@@ -180,7 +199,24 @@ class ClientSession:
         max_headers: int = 128,
         trace_configs: list[TraceConfig] | None = None,
         middlewares: Sequence[ClientMiddlewareType] = (),
+        loop: asyncio.AbstractEventLoop | None = None,
+        json_serialize_bytes: Callable[[Any], bytes] | None = None,
+        request_class: Any = None,
+        response_class: type[ClientResponse] = ClientResponse,
+        ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse,
+        version: HttpVersion | str = HttpVersion11,
+        fallback_charset_resolver: CharsetResolver = utf8_fallback,
     ) -> None:
+        check_request_class(request_class)
+        self._version = check_version(version)
+        self._response_class = check_class(response_class, ClientResponse, "response_class")
+        self._ws_response_class = check_class(
+            ws_response_class, ClientWebSocketResponse, "ws_response_class"
+        )
+        self._loop = running_loop(loop)
+        self._json_dumps = json_serialize_bytes or json_serialize
+        self._resolve_charset = fallback_charset_resolver
+        self._limits = (max_line_size, max_field_size, max_headers)
         if base_url is not None:
             base_url = URL(base_url)
             if not base_url.absolute:
@@ -230,6 +266,17 @@ class ClientSession:
     def closed(self) -> bool:
         """True once ``close()`` was awaited."""
         return self._closed
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop given or running at construction (deprecated in aiohttp too)."""
+        warnings.warn("client.loop property is deprecated", DeprecationWarning, stacklevel=2)
+        return self._loop
+
+    @property
+    def version(self) -> HttpVersion:
+        """The HTTP version of requests (``version=``): HTTP/1.1 or HTTP/1.0."""
+        return self._version
 
     @property
     def transport(self) -> Transport:
@@ -377,6 +424,7 @@ class ClientSession:
         max_msg_size: int = 4 * 1024 * 1024,
         compress: int = 0,
         method: str = "GET",
+        decode_text: bool = True,
     ) -> ClientWebSocketResponse:
         url = self._target_url(str_or_url, params, proxy)
         scheme = WS_SCHEME_FOR.get(url.scheme)
@@ -406,12 +454,13 @@ class ClientSession:
         set_cookie = channel.handshake.headers.getall("Set-Cookie", ())
         if set_cookie:
             self._cookie_jar.update_cookies_from_headers(set_cookie, url)
-        return ClientWebSocketResponse(
+        return self._ws_response_class(
             channel,
             timeout=ws_timeout,
             autoclose=autoclose,
             autoping=autoping,
             heartbeat=heartbeat,
+            decode_text=decode_text,
         )
 
     # -- the request pipeline ---------------------------------------------------------------
@@ -539,7 +588,16 @@ class ClientSession:
         read_bufsize: int | None = None,
         trace_request_ctx: Any = None,
         middlewares: Sequence[ClientMiddlewareType] | None = None,
+        compress: str | bool | None = None,
+        expect100: bool = False,
+        read_until_eof: bool = True,
+        max_line_size: int | None = None,
+        max_field_size: int | None = None,
+        max_headers: int | None = None,
     ) -> ClientResponse:
+        head_limits = request_limits(self._limits, max_line_size, max_field_size, max_headers)
+        if expect100:
+            headers = with_expect_continue(headers)
         url = self._target_url(str_or_url, params, proxy)
         ssl = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
         method = check_method(method)
@@ -561,6 +619,9 @@ class ClientSession:
             self._middlewares if middlewares is None else middlewares,
             self._auto_decompress if auto_decompress is None else auto_decompress,
             self._read_bufsize if read_bufsize is None else read_bufsize,
+            self._response_class,
+            self._resolve_charset,
+            read_until_eof,
         )
         hop = _Hop(method, url, headers, data, json, auth, cookies)
         history: list[ClientResponse] = []
@@ -571,8 +632,10 @@ class ClientSession:
                 hop.url, req_headers, hop.auth = self._prepare_headers(
                     hop.url, hop.headers, skip_auto_headers, hop.auth, hop.cookies, bool(history)
                 )
+                if self._version is not HttpVersion11:
+                    version_headers(self._version, req_headers)
                 body = encode_request_body(
-                    hop.method, hop.data, hop.json, self._json_serialize, chunked, req_headers
+                    hop.method, hop.data, hop.json, self._json_dumps, chunked, req_headers, compress
                 )
                 if (
                     hop.method in _POST_METHODS
@@ -592,6 +655,8 @@ class ClientSession:
                     server_hostname,
                     sum(r._simulated_elapsed for r in history) if history else 0.0,
                     trace,
+                    head_limits=head_limits,
+                    version=self._version,
                 )
                 resp = await self._send(send, request)
                 set_cookie = resp.headers.getall("Set-Cookie", ())

@@ -96,6 +96,18 @@ class StreamReader:
             info.append(f"e={self._exception!r}")
         return f"<{' '.join(info)}>"
 
+    @property
+    def total_compressed_bytes(self) -> int | None:
+        """Encoded body bytes received so far; None when the body is not content-encoded."""
+        source = self._source
+        return source.raw_bytes if isinstance(source, _DecodedSource) else None
+
+    @property
+    def total_raw_bytes(self) -> int:
+        """Body bytes as received, before decompression (``total_bytes`` when not encoded)."""
+        source = self._source
+        return source.raw_bytes if isinstance(source, _DecodedSource) else self.total_bytes
+
     # -- state ------------------------------------------------------------------------------
     def exception(self) -> BaseException | None:
         """The error reads raise, if any."""
@@ -342,13 +354,15 @@ def _run_callback(callback: Callable[[], None]) -> None:
 class _DecodedSource:
     """Pulls wire chunks, decodes them and hands out bounded, non-empty pieces."""
 
-    __slots__ = ("_body", "_decoder", "_done", "_pieces")
+    __slots__ = ("_body", "_decoder", "_done", "_pieces", "raw_bytes")
 
     def __init__(self, body: BodyStream, decoder: Decoder) -> None:
         self._body = body
         self._decoder = decoder
         self._pieces: Iterator[bytes] = iter(())
         self._done = False
+        self.raw_bytes = 0
+        """Encoded bytes pulled from the wire so far."""
 
     async def __call__(self) -> bytes:
         while True:
@@ -359,6 +373,7 @@ class _DecodedSource:
             if not chunk:
                 self._done = True
                 return self._decoder.flush()
+            self.raw_bytes += len(chunk)
             self._pieces = pieces(self._decoder, chunk)
 
 

@@ -109,6 +109,9 @@ class Request:
     ``simulated_elapsed`` is the simulated time (seconds no clock saw pass: mock delays,
     replayed latencies) its earlier redirect hops took; it counts against ``deadline``.
     ``trace`` is set only when the session has trace configs (for connection/DNS signals).
+    ``head_limits`` are this request's ``(max_line_size, max_field_size, max_headers)`` for
+    the response head; None: the transport's own. ``version`` is the request line's HTTP
+    version (the session's ``version=``).
     """
 
     method: str
@@ -122,6 +125,8 @@ class Request:
     server_hostname: str | None = None
     simulated_elapsed: float = 0.0
     trace: RequestTrace | None = None
+    head_limits: tuple[int, int, int] | None = None
+    version: tuple[int, int] = (1, 1)
 
     @classmethod
     def build(

@@ -68,8 +68,10 @@ class ClientWebSocketResponse:
         autoclose: bool,
         autoping: bool,
         heartbeat: float | None,
+        decode_text: bool = True,
     ) -> None:
         self._channel = channel
+        self._decode_text = decode_text
         self._timeout = timeout
         self._autoclose = autoclose
         self._autoping = autoping
@@ -251,6 +253,12 @@ class ClientWebSocketResponse:
         """Send ``dumps(data)`` as a TEXT message."""
         await self.send_str(dumps(data), compress=compress)
 
+    async def send_json_bytes(
+        self, data: Any, compress: int | None = None, *, dumps: Callable[[Any], bytes]
+    ) -> None:
+        """Send ``dumps(data)`` (an encoder returning bytes, like orjson's) as a BINARY message."""
+        await self.send_bytes(dumps(data), compress=compress)
+
     async def ping(self, message: bytes = b"") -> None:
         """Send a PING."""
         await self._channel.send(_message(WSMsgType.PING, message))
@@ -361,6 +369,8 @@ class ClientWebSocketResponse:
                 if self._close_wait is not None and not self._close_wait.done():
                     self._close_wait.set_result(None)
             kind = msg.type
+            if kind is WSMsgType.TEXT and not self._decode_text:
+                return msg._replace(data=msg.data.encode("utf-8"))
             if kind is WSMsgType.TEXT or kind is WSMsgType.BINARY:
                 return msg
             if msg is CLOSED and self._closing is not None:  # another task is closing
@@ -398,7 +408,7 @@ class ClientWebSocketResponse:
         await self.close()
 
     async def receive_str(self, *, timeout: float | None = None) -> str:
-        """The next message, which must be TEXT."""
+        """The next message, which must be TEXT (bytes with ``ws_connect(decode_text=False)``)."""
         msg = await self.receive(timeout)
         if msg.type is not WSMsgType.TEXT:
             raise WSMessageTypeError(

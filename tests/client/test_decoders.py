@@ -52,7 +52,7 @@ def test_round_trip_fed_in_one_chunk(name: str) -> None:
     assert _decode_all(_decoder(name), [COMPRESSORS[name](PAYLOAD)]) == PAYLOAD
 
 
-@pytest.mark.parametrize("coding", ["", "identity", "compress", "zstd", "gzip, br"])
+@pytest.mark.parametrize("coding", ["", "identity", "compress", "gzip, br"])
 def test_identity_empty_and_unknown_codings_have_no_decoder(coding: str) -> None:
     assert make_decoder(coding) is None
 
