@@ -49,7 +49,8 @@ def ssl_context(setting: ssl.SSLContext | bool) -> ssl.SSLContext:
 
 
 def connection_key(request: Request, default_ssl: ssl.SSLContext | bool = True) -> ConnectionKey:
-    """The pool key of ``request``; ``request.ssl=True`` means "the connector's setting"."""
+    """The pool key of ``request`` (its proxy included); ``request.ssl=True`` means "the
+    connector's setting"."""
     url = request.url
     host = url.raw_host
     if not host:
@@ -57,12 +58,16 @@ def connection_key(request: Request, default_ssl: ssl.SSLContext | bool = True) 
     scheme = url.scheme
     port = url.port if url.port is not None else _DEFAULT_PORTS.get(scheme)
     setting = default_ssl if request.ssl is True else request.ssl
+    proxy_headers = request.proxy_headers
     return ConnectionKey(
         host,
         port,
         scheme in _SECURE_SCHEMES,
         setting,
-        server_hostname=request.server_hostname,
+        request.proxy,
+        request.proxy_auth,
+        hash(tuple(proxy_headers.items())) if proxy_headers else None,
+        request.server_hostname,
     )
 
 

@@ -48,14 +48,18 @@ _HEADER_PROBE = re.compile(f"(?:{_TOKEN}\x00[^\r\n\x00]*\n)*")
 _UNSAFE_TARGET = re.compile("[\x00-\x20\x7f]")
 
 
-def serialize_head(method: str, url: URL, headers: Iterable[tuple[str, str]]) -> bytes:
+def serialize_head(
+    method: str, url: URL, headers: Iterable[tuple[str, str]], target: str | None = None
+) -> bytes:
     """The request line and headers, CRLF-terminated, built with one join.
 
-    Before anything is written it raises ``ValueError`` for a method or header name that is
-    not a token (CR, LF, NUL, colon, space...) or CR/LF/NUL in a header value, and
-    ``InvalidURL`` for whitespace or control characters in the request target.
+    ``target`` defaults to the origin form (``/path?query``) of ``url``. Before anything is
+    written it raises ``ValueError`` for a method or header name that is not a token (CR,
+    LF, NUL, colon, space...) or CR/LF/NUL in a header value, and ``InvalidURL`` for
+    whitespace or control characters in the request target.
     """
-    target = url.raw_path_qs or "/"
+    if target is None:
+        target = url.raw_path_qs or "/"
     if _METHOD.fullmatch(method) is None:
         raise ValueError(f"Method must be a token (no CR, LF, NUL or spaces): {method!r}")
     if _UNSAFE_TARGET.search(target) is not None:

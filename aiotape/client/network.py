@@ -11,6 +11,7 @@ from .exceptions import ClientConnectionError, ClientOSError, ServerDisconnected
 from .http11 import serialize_head
 from .pool import TCPConnector
 from .transport import Request, Response, WebSocketChannel
+from .tunnel import proxied_head, tunnels
 from .ws_channel import NetworkWebSocketChannel, connect_ws
 
 __all__ = ["NetworkTransport"]
@@ -52,7 +53,10 @@ class NetworkTransport:
         """
         connector = self._connector
         key = connection_key(request, connector.ssl)
-        head = serialize_head(request.method, request.url, request.headers.items())
+        if request.proxy is None or tunnels(request.url):
+            head = serialize_head(request.method, request.url, request.headers.items())
+        else:
+            head = proxied_head(request)
         conn = await connector.acquire(key, request, self._settings)
         reused = conn.exchanges > 0
         try:

@@ -11,6 +11,7 @@ from .connection import ConnectionSettings, HTTP11Connection
 from .exceptions import ClientConnectionError, ConnectionKey
 from .timeouts import deadline
 from .transport import Request
+from .tunnel import open_through_proxy
 
 __all__ = ["TCPConnector"]
 
@@ -119,7 +120,8 @@ class TCPConnector:
                 return conn
         self._reserve(key)
         try:
-            _, conn = await open_connection(
+            opener = open_connection if key.proxy is None else open_through_proxy
+            _, conn = await opener(
                 key,
                 request,
                 lambda: HTTP11Connection(key, self, settings),

@@ -38,6 +38,7 @@ from .prepare import (
     resolve_ws_timeout,
     without,
 )
+from .proxies import DIRECT, ProxyRoute, env_route, explicit_route, netrc_auth_for
 from .response import ClientResponse
 from .timeouts import (
     DEFAULT_TIMEOUT,
@@ -108,6 +109,8 @@ class ClientSession:
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
+        proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
     ) -> None:
         if base_url is not None:
             base_url = URL(base_url)
@@ -136,6 +139,8 @@ class ClientSession:
         self._timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
         self._auto_decompress = auto_decompress
         self._trust_env = trust_env
+        self._proxy = proxy
+        self._proxy_auth = proxy_auth
         self._requote_redirect_url = requote_redirect_url
         self._read_bufsize = read_bufsize
         self._url_cache: dict[str, URL] = {}
@@ -209,7 +214,7 @@ class ClientSession:
 
     @property
     def trust_env(self) -> bool:
-        """Accepted for compatibility; environment proxies are not used."""
+        """Whether ``*_PROXY`` / ``NO_PROXY`` and netrc credentials are used (aiohttp's rules)."""
         return self._trust_env
 
     # -- verbs ----------------------------------------------------------------------------
@@ -269,19 +274,25 @@ class ClientSession:
         params: Any = None,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        proxy_headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         ssl: SSLContext | bool | None = True,
         server_hostname: str | None = None,
         max_msg_size: int = 4 * 1024 * 1024,
         compress: int = 0,
         method: str = "GET",
     ) -> ClientWebSocketResponse:
-        url = self._target_url(str_or_url, params, proxy)
+        url = self._target_url(str_or_url, params)
+        explicit = self._explicit_route(proxy, proxy_auth, proxy_headers)
         scheme = WS_SCHEME_FOR.get(url.scheme)
         if scheme is None:
             raise NonHttpUrlClientError(url)
         url = url.with_scheme(scheme)
         if not url.host:
             raise InvalidUrlClientError(url)
+        route = explicit or DIRECT
+        if self._trust_env:
+            route, auth = await self._from_env(url, explicit, auth, headers)
         url, req_headers = self._prepare_headers(url, headers, None, auth, None)
         if origin is not None:
             req_headers["Origin"] = origin
@@ -297,6 +308,9 @@ class ClientSession:
             deadline(started, self._timeout.total, self._timeout.ceil_threshold),
             True if ssl is None else ssl,
             server_hostname,
+            proxy=route.url,
+            proxy_auth=route.auth,
+            proxy_headers=route.headers,
         )
         channel = await self._current_transport().connect_ws(
             request, protocols=tuple(protocols), max_msg_size=max_msg_size, compress=compress
@@ -313,14 +327,46 @@ class ClientSession:
         )
 
     # -- the request pipeline ---------------------------------------------------------------
-    def _target_url(self, str_or_url: str | URL, params: Any, proxy: str | URL | None) -> URL:
-        """The request URL (base_url and params applied) of an open session, without a proxy."""
+    def _target_url(self, str_or_url: str | URL, params: Any) -> URL:
+        """The request URL (base_url and params applied) of an open session."""
         if self._closed:
             raise RuntimeError("Session is closed")
-        if proxy is not None:
-            raise NotImplementedError("aiotape does not support HTTP proxies yet")
         url = self._build_url(str_or_url)
         return url if params is None else url.extend_query(params)
+
+    def _explicit_route(
+        self,
+        proxy: str | URL | None,
+        proxy_auth: BasicAuth | None,
+        proxy_headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+    ) -> ProxyRoute | None:
+        """The request's proxy settings, else the session's; None when neither names a proxy."""
+        return explicit_route(
+            self._proxy if proxy is None else proxy,
+            self._proxy_auth if proxy_auth is None else proxy_auth,
+            proxy_headers,
+        )
+
+    async def _from_env(
+        self,
+        url: URL,
+        explicit: ProxyRoute | None,
+        auth: BasicAuth | None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+    ) -> tuple[ProxyRoute, BasicAuth | None]:
+        """``trust_env``: the hop's proxy (unless explicit) and, when no other source gives
+        credentials (auth, URL, session auth, an Authorization header), netrc's for the host."""
+        route = explicit if explicit is not None else await env_route(url)
+        given = CIMultiDict(headers or {})
+        if (
+            auth is not None
+            or self._auth is not None
+            or url.raw_user is not None
+            or "Authorization" in self._default_headers
+            or "Authorization" in given
+        ):
+            return route, auth
+        return route, await netrc_auth_for(url)
 
     def _build_url(self, str_or_url: str | URL) -> URL:
         if isinstance(str_or_url, URL):
@@ -411,10 +457,13 @@ class ClientSession:
         ssl: SSLContext | bool | None = True,
         server_hostname: str | None = None,
         proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        proxy_headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         auto_decompress: bool | None = None,
         read_bufsize: int | None = None,
     ) -> ClientResponse:
-        url = self._target_url(str_or_url, params, proxy)
+        url = self._target_url(str_or_url, params)
+        explicit = self._explicit_route(proxy, proxy_auth, proxy_headers)
         method = check_method(method)
         real_timeout = resolve_timeout(timeout, self._timeout)
         loop = asyncio.get_running_loop()
@@ -424,7 +473,12 @@ class ClientSession:
         history: list[ClientResponse] = []
         while True:
             check_scheme(url, bool(history))
-            url, req_headers = self._prepare_headers(url, headers, skip_auto_headers, auth, cookies)
+            route, hop_auth = explicit or DIRECT, auth
+            if self._trust_env:
+                route, hop_auth = await self._from_env(url, explicit, auth, headers)
+            url, req_headers = self._prepare_headers(
+                url, headers, skip_auto_headers, hop_auth, cookies
+            )
             body = encode_request_body(
                 method, data, json, self._json_serialize, chunked, req_headers
             )
@@ -438,6 +492,9 @@ class ClientSession:
                 total_deadline,
                 True if ssl is None else ssl,
                 server_hostname,
+                proxy=route.url,
+                proxy_auth=route.auth,
+                proxy_headers=route.headers,
             )
             try:
                 wire = await transport.handle(request)

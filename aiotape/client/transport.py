@@ -20,6 +20,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from .auth import BasicAuth
 from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
 
 __all__ = [
@@ -93,6 +94,8 @@ class Request:
     Content-Type, Content-Length or Transfer-Encoding, Cookie, Authorization...). ``body`` is
     bytes or an async iterable streamed once. ``started`` is the loop time the request (its
     first hop) started; ``deadline`` the loop time its total timeout expires, already ceiled.
+    ``proxy`` (no credentials), ``proxy_auth`` and ``proxy_headers`` say which HTTP proxy the
+    network transport goes through; mocks and cassettes ignore them.
     """
 
     method: str
@@ -104,6 +107,9 @@ class Request:
     deadline: float | None = None
     ssl: SSLContext | bool = True
     server_hostname: str | None = None
+    proxy: URL | None = None
+    proxy_auth: BasicAuth | None = None
+    proxy_headers: CIMultiDictProxy[str] | None = None
 
     @classmethod
     def build(

@@ -56,6 +56,7 @@ from .exceptions import (
 from .http11 import serialize_head
 from .timeouts import TimeoutScope, deadline, earliest
 from .transport import ChunkedBody, Request, Response, WSCloseCode, WSMessage, WSMsgType
+from .tunnel import open_through_proxy
 from .websocket import WebSocketError
 
 __all__ = ["NetworkWebSocketChannel", "connect_ws"]
@@ -586,8 +587,10 @@ async def connect_ws(
     serialize_head(request.method, request.url, request.headers.items())  # refuse injection
     framer = _framer_for(request, protocols, max_msg_size, compress)
     headers = _handshake_headers(framer, request)
-    _transport, channel = await open_connection(
-        connection_key(request, ssl),
+    key = connection_key(request, ssl)
+    opener = open_connection if key.proxy is None else open_through_proxy
+    _transport, channel = await opener(
+        key,
         request,
         lambda: NetworkWebSocketChannel(framer, max_msg_size),
         resolver=resolver,

@@ -1,0 +1,220 @@
+"""Proxies and origins for the proxy tests, all on 127.0.0.1.
+
+- ``forward_proxy`` / ``auth_proxy``: a real forward proxy (proxy.py from PyPI, a subprocess,
+  one per test session), without and with basic auth (``PROXY_USER:PROXY_PASSWORD``).
+- ``scripted_proxy``: a raw asyncio "proxy" that notes every request head it gets and answers
+  each with a fixed reply, or closes instead: for error paths and for comparing wire heads.
+- ``origin`` / ``tls_origin``: an aiohttp.web echo app over plain HTTP and over trustme TLS
+  (certificate for 127.0.0.1 and localhost), answering websockets at ``/ws``; ``trusting``
+  is a client TLS context that trusts the test CA.
+
+Test modules import the fixtures they use from here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import trustme
+from aiohttp import web
+from yarl import URL
+
+PROXY_USER = "proxyuser"
+PROXY_PASSWORD = "proxypass"
+_STARTUP_LIMIT = 30.0
+
+
+def _wait_listening(port_file: Path, proc: subprocess.Popen[bytes]) -> int:
+    """Wait until proxy.py wrote its port and accepts connections; return the port."""
+    give_up = time.monotonic() + _STARTUP_LIMIT
+    while time.monotonic() < give_up:
+        if proc.poll() is not None:
+            raise RuntimeError(f"proxy.py exited with {proc.returncode}")
+        text = port_file.read_text().strip() if port_file.exists() else ""
+        if text:
+            try:
+                with socket.create_connection(("127.0.0.1", int(text)), timeout=1):
+                    return int(text)
+            except OSError:
+                pass
+        time.sleep(0.05)
+    raise RuntimeError("proxy.py did not start listening")
+
+
+def _run_proxy_py(workdir: Path, *extra: str) -> Iterator[URL]:
+    """Run proxy.py on a free 127.0.0.1 port until the generator is closed."""
+    port_file = workdir / "port"
+    command = [
+        sys.executable,
+        "-m",
+        "proxy",
+        "--hostname",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--port-file",
+        str(port_file),
+        "--num-workers",
+        "1",
+        "--num-acceptors",
+        "1",
+        "--log-level",
+        "ERROR",
+        *extra,
+    ]
+    proc = subprocess.Popen(
+        command, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        port = _wait_listening(port_file, proc)
+        yield URL(f"http://127.0.0.1:{port}")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def forward_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
+    """URL of a proxy.py forward proxy without authentication."""
+    yield from _run_proxy_py(tmp_path_factory.mktemp("proxy"))
+
+
+@pytest.fixture(scope="session")
+def auth_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
+    """URL (without credentials) of a proxy.py forward proxy requiring basic auth."""
+    yield from _run_proxy_py(
+        tmp_path_factory.mktemp("auth-proxy"), "--basic-auth", f"{PROXY_USER}:{PROXY_PASSWORD}"
+    )
+
+
+@dataclass
+class ScriptedProxy:
+    """A raw proxy: its URL, the heads it received, the connections it accepted."""
+
+    url: URL
+    heads: list[bytes] = field(default_factory=list)
+    connections: int = 0
+
+
+CONNECT_OK = b"HTTP/1.1 200 Connection established\r\n\r\n"
+PLAIN_OK = b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nproxied"
+
+
+@pytest.fixture
+async def scripted_proxy() -> AsyncIterator[Callable[[bytes | None], Awaitable[ScriptedProxy]]]:
+    """Factory: ``await scripted_proxy(reply)`` answers every request head with ``reply``
+    (keeping the connection open), or with ``None`` closes the connection after the head."""
+    servers: list[asyncio.Server] = []
+    tasks: list[asyncio.Task[object]] = []
+
+    async def start(reply: bytes | None) -> ScriptedProxy:
+        info = ScriptedProxy(URL("http://127.0.0.1"))
+
+        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            info.connections += 1
+            task = asyncio.current_task()
+            assert task is not None
+            tasks.append(task)
+            try:
+                while True:
+                    info.heads.append(await reader.readuntil(b"\r\n\r\n"))
+                    if reply is None:
+                        break
+                    writer.write(reply)
+                    await writer.drain()
+            except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+                pass
+            finally:
+                writer.transport.abort()
+
+        server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+        servers.append(server)
+        info.url = URL(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+        return info
+
+    yield start
+    for server in servers:
+        server.close()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for server in servers:
+        await server.wait_closed()
+
+
+async def _echo(request: web.Request) -> web.Response:
+    return web.json_response(
+        {
+            "method": request.method,
+            "path_qs": request.raw_path,
+            "headers": dict(request.headers),
+            "body": (await request.read()).decode("latin-1"),
+        }
+    )
+
+
+async def _ws_echo(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    async for msg in ws:
+        await ws.send_str(f"echo:{msg.data}")
+    return ws
+
+
+async def _serve(context: ssl.SSLContext | None) -> tuple[web.AppRunner, int]:
+    app = web.Application()
+    app.router.add_get("/ws", _ws_echo)
+    app.router.add_route("*", "/{tail:.*}", _echo)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+
+@pytest.fixture(scope="session")
+def test_ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def trusting(test_ca: trustme.CA) -> ssl.SSLContext:
+    """A client context that verifies certificates against the test CA."""
+    ctx = ssl.create_default_context()
+    test_ca.configure_trust(ctx)
+    return ctx
+
+
+@pytest.fixture
+async def origin() -> AsyncIterator[URL]:
+    """Base URL of a plain-HTTP echo server."""
+    runner, port = await _serve(None)
+    try:
+        yield URL(f"http://127.0.0.1:{port}")
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def tls_origin(test_ca: trustme.CA) -> AsyncIterator[URL]:
+    """Base URL of an HTTPS echo server certified for 127.0.0.1 and localhost."""
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    test_ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
+    runner, port = await _serve(ctx)
+    try:
+        yield URL(f"https://127.0.0.1:{port}")
+    finally:
+        await runner.cleanup()
