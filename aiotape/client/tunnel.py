@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from http import HTTPStatus
 from typing import TypeVar
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -141,8 +140,9 @@ def _refusal(request: Request, head: ResponseHead, sent: CIMultiDict[str]) -> Cl
     assert isinstance(request.proxy, URL)
     url = request.url
     info = RequestInfo(url, "CONNECT", CIMultiDictProxy(sent), request.proxy)
-    message = head.reason or HTTPStatus(head.status).phrase
-    return ClientHttpProxyError(info, (), status=head.status, message=message, headers=head.headers)
+    return ClientHttpProxyError(
+        info, (), status=head.status, message=head.reason, headers=head.headers
+    )
 
 
 async def open_through_proxy(
