@@ -185,6 +185,21 @@ async def _serve(context: ssl.SSLContext | None) -> tuple[web.AppRunner, int]:
     return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
 
+async def _drain(runner: web.AppRunner, limit: float = 10.0) -> None:
+    """Let connections the server is closing finish their TLS shutdown before cleanup.
+
+    Through a proxy, the close notify of a client that already left arrives only when the
+    proxy relays it; cleaning up before that leaks the half-closed socket. Bounded by
+    ``limit`` seconds; polls, since aiohttp offers no event for "last connection gone".
+    """
+    server = runner.server
+    assert server is not None
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + limit
+    while server.connections and loop.time() < give_up:
+        await asyncio.sleep(0.02)
+
+
 @pytest.fixture(scope="session")
 def test_ca() -> trustme.CA:
     return trustme.CA()
@@ -217,4 +232,5 @@ async def tls_origin(test_ca: trustme.CA) -> AsyncIterator[URL]:
     try:
         yield URL(f"https://127.0.0.1:{port}")
     finally:
+        await _drain(runner)
         await runner.cleanup()
