@@ -2,8 +2,8 @@
 
 - ``forward_proxy`` / ``auth_proxy``: a real forward proxy (proxy.py from PyPI, a subprocess,
   one per test session), without and with basic auth (``PROXY_USER:PROXY_PASSWORD``).
-- ``scripted_proxy``: a raw asyncio "proxy" that notes every request head it gets and answers
-  each with a fixed reply, or closes instead: for error paths and for comparing wire heads.
+- ``scripted_proxy``: a raw asyncio "proxy" (conftest's ``raw_server``) that notes every
+  request head and answers each with a fixed reply, or closes: for error paths and heads.
 - ``origin`` / ``tls_origin``: an aiohttp.web echo app over plain HTTP and over trustme TLS
   (certificate for 127.0.0.1 and localhost), answering websockets at ``/ws``; ``trusting``
   is a client TLS context that trusts the test CA.
@@ -20,12 +20,12 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import trustme
 from aiohttp import web
+from conftest import RawHandler, RawServer, read_head
 from yarl import URL
 
 PROXY_USER = "proxyuser"
@@ -100,59 +100,33 @@ def auth_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
     )
 
 
-@dataclass
-class ScriptedProxy:
-    """A raw proxy: its URL, the heads it received, the connections it accepted."""
-
-    url: URL
-    heads: list[bytes] = field(default_factory=list)
-    connections: int = 0
-
-
 CONNECT_OK = b"HTTP/1.1 200 Connection established\r\n\r\n"
 PLAIN_OK = b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nproxied"
+StartProxy = Callable[[bytes | None], Awaitable[RawServer]]
 
 
 @pytest.fixture
-async def scripted_proxy() -> AsyncIterator[Callable[[bytes | None], Awaitable[ScriptedProxy]]]:
+def scripted_proxy(raw_server: Callable[[RawHandler], Awaitable[RawServer]]) -> StartProxy:
     """Factory: ``await scripted_proxy(reply)`` answers every request head with ``reply``
-    (keeping the connection open), or with ``None`` closes the connection after the head."""
-    servers: list[asyncio.Server] = []
-    tasks: list[asyncio.Task[object]] = []
+    (keeping the connection open), or with ``None`` closes the connection after the head.
+    The returned RawServer's ``heads`` are the heads received, ``connections`` counted."""
 
-    async def start(reply: bytes | None) -> ScriptedProxy:
-        info = ScriptedProxy(URL("http://127.0.0.1"))
+    async def start(reply: bytes | None) -> RawServer:
+        heads: list[bytes] = []
 
-        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            info.connections += 1
-            task = asyncio.current_task()
-            assert task is not None
-            tasks.append(task)
-            try:
-                while True:
-                    info.heads.append(await reader.readuntil(b"\r\n\r\n"))
-                    if reply is None:
-                        break
-                    writer.write(reply)
-                    await writer.drain()
-            except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
-                pass
-            finally:
-                writer.transport.abort()
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while True:
+                heads.append(await read_head(reader))
+                if reply is None:
+                    return
+                writer.write(reply)
+                await writer.drain()
 
-        server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-        servers.append(server)
-        info.url = URL(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
-        return info
+        server = await raw_server(answer)
+        server.heads = heads
+        return server
 
-    yield start
-    for server in servers:
-        server.close()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    for server in servers:
-        await server.wait_closed()
+    return start
 
 
 async def _echo(request: web.Request) -> web.Response:

@@ -13,7 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import helpers as aiohttp_helpers
-from proxy_server import PLAIN_OK, ScriptedProxy, origin, scripted_proxy
+from conftest import RawServer
+from proxy_server import PLAIN_OK, origin, scripted_proxy
 from yarl import URL
 
 import aiotape
@@ -140,7 +141,7 @@ async def _statuses(url: str | URL, trust_env: bool, **kwargs: Any) -> list[Any]
 async def test_trust_env_sends_http_requests_through_http_proxy_like_aiohttp(
     monkeypatch: pytest.MonkeyPatch, scripted_proxy: Any
 ) -> None:
-    proxy: ScriptedProxy = await scripted_proxy(PLAIN_OK)
+    proxy: RawServer = await scripted_proxy(PLAIN_OK)
     monkeypatch.setenv("HTTP_PROXY", str(proxy.url))
     assert await _statuses("http://127.0.0.1:9/x", True) == [(200, b"proxied")] * 2
     assert [h.split(b"\r\n")[0] for h in proxy.heads] == [b"GET http://127.0.0.1:9/x HTTP/1.1"] * 2
@@ -149,7 +150,7 @@ async def test_trust_env_sends_http_requests_through_http_proxy_like_aiohttp(
 async def test_trust_env_sends_https_requests_through_https_proxy_like_aiohttp(
     monkeypatch: pytest.MonkeyPatch, scripted_proxy: Any
 ) -> None:
-    proxy: ScriptedProxy = await scripted_proxy(REFUSE_407)
+    proxy: RawServer = await scripted_proxy(REFUSE_407)
     monkeypatch.setenv("HTTPS_PROXY", str(proxy.url))
     assert await _statuses("https://127.0.0.1:9/", True) == [("ClientHttpProxyError", 407)] * 2
 
@@ -157,7 +158,7 @@ async def test_trust_env_sends_https_requests_through_https_proxy_like_aiohttp(
 async def test_trust_env_sends_secure_websockets_through_wss_proxy_like_aiohttp(
     monkeypatch: pytest.MonkeyPatch, scripted_proxy: Any
 ) -> None:
-    proxy: ScriptedProxy = await scripted_proxy(REFUSE_407)
+    proxy: RawServer = await scripted_proxy(REFUSE_407)
     monkeypatch.setenv("WSS_PROXY", str(proxy.url))
     statuses = []
     for lib in LIBS:
@@ -172,7 +173,7 @@ async def test_trust_env_sends_secure_websockets_through_wss_proxy_like_aiohttp(
 async def test_requests_go_direct_when_bypassed_or_env_untrusted_like_aiohttp(
     monkeypatch: pytest.MonkeyPatch, scripted_proxy: Any, origin: URL, trust_env: bool
 ) -> None:
-    proxy: ScriptedProxy = await scripted_proxy(PLAIN_OK)
+    proxy: RawServer = await scripted_proxy(PLAIN_OK)
     monkeypatch.setenv("HTTP_PROXY", str(proxy.url))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     results = await _statuses(origin / "get", trust_env)
@@ -197,7 +198,7 @@ async def test_request_credentials_come_from_netrc_only_when_env_trusted_like_ai
 async def test_netrc_credentials_reach_an_environment_proxy_like_aiohttp(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted_proxy: Any
 ) -> None:
-    proxy: ScriptedProxy = await scripted_proxy(PLAIN_OK)
+    proxy: RawServer = await scripted_proxy(PLAIN_OK)
     _write_netrc(tmp_path, "machine localhost login pl password pp\n")
     monkeypatch.setenv("HTTP_PROXY", str(proxy.url.with_host("localhost")))
     assert await _statuses("http://127.0.0.1:9/", True) == [(200, b"proxied")] * 2

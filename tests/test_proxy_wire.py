@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 import pytest
-from proxy_server import CONNECT_OK, PLAIN_OK, ScriptedProxy, scripted_proxy
+from proxy_server import CONNECT_OK, PLAIN_OK, StartProxy, scripted_proxy
 from yarl import URL
 
 import aiotape
 
 __all__ = ["scripted_proxy"]
 
-StartProxy = Callable[[bytes | None], Awaitable[ScriptedProxy]]
 LIBS = (aiohttp, aiotape)
 REFUSE_407 = (
     b"HTTP/1.1 407 Proxy Authentication Required\r\n"
