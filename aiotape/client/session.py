@@ -341,6 +341,8 @@ class ClientSession:
         proxy_headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
     ) -> ProxyRoute | None:
         """The request's proxy settings, else the session's; None when neither names a proxy."""
+        if proxy is None and self._proxy is None:
+            return None
         return explicit_route(
             self._proxy if proxy is None else proxy,
             self._proxy_auth if proxy_auth is None else proxy_auth,
