@@ -68,7 +68,8 @@ def ssl_context(setting: SSLSetting) -> ssl.SSLContext:
 
 
 def connection_key(request: Request, default_ssl: SSLSetting = True) -> ConnectionKey:
-    """The pool key of ``request``; ``request.ssl=True`` means "the connector's setting"."""
+    """The pool key of ``request`` (its proxy included); ``request.ssl=True`` means "the
+    connector's setting"."""
     url = request.url
     host = url.raw_host
     if not host:
@@ -76,12 +77,16 @@ def connection_key(request: Request, default_ssl: SSLSetting = True) -> Connecti
     scheme = url.scheme
     port = url.port if url.port is not None else DEFAULT_PORTS.get(scheme)
     setting = default_ssl if request.ssl is True else request.ssl
+    proxy_headers = request.proxy_headers
     return ConnectionKey(
         host,
         port,
         scheme in SECURE_SCHEMES,
         setting,
-        server_hostname=request.server_hostname,
+        request.proxy,
+        request.proxy_auth,
+        hash(tuple(proxy_headers.items())) if proxy_headers else None,
+        request.server_hostname,
     )
 
 

@@ -57,14 +57,17 @@ def serialize_head(
     url: URL,
     headers: Iterable[tuple[str, str]],
     version: tuple[int, int] = (1, 1),
+    target: str | None = None,
 ) -> bytes:
     """The request line (``HTTP/1.1`` unless ``version`` says) and headers, CRLF-terminated.
 
-    Before anything is written it raises ``ValueError`` for a method or header name that is
-    not a token (CR, LF, NUL, colon, space...) or CR/LF/NUL in a header value, and
-    ``InvalidURL`` for whitespace or control characters in the request target.
+    ``target`` defaults to the origin form (``/path?query``) of ``url``. Before anything is
+    written it raises ``ValueError`` for a method or header name that is not a token (CR,
+    LF, NUL, colon, space...) or CR/LF/NUL in a header value, and ``InvalidURL`` for
+    whitespace or control characters in the request target.
     """
-    target = url.raw_path_qs or "/"
+    if target is None:
+        target = url.raw_path_qs or "/"
     if _METHOD.fullmatch(method) is None:
         raise ValueError(f"Method must be a token (no CR, LF, NUL or spaces): {method!r}")
     if _UNSAFE_TARGET.search(target) is not None:

@@ -17,6 +17,7 @@ from .exceptions import (
 from .http11 import serialize_head
 from .pool import BaseConnector, TCPConnector
 from .transport import Request, Response, WebSocketChannel, WSOptions
+from .tunnel import proxied_head, tunnels
 from .ws_channel import NetworkWebSocketChannel, connect_ws
 
 __all__ = ["NetworkTransport"]
@@ -58,9 +59,12 @@ class NetworkTransport:
         """
         connector = self._connector
         key = connection_key(request, connector.ssl)
-        head = serialize_head(
-            request.method, request.url, request.headers.items(), request.version
-        )
+        if request.proxy is None or tunnels(request.url):
+            head = serialize_head(
+                request.method, request.url, request.headers.items(), request.version
+            )
+        else:
+            head = proxied_head(request)
         conn = await connector.acquire(key, request, self._settings)
         reused = conn.exchanges > 0
         try:

@@ -52,6 +52,8 @@ class RequestOptions(TypedDict, total=False):
     fingerprint: bytes | None
     server_hostname: str | None
     proxy: str | URL | None
+    proxy_auth: BasicAuth | None
+    proxy_headers: Mapping[str, str] | Iterable[tuple[str, str]] | None
     auto_decompress: bool | None
     read_bufsize: int | None
     trace_request_ctx: Any
@@ -78,6 +80,8 @@ class WSConnectOptions(TypedDict, total=False):
     params: Any
     headers: Mapping[str, str] | Iterable[tuple[str, str]] | None
     proxy: str | URL | None
+    proxy_auth: BasicAuth | None
+    proxy_headers: Mapping[str, str] | Iterable[tuple[str, str]] | None
     ssl: SSLSetting | None
     server_hostname: str | None
     max_msg_size: int

@@ -20,6 +20,7 @@ from .resolvers import AbstractResolver
 from .ssl_params import UNSET, cleanup_closed_warning, merge_ssl_params, shutdown_timeout
 from .timeouts import deadline
 from .transport import Request
+from .tunnel import open_through_proxy
 
 __all__ = ["BaseConnector", "TCPConnector"]
 
@@ -408,6 +409,15 @@ class TCPConnector(BaseConnector):
         protocol_factory: Callable[[], P],
         connect_deadline: float | None,
     ) -> tuple[asyncio.Transport, P]:
+        if key.proxy is not None:
+            return await open_through_proxy(
+                key,
+                request,
+                protocol_factory,
+                resolver=self._resolver,
+                connect_deadline=connect_deadline,
+                local_addr=self._local_addr,
+            )
         return await open_connection(
             key,
             request,

@@ -46,6 +46,7 @@ from .prepare import (
     session_timeout,
     without,
 )
+from .proxies import DIRECT, ProxyRoute, env_route, explicit_route, netrc_auth_for
 from .response import ClientResponse, HttpVersion, HttpVersion11, utf8_fallback
 from .session_options import (
     CharsetResolver,
@@ -206,6 +207,8 @@ class ClientSession:
         ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse,
         version: HttpVersion | str = HttpVersion11,
         fallback_charset_resolver: CharsetResolver = utf8_fallback,
+        proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
     ) -> None:
         check_request_class(request_class)
         self._version = check_version(version)
@@ -252,6 +255,8 @@ class ClientSession:
         self._timeout = session_timeout(timeout)
         self._auto_decompress = auto_decompress
         self._trust_env = trust_env
+        self._proxy = proxy
+        self._proxy_auth = proxy_auth
         self._requote_redirect_url = requote_redirect_url
         self._read_bufsize = read_bufsize
         self._url_cache: dict[str, URL] = {}
@@ -345,7 +350,7 @@ class ClientSession:
 
     @property
     def trust_env(self) -> bool:
-        """Accepted for compatibility; environment proxies are not used."""
+        """Whether ``*_PROXY`` / ``NO_PROXY`` and netrc credentials are used (aiohttp's rules)."""
         return self._trust_env
 
     # -- verbs ----------------------------------------------------------------------------
@@ -419,6 +424,8 @@ class ClientSession:
         params: Any = None,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        proxy_headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         ssl: SSLSetting | None = True,
         server_hostname: str | None = None,
         max_msg_size: int = 4 * 1024 * 1024,
@@ -426,13 +433,17 @@ class ClientSession:
         method: str = "GET",
         decode_text: bool = True,
     ) -> ClientWebSocketResponse:
-        url = self._target_url(str_or_url, params, proxy)
+        url = self._target_url(str_or_url, params)
+        explicit = self._explicit_route(proxy, proxy_auth, proxy_headers)
         scheme = WS_SCHEME_FOR.get(url.scheme)
         if scheme is None:
             raise NonHttpUrlClientError(url)
         url = url.with_scheme(scheme)
         if not url.host:
             raise InvalidUrlClientError(url)
+        route = explicit or DIRECT
+        if self._trust_env:
+            route, auth = await self._from_env(url, explicit, auth, headers)
         url, req_headers, _ = self._prepare_headers(url, headers, None, auth, None)
         if origin is not None:
             req_headers["Origin"] = origin
@@ -448,6 +459,9 @@ class ClientSession:
             deadline(started, self._timeout.total, self._timeout.ceil_threshold),
             ssl_setting(ssl),
             server_hostname,
+            proxy=route.url,
+            proxy_auth=route.auth,
+            proxy_headers=route.headers,
         )
         options = WSOptions(tuple(protocols), max_msg_size, compress)
         channel = await self._current_transport().connect_ws(request, options)
@@ -464,14 +478,48 @@ class ClientSession:
         )
 
     # -- the request pipeline ---------------------------------------------------------------
-    def _target_url(self, str_or_url: str | URL, params: Any, proxy: str | URL | None) -> URL:
-        """The request URL (base_url and params applied) of an open session, without a proxy."""
+    def _target_url(self, str_or_url: str | URL, params: Any) -> URL:
+        """The request URL (base_url and params applied) of an open session."""
         if self._closed:
             raise RuntimeError("Session is closed")
-        if proxy is not None:
-            raise NotImplementedError("aiotape does not support HTTP proxies yet")
         url = self._build_url(str_or_url)
         return url if params is None else url.extend_query(params)
+
+    def _explicit_route(
+        self,
+        proxy: str | URL | None,
+        proxy_auth: BasicAuth | None,
+        proxy_headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+    ) -> ProxyRoute | None:
+        """The request's proxy settings, else the session's; None when neither names a proxy."""
+        if proxy is None and self._proxy is None:
+            return None
+        return explicit_route(
+            self._proxy if proxy is None else proxy,
+            self._proxy_auth if proxy_auth is None else proxy_auth,
+            proxy_headers,
+        )
+
+    async def _from_env(
+        self,
+        url: URL,
+        explicit: ProxyRoute | None,
+        auth: BasicAuth | None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+    ) -> tuple[ProxyRoute, BasicAuth | None]:
+        """``trust_env``: the hop's proxy (unless explicit) and, when no other source gives
+        credentials (auth, URL, session auth, an Authorization header), netrc's for the host."""
+        route = explicit if explicit is not None else await env_route(url)
+        given = CIMultiDict(headers or {})
+        if (
+            auth is not None
+            or self._auth is not None
+            or url.raw_user is not None
+            or "Authorization" in self._default_headers
+            or "Authorization" in given
+        ):
+            return route, auth
+        return route, await netrc_auth_for(url)
 
     def _build_url(self, str_or_url: str | URL) -> URL:
         if isinstance(str_or_url, URL):
@@ -584,6 +632,8 @@ class ClientSession:
         fingerprint: bytes | None = None,
         server_hostname: str | None = None,
         proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        proxy_headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         auto_decompress: bool | None = None,
         read_bufsize: int | None = None,
         trace_request_ctx: Any = None,
@@ -598,7 +648,8 @@ class ClientSession:
         head_limits = request_limits(self._limits, max_line_size, max_field_size, max_headers)
         if expect100:
             headers = with_expect_continue(headers)
-        url = self._target_url(str_or_url, params, proxy)
+        url = self._target_url(str_or_url, params)
+        explicit = self._explicit_route(proxy, proxy_auth, proxy_headers)
         ssl = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
         method = check_method(method)
         real_timeout = resolve_timeout(timeout, self._timeout)
@@ -629,20 +680,12 @@ class ClientSession:
         try:
             while True:
                 check_scheme(hop.url, bool(history))
-                hop.url, req_headers, hop.auth = self._prepare_headers(
-                    hop.url, hop.headers, skip_auto_headers, hop.auth, hop.cookies, bool(history)
+                route, hop_auth = explicit or DIRECT, hop.auth
+                if self._trust_env:
+                    route, hop_auth = await self._from_env(hop.url, explicit, hop.auth, hop.headers)
+                req_headers, body = self._encode_hop(
+                    hop, hop_auth, skip_auto_headers, chunked, compress, bool(history)
                 )
-                if self._version is not HttpVersion11:
-                    version_headers(self._version, req_headers)
-                body = encode_request_body(
-                    hop.method, hop.data, hop.json, self._json_dumps, chunked, req_headers, compress
-                )
-                if (
-                    hop.method in _POST_METHODS
-                    and "Content-Type" not in req_headers
-                    and "content-type" not in self._skipped(skip_auto_headers)
-                ):
-                    req_headers["Content-Type"] = "application/octet-stream"
                 request = Request(
                     hop.method,
                     hop.url,
@@ -657,6 +700,9 @@ class ClientSession:
                     trace,
                     head_limits=head_limits,
                     version=self._version,
+                    proxy=route.url,
+                    proxy_auth=route.auth,
+                    proxy_headers=route.headers,
                 )
                 resp = await self._send(send, request)
                 set_cookie = resp.headers.getall("Set-Cookie", ())
@@ -681,6 +727,33 @@ class ClientSession:
         if trace is not None:  # tracing hook: request end
             await trace.send_request_end(hop.method, hop.url, hop.headers, resp)
         return resp
+
+    def _encode_hop(
+        self,
+        hop: _Hop,
+        auth: BasicAuth | None,
+        skip_auto_headers: Iterable[str] | None,
+        chunked: bool | None,
+        compress: str | bool | None,
+        redirected: bool,
+    ) -> tuple[CIMultiDict[str], bytes | Any]:
+        """The next hop's final headers and encoded body (``hop.url`` loses its credentials;
+        ``hop.auth`` becomes the auth used, which a same-origin redirect keeps)."""
+        hop.url, headers, hop.auth = self._prepare_headers(
+            hop.url, hop.headers, skip_auto_headers, auth, hop.cookies, redirected
+        )
+        if self._version is not HttpVersion11:
+            version_headers(self._version, headers)
+        body = encode_request_body(
+            hop.method, hop.data, hop.json, self._json_dumps, chunked, headers, compress
+        )
+        if (
+            hop.method in _POST_METHODS
+            and "Content-Type" not in headers
+            and "content-type" not in self._skipped(skip_auto_headers)
+        ):
+            headers["Content-Type"] = "application/octet-stream"
+        return headers, body
 
     def _redirect(
         self,

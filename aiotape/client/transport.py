@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from .auth import BasicAuth
 from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
 
 if TYPE_CHECKING:
@@ -112,6 +113,8 @@ class Request:
     ``head_limits`` are this request's ``(max_line_size, max_field_size, max_headers)`` for
     the response head; None: the transport's own. ``version`` is the request line's HTTP
     version (the session's ``version=``).
+    ``proxy`` (no credentials), ``proxy_auth`` and ``proxy_headers`` say which HTTP proxy the
+    network transport goes through; mocks and cassettes ignore them.
     """
 
     method: str
@@ -127,6 +130,9 @@ class Request:
     trace: RequestTrace | None = None
     head_limits: tuple[int, int, int] | None = None
     version: tuple[int, int] = (1, 1)
+    proxy: URL | None = None
+    proxy_auth: BasicAuth | None = None
+    proxy_headers: CIMultiDictProxy[str] | None = None
 
     @classmethod
     def build(
