@@ -38,11 +38,11 @@ async def test_the_aiohttp_example_sends_through_middleware_tracing_and_compress
         return web.Response(text=f"{len(body)} bytes")
 
     app = web.Application()
-    app.router.add_get("/", handler)
+    app.router.add_post("/", handler)
     async with serve_app(app) as base:
         await _example("What works like aiohttp")["main"](str(base))
     assert seen == [("42", "gzip")]
-    assert capsys.readouterr().out.splitlines() == [f"GET {base}/ 200", "200 1000 bytes"]
+    assert capsys.readouterr().out.splitlines() == [f"POST {base}/ 200", "200 1000 bytes"]
 
 
 async def test_the_transport_example_runs() -> None:
