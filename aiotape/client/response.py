@@ -132,8 +132,11 @@ class ClientResponse:
         self._wire_body = wire.body
         self._simulated_elapsed = wire.simulated_elapsed
         encoding = wire.headers.get("Content-Encoding", "") if auto_decompress else ""
-        decoder = make_decoder(encoding.strip().lower()) if encoding else None
-        self.content = StreamReader(source=decoded_source(wire.body, decoder), limit=read_bufsize)
+        self._source = decoded_source(
+            wire.body, make_decoder(encoding.strip().lower()) if encoding else None
+        )
+        self._read_bufsize = read_bufsize
+        self._content: StreamReader | None = None  # made on first use: read() goes around it
         self._body: bytes | None = None
         self._cookies: SimpleCookie | None = None
         self._content_type: tuple[str, dict[str, str]] | None = None
@@ -234,11 +237,40 @@ class ClientResponse:
         return "utf-8" if self._body is None else self._resolve_charset(self, self._body)
 
     # -- body -----------------------------------------------------------------------------
+    @property
+    def content(self) -> StreamReader:
+        """The body as aiohttp's ``StreamReader``."""
+        content = self._content
+        if content is None:
+            content = self._content = StreamReader(source=self._source, limit=self._read_bufsize)
+            if self._body is not None:  # read() took the whole body without it
+                content.drained(len(self._body))
+            if self._released:
+                content.set_exception(_CONNECTION_CLOSED)
+        return content
+
+    async def _read_whole(self) -> bytes:
+        """The whole body: straight from the source while nobody used ``content``."""
+        if self._content is not None or self._released:
+            return await self.content.read()
+        source = self._source
+        try:
+            first = await source()
+            if not first:
+                return first
+            blocks = [first]
+            while block := await source():
+                blocks.append(block)
+        except Exception as exc:
+            self.content.set_exception(exc)
+            raise
+        return first if len(blocks) == 1 else b"".join(blocks)
+
     async def read(self) -> bytes:
         """Read the whole (decoded) body; ``ClientConnectionError`` once released."""
         if self._body is None:
             try:
-                self._body = await self.content.read()
+                self._body = await self._read_whole()
             except BaseException:
                 self.close()
                 raise
@@ -308,8 +340,9 @@ class ClientResponse:
         """
         if not self._released:
             self._released = True
-            if self.content.exception() is None:
-                self.content.set_exception(_CONNECTION_CLOSED)
+            content = self._content
+            if content is not None and content.exception() is None:
+                content.set_exception(_CONNECTION_CLOSED)
         if not self._closed:  # _finish(), inlined: release is on every request's path
             self._closed = True
             self._wire_body.close()
