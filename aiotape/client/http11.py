@@ -13,7 +13,7 @@ import enum
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from httptools import (
     HttpParserCallbackError,
@@ -47,7 +47,8 @@ _HEADER_INJECTION = (
 _VERSIONS = {"1.1": (1, 1), "1.0": (1, 0), "0.9": (0, 9)}
 _TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
 _METHOD = re.compile(_TOKEN)
-_HEADER_PROBE = re.compile(f"(?:{_TOKEN}\x00[^\r\n\x00]*\n)*")
+_HEADER_PROBE = re.compile(f"(?:{_TOKEN}\x00[^\r\n\x00]*\r\n)*")
+_SAFE_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _UNSAFE_TARGET = re.compile("[\x00-\x20\x7f]")
 _DIGITS = re.compile("[0-9]+")
 
@@ -68,15 +69,16 @@ def serialize_head(
     """
     if target is None:
         target = url.raw_path_qs or "/"
-    if _METHOD.fullmatch(method) is None:
+    if method not in _SAFE_METHODS and _METHOD.fullmatch(method) is None:
         raise ValueError(f"Method must be a token (no CR, LF, NUL or spaces): {method!r}")
     if _UNSAFE_TARGET.search(target) is not None:
         raise InvalidURL(url, "request target cannot contain whitespace or control characters")
-    pairs = list(headers)
-    # One regex pass over "name NUL value LF" lines checks every name and value at once.
-    if _HEADER_PROBE.fullmatch("".join([f"{n}\x00{v}\n" for n, v in pairs])) is None:
+    # One regex pass over "name NUL value CRLF" lines checks every name and value at once;
+    # NUL can then only be the separators, which become ": ".
+    lines = "".join([f"{name}\x00{value}\r\n" for name, value in headers])
+    if _HEADER_PROBE.fullmatch(lines) is None:
         raise ValueError(_HEADER_INJECTION)
-    lines = "".join([f"{name}: {value}\r\n" for name, value in pairs])
+    lines = lines.replace("\x00", ": ")
     protocol = "HTTP/1.1" if version == (1, 1) else f"HTTP/{version[0]}.{version[1]}"
     return f"{method} {target} {protocol}\r\n{lines}\r\n".encode()
 
@@ -122,8 +124,7 @@ class ParserState(enum.Enum):
     BROKEN = "broken"
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseHead:
+class ResponseHead(NamedTuple):
     """A parsed response head."""
 
     status: int
