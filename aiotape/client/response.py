@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+from io import BytesIO
 import json as _json
 import re
 from collections.abc import Callable, Generator
@@ -256,15 +257,21 @@ class ClientResponse:
         source = self._source
         try:
             first = await source()
-            if not first:
+            block = await source() if first else first
+            if not block:
                 return first
-            blocks = [first]
-            while block := await source():
-                blocks.append(block)
+            # Pieces go into one growing buffer as they come (none is kept), and getvalue()
+            # hands that buffer over without a copy: the body is copied once, and memory
+            # freed by each piece is reused for the next.
+            body = BytesIO()
+            body.write(first)
+            while block:
+                body.write(block)
+                block = await source()
         except Exception as exc:
             self.content.set_exception(exc)
             raise
-        return first if len(blocks) == 1 else b"".join(blocks)
+        return body.getvalue()
 
     async def read(self) -> bytes:
         """Read the whole (decoded) body; ``ClientConnectionError`` once released."""
