@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11", "utf8_fallback"]
 
 _JSON_RE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
+_PLAIN_JSON = frozenset({"application/json", "application/rdap+json"})
 _LINK_SPLIT = re.compile(r",(?=\s*<)")
 _LINK_PARAM = re.compile(r"^(?P<key>[^\s=]+)\s*=\s*(?:\"(?P<quoted>[^\"]*)\"|(?P<plain>\S*))$")
 
@@ -125,7 +126,8 @@ class ClientResponse:
         self._url = url.with_fragment(None) if url.raw_fragment else url
         self.status = wire.status
         self.reason: str | None = wire.reason
-        self.version = HttpVersion(*wire.version)
+        version = wire.version
+        self.version = HttpVersion11 if version == (1, 1) else HttpVersion(*version)
         self.headers: CIMultiDictProxy[str] = wire.headers
         self.raw_headers = wire.raw_headers
         self.request_info = request_info
@@ -320,7 +322,11 @@ class ClientResponse:
         stripped = body.strip()
         if not stripped:
             return None
-        return loads(stripped.decode(encoding or self.get_encoding()))
+        if encoding is None:  # get_encoding(), short for a JSON type without parameters
+            plain = self.headers.get("Content-Type", "") in _PLAIN_JSON
+            default = plain and self._resolve_charset is utf8_fallback
+            encoding = "utf-8" if default else self.get_encoding()
+        return loads(stripped.decode(encoding))
 
     def raise_for_status(self) -> None:
         """Raise ``ClientResponseError`` for status >= 400 (releasing it outside ``async with``)."""
