@@ -106,6 +106,7 @@ _IDLE = ConnectionState.IDLE
 _SENDING = ConnectionState.SENDING
 _RECEIVING = ConnectionState.RECEIVING
 _CLOSED = ConnectionState.CLOSED
+_COMPLETE = ParserState.COMPLETE
 _MOVES: dict[ConnectionState, frozenset[ConnectionState]] = {
     _IDLE: frozenset({_SENDING, _RECEIVING, _CLOSED}),
     _SENDING: frozenset({_RECEIVING, _CLOSED}),
@@ -214,7 +215,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
             return
         if exchange.head is None and parser.head is not None:
             exchange.head = parser.head
-        if parser.state is ParserState.COMPLETE:
+        if parser.state is _COMPLETE:
             self._finish(exchange)
             return
         if parser.buffered > self._high_water and not self._reading_paused:

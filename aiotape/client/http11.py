@@ -124,6 +124,13 @@ class ParserState(enum.Enum):
     BROKEN = "broken"
 
 
+_IDLE = ParserState.IDLE
+_AWAITING_HEAD = ParserState.AWAITING_HEAD
+_READING_BODY = ParserState.READING_BODY
+_COMPLETE = ParserState.COMPLETE
+_BROKEN = ParserState.BROKEN
+
+
 class ResponseHead(NamedTuple):
     """A parsed response head."""
 
@@ -186,7 +193,7 @@ class ResponseParser:
         self._apply_limits(self._limits)
         self._parser = HttpResponseParser(self)
         self._reusable = True
-        self.state = ParserState.IDLE
+        self.state = _IDLE
         self._reset_message(False)
 
     def _apply_limits(self, limits: tuple[int, int, int]) -> None:
@@ -223,7 +230,7 @@ class ResponseParser:
     @property
     def should_close(self) -> bool:
         """True unless the last response completed and allows reusing the connection."""
-        return not (self.state is ParserState.COMPLETE and self.keep_alive)
+        return not (self.state is _COMPLETE and self.keep_alive)
 
     def start(self, method: str, limits: tuple[int, int, int] | None = None) -> None:
         """Expect the response to a ``method`` request (HEAD responses have no body).
@@ -231,8 +238,8 @@ class ResponseParser:
         ``limits`` (``max_line_size, max_field_size, max_headers``) apply to this response
         only; None: the parser's own.
         """
-        if self.state is not ParserState.IDLE and not (
-            self.state is ParserState.COMPLETE and self.keep_alive
+        if self.state is not _IDLE and not (
+            self.state is _COMPLETE and self.keep_alive
         ):
             raise RuntimeError(f"Cannot start an exchange while {self.state.value}")
         if not self._reusable:
@@ -242,22 +249,22 @@ class ResponseParser:
         if wanted != self._limits:
             self._apply_limits(wanted)
         self._reset_message(method == "HEAD")
-        self.state = ParserState.AWAITING_HEAD
+        self.state = _AWAITING_HEAD
 
     def feed(self, data: bytes | memoryview) -> None:
         """Parse bytes received from the peer (a view is not kept beyond the call)."""
         state = self.state
-        if state is ParserState.AWAITING_HEAD:
+        if state is _AWAITING_HEAD:
             self._head_bytes += len(data)
-        elif state is not ParserState.READING_BODY:
-            self.state = ParserState.BROKEN
+        elif state is not _READING_BODY:
+            self.state = _BROKEN
             raise HttpParserError(f"Unexpected data while {state.value}")
         self._progress = False
         try:
             self._parser.feed_data(data)
         except HttpParserUpgrade:
             self._reusable = False
-            self.state = ParserState.COMPLETE
+            self.state = _COMPLETE
             self.keep_alive = False
             return
         except HttpParserCallbackError as exc:
@@ -265,21 +272,21 @@ class ResponseParser:
                 # Bytes after a complete response: keep the response, never reuse the socket.
                 self._reusable = self.keep_alive = False
                 return
-            self.state = ParserState.BROKEN
+            self.state = _BROKEN
             if isinstance(exc.__context__, HttpParserError):
                 raise exc.__context__ from None
             raise
         except HttpParserError:
-            self.state = ParserState.BROKEN
+            self.state = _BROKEN
             raise
-        if self.state is ParserState.AWAITING_HEAD and self._head_bytes > self._max_head:
-            self.state = ParserState.BROKEN
+        if self.state is _AWAITING_HEAD and self._head_bytes > self._max_head:
+            self.state = _BROKEN
             raise _LimitExceeded(
                 f"Got more than {self._max_head} bytes when reading the response head."
             )
         self._stalled = 0 if self._progress else self._stalled + len(data)
         if self._stalled > self._max_stall:
-            self.state = ParserState.BROKEN
+            self.state = _BROKEN
             raise _LimitExceeded(
                 f"Got more than {self._max_stall} bytes without the end of a line "
                 "(header, trailer or chunk size)."
@@ -288,15 +295,15 @@ class ResponseParser:
     def feed_eof(self) -> None:
         """The peer closed: completes a close-delimited body, else raises IncompleteResponse."""
         state = self.state
-        if state is ParserState.READING_BODY and self._ends_at_close():
-            self.state = ParserState.COMPLETE
+        if state is _READING_BODY and self._ends_at_close():
+            self.state = _COMPLETE
             self.keep_alive = False
             return
-        if state is ParserState.AWAITING_HEAD:
-            self.state = ParserState.BROKEN
+        if state is _AWAITING_HEAD:
+            self.state = _BROKEN
             raise IncompleteResponse("Server disconnected", head_received=False)
-        if state is ParserState.READING_BODY:
-            self.state = ParserState.BROKEN
+        if state is _READING_BODY:
+            self.state = _BROKEN
             raise IncompleteResponse(self._shortfall(), head_received=True)
 
     def _framing(self) -> tuple[bool, bool]:
@@ -326,7 +333,7 @@ class ResponseParser:
     # -- httptools callbacks ---------------------------------------------------------------
     def on_message_begin(self) -> None:
         """A new message: only valid while a response (or the final one after 1xx) is due."""
-        if self.state is not ParserState.AWAITING_HEAD:
+        if self.state is not _AWAITING_HEAD:
             raise _TrailingData("Unexpected data after the response")
 
     def on_status(self, reason: bytes) -> None:
@@ -342,7 +349,7 @@ class ResponseParser:
         """One header (trailers, arriving after the head, are counted and ignored)."""
         self._progress = True
         self._count += 1
-        if self.state is not ParserState.AWAITING_HEAD:
+        if self.state is not _AWAITING_HEAD:
             if self._count > self._max_headers:
                 raise _LimitExceeded("Too many trailers received")
             return
@@ -387,14 +394,14 @@ class ResponseParser:
             # llhttp cannot be told the request was HEAD: finish here, use a new parser next.
             self._reusable = False
             self.keep_alive = parser.should_keep_alive()
-            self.state = ParserState.COMPLETE
+            self.state = _COMPLETE
         else:
-            self.state = ParserState.READING_BODY
+            self.state = _READING_BODY
 
     def on_body(self, body: bytes) -> None:
         """A piece of the (de-chunked) body."""
         self._progress = True
-        if self.state is ParserState.READING_BODY:
+        if self.state is _READING_BODY:
             self.chunks.append(body)
             self.buffered += len(body)
             self._received += len(body)
@@ -404,6 +411,6 @@ class ResponseParser:
         if self._interim:
             self._interim = False
             return
-        if self.state is ParserState.READING_BODY:
+        if self.state is _READING_BODY:
             self.keep_alive = self._parser.should_keep_alive()
-            self.state = ParserState.COMPLETE
+            self.state = _COMPLETE

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import codecs
-from io import BytesIO
 import json as _json
 import re
 from collections.abc import Callable, Generator
 from http.cookies import SimpleCookie
+from io import BytesIO
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
