@@ -9,9 +9,12 @@ The server is a raw asyncio HTTP/1.1 server defined below, run in its own proces
 runs in a fresh subprocess (the same code for aiotape and aiohttp, which share an API) and
 contributes one number per round (rounds interleave the clients) to medians of:
 
-- sequential small GETs over one keep-alive connection (requests/s),
-- small GETs from 50 concurrent tasks (requests/s),
+- sequential small GETs over one keep-alive connection (requests/s, and the client's CPU
+  time per request: ``time.process_time()`` over the run / requests, which holds still on a
+  busy machine where wall-clock rates swing),
+- small GETs from 50 concurrent tasks (requests/s and CPU time per request),
 - a streamed download read with ``resp.content.iter_chunked(64 KiB)`` (MB/s),
+- the same download read whole with ``resp.read()`` (MB/s),
 - peak RSS growth while streaming 1 GiB, in a process of its own (MiB, from VmHWM).
 
 The ``bare`` column is the ceiling: an ``asyncio.Protocol`` + httptools client with no API.
@@ -51,7 +54,13 @@ CONCURRENCY = 50
 WARM_UP_REQUESTS = 4 * CONCURRENCY
 WARM_UP_STREAM = 4 * MIB
 CLIENTS = ("aiohttp", "aiotape", "httpx", "bare")
-TARGETS = {"sequential": 1.5, "concurrent": 1.3, "stream": 1.1}
+TARGETS = {
+    "sequential_cpu_us": 1.6,
+    "concurrent_cpu_us": 1.5,
+    "stream": 1.5,
+    "read": 2.0,
+}
+LOWER_IS_BETTER = frozenset({"sequential_cpu_us", "concurrent_cpu_us"})
 RSS_LIMIT_MIB = 64.0
 
 
@@ -167,6 +176,10 @@ class AiohttpLike:
                 received += len(chunk)
         return received
 
+    async def read(self, url: str) -> int:
+        async with self._session.get(url) as resp:
+            return len(await resp.read())
+
 
 class HttpxClient:
     """Drives httpx.AsyncClient."""
@@ -192,6 +205,9 @@ class HttpxClient:
             async for chunk in resp.aiter_bytes(READ_CHUNK):
                 received += len(chunk)
         return received
+
+    async def read(self, url: str) -> int:
+        return len((await self._client.get(url)).content)
 
 
 class _BareConnection(asyncio.Protocol):
@@ -261,6 +277,9 @@ class BareClient:
     async def stream(self, url: str) -> int:
         return await self._get(url)
 
+    async def read(self, url: str) -> int:
+        return await self._get(url)
+
 
 Client = AiohttpLike | HttpxClient | BareClient
 
@@ -272,42 +291,49 @@ def make_client(name: str) -> Client:
 
 
 async def measure(name: str, base: str, plan: Plan) -> dict[str, float]:
-    """One round of throughput numbers for one client, after a short warm-up."""
+    """One round of numbers for one client, after a short warm-up."""
     small = f"{base}/small"
 
     async with make_client(name) as client:
-
-        async def sequential(count: int) -> float:
-            started = time.perf_counter()
-            for _ in range(count):
-                await client.get_small(small)
-            return count / (time.perf_counter() - started)
 
         async def worker(count: int) -> None:
             for _ in range(count):
                 await client.get_small(small)
 
-        async def concurrent(count: int) -> float:
-            per_task = count // CONCURRENCY
-            started = time.perf_counter()
-            await asyncio.gather(*(worker(per_task) for _ in range(CONCURRENCY)))
-            return per_task * CONCURRENCY / (time.perf_counter() - started)
+        async def requests(tasks: int, count: int) -> tuple[float, float]:
+            """(requests/s, client CPU µs per request) of ``count`` GETs from ``tasks`` tasks."""
+            per_task = count // tasks
+            started, cpu = time.perf_counter(), time.process_time()
+            if tasks == 1:
+                await worker(per_task)
+            else:
+                await asyncio.gather(*(worker(per_task) for _ in range(tasks)))
+            cpu, elapsed = time.process_time() - cpu, time.perf_counter() - started
+            done = per_task * tasks
+            return done / elapsed, cpu / done * 1e6
 
-        async def stream(size: int) -> float:
+        async def download(size: int, whole: bool) -> float:
             started = time.perf_counter()
-            received = await client.stream(f"{base}/stream/{size}")
+            url = f"{base}/stream/{size}"
+            received = await (client.read(url) if whole else client.stream(url))
             elapsed = time.perf_counter() - started
             if received != size:
                 raise RuntimeError(f"{name} received {received} of {size} bytes")
             return received / elapsed / 1e6
 
-        await sequential(WARM_UP_REQUESTS)
-        await concurrent(WARM_UP_REQUESTS)
-        await stream(WARM_UP_STREAM)
+        await requests(1, WARM_UP_REQUESTS)
+        await requests(CONCURRENCY, WARM_UP_REQUESTS)
+        await download(WARM_UP_STREAM, False)
+        await download(WARM_UP_STREAM, True)
+        sequential, sequential_cpu = await requests(1, plan.sequential)
+        concurrent, concurrent_cpu = await requests(CONCURRENCY, plan.concurrent)
         return {
-            "sequential": await sequential(plan.sequential),
-            "concurrent": await concurrent(plan.concurrent),
-            "stream": await stream(plan.stream_bytes),
+            "sequential": sequential,
+            "sequential_cpu_us": sequential_cpu,
+            "concurrent": concurrent,
+            "concurrent_cpu_us": concurrent_cpu,
+            "stream": await download(plan.stream_bytes, False),
+            "read": await download(plan.stream_bytes, True),
         }
 
 
@@ -361,21 +387,27 @@ def available_clients() -> list[str]:
 
 
 def round_ratios(samples: dict[str, list[dict[str, float]]], key: str) -> list[float]:
-    """aiotape/aiohttp of each round, whose two runs were measured back to back."""
+    """How many times better aiotape did than aiohttp in each round (runs back to back):
+    aiotape/aiohttp for rates, aiohttp/aiotape for CPU time per request."""
     pairs = zip(samples["aiotape"], samples["aiohttp"], strict=True)
+    if key in LOWER_IS_BETTER:
+        return sorted(theirs[key] / ours[key] for ours, theirs in pairs)
     return sorted(ours[key] / theirs[key] for ours, theirs in pairs)
 
 
 def print_report(samples: dict[str, list[dict[str, float]]], plan: Plan) -> None:
     rows = [
         ("sequential", f"sequential GETs, 1 connection ({plan.sequential}/round)", "req/s"),
+        ("sequential_cpu_us", "  client CPU per request", "µs"),
         ("concurrent", f"GETs from {CONCURRENCY} tasks ({plan.concurrent}/round)", "req/s"),
-        ("stream", f"streamed download ({plan.stream_bytes // MIB} MiB)", "MB/s"),
+        ("concurrent_cpu_us", "  client CPU per request", "µs"),
+        ("stream", f"iter_chunked download ({plan.stream_bytes // MIB} MiB)", "MB/s"),
+        ("read", f"read() download ({plan.stream_bytes // MIB} MiB)", "MB/s"),
         ("rss_growth_mib", f"peak RSS growth, {plan.rss_stream_bytes // MIB} MiB streamed", "MiB"),
     ]
     names = list(samples)
     compare = "aiotape" in samples and "aiohttp" in samples
-    print(f"{'benchmark':<50}" + "".join(f"{name:>10}" for name in names) + "  aiotape/aiohttp")
+    print(f"{'benchmark':<50}" + "".join(f"{name:>10}" for name in names) + "  aiotape vs aiohttp")
     for key, label, unit in rows:
         medians = {name: statistics.median(s[key] for s in samples[name]) for name in names}
         cells = "".join(f"{medians[name]:>10.1f}" for name in names)

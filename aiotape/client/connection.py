@@ -106,6 +106,7 @@ _IDLE = ConnectionState.IDLE
 _SENDING = ConnectionState.SENDING
 _RECEIVING = ConnectionState.RECEIVING
 _CLOSED = ConnectionState.CLOSED
+_COMPLETE = ParserState.COMPLETE
 _MOVES: dict[ConnectionState, frozenset[ConnectionState]] = {
     _IDLE: frozenset({_SENDING, _RECEIVING, _CLOSED}),
     _SENDING: frozenset({_RECEIVING, _CLOSED}),
@@ -142,6 +143,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         self._uploading: asyncio.Task[None] | None = None
         self._reading_paused = False
         self._writing_paused = False
+        self._timer: asyncio.TimerHandle | None = None
         self.exchanges = 0
         self.idle_since = 0.0
 
@@ -213,7 +215,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
             return
         if exchange.head is None and parser.head is not None:
             exchange.head = parser.head
-        if parser.state is ParserState.COMPLETE:
+        if parser.state is _COMPLETE:
             self._finish(exchange)
             return
         if parser.buffered > self._high_water and not self._reading_paused:
@@ -227,6 +229,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         """Complete a close-delimited body or fail the exchange."""
         self._enter(_CLOSED)
+        self._disarm()
         exchange = self._exchange
         if exchange is not None:
             try:
@@ -394,6 +397,34 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    def arm(self, when: float) -> None:
+        """Have the timer go off at ``when`` at the latest (an exchange's wait times out).
+
+        One timer serves every wait: it stays armed when a wait ends, and when it goes off
+        early for the current wait it is armed again for that wait's time.
+        """
+        timer = self._timer
+        if timer is not None:
+            if timer.when() <= when:
+                return
+            timer.cancel()
+        self._timer = self._loop.call_at(when, self._timer_due)
+
+    def _timer_due(self) -> None:
+        timer = self._timer
+        self._timer = None
+        exchange = self._exchange
+        if exchange is not None and timer is not None:
+            later = exchange.expired(timer.when())
+            if later is not None:
+                self.arm(later)
+
+    def _disarm(self) -> None:
+        timer = self._timer
+        if timer is not None:
+            self._timer = None
+            timer.cancel()
+
     def consumed(self, size: int) -> None:
         """The reader took ``size`` body bytes: resume reading below the low-water mark."""
         parser = self._parser
@@ -439,6 +470,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
 
     def _shut(self, error: BaseException | None, *, abort: bool) -> None:
         self._enter(_CLOSED)
+        self._disarm()
         self._end_exchange(error)
         self._wake_drain()
         upload = self._uploading

@@ -28,6 +28,9 @@ class ExchangeOwner(Protocol):
     def fail(self, error: BaseException | None) -> None:
         """Abort the exchange with ``error`` and drop the connection."""
 
+    def arm(self, when: float) -> None:
+        """Call the current exchange's :meth:`Exchange.expired` at loop time ``when`` or later."""
+
 
 class Exchange:
     """One request/response on a connection: the parsed head and the wire body chunks
@@ -42,6 +45,8 @@ class Exchange:
         "_loop",
         "_timeout",
         "_waiter",
+        "_when",
+        "_when_sock_read",
         "head",
         "request",
     )
@@ -60,6 +65,8 @@ class Exchange:
         self._chunks = chunks
         self._error: BaseException | None = None
         self._waiter: asyncio.Future[None] | None = None
+        self._when: float | None = None  # while waiting: when the wait times out
+        self._when_sock_read = False
         self.head: ResponseHead | None = None
         self.request = request
 
@@ -136,6 +143,12 @@ class Exchange:
         self.wake()
 
     async def _wait(self) -> None:
+        """Wait for :meth:`wake`; a timed-out wait fails the connection (which wakes it).
+
+        The timer is the connection's (:meth:`ExchangeOwner.arm`), kept armed across waits
+        and exchanges: a wait only records when it times out, so a request arms no timer
+        of its own while an earlier deadline is already armed.
+        """
         loop = self._loop
         waiter = loop.create_future()
         self._waiter = waiter
@@ -146,7 +159,10 @@ class Exchange:
             else None
         )
         when = earliest(read_at, self._deadline)
-        timer = None if when is None else loop.call_at(when, self._expire, when == read_at)
+        if when is not None:
+            self._when = when
+            self._when_sock_read = when == read_at
+            self._conn.arm(when)  # type: ignore[union-attr]  # waits only while attached
         try:
             await waiter
         except asyncio.CancelledError:
@@ -154,8 +170,18 @@ class Exchange:
             raise
         finally:
             self._waiter = None
-            if timer is not None:
-                timer.cancel()
+            self._when = None
+
+    def expired(self, now: float) -> float | None:
+        """The connection's timer went off at ``now``: time the wait out if it is due by
+        then; returns when the timer is next due for this exchange (None: not at all)."""
+        when = self._when
+        if when is None or self._waiter is None:
+            return None
+        if when > now:
+            return when
+        self._expire(self._when_sock_read)
+        return None
 
     def _expire(self, sock_read: bool) -> None:
         conn = self._conn

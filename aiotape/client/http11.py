@@ -13,7 +13,7 @@ import enum
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from httptools import (
     HttpParserCallbackError,
@@ -47,7 +47,8 @@ _HEADER_INJECTION = (
 _VERSIONS = {"1.1": (1, 1), "1.0": (1, 0), "0.9": (0, 9)}
 _TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
 _METHOD = re.compile(_TOKEN)
-_HEADER_PROBE = re.compile(f"(?:{_TOKEN}\x00[^\r\n\x00]*\n)*")
+_HEADER_PROBE = re.compile(f"(?:{_TOKEN}\x00[^\r\n\x00]*\r\n)*")
+_SAFE_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _UNSAFE_TARGET = re.compile("[\x00-\x20\x7f]")
 _DIGITS = re.compile("[0-9]+")
 
@@ -68,15 +69,16 @@ def serialize_head(
     """
     if target is None:
         target = url.raw_path_qs or "/"
-    if _METHOD.fullmatch(method) is None:
+    if method not in _SAFE_METHODS and _METHOD.fullmatch(method) is None:
         raise ValueError(f"Method must be a token (no CR, LF, NUL or spaces): {method!r}")
     if _UNSAFE_TARGET.search(target) is not None:
         raise InvalidURL(url, "request target cannot contain whitespace or control characters")
-    pairs = list(headers)
-    # One regex pass over "name NUL value LF" lines checks every name and value at once.
-    if _HEADER_PROBE.fullmatch("".join([f"{n}\x00{v}\n" for n, v in pairs])) is None:
+    # One regex pass over "name NUL value CRLF" lines checks every name and value at once;
+    # NUL can then only be the separators, which become ": ".
+    lines = "".join([f"{name}\x00{value}\r\n" for name, value in headers])
+    if _HEADER_PROBE.fullmatch(lines) is None:
         raise ValueError(_HEADER_INJECTION)
-    lines = "".join([f"{name}: {value}\r\n" for name, value in pairs])
+    lines = lines.replace("\x00", ": ")
     protocol = "HTTP/1.1" if version == (1, 1) else f"HTTP/{version[0]}.{version[1]}"
     return f"{method} {target} {protocol}\r\n{lines}\r\n".encode()
 
@@ -122,8 +124,14 @@ class ParserState(enum.Enum):
     BROKEN = "broken"
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseHead:
+_IDLE = ParserState.IDLE
+_AWAITING_HEAD = ParserState.AWAITING_HEAD
+_READING_BODY = ParserState.READING_BODY
+_COMPLETE = ParserState.COMPLETE
+_BROKEN = ParserState.BROKEN
+
+
+class ResponseHead(NamedTuple):
     """A parsed response head."""
 
     status: int
@@ -185,7 +193,7 @@ class ResponseParser:
         self._apply_limits(self._limits)
         self._parser = HttpResponseParser(self)
         self._reusable = True
-        self.state = ParserState.IDLE
+        self.state = _IDLE
         self._reset_message(False)
 
     def _apply_limits(self, limits: tuple[int, int, int]) -> None:
@@ -222,7 +230,7 @@ class ResponseParser:
     @property
     def should_close(self) -> bool:
         """True unless the last response completed and allows reusing the connection."""
-        return not (self.state is ParserState.COMPLETE and self.keep_alive)
+        return not (self.state is _COMPLETE and self.keep_alive)
 
     def start(self, method: str, limits: tuple[int, int, int] | None = None) -> None:
         """Expect the response to a ``method`` request (HEAD responses have no body).
@@ -230,8 +238,8 @@ class ResponseParser:
         ``limits`` (``max_line_size, max_field_size, max_headers``) apply to this response
         only; None: the parser's own.
         """
-        if self.state is not ParserState.IDLE and not (
-            self.state is ParserState.COMPLETE and self.keep_alive
+        if self.state is not _IDLE and not (
+            self.state is _COMPLETE and self.keep_alive
         ):
             raise RuntimeError(f"Cannot start an exchange while {self.state.value}")
         if not self._reusable:
@@ -241,22 +249,22 @@ class ResponseParser:
         if wanted != self._limits:
             self._apply_limits(wanted)
         self._reset_message(method == "HEAD")
-        self.state = ParserState.AWAITING_HEAD
+        self.state = _AWAITING_HEAD
 
     def feed(self, data: bytes | memoryview) -> None:
         """Parse bytes received from the peer (a view is not kept beyond the call)."""
         state = self.state
-        if state is ParserState.AWAITING_HEAD:
+        if state is _AWAITING_HEAD:
             self._head_bytes += len(data)
-        elif state is not ParserState.READING_BODY:
-            self.state = ParserState.BROKEN
+        elif state is not _READING_BODY:
+            self.state = _BROKEN
             raise HttpParserError(f"Unexpected data while {state.value}")
         self._progress = False
         try:
             self._parser.feed_data(data)
         except HttpParserUpgrade:
             self._reusable = False
-            self.state = ParserState.COMPLETE
+            self.state = _COMPLETE
             self.keep_alive = False
             return
         except HttpParserCallbackError as exc:
@@ -264,21 +272,21 @@ class ResponseParser:
                 # Bytes after a complete response: keep the response, never reuse the socket.
                 self._reusable = self.keep_alive = False
                 return
-            self.state = ParserState.BROKEN
+            self.state = _BROKEN
             if isinstance(exc.__context__, HttpParserError):
                 raise exc.__context__ from None
             raise
         except HttpParserError:
-            self.state = ParserState.BROKEN
+            self.state = _BROKEN
             raise
-        if self.state is ParserState.AWAITING_HEAD and self._head_bytes > self._max_head:
-            self.state = ParserState.BROKEN
+        if self.state is _AWAITING_HEAD and self._head_bytes > self._max_head:
+            self.state = _BROKEN
             raise _LimitExceeded(
                 f"Got more than {self._max_head} bytes when reading the response head."
             )
         self._stalled = 0 if self._progress else self._stalled + len(data)
         if self._stalled > self._max_stall:
-            self.state = ParserState.BROKEN
+            self.state = _BROKEN
             raise _LimitExceeded(
                 f"Got more than {self._max_stall} bytes without the end of a line "
                 "(header, trailer or chunk size)."
@@ -287,15 +295,15 @@ class ResponseParser:
     def feed_eof(self) -> None:
         """The peer closed: completes a close-delimited body, else raises IncompleteResponse."""
         state = self.state
-        if state is ParserState.READING_BODY and self._ends_at_close():
-            self.state = ParserState.COMPLETE
+        if state is _READING_BODY and self._ends_at_close():
+            self.state = _COMPLETE
             self.keep_alive = False
             return
-        if state is ParserState.AWAITING_HEAD:
-            self.state = ParserState.BROKEN
+        if state is _AWAITING_HEAD:
+            self.state = _BROKEN
             raise IncompleteResponse("Server disconnected", head_received=False)
-        if state is ParserState.READING_BODY:
-            self.state = ParserState.BROKEN
+        if state is _READING_BODY:
+            self.state = _BROKEN
             raise IncompleteResponse(self._shortfall(), head_received=True)
 
     def _framing(self) -> tuple[bool, bool]:
@@ -325,7 +333,7 @@ class ResponseParser:
     # -- httptools callbacks ---------------------------------------------------------------
     def on_message_begin(self) -> None:
         """A new message: only valid while a response (or the final one after 1xx) is due."""
-        if self.state is not ParserState.AWAITING_HEAD:
+        if self.state is not _AWAITING_HEAD:
             raise _TrailingData("Unexpected data after the response")
 
     def on_status(self, reason: bytes) -> None:
@@ -341,7 +349,7 @@ class ResponseParser:
         """One header (trailers, arriving after the head, are counted and ignored)."""
         self._progress = True
         self._count += 1
-        if self.state is not ParserState.AWAITING_HEAD:
+        if self.state is not _AWAITING_HEAD:
             if self._count > self._max_headers:
                 raise _LimitExceeded("Too many trailers received")
             return
@@ -386,14 +394,14 @@ class ResponseParser:
             # llhttp cannot be told the request was HEAD: finish here, use a new parser next.
             self._reusable = False
             self.keep_alive = parser.should_keep_alive()
-            self.state = ParserState.COMPLETE
+            self.state = _COMPLETE
         else:
-            self.state = ParserState.READING_BODY
+            self.state = _READING_BODY
 
     def on_body(self, body: bytes) -> None:
         """A piece of the (de-chunked) body."""
         self._progress = True
-        if self.state is ParserState.READING_BODY:
+        if self.state is _READING_BODY:
             self.chunks.append(body)
             self.buffered += len(body)
             self._received += len(body)
@@ -403,6 +411,6 @@ class ResponseParser:
         if self._interim:
             self._interim = False
             return
-        if self.state is ParserState.READING_BODY:
+        if self.state is _READING_BODY:
             self.keep_alive = self._parser.should_keep_alive()
-            self.state = ParserState.COMPLETE
+            self.state = _COMPLETE

@@ -218,7 +218,8 @@ class BaseConnector:
             self._per_key[key] = left
         else:
             del self._per_key[key]
-        self._wake_waiter()
+        if self._waiters:
+            self._wake_waiter()
 
     def _take_idle(self, key: ConnectionKey) -> HTTP11Connection | None:
         conns = self._idle.get(key)
@@ -278,7 +279,8 @@ class BaseConnector:
             conn.close()
             return
         self._idle.setdefault(conn.key, []).append(conn)
-        self._arm_cleanup()
+        if self._cleanup is None:
+            self._arm_cleanup()
         self._unreserve(conn.key)
 
     def discard(self, conn: HTTP11Connection) -> None:

@@ -7,6 +7,7 @@ import json as _json
 import re
 from collections.abc import Callable, Generator
 from http.cookies import SimpleCookie
+from io import BytesIO
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11", "utf8_fallback"]
 
 _JSON_RE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
+_PLAIN_JSON = frozenset({"application/json", "application/rdap+json"})
 _LINK_SPLIT = re.compile(r",(?=\s*<)")
 _LINK_PARAM = re.compile(r"^(?P<key>[^\s=]+)\s*=\s*(?:\"(?P<quoted>[^\"]*)\"|(?P<plain>\S*))$")
 
@@ -124,7 +126,8 @@ class ClientResponse:
         self._url = url.with_fragment(None) if url.raw_fragment else url
         self.status = wire.status
         self.reason: str | None = wire.reason
-        self.version = HttpVersion(*wire.version)
+        version = wire.version
+        self.version = HttpVersion11 if version == (1, 1) else HttpVersion(*version)
         self.headers: CIMultiDictProxy[str] = wire.headers
         self.raw_headers = wire.raw_headers
         self.request_info = request_info
@@ -132,8 +135,11 @@ class ClientResponse:
         self._wire_body = wire.body
         self._simulated_elapsed = wire.simulated_elapsed
         encoding = wire.headers.get("Content-Encoding", "") if auto_decompress else ""
-        decoder = make_decoder(encoding.strip().lower()) if encoding else None
-        self.content = StreamReader(source=decoded_source(wire.body, decoder), limit=read_bufsize)
+        self._source = decoded_source(
+            wire.body, make_decoder(encoding.strip().lower()) if encoding else None
+        )
+        self._read_bufsize = read_bufsize
+        self._content: StreamReader | None = None  # made on first use: read() goes around it
         self._body: bytes | None = None
         self._cookies: SimpleCookie | None = None
         self._content_type: tuple[str, dict[str, str]] | None = None
@@ -234,11 +240,46 @@ class ClientResponse:
         return "utf-8" if self._body is None else self._resolve_charset(self, self._body)
 
     # -- body -----------------------------------------------------------------------------
+    @property
+    def content(self) -> StreamReader:
+        """The body as aiohttp's ``StreamReader``."""
+        content = self._content
+        if content is None:
+            content = self._content = StreamReader(source=self._source, limit=self._read_bufsize)
+            if self._body is not None:  # read() took the whole body without it
+                content.drained(len(self._body))
+            if self._released:
+                content.set_exception(_CONNECTION_CLOSED)
+        return content
+
+    async def _read_whole(self) -> bytes:
+        """The whole body: straight from the source while nobody used ``content``."""
+        if self._content is not None or self._released:
+            return await self.content.read()
+        source = self._source
+        try:
+            first = await source()
+            block = await source() if first else first
+            if not block:
+                return first
+            # Pieces go into one growing buffer as they come (none is kept), and getvalue()
+            # hands that buffer over without a copy: the body is copied once, and memory
+            # freed by each piece is reused for the next.
+            body = BytesIO()
+            body.write(first)
+            while block:
+                body.write(block)
+                block = await source()
+        except Exception as exc:
+            self.content.set_exception(exc)
+            raise
+        return body.getvalue()
+
     async def read(self) -> bytes:
         """Read the whole (decoded) body; ``ClientConnectionError`` once released."""
         if self._body is None:
             try:
-                self._body = await self.content.read()
+                self._body = await self._read_whole()
             except BaseException:
                 self.close()
                 raise
@@ -281,7 +322,11 @@ class ClientResponse:
         stripped = body.strip()
         if not stripped:
             return None
-        return loads(stripped.decode(encoding or self.get_encoding()))
+        if encoding is None:  # get_encoding(), short for a JSON type without parameters
+            plain = self.headers.get("Content-Type", "") in _PLAIN_JSON
+            default = plain and self._resolve_charset is utf8_fallback
+            encoding = "utf-8" if default else self.get_encoding()
+        return loads(stripped.decode(encoding))
 
     def raise_for_status(self) -> None:
         """Raise ``ClientResponseError`` for status >= 400 (releasing it outside ``async with``)."""
@@ -308,8 +353,9 @@ class ClientResponse:
         """
         if not self._released:
             self._released = True
-            if self.content.exception() is None:
-                self.content.set_exception(_CONNECTION_CLOSED)
+            content = self._content
+            if content is not None and content.exception() is None:
+                content.set_exception(_CONNECTION_CLOSED)
         if not self._closed:  # _finish(), inlined: release is on every request's path
             self._closed = True
             self._wire_body.close()

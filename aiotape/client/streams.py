@@ -136,6 +136,12 @@ class StreamReader:
         """True once the end of the body was seen and everything was read."""
         return self._eof and not self._buffer
 
+    def drained(self, total: int) -> None:
+        """Mark the body as read to its end elsewhere (``total`` bytes, all taken)."""
+        self._eof = True
+        self.total_bytes = total
+        self._eof_callbacks.clear()
+
     # -- push side --------------------------------------------------------------------------
     def feed_data(self, data: bytes) -> None:
         """Append one piece of body."""

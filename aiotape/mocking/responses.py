@@ -121,7 +121,8 @@ class MockResponse:
 
     def to_wire(self, request: Request) -> Response:
         """A fresh wire Response (HEAD requests get the head only)."""
-        self.check_delay(request)
+        if self.delay:
+            self.check_delay(request)
         error = self.exception
         if isinstance(error, BaseException):
             raise error.with_traceback(None)

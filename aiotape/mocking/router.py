@@ -92,6 +92,8 @@ def _describe(route: Route | WebSocketRoute) -> str:
 
 
 async def _read_body(body: bytes | AsyncIterable[bytes]) -> bytes:
+    if type(body) is bytes:
+        return body
     if isinstance(body, (bytes, bytearray, memoryview)):
         return bytes(body)
     return b"".join([bytes(chunk) async for chunk in body])
@@ -284,9 +286,18 @@ class MockRouter:
         self, method: str, url: URL, headers: CIMultiDictProxy[str], body: bytes
     ) -> Route | None:
         """The first matching route whose turn it is, else the last matching one (if any)."""
+        exact = self._exact.get(exact_key(method, url), ())
+        if not self._patterns:  # exact routes only: already in registration order
+            last = None
+            for route in exact:
+                if not route.exhausted and route.pattern.matches_rest(headers, body):
+                    if route.has_turn:
+                        return route
+                    last = route
+            return last
         matching = [
             route
-            for route in self._exact.get(exact_key(method, url), ())
+            for route in exact
             if not route.exhausted and route.pattern.matches_rest(headers, body)
         ]
         scanned = [
