@@ -28,9 +28,7 @@ class ResponseConnection:
         """The socket, while the body is still arriving on it."""
         if self._response.closed:
             return None
-        transport: asyncio.Transport | None = getattr(
-            self._response._wire_body, "transport", None
-        )
+        transport: asyncio.Transport | None = getattr(self._response._wire_body, "transport", None)
         return transport
 
     @property

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from multidict import CIMultiDict
 
+from .options import RequestOptions
 from .response import ClientResponse, HttpVersion, HttpVersion10, HttpVersion11
 from .transport import Response
 
@@ -85,10 +86,11 @@ def version_headers(version: HttpVersion, headers: CIMultiDict[str]) -> None:
         headers["Connection"] = "keep-alive"
 
 
-def request_limits(
-    session: Limits, line: int | None, field: int | None, headers: int | None
-) -> Limits | None:
+def request_limits(session: Limits, options: RequestOptions) -> Limits | None:
     """A request's head limits, the session's filling in; None when it sets none."""
+    line = options.get("max_line_size")
+    field = options.get("max_field_size")
+    headers = options.get("max_headers")
     if line is None and field is None and headers is None:
         return None
     return (
