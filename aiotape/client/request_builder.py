@@ -10,15 +10,27 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from .auth import BasicAuth, strip_auth_from_url
-from .cookies import AbstractCookieJar, cookie_header, request_cookies
+from .cookies import AbstractCookieJar, CookieJar, LooseCookies, cookie_header, request_cookies
 from .exceptions import InvalidUrlClientError
 from .prepare import DEFAULT_HEADERS, USER_AGENT, host_header
 from .proxies import ProxyRoute, env_route, explicit_route, netrc_auth_for
 from .transport import Transport, current_override
 
-__all__ = ["RequestBuilder"]
+__all__ = ["RequestBuilder", "check_base_url"]
 
 _URL_CACHE_SIZE = 256
+
+
+def check_base_url(base_url: str | URL | None) -> URL | None:
+    """``base_url`` as a URL; ValueError unless it is absolute and ends with a slash."""
+    if base_url is None:
+        return None
+    url = URL(base_url)
+    if not url.absolute:
+        raise ValueError("base_url must be an absolute URL")
+    if not url.path.endswith("/"):
+        raise ValueError("base_url must have a trailing '/'")
+    return url
 
 
 class RequestBuilder:
@@ -35,6 +47,25 @@ class RequestBuilder:
     _proxy: str | URL | None
     _proxy_auth: BasicAuth | None
     _transport: Transport
+
+    def _init_builder(
+        self,
+        base_url: str | URL | None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+        skip_auto_headers: Iterable[str] | None,
+        auth: BasicAuth | None,
+        cookie_jar: AbstractCookieJar | None,
+        cookies: LooseCookies | None,
+    ) -> None:
+        """The session's defaults for what requests send: base URL, headers, auth, cookies."""
+        self._base_url = check_base_url(base_url)
+        self._url_cache = {}
+        self._default_headers = CIMultiDict(headers or {})
+        self._skip_auto_headers = frozenset(h.lower() for h in skip_auto_headers or ())
+        self._auth = auth
+        self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
+        if cookies is not None:
+            self._cookie_jar.update_cookies(cookies)
 
     def _target_url(self, str_or_url: str | URL, params: Any) -> URL:
         """The request URL (base_url and params applied) of an open session."""

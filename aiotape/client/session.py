@@ -10,43 +10,35 @@ from http.cookies import BaseCookie
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 from yarl import URL
 
 from .auth import BasicAuth
-from .cookies import AbstractCookieJar, CookieJar
-from .exceptions import (
-    InvalidUrlClientError,
-    NonHttpUrlClientError,
-)
-from .fingerprint import SSLSetting, ssl_setting
+from .cookies import AbstractCookieJar
 from .middlewares import ClientMiddlewareType
 from .network import NetworkTransport
-from .options import RaiseForStatus, RequestOptions, WSConnectOptions
+from .options import RaiseForStatus, RequestOptions
 from .pipeline import RequestPipeline
 from .pool import BaseConnector
 from .prepare import (
-    WS_SCHEME_FOR,
-    resolve_ws_timeout,
     session_timeout,
 )
-from .proxies import DIRECT
 from .request_context import RequestContextManager
 from .response import ClientResponse, HttpVersion, HttpVersion11, utf8_fallback
 from .session_options import (
     CharsetResolver,
+    Limits,
     check_class,
     check_request_class,
     check_version,
     running_loop,
 )
+from .session_ws import WebSocketConnecting
 from .timeouts import (
     ClientTimeout,
-    ClientWSTimeout,
-    deadline,
 )
-from .tracing import TraceConfig
-from .transport import Request, Transport, WSOptions
+from .tracing import TraceConfig, frozen
+from .transport import Transport
 from .websocket import ClientWebSocketResponse
 
 if TYPE_CHECKING:
@@ -63,7 +55,32 @@ _CONSUMED_BODY = (
 )
 
 
-class ClientSession(RequestPipeline):
+def session_transport(
+    connector: BaseConnector | None,
+    transport: Transport | None,
+    read_bufsize: int,
+    limits: Limits,
+) -> tuple[Transport, BaseConnector | None]:
+    """A session's transport and connector: the given transport (no connector), else a
+    NetworkTransport over ``connector`` (a new one when None)."""
+    if connector is not None and transport is not None:
+        raise ValueError(
+            "connector and transport cannot both be given (the transport would never use "
+            "the connector): pass NetworkTransport(connector) as the transport instead"
+        )
+    if transport is not None:
+        return transport, None
+    network = NetworkTransport(
+        connector,
+        read_bufsize=read_bufsize,
+        max_line_size=limits[0],
+        max_field_size=limits[1],
+        max_headers=limits[2],
+    )
+    return network, network.connector
+
+
+class ClientSession(RequestPipeline, WebSocketConnecting):
     """An aiohttp-compatible client session whose I/O goes through a pluggable Transport."""
 
     def __init__(
@@ -107,52 +124,21 @@ class ClientSession(RequestPipeline):
             ws_response_class, ClientWebSocketResponse, "ws_response_class"
         )
         self._loop = running_loop(loop)
+        self._init_builder(base_url, headers, skip_auto_headers, auth, cookie_jar, cookies)
+        self._limits = (max_line_size, max_field_size, max_headers)
+        self._transport, self._connector = session_transport(
+            connector, transport, read_bufsize, self._limits
+        )
+        self._owns_transport = connector_owner
+        self._json_serialize = json_serialize
         self._json_dumps = json_serialize_bytes or json_serialize
         self._resolve_charset = fallback_charset_resolver
-        self._limits = (max_line_size, max_field_size, max_headers)
-        if base_url is not None:
-            base_url = URL(base_url)
-            if not base_url.absolute:
-                raise ValueError("base_url must be an absolute URL")
-            if not base_url.path.endswith("/"):
-                raise ValueError("base_url must have a trailing '/'")
-        self._base_url: URL | None = base_url
-        if connector is not None and transport is not None:
-            raise ValueError(
-                "connector and transport cannot both be given (the transport would never use "
-                "the connector): pass NetworkTransport(connector) as the transport instead"
-            )
-        if transport is None:
-            transport = NetworkTransport(
-                connector,
-                read_bufsize=read_bufsize,
-                max_line_size=max_line_size,
-                max_field_size=max_field_size,
-                max_headers=max_headers,
-            )
-            connector = transport.connector
-        self._transport: Transport = transport
-        self._connector = connector
-        self._owns_transport = connector_owner
-        self._cookie_jar: AbstractCookieJar = cookie_jar if cookie_jar is not None else CookieJar()
-        if cookies is not None:
-            self._cookie_jar.update_cookies(cookies)
-        self._default_headers: CIMultiDict[str] = CIMultiDict(headers or {})
-        self._skip_auto_headers = frozenset(h.lower() for h in skip_auto_headers or ())
-        self._auth = auth
-        self._json_serialize = json_serialize
         self._raise_for_status = raise_for_status
         self._timeout = session_timeout(timeout)
-        self._auto_decompress = auto_decompress
-        self._trust_env = trust_env
-        self._proxy = proxy
-        self._proxy_auth = proxy_auth
-        self._requote_redirect_url = requote_redirect_url
-        self._read_bufsize = read_bufsize
-        self._url_cache: dict[str, URL] = {}
-        self._trace_configs = trace_configs or []
-        for trace_config in self._trace_configs:
-            trace_config.freeze()
+        self._auto_decompress, self._read_bufsize = auto_decompress, read_bufsize
+        self._trust_env, self._requote_redirect_url = trust_env, requote_redirect_url
+        self._proxy, self._proxy_auth = proxy, proxy_auth
+        self._trace_configs = frozen(trace_configs)
         self._middlewares = tuple(middlewares)
         self._closed = False
 
@@ -292,80 +278,6 @@ class ClientSession(RequestPipeline):
     ) -> RequestContextManager[ClientResponse]:
         """Perform a DELETE request."""
         return RequestContextManager(self._request("DELETE", url, kwargs))
-
-    def ws_connect(
-        self, url: str | URL, **kwargs: Unpack[WSConnectOptions]
-    ) -> RequestContextManager[ClientWebSocketResponse]:
-        """Open a websocket: ``async with session.ws_connect(url) as ws``."""
-        return RequestContextManager(self._ws_connect(url, **kwargs))
-
-    async def _ws_connect(
-        self,
-        str_or_url: str | URL,
-        *,
-        protocols: Iterable[str] = (),
-        timeout: ClientWSTimeout | float | None = None,
-        receive_timeout: float | None = None,
-        autoclose: bool = True,
-        autoping: bool = True,
-        heartbeat: float | None = None,
-        auth: BasicAuth | None = None,
-        origin: str | None = None,
-        params: Any = None,
-        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-        proxy: str | URL | None = None,
-        proxy_auth: BasicAuth | None = None,
-        proxy_headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-        ssl: SSLSetting | None = True,
-        server_hostname: str | None = None,
-        max_msg_size: int = 4 * 1024 * 1024,
-        compress: int = 0,
-        method: str = "GET",
-        decode_text: bool = True,
-    ) -> ClientWebSocketResponse:
-        url = self._target_url(str_or_url, params)
-        explicit = self._explicit_route(proxy, proxy_auth, proxy_headers)
-        scheme = WS_SCHEME_FOR.get(url.scheme)
-        if scheme is None:
-            raise NonHttpUrlClientError(url)
-        url = url.with_scheme(scheme)
-        if not url.host:
-            raise InvalidUrlClientError(url)
-        route = explicit or DIRECT
-        if self._trust_env:
-            route, auth = await self._from_env(url, explicit, auth, headers)
-        url, req_headers, _ = self._prepare_headers(url, headers, None, auth, None)
-        if origin is not None:
-            req_headers["Origin"] = origin
-        ws_timeout = resolve_ws_timeout(timeout, receive_timeout)
-        started = asyncio.get_running_loop().time()
-        request = Request(
-            method.upper(),
-            url,
-            CIMultiDictProxy(req_headers),
-            b"",
-            self._timeout,
-            started,
-            deadline(started, self._timeout.total, self._timeout.ceil_threshold),
-            ssl_setting(ssl),
-            server_hostname,
-            proxy=route.url,
-            proxy_auth=route.auth,
-            proxy_headers=route.headers,
-        )
-        options = WSOptions(tuple(protocols), max_msg_size, compress)
-        channel = await self._current_transport().connect_ws(request, options)
-        set_cookie = channel.handshake.headers.getall("Set-Cookie", ())
-        if set_cookie:
-            self._cookie_jar.update_cookies_from_headers(set_cookie, url)
-        return self._ws_response_class(
-            channel,
-            timeout=ws_timeout,
-            autoclose=autoclose,
-            autoping=autoping,
-            heartbeat=heartbeat,
-            decode_text=decode_text,
-        )
 
     # -- lifecycle --------------------------------------------------------------------------
     async def close(self) -> None:
