@@ -4,21 +4,42 @@ into what a hop sends: used by requests and ``ws_connect`` alike."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from http.cookies import BaseCookie, Morsel
 from typing import Any
 
 from multidict import CIMultiDict
 from yarl import URL
 
 from .auth import BasicAuth, strip_auth_from_url
-from .cookies import AbstractCookieJar, CookieJar, LooseCookies, cookie_header, request_cookies
+from .cookie_syntax import HEADER_UNSAFE_RE, cookie_header
+from .cookies import AbstractCookieJar, CookieJar, LooseCookies
 from .exceptions import InvalidUrlClientError
 from .prepare import DEFAULT_HEADERS, USER_AGENT, host_header
 from .proxies import ProxyRoute, env_route, explicit_route, netrc_auth_for
 from .transport import Transport, current_override
 
-__all__ = ["RequestBuilder", "check_base_url"]
+__all__ = ["RequestBuilder", "check_base_url", "request_cookies"]
 
 _URL_CACHE_SIZE = 256
+
+
+def request_cookies(jar: AbstractCookieJar, cookies: LooseCookies, url: URL) -> BaseCookie[str]:
+    """A request's ``cookies=`` as aiohttp sends them: through a throwaway jar like ``jar``
+    (values quoted as needed, Morsels honoured), filtered for ``url``.
+
+    Unlike aiohttp, which sends them escaped, values with CR, LF or NUL raise ValueError.
+    """
+    items = list(cookies.items() if isinstance(cookies, Mapping) else cookies)
+    for name, value in items:
+        if HEADER_UNSAFE_RE.search(value.value if isinstance(value, Morsel) else str(value)):
+            raise ValueError(f"Cookie {name!r} contains CR, LF or NUL")
+    scratch = CookieJar(
+        unsafe=jar.unsafe,
+        quote_cookie=jar.quote_cookie,
+        treat_as_secure_origin=jar.treat_as_secure_origin,
+    )
+    scratch.update_cookies(items)
+    return scratch.filter_cookies(url)
 
 
 def check_base_url(base_url: str | URL | None) -> URL | None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
-from .cookies import parse_set_cookie
+from .cookie_syntax import parse_set_cookie
 from .decoders import make_decoder
 from .disposition import ContentDisposition, content_disposition
 from .exceptions import (
