@@ -205,6 +205,16 @@ def _server_hostname(key: ConnectionKey) -> str | None:
     return key.host.rstrip(".")
 
 
+def _tls_options(key: ConnectionKey, ssl_shutdown_timeout: float | None) -> dict[str, Any]:
+    """``create_connection``'s TLS keywords for ``key`` (none for plain connections)."""
+    if not key.is_ssl:
+        return {}
+    tls: dict[str, Any] = {"ssl": ssl_context(key.ssl), "server_hostname": _server_hostname(key)}
+    if ssl_shutdown_timeout and sys.version_info >= (3, 11):
+        tls["ssl_shutdown_timeout"] = ssl_shutdown_timeout
+    return tls
+
+
 async def open_connection(
     key: ConnectionKey,
     request: Request,
@@ -234,11 +244,7 @@ async def open_connection(
         connect_deadline = deadline(loop.time(), timeout.connect, timeout.ceil_threshold)
     resolver = resolver if resolver is not None else Resolver(use_cache=False)
     port = key.port if key.port is not None else DEFAULT_PORTS["https" if key.is_ssl else "http"]
-    tls: dict[str, Any] = {}
-    if key.is_ssl:
-        tls = {"ssl": ssl_context(key.ssl), "server_hostname": _server_hostname(key)}
-        if ssl_shutdown_timeout and sys.version_info >= (3, 11):
-            tls["ssl_shutdown_timeout"] = ssl_shutdown_timeout
+    tls = _tls_options(key, ssl_shutdown_timeout)
 
     async def attempt(info: AddrInfo) -> socket.socket:
         with sock_connect_scope(request), map_exceptions(key, connecting=True):
