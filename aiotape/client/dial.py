@@ -15,7 +15,7 @@ import sys
 from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from yarl import URL
 
@@ -25,10 +25,7 @@ from .fingerprint import SSLSetting, fingerprint_mismatch
 from .resolvers import AbstractResolver, ResolveResult, ThreadedResolver
 from .schemes import DEFAULT_PORTS, SECURE_SCHEMES
 from .timeouts import TimeoutScope, deadline, earliest
-from .transport import Request
-
-if TYPE_CHECKING:
-    from .tracing import RequestTrace
+from .transport import Request, TraceHooks
 
 __all__ = [
     "Resolver",
@@ -116,7 +113,7 @@ class Resolver:
         self._cache: dict[tuple[str, int], _CachedHosts] = {}
 
     async def resolve(
-        self, host: str, port: int, trace: RequestTrace | None = None
+        self, host: str, port: int, trace: TraceHooks | None = None
     ) -> tuple[AddrInfo, ...]:
         """Addresses for ``host:port`` (IP literals skip DNS); raises ``socket.gaierror``."""
         literal = _ip_literal(host, port)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Generator
 from http.cookies import SimpleCookie
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
@@ -24,10 +24,7 @@ from .exceptions import (
 )
 from .response_connection import ResponseConnection
 from .streams import StreamReader, decoded_source
-from .transport import Response
-
-if TYPE_CHECKING:
-    from .tracing import RequestTrace
+from .transport import Response, TraceHooks
 
 __all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11", "utf8_fallback"]
 
@@ -106,7 +103,7 @@ def parse_links(url: URL, values: list[str]) -> MultiDictProxy[MultiDictProxy[st
 class ClientResponse:
     """A received response: status, headers and a lazily decoded body (aiohttp's API)."""
 
-    _trace: RequestTrace | None = None  # set by tracing; read() reports the body to it
+    _trace: TraceHooks | None = None  # set by tracing; read() reports the body to it
 
     def __init__(
         self,
