@@ -13,75 +13,21 @@ from typing import TYPE_CHECKING
 
 from multidict import CIMultiDictProxy
 
-from .base_exceptions import (
-    ClientConnectionError,
-    ClientConnectionResetError,
-    ClientConnectorCertificateError,
-    ClientConnectorDNSError,
-    ClientConnectorError,
-    ClientConnectorSSLError,
-    ClientError,
-    ClientOSError,
-    ClientPayloadError,
-    ClientProxyConnectionError,
-    ClientSSLError,
-    ConnectionKey,
-    ConnectionTimeoutError,
-    EofStream,
-    InvalidURL,
-    InvalidUrlClientError,
-    InvalidUrlRedirectClientError,
-    NonHttpUrlClientError,
-    NonHttpUrlRedirectClientError,
-    RedirectClientError,
-    RequestInfo,
-    ServerConnectionError,
-    ServerDisconnectedError,
-    ServerFingerprintMismatch,
-    ServerTimeoutError,
-    SocketTimeoutError,
-    UploadAbortedError,
-    WSMessageTypeError,
-)
+from . import base_exceptions
+from .base_exceptions import *  # noqa: F403 - every client exception is imported from here
+from .base_exceptions import ClientError, RequestInfo
 
 if TYPE_CHECKING:
     from .response import ClientResponse
 
 __all__ = [
-    "ClientConnectionError",
-    "ClientConnectionResetError",
-    "ClientConnectorCertificateError",
-    "ClientConnectorDNSError",
-    "ClientConnectorError",
-    "ClientConnectorSSLError",
-    "ClientError",
     "ClientHttpProxyError",
-    "ClientOSError",
-    "ClientPayloadError",
-    "ClientProxyConnectionError",
     "ClientResponseError",
-    "ClientSSLError",
-    "ConnectionKey",
-    "ConnectionTimeoutError",
     "ContentTypeError",
-    "EofStream",
-    "InvalidURL",
-    "InvalidUrlClientError",
-    "InvalidUrlRedirectClientError",
-    "NonHttpUrlClientError",
-    "NonHttpUrlRedirectClientError",
-    "RedirectClientError",
-    "RequestInfo",
-    "ServerConnectionError",
-    "ServerDisconnectedError",
-    "ServerFingerprintMismatch",
-    "ServerTimeoutError",
-    "SocketTimeoutError",
     "TooManyRedirects",
-    "UploadAbortedError",
-    "WSMessageTypeError",
     "WSServerHandshakeError",
 ]
+__all__ += base_exceptions.__all__
 
 
 class ClientResponseError(ClientError):

@@ -46,14 +46,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ClientSession", "request"]
 
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_POST_METHODS = frozenset({"PATCH", "POST", "PUT"})
-_CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
-_CONSUMED_BODY = (
-    "Cannot follow redirect with a consumed request body. "
-    "Use bytes, a seekable file-like object, or set allow_redirects=False."
-)
-
 
 def session_transport(
     connector: BaseConnector | None,
