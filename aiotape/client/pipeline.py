@@ -32,7 +32,6 @@ from .response import ClientResponse, HttpVersion, HttpVersion11, utf8_fallback
 from .session_options import (
     CharsetResolver,
     Limits,
-    request_limits,
     version_headers,
     with_expect_continue,
     without_unframed_body,
@@ -45,7 +44,7 @@ from .transport import Request, Transport, close_body
 if TYPE_CHECKING:
     from .session import ClientSession
 
-__all__ = ["Call", "Hop", "RequestPipeline"]
+__all__ = ["Call", "Hop", "RequestPipeline", "check_options", "request_limits"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _POST_METHODS = frozenset({"PATCH", "POST", "PUT"})
@@ -168,6 +167,20 @@ class Call:
         if self.resolve_charset is not utf8_fallback:
             resp._resolve_charset = self.resolve_charset
         return resp
+
+
+def request_limits(session: Limits, options: RequestOptions) -> Limits | None:
+    """A request's head limits, the session's filling in; None when it sets none."""
+    line = options.get("max_line_size")
+    field = options.get("max_field_size")
+    headers = options.get("max_headers")
+    if line is None and field is None and headers is None:
+        return None
+    return (
+        session[0] if line is None else line,
+        session[1] if field is None else field,
+        session[2] if headers is None else headers,
+    )
 
 
 def check_options(options: RequestOptions) -> None:
