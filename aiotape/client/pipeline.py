@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -54,6 +54,38 @@ _CONSUMED_BODY = (
     "Use bytes, a seekable file-like object, or set allow_redirects=False."
 )
 _OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+_DEFAULTS: RequestOptions = {
+    "params": None,
+    "data": None,
+    "json": None,
+    "cookies": None,
+    "headers": None,
+    "skip_auto_headers": None,
+    "auth": None,
+    "allow_redirects": True,
+    "max_redirects": 10,
+    "chunked": None,
+    "raise_for_status": None,
+    "ssl": True,
+    "verify_ssl": None,
+    "ssl_context": None,
+    "fingerprint": None,
+    "server_hostname": None,
+    "proxy": None,
+    "proxy_auth": None,
+    "proxy_headers": None,
+    "auto_decompress": None,
+    "read_bufsize": None,
+    "trace_request_ctx": None,
+    "middlewares": None,
+    "compress": None,
+    "expect100": False,
+    "read_until_eof": True,
+    "max_line_size": None,
+    "max_field_size": None,
+    "max_headers": None,
+}
+"""What a request option is when the call does not give it (``timeout``: the session's)."""
 
 
 @dataclass(slots=True)
@@ -82,10 +114,10 @@ class Hop:
             method,
             url,
             headers,
-            options.get("data"),
-            options.get("json"),
-            options.get("auth"),
-            options.get("cookies"),
+            options["data"],
+            options["json"],
+            options["auth"],
+            options["cookies"],
         )
 
 
@@ -171,9 +203,9 @@ class Call:
 
 def request_limits(session: Limits, options: RequestOptions) -> Limits | None:
     """A request's head limits, the session's filling in; None when it sets none."""
-    line = options.get("max_line_size")
-    field = options.get("max_field_size")
-    headers = options.get("max_headers")
+    line = options["max_line_size"]
+    field = options["max_field_size"]
+    headers = options["max_headers"]
     if line is None and field is None and headers is None:
         return None
     return (
@@ -208,7 +240,16 @@ class RequestPipeline(RequestBuilder):
     _raise_for_status: RaiseForStatus
     _requote_redirect_url: bool
 
-    async def _request(
+    def _request(
+        self, method: str, str_or_url: str | URL, options: RequestOptions
+    ) -> Coroutine[Any, Any, ClientResponse]:
+        """The request as a coroutine; a keyword requests do not take raises ``TypeError`` now,
+        at the call, as it would binding a signature."""
+        if options:
+            check_options(options)
+        return self._perform(method, str_or_url, options)
+
+    async def _perform(
         self, method: str, str_or_url: str | URL, options: RequestOptions
     ) -> ClientResponse:
         call, hop = self._plan(method, str_or_url, options)
@@ -257,33 +298,33 @@ class RequestPipeline(RequestBuilder):
     ) -> tuple[Call, Hop]:
         """The request's plan (what its hops share) and its first hop, from the call's options
         (a request's own setting, else the session's)."""
-        if options:
-            check_options(options)
+        timeout_option = options.get("timeout", UNSET)
+        options = {**_DEFAULTS, **options} if options else _DEFAULTS
         head_limits = request_limits(self._limits, options)
-        headers = options.get("headers")
-        if options.get("expect100"):
+        headers = options["headers"]
+        if options["expect100"]:
             headers = with_expect_continue(headers)
-        url = self._target_url(str_or_url, options.get("params"))
+        url = self._target_url(str_or_url, options["params"])
         route = self._explicit_route(
-            options.get("proxy"), options.get("proxy_auth"), options.get("proxy_headers")
+            options["proxy"], options["proxy_auth"], options["proxy_headers"]
         )
         ssl = merge_ssl_params(
-            options.get("ssl", True),
-            options.get("verify_ssl"),
-            options.get("ssl_context"),
-            options.get("fingerprint"),
+            options["ssl"],
+            options["verify_ssl"],
+            options["ssl_context"],
+            options["fingerprint"],
         )
         method = check_method(method)
-        timeout = resolve_timeout(options.get("timeout", UNSET), self._timeout)
+        timeout = resolve_timeout(timeout_option, self._timeout)
         started = asyncio.get_running_loop().time()
         transport = self._current_transport()
         trace = None
         if self._trace_configs:
-            trace = RequestTrace(self, self._trace_configs, options.get("trace_request_ctx"))
+            trace = RequestTrace(self, self._trace_configs, options["trace_request_ctx"])
             transport = trace.transport(transport)
-        middlewares = options.get("middlewares")
-        auto_decompress = options.get("auto_decompress")
-        read_bufsize = options.get("read_bufsize")
+        middlewares = options["middlewares"]
+        auto_decompress = options["auto_decompress"]
+        read_bufsize = options["read_bufsize"]
         call = Call(
             transport,
             self._middlewares if middlewares is None else middlewares,
@@ -291,22 +332,22 @@ class RequestPipeline(RequestBuilder):
             self._read_bufsize if read_bufsize is None else read_bufsize,
             self._response_class,
             self._resolve_charset,
-            options.get("read_until_eof", True),
+            options["read_until_eof"],
             timeout,
             started,
             deadline(started, timeout.total, timeout.ceil_threshold),
             ssl,
-            options.get("server_hostname"),
+            options["server_hostname"],
             trace,
             head_limits,
             self._version,
             route,
-            options.get("skip_auto_headers"),
-            options.get("chunked"),
-            options.get("compress"),
-            options.get("allow_redirects", True),
-            options.get("max_redirects", 10),
-            options.get("raise_for_status"),
+            options["skip_auto_headers"],
+            options["chunked"],
+            options["compress"],
+            options["allow_redirects"],
+            options["max_redirects"],
+            options["raise_for_status"],
         )
         return call, Hop.first(method, url, headers, options)
 
