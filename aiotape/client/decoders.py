@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import brotli  # type: ignore[import-untyped]
 
-from .exceptions import ClientPayloadError
+from .base_exceptions import ClientPayloadError
 
 zstd: Any
 try:

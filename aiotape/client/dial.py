@@ -15,7 +15,7 @@ import sys
 from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from yarl import URL
 
@@ -25,10 +25,7 @@ from .fingerprint import SSLSetting, fingerprint_mismatch
 from .resolvers import AbstractResolver, ResolveResult, ThreadedResolver
 from .schemes import DEFAULT_PORTS, SECURE_SCHEMES
 from .timeouts import TimeoutScope, deadline, earliest
-from .transport import Request
-
-if TYPE_CHECKING:
-    from .tracing import RequestTrace
+from .transport import Request, TraceHooks
 
 __all__ = [
     "Resolver",
@@ -116,7 +113,7 @@ class Resolver:
         self._cache: dict[tuple[str, int], _CachedHosts] = {}
 
     async def resolve(
-        self, host: str, port: int, trace: RequestTrace | None = None
+        self, host: str, port: int, trace: TraceHooks | None = None
     ) -> tuple[AddrInfo, ...]:
         """Addresses for ``host:port`` (IP literals skip DNS); raises ``socket.gaierror``."""
         literal = _ip_literal(host, port)
@@ -205,6 +202,16 @@ def _server_hostname(key: ConnectionKey) -> str | None:
     return key.host.rstrip(".")
 
 
+def _tls_options(key: ConnectionKey, ssl_shutdown_timeout: float | None) -> dict[str, Any]:
+    """``create_connection``'s TLS keywords for ``key`` (none for plain connections)."""
+    if not key.is_ssl:
+        return {}
+    tls: dict[str, Any] = {"ssl": ssl_context(key.ssl), "server_hostname": _server_hostname(key)}
+    if ssl_shutdown_timeout and sys.version_info >= (3, 11):
+        tls["ssl_shutdown_timeout"] = ssl_shutdown_timeout
+    return tls
+
+
 async def open_connection(
     key: ConnectionKey,
     request: Request,
@@ -234,11 +241,7 @@ async def open_connection(
         connect_deadline = deadline(loop.time(), timeout.connect, timeout.ceil_threshold)
     resolver = resolver if resolver is not None else Resolver(use_cache=False)
     port = key.port if key.port is not None else DEFAULT_PORTS["https" if key.is_ssl else "http"]
-    tls: dict[str, Any] = {}
-    if key.is_ssl:
-        tls = {"ssl": ssl_context(key.ssl), "server_hostname": _server_hostname(key)}
-        if ssl_shutdown_timeout and sys.version_info >= (3, 11):
-            tls["ssl_shutdown_timeout"] = ssl_shutdown_timeout
+    tls = _tls_options(key, ssl_shutdown_timeout)
 
     async def attempt(info: AddrInfo) -> socket.socket:
         with sock_connect_scope(request), map_exceptions(key, connecting=True):

@@ -7,7 +7,7 @@ import hashlib
 from ssl import SSLContext, SSLObject
 from typing import TypeAlias
 
-from .exceptions import ServerFingerprintMismatch
+from .base_exceptions import ServerFingerprintMismatch
 
 __all__ = ["Fingerprint", "SSLSetting", "fingerprint_mismatch", "ssl_setting"]
 

@@ -14,7 +14,8 @@ from urllib.parse import urlencode
 
 from multidict import CIMultiDict
 
-from . import payload_types, payloads
+from . import payload_types
+from .encoded_body import EncodedBody
 from .mime import TOKEN, check_header_value, content_disposition
 from .payload_types import Payload
 
@@ -43,8 +44,8 @@ class _PartPayload(Payload):
             return self._value.decode(encoding, errors)
         raise TypeError("Unable to decode.")
 
-    def encoded(self) -> payloads.EncodedBody:
-        return payloads.EncodedBody(self._value, None, self._size)
+    def encoded(self) -> EncodedBody:
+        return EncodedBody(self._value, None, self._size)
 
 
 class MultipartWriter(Payload):
@@ -198,9 +199,9 @@ class MultipartWriter(Payload):
             return pieces[0]
         return _Concat(pieces)
 
-    def encoded(self) -> payloads.EncodedBody:
+    def encoded(self) -> EncodedBody:
         """The whole body with its Content-Type and length."""
-        return payloads.EncodedBody(self.body(), self.content_type, self.size)
+        return EncodedBody(self.body(), self.content_type, self.size)
 
     async def close(self) -> None:
         """Close every part (files...)."""

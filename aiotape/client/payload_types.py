@@ -2,11 +2,8 @@
 
 ``get_payload(value)`` picks the class for a value as aiohttp's registry does. A payload given
 as ``data=`` adds its headers (Content-Type, Content-Disposition...) to the request unless the
-request sets them. Built-in payloads stream through ``payloads.encode_value``; a user's subclass
+request sets them. Built-in payloads stream through ``encoded_body.encode_plain``; a user's subclass
 implements ``write(writer)``, whose output is collected when the request is sent.
-
-``payloads`` (which imports the MultipartWriter built on these classes) is imported at the end,
-so either module may be imported first.
 """
 
 from __future__ import annotations
@@ -21,6 +18,7 @@ from typing import Any, Protocol
 
 from multidict import CIMultiDict
 
+from .encoded_body import EncodedBody, charset_of, encode_plain, unserializable
 from .formdata import guess_filename
 from .mime import content_disposition
 from .streams import StreamReader
@@ -75,6 +73,14 @@ class _Collector:
     async def write(self, chunk: bytes | bytearray | memoryview) -> None:
         if chunk:
             self.pieces.append(bytes(chunk))
+
+
+def _encoded(value: Any, *, content_type: str | None, charset: str | None = None) -> EncodedBody:
+    """A built-in payload's value (a file or an async iterable) as a body."""
+    encoded = encode_plain(value, content_type=content_type, charset=charset)
+    if encoded is None:
+        raise unserializable(value)
+    return encoded
 
 
 class Payload(ABC):
@@ -152,14 +158,14 @@ class Payload(ABC):
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         """The value as text."""
 
-    def encoded(self) -> payloads.EncodedBody:
+    def encoded(self) -> EncodedBody:
         """The body to send: bytes or a one-shot stream, its Content-Type and size.
 
         Built-in payloads override this; a user's subclass gets what its ``write`` writes.
         """
         if type(self).write is Payload.write:
             raise TypeError(f"{type(self).__name__} must implement write(writer)")
-        return payloads.EncodedBody(self._written(), self.content_type, self.size)
+        return EncodedBody(self._written(), self.content_type, self.size)
 
     async def _written(self) -> AsyncIterator[bytes]:
         collector = _Collector()
@@ -214,9 +220,9 @@ class BytesPayload(Payload):
         """The bytes decoded."""
         return str(self._value.decode(encoding, errors))
 
-    def encoded(self) -> payloads.EncodedBody:
+    def encoded(self) -> EncodedBody:
         """The bytes as they are."""
-        return payloads.EncodedBody(self._value, self.content_type, self._size)
+        return EncodedBody(self._value, self.content_type, self._size)
 
 
 def _text_encoding(encoding: str | None, content_type: str | None) -> tuple[str, str]:
@@ -225,7 +231,7 @@ def _text_encoding(encoding: str | None, content_type: str | None) -> tuple[str,
         return encoding, content_type or f"text/plain; charset={encoding}"
     if content_type is None:
         return "utf-8", "text/plain; charset=utf-8"
-    return payloads.charset_of(content_type) or "utf-8", content_type
+    return charset_of(content_type) or "utf-8", content_type
 
 
 class StringPayload(BytesPayload):
@@ -296,12 +302,12 @@ class IOBasePayload(Payload):
         wanted = disposition is not None and "Content-Disposition" not in self._headers
         if wanted and self._filename is not None:
             self.set_content_disposition(str(disposition), filename=self._filename)
-        self._body: payloads.EncodedBody | None = None
+        self._body: EncodedBody | None = None
 
-    def encoded(self) -> payloads.EncodedBody:
+    def encoded(self) -> EncodedBody:
         """The file as a one-shot stream (made once: the size is known before sending)."""
         if self._body is None:
-            self._body = payloads.encode_value(
+            self._body = _encoded(
                 self._value, content_type=self.content_type, charset=self._encoding
             )
         return self._body
@@ -367,10 +373,10 @@ class AsyncIterablePayload(Payload):
         """Not possible without awaiting: aiohttp raises the same."""
         raise TypeError("Unable to decode.")
 
-    def encoded(self) -> payloads.EncodedBody:
+    def encoded(self) -> EncodedBody:
         """The iterable as a one-shot stream."""
         self._consumed = True
-        return payloads.encode_value(self._value, content_type=self.content_type)
+        return _encoded(self._value, content_type=self.content_type)
 
 
 class StreamReaderPayload(AsyncIterablePayload):
@@ -448,6 +454,3 @@ class payload_type:
 def get_payload(data: Any, *args: Any, **kwargs: Any) -> Payload:
     """The payload for ``data`` (a Payload is returned as is); ``LookupError`` if none fits."""
     return PAYLOAD_REGISTRY.get(data, *args, **kwargs)
-
-
-from . import payloads  # noqa: E402 - last: payloads -> multipart -> this module's classes

@@ -9,12 +9,12 @@ from collections.abc import Callable, Generator
 from http.cookies import SimpleCookie
 from io import BytesIO
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
-from .cookies import parse_set_cookie
+from .cookie_syntax import parse_set_cookie
 from .decoders import make_decoder
 from .disposition import ContentDisposition, content_disposition
 from .exceptions import (
@@ -25,10 +25,7 @@ from .exceptions import (
 )
 from .response_connection import ResponseConnection
 from .streams import StreamReader, decoded_source
-from .transport import Response
-
-if TYPE_CHECKING:
-    from .tracing import RequestTrace
+from .transport import Response, TraceHooks
 
 __all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11", "utf8_fallback"]
 
@@ -108,7 +105,7 @@ def parse_links(url: URL, values: list[str]) -> MultiDictProxy[MultiDictProxy[st
 class ClientResponse:
     """A received response: status, headers and a lazily decoded body (aiohttp's API)."""
 
-    _trace: RequestTrace | None = None  # set by tracing; read() reports the body to it
+    _trace: TraceHooks | None = None  # set by tracing; read() reports the body to it
 
     def __init__(
         self,

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .response import ClientResponse
+from typing import Any, Protocol
 
 __all__ = ["ResponseConnection"]
+
+
+class _Owner(Protocol):
+    """What the view needs of its ClientResponse."""
+
+    _wire_body: Any
+
+    @property
+    def closed(self) -> bool: ...
+
+    def release(self) -> Any: ...
+
+    def close(self) -> None: ...
 
 
 class ResponseConnection:
@@ -20,7 +30,7 @@ class ResponseConnection:
 
     __slots__ = ("_response",)
 
-    def __init__(self, response: ClientResponse) -> None:
+    def __init__(self, response: _Owner) -> None:
         self._response = response
 
     @property
@@ -28,9 +38,7 @@ class ResponseConnection:
         """The socket, while the body is still arriving on it."""
         if self._response.closed:
             return None
-        transport: asyncio.Transport | None = getattr(
-            self._response._wire_body, "transport", None
-        )
+        transport: asyncio.Transport | None = getattr(self._response._wire_body, "transport", None)
         return transport
 
     @property

@@ -22,7 +22,6 @@ __all__ = [
     "check_class",
     "check_request_class",
     "check_version",
-    "request_limits",
     "running_loop",
     "version_headers",
     "with_expect_continue",
@@ -83,19 +82,6 @@ def version_headers(version: HttpVersion, headers: CIMultiDict[str]) -> None:
     """HTTP/1.0 asks to keep the connection (``Connection: keep-alive``) unless told otherwise."""
     if version == HttpVersion10 and "Connection" not in headers:
         headers["Connection"] = "keep-alive"
-
-
-def request_limits(
-    session: Limits, line: int | None, field: int | None, headers: int | None
-) -> Limits | None:
-    """A request's head limits, the session's filling in; None when it sets none."""
-    if line is None and field is None and headers is None:
-        return None
-    return (
-        session[0] if line is None else line,
-        session[1] if field is None else field,
-        session[2] if headers is None else headers,
-    )
 
 
 def with_expect_continue(

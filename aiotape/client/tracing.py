@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from .response import ClientResponse
     from .transport import Request, Response, Transport, WebSocketChannel
 
-__all__ = ["RequestTrace", "Signal", "TraceConfig"]
+__all__ = ["RequestTrace", "Signal", "TraceConfig", "frozen"]
 
 Receiver = Callable[..., Awaitable[object]]
 
@@ -183,6 +183,14 @@ class TraceConfig:
         """Freeze every signal."""
         for name in _SIGNALS:
             getattr(self, name).freeze()
+
+
+def frozen(configs: list[TraceConfig] | None) -> list[TraceConfig]:
+    """A session's trace configs (``[]`` for None), each frozen: their signals are fixed."""
+    configs = configs or []
+    for config in configs:
+        config.freeze()
+    return configs
 
 
 class RequestTrace:

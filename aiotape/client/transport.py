@@ -24,13 +24,13 @@ from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
 
 if TYPE_CHECKING:
     from .fingerprint import SSLSetting
-    from .tracing import RequestTrace
 
 __all__ = [
     "BodyStream",
     "ChunkedBody",
     "Request",
     "Response",
+    "TraceHooks",
     "Transport",
     "TransportOverride",
     "WSCloseCode",
@@ -99,6 +99,31 @@ class WSMessage(NamedTuple):
         return (loads or _json.loads)(self.data)
 
 
+class TraceHooks(Protocol):
+    """The tracing signals fired below the session, on ``Request.trace`` and by responses
+    (``tracing.RequestTrace`` implements them): connections, DNS, headers sent, body read."""
+
+    async def send_request_headers(self, request: Request) -> None: ...
+
+    async def send_response_chunk_received(self, method: str, url: URL, chunk: bytes) -> None: ...
+
+    async def send_connection_queued_start(self) -> None: ...
+
+    async def send_connection_queued_end(self) -> None: ...
+
+    async def send_connection_create_start(self) -> None: ...
+
+    async def send_connection_create_end(self) -> None: ...
+
+    async def send_connection_reuseconn(self) -> None: ...
+
+    async def send_dns_lookup_start(self, host: str, cached: bool) -> None: ...
+
+    async def send_dns_resolvehost_end(self, host: str) -> None: ...
+
+    async def send_dns_cache_hit(self, host: str) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """A request exactly as it goes on the wire.
@@ -127,7 +152,7 @@ class Request:
     ssl: SSLSetting = True
     server_hostname: str | None = None
     simulated_elapsed: float = 0.0
-    trace: RequestTrace | None = None
+    trace: TraceHooks | None = None
     head_limits: tuple[int, int, int] | None = None
     version: tuple[int, int] = (1, 1)
     proxy: URL | None = None

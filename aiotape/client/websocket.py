@@ -376,26 +376,33 @@ class ClientWebSocketResponse:
             if msg is CLOSED and self._closing is not None:  # another task is closing
                 await asyncio.shield(self._closing)
                 return msg
-            if kind is WSMsgType.PING and self._autoping:
-                await self.pong(msg.data)
-                continue
-            if kind is WSMsgType.PONG and self._autoping:
-                continue
-            if kind is WSMsgType.CLOSE:
-                self._set_state(_CLOSING)
-                self._close_code = msg.data
-                if self._state is not _CLOSED and self._autoclose:
-                    await self.close()
-            elif kind is WSMsgType.CLOSING:
-                self._set_state(_CLOSING)
-            elif kind is WSMsgType.CLOSED:
-                if self._state is not _CLOSED:
-                    self._set_state(_CLOSED)
-                    self._close_code = WSCloseCode.ABNORMAL_CLOSURE
-                    await self._drop()
-            elif kind is WSMsgType.ERROR:
-                await self._on_error(msg.data)
-            return msg
+            if not await self._on_control(msg):
+                return msg
+
+    async def _on_control(self, msg: WSMessage) -> bool:
+        """Act on a control message: True when autoping consumed it (PING/PONG), False when
+        ``receive`` returns it (after CLOSE, CLOSING, CLOSED or ERROR changed the state)."""
+        kind = msg.type
+        if kind is WSMsgType.PING and self._autoping:
+            await self.pong(msg.data)
+            return True
+        if kind is WSMsgType.PONG and self._autoping:
+            return True
+        if kind is WSMsgType.CLOSE:
+            self._set_state(_CLOSING)
+            self._close_code = msg.data
+            if self._state is not _CLOSED and self._autoclose:
+                await self.close()
+        elif kind is WSMsgType.CLOSING:
+            self._set_state(_CLOSING)
+        elif kind is WSMsgType.CLOSED:
+            if self._state is not _CLOSED:
+                self._set_state(_CLOSED)
+                self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+                await self._drop()
+        elif kind is WSMsgType.ERROR:
+            await self._on_error(msg.data)
+        return False
 
     async def _on_error(self, exc: BaseException) -> None:
         if isinstance(exc, WebSocketError):

@@ -9,85 +9,53 @@ The framer (``websockets.client.ClientProtocol``, chosen over wsproto by
 limits and the closing handshake. Two fast paths skip its per-frame overhead for the common
 case only, while it is idle and no extension is active: final unmasked TEXT/BINARY frames
 from the server are taken straight off the socket, and outgoing TEXT/BINARY frames are
-built here (masked by websockets' C ``apply_mask``). Neither changes the framer's state.
+built by ``ws_framer.FrameWriter``. Neither changes the framer's state.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import struct
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from multidict import CIMultiDict, CIMultiDictProxy
-from websockets.client import ClientProtocol
 from websockets.datastructures import Headers
 from websockets.exceptions import (
-    InvalidHeader,
-    InvalidStatus,
-    InvalidUpgrade,
     PayloadTooBig,
     ProtocolError,
 )
-from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 from websockets.frames import Close, Frame, Opcode
 from websockets.http11 import Request as HandshakeRequest
 from websockets.http11 import Response as HandshakeResponse
 from websockets.protocol import OPEN
-from websockets.typing import BytesLike, Subprotocol
-from websockets.uri import WebSocketURI
-
-try:
-    from websockets.speedups import apply_mask
-except ImportError:  # websockets built without its C extension
-    from websockets.utils import apply_mask
+from websockets.typing import BytesLike
 
 from .dial import connection_key, open_connection
 from .exceptions import (
     ClientConnectionResetError,
     ConnectionKey,
-    RequestInfo,
     ServerDisconnectedError,
-    SocketTimeoutError,
-    WSServerHandshakeError,
 )
 from .fingerprint import SSLSetting
 from .http11 import serialize_head
-from .schemes import DEFAULT_PORTS
 from .simulation import CLOSED, handshake_response
 from .timeouts import TimeoutScope, deadline, earliest
 from .transport import Request, Response, WSCloseCode, WSMessage, WSMsgType, WSOptions
 from .websocket import WebSocketError
+from .ws_framer import ClientFramer, FrameWriter, framer_for, message_size
+from .ws_handshake import handshake_error, handshake_headers, timeout_error
 
 __all__ = ["NetworkWebSocketChannel", "connect_ws"]
 
 _INBOX_HIGH_WATER = 128
 _CLOSE_GRACE = 2.0
-_MASK_POOL = 4096
-_JOIN_LIMIT = 1 << 16
 _READ_BUFFER = 1 << 16
-_HEAD = struct.Struct("!BB")
-_HEAD16 = struct.Struct("!BBH")
-_HEAD64 = struct.Struct("!BBQ")
 _DEFAULT_OPTIONS = WSOptions()
 WSDial = Callable[
     [ConnectionKey, Request, Callable[[], "NetworkWebSocketChannel"]],
     Awaitable[tuple[asyncio.Transport, "NetworkWebSocketChannel"]],
 ]
 """Opens a websocket's socket: a connector's ``dial_held`` or ``open_connection``."""
-_CALLER_WINS = frozenset({"upgrade", "connection", "sec-websocket-version"})
-
-
-class _ClientFramer(ClientProtocol):
-    """websockets' client protocol, minus the automatic pong: autoping is decided above."""
-
-    def recv_frame(self, frame: Frame) -> None:
-        if frame.opcode is Opcode.PING:
-            self.events.append(frame)
-        else:
-            super().recv_frame(frame)
 
 
 class NetworkWebSocketChannel(asyncio.BufferedProtocol):
@@ -101,7 +69,7 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
     handshake: Response
     protocol: str | None
 
-    def __init__(self, framer: _ClientFramer, max_msg_size: int) -> None:
+    def __init__(self, framer: ClientFramer, max_msg_size: int) -> None:
         self._framer = framer
         self._max_msg_size = max_msg_size
         self._socket: asyncio.Transport | None = None
@@ -122,8 +90,7 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         self._partial: list[bytes] | None = None
         self._partial_need = 0
         self._partial_text = False
-        self._masks = b""
-        self._mask_pos = 0
+        self._writer = FrameWriter()
         self._read_buffer = memoryview(bytearray(_READ_BUFFER))
         self.protocol = None
         if framer.state is OPEN:
@@ -331,7 +298,7 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         if isinstance(exc, PayloadTooBig):
             error = WebSocketError(
                 WSCloseCode.MESSAGE_TOO_BIG,
-                f"Message size {_message_size(exc)} exceeds limit {self._max_msg_size}",
+                f"Message size {message_size(exc)} exceeds limit {self._max_msg_size}",
             )
         elif isinstance(exc, ProtocolError):
             error = WebSocketError(WSCloseCode.PROTOCOL_ERROR, str(exc))
@@ -383,7 +350,7 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         if kind is WSMsgType.TEXT or kind is WSMsgType.BINARY:
             payload = data.encode("utf-8") if kind is WSMsgType.TEXT else data
             if self._plain:
-                self._write_frame(sock, 0x80 | kind, payload)
+                self._writer.write(sock, 0x80 | kind, payload)
             elif kind is WSMsgType.TEXT:
                 framer.send_text(payload)
             else:
@@ -407,28 +374,6 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
             self._flush()
         if self._writing_paused:
             await self._drain()
-
-    def _write_frame(self, sock: asyncio.Transport, head1: int, payload: BytesLike) -> None:
-        """Write a final client frame without extensions: what the framer builds, minus its
-        per-frame overhead (RFC 6455 section 5.2; masked by websockets' C ``apply_mask``)."""
-        length = len(payload)
-        if length < 126:
-            head = _HEAD.pack(head1, 0x80 | length)
-        elif length < 1 << 16:
-            head = _HEAD16.pack(head1, 0xFE, length)
-        else:
-            head = _HEAD64.pack(head1, 0xFF, length)
-        pos = self._mask_pos
-        if pos == len(self._masks):
-            self._masks = os.urandom(_MASK_POOL)
-            pos = 0
-        mask = self._masks[pos : pos + 4]
-        self._mask_pos = pos + 4
-        if length < _JOIN_LIMIT:
-            sock.write(head + mask + apply_mask(payload, mask))
-        else:  # no copy of a large payload just to prepend a few bytes
-            sock.write(head + mask)
-            sock.write(apply_mask(payload, mask))
 
     def _flush(self) -> None:
         sock = self._socket
@@ -491,100 +436,16 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         sock_read = deadline(loop.time(), timeout.sock_read, timeout.ceil_threshold)
         when = earliest(request.deadline, sock_read)
         by_sock_read = when is not None and when == sock_read
-        with TimeoutScope(when, _timeout_error(by_sock_read)):
+        with TimeoutScope(when, timeout_error(by_sock_read)):
             response = await self._handshake_waiter
         self._handshake_waiter = None
         failure = framer.handshake_exc
         if failure is not None or response is None:
-            raise _handshake_error(request, response, failure)
+            raise handshake_error(request, response, failure)
         self._opened()
         self.handshake = handshake_response(
             response.headers.raw_items(), response.status_code, response.reason_phrase
         )
-
-
-def _message_size(exc: PayloadTooBig) -> str:
-    """The refused message's size as far as it is known (websockets >= 14 records it)."""
-    size: int | None = getattr(exc, "size", None)
-    if size is None:
-        return "unknown"
-    current: int | None = getattr(exc, "current_size", None)
-    return str(size + (current or 0))
-
-
-def _timeout_error(by_sock_read: bool) -> type[BaseException]:
-    return SocketTimeoutError if by_sock_read else asyncio.TimeoutError
-
-
-def _headers(response: HandshakeResponse) -> CIMultiDictProxy[str]:
-    return CIMultiDictProxy(CIMultiDict(response.headers.raw_items()))
-
-
-def _handshake_error(
-    request: Request, response: HandshakeResponse | None, failure: Exception | None
-) -> Exception:
-    """aiohttp's WSServerHandshakeError (same messages) for a refused or broken handshake."""
-    info = RequestInfo(request.url, request.method, request.headers, request.url)
-    if response is None:
-        if failure is None or isinstance(failure.__cause__, EOFError):
-            return ServerDisconnectedError()
-        reason = failure.__cause__ or failure
-        return WSServerHandshakeError(
-            info, (), status=400, message=f"Invalid HTTP response: {reason}"
-        )
-    if isinstance(failure, InvalidStatus):
-        message = "Invalid response status"
-    elif isinstance(failure, InvalidUpgrade):
-        message = f"Invalid {failure.name.lower()} header"
-    elif isinstance(failure, InvalidHeader) and failure.name == "Sec-WebSocket-Accept":
-        message = "Invalid challenge response"
-    else:
-        message = str(failure)
-    return WSServerHandshakeError(
-        info, (), status=response.status_code, message=message, headers=_headers(response)
-    )
-
-
-def _handshake_headers(framer: _ClientFramer, request: Request) -> Headers:
-    """The library's upgrade headers plus the request's own (Origin, Cookie, Authorization...).
-
-    As in aiohttp, the caller's Upgrade, Connection and Sec-WebSocket-Version replace the
-    defaults; the key (and offered protocols and extensions, when given) are the library's.
-    """
-    generated = framer.connect().headers
-    given = request.headers
-    headers = Headers()
-    host = given.get("Host")
-    headers["Host"] = host if host is not None else generated["Host"]
-    for name, value in generated.raw_items():
-        if name.lower() != "host" and not (name.lower() in _CALLER_WINS and name in given):
-            headers[name] = value
-    for name, value in given.items():
-        if name not in generated or name.lower() in _CALLER_WINS:
-            headers[name] = value
-    return headers
-
-
-def _framer_for(request: Request, options: WSOptions) -> _ClientFramer:
-    url, compress = request.url, options.compress
-    # A caller's own Sec-WebSocket-Protocol header is an offer too (aiohttp sends it as is).
-    given = request.headers.get("Sec-WebSocket-Protocol", "")
-    protocols = options.protocols or [p.strip() for p in given.split(",") if p.strip()]
-    port = url.port if url.port is not None else DEFAULT_PORTS[url.scheme]
-    extensions = None
-    if compress:
-        extensions = [
-            ClientPerMessageDeflateFactory(
-                server_max_window_bits=compress if compress < 15 else None,
-                client_max_window_bits=True,
-            )
-        ]
-    return _ClientFramer(
-        WebSocketURI(url.scheme == "wss", url.host or "", port, url.raw_path, url.raw_query_string),
-        extensions=extensions,
-        subprotocols=[Subprotocol(p) for p in protocols] if protocols else None,
-        max_size=options.max_msg_size or None,
-    )
 
 
 async def connect_ws(
@@ -602,8 +463,8 @@ async def connect_ws(
     the dialer's errors when the server cannot be reached.
     """
     serialize_head(request.method, request.url, request.headers.items())  # refuse injection
-    framer = _framer_for(request, options)
-    headers = _handshake_headers(framer, request)
+    framer = framer_for(request, options)
+    headers = handshake_headers(framer, request)
     _, channel = await (dial or open_connection)(
         connection_key(request, ssl),
         request,

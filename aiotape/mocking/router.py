@@ -160,14 +160,7 @@ class MockRouter:
         as a dict) to answer instead, or None to use this route's response. ``repeat``: see
         Route; routes matching the same request answer in registration order.
         """
-        if url is None:
-            url, method = method_or_url, method or "GET"
-        elif method is not None:
-            raise TypeError("give the method once: add(method, url) or add(url, method=...)")
-        else:
-            if not isinstance(method_or_url, str):
-                raise TypeError(f"add(method, url) needs a method name, got {method_or_url!r}")
-            method = method_or_url
+        method, url = _method_and_url(method_or_url, url, method)
         pattern = RequestPattern.build(
             method, url, params=params, headers=match_headers, json=match_json, data=match_data
         )
@@ -460,3 +453,16 @@ class _WithInner:
 
     async def aclose(self) -> None:
         """Nothing to release: the inner transport belongs to the session."""
+
+
+def _method_and_url(
+    method_or_url: str | UrlLike, url: UrlLike | None, method: str | None
+) -> tuple[str, UrlLike]:
+    """``add(method, url)`` or aioresponses' ``add(url, method="GET")``: method and URL."""
+    if url is None:
+        return method or "GET", method_or_url
+    if method is not None:
+        raise TypeError("give the method once: add(method, url) or add(url, method=...)")
+    if not isinstance(method_or_url, str):
+        raise TypeError(f"add(method, url) needs a method name, got {method_or_url!r}")
+    return method_or_url, url

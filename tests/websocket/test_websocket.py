@@ -918,9 +918,9 @@ def _open_channel(max_msg_size: int = 1024) -> tuple[NetworkWebSocketChannel, Re
     from websockets.protocol import OPEN
     from websockets.uri import WebSocketURI
 
-    from aiotape.client.ws_channel import _ClientFramer
+    from aiotape.client.ws_framer import ClientFramer
 
-    framer = _ClientFramer(
+    framer = ClientFramer(
         WebSocketURI(False, "peer", 80, "/", ""), state=OPEN, max_size=max_msg_size
     )
     channel = NetworkWebSocketChannel(framer, max_msg_size)

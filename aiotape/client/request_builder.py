@@ -1,0 +1,220 @@
+"""The part of ClientSession that turns a call's URL, headers, auth, cookies and proxy settings
+into what a hop sends: used by requests and ``ws_connect`` alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from http.cookies import BaseCookie, Morsel
+from typing import Any
+
+from multidict import CIMultiDict
+from yarl import URL
+
+from .auth import BasicAuth, strip_auth_from_url
+from .cookie_syntax import HEADER_UNSAFE_RE, cookie_header
+from .cookies import AbstractCookieJar, CookieJar, LooseCookies
+from .exceptions import InvalidUrlClientError
+from .prepare import DEFAULT_HEADERS, USER_AGENT, host_header
+from .proxies import ProxyRoute, env_route, explicit_route, netrc_auth_for
+from .transport import Transport, current_override
+
+__all__ = ["RequestBuilder", "check_base_url", "request_cookies"]
+
+_URL_CACHE_SIZE = 256
+
+
+def request_cookies(jar: AbstractCookieJar, cookies: LooseCookies, url: URL) -> BaseCookie[str]:
+    """A request's ``cookies=`` as aiohttp sends them: through a throwaway jar like ``jar``
+    (values quoted as needed, Morsels honoured), filtered for ``url``.
+
+    Unlike aiohttp, which sends them escaped, values with CR, LF or NUL raise ValueError.
+    """
+    items = list(cookies.items() if isinstance(cookies, Mapping) else cookies)
+    for name, value in items:
+        if HEADER_UNSAFE_RE.search(value.value if isinstance(value, Morsel) else str(value)):
+            raise ValueError(f"Cookie {name!r} contains CR, LF or NUL")
+    scratch = CookieJar(
+        unsafe=jar.unsafe,
+        quote_cookie=jar.quote_cookie,
+        treat_as_secure_origin=jar.treat_as_secure_origin,
+    )
+    scratch.update_cookies(items)
+    return scratch.filter_cookies(url)
+
+
+def check_base_url(base_url: str | URL | None) -> URL | None:
+    """``base_url`` as a URL; ValueError unless it is absolute and ends with a slash."""
+    if base_url is None:
+        return None
+    url = URL(base_url)
+    if not url.absolute:
+        raise ValueError("base_url must be an absolute URL")
+    if not url.path.endswith("/"):
+        raise ValueError("base_url must have a trailing '/'")
+    return url
+
+
+class RequestBuilder:
+    """URL, header, credential and proxy resolution from a session's defaults (a base of
+    ClientSession, which sets the attributes declared here)."""
+
+    _closed: bool
+    _base_url: URL | None
+    _url_cache: dict[str, URL]
+    _default_headers: CIMultiDict[str]
+    _skip_auto_headers: frozenset[str]
+    _auth: BasicAuth | None
+    _cookie_jar: AbstractCookieJar
+    _proxy: str | URL | None
+    _proxy_auth: BasicAuth | None
+    _transport: Transport
+
+    def _init_builder(
+        self,
+        base_url: str | URL | None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+        skip_auto_headers: Iterable[str] | None,
+        auth: BasicAuth | None,
+        cookie_jar: AbstractCookieJar | None,
+        cookies: LooseCookies | None,
+    ) -> None:
+        """The session's defaults for what requests send: base URL, headers, auth, cookies."""
+        self._base_url = check_base_url(base_url)
+        self._url_cache = {}
+        self._default_headers = CIMultiDict(headers or {})
+        self._skip_auto_headers = frozenset(h.lower() for h in skip_auto_headers or ())
+        self._auth = auth
+        self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
+        if cookies is not None:
+            self._cookie_jar.update_cookies(cookies)
+
+    def _target_url(self, str_or_url: str | URL, params: Any) -> URL:
+        """The request URL (base_url and params applied) of an open session."""
+        if self._closed:
+            raise RuntimeError("Session is closed")
+        url = self._build_url(str_or_url)
+        return url if params is None else url.extend_query(params)
+
+    def _explicit_route(
+        self,
+        proxy: str | URL | None,
+        proxy_auth: BasicAuth | None,
+        proxy_headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+    ) -> ProxyRoute | None:
+        """The request's proxy settings, else the session's; None when neither names a proxy."""
+        if proxy is None and self._proxy is None:
+            return None
+        return explicit_route(
+            self._proxy if proxy is None else proxy,
+            self._proxy_auth if proxy_auth is None else proxy_auth,
+            proxy_headers,
+        )
+
+    async def _from_env(
+        self,
+        url: URL,
+        explicit: ProxyRoute | None,
+        auth: BasicAuth | None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+    ) -> tuple[ProxyRoute, BasicAuth | None]:
+        """``trust_env``: the hop's proxy (unless explicit) and, when no other source gives
+        credentials (auth, URL, session auth, an Authorization header), netrc's for the host."""
+        route = explicit if explicit is not None else await env_route(url)
+        given = CIMultiDict(headers or {})
+        if (
+            auth is not None
+            or self._auth is not None
+            or url.raw_user is not None
+            or "Authorization" in self._default_headers
+            or "Authorization" in given
+        ):
+            return route, auth
+        return route, await netrc_auth_for(url)
+
+    def _build_url(self, str_or_url: str | URL) -> URL:
+        if isinstance(str_or_url, URL):
+            url = str_or_url
+        else:
+            cached = self._url_cache.get(str_or_url)
+            if cached is None:
+                try:
+                    cached = URL(str_or_url)
+                except (TypeError, ValueError) as exc:
+                    raise InvalidUrlClientError(str_or_url) from exc
+                if len(self._url_cache) >= _URL_CACHE_SIZE:
+                    self._url_cache.clear()
+                self._url_cache[str_or_url] = cached
+            url = cached
+        if self._base_url is not None and not url.absolute:
+            url = self._base_url.join(url)
+        return url
+
+    def _skipped(self, skip_auto_headers: Iterable[str] | None) -> frozenset[str]:
+        """Lower-cased names of the auto headers not to add: the session's and the call's."""
+        if skip_auto_headers is None:
+            return self._skip_auto_headers
+        return self._skip_auto_headers | {h.lower() for h in skip_auto_headers}
+
+    def _auth_for(self, url: URL) -> BasicAuth | None:
+        """The session's auth, which aiohttp sends only to the base_url origin when set."""
+        base = self._base_url
+        return self._auth if base is None or base.origin() == url.origin() else None
+
+    def _current_transport(self) -> Transport:
+        override = current_override()
+        return override(self._transport) if override is not None else self._transport
+
+    def _prepare_headers(
+        self,
+        url: URL,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+        skip_auto_headers: Iterable[str] | None,
+        auth: BasicAuth | None,
+        cookies: Any,
+        redirected: bool = False,
+    ) -> tuple[URL, CIMultiDict[str], BasicAuth | None]:
+        """Merge default, auto, auth and cookie headers.
+
+        Returns the URL without credentials and the auth used (a redirect keeps it, as
+        aiohttp does, unless it crosses origins).
+        """
+        merged = CIMultiDict(self._default_headers)
+        if headers:
+            given = CIMultiDict(headers)
+            for name in given:
+                merged.popall(name, None)
+            merged.extend(given)
+        skip = (
+            self._skip_auto_headers
+            if skip_auto_headers is None
+            else self._skipped(skip_auto_headers)
+        )
+        if "Host" not in merged and "host" not in skip:
+            merged["Host"] = host_header(url)
+        for name, value in DEFAULT_HEADERS:
+            if name not in merged and name.lower() not in skip:
+                merged[name] = value
+        if "User-Agent" not in merged and "user-agent" not in skip:
+            merged["User-Agent"] = USER_AGENT
+        url, url_auth = strip_auth_from_url(url)
+        if auth is not None and url_auth is not None and not redirected:
+            raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
+        if auth is None or url_auth is not None:
+            auth = url_auth or (self._auth and self._auth_for(url))
+        if auth is not None:
+            if not isinstance(auth, BasicAuth):
+                raise TypeError("BasicAuth() tuple is required instead")
+            if "Authorization" in merged:
+                raise ValueError(
+                    "Cannot combine AUTHORIZATION header with AUTH argument "
+                    "or credentials encoded in URL"
+                )
+            merged["Authorization"] = auth.encode()
+        jar_cookies = self._cookie_jar.filter_cookies(url)
+        if cookies:
+            jar_cookies.update(request_cookies(self._cookie_jar, cookies, url))
+        if jar_cookies:
+            existing = merged.popall("Cookie", [])
+            value = cookie_header(jar_cookies)
+            merged["Cookie"] = "; ".join([*existing, value]) if existing else value
+        return url, merged, auth
