@@ -69,11 +69,13 @@ def cache_dir() -> Path | None:
         return None
     if configured:
         return Path(configured).expanduser()
-    try:
-        base = Path(os.environ.get("XDG_CACHE_HOME", "").strip() or "~/.cache").expanduser()
-    except RuntimeError:  # no home directory: no cache rather than one in the cwd
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    if xdg:
+        return Path(xdg) / "aiotape"
+    home = os.environ.get("HOME") or os.environ.get("USERPROFILE")
+    if not home:  # no home directory: no cache rather than one in the cwd
         return None
-    return base / "aiotape"
+    return Path(home) / ".cache" / "aiotape"
 
 
 def load_file(path: str | os.PathLike[str]) -> list[Interaction]:

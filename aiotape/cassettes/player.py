@@ -174,9 +174,10 @@ def replay(interaction: Interaction, request: Request, note: str | None = None) 
 
 
 def _noted(error: BaseException, note: str | None) -> BaseException:
-    add_note = getattr(error, "add_note", None)  # Python 3.11+
-    if note is not None and add_note is not None:
-        add_note(note)
+    """``error`` with ``note`` added (``__notes__``, which pytest shows under the error)."""
+    if note is not None:
+        notes = getattr(error, "__notes__", None)
+        error.__notes__ = [*(notes or ()), note]  # type: ignore[attr-defined]  # add_note(): 3.11+
     return error
 
 

@@ -62,6 +62,13 @@ def shutdown_timeout(value: object) -> float | None:
     )
     if value is not None and not isinstance(value, (int, float)):
         raise TypeError(f"ssl_shutdown_timeout must be a number or None, got {value!r}")
+    if value and sys.version_info < (3, 11):  # asyncio takes no shutdown timeout before 3.11
+        warnings.warn(
+            f"ssl_shutdown_timeout={value} is ignored on Python < 3.11; only "
+            "ssl_shutdown_timeout=0 is supported. The timeout will be ignored.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     return value
 
 
