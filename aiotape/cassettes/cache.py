@@ -85,7 +85,8 @@ def cache_dir() -> Path | None:
 def load_file(path: str | os.PathLike[str]) -> list[Interaction]:
     """The interactions of the cassette file at ``path`` (``[]`` if it does not exist)."""
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as file:
+            data = file.read()
     except FileNotFoundError:
         return []
     return load_bytes(data, source=os.fspath(path))

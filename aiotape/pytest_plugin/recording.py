@@ -56,6 +56,7 @@ __all__ = [
 _RECORD_MODES = tuple(mode.value for mode in RecordMode)
 _PYTEST_RECORDING = ("recording", "pytest_recording.plugin")
 _FORBIDDEN_IN_NAMES = re.compile(r"[<>?%*:|\"'/\\]")
+_OWN_FIXTURES = pytest.StashKey[dict[str, bool]]()
 
 
 class NetworkBlockedError(RuntimeError):
@@ -142,6 +143,10 @@ def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def default_cassette_name(request: pytest.FixtureRequest) -> str:
     """The test's name (``Class.test``), or the ``default_cassette`` marker's argument."""
+    return _default_name(request)
+
+
+def _default_name(request: pytest.FixtureRequest) -> str:
     marker = request.node.get_closest_marker("default_cassette")
     if marker is not None:
         if not marker.args:
@@ -151,6 +156,34 @@ def default_cassette_name(request: pytest.FixtureRequest) -> str:
     if request.cls is not None:
         name = f"{request.cls.__name__}.{name}"
     return _FORBIDDEN_IN_NAMES.sub("-", name)
+
+
+def _overridden(request: pytest.FixtureRequest, name: str) -> bool:
+    """Whether the test gets fixture ``name`` from elsewhere than this module (or can't tell).
+
+    Overrides live in conftest files, modules and classes, so this is decided once per
+    module or class, from pytest's fixture registry; the plugin's own fixtures are then
+    computed without pytest's per-fixture setup and teardown.
+    """
+    node = request.node
+    callspec = getattr(node, "callspec", None)
+    if callspec is not None and name in callspec.params:
+        return True
+    known: dict[str, bool] = (
+        node.parent.stash.setdefault(_OWN_FIXTURES, {}) if node.parent else {}
+    )
+    if name not in known:
+        try:
+            defs = request._fixturemanager.getfixturedefs(name, node)
+        except (AttributeError, TypeError):  # another pytest's internals: ask pytest
+            defs = None
+        known[name] = not defs or getattr(defs[-1].func, "__module__", None) != __name__
+    return known[name]
+
+
+def _fixture(request: pytest.FixtureRequest, name: str, own: Callable[[], Any]) -> Any:
+    """Fixture ``name``'s value: ``own()`` unless the test overrides it."""
+    return request.getfixturevalue(name) if _overridden(request, name) else own()
 
 
 def _fit_file_name(name: str, limit: int = 255 - len(".yaml")) -> str:
@@ -180,7 +213,7 @@ def _cassette_options(
     request: pytest.FixtureRequest, markers: Sequence[pytest.Mark], vcr_cassette_dir: str
 ) -> dict[str, Any]:
     """Cassette keywords for the test, as pytest-recording builds them for vcrpy."""
-    config = _merged_config(request.getfixturevalue("vcr_config"), markers)
+    config = _merged_config(_fixture(request, "vcr_config", dict), markers)
     config.pop("allowed_hosts", None)
     config["record_mode"] = _record_mode(request.config, config)
     serializer = config.get("serializer", "yaml")
@@ -212,8 +245,12 @@ def aiotape_cassette(
         return
     options = _cassette_options(request, markers, vcr_cassette_dir)
     registry = VCR()
-    pytestconfig.hook.pytest_recording_configure(config=pytestconfig, vcr=registry)
-    name = _fit_file_name(request.getfixturevalue("default_cassette_name"))
+    configure = pytestconfig.hook.pytest_recording_configure
+    if configure.get_hookimpls():
+        configure(config=pytestconfig, vcr=registry)
+    name = _fit_file_name(
+        _fixture(request, "default_cassette_name", lambda: _default_name(request))
+    )
     if verifying(pytestconfig):  # --verify-cassettes: run live, compare, never write
         yield from verify_cassette(request, name, options)
         return
@@ -277,7 +314,7 @@ def aiotape_block_network(
         yield
         return
     markers = list(request.node.iter_markers(name="vcr"))
-    config: dict[str, Any] = request.getfixturevalue("vcr_config")
+    config: dict[str, Any] = _fixture(request, "vcr_config", dict)
     if markers and _record_mode(pytestconfig, _merged_config(config, markers)) != "none":
         yield
         return
