@@ -66,38 +66,30 @@ class Closest:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-_UNPLAIN = re.compile(r"[^A-Za-z0-9._~!$&'()*,;=:/?-]")
-"""A character that needs decoding or yarl's rules (``%``, ``+``, ``@``, ``[``, ``#``...)."""
-_PLAIN_HOST = re.compile(r"[a-z0-9.-]+")
+_PLAIN_URI = re.compile(
+    r"(https?|wss?)://([a-z0-9.-]+)(?::([1-9][0-9]{0,4}))?"
+    r"(/[A-Za-z0-9._~!$&'()*,;=:/-]*)?(?:\?([A-Za-z0-9._~!$&'()*,;=:/?-]*))?"
+)
+"""A URI yarl would take apart as it stands: nothing to decode (no ``%``, ``+``, non-ASCII),
+no user info, fragment or IPv6 literal, a lower-case host and a scheme with a default port."""
 
 
 def _plain_parts(uri: str) -> UriParts | None:
     """``uri``'s parts by splitting the string, or None when only yarl may take it apart."""
-    if not uri.isascii() or _UNPLAIN.search(uri):
+    plain = _PLAIN_URI.fullmatch(uri)
+    if plain is None:
         return None
-    scheme, separator, rest = uri.partition("://")
-    default_port = _DEFAULT_PORTS.get(scheme)
-    if not separator or default_port is None:
+    scheme, host, port_text, path, query = plain.groups()
+    port = _DEFAULT_PORTS[scheme] if port_text is None else int(port_text)
+    if port > 65535:
         return None
-    end = len(rest)
-    for mark in "/?":
-        found = rest.find(mark)
-        if found != -1 and found < end:
-            end = found
-    host, colon, port_text = rest[:end].partition(":")
-    if not _PLAIN_HOST.fullmatch(host):
-        return None
-    port = default_port
-    if colon:
-        if not port_text.isdigit() or port_text.startswith("0") or len(port_text) > 5:
-            return None
-        port = int(port_text)
-        if port > 65535:
-            return None
-    path, _, query = rest[end:].partition("?")
-    pairs = tuple(
-        (name, value)
-        for name, _, value in (piece.partition("=") for piece in query.split("&") if piece)
+    pairs = (
+        tuple(
+            (name, value)
+            for name, _, value in (piece.partition("=") for piece in query.split("&") if piece)
+        )
+        if query
+        else ()
     )
     return UriParts(scheme, host, port, path or "/", pairs)
 
