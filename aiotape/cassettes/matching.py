@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import parse_qsl
 
@@ -173,6 +173,11 @@ class MatchRule:
 
     names: tuple[str, ...]
     custom: tuple[CustomMatcher, ...] = ()
+    functions: tuple[KeyFunction, ...] = field(init=False, repr=False, compare=False)
+    """The key functions of ``names``, in order."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "functions", tuple(MATCHERS[name] for name in self.names))
 
     @classmethod
     def compile(
@@ -204,7 +209,7 @@ class MatchRule:
     def key(self, request: RecordedRequest, url: URL | None = None) -> tuple[Hashable, ...]:
         """The index key of ``request`` (``url``: its uri already parsed, if at hand)."""
         uri = uri_parts(request.uri, url)
-        return tuple(MATCHERS[name](request, uri) for name in self.names)
+        return tuple([function(request, uri) for function in self.functions])
 
     def accepts(self, live: RecordedRequest, recorded: RecordedRequest) -> bool:
         """Whether the custom matchers accept a candidate that shares the key."""

@@ -136,7 +136,10 @@ def vcr_config() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
     """``<test dir>/cassettes/<module name>``."""
-    module = Path(request.node.path)
+    return _cassette_dir(request.node.path)
+
+
+def _cassette_dir(module: Path) -> str:
     return os.fspath(module.parent / "cassettes" / module.stem)
 
 
@@ -169,9 +172,7 @@ def _overridden(request: pytest.FixtureRequest, name: str) -> bool:
     callspec = getattr(node, "callspec", None)
     if callspec is not None and name in callspec.params:
         return True
-    known: dict[str, bool] = (
-        node.parent.stash.setdefault(_OWN_FIXTURES, {}) if node.parent else {}
-    )
+    known: dict[str, bool] = node.parent.stash.setdefault(_OWN_FIXTURES, {}) if node.parent else {}
     if name not in known:
         try:
             defs = request._fixturemanager.getfixturedefs(name, node)
@@ -231,19 +232,19 @@ def _cassette_options(
 
 
 @pytest.fixture(autouse=True)
-def aiotape_cassette(
-    request: pytest.FixtureRequest, vcr_cassette_dir: str, pytestconfig: pytest.Config
-) -> Iterator[Cassette | None]:
+def aiotape_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette | None]:
     """For ``@pytest.mark.vcr`` tests, every aiotape session plays/records the cassette.
 
     At teardown the test fails if a request matched nothing, even if the code under test
     swallowed the error.
     """
     markers = list(request.node.iter_markers(name="vcr"))
+    pytestconfig = request.config
     if not markers or _option(pytestconfig, "disable_recording"):
         yield None
         return
-    options = _cassette_options(request, markers, vcr_cassette_dir)
+    directory = _fixture(request, "vcr_cassette_dir", lambda: _cassette_dir(request.node.path))
+    options = _cassette_options(request, markers, directory)
     registry = VCR()
     configure = pytestconfig.hook.pytest_recording_configure
     if configure.get_hookimpls():
@@ -300,14 +301,13 @@ def _guarded(original: _Connect, allowed: re.Pattern[str] | None) -> _Connect:
 
 
 @pytest.fixture(autouse=True)
-def aiotape_block_network(
-    request: pytest.FixtureRequest, pytestconfig: pytest.Config
-) -> Iterator[None]:
+def aiotape_block_network(request: pytest.FixtureRequest) -> Iterator[None]:
     """Block socket connections (``--block-network`` / marker) unless the test is recording.
 
     The one place aiotape patches anything: ``socket.socket.connect``/``connect_ex``, only
     while the test runs. Left to pytest-recording when it is installed.
     """
+    pytestconfig = request.config
     marker = request.node.get_closest_marker("block_network")
     wanted = marker is not None or bool(_option(pytestconfig, "block_network"))
     if not wanted or _pytest_recording_present(pytestconfig.pluginmanager):

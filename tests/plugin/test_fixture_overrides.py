@@ -1,4 +1,4 @@
-"""``vcr_config`` and ``default_cassette_name`` overrides win wherever they are defined.
+"""``vcr_config``, ``vcr_cassette_dir`` and ``default_cassette_name`` overrides always win.
 
 The plugin computes its own defaults without pytest's fixture machinery when a test does not
 override them; these inner suites override them in a conftest, a module, a class and by
@@ -16,9 +16,13 @@ pytest_plugins = ["pytester"]
 _CHECK = """
 import pytest
 
-def check(vcr, name, mode):
+def check(vcr, name, mode, folder=None):
     assert vcr.path.name == name
     assert vcr.record_mode.value == mode
+    if folder is not None:
+        assert vcr.path.parent.name == folder
+    else:
+        assert vcr.path.parent.parent.name == "cassettes"
 """
 
 
@@ -70,14 +74,17 @@ def test_module_config(vcr):
         "import pytest\n\n"
         "@pytest.fixture\n"
         "def vcr_config():\n"
-        '    return {"record_mode": "all"}\n'
+        '    return {"record_mode": "all"}\n\n'
+        '@pytest.fixture(scope="module")\n'
+        "def vcr_cassette_dir(request):\n"
+        '    return str(request.path.parent / "tapes")\n'
     )
     (sub / "test_sub.py").write_text(
         "import pytest\n"
         "from check import check\n\n"
         "@pytest.mark.vcr\n"
         "def test_conftest_config(vcr):\n"
-        '    check(vcr, "test_conftest_config.yaml", "all")\n'
+        '    check(vcr, "test_conftest_config.yaml", "all", "tapes")\n'
     )
     result = pytester.runpytest(*NO_RECORDING, "-p", "no:randomly")
     result.assert_outcomes(passed=6)
