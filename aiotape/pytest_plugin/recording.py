@@ -139,8 +139,9 @@ def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
     return _cassette_dir(request.node.path)
 
 
-def _cassette_dir(module: Path) -> str:
-    return os.fspath(module.parent / "cassettes" / module.stem)
+def _cassette_dir(module: os.PathLike[str]) -> str:
+    folder, name = os.path.split(os.fspath(module))
+    return os.path.join(folder, "cassettes", os.path.splitext(name)[0])
 
 
 @pytest.fixture
