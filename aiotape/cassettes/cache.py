@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import marshal
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,11 @@ _FORMAT = b"aiotape-compiled-cassette 1"
 _SUBDIR = "cassettes"
 MAX_ENTRIES = 2000
 """Compiled cassettes kept; past this, writing one evicts the least recently used quarter."""
+_TOUCH_AFTER = 3600.0
+"""A hit refreshes its entry's mtime (its last use, for eviction) once it is this old."""
+_PAUSE_GC_ABOVE = 1 << 16
+"""Entries larger than this are rebuilt with the cyclic collector paused (a small one gains
+nothing from the pause, and the collection that follows it costs more)."""
 
 
 def _parser_salt() -> bytes:
@@ -81,7 +87,8 @@ def cache_dir() -> Path | None:
 def load_file(path: str | os.PathLike[str]) -> list[Interaction]:
     """The interactions of the cassette file at ``path`` (``[]`` if it does not exist)."""
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as file:
+            data = file.read()
     except FileNotFoundError:
         return []
     return load_bytes(data, source=os.fspath(path))
@@ -95,18 +102,17 @@ def load_bytes(data: bytes, *, source: str) -> list[Interaction]:
     hasher = hashlib.sha256(_SALT)
     hasher.update(data)
     digest = hasher.hexdigest()
-    entry = directory / _SUBDIR / f"{digest}.bin"
+    entry = os.path.join(directory, _SUBDIR, f"{digest}.bin")
     header = b"%s %s\n" % (_FORMAT, digest.encode())
     cached = _read(entry, header)
     if cached is not None:
-        with contextlib.suppress(OSError):
-            os.utime(entry)  # recently used: the last to be evicted
         return cached
     interactions = _parse(data, source)
     with contextlib.suppress(OSError):  # a read-only or full disk only costs the speed-up
-        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        write_atomic(entry, header + _compile(interactions), mode=0o600, durable=False)
-        _evict(entry.parent)
+        folder = directory / _SUBDIR
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomic(Path(entry), header + _compile(interactions), mode=0o600, durable=False)
+        _evict(folder)
     return interactions
 
 
@@ -134,16 +140,25 @@ def _parse(data: bytes, source: str) -> list[Interaction]:
     return loads(text, source=source)
 
 
-def _read(entry: Path, header: bytes) -> list[Interaction] | None:
+def _read(entry: str, header: bytes) -> list[Interaction] | None:
+    """The entry's interactions (None if absent or damaged); marks it recently used."""
     try:
-        blob = entry.read_bytes()
+        with open(entry, "rb") as file:
+            blob = file.read()
+            touched = os.fstat(file.fileno()).st_mtime
     except OSError:
         return None
     if not blob.startswith(header):
         return None
+    if time.time() - touched > _TOUCH_AFTER:
+        with contextlib.suppress(OSError):
+            os.utime(entry)  # recently used: the last to be evicted
+    body = memoryview(blob)[len(header) :]
     try:
+        if len(body) < _PAUSE_GC_ABOVE:
+            return [_rebuild(item) for item in marshal.loads(body)]
         with gc_paused():
-            return [_rebuild(item) for item in marshal.loads(memoryview(blob)[len(header) :])]
+            return [_rebuild(item) for item in marshal.loads(body)]
     except (EOFError, ValueError, TypeError, IndexError):  # torn or foreign: parse again
         return None
 

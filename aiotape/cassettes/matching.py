@@ -1,7 +1,9 @@
 """Which recorded request answers a live one: vcrpy's matcher names, as hashable keys.
 
 Every built-in matcher turns a request into a hashable value, so a cassette indexes its
-interactions by the tuple of those values and finds candidates in O(1). Custom matchers
+interactions by the tuple of those values and finds candidates in O(1). The URI's parts come
+from a plain split of the string when it needs no decoding (the usual case: no yarl parse per
+recorded request), else from yarl; both give the same parts. Custom matchers
 (vcrpy style: ``f(live, recorded)`` on vcrpy-shaped requests, returning a false value or
 raising AssertionError on mismatch; given as callables or as names registered with
 ``register_matcher``) then filter the few candidates that share the key. Values of
@@ -12,8 +14,10 @@ when recorded.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import parse_qsl
 
 from yarl import URL
@@ -22,9 +26,29 @@ from .filters import DEFAULT_REDACTED_QUERY, REDACTED
 from .model import Interaction, RecordedRequest
 from .vcr_shapes import VcrRequest, request_to_vcr
 
-__all__ = ["DEFAULT_MATCH_ON", "MATCHERS", "Closest", "CustomMatcher", "MatchOn", "MatchRule"]
+__all__ = [
+    "DEFAULT_MATCH_ON",
+    "MATCHERS",
+    "Closest",
+    "CustomMatcher",
+    "MatchOn",
+    "MatchRule",
+    "UriParts",
+    "uri_parts",
+]
 
-KeyFunction = Callable[[RecordedRequest, URL], Hashable]
+
+class UriParts(NamedTuple):
+    """What the matchers read from a request's URI (decoded, as yarl gives them)."""
+
+    scheme: str
+    host: str | None
+    port: int | None
+    path: str
+    query: tuple[tuple[str, str], ...]
+
+
+KeyFunction = Callable[[RecordedRequest, UriParts], Hashable]
 CustomMatcher = Callable[[VcrRequest, VcrRequest], object]
 MatchOn = Sequence[str | CustomMatcher]
 
@@ -41,14 +65,52 @@ class Closest:
     differences: tuple[str, ...]
 
 
-def _query(_: RecordedRequest, url: URL) -> Hashable:
-    query = url.query
-    if not query:
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+_PLAIN_URI = re.compile(
+    r"(https?|wss?)://([a-z0-9.-]+)(?::([1-9][0-9]{0,4}))?"
+    r"(/[A-Za-z0-9._~!$&'()*,;=:/-]*)?(?:\?([A-Za-z0-9._~!$&'()*,;=:/?-]*))?"
+)
+"""A URI yarl would take apart as it stands: nothing to decode (no ``%``, ``+``, non-ASCII),
+no user info, fragment or IPv6 literal, a lower-case host and a scheme with a default port."""
+
+
+def _plain_parts(uri: str) -> UriParts | None:
+    """``uri``'s parts by splitting the string, or None when only yarl may take it apart."""
+    plain = _PLAIN_URI.fullmatch(uri)
+    if plain is None:
+        return None
+    scheme, host, port_text, path, query = plain.groups()
+    port = _DEFAULT_PORTS[scheme] if port_text is None else int(port_text)
+    if port > 65535:
+        return None
+    pairs = (
+        tuple(
+            (name, value)
+            for name, _, value in (piece.partition("=") for piece in query.split("&") if piece)
+        )
+        if query
+        else ()
+    )
+    return UriParts(scheme, host, port, path or "/", pairs)
+
+
+def uri_parts(uri: str, url: URL | None = None) -> UriParts:
+    """The parts of ``uri`` (``url``: the same URI already parsed, if at hand)."""
+    plain = _plain_parts(uri)
+    if plain is not None:
+        return plain
+    if url is None:
+        url = URL(uri, encoded=True)
+    return UriParts(url.scheme, url.host, url.port, url.path, tuple(url.query.items()))
+
+
+def _query(_: RecordedRequest, uri: UriParts) -> Hashable:
+    if not uri.query:
         return ()
     return tuple(
         sorted(
             (name, REDACTED if name.lower() in DEFAULT_REDACTED_QUERY else value)
-            for name, value in query.items()
+            for name, value in uri.query
         )
     )
 
@@ -57,24 +119,24 @@ def _content_type(request: RecordedRequest) -> str:
     return (request.header("Content-Type") or "").split(";")[0].strip().lower()
 
 
-def _json_body(request: RecordedRequest, _: URL) -> Hashable:
+def _json_body(request: RecordedRequest, _: UriParts) -> Hashable:
     try:
         return json.dumps(json.loads(request.body), sort_keys=True, separators=(",", ":"))
     except ValueError:
         return request.body
 
 
-def _body(request: RecordedRequest, url: URL) -> Hashable:
+def _body(request: RecordedRequest, uri: UriParts) -> Hashable:
     content_type = _content_type(request)
     if content_type == "application/x-www-form-urlencoded":
         return tuple(sorted(parse_qsl(request.body.decode("latin-1"), keep_blank_values=True)))
     if content_type == "application/json" or content_type.endswith("+json"):
-        return _json_body(request, url)
+        return _json_body(request, uri)
     return request.body
 
 
-def _uri(request: RecordedRequest, url: URL) -> Hashable:
-    return (url.scheme, url.host, url.port, url.path, _query(request, url))
+def _uri(request: RecordedRequest, uri: UriParts) -> Hashable:
+    return (uri.scheme, uri.host, uri.port, uri.path, _query(request, uri))
 
 
 MATCHERS: dict[str, KeyFunction] = {
@@ -111,6 +173,11 @@ class MatchRule:
 
     names: tuple[str, ...]
     custom: tuple[CustomMatcher, ...] = ()
+    functions: tuple[KeyFunction, ...] = field(init=False, repr=False, compare=False)
+    """The key functions of ``names``, in order."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "functions", tuple(MATCHERS[name] for name in self.names))
 
     @classmethod
     def compile(
@@ -141,9 +208,8 @@ class MatchRule:
 
     def key(self, request: RecordedRequest, url: URL | None = None) -> tuple[Hashable, ...]:
         """The index key of ``request`` (``url``: its uri already parsed, if at hand)."""
-        if url is None:
-            url = request.url
-        return tuple(MATCHERS[name](request, url) for name in self.names)
+        uri = uri_parts(request.uri, url)
+        return tuple([function(request, uri) for function in self.functions])
 
     def accepts(self, live: RecordedRequest, recorded: RecordedRequest) -> bool:
         """Whether the custom matchers accept a candidate that shares the key."""
@@ -151,11 +217,11 @@ class MatchRule:
 
     def differences(self, live: RecordedRequest, recorded: RecordedRequest) -> list[str]:
         """Names of the matchers ``recorded`` fails for ``live`` (for error messages)."""
-        live_url, recorded_url = live.url, recorded.url
+        live_uri, recorded_uri = uri_parts(live.uri), uri_parts(recorded.uri)
         failed = [
             name
             for name in self.names
-            if MATCHERS[name](live, live_url) != MATCHERS[name](recorded, recorded_url)
+            if MATCHERS[name](live, live_uri) != MATCHERS[name](recorded, recorded_uri)
         ]
         failed.extend(
             getattr(m, "__name__", repr(m)) for m in self.custom if not _accepts(m, live, recorded)

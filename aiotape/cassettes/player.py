@@ -19,7 +19,7 @@ from ..client.simulation import CLOSED, first_timeout
 from ..client.transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
 from .failures import rebuild
 from .matching import Closest, MatchRule
-from .model import Interaction, RecordedRequest, RecordedWebSocket, WSFrame
+from .model import Headers, Interaction, RecordedRequest, RecordedWebSocket, WSFrame
 
 __all__ = ["INCOMPLETE_BODY", "Playback", "ReplayChannel", "replay"]
 
@@ -168,7 +168,7 @@ def replay(interaction: Interaction, request: Request, note: str | None = None) 
         headers=CIMultiDictProxy(CIMultiDict(response.headers)),
         body=ChunkedBody(chunks, body_error),
         version=response.version,
-        raw_headers=tuple((_wire(k), _wire(v)) for k, v in response.headers),
+        raw_headers=_raw_headers(response.headers),
         simulated_elapsed=interaction.elapsed,
     )
 
@@ -179,6 +179,13 @@ def _noted(error: BaseException, note: str | None) -> BaseException:
         notes = getattr(error, "__notes__", None)
         error.__notes__ = [*(notes or ()), note]  # type: ignore[attr-defined]  # add_note(): 3.11+
     return error
+
+
+def _raw_headers(headers: Headers) -> tuple[tuple[bytes, bytes], ...]:
+    try:
+        return tuple([(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers])
+    except UnicodeEncodeError:
+        return tuple((_wire(k), _wire(v)) for k, v in headers)
 
 
 def _wire(text: str) -> bytes:

@@ -22,7 +22,7 @@ Signature = tuple[int, int, int]
 def signature(path: Path) -> Signature | None:
     """The file's signature, or None if it does not exist."""
     try:
-        st = path.stat()
+        st = os.stat(path)
     except FileNotFoundError:
         return None
     return (st.st_ino, st.st_mtime_ns, st.st_size)

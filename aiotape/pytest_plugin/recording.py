@@ -56,6 +56,7 @@ __all__ = [
 _RECORD_MODES = tuple(mode.value for mode in RecordMode)
 _PYTEST_RECORDING = ("recording", "pytest_recording.plugin")
 _FORBIDDEN_IN_NAMES = re.compile(r"[<>?%*:|\"'/\\]")
+_OWN_FIXTURES = pytest.StashKey[dict[str, bool]]()
 
 
 class NetworkBlockedError(RuntimeError):
@@ -135,13 +136,21 @@ def vcr_config() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
     """``<test dir>/cassettes/<module name>``."""
-    module = Path(request.node.path)
-    return os.fspath(module.parent / "cassettes" / module.stem)
+    return _cassette_dir(request.node.path)
+
+
+def _cassette_dir(module: os.PathLike[str]) -> str:
+    folder, name = os.path.split(os.fspath(module))
+    return os.path.join(folder, "cassettes", os.path.splitext(name)[0])
 
 
 @pytest.fixture
 def default_cassette_name(request: pytest.FixtureRequest) -> str:
     """The test's name (``Class.test``), or the ``default_cassette`` marker's argument."""
+    return _default_name(request)
+
+
+def _default_name(request: pytest.FixtureRequest) -> str:
     marker = request.node.get_closest_marker("default_cassette")
     if marker is not None:
         if not marker.args:
@@ -151,6 +160,32 @@ def default_cassette_name(request: pytest.FixtureRequest) -> str:
     if request.cls is not None:
         name = f"{request.cls.__name__}.{name}"
     return _FORBIDDEN_IN_NAMES.sub("-", name)
+
+
+def _overridden(request: pytest.FixtureRequest, name: str) -> bool:
+    """Whether the test gets fixture ``name`` from elsewhere than this module (or can't tell).
+
+    Overrides live in conftest files, modules and classes, so this is decided once per
+    module or class, from pytest's fixture registry; the plugin's own fixtures are then
+    computed without pytest's per-fixture setup and teardown.
+    """
+    node = request.node
+    callspec = getattr(node, "callspec", None)
+    if callspec is not None and name in callspec.params:
+        return True
+    known: dict[str, bool] = node.parent.stash.setdefault(_OWN_FIXTURES, {}) if node.parent else {}
+    if name not in known:
+        try:
+            defs = request._fixturemanager.getfixturedefs(name, node)
+        except (AttributeError, TypeError):  # another pytest's internals: ask pytest
+            defs = None
+        known[name] = not defs or getattr(defs[-1].func, "__module__", None) != __name__
+    return known[name]
+
+
+def _fixture(request: pytest.FixtureRequest, name: str, own: Callable[[], Any]) -> Any:
+    """Fixture ``name``'s value: ``own()`` unless the test overrides it."""
+    return request.getfixturevalue(name) if _overridden(request, name) else own()
 
 
 def _fit_file_name(name: str, limit: int = 255 - len(".yaml")) -> str:
@@ -180,7 +215,7 @@ def _cassette_options(
     request: pytest.FixtureRequest, markers: Sequence[pytest.Mark], vcr_cassette_dir: str
 ) -> dict[str, Any]:
     """Cassette keywords for the test, as pytest-recording builds them for vcrpy."""
-    config = _merged_config(request.getfixturevalue("vcr_config"), markers)
+    config = _merged_config(_fixture(request, "vcr_config", dict), markers)
     config.pop("allowed_hosts", None)
     config["record_mode"] = _record_mode(request.config, config)
     serializer = config.get("serializer", "yaml")
@@ -198,22 +233,26 @@ def _cassette_options(
 
 
 @pytest.fixture(autouse=True)
-def aiotape_cassette(
-    request: pytest.FixtureRequest, vcr_cassette_dir: str, pytestconfig: pytest.Config
-) -> Iterator[Cassette | None]:
+def aiotape_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette | None]:
     """For ``@pytest.mark.vcr`` tests, every aiotape session plays/records the cassette.
 
     At teardown the test fails if a request matched nothing, even if the code under test
     swallowed the error.
     """
     markers = list(request.node.iter_markers(name="vcr"))
+    pytestconfig = request.config
     if not markers or _option(pytestconfig, "disable_recording"):
         yield None
         return
-    options = _cassette_options(request, markers, vcr_cassette_dir)
+    directory = _fixture(request, "vcr_cassette_dir", lambda: _cassette_dir(request.node.path))
+    options = _cassette_options(request, markers, directory)
     registry = VCR()
-    pytestconfig.hook.pytest_recording_configure(config=pytestconfig, vcr=registry)
-    name = _fit_file_name(request.getfixturevalue("default_cassette_name"))
+    configure = pytestconfig.hook.pytest_recording_configure
+    if configure.get_hookimpls():
+        configure(config=pytestconfig, vcr=registry)
+    name = _fit_file_name(
+        _fixture(request, "default_cassette_name", lambda: _default_name(request))
+    )
     if verifying(pytestconfig):  # --verify-cassettes: run live, compare, never write
         yield from verify_cassette(request, name, options)
         return
@@ -263,21 +302,20 @@ def _guarded(original: _Connect, allowed: re.Pattern[str] | None) -> _Connect:
 
 
 @pytest.fixture(autouse=True)
-def aiotape_block_network(
-    request: pytest.FixtureRequest, pytestconfig: pytest.Config
-) -> Iterator[None]:
+def aiotape_block_network(request: pytest.FixtureRequest) -> Iterator[None]:
     """Block socket connections (``--block-network`` / marker) unless the test is recording.
 
     The one place aiotape patches anything: ``socket.socket.connect``/``connect_ex``, only
     while the test runs. Left to pytest-recording when it is installed.
     """
+    pytestconfig = request.config
     marker = request.node.get_closest_marker("block_network")
     wanted = marker is not None or bool(_option(pytestconfig, "block_network"))
     if not wanted or _pytest_recording_present(pytestconfig.pluginmanager):
         yield
         return
     markers = list(request.node.iter_markers(name="vcr"))
-    config: dict[str, Any] = request.getfixturevalue("vcr_config")
+    config: dict[str, Any] = _fixture(request, "vcr_config", dict)
     if markers and _record_mode(pytestconfig, _merged_config(config, markers)) != "none":
         yield
         return
