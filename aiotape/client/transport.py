@@ -14,7 +14,7 @@ import threading
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast, runtime_checkable
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -307,8 +307,8 @@ def use_transport(override: Transport | TransportOverride) -> Iterator[None]:
     created before entering are affected too; the lookup happens per request.
     """
     factory: TransportOverride
-    if isinstance(override, Transport):
-        transport = override
+    if hasattr(override, "handle"):  # a Transport (a runtime Protocol check costs ~20 µs)
+        transport = cast(Transport, override)
 
         def factory(_inner: Transport) -> Transport:
             return transport
