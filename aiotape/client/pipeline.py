@@ -269,7 +269,10 @@ class RequestPipeline(RequestBuilder):
                         hop.url, call.route, hop.auth, hop.headers
                     )
                 req_headers, body = self._encode_hop(hop, hop_auth, call, bool(history))
-                resp = await self._send(call, call.request(hop, req_headers, body, route, history))
+                request = call.request(hop, req_headers, body, route, history)
+                resp = await (
+                    self._send(call, request) if call.middlewares else call.exchange(request)
+                )
                 set_cookie = resp.headers.getall("Set-Cookie", ())
                 if set_cookie:
                     self._cookie_jar.update_cookies_from_headers(set_cookie, hop.url)
@@ -298,24 +301,31 @@ class RequestPipeline(RequestBuilder):
     ) -> tuple[Call, Hop]:
         """The request's plan (what its hops share) and its first hop, from the call's options
         (a request's own setting, else the session's)."""
-        timeout_option = options.get("timeout", UNSET)
-        options = {**_DEFAULTS, **options} if options else _DEFAULTS
-        head_limits = request_limits(self._limits, options)
-        headers = options["headers"]
-        if options["expect100"]:
-            headers = with_expect_continue(headers)
+        given = bool(options)
+        head_limits = headers = None
+        if given:  # a call without options takes every default, checks and merges skipped
+            timeout_option = options.get("timeout", UNSET)
+            options = {**_DEFAULTS, **options}
+            head_limits = request_limits(self._limits, options)
+            headers = options["headers"]
+            if options["expect100"]:
+                headers = with_expect_continue(headers)
+        else:
+            options = _DEFAULTS
         url = self._target_url(str_or_url, options["params"])
         route = self._explicit_route(
             options["proxy"], options["proxy_auth"], options["proxy_headers"]
         )
-        ssl = merge_ssl_params(
-            options["ssl"],
-            options["verify_ssl"],
-            options["ssl_context"],
-            options["fingerprint"],
-        )
+        ssl: SSLSetting = True
+        if given:
+            ssl = merge_ssl_params(
+                options["ssl"],
+                options["verify_ssl"],
+                options["ssl_context"],
+                options["fingerprint"],
+            )
         method = check_method(method)
-        timeout = resolve_timeout(timeout_option, self._timeout)
+        timeout = resolve_timeout(timeout_option, self._timeout) if given else self._timeout
         started = asyncio.get_running_loop().time()
         transport = self._current_transport()
         trace = None
@@ -407,9 +417,7 @@ class RequestPipeline(RequestBuilder):
         return True
 
     async def _send(self, send: Call, request: Request) -> ClientResponse:
-        """One hop over the seam, through the client middlewares when there are any."""
-        if not send.middlewares:
-            return await send.exchange(request)
+        """One hop over the seam through the client middlewares."""
 
         async def innermost(req: ClientRequest) -> ClientResponse:
             return await send.exchange(req.wire_request())
