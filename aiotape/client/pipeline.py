@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, cast
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -88,6 +88,18 @@ _DEFAULTS: RequestOptions = {
 """What a request option is when the call does not give it (``timeout``: the session's)."""
 
 
+_REQUEST_SLOTS = tuple(Request.__dict__[field.name].__set__ for field in fields(Request))
+
+
+def _new_request(*values: Any) -> Request:
+    """``Request(*values)``, every field given in order, set straight into its slots: the
+    frozen dataclass's ``__init__`` pays a checked ``object.__setattr__`` per field."""
+    request = object.__new__(Request)
+    for set_slot, value in zip(_REQUEST_SLOTS, values, strict=True):
+        set_slot(request, value)
+    return request
+
+
 @dataclass(slots=True)
 class Hop:
     """What the next hop of a request sends; following a redirect rewrites it."""
@@ -158,7 +170,7 @@ class Call:
         history: list[ClientResponse],
     ) -> Request:
         """The seam request of ``hop``, carrying the simulated time of the hops before it."""
-        return Request(
+        return _new_request(
             hop.method,
             hop.url,
             CIMultiDictProxy(headers),
@@ -170,11 +182,11 @@ class Call:
             self.server_hostname,
             sum(r._simulated_elapsed for r in history) if history else 0.0,
             self.trace,
-            head_limits=self.head_limits,
-            version=self.version,
-            proxy=route.url,
-            proxy_auth=route.auth,
-            proxy_headers=route.headers,
+            self.head_limits,
+            self.version,
+            route.url,
+            route.auth,
+            route.headers,
         )
 
     async def exchange(self, request: Request) -> ClientResponse:
