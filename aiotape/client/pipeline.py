@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -54,6 +55,7 @@ _CONSUMED_BODY = (
     "Use bytes, a seekable file-like object, or set allow_redirects=False."
 )
 _OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+_SSL_OPTIONS = itemgetter("ssl", "verify_ssl", "ssl_context", "fingerprint")
 _DEFAULTS: RequestOptions = {
     "params": None,
     "data": None,
@@ -298,7 +300,13 @@ class RequestPipeline(RequestBuilder):
             if not isinstance(body, bytes):
                 finish_body(body)
             resp._history = tuple(history)  # as aiohttp: on the final response only
-            await self._check_status(resp, call.raise_for_status)
+            check = call.raise_for_status
+            if check is None:
+                check = self._raise_for_status
+            if check is True:
+                resp.raise_for_status()
+            elif callable(check):
+                await check(resp)
         except BaseException as exc:
             await close_body(body)
             if trace is not None:  # tracing hook: request exception
@@ -313,29 +321,18 @@ class RequestPipeline(RequestBuilder):
     ) -> tuple[Call, Hop]:
         """The request's plan (what its hops share) and its first hop, from the call's options
         (a request's own setting, else the session's)."""
-        given = bool(options)
-        head_limits = headers = None
-        if given:  # a call without options takes every default, checks and merges skipped
-            timeout_option = options.get("timeout", UNSET)
-            options = {**_DEFAULTS, **options}
-            head_limits = request_limits(self._limits, options)
-            headers = options["headers"]
-            if options["expect100"]:
-                headers = with_expect_continue(headers)
-        else:
-            options = _DEFAULTS
+        given = bool(options)  # without options: the defaults, unmerged and unchecked
+        timeout_option = options.get("timeout", UNSET)
+        options = {**_DEFAULTS, **options} if given else _DEFAULTS
+        head_limits = request_limits(self._limits, options)
+        headers = options["headers"]
+        if options["expect100"]:
+            headers = with_expect_continue(headers)
         url = self._target_url(str_or_url, options["params"])
         route = self._explicit_route(
             options["proxy"], options["proxy_auth"], options["proxy_headers"]
         )
-        ssl: SSLSetting = True
-        if given:
-            ssl = merge_ssl_params(
-                options["ssl"],
-                options["verify_ssl"],
-                options["ssl_context"],
-                options["fingerprint"],
-            )
+        ssl = merge_ssl_params(*_SSL_OPTIONS(options)) if given else True
         method = check_method(method)
         timeout = resolve_timeout(timeout_option, self._timeout) if given else self._timeout
         started = asyncio.get_running_loop().time()
@@ -436,12 +433,3 @@ class RequestPipeline(RequestBuilder):
 
         handler = build_client_middlewares(innermost, send.middlewares)
         return await handler(ClientRequest(request, cast("ClientSession", self), request.url))
-
-    async def _check_status(
-        self, resp: ClientResponse, raise_for_status: RaiseForStatus | None
-    ) -> None:
-        check = self._raise_for_status if raise_for_status is None else raise_for_status
-        if check is True:
-            resp.raise_for_status()
-        elif callable(check):
-            await check(resp)
