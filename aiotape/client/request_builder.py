@@ -94,6 +94,10 @@ class RequestBuilder:
         """The request URL (base_url and params applied) of an open session."""
         if self._closed:
             raise RuntimeError("Session is closed")
+        if self._base_url is None and params is None and type(str_or_url) is str:
+            cached = self._url_cache.get(str_or_url)
+            if cached is not None:
+                return cached
         url = self._build_url(str_or_url)
         return url if params is None else url.extend_query(params)
 
@@ -226,7 +230,9 @@ class RequestBuilder:
             merged = self._merge_headers(url, headers, skip_auto_headers)
         else:
             merged = self._session_headers(url)
-        url, url_auth = strip_auth_from_url(url)
+        url_auth = None
+        if url.raw_user is not None or url.raw_password is not None:
+            url, url_auth = strip_auth_from_url(url)
         if auth is not None and url_auth is not None and not redirected:
             raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
         if auth is None or url_auth is not None:
