@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -54,6 +55,7 @@ _CONSUMED_BODY = (
     "Use bytes, a seekable file-like object, or set allow_redirects=False."
 )
 _OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+_SSL_OPTIONS = itemgetter("ssl", "verify_ssl", "ssl_context", "fingerprint")
 _DEFAULTS: RequestOptions = {
     "params": None,
     "data": None,
@@ -86,6 +88,18 @@ _DEFAULTS: RequestOptions = {
     "max_headers": None,
 }
 """What a request option is when the call does not give it (``timeout``: the session's)."""
+
+
+_REQUEST_SLOTS = tuple(Request.__dict__[field.name].__set__ for field in fields(Request))
+
+
+def _new_request(*values: Any) -> Request:
+    """``Request(*values)``, every field given in order, set straight into its slots: the
+    frozen dataclass's ``__init__`` pays a checked ``object.__setattr__`` per field."""
+    request = object.__new__(Request)
+    for set_slot, value in zip(_REQUEST_SLOTS, values, strict=True):
+        set_slot(request, value)
+    return request
 
 
 @dataclass(slots=True)
@@ -158,7 +172,7 @@ class Call:
         history: list[ClientResponse],
     ) -> Request:
         """The seam request of ``hop``, carrying the simulated time of the hops before it."""
-        return Request(
+        return _new_request(
             hop.method,
             hop.url,
             CIMultiDictProxy(headers),
@@ -170,11 +184,11 @@ class Call:
             self.server_hostname,
             sum(r._simulated_elapsed for r in history) if history else 0.0,
             self.trace,
-            head_limits=self.head_limits,
-            version=self.version,
-            proxy=route.url,
-            proxy_auth=route.auth,
-            proxy_headers=route.headers,
+            self.head_limits,
+            self.version,
+            route.url,
+            route.auth,
+            route.headers,
         )
 
     async def exchange(self, request: Request) -> ClientResponse:
@@ -269,7 +283,10 @@ class RequestPipeline(RequestBuilder):
                         hop.url, call.route, hop.auth, hop.headers
                     )
                 req_headers, body = self._encode_hop(hop, hop_auth, call, bool(history))
-                resp = await self._send(call, call.request(hop, req_headers, body, route, history))
+                request = call.request(hop, req_headers, body, route, history)
+                resp = await (
+                    self._send(call, request) if call.middlewares else call.exchange(request)
+                )
                 set_cookie = resp.headers.getall("Set-Cookie", ())
                 if set_cookie:
                     self._cookie_jar.update_cookies_from_headers(set_cookie, hop.url)
@@ -283,7 +300,13 @@ class RequestPipeline(RequestBuilder):
             if not isinstance(body, bytes):
                 finish_body(body)
             resp._history = tuple(history)  # as aiohttp: on the final response only
-            await self._check_status(resp, call.raise_for_status)
+            check = call.raise_for_status
+            if check is None:
+                check = self._raise_for_status
+            if check is True:
+                resp.raise_for_status()
+            elif callable(check):
+                await check(resp)
         except BaseException as exc:
             await close_body(body)
             if trace is not None:  # tracing hook: request exception
@@ -298,8 +321,9 @@ class RequestPipeline(RequestBuilder):
     ) -> tuple[Call, Hop]:
         """The request's plan (what its hops share) and its first hop, from the call's options
         (a request's own setting, else the session's)."""
+        given = bool(options)  # without options: the defaults, unmerged and unchecked
         timeout_option = options.get("timeout", UNSET)
-        options = {**_DEFAULTS, **options} if options else _DEFAULTS
+        options = {**_DEFAULTS, **options} if given else _DEFAULTS
         head_limits = request_limits(self._limits, options)
         headers = options["headers"]
         if options["expect100"]:
@@ -308,14 +332,9 @@ class RequestPipeline(RequestBuilder):
         route = self._explicit_route(
             options["proxy"], options["proxy_auth"], options["proxy_headers"]
         )
-        ssl = merge_ssl_params(
-            options["ssl"],
-            options["verify_ssl"],
-            options["ssl_context"],
-            options["fingerprint"],
-        )
+        ssl = merge_ssl_params(*_SSL_OPTIONS(options)) if given else True
         method = check_method(method)
-        timeout = resolve_timeout(timeout_option, self._timeout)
+        timeout = resolve_timeout(timeout_option, self._timeout) if given else self._timeout
         started = asyncio.get_running_loop().time()
         transport = self._current_transport()
         trace = None
@@ -407,21 +426,10 @@ class RequestPipeline(RequestBuilder):
         return True
 
     async def _send(self, send: Call, request: Request) -> ClientResponse:
-        """One hop over the seam, through the client middlewares when there are any."""
-        if not send.middlewares:
-            return await send.exchange(request)
+        """One hop over the seam through the client middlewares."""
 
         async def innermost(req: ClientRequest) -> ClientResponse:
             return await send.exchange(req.wire_request())
 
         handler = build_client_middlewares(innermost, send.middlewares)
         return await handler(ClientRequest(request, cast("ClientSession", self), request.url))
-
-    async def _check_status(
-        self, resp: ClientResponse, raise_for_status: RaiseForStatus | None
-    ) -> None:
-        check = self._raise_for_status if raise_for_status is None else raise_for_status
-        if check is True:
-            resp.raise_for_status()
-        elif callable(check):
-            await check(resp)

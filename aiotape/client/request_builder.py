@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from http.cookies import BaseCookie, Morsel
-from typing import Any
+from typing import Any, cast
 
-from multidict import CIMultiDict
+from multidict import CIMultiDict, MultiDict, getversion
 from yarl import URL
 
 from .auth import BasicAuth, strip_auth_from_url
@@ -62,6 +62,7 @@ class RequestBuilder:
     _base_url: URL | None
     _url_cache: dict[str, URL]
     _default_headers: CIMultiDict[str]
+    _header_block: tuple[int, str | None, CIMultiDict[str]] | None
     _skip_auto_headers: frozenset[str]
     _auth: BasicAuth | None
     _cookie_jar: AbstractCookieJar
@@ -82,6 +83,7 @@ class RequestBuilder:
         self._base_url = check_base_url(base_url)
         self._url_cache = {}
         self._default_headers = CIMultiDict(headers or {})
+        self._header_block = None
         self._skip_auto_headers = frozenset(h.lower() for h in skip_auto_headers or ())
         self._auth = auth
         self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
@@ -92,6 +94,10 @@ class RequestBuilder:
         """The request URL (base_url and params applied) of an open session."""
         if self._closed:
             raise RuntimeError("Session is closed")
+        if self._base_url is None and params is None and type(str_or_url) is str:
+            cached = self._url_cache.get(str_or_url)
+            if cached is not None:
+                return cached
         url = self._build_url(str_or_url)
         return url if params is None else url.extend_query(params)
 
@@ -164,20 +170,14 @@ class RequestBuilder:
         override = current_override()
         return override(self._transport) if override is not None else self._transport
 
-    def _prepare_headers(
+    def _merge_headers(
         self,
         url: URL,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
         skip_auto_headers: Iterable[str] | None,
-        auth: BasicAuth | None,
-        cookies: Any,
-        redirected: bool = False,
-    ) -> tuple[URL, CIMultiDict[str], BasicAuth | None]:
-        """Merge default, auto, auth and cookie headers.
-
-        Returns the URL without credentials and the auth used (a redirect keeps it, as
-        aiohttp does, unless it crosses origins).
-        """
+    ) -> CIMultiDict[str]:
+        """The session's headers, then the call's ``headers`` replacing those of their names,
+        then the auto headers (Host, Accept, Accept-Encoding, User-Agent) not skipped."""
         merged = CIMultiDict(self._default_headers)
         if headers:
             given = CIMultiDict(headers)
@@ -196,7 +196,43 @@ class RequestBuilder:
                 merged[name] = value
         if "User-Agent" not in merged and "user-agent" not in skip:
             merged["User-Agent"] = USER_AGENT
-        url, url_auth = strip_auth_from_url(url)
+        return merged
+
+    def _session_headers(self, url: URL) -> CIMultiDict[str]:
+        """``_merge_headers`` for a call without headers of its own, from a copy kept for the
+        last host until ``session.headers`` changes."""
+        version = getversion(cast("MultiDict[object]", self._default_headers))
+        host = url.host_port_subcomponent
+        cached = self._header_block
+        merged: CIMultiDict[str]
+        if cached is not None and cached[0] == version and cached[1] == host:
+            merged = cached[2].copy()
+            return merged
+        merged = self._merge_headers(url, None, None)
+        self._header_block = (version, host, merged.copy())
+        return merged
+
+    def _prepare_headers(
+        self,
+        url: URL,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+        skip_auto_headers: Iterable[str] | None,
+        auth: BasicAuth | None,
+        cookies: Any,
+        redirected: bool = False,
+    ) -> tuple[URL, CIMultiDict[str], BasicAuth | None]:
+        """Merge default, auto, auth and cookie headers.
+
+        Returns the URL without credentials and the auth used (a redirect keeps it, as
+        aiohttp does, unless it crosses origins).
+        """
+        if headers or skip_auto_headers is not None:
+            merged = self._merge_headers(url, headers, skip_auto_headers)
+        else:
+            merged = self._session_headers(url)
+        url_auth = None
+        if url.raw_user is not None or url.raw_password is not None:
+            url, url_auth = strip_auth_from_url(url)
         if auth is not None and url_auth is not None and not redirected:
             raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
         if auth is None or url_auth is not None:
