@@ -6,11 +6,11 @@ pytest plugin built on it) routes every session through a mock or a cassette ins
 """
 
 import importlib
-from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import client_exceptions as client_exceptions
 from . import hdrs, payload
+from .client import exceptions as _exceptions
 from .client.auth import BasicAuth
 from .client.cookies import CookieJar, DummyCookieJar
 from .client.digest_auth import DigestAuthMiddleware
@@ -18,40 +18,6 @@ from .client.disposition import (
     BadContentDispositionHeader,
     BadContentDispositionParam,
     ContentDisposition,
-)
-from .client.exceptions import (
-    ClientConnectionError,
-    ClientConnectionResetError,
-    ClientConnectorCertificateError,
-    ClientConnectorDNSError,
-    ClientConnectorError,
-    ClientConnectorSSLError,
-    ClientError,
-    ClientHttpProxyError,
-    ClientOSError,
-    ClientPayloadError,
-    ClientProxyConnectionError,
-    ClientResponseError,
-    ClientSSLError,
-    ConnectionTimeoutError,
-    ContentTypeError,
-    EofStream,
-    InvalidURL,
-    InvalidUrlClientError,
-    InvalidUrlRedirectClientError,
-    NonHttpUrlClientError,
-    NonHttpUrlRedirectClientError,
-    RedirectClientError,
-    RequestInfo,
-    ServerConnectionError,
-    ServerDisconnectedError,
-    ServerFingerprintMismatch,
-    ServerTimeoutError,
-    SocketTimeoutError,
-    TooManyRedirects,
-    UploadAbortedError,
-    WSMessageTypeError,
-    WSServerHandshakeError,
 )
 from .client.fingerprint import Fingerprint
 from .client.formdata import FormData
@@ -74,6 +40,7 @@ from .client.payload_types import (
 )
 from .client.pool import BaseConnector, TCPConnector
 from .client.prepare import VERSION
+from .client.request_info import RequestInfo
 from .client.resolvers import AsyncResolver, DefaultResolver, ThreadedResolver
 from .client.response import ClientResponse, HttpVersion, HttpVersion10, HttpVersion11
 from .client.session import ClientSession, request
@@ -113,16 +80,53 @@ from .client.websocket import ClientWebSocketResponse, WebSocketError
 if TYPE_CHECKING:
     from . import cassettes as cassettes
     from . import mocking as mocking
+    from .client.exceptions import (
+        ClientConnectionError,
+        ClientConnectionResetError,
+        ClientConnectorCertificateError,
+        ClientConnectorDNSError,
+        ClientConnectorError,
+        ClientConnectorSSLError,
+        ClientError,
+        ClientHttpProxyError,
+        ClientOSError,
+        ClientPayloadError,
+        ClientProxyConnectionError,
+        ClientResponseError,
+        ClientSSLError,
+        ConnectionTimeoutError,
+        ContentTypeError,
+        EofStream,
+        InvalidURL,
+        InvalidUrlClientError,
+        InvalidUrlRedirectClientError,
+        NonHttpUrlClientError,
+        NonHttpUrlRedirectClientError,
+        RedirectClientError,
+        ServerConnectionError,
+        ServerDisconnectedError,
+        ServerFingerprintMismatch,
+        ServerTimeoutError,
+        SocketTimeoutError,
+        TooManyRedirects,
+        UploadAbortedError,
+        WSMessageTypeError,
+        WSServerHandshakeError,
+    )
 
 __version__ = VERSION
 
 _LAZY_SUBMODULES = frozenset({"cassettes", "mocking"})
 
 
-def __getattr__(name: str) -> ModuleType:
-    """Import ``aiotape.cassettes`` or ``aiotape.mocking`` when first reached as an attribute."""
+def __getattr__(name: str) -> Any:
+    """Import ``aiotape.cassettes`` or ``aiotape.mocking`` when first reached as an attribute;
+    the exception classes are built on first use too (see ``aiotape.client.exceptions``)."""
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in __all__:
+        globals()[name] = cls = getattr(_exceptions, name)
+        return cls
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, cast
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from . import exceptions
 from .auth import BasicAuth
-from .exceptions import ClientPayloadError, RequestInfo, TooManyRedirects
 from .fingerprint import SSLSetting
 from .middlewares import ClientMiddlewareType, ClientRequest, build_client_middlewares
 from .options import RaiseForStatus, RequestOptions
@@ -29,6 +29,7 @@ from .prepare import (
 )
 from .proxies import DIRECT, ProxyRoute
 from .request_builder import RequestBuilder
+from .request_info import RequestInfo
 from .response import ClientResponse, HttpVersion, HttpVersion11, utf8_fallback
 from .session_options import (
     CharsetResolver,
@@ -404,7 +405,7 @@ class RequestPipeline(RequestBuilder):
         method, body and credentials); False when ``resp`` is the answer (no Location)."""
         if max_redirects and len(history) >= max_redirects:
             resp.release()
-            raise TooManyRedirects(history[0].request_info, tuple(history))
+            raise exceptions.TooManyRedirects(history[0].request_info, tuple(history))
         if (resp.status == 303 and hop.method != "HEAD") or (
             resp.status in (301, 302) and hop.method == "POST"
         ):
@@ -413,7 +414,7 @@ class RequestPipeline(RequestBuilder):
             finish_body(body)
         elif not rewind_body(body):
             resp.release()
-            raise ClientPayloadError(_CONSUMED_BODY)
+            raise exceptions.ClientPayloadError(_CONSUMED_BODY)
         location = resp.headers.get("Location") or resp.headers.get("URI")
         if not location:
             return False  # aiohttp returns it, listed in its own history

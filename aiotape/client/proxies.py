@@ -25,8 +25,8 @@ from urllib.request import getproxies, proxy_bypass
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from . import exceptions
 from .auth import BasicAuth, strip_auth_from_url
-from .exceptions import InvalidURL
 
 __all__ = [
     "DIRECT",
@@ -74,9 +74,9 @@ def explicit_route(
     try:
         url = URL(proxy)
     except (TypeError, ValueError) as exc:
-        raise InvalidURL(proxy) from exc
+        raise exceptions.InvalidURL(proxy) from exc
     if not url.absolute or not url.raw_host:
-        raise InvalidURL(proxy, "proxy URL must be absolute")
+        raise exceptions.InvalidURL(proxy, "proxy URL must be absolute")
     if url.scheme != "http":
         raise ValueError(f"Only http:// proxies are supported, got {url.scheme}://")
     if proxy_auth is not None and not isinstance(proxy_auth, BasicAuth):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from ..client.exceptions import ClientConnectionError
+from ..client import exceptions
 from ..client.network import NetworkTransport
 from ..client.prepare import WS_SCHEME_FOR
 from ..client.transport import (
@@ -46,7 +46,7 @@ __all__ = ["MockRouter", "NoMatchingRoute"]
 _SHOWN_ROUTES = 10
 
 
-class NoMatchingRoute(ClientConnectionError):
+class NoMatchingRoute(exceptions.ClientConnectionError):
     """No registered mock route answers the request; ``str()`` lists the closest routes."""
 
     def __init__(self, call: Call, routes: Sequence[Route | WebSocketRoute]) -> None:
