@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from . import exceptions
 from .connection import ConnectionSettings
@@ -14,7 +15,9 @@ from .pool import BaseConnector, TCPConnector
 from .request_info import ConnectionKey
 from .transport import Request, Response, WebSocketChannel, WSOptions
 from .tunnel import proxied_head, tunnels
-from .ws_channel import NetworkWebSocketChannel, connect_ws
+
+if TYPE_CHECKING:
+    from .ws_channel import NetworkWebSocketChannel
 
 __all__ = ["NetworkTransport"]
 
@@ -80,6 +83,8 @@ class NetworkTransport:
         connector = self._connector
         if connector.closed:
             raise exceptions.ClientConnectionError("Connector is closed.")
+        from .ws_channel import connect_ws  # websockets is imported by the first websocket
+
         channel = await connect_ws(request, options, ssl=connector.ssl, dial=self._dial_ws)
         self._websockets.add(channel)
         return channel

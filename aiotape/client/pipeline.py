@@ -40,10 +40,11 @@ from .session_options import (
 )
 from .ssl_params import merge_ssl_params
 from .timeouts import ClientTimeout, deadline
-from .tracing import RequestTrace, TraceConfig
+from .tracing import TraceConfig
 from .transport import Request, Transport, close_body
 
 if TYPE_CHECKING:
+    from .request_trace import RequestTrace
     from .session import ClientSession
 
 __all__ = ["Call", "Hop", "RequestPipeline", "check_options", "request_limits"]
@@ -340,6 +341,8 @@ class RequestPipeline(RequestBuilder):
         transport = self._current_transport()
         trace = None
         if self._trace_configs:
+            from .request_trace import RequestTrace  # imported only by sessions that trace
+
             trace = RequestTrace(self, self._trace_configs, options["trace_request_ctx"])
             transport = trace.transport(transport)
         middlewares = options["middlewares"]
