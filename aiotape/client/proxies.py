@@ -20,7 +20,6 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
-from urllib.request import getproxies, proxy_bypass
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -120,6 +119,8 @@ def env_proxy_for_url(url: URL) -> ProxyRoute:
     A proxy found without credentials gets ``auth=None`` here; :func:`env_route` fills it in
     from netrc.
     """
+    from urllib.request import getproxies, proxy_bypass  # only with trust_env: it is heavy
+
     host = url.host
     if host is not None and proxy_bypass(host):
         return DIRECT
