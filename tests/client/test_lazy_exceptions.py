@@ -6,17 +6,10 @@ Each case runs in a fresh interpreter, since this test process has imported both
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 from typing import Any
 
-import aiotape
-
-REPO = Path(aiotape.__file__).resolve().parent.parent
+from tests.fresh_python import run_json
 
 SERVE = """
     import asyncio, json, pickle, sys, threading
@@ -35,18 +28,8 @@ SERVE = """
 
 
 def _fresh(script: str) -> dict[str, Any]:
-    """Run ``SERVE`` + ``script`` in a new interpreter; its last stdout line, as JSON."""
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(SERVE) + textwrap.dedent(script)],
-        env={**os.environ, "PYTHONPATH": str(REPO), "AIOTAPE_AIOHTTP_BASES": "1"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    answer: dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
-    return answer
+    """``SERVE`` + ``script`` in a new interpreter, aiohttp bases on; its JSON answer."""
+    return run_json(textwrap.dedent(SERVE) + textwrap.dedent(script), AIOTAPE_AIOHTTP_BASES="1")
 
 
 SUCCESSFUL_REQUESTS = """
