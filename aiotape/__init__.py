@@ -2,101 +2,34 @@
 
 ``import aiotape as aiohttp`` runs aiohttp client code unchanged; ``use_transport`` (and the
 pytest plugin built on it) routes every session through a mock or a cassette instead.
-``aiotape.mocking`` and ``aiotape.cassettes`` are imported on first use (``aiotape.mocking.X``).
+``aiotape.mocking``, ``aiotape.cassettes`` and ``aiotape.payload`` are imported on first use
+(``aiotape.mocking.X``), and so are the modules of the names a plain request never needs (payloads,
+multipart, digest auth, trace params); the exception classes are built on first use.
 """
 
 import importlib
-from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import client_exceptions as client_exceptions
-from . import hdrs, payload
+from . import hdrs
 from .client.auth import BasicAuth
 from .client.cookies import CookieJar, DummyCookieJar
-from .client.digest_auth import DigestAuthMiddleware
 from .client.disposition import (
     BadContentDispositionHeader,
     BadContentDispositionParam,
     ContentDisposition,
 )
-from .client.exceptions import (
-    ClientConnectionError,
-    ClientConnectionResetError,
-    ClientConnectorCertificateError,
-    ClientConnectorDNSError,
-    ClientConnectorError,
-    ClientConnectorSSLError,
-    ClientError,
-    ClientHttpProxyError,
-    ClientOSError,
-    ClientPayloadError,
-    ClientProxyConnectionError,
-    ClientResponseError,
-    ClientSSLError,
-    ConnectionTimeoutError,
-    ContentTypeError,
-    EofStream,
-    InvalidURL,
-    InvalidUrlClientError,
-    InvalidUrlRedirectClientError,
-    NonHttpUrlClientError,
-    NonHttpUrlRedirectClientError,
-    RedirectClientError,
-    RequestInfo,
-    ServerConnectionError,
-    ServerDisconnectedError,
-    ServerFingerprintMismatch,
-    ServerTimeoutError,
-    SocketTimeoutError,
-    TooManyRedirects,
-    UploadAbortedError,
-    WSMessageTypeError,
-    WSServerHandshakeError,
-)
 from .client.fingerprint import Fingerprint
 from .client.formdata import FormData
 from .client.middlewares import ClientHandlerType, ClientMiddlewareType, ClientRequest
-from .client.multipart import MultipartWriter
-from .client.payload_types import (
-    PAYLOAD_REGISTRY,
-    AsyncIterablePayload,
-    BufferedReaderPayload,
-    BytesIOPayload,
-    BytesPayload,
-    IOBasePayload,
-    JsonPayload,
-    Payload,
-    StringIOPayload,
-    StringPayload,
-    TextIOPayload,
-    get_payload,
-    payload_type,
-)
 from .client.pool import BaseConnector, TCPConnector
 from .client.prepare import VERSION
+from .client.request_info import RequestInfo
 from .client.resolvers import AsyncResolver, DefaultResolver, ThreadedResolver
 from .client.response import ClientResponse, HttpVersion, HttpVersion10, HttpVersion11
 from .client.session import ClientSession, request
 from .client.streams import StreamReader
 from .client.timeouts import ClientTimeout, ClientWSTimeout
-from .client.trace_params import (
-    TraceConnectionCreateEndParams,
-    TraceConnectionCreateStartParams,
-    TraceConnectionQueuedEndParams,
-    TraceConnectionQueuedStartParams,
-    TraceConnectionReuseconnParams,
-    TraceDnsCacheHitParams,
-    TraceDnsCacheMissParams,
-    TraceDnsResolveHostEndParams,
-    TraceDnsResolveHostStartParams,
-    TraceRequestChunkSentParams,
-    TraceRequestEndParams,
-    TraceRequestExceptionParams,
-    TraceRequestHeadersSentParams,
-    TraceRequestRedirectParams,
-    TraceRequestStartParams,
-    TraceResponseChunkReceivedParams,
-)
 from .client.tracing import TraceConfig
 from .client.transport import (
     Request,
@@ -113,17 +46,137 @@ from .client.websocket import ClientWebSocketResponse, WebSocketError
 if TYPE_CHECKING:
     from . import cassettes as cassettes
     from . import mocking as mocking
+    from . import payload as payload
+    from .client.digest_auth import DigestAuthMiddleware
+    from .client.exceptions import (
+        ClientConnectionError,
+        ClientConnectionResetError,
+        ClientConnectorCertificateError,
+        ClientConnectorDNSError,
+        ClientConnectorError,
+        ClientConnectorSSLError,
+        ClientError,
+        ClientHttpProxyError,
+        ClientOSError,
+        ClientPayloadError,
+        ClientProxyConnectionError,
+        ClientResponseError,
+        ClientSSLError,
+        ConnectionTimeoutError,
+        ContentTypeError,
+        EofStream,
+        InvalidURL,
+        InvalidUrlClientError,
+        InvalidUrlRedirectClientError,
+        NonHttpUrlClientError,
+        NonHttpUrlRedirectClientError,
+        RedirectClientError,
+        ServerConnectionError,
+        ServerDisconnectedError,
+        ServerFingerprintMismatch,
+        ServerTimeoutError,
+        SocketTimeoutError,
+        TooManyRedirects,
+        UploadAbortedError,
+        WSMessageTypeError,
+        WSServerHandshakeError,
+    )
+    from .client.multipart import MultipartWriter
+    from .client.payload_types import (
+        PAYLOAD_REGISTRY,
+        AsyncIterablePayload,
+        BufferedReaderPayload,
+        BytesIOPayload,
+        BytesPayload,
+        IOBasePayload,
+        JsonPayload,
+        Payload,
+        StringIOPayload,
+        StringPayload,
+        TextIOPayload,
+        get_payload,
+        payload_type,
+    )
+    from .client.trace_params import (
+        TraceConnectionCreateEndParams,
+        TraceConnectionCreateStartParams,
+        TraceConnectionQueuedEndParams,
+        TraceConnectionQueuedStartParams,
+        TraceConnectionReuseconnParams,
+        TraceDnsCacheHitParams,
+        TraceDnsCacheMissParams,
+        TraceDnsResolveHostEndParams,
+        TraceDnsResolveHostStartParams,
+        TraceRequestChunkSentParams,
+        TraceRequestEndParams,
+        TraceRequestExceptionParams,
+        TraceRequestHeadersSentParams,
+        TraceRequestRedirectParams,
+        TraceRequestStartParams,
+        TraceResponseChunkReceivedParams,
+    )
 
 __version__ = VERSION
 
-_LAZY_SUBMODULES = frozenset({"cassettes", "mocking"})
+_LAZY_SUBMODULES = frozenset({"cassettes", "mocking", "payload"})
+_LAZY_FROM = {  # public names whose modules are imported when a name is first used
+    "client.digest_auth": ("DigestAuthMiddleware",),
+    "client.multipart": ("MultipartWriter",),
+    "client.payload_types": (
+        "PAYLOAD_REGISTRY",
+        "AsyncIterablePayload",
+        "BufferedReaderPayload",
+        "BytesIOPayload",
+        "BytesPayload",
+        "IOBasePayload",
+        "JsonPayload",
+        "Payload",
+        "StringIOPayload",
+        "StringPayload",
+        "TextIOPayload",
+        "get_payload",
+        "payload_type",
+    ),
+    "client.trace_params": (
+        "TraceConnectionCreateEndParams",
+        "TraceConnectionCreateStartParams",
+        "TraceConnectionQueuedEndParams",
+        "TraceConnectionQueuedStartParams",
+        "TraceConnectionReuseconnParams",
+        "TraceDnsCacheHitParams",
+        "TraceDnsCacheMissParams",
+        "TraceDnsResolveHostEndParams",
+        "TraceDnsResolveHostStartParams",
+        "TraceRequestChunkSentParams",
+        "TraceRequestEndParams",
+        "TraceRequestExceptionParams",
+        "TraceRequestHeadersSentParams",
+        "TraceRequestRedirectParams",
+        "TraceRequestStartParams",
+        "TraceResponseChunkReceivedParams",
+    ),
+}
+_LAZY_NAMES = {name: module for module, names in _LAZY_FROM.items() for name in names}
 
 
-def __getattr__(name: str) -> ModuleType:
-    """Import ``aiotape.cassettes`` or ``aiotape.mocking`` when first reached as an attribute."""
+def __getattr__(name: str) -> Any:
+    """Import a lazy submodule (``aiotape.mocking``...) or a public name's module on first use.
+
+    The other public names missing here are exception classes, built on first use too (see
+    ``aiotape.client.exceptions``).
+    """
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f"{__name__}.{_LAZY_NAMES.get(name, 'client.exceptions')}")
+    globals()[name] = value = getattr(module, name)
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, lazy ones included."""
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [

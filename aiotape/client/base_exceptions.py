@@ -1,5 +1,6 @@
-"""aiohttp-compatible client exceptions, all but those that carry a response (``exceptions``
-has those and re-exports these: it is where every one is imported from and reported as defined).
+"""aiohttp-compatible client exceptions, all but those that carry a response
+(``response_exceptions``). Imported on first use through ``exceptions``, the module every
+class reports being defined in.
 
 When aiohttp is importable, every class here also derives from aiohttp's same-named class,
 so libraries that catch ``aiohttp.ClientConnectionError`` (aiohttp-retry, slack_sdk...) catch
@@ -13,13 +14,11 @@ import importlib
 import os
 import ssl
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-from multidict import CIMultiDictProxy
-from yarl import URL
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .fingerprint import Fingerprint
+    from .request_info import ConnectionKey
 
 
 __all__ = [
@@ -34,7 +33,6 @@ __all__ = [
     "ClientPayloadError",
     "ClientProxyConnectionError",
     "ClientSSLError",
-    "ConnectionKey",
     "ConnectionTimeoutError",
     "EofStream",
     "InvalidURL",
@@ -43,12 +41,12 @@ __all__ = [
     "NonHttpUrlClientError",
     "NonHttpUrlRedirectClientError",
     "RedirectClientError",
-    "RequestInfo",
     "ServerConnectionError",
     "ServerDisconnectedError",
     "ServerFingerprintMismatch",
     "ServerTimeoutError",
     "SocketTimeoutError",
+    "UnixClientConnectorError",
     "UploadAbortedError",
     "WSMessageTypeError",
 ]
@@ -66,6 +64,7 @@ def _aiohttp_exceptions() -> ModuleType | None:
 
 _AIOHTTP = _aiohttp_exceptions()
 _PUBLIC_MODULE = f"{__package__}.exceptions"
+_DEFINING_MODULES = frozenset({__name__, f"{__package__}.response_exceptions"})
 
 
 class _AiohttpPeer(type):
@@ -81,35 +80,13 @@ class _AiohttpPeer(type):
         mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
     ) -> _AiohttpPeer:
         module = namespace.get("__module__")
-        if module == __name__:
+        if module in _DEFINING_MODULES:
             namespace["__module__"] = module = _PUBLIC_MODULE
         peer = getattr(_AIOHTTP, name, None) if module == _PUBLIC_MODULE else None
         if isinstance(peer, type) and issubclass(peer, BaseException):
             ours = sum(1 for base in bases if isinstance(base, _AiohttpPeer))
             bases = (*bases[:ours], peer, *bases[ours:])
         return super().__new__(mcs, name, bases, namespace, **kwargs)
-
-
-class ConnectionKey(NamedTuple):
-    """Identifies a pool of interchangeable connections (aiohttp's ConnectionKey)."""
-
-    host: str
-    port: int | None
-    is_ssl: bool
-    ssl: ssl.SSLContext | bool | Fingerprint
-    proxy: URL | None = None
-    proxy_auth: Any = None
-    proxy_headers_hash: int | None = None
-    server_hostname: str | None = None
-
-
-class RequestInfo(NamedTuple):
-    """What was requested: attached to responses and response errors."""
-
-    url: URL
-    method: str
-    headers: CIMultiDictProxy[str]
-    real_url: URL
 
 
 class ClientError(Exception, metaclass=_AiohttpPeer):
@@ -167,6 +144,23 @@ class ClientConnectorError(ClientOSError):
 
 class ClientConnectorDNSError(ClientConnectorError):
     """Name resolution failed."""
+
+
+class UnixClientConnectorError(ClientConnectorError):
+    """The unix socket could not be connected to (aiohttp's class of that name)."""
+
+    def __init__(self, path: str, connection_key: ConnectionKey, os_error: OSError) -> None:
+        self._path = path
+        super().__init__(connection_key, os_error)
+
+    @property
+    def path(self) -> str:
+        """The socket's path."""
+        return self._path
+
+    def __str__(self) -> str:
+        shown = "default" if self.ssl is True else self.ssl
+        return f"Cannot connect to unix socket {self._path} ssl:{shown} [{self.strerror}]"
 
 
 class ClientProxyConnectionError(ClientConnectorError):

@@ -19,15 +19,11 @@ from typing import Protocol
 
 from httptools import HttpParserError
 
+from . import exceptions
 from .error_mapping import IncompleteResponse, translate
-from .exceptions import (
-    ClientConnectionError,
-    ClientError,
-    ConnectionKey,
-    ServerDisconnectedError,
-)
 from .exchange import Exchange
 from .http11 import LAST_CHUNK, ParserState, ResponseParser, body_framing, frame_chunk, wire_body
+from .request_info import ConnectionKey
 from .timeouts import TimeoutScope
 from .transport import Request, close_body
 
@@ -275,7 +271,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         sock = self._socket
         if sock is None or self._state is _CLOSED:
             self.fail(None)
-            raise ServerDisconnectedError()
+            raise exceptions.ServerDisconnectedError()
         parser = self._parser
         parser.start(request.method, request.head_limits)
         exchange = Exchange(self, self._loop, request, parser.chunks)
@@ -311,7 +307,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
             await exchange.wait_head()
         except BaseException:
             if self._exchange is exchange:
-                self.fail(ClientConnectionError("Connection closed"))
+                self.fail(exceptions.ClientConnectionError("Connection closed"))
             if upload is not None and not upload.done():
                 await asyncio.wait((upload,))  # the body is closed before the caller sees it
             raise
@@ -375,9 +371,9 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         error = upload.exception()
         if error is None or self._state is _CLOSED:
             return
-        if not isinstance(error, (ClientError, asyncio.TimeoutError)):
+        if not isinstance(error, (exceptions.ClientError, asyncio.TimeoutError)):
             source_error = error
-            error = ClientConnectionError(
+            error = exceptions.ClientConnectionError(
                 "Failed to send bytes into the underlying connection "
                 f"Connection<{self.key!r}>: {source_error!r}"
             )
@@ -466,7 +462,10 @@ class HTTP11Connection(asyncio.BufferedProtocol):
 
     def close(self) -> None:
         """Close the connection gracefully (any exchange fails)."""
-        self._shut(ClientConnectionError("Connection closed"), abort=False)
+        busy = self._exchange is not None  # idle: no error to build (see exceptions.py)
+        self._shut(
+            exceptions.ClientConnectionError("Connection closed") if busy else None, abort=False
+        )
 
     def _shut(self, error: BaseException | None, *, abort: bool) -> None:
         self._enter(_CLOSED)

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import brotli  # type: ignore[import-untyped]
 
-from .base_exceptions import ClientPayloadError
+from . import exceptions
 
 zstd: Any
 try:
@@ -74,9 +74,9 @@ def pieces(decoder: Decoder, data: bytes) -> Iterator[bytes]:
         piece = decoder.decompress(b"")
 
 
-def _error(coding: str, detail: str = "") -> ClientPayloadError:
+def _error(coding: str, detail: str = "") -> exceptions.ClientPayloadError:
     suffix = f" ({detail})" if detail else ""
-    return ClientPayloadError(f"Can not decode content-encoding: {coding}{suffix}")
+    return exceptions.ClientPayloadError(f"Can not decode content-encoding: {coding}{suffix}")
 
 
 def _looks_like_zlib(head: bytes) -> bool:

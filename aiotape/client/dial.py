@@ -19,9 +19,10 @@ from typing import Any, TypeVar
 
 from yarl import URL
 
+from . import exceptions
 from .error_mapping import map_exceptions
-from .exceptions import ConnectionKey, ConnectionTimeoutError, InvalidURL
 from .fingerprint import SSLSetting, fingerprint_mismatch
+from .request_info import ConnectionKey
 from .resolvers import AbstractResolver, ResolveResult, ThreadedResolver
 from .schemes import DEFAULT_PORTS, SECURE_SCHEMES
 from .timeouts import TimeoutScope, deadline, earliest
@@ -70,7 +71,7 @@ def connection_key(request: Request, default_ssl: SSLSetting = True) -> Connecti
     url = request.url
     host = url.raw_host
     if not host:
-        raise InvalidURL(url, "no host to connect to")
+        raise exceptions.InvalidURL(url, "no host to connect to")
     scheme = url.scheme
     port = url.port if url.port is not None else DEFAULT_PORTS.get(scheme)
     setting = default_ssl if request.ssl is True else request.ssl
@@ -190,8 +191,8 @@ def _ip_literal(host: str, port: int) -> AddrInfo | None:
     return (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (host, port))
 
 
-def _timed_out(url: URL) -> ConnectionTimeoutError:
-    return ConnectionTimeoutError(f"Connection timeout to host {url}")
+def _timed_out(url: URL) -> exceptions.ConnectionTimeoutError:
+    return exceptions.ConnectionTimeoutError(f"Connection timeout to host {url}")
 
 
 def _server_hostname(key: ConnectionKey) -> str | None:
@@ -314,7 +315,9 @@ async def _first_connected(
                 error = task.exception()
                 if error is None:
                     return task.result(), info
-                if isinstance(error, ConnectionTimeoutError) or not isinstance(error, OSError):
+                if isinstance(error, exceptions.ConnectionTimeoutError) or not isinstance(
+                    error, OSError
+                ):
                     raise error
                 last_error = error
                 infos.remove(info)

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from yarl import URL
 
+from . import exceptions
 from .auth import BasicAuth
-from .exceptions import ClientError
 from .middlewares import ClientHandlerType, ClientRequest
 
 if TYPE_CHECKING:
@@ -132,17 +132,25 @@ class DigestAuthMiddleware:
         realm = challenge.get("realm")
         nonce = challenge.get("nonce")
         if realm is None:
-            raise ClientError("Malformed Digest auth challenge: Missing 'realm' parameter")
+            raise exceptions.ClientError(
+                "Malformed Digest auth challenge: Missing 'realm' parameter"
+            )
         if nonce is None:
-            raise ClientError("Malformed Digest auth challenge: Missing 'nonce' parameter")
+            raise exceptions.ClientError(
+                "Malformed Digest auth challenge: Missing 'nonce' parameter"
+            )
         if not nonce:
-            raise ClientError("Security issue: Digest auth challenge contains empty 'nonce' value")
+            raise exceptions.ClientError(
+                "Security issue: Digest auth challenge contains empty 'nonce' value"
+            )
         algorithm = challenge.get("algorithm", "MD5")
         name = algorithm.upper()
         session = name.endswith(_SESSION_SUFFIX)
         hash_fn = _HASHES.get(name[: -len(_SESSION_SUFFIX)] if session else name)
         if hash_fn is None:
-            raise ClientError(f"Digest auth error: Unsupported hash algorithm: {algorithm}")
+            raise exceptions.ClientError(
+                f"Digest auth error: Unsupported hash algorithm: {algorithm}"
+            )
         qop = self._qop(challenge.get("qop", ""))
 
         def digest(*parts: str | bytes) -> str:
@@ -186,7 +194,7 @@ class DigestAuthMiddleware:
             return "auth-int"
         if "auth" in choices:
             return "auth"
-        raise ClientError(
+        raise exceptions.ClientError(
             f"Digest auth error: Unsupported Quality of Protection (qop) value(s): {offered}"
         )
 
@@ -194,5 +202,7 @@ class DigestAuthMiddleware:
     def _body(request: ClientRequest) -> bytes:
         body = request.body
         if not isinstance(body, bytes):
-            raise ClientError("Digest auth-int needs a bytes body (a stream cannot be hashed)")
+            raise exceptions.ClientError(
+                "Digest auth-int needs a bytes body (a stream cannot be hashed)"
+            )
         return body

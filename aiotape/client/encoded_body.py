@@ -13,7 +13,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from .exceptions import ClientPayloadError
+from . import exceptions
 from .formdata import guess_filename
 from .streams import StreamReader
 
@@ -194,7 +194,7 @@ class _FileStream:
             if self._close_at_end:
                 await self.aclose()
             if self._remaining:
-                raise ClientPayloadError(
+                raise exceptions.ClientPayloadError(
                     f"Request body file ended {self._remaining} bytes short of its length"
                 )
             raise StopAsyncIteration

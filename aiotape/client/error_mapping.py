@@ -15,19 +15,8 @@ from contextlib import contextmanager
 
 from httptools import HttpParserError
 
-from .exceptions import (
-    ClientConnectorCertificateError,
-    ClientConnectorDNSError,
-    ClientConnectorError,
-    ClientConnectorSSLError,
-    ClientError,
-    ClientOSError,
-    ClientPayloadError,
-    ClientResponseError,
-    ConnectionKey,
-    RequestInfo,
-    ServerDisconnectedError,
-)
+from . import exceptions
+from .request_info import ConnectionKey, RequestInfo
 from .transport import Request
 
 __all__ = ["IncompleteResponse", "map_exceptions", "translate"]
@@ -44,13 +33,13 @@ class IncompleteResponse(Exception):
 
 def _connect_error(exc: BaseException, key: ConnectionKey) -> BaseException:
     if isinstance(exc, socket.gaierror):
-        return ClientConnectorDNSError(key, exc)
+        return exceptions.ClientConnectorDNSError(key, exc)
     if isinstance(exc, ssl.CertificateError):
-        return ClientConnectorCertificateError(key, exc)
+        return exceptions.ClientConnectorCertificateError(key, exc)
     if isinstance(exc, ssl.SSLError):
-        return ClientConnectorSSLError(key, exc)
+        return exceptions.ClientConnectorSSLError(key, exc)
     if isinstance(exc, OSError):
-        return ClientConnectorError(key, exc)
+        return exceptions.ClientConnectorError(key, exc)
     return exc
 
 
@@ -59,17 +48,17 @@ def _exchange_error(
 ) -> BaseException:
     if isinstance(exc, IncompleteResponse):
         if not exc.head_received:
-            return ServerDisconnectedError()
-        return ClientPayloadError(f"Response payload is not completed: {exc.message}")
+            return exceptions.ServerDisconnectedError()
+        return exceptions.ClientPayloadError(f"Response payload is not completed: {exc.message}")
     if isinstance(exc, HttpParserError):
         if head_received or request is None:
-            return ClientPayloadError(f"Response payload is not completed: {exc}")
+            return exceptions.ClientPayloadError(f"Response payload is not completed: {exc}")
         info = RequestInfo(request.url, request.method, request.headers, request.url)
-        return ClientResponseError(info, (), status=400, message=str(exc))
+        return exceptions.ClientResponseError(info, (), status=400, message=str(exc))
     if isinstance(exc, OSError):
         if head_received:
-            return ClientPayloadError(f"Response payload is not completed: {exc!r}")
-        return ClientOSError(*exc.args)
+            return exceptions.ClientPayloadError(f"Response payload is not completed: {exc!r}")
+        return exceptions.ClientOSError(*exc.args)
     return exc
 
 
@@ -87,7 +76,7 @@ def translate(
     Otherwise it happened on an established connection, before (``head_received=False``)
     or after the response head arrived.
     """
-    if isinstance(exc, ClientError):
+    if isinstance(exc, exceptions.ClientError):
         return exc
     if connecting:
         return _connect_error(exc, key)

@@ -1,104 +1,113 @@
-"""aiohttp-compatible client exception hierarchy: the errors that carry a response are defined
-here, the others in ``base_exceptions`` (imported from here, where each reports being defined).
+"""aiohttp-compatible client exception hierarchy, built on first use.
 
-When aiohttp is importable, every class here also derives from aiohttp's same-named class,
-so libraries that catch ``aiohttp.ClientConnectionError`` (aiohttp-retry, slack_sdk...) catch
-aiotape's errors too. Set ``AIOTAPE_AIOHTTP_BASES=0`` to keep the two hierarchies apart.
+The classes are defined in ``base_exceptions`` and ``response_exceptions`` and report this
+module as theirs. Those modules are imported when a class is first reached here
+(``exceptions.ClientError``), because with aiohttp installed each class also derives from
+aiohttp's same-named class, and importing aiohttp costs more than the rest of aiotape.
+Client code therefore names exceptions through this module at raise and ``except`` sites
+(``except exceptions.ClientError:`` is evaluated only while an exception is in flight), so a
+process that never sees an error never imports aiohttp; one that does gets the same classes,
+built once. ``RequestInfo`` and ``ConnectionKey`` are plain records, available at once.
 """
 
 from __future__ import annotations
 
-import warnings
+import importlib
 from typing import TYPE_CHECKING
 
-from multidict import CIMultiDictProxy
-
-from . import base_exceptions
-from .base_exceptions import *  # noqa: F403 - every client exception is imported from here
-from .base_exceptions import ClientError, RequestInfo
+from .request_info import ConnectionKey, RequestInfo
 
 if TYPE_CHECKING:
-    from .response import ClientResponse
+    from .base_exceptions import (
+        ClientConnectionError,
+        ClientConnectionResetError,
+        ClientConnectorCertificateError,
+        ClientConnectorDNSError,
+        ClientConnectorError,
+        ClientConnectorSSLError,
+        ClientError,
+        ClientOSError,
+        ClientPayloadError,
+        ClientProxyConnectionError,
+        ClientSSLError,
+        ConnectionTimeoutError,
+        EofStream,
+        InvalidURL,
+        InvalidUrlClientError,
+        InvalidUrlRedirectClientError,
+        NonHttpUrlClientError,
+        NonHttpUrlRedirectClientError,
+        RedirectClientError,
+        ServerConnectionError,
+        ServerDisconnectedError,
+        ServerFingerprintMismatch,
+        ServerTimeoutError,
+        SocketTimeoutError,
+        UnixClientConnectorError,
+        UploadAbortedError,
+        WSMessageTypeError,
+    )
+    from .response_exceptions import (
+        ClientHttpProxyError,
+        ClientResponseError,
+        ContentTypeError,
+        TooManyRedirects,
+        WSServerHandshakeError,
+    )
 
 __all__ = [
+    "ClientConnectionError",
+    "ClientConnectionResetError",
+    "ClientConnectorCertificateError",
+    "ClientConnectorDNSError",
+    "ClientConnectorError",
+    "ClientConnectorSSLError",
+    "ClientError",
     "ClientHttpProxyError",
+    "ClientOSError",
+    "ClientPayloadError",
+    "ClientProxyConnectionError",
     "ClientResponseError",
+    "ClientSSLError",
+    "ConnectionKey",
+    "ConnectionTimeoutError",
     "ContentTypeError",
+    "EofStream",
+    "InvalidURL",
+    "InvalidUrlClientError",
+    "InvalidUrlRedirectClientError",
+    "NonHttpUrlClientError",
+    "NonHttpUrlRedirectClientError",
+    "RedirectClientError",
+    "RequestInfo",
+    "ServerConnectionError",
+    "ServerDisconnectedError",
+    "ServerFingerprintMismatch",
+    "ServerTimeoutError",
+    "SocketTimeoutError",
     "TooManyRedirects",
+    "UnixClientConnectorError",
+    "UploadAbortedError",
+    "WSMessageTypeError",
     "WSServerHandshakeError",
 ]
-__all__ += base_exceptions.__all__
 
 
-class ClientResponseError(ClientError):
-    """An error tied to a response (status, request_info, history)."""
-
-    def __init__(
-        self,
-        request_info: RequestInfo,
-        history: tuple[ClientResponse, ...],
-        *,
-        code: int | None = None,
-        status: int | None = None,
-        message: str = "",
-        headers: CIMultiDictProxy[str] | None = None,
-    ) -> None:
-        if code is not None:
-            if status is not None:
-                raise ValueError(
-                    "Both code and status arguments are provided; "
-                    "code is deprecated, use status instead"
-                )
-            _warn_code("argument")
-            status = code
-        self.request_info = request_info
-        self.status = status if status is not None else 0
-        self.message = message
-        self.headers = headers
-        self.history = history
-        self.args = (request_info, history)
-
-    def __str__(self) -> str:
-        return f"{self.status}, message={self.message!r}, url={str(self.request_info.real_url)!r}"
-
-    def __repr__(self) -> str:
-        args = f"{self.request_info!r}, {self.history!r}"
-        if self.status != 0:
-            args += f", status={self.status!r}"
-        if self.message != "":
-            args += f", message={self.message!r}"
-        if self.headers is not None:
-            args += f", headers={self.headers!r}"
-        return f"{type(self).__name__}({args})"
-
-    @property
-    def code(self) -> int:
-        """Deprecated alias of :attr:`status` (warns, as aiohttp's does)."""
-        _warn_code("property")
-        return self.status
-
-    @code.setter
-    def code(self, value: int) -> None:
-        _warn_code("property")
-        self.status = value
+_DEFINING_MODULES = ("base_exceptions", "response_exceptions")
 
 
-def _warn_code(kind: str) -> None:
-    message = f"code {kind} is deprecated, use status instead"
-    warnings.warn(message, DeprecationWarning, stacklevel=3)
+def __getattr__(name: str) -> type[BaseException]:
+    """Define every exception class (once, on first use) and return the one named ``name``."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    namespace = globals()
+    for part in _DEFINING_MODULES:
+        module = importlib.import_module(f"{__package__}.{part}")
+        namespace.update((key, getattr(module, key)) for key in module.__all__)
+    cls: type[BaseException] = namespace[name]
+    return cls
 
 
-class ContentTypeError(ClientResponseError):
-    """The response's content type does not fit the requested decoding."""
-
-
-class WSServerHandshakeError(ClientResponseError):
-    """The websocket handshake failed."""
-
-
-class ClientHttpProxyError(ClientResponseError):
-    """A proxy answered with an error status."""
-
-
-class TooManyRedirects(ClientResponseError):
-    """More redirects than max_redirects."""
+def __dir__() -> list[str]:
+    """This module's names, the classes included before they are built."""
+    return sorted({*globals(), *__all__})

@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
-from .exceptions import ClientConnectionError, SocketTimeoutError
+from . import exceptions
 from .http11 import ResponseHead
 from .timeouts import deadline, earliest
 from .transport import Request
@@ -108,7 +108,7 @@ class Exchange:
         """Release the body; before the end this drops the connection."""
         conn = self._conn
         if conn is not None:
-            conn.fail(ClientConnectionError("Connection closed"))
+            conn.fail(exceptions.ClientConnectionError("Connection closed"))
         self._chunks.clear()
 
     async def wait_head(self) -> ResponseHead:
@@ -187,7 +187,7 @@ class Exchange:
         conn = self._conn
         if conn is not None:
             error: BaseException = (
-                SocketTimeoutError("Timeout on reading data from socket")
+                exceptions.SocketTimeoutError("Timeout on reading data from socket")
                 if sock_read
                 else asyncio.TimeoutError()
             )

@@ -7,7 +7,7 @@ import hashlib
 from ssl import SSLContext, SSLObject
 from typing import TypeAlias
 
-from .base_exceptions import ServerFingerprintMismatch
+from . import exceptions
 
 __all__ = ["Fingerprint", "SSLSetting", "fingerprint_mismatch", "ssl_setting"]
 
@@ -47,7 +47,7 @@ class Fingerprint:
         got = hashlib.sha256(ssl_object.getpeercert(binary_form=True) or b"").digest()
         if got != self._fingerprint:
             host, port, *_ = transport.get_extra_info("peername")
-            raise ServerFingerprintMismatch(self._fingerprint, got, host, port)
+            raise exceptions.ServerFingerprintMismatch(self._fingerprint, got, host, port)
 
 
 SSLSetting: TypeAlias = "SSLContext | bool | Fingerprint"
@@ -66,13 +66,13 @@ def ssl_setting(value: object) -> SSLSetting:
 
 def fingerprint_mismatch(
     setting: SSLSetting, transport: asyncio.Transport
-) -> ServerFingerprintMismatch | None:
+) -> exceptions.ServerFingerprintMismatch | None:
     """The mismatch error (with ``transport`` closed) if ``setting`` pins another certificate."""
     if not isinstance(setting, Fingerprint):
         return None
     try:
         setting.check(transport)
-    except ServerFingerprintMismatch as exc:
+    except exceptions.ServerFingerprintMismatch as exc:
         transport.close()
         return exc
     return None

@@ -24,8 +24,8 @@ from httptools import (
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from . import exceptions
 from .error_mapping import IncompleteResponse
-from .exceptions import InvalidURL
 
 __all__ = [
     "LAST_CHUNK",
@@ -72,7 +72,9 @@ def serialize_head(
     if method not in _SAFE_METHODS and _METHOD.fullmatch(method) is None:
         raise ValueError(f"Method must be a token (no CR, LF, NUL or spaces): {method!r}")
     if _UNSAFE_TARGET.search(target) is not None:
-        raise InvalidURL(url, "request target cannot contain whitespace or control characters")
+        raise exceptions.InvalidURL(
+            url, "request target cannot contain whitespace or control characters"
+        )
     # One regex pass over "name NUL value CRLF" lines checks every name and value at once;
     # NUL can then only be the separators, which become ": ".
     lines = "".join([f"{name}\x00{value}\r\n" for name, value in headers])
@@ -238,9 +240,7 @@ class ResponseParser:
         ``limits`` (``max_line_size, max_field_size, max_headers``) apply to this response
         only; None: the parser's own.
         """
-        if self.state is not _IDLE and not (
-            self.state is _COMPLETE and self.keep_alive
-        ):
+        if self.state is not _IDLE and not (self.state is _COMPLETE and self.keep_alive):
             raise RuntimeError(f"Cannot start an exchange while {self.state.value}")
         if not self._reusable:
             self._parser = HttpResponseParser(self)

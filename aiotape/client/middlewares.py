@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from .exceptions import RequestInfo
+from .request_info import RequestInfo
 from .transport import Request
 
 if TYPE_CHECKING:

@@ -5,20 +5,19 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from . import exceptions
 from .connection import ConnectionSettings
 from .dial import connection_key
-from .exceptions import (
-    ClientConnectionError,
-    ClientOSError,
-    ConnectionKey,
-    ServerDisconnectedError,
-)
 from .http11 import serialize_head
 from .pool import BaseConnector, TCPConnector
+from .request_info import ConnectionKey
 from .transport import Request, Response, WebSocketChannel, WSOptions
 from .tunnel import proxied_head, tunnels
-from .ws_channel import NetworkWebSocketChannel, connect_ws
+
+if TYPE_CHECKING:
+    from .ws_channel import NetworkWebSocketChannel
 
 __all__ = ["NetworkTransport"]
 
@@ -69,7 +68,7 @@ class NetworkTransport:
         reused = conn.exchanges > 0
         try:
             exchange = await conn.send(request, head)
-        except (ServerDisconnectedError, ClientOSError):
+        except (exceptions.ServerDisconnectedError, exceptions.ClientOSError):
             if not (reused and not conn.received and _replayable(request)):
                 raise
             conn = await connector.acquire(key, request, self._settings, fresh=True)
@@ -83,7 +82,9 @@ class NetworkTransport:
         of the connector: its limits, local address and resolver apply."""
         connector = self._connector
         if connector.closed:
-            raise ClientConnectionError("Connector is closed.")
+            raise exceptions.ClientConnectionError("Connector is closed.")
+        from .ws_channel import connect_ws  # websockets is imported by the first websocket
+
         channel = await connect_ws(request, options, ssl=connector.ssl, dial=self._dial_ws)
         self._websockets.add(channel)
         return channel

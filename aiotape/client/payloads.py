@@ -8,9 +8,11 @@ unless they live in memory. A stream's ``aclose()`` closes the files it opened o
 
 from __future__ import annotations
 
+import sys
 import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from .encoded_body import (
@@ -24,9 +26,9 @@ from .encoded_body import (
 )
 from .formdata import FormData
 from .mime import content_disposition
-from .multipart import MultipartWriter, Part
-from .payload_types import PAYLOAD_REGISTRY, Payload
-from .payload_types import LookupError as PayloadLookupError
+
+if TYPE_CHECKING:
+    from .payload_types import Payload
 
 __all__ = [
     "CHUNK_SIZE",
@@ -41,6 +43,16 @@ __all__ = [
 ]
 
 _OCTET_STREAM = "application/octet-stream"
+_PAYLOAD_TYPES = f"{__package__}.payload_types"
+
+
+def _payload_types() -> ModuleType | None:
+    """``payload_types``, if anything imported it yet.
+
+    Payload objects and ``@payload_type`` registrations come from that module, so until it is
+    imported no value is a Payload: plain bodies never import it (nor ``multipart``).
+    """
+    return sys.modules.get(_PAYLOAD_TYPES)
 
 
 def encode_body(data: Any, json: Any, json_serialize: Callable[[Any], str | bytes]) -> EncodedBody:
@@ -60,7 +72,8 @@ def encode_body(data: Any, json: Any, json_serialize: Callable[[Any], str | byte
         return EncodedBody(b"", None, 0)
     if isinstance(data, FormData):
         return encode_form(data)
-    if isinstance(data, Payload):
+    payload_types = _payload_types()
+    if payload_types is not None and isinstance(data, payload_types.Payload):
         return _payload_body(data)
     if isinstance(data, (Mapping, list, tuple)):
         return encode_form(FormData(data))
@@ -77,6 +90,8 @@ def encode_form(form: FormData) -> EncodedBody:
         if charset != "utf-8":
             ctype += f"; charset={charset}"
         return EncodedBody(raw, ctype, len(raw))
+    from .multipart import MultipartWriter, Part  # imported by the first multipart body
+
     writer = MultipartWriter("form-data")
     for field in form.fields:
         try:
@@ -102,15 +117,19 @@ def encode_value(
 ) -> EncodedBody:
     """One value as a body: a Payload, what ``encode_plain`` takes, or a type registered with
     ``payload_type`` (through its Payload class); ``TypeError`` for anything else."""
-    if isinstance(value, Payload):
-        return value.encoded()
-    encoded = encode_plain(value, content_type=content_type, charset=charset)
-    if encoded is not None:
+    payload_types = _payload_types()
+    if payload_types is not None and isinstance(value, payload_types.Payload):
+        encoded: EncodedBody = value.encoded()
         return encoded
-    try:  # a type the caller registered with @payload_type
-        return _payload_body(PAYLOAD_REGISTRY.get(value))
-    except PayloadLookupError:
-        raise unserializable(value) from None
+    plain = encode_plain(value, content_type=content_type, charset=charset)
+    if plain is not None:
+        return plain
+    if payload_types is not None:  # a type the caller registered with @payload_type
+        try:
+            return _payload_body(payload_types.PAYLOAD_REGISTRY.get(value))
+        except payload_types.LookupError:
+            pass
+    raise unserializable(value)
 
 
 def _payload_body(payload: Payload) -> EncodedBody:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, cast
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from . import exceptions
 from .auth import BasicAuth
-from .exceptions import ClientPayloadError, RequestInfo, TooManyRedirects
 from .fingerprint import SSLSetting
 from .middlewares import ClientMiddlewareType, ClientRequest, build_client_middlewares
 from .options import RaiseForStatus, RequestOptions
@@ -29,6 +29,7 @@ from .prepare import (
 )
 from .proxies import DIRECT, ProxyRoute
 from .request_builder import RequestBuilder
+from .request_info import RequestInfo
 from .response import ClientResponse, HttpVersion, HttpVersion11, utf8_fallback
 from .session_options import (
     CharsetResolver,
@@ -39,10 +40,11 @@ from .session_options import (
 )
 from .ssl_params import merge_ssl_params
 from .timeouts import ClientTimeout, deadline
-from .tracing import RequestTrace, TraceConfig
+from .tracing import TraceConfig
 from .transport import Request, Transport, close_body
 
 if TYPE_CHECKING:
+    from .request_trace import RequestTrace
     from .session import ClientSession
 
 __all__ = ["Call", "Hop", "RequestPipeline", "check_options", "request_limits"]
@@ -339,6 +341,8 @@ class RequestPipeline(RequestBuilder):
         transport = self._current_transport()
         trace = None
         if self._trace_configs:
+            from .request_trace import RequestTrace  # imported only by sessions that trace
+
             trace = RequestTrace(self, self._trace_configs, options["trace_request_ctx"])
             transport = trace.transport(transport)
         middlewares = options["middlewares"]
@@ -404,7 +408,7 @@ class RequestPipeline(RequestBuilder):
         method, body and credentials); False when ``resp`` is the answer (no Location)."""
         if max_redirects and len(history) >= max_redirects:
             resp.release()
-            raise TooManyRedirects(history[0].request_info, tuple(history))
+            raise exceptions.TooManyRedirects(history[0].request_info, tuple(history))
         if (resp.status == 303 and hop.method != "HEAD") or (
             resp.status in (301, 302) and hop.method == "POST"
         ):
@@ -413,7 +417,7 @@ class RequestPipeline(RequestBuilder):
             finish_body(body)
         elif not rewind_body(body):
             resp.release()
-            raise ClientPayloadError(_CONSUMED_BODY)
+            raise exceptions.ClientPayloadError(_CONSUMED_BODY)
         location = resp.headers.get("Location") or resp.headers.get("URI")
         if not location:
             return False  # aiohttp returns it, listed in its own history

@@ -12,10 +12,11 @@ from collections.abc import Awaitable, Callable
 from ssl import SSLContext
 from typing import TypeVar
 
+from . import exceptions
 from .connection import ConnectionSettings, HTTP11Connection
 from .dial import P, Resolver, connect_scope, open_connection
-from .exceptions import ClientConnectionError, ConnectionKey
 from .fingerprint import SSLSetting
+from .request_info import ConnectionKey
 from .resolvers import AbstractResolver
 from .ssl_params import UNSET, cleanup_closed_warning, merge_ssl_params, shutdown_timeout
 from .timeouts import deadline
@@ -116,7 +117,7 @@ class BaseConnector:
     ) -> HTTP11Connection:
         """A pooled connection for ``key`` or a new one (always new when ``fresh``)."""
         if self._closed:
-            raise ClientConnectionError("Connector is closed.")
+            raise exceptions.ClientConnectionError("Connector is closed.")
         trace = request.trace
         if not fresh:
             conn = self._take_idle(key)
@@ -132,8 +133,8 @@ class BaseConnector:
         )
         if self._closed:
             self._unreserve(key)
-            conn.fail(ClientConnectionError("Connector is closed."))
-            raise ClientConnectionError("Connector is closed.")
+            conn.fail(exceptions.ClientConnectionError("Connector is closed."))
+            raise exceptions.ClientConnectionError("Connector is closed.")
         self._in_use.add(conn)
         if trace is not None:  # tracing hook: create end
             await self._traced(conn, trace.send_connection_create_end)
@@ -156,7 +157,7 @@ class BaseConnector:
         """Open a connection the pool never reuses (a websocket) within the limits: it holds
         its slot until :meth:`unhold` is called with ``key``."""
         if self._closed:
-            raise ClientConnectionError("Connector is closed.")
+            raise exceptions.ClientConnectionError("Connector is closed.")
         connect_at, _ = await self._slot(key, request, True)
         return await self._dial_reserved(key, request, protocol_factory, connect_at)
 
@@ -252,7 +253,7 @@ class BaseConnector:
                     self._wake_waiter()
                 raise
             if self._closed:
-                raise ClientConnectionError("Connector is closed.")
+                raise exceptions.ClientConnectionError("Connector is closed.")
             conn = None if fresh else self._take_idle(key)
             if conn is not None:
                 return conn
@@ -317,9 +318,13 @@ class BaseConnector:
         if self._cleanup is not None:
             self._cleanup.cancel()
             self._cleanup = None
-        conns = [*self._in_use, *(c for idle in self._idle.values() for c in idle)]
-        for conn in conns:
-            conn.fail(ClientConnectionError("Connector is closed."))
+        in_use = [*self._in_use]
+        idle = [c for conns in self._idle.values() for c in conns]
+        for conn in in_use:
+            conn.fail(exceptions.ClientConnectionError("Connector is closed."))
+        for conn in idle:
+            conn.fail(None)  # no exchange to fail, so no error to build (see exceptions.py)
+        conns = in_use + idle
         self._idle.clear()
         for _, waiter in self._waiters:
             if not waiter.done():

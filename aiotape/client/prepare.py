@@ -15,13 +15,8 @@ from typing import Any
 from multidict import CIMultiDict
 from yarl import URL
 
+from . import exceptions
 from .decoders import ACCEPT_ENCODING
-from .exceptions import (
-    InvalidUrlClientError,
-    InvalidUrlRedirectClientError,
-    NonHttpUrlClientError,
-    NonHttpUrlRedirectClientError,
-)
 from .payloads import compressed, encode_body
 from .timeouts import DEFAULT_TIMEOUT, DEFAULT_WS_TIMEOUT, ClientTimeout, ClientWSTimeout
 
@@ -48,19 +43,27 @@ def check_method(method: str) -> str:
 def host_header(url: URL) -> str:
     host = url.host_port_subcomponent
     if host is None:
-        raise InvalidUrlClientError(url, "URL has no host")
+        raise exceptions.InvalidUrlClientError(url, "URL has no host")
     return host
 
 
 def check_scheme(url: URL, redirected: bool) -> None:
     if not url.absolute:
-        raise (InvalidUrlRedirectClientError if redirected else InvalidUrlClientError)(url)
+        raise (
+            exceptions.InvalidUrlRedirectClientError
+            if redirected
+            else exceptions.InvalidUrlClientError
+        )(url)
     if url.scheme not in HTTP_SCHEMES:
         if redirected:
-            raise NonHttpUrlRedirectClientError(url)
-        raise NonHttpUrlClientError(url)
+            raise exceptions.NonHttpUrlRedirectClientError(url)
+        raise exceptions.NonHttpUrlClientError(url)
     if not url.host:
-        raise (InvalidUrlRedirectClientError if redirected else InvalidUrlClientError)(url)
+        raise (
+            exceptions.InvalidUrlRedirectClientError
+            if redirected
+            else exceptions.InvalidUrlClientError
+        )(url)
 
 
 def _has_no_authority(location: str, scheme: str) -> bool:
@@ -79,18 +82,20 @@ def redirect_target(url: URL, location: str, requote: bool) -> URL:
     try:
         target = URL(location, encoded=not requote)
     except ValueError as exc:
-        raise InvalidUrlRedirectClientError(
+        raise exceptions.InvalidUrlRedirectClientError(
             location, "Server attempted redirecting to a location that does not look like a URL"
         ) from exc
     scheme = target.scheme
     if scheme and scheme not in HTTP_SCHEMES:
-        raise NonHttpUrlRedirectClientError(location)
+        raise exceptions.NonHttpUrlRedirectClientError(location)
     if not scheme or (scheme == url.scheme and _has_no_authority(location, scheme)):
         target = url.join(target)
     try:
         target.origin()
     except ValueError as exc:
-        raise InvalidUrlRedirectClientError(target, "Invalid redirect URL origin") from exc
+        raise exceptions.InvalidUrlRedirectClientError(
+            target, "Invalid redirect URL origin"
+        ) from exc
     return target
 
 

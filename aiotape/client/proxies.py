@@ -20,13 +20,12 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
-from urllib.request import getproxies, proxy_bypass
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from . import exceptions
 from .auth import BasicAuth, strip_auth_from_url
-from .exceptions import InvalidURL
 
 __all__ = [
     "DIRECT",
@@ -74,9 +73,9 @@ def explicit_route(
     try:
         url = URL(proxy)
     except (TypeError, ValueError) as exc:
-        raise InvalidURL(proxy) from exc
+        raise exceptions.InvalidURL(proxy) from exc
     if not url.absolute or not url.raw_host:
-        raise InvalidURL(proxy, "proxy URL must be absolute")
+        raise exceptions.InvalidURL(proxy, "proxy URL must be absolute")
     if url.scheme != "http":
         raise ValueError(f"Only http:// proxies are supported, got {url.scheme}://")
     if proxy_auth is not None and not isinstance(proxy_auth, BasicAuth):
@@ -120,6 +119,8 @@ def env_proxy_for_url(url: URL) -> ProxyRoute:
     A proxy found without credentials gets ``auth=None`` here; :func:`env_route` fills it in
     from netrc.
     """
+    from urllib.request import getproxies, proxy_bypass  # only with trust_env: it is heavy
+
     host = url.host
     if host is not None and proxy_bypass(host):
         return DIRECT

@@ -10,10 +10,10 @@ from typing import Any, cast
 from multidict import CIMultiDict, MultiDict, getversion
 from yarl import URL
 
+from . import exceptions
 from .auth import BasicAuth, strip_auth_from_url
 from .cookie_syntax import HEADER_UNSAFE_RE, cookie_header
 from .cookies import AbstractCookieJar, CookieJar, LooseCookies
-from .exceptions import InvalidUrlClientError
 from .prepare import DEFAULT_HEADERS, USER_AGENT, host_header
 from .proxies import ProxyRoute, env_route, explicit_route, netrc_auth_for
 from .transport import Transport, current_override
@@ -146,7 +146,7 @@ class RequestBuilder:
                 try:
                     cached = URL(str_or_url)
                 except (TypeError, ValueError) as exc:
-                    raise InvalidUrlClientError(str_or_url) from exc
+                    raise exceptions.InvalidUrlClientError(str_or_url) from exc
                 if len(self._url_cache) >= _URL_CACHE_SIZE:
                     self._url_cache.clear()
                 self._url_cache[str_or_url] = cached

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import functools
 import json as _json
 import re
 from collections.abc import Callable, Generator
@@ -14,15 +15,11 @@ from typing import Any, NamedTuple
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
+from . import exceptions
 from .cookie_syntax import parse_set_cookie
 from .decoders import make_decoder
 from .disposition import ContentDisposition, content_disposition
-from .exceptions import (
-    ClientConnectionError,
-    ClientResponseError,
-    ContentTypeError,
-    RequestInfo,
-)
+from .request_info import RequestInfo
 from .response_connection import ResponseConnection
 from .streams import StreamReader, decoded_source
 from .transport import Response, TraceHooks
@@ -66,8 +63,10 @@ def _parse_content_type(raw: str | None) -> tuple[str, dict[str, str]]:
     return mimetype, params
 
 
-_CONNECTION_CLOSED = ClientConnectionError("Connection closed")
-"""What reading a released response raises (one shared instance, as aiohttp has)."""
+@functools.cache
+def _connection_closed() -> exceptions.ClientConnectionError:
+    """What reading a released response raises (one shared instance, as aiohttp has)."""
+    return exceptions.ClientConnectionError("Connection closed")
 
 
 class _Released:
@@ -246,7 +245,7 @@ class ClientResponse:
             if self._body is not None:  # read() took the whole body without it
                 content.drained(len(self._body))
             if self._released:
-                content.set_exception(_CONNECTION_CLOSED)
+                content.set_exception(_connection_closed())
         return content
 
     async def _read_whole(self) -> bytes:
@@ -284,7 +283,7 @@ class ClientResponse:
             if self._trace is not None:
                 await self._trace.send_response_chunk_received(self.method, self.url, self._body)
         elif self._released:
-            raise _CONNECTION_CLOSED
+            raise _connection_closed()
         return self._body
 
     async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
@@ -309,7 +308,7 @@ class ClientResponse:
                 else content_type in ctype
             )
             if not expected:
-                raise ContentTypeError(
+                raise exceptions.ContentTypeError(
                     self.request_info,
                     self._history,
                     status=self.status,
@@ -330,7 +329,7 @@ class ClientResponse:
         if self.status >= 400:
             if not self._in_context:
                 self.release()
-            raise ClientResponseError(
+            raise exceptions.ClientResponseError(
                 self.request_info,
                 self._history,
                 status=self.status,
@@ -352,7 +351,7 @@ class ClientResponse:
             self._released = True
             content = self._content
             if content is not None and content.exception() is None:
-                content.set_exception(_CONNECTION_CLOSED)
+                content.set_exception(_connection_closed())
         if not self._closed:  # _finish(), inlined: release is on every request's path
             self._closed = True
             self._wire_body.close()

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from . import exceptions
 from .auth import BasicAuth
-from .exceptions import InvalidUrlClientError, NonHttpUrlClientError
 from .fingerprint import SSLSetting, ssl_setting
 from .prepare import WS_SCHEME_FOR, resolve_ws_timeout
 from .proxies import DIRECT, ProxyRoute
@@ -31,10 +31,10 @@ def ws_url(url: URL) -> URL:
     """``url`` with its websocket scheme (ws or wss); an error for other schemes or no host."""
     scheme = WS_SCHEME_FOR.get(url.scheme)
     if scheme is None:
-        raise NonHttpUrlClientError(url)
+        raise exceptions.NonHttpUrlClientError(url)
     url = url.with_scheme(scheme)
     if not url.host:
-        raise InvalidUrlClientError(url)
+        raise exceptions.InvalidUrlClientError(url)
     return url
 
 

@@ -15,17 +15,8 @@ from collections.abc import Iterable, Sequence
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from .exceptions import (
-    ClientConnectorCertificateError,
-    ClientConnectorError,
-    ClientResponseError,
-    ConnectionKey,
-    ConnectionTimeoutError,
-    InvalidURL,
-    RequestInfo,
-    ServerDisconnectedError,
-    SocketTimeoutError,
-)
+from . import exceptions
+from .request_info import ConnectionKey, RequestInfo
 from .schemes import SECURE_SCHEMES
 from .timeouts import deadline, earliest
 from .transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
@@ -72,8 +63,10 @@ def first_timeout(
             return position, asyncio.TimeoutError()
         if gap_fires is not None and at > gap_fires:
             if connecting:
-                return position, ConnectionTimeoutError(f"Connection timeout to host {request.url}")
-            return position, SocketTimeoutError("Timeout on reading data from socket")
+                return position, exceptions.ConnectionTimeoutError(
+                    f"Connection timeout to host {request.url}"
+                )
+            return position, exceptions.SocketTimeoutError("Timeout on reading data from socket")
         previous = at
     return None
 
@@ -94,7 +87,7 @@ def exception_for(
     A connector error with no errno or message defaults to "connection refused".
     """
     url = request.url
-    if issubclass(cls, ClientConnectorError):
+    if issubclass(cls, exceptions.ClientConnectorError):
         key = ConnectionKey(
             url.host or "",
             url.port,
@@ -102,19 +95,19 @@ def exception_for(
             request.ssl,
             server_hostname=request.server_hostname,
         )
-        if issubclass(cls, ClientConnectorCertificateError):
+        if issubclass(cls, exceptions.ClientConnectorCertificateError):
             if errno is None:
                 return cls(key, ssl.CertificateError(strerror or message))
             return cls(key, ssl.SSLCertVerificationError(errno, strerror))
         if errno is None and not (strerror or message):
             errno, strerror = _errno.ECONNREFUSED, "Connection refused"
         return cls(key, OSError(errno, strerror or message))
-    if issubclass(cls, ClientResponseError):
+    if issubclass(cls, exceptions.ClientResponseError):
         info = RequestInfo(url, request.method, request.headers, url)
         return cls(info, (), status=status, message=message)
-    if issubclass(cls, InvalidURL):
+    if issubclass(cls, exceptions.InvalidURL):
         return cls(url)
-    if issubclass(cls, ServerDisconnectedError):
+    if issubclass(cls, exceptions.ServerDisconnectedError):
         return cls(message or None)
     if issubclass(cls, OSError) and errno is not None:
         return cls(errno, strerror or message)

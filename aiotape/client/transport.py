@@ -101,7 +101,7 @@ class WSMessage(NamedTuple):
 
 class TraceHooks(Protocol):
     """The tracing signals fired below the session, on ``Request.trace`` and by responses
-    (``tracing.RequestTrace`` implements them): connections, DNS, headers sent, body read."""
+    (``request_trace.RequestTrace`` implements them): connections, DNS, headers sent, body read."""
 
     async def send_request_headers(self, request: Request) -> None: ...
 

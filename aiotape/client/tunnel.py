@@ -18,16 +18,11 @@ from typing import TypeVar
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from . import exceptions
 from .dial import Resolver, connect_scope, open_connection, ssl_context
 from .error_mapping import IncompleteResponse, map_exceptions
-from .exceptions import (
-    ClientConnectorError,
-    ClientHttpProxyError,
-    ClientProxyConnectionError,
-    ConnectionKey,
-    RequestInfo,
-)
 from .http11 import ResponseHead, ResponseParser, serialize_head
+from .request_info import ConnectionKey, RequestInfo
 from .timeouts import deadline
 from .transport import Request
 
@@ -135,18 +130,20 @@ async def _dial_proxy(
             connect_deadline=connect_deadline,
             local_addr=local_addr,
         )
-    except ClientConnectorError as exc:
-        if type(exc) is not ClientConnectorError:  # DNS and TLS errors keep their class
+    except exceptions.ClientConnectorError as exc:
+        if type(exc) is not exceptions.ClientConnectorError:  # DNS and TLS errors keep their class
             raise
-        raise ClientProxyConnectionError(key, exc.os_error) from exc.os_error
+        raise exceptions.ClientProxyConnectionError(key, exc.os_error) from exc.os_error
 
 
-def _refusal(request: Request, head: ResponseHead, sent: CIMultiDict[str]) -> ClientHttpProxyError:
+def _refusal(
+    request: Request, head: ResponseHead, sent: CIMultiDict[str]
+) -> exceptions.ClientHttpProxyError:
     """aiohttp's error for a CONNECT answered with anything but 200."""
     assert isinstance(request.proxy, URL)
     url = request.url
     info = RequestInfo(url, "CONNECT", CIMultiDictProxy(sent), request.proxy)
-    return ClientHttpProxyError(
+    return exceptions.ClientHttpProxyError(
         info, (), status=head.status, message=head.reason, headers=head.headers
     )
 

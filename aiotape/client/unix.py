@@ -9,29 +9,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from . import exceptions
 from .dial import P, connect_scope, sock_connect_scope
-from .exceptions import ClientConnectorError, ConnectionKey, ConnectionTimeoutError
 from .pool import BaseConnector
+from .request_info import ConnectionKey
 from .transport import Request
 
-__all__ = ["UnixClientConnectorError", "UnixConnector"]
-
-
-class UnixClientConnectorError(ClientConnectorError):
-    """The unix socket could not be connected to (aiohttp's class of that name)."""
-
-    def __init__(self, path: str, connection_key: ConnectionKey, os_error: OSError) -> None:
-        self._path = path
-        super().__init__(connection_key, os_error)
-
-    @property
-    def path(self) -> str:
-        """The socket's path."""
-        return self._path
-
-    def __str__(self) -> str:
-        shown = "default" if self.ssl is True else self.ssl
-        return f"Cannot connect to unix socket {self._path} ssl:{shown} [{self.strerror}]"
+__all__ = ["UnixConnector"]
 
 
 class UnixConnector(BaseConnector):
@@ -70,8 +54,8 @@ class UnixConnector(BaseConnector):
             try:
                 with sock_connect_scope(request):
                     sock, protocol = await loop.create_unix_connection(protocol_factory, self._path)
-            except ConnectionTimeoutError:
+            except exceptions.ConnectionTimeoutError:
                 raise
             except OSError as exc:
-                raise UnixClientConnectorError(self._path, key, exc) from exc
+                raise exceptions.UnixClientConnectorError(self._path, key, exc) from exc
         return sock, protocol

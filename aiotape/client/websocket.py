@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
-from .exceptions import ServerDisconnectedError, ServerTimeoutError, WSMessageTypeError
+from . import exceptions
 from .simulation import CLOSED
 from .timeouts import ClientWSTimeout, TimeoutScope, deadline
 from .transport import WebSocketChannel, WSCloseCode, WSMessage, WSMsgType
@@ -180,7 +180,7 @@ class ClientWebSocketResponse:
 
     def _pong_not_received(self, pong_wait: float) -> None:
         self._pong_cb = None
-        self._fail(ServerTimeoutError(f"No PONG received after {pong_wait} seconds"))
+        self._fail(exceptions.ServerTimeoutError(f"No PONG received after {pong_wait} seconds"))
 
     def _fail(self, exc: BaseException) -> None:
         """The heartbeat failed: close abnormally and wake the reader with an ERROR."""
@@ -317,7 +317,7 @@ class ClientWebSocketResponse:
                 await self._drop()
                 return True
             if msg.type is WSMsgType.CLOSED:
-                return await self._abnormal_close(ServerDisconnectedError())
+                return await self._abnormal_close(exceptions.ServerDisconnectedError())
 
     async def _abnormal_close(self, exc: BaseException) -> bool:
         self._close_code = WSCloseCode.ABNORMAL_CLOSURE
@@ -418,7 +418,7 @@ class ClientWebSocketResponse:
         """The next message, which must be TEXT (bytes with ``ws_connect(decode_text=False)``)."""
         msg = await self.receive(timeout)
         if msg.type is not WSMsgType.TEXT:
-            raise WSMessageTypeError(
+            raise exceptions.WSMessageTypeError(
                 f"Received message {msg.type}:{msg.data!r} is not WSMsgType.TEXT"
             )
         data: str = msg.data
@@ -428,7 +428,7 @@ class ClientWebSocketResponse:
         """The next message, which must be BINARY."""
         msg = await self.receive(timeout)
         if msg.type is not WSMsgType.BINARY:
-            raise WSMessageTypeError(
+            raise exceptions.WSMessageTypeError(
                 f"Received message {msg.type}:{msg.data!r} is not WSMsgType.BINARY"
             )
         data: bytes = msg.data

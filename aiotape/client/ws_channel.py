@@ -30,14 +30,11 @@ from websockets.http11 import Response as HandshakeResponse
 from websockets.protocol import OPEN
 from websockets.typing import BytesLike
 
+from . import exceptions
 from .dial import connection_key, open_connection
-from .exceptions import (
-    ClientConnectionResetError,
-    ConnectionKey,
-    ServerDisconnectedError,
-)
 from .fingerprint import SSLSetting
 from .http11 import serialize_head
+from .request_info import ConnectionKey
 from .simulation import CLOSED, handshake_response
 from .timeouts import TimeoutScope, deadline, earliest
 from .transport import Request, Response, WSCloseCode, WSMessage, WSMsgType, WSOptions
@@ -155,7 +152,7 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
             self._lost_waiter.set_result(None)
         handshake = self._handshake_waiter
         if handshake is not None and not handshake.done():
-            handshake.set_exception(ServerDisconnectedError())
+            handshake.set_exception(exceptions.ServerDisconnectedError())
         if self._drain_waiter is not None and not self._drain_waiter.done():
             self._drain_waiter.set_result(None)
         self._wake()
@@ -343,9 +340,9 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
             return
         sock = self._socket
         if self._lost or sock is None or sock.is_closing():
-            raise ClientConnectionResetError("Cannot write to closing transport")
+            raise exceptions.ClientConnectionResetError("Cannot write to closing transport")
         if state is not OPEN and kind is not WSMsgType.PONG:
-            raise ClientConnectionResetError("Cannot write to closing transport")
+            raise exceptions.ClientConnectionResetError("Cannot write to closing transport")
         data = message.data
         if kind is WSMsgType.TEXT or kind is WSMsgType.BINARY:
             payload = data.encode("utf-8") if kind is WSMsgType.TEXT else data

@@ -10,12 +10,8 @@ from websockets.datastructures import Headers
 from websockets.exceptions import InvalidHeader, InvalidStatus, InvalidUpgrade
 from websockets.http11 import Response as HandshakeResponse
 
-from .exceptions import (
-    RequestInfo,
-    ServerDisconnectedError,
-    SocketTimeoutError,
-    WSServerHandshakeError,
-)
+from . import exceptions
+from .request_info import RequestInfo
 from .transport import Request
 from .ws_framer import ClientFramer
 
@@ -25,7 +21,7 @@ _CALLER_WINS = frozenset({"upgrade", "connection", "sec-websocket-version"})
 
 
 def timeout_error(by_sock_read: bool) -> type[BaseException]:
-    return SocketTimeoutError if by_sock_read else asyncio.TimeoutError
+    return exceptions.SocketTimeoutError if by_sock_read else asyncio.TimeoutError
 
 
 def _response_headers(response: HandshakeResponse) -> CIMultiDictProxy[str]:
@@ -39,9 +35,9 @@ def handshake_error(
     info = RequestInfo(request.url, request.method, request.headers, request.url)
     if response is None:
         if failure is None or isinstance(failure.__cause__, EOFError):
-            return ServerDisconnectedError()
+            return exceptions.ServerDisconnectedError()
         reason = failure.__cause__ or failure
-        return WSServerHandshakeError(
+        return exceptions.WSServerHandshakeError(
             info, (), status=400, message=f"Invalid HTTP response: {reason}"
         )
     if isinstance(failure, InvalidStatus):
@@ -52,7 +48,7 @@ def handshake_error(
         message = "Invalid challenge response"
     else:
         message = str(failure)
-    return WSServerHandshakeError(
+    return exceptions.WSServerHandshakeError(
         info, (), status=response.status_code, message=message, headers=_response_headers(response)
     )
 

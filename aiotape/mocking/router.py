@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from ..client.exceptions import ClientConnectionError
 from ..client.network import NetworkTransport
 from ..client.prepare import WS_SCHEME_FOR
 from ..client.transport import (
@@ -35,60 +34,23 @@ from .matching import (
     exact_key,
 )
 from .responses import MockResponse, ResponseHeaders
-from .routes import Call, Callback, Route, RouteOptions, WebSocketHandler, WebSocketRoute
+from .routes import (
+    SHOWN_ROUTES,
+    Call,
+    Callback,
+    Route,
+    RouteOptions,
+    WebSocketHandler,
+    WebSocketRoute,
+    describe_route,
+)
 from .ws import MockWebSocket, MockWebSocketChannel
 
 if TYPE_CHECKING:
     from ..client.options import Unpack
+    from .no_match import NoMatchingRoute
 
-__all__ = ["MockRouter", "NoMatchingRoute"]
-
-_SHOWN_ROUTES = 10
-
-
-class NoMatchingRoute(ClientConnectionError):
-    """No registered mock route answers the request; ``str()`` lists the closest routes."""
-
-    def __init__(self, call: Call, routes: Sequence[Route | WebSocketRoute]) -> None:
-        super().__init__(f"No mock route matches {call}")
-        self.call = call
-        self._routes = tuple(routes)
-        self._message: str | None = None
-
-    def __str__(self) -> str:
-        if self._message is None:
-            self._message = self._render()
-        return self._message
-
-    def _render(self) -> str:
-        call = self.call
-        lines = [str(self.args[0])]
-        if call.body:
-            body = call.body if len(call.body) <= 200 else call.body[:200] + b"..."
-            lines.append(f"  body: {body!r}")
-        lines.extend(
-            f"  only the query differs from route {route.pattern.describe()} "
-            f"(request query: {call.url.query_string or 'none'!r})"
-            for route in self._routes
-            if route.pattern.differs_only_in_query(call.method, call.url)
-        )
-        if self._routes:
-            lines.append("Registered routes, closest first:")
-            ranked = sorted(self._routes, key=lambda r: r.pattern.distance(call.method, call.url))
-            lines.extend(f"  {_describe(route)}" for route in ranked[:_SHOWN_ROUTES])
-            if len(ranked) > _SHOWN_ROUTES:
-                lines.append(f"  ... and {len(ranked) - _SHOWN_ROUTES} more")
-        else:
-            lines.append("No routes are registered.")
-        return "\n".join(lines)
-
-
-def _describe(route: Route | WebSocketRoute) -> str:
-    kind = "websocket " if isinstance(route, WebSocketRoute) else ""
-    used = f"called {route.call_count} time(s)"
-    if isinstance(route, Route) and route.limit is not None:
-        used += f" of {route.limit}" + (", used up" if route.exhausted else "")
-    return f"{kind}{route.pattern.describe()} [{used}]"
+__all__ = ["MockRouter"]
 
 
 async def _read_body(body: bytes | AsyncIterable[bytes]) -> bytes:
@@ -333,6 +295,8 @@ class MockRouter:
 
     # -- failures ------------------------------------------------------------------------------
     def _no_match(self, call: Call) -> NoMatchingRoute:
+        from .no_match import NoMatchingRoute  # its bases are built on first use
+
         error = NoMatchingRoute(call, self._routes)
         self._unmatched.append(error)
         return error
@@ -390,9 +354,9 @@ class MockRouter:
         if check_unused if check_unused is not None else self.assert_all_called:
             unused = [route for route in self._routes if not route.called]
             if unused:
-                lines = [f"  {_describe(route)}" for route in unused[:_SHOWN_ROUTES]]
-                if len(unused) > _SHOWN_ROUTES:
-                    lines.append(f"  ... and {len(unused) - _SHOWN_ROUTES} more")
+                lines = [f"  {describe_route(route)}" for route in unused[:SHOWN_ROUTES]]
+                if len(unused) > SHOWN_ROUTES:
+                    lines.append(f"  ... and {len(unused) - SHOWN_ROUTES} more")
                 found.append(
                     f"{len(unused)} mock route(s) were never called (use assert_all_called="
                     "False to allow that):\n" + "\n".join(lines)

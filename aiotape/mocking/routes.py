@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .ws import MockWebSocket
 
 __all__ = [
+    "SHOWN_ROUTES",
     "Call",
     "Callback",
     "CallbackReturn",
@@ -27,7 +28,11 @@ __all__ = [
     "RouteOptions",
     "WebSocketHandler",
     "WebSocketRoute",
+    "describe_route",
 ]
+
+SHOWN_ROUTES = 10
+"""How many routes error messages list."""
 
 CallbackReturn = MockResponse | CallbackResult | Mapping[str, Any] | None
 """What a callback returns: a MockResponse (or aioresponses' CallbackResult), MockResponse's
@@ -303,3 +308,12 @@ class WebSocketRoute(_CallLog):
 
     def __repr__(self) -> str:
         return f"<WebSocketRoute {self.pattern.describe()}>"
+
+
+def describe_route(route: Route | WebSocketRoute) -> str:
+    """One line for a route in error messages: its pattern and how often it was called."""
+    kind = "websocket " if isinstance(route, WebSocketRoute) else ""
+    used = f"called {route.call_count} time(s)"
+    if isinstance(route, Route) and route.limit is not None:
+        used += f" of {route.limit}" + (", used up" if route.exhausted else "")
+    return f"{kind}{route.pattern.describe()} [{used}]"

@@ -7,7 +7,7 @@ import json as _json
 from collections.abc import Callable
 from typing import Any
 
-from ..client.exceptions import ClientConnectionResetError
+from ..client import exceptions
 from ..client.simulation import CLOSED, handshake_response
 from ..client.transport import WSCloseCode, WSMessage, WSMsgType
 from .routes import Call, WebSocketHandler
@@ -75,7 +75,7 @@ class MockWebSocket:
 
     def _send(self, msg: WSMessage) -> None:
         if self._closed:
-            raise ClientConnectionResetError("Cannot write to closing transport")
+            raise exceptions.ClientConnectionResetError("Cannot write to closing transport")
         self._outbox.put_nowait(msg)
 
     async def send_str(self, data: str) -> None:
@@ -155,7 +155,7 @@ class MockWebSocketChannel:
         server = self._server
         try:
             await handler(server)
-        except ClientConnectionResetError:
+        except exceptions.ClientConnectionResetError:
             pass
         except Exception as exc:
             self._on_error(exc)
@@ -170,7 +170,7 @@ class MockWebSocketChannel:
         if message.type is WSMsgType.CLOSE and self._server.closed:
             return
         if self._gone:
-            raise ClientConnectionResetError("Cannot write to closing transport")
+            raise exceptions.ClientConnectionResetError("Cannot write to closing transport")
         self._server._from_client(message)
 
     async def receive(self) -> WSMessage:
