@@ -29,6 +29,7 @@ from .prepare import (
 )
 from .proxies import DIRECT, ProxyRoute
 from .request_builder import RequestBuilder
+from .request_context import RequestContextManager, ResponseContextManager
 from .response import ClientResponse, HttpVersion, HttpVersion11, utf8_fallback
 from .session_options import (
     CharsetResolver,
@@ -40,7 +41,7 @@ from .session_options import (
 from .ssl_params import merge_ssl_params
 from .timeouts import ClientTimeout, deadline
 from .tracing import RequestTrace, TraceConfig
-from .transport import Request, Transport, close_body
+from .transport import Request, Response, Transport, close_body
 
 if TYPE_CHECKING:
     from .session import ClientSession
@@ -90,16 +91,30 @@ _DEFAULTS: RequestOptions = {
 """What a request option is when the call does not give it (``timeout``: the session's)."""
 
 
-_REQUEST_SLOTS = tuple(Request.__dict__[field.name].__set__ for field in fields(Request))
+class _RequestDraft:
+    """A Request under construction: the same slots, plain attribute stores (a frozen
+    dataclass pays a checked ``object.__setattr__`` per field), then made a Request."""
+
+    __slots__ = Request.__slots__
+    method: str
+    url: URL
+    headers: CIMultiDictProxy[str]
+    body: bytes | Any
+    timeout: ClientTimeout
+    started: float
+    deadline: float | None
+    ssl: SSLSetting
+    server_hostname: str | None
+    simulated_elapsed: float
+    trace: RequestTrace | None
+    head_limits: Limits | None
+    version: HttpVersion
+    proxy: URL | None
+    proxy_auth: BasicAuth | None
+    proxy_headers: CIMultiDictProxy[str] | None
 
 
-def _new_request(*values: Any) -> Request:
-    """``Request(*values)``, every field given in order, set straight into its slots: the
-    frozen dataclass's ``__init__`` pays a checked ``object.__setattr__`` per field."""
-    request = object.__new__(Request)
-    for set_slot, value in zip(_REQUEST_SLOTS, values, strict=True):
-        set_slot(request, value)
-    return request
+assert _RequestDraft.__slots__ == tuple(field.name for field in fields(Request))
 
 
 @dataclass(slots=True)
@@ -172,28 +187,32 @@ class Call:
         history: list[ClientResponse],
     ) -> Request:
         """The seam request of ``hop``, carrying the simulated time of the hops before it."""
-        return _new_request(
-            hop.method,
-            hop.url,
-            CIMultiDictProxy(headers),
-            body,
-            self.timeout,
-            self.started,
-            self.deadline,
-            self.ssl,
-            self.server_hostname,
-            sum(r._simulated_elapsed for r in history) if history else 0.0,
-            self.trace,
-            self.head_limits,
-            self.version,
-            route.url,
-            route.auth,
-            route.headers,
-        )
+        draft = _RequestDraft()
+        draft.method = hop.method
+        draft.url = hop.url
+        draft.headers = CIMultiDictProxy(headers)
+        draft.body = body
+        draft.timeout = self.timeout
+        draft.started = self.started
+        draft.deadline = self.deadline
+        draft.ssl = self.ssl
+        draft.server_hostname = self.server_hostname
+        draft.simulated_elapsed = sum(r._simulated_elapsed for r in history) if history else 0.0
+        draft.trace = self.trace
+        draft.head_limits = self.head_limits
+        draft.version = self.version
+        draft.proxy = route.url
+        draft.proxy_auth = route.auth
+        draft.proxy_headers = route.headers
+        draft.__class__ = Request  # type: ignore[assignment]  # same slots: now frozen
+        return cast(Request, draft)
 
     async def exchange(self, request: Request) -> ClientResponse:
         """Send ``request`` through the transport; its response head as a ClientResponse."""
-        wire = await self.transport.handle(request)
+        return self.response(request, await self.transport.handle(request))
+
+    def response(self, request: Request, wire: Response) -> ClientResponse:
+        """The ClientResponse of ``request`` answered by ``wire`` (its head)."""
         if not self.read_until_eof:
             wire = without_unframed_body(wire)
         url = request.url
@@ -201,11 +220,14 @@ class Call:
             request.method,
             url,
             wire,
-            request_info=RequestInfo(
-                url.with_fragment(None) if url.raw_fragment else url,
-                request.method,
-                request.headers,
-                url,
+            request_info=tuple.__new__(  # RequestInfo(...) without its Python-level __new__
+                RequestInfo,
+                (
+                    url.with_fragment(None) if url.raw_fragment else url,
+                    request.method,
+                    request.headers,
+                    url,
+                ),
             ),
             auto_decompress=self.auto_decompress,
             read_bufsize=self.read_bufsize,
@@ -253,18 +275,33 @@ class RequestPipeline(RequestBuilder):
     _json_dumps: Callable[[Any], Any]
     _raise_for_status: RaiseForStatus
     _requote_redirect_url: bool
+    _plain_context: bool
+
+    def _open(
+        self, method: str, str_or_url: str | URL, options: RequestOptions
+    ) -> RequestContextManager[ClientResponse]:
+        """What ``session.get(...)`` and the other verbs return; a keyword requests do not
+        take raises ``TypeError`` now, at the call, as it would binding a signature."""
+        if options:
+            check_options(options)
+        if self._plain_context:
+            return ResponseContextManager(self, method, str_or_url, options)
+        return RequestContextManager(self._perform(method, str_or_url, options, None))
 
     def _request(
         self, method: str, str_or_url: str | URL, options: RequestOptions
     ) -> Coroutine[Any, Any, ClientResponse]:
-        """The request as a coroutine; a keyword requests do not take raises ``TypeError`` now,
-        at the call, as it would binding a signature."""
+        """The request as a coroutine (``TypeError`` now for a keyword requests do not take)."""
         if options:
             check_options(options)
-        return self._perform(method, str_or_url, options)
+        return self._perform(method, str_or_url, options, None)
 
     async def _perform(
-        self, method: str, str_or_url: str | URL, options: RequestOptions
+        self,
+        method: str,
+        str_or_url: str | URL,
+        options: RequestOptions,
+        context: ResponseContextManager | None,
     ) -> ClientResponse:
         call, hop = self._plan(method, str_or_url, options)
         trace = call.trace
@@ -284,9 +321,10 @@ class RequestPipeline(RequestBuilder):
                     )
                 req_headers, body = self._encode_hop(hop, hop_auth, call, bool(history))
                 request = call.request(hop, req_headers, body, route, history)
-                resp = await (
-                    self._send(call, request) if call.middlewares else call.exchange(request)
-                )
+                if call.middlewares:
+                    resp = await self._send(call, request)
+                else:
+                    resp = call.response(request, await call.transport.handle(request))
                 set_cookie = resp.headers.getall("Set-Cookie", ())
                 if set_cookie:
                     self._cookie_jar.update_cookies_from_headers(set_cookie, hop.url)
@@ -314,6 +352,8 @@ class RequestPipeline(RequestBuilder):
             raise
         if trace is not None:  # tracing hook: request end
             await trace.send_request_end(hop.method, hop.url, hop.headers, resp)
+        if context is not None:
+            context.opened(resp)
         return resp
 
     def _plan(
