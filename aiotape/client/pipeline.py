@@ -46,7 +46,7 @@ from .transport import Request, Response, Transport, close_body
 if TYPE_CHECKING:
     from .session import ClientSession
 
-__all__ = ["Call", "Hop", "RequestPipeline", "check_options", "request_limits"]
+__all__ = ["Call", "Hop", "Plan", "RequestPipeline", "check_options", "request_limits"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _POST_METHODS = frozenset({"PATCH", "POST", "PUT"})
@@ -56,6 +56,11 @@ _CONSUMED_BODY = (
     "Use bytes, a seekable file-like object, or set allow_redirects=False."
 )
 _OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_CHECKED_METHODS = {
+    method: method for method in ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
+}
+"""Methods ``check_method`` accepts unchanged: a call without options looks them up."""
 _SSL_OPTIONS = itemgetter("ssl", "verify_ssl", "ssl_context", "fingerprint")
 _DEFAULTS: RequestOptions = {
     "params": None,
@@ -151,11 +156,11 @@ class Hop:
 
 
 @dataclass(slots=True)
-class Call:
-    """What every hop of one request shares: how it goes over the seam, how its responses are
-    read and which redirects it follows."""
+class Plan:
+    """How a request's hops are sent and read, and which redirects it follows: the call's
+    options, the session's settings filling in. Never changed once made: calls without
+    options share their session's."""
 
-    transport: Transport
     middlewares: Sequence[ClientMiddlewareType]
     auto_decompress: bool
     read_bufsize: int
@@ -163,11 +168,8 @@ class Call:
     resolve_charset: CharsetResolver
     read_until_eof: bool
     timeout: ClientTimeout
-    started: float
-    deadline: float | None
     ssl: SSLSetting
     server_hostname: str | None
-    trace: RequestTrace | None
     head_limits: Limits | None
     version: HttpVersion
     route: ProxyRoute | None
@@ -177,39 +179,6 @@ class Call:
     allow_redirects: bool
     max_redirects: int
     raise_for_status: RaiseForStatus | None
-
-    def request(
-        self,
-        hop: Hop,
-        headers: CIMultiDict[str],
-        body: bytes | Any,
-        route: ProxyRoute,
-        history: list[ClientResponse],
-    ) -> Request:
-        """The seam request of ``hop``, carrying the simulated time of the hops before it."""
-        draft = _RequestDraft()
-        draft.method = hop.method
-        draft.url = hop.url
-        draft.headers = CIMultiDictProxy(headers)
-        draft.body = body
-        draft.timeout = self.timeout
-        draft.started = self.started
-        draft.deadline = self.deadline
-        draft.ssl = self.ssl
-        draft.server_hostname = self.server_hostname
-        draft.simulated_elapsed = sum(r._simulated_elapsed for r in history) if history else 0.0
-        draft.trace = self.trace
-        draft.head_limits = self.head_limits
-        draft.version = self.version
-        draft.proxy = route.url
-        draft.proxy_auth = route.auth
-        draft.proxy_headers = route.headers
-        draft.__class__ = Request  # type: ignore[assignment]  # same slots: now frozen
-        return cast(Request, draft)
-
-    async def exchange(self, request: Request) -> ClientResponse:
-        """Send ``request`` through the transport; its response head as a ClientResponse."""
-        return self.response(request, await self.transport.handle(request))
 
     def response(self, request: Request, wire: Response) -> ClientResponse:
         """The ClientResponse of ``request`` answered by ``wire`` (its head)."""
@@ -235,6 +204,52 @@ class Call:
         if self.resolve_charset is not utf8_fallback:
             resp._resolve_charset = self.resolve_charset
         return resp
+
+
+@dataclass(slots=True)
+class Call:
+    """One request: its plan, the transport its hops go through, when it started and when
+    its total timeout expires, and its trace (with trace configs)."""
+
+    plan: Plan
+    transport: Transport
+    started: float
+    deadline: float | None
+    trace: RequestTrace | None
+
+    def request(
+        self,
+        hop: Hop,
+        headers: CIMultiDict[str],
+        body: bytes | Any,
+        route: ProxyRoute,
+        history: list[ClientResponse],
+    ) -> Request:
+        """The seam request of ``hop``, carrying the simulated time of the hops before it."""
+        plan = self.plan
+        draft = _RequestDraft()
+        draft.method = hop.method
+        draft.url = hop.url
+        draft.headers = CIMultiDictProxy(headers)
+        draft.body = body
+        draft.timeout = plan.timeout
+        draft.started = self.started
+        draft.deadline = self.deadline
+        draft.ssl = plan.ssl
+        draft.server_hostname = plan.server_hostname
+        draft.simulated_elapsed = sum(r._simulated_elapsed for r in history) if history else 0.0
+        draft.trace = self.trace
+        draft.head_limits = plan.head_limits
+        draft.version = plan.version
+        draft.proxy = route.url
+        draft.proxy_auth = route.auth
+        draft.proxy_headers = route.headers
+        draft.__class__ = Request  # type: ignore[assignment]  # same slots: now frozen
+        return cast(Request, draft)
+
+    async def exchange(self, request: Request) -> ClientResponse:
+        """Send ``request`` through the transport; its response head as a ClientResponse."""
+        return self.plan.response(request, await self.transport.handle(request))
 
 
 def request_limits(session: Limits, options: RequestOptions) -> Limits | None:
@@ -276,6 +291,7 @@ class RequestPipeline(RequestBuilder):
     _raise_for_status: RaiseForStatus
     _requote_redirect_url: bool
     _plain_context: bool
+    _default_plan: Plan | None
 
     def _open(
         self, method: str, str_or_url: str | URL, options: RequestOptions
@@ -304,7 +320,7 @@ class RequestPipeline(RequestBuilder):
         context: ResponseContextManager | None,
     ) -> ClientResponse:
         call, hop = self._plan(method, str_or_url, options)
-        trace = call.trace
+        plan, trace = call.plan, call.trace
         if trace is not None:  # tracing hook: request start
             hop.headers = await trace.send_request_start(
                 hop.method, hop.url, self._default_headers, hop.headers
@@ -314,31 +330,31 @@ class RequestPipeline(RequestBuilder):
         try:
             while True:
                 check_scheme(hop.url, bool(history))
-                route, hop_auth = call.route or DIRECT, hop.auth
+                route, hop_auth = plan.route or DIRECT, hop.auth
                 if self._trust_env:
                     route, hop_auth = await self._from_env(
-                        hop.url, call.route, hop.auth, hop.headers
+                        hop.url, plan.route, hop.auth, hop.headers
                     )
-                req_headers, body = self._encode_hop(hop, hop_auth, call, bool(history))
+                req_headers, body = self._encode_hop(hop, hop_auth, plan, bool(history))
                 request = call.request(hop, req_headers, body, route, history)
-                if call.middlewares:
+                if plan.middlewares:
                     resp = await self._send(call, request)
                 else:
-                    resp = call.response(request, await call.transport.handle(request))
+                    resp = plan.response(request, await call.transport.handle(request))
                 set_cookie = resp.headers.getall("Set-Cookie", ())
                 if set_cookie:
                     self._cookie_jar.update_cookies_from_headers(set_cookie, hop.url)
-                if not (call.allow_redirects and resp.status in _REDIRECTS):
+                if not (plan.allow_redirects and resp.status in _REDIRECTS):
                     break
                 if trace is not None:  # tracing hook: redirect
                     await trace.send_request_redirect(hop.method, hop.url, hop.headers, resp)
                 history.append(resp)
-                if not self._redirect(hop, resp, body, call.max_redirects, history):
+                if not self._redirect(hop, resp, body, plan.max_redirects, history):
                     break
             if not isinstance(body, bytes):
                 finish_body(body)
             resp._history = tuple(history)  # as aiohttp: on the final response only
-            check = call.raise_for_status
+            check = plan.raise_for_status
             if check is None:
                 check = self._raise_for_status
             if check is True:
@@ -359,33 +375,36 @@ class RequestPipeline(RequestBuilder):
     def _plan(
         self, method: str, str_or_url: str | URL, options: RequestOptions
     ) -> tuple[Call, Hop]:
-        """The request's plan (what its hops share) and its first hop, from the call's options
-        (a request's own setting, else the session's)."""
-        given = bool(options)  # without options: the defaults, unmerged and unchecked
+        """The request (its plan: the call's options, else the session's settings) and its
+        first hop."""
+        if not options:  # the session's plan, made once; no option merges or checks
+            plan = self._default_plan
+            if plan is None:
+                plan = self._default_plan = self._make_plan(_DEFAULTS, self._timeout, True)
+            url = self._target_url(str_or_url, None)
+            method = _CHECKED_METHODS.get(method) or check_method(method)
+            return self._call(plan, None), Hop(method, url, None, None, None, None, None)
         timeout_option = options.get("timeout", UNSET)
-        options = {**_DEFAULTS, **options} if given else _DEFAULTS
-        head_limits = request_limits(self._limits, options)
+        options = {**_DEFAULTS, **options}
         headers = options["headers"]
         if options["expect100"]:
             headers = with_expect_continue(headers)
         url = self._target_url(str_or_url, options["params"])
-        route = self._explicit_route(
-            options["proxy"], options["proxy_auth"], options["proxy_headers"]
+        plan = self._make_plan(
+            options,
+            resolve_timeout(timeout_option, self._timeout),
+            merge_ssl_params(*_SSL_OPTIONS(options)),
         )
-        ssl = merge_ssl_params(*_SSL_OPTIONS(options)) if given else True
         method = check_method(method)
-        timeout = resolve_timeout(timeout_option, self._timeout) if given else self._timeout
-        started = asyncio.get_running_loop().time()
-        transport = self._current_transport()
-        trace = None
-        if self._trace_configs:
-            trace = RequestTrace(self, self._trace_configs, options["trace_request_ctx"])
-            transport = trace.transport(transport)
+        return self._call(plan, options["trace_request_ctx"]), Hop.first(
+            method, url, headers, options
+        )
+
+    def _make_plan(self, options: RequestOptions, timeout: ClientTimeout, ssl: SSLSetting) -> Plan:
         middlewares = options["middlewares"]
         auto_decompress = options["auto_decompress"]
         read_bufsize = options["read_bufsize"]
-        call = Call(
-            transport,
+        return Plan(
             self._middlewares if middlewares is None else middlewares,
             self._auto_decompress if auto_decompress is None else auto_decompress,
             self._read_bufsize if read_bufsize is None else read_bufsize,
@@ -393,14 +412,11 @@ class RequestPipeline(RequestBuilder):
             self._resolve_charset,
             options["read_until_eof"],
             timeout,
-            started,
-            deadline(started, timeout.total, timeout.ceil_threshold),
             ssl,
             options["server_hostname"],
-            trace,
-            head_limits,
+            request_limits(self._limits, options),
             self._version,
-            route,
+            self._explicit_route(options["proxy"], options["proxy_auth"], options["proxy_headers"]),
             options["skip_auto_headers"],
             options["chunked"],
             options["compress"],
@@ -408,21 +424,45 @@ class RequestPipeline(RequestBuilder):
             options["max_redirects"],
             options["raise_for_status"],
         )
-        return call, Hop.first(method, url, headers, options)
+
+    def _call(self, plan: Plan, trace_request_ctx: Any) -> Call:
+        """A request following ``plan`` that starts now (through the current transport)."""
+        started = asyncio.get_running_loop().time()
+        transport = self._current_transport()
+        trace = None
+        if self._trace_configs:
+            trace = RequestTrace(self, self._trace_configs, trace_request_ctx)
+            transport = trace.transport(transport)
+        timeout = plan.timeout
+        return Call(
+            plan,
+            transport,
+            started,
+            deadline(started, timeout.total, timeout.ceil_threshold),
+            trace,
+        )
 
     def _encode_hop(
-        self, hop: Hop, auth: BasicAuth | None, call: Call, redirected: bool
+        self, hop: Hop, auth: BasicAuth | None, plan: Plan, redirected: bool
     ) -> tuple[CIMultiDict[str], bytes | Any]:
         """The next hop's final headers and encoded body (``hop.url`` loses its credentials;
         ``hop.auth`` becomes the auth used, which a same-origin redirect keeps)."""
-        skip_auto_headers = call.skip_auto_headers
+        skip_auto_headers = plan.skip_auto_headers
         hop.url, headers, hop.auth = self._prepare_headers(
             hop.url, hop.headers, skip_auto_headers, auth, hop.cookies, redirected
         )
         if self._version is not HttpVersion11:
             version_headers(self._version, headers)
+        if (
+            hop.data is None
+            and hop.json is None
+            and hop.method in _BODYLESS_METHODS
+            and not plan.chunked
+            and not plan.compress
+        ):
+            return headers, b""  # what encode_request_body does for these, without its checks
         body = encode_request_body(
-            hop.method, hop.data, hop.json, self._json_dumps, call.chunked, headers, call.compress
+            hop.method, hop.data, hop.json, self._json_dumps, plan.chunked, headers, plan.compress
         )
         if (
             hop.method in _POST_METHODS
@@ -471,5 +511,5 @@ class RequestPipeline(RequestBuilder):
         async def innermost(req: ClientRequest) -> ClientResponse:
             return await send.exchange(req.wire_request())
 
-        handler = build_client_middlewares(innermost, send.middlewares)
+        handler = build_client_middlewares(innermost, send.plan.middlewares)
         return await handler(ClientRequest(request, cast("ClientSession", self), request.url))

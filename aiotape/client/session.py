@@ -136,6 +136,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self._proxy, self._proxy_auth = proxy, proxy_auth
         self._trace_configs = frozen(trace_configs)
         self._middlewares = tuple(middlewares)
+        self._default_plan = None
         self._closed = False
 
     # -- properties -----------------------------------------------------------------------
