@@ -106,6 +106,15 @@ class ClientResponse:
     """A received response: status, headers and a lazily decoded body (aiohttp's API)."""
 
     _trace: TraceHooks | None = None  # set by tracing; read() reports the body to it
+    # Per-response state starts as these class-level values (one store fewer each, per
+    # response); the instance sets its own when it changes.
+    _history: tuple[ClientResponse, ...] = ()
+    _content: StreamReader | None = None  # made on first use: read() goes around it
+    _body: bytes | None = None
+    _cookies: SimpleCookie | None = None
+    _content_type: tuple[str, dict[str, str]] | None = None
+    _released = False
+    _in_context = False
 
     def __init__(
         self,
@@ -125,25 +134,20 @@ class ClientResponse:
         self.reason: str | None = wire.reason
         version = wire.version
         self.version = HttpVersion11 if version == (1, 1) else HttpVersion(*version)
-        self.headers: CIMultiDictProxy[str] = wire.headers
+        headers = self.headers = wire.headers
         self.raw_headers = wire.raw_headers
         self.request_info = request_info
-        self._history = history
+        if history:
+            self._history = history
         self._wire_body = wire.body
         self._simulated_elapsed = wire.simulated_elapsed
-        encoding = wire.headers.get("Content-Encoding", "") if auto_decompress else ""
+        encoding = headers.get("Content-Encoding", "") if auto_decompress else ""
         self._source = decoded_source(
             wire.body, make_decoder(encoding.strip().lower()) if encoding else None
         )
         self._read_bufsize = read_bufsize
-        self._content: StreamReader | None = None  # made on first use: read() goes around it
-        self._body: bytes | None = None
-        self._cookies: SimpleCookie | None = None
-        self._content_type: tuple[str, dict[str, str]] | None = None
-        self._closed = False
-        self._released = False
-        self._in_context = False
         self._resolve_charset: Callable[[ClientResponse, bytes], str] = utf8_fallback
+        self._closed = False  # last: __del__ leaves a response whose __init__ failed alone
 
     # -- metadata -----------------------------------------------------------------------
     @property
