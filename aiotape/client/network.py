@@ -65,10 +65,16 @@ class NetworkTransport:
             )
         else:
             head = proxied_head(request)
-        conn = await connector.acquire(key, request, self._settings)
+        conn = connector.take_idle(key) if request.trace is None else None
+        if conn is None:
+            conn = await connector.acquire(key, request, self._settings)
         reused = conn.exchanges > 0
         try:
-            exchange = await conn.send(request, head)
+            exchange = conn.send_whole(request, head)
+            if exchange is None:
+                exchange = await conn.send(request, head)
+            else:
+                await exchange.wait_head()
         except (ServerDisconnectedError, ClientOSError):
             if not (reused and not conn.received and _replayable(request)):
                 raise

@@ -134,14 +134,14 @@ class ClientResponse:
         self.reason: str | None = wire.reason
         version = wire.version
         self.version = HttpVersion11 if version == (1, 1) else HttpVersion(*version)
-        headers = self.headers = wire.headers
+        self.headers: CIMultiDictProxy[str] = wire.headers
         self.raw_headers = wire.raw_headers
         self.request_info = request_info
         if history:
             self._history = history
         self._wire_body = wire.body
         self._simulated_elapsed = wire.simulated_elapsed
-        encoding = headers.get("Content-Encoding", "") if auto_decompress else ""
+        encoding = wire.headers.get("Content-Encoding", "") if auto_decompress else ""
         self._source = decoded_source(
             wire.body, make_decoder(encoding.strip().lower()) if encoding else None
         )
