@@ -14,7 +14,7 @@ from .exceptions import (
     ConnectionKey,
     ServerDisconnectedError,
 )
-from .http11 import serialize_head
+from .http11 import HeaderLines, serialize_head
 from .pool import BaseConnector, TCPConnector
 from .transport import Request, Response, WebSocketChannel, WSOptions
 from .tunnel import proxied_head, tunnels
@@ -45,6 +45,7 @@ class NetworkTransport:
             max_headers=max_headers,
         )
         self._websockets: weakref.WeakSet[NetworkWebSocketChannel] = weakref.WeakSet()
+        self._header_lines: HeaderLines = {}
 
     @property
     def connector(self) -> BaseConnector:
@@ -61,7 +62,11 @@ class NetworkTransport:
         key = connection_key(request, connector.ssl)
         if request.proxy is None or tunnels(request.url):
             head = serialize_head(
-                request.method, request.url, request.headers.items(), request.version
+                request.method,
+                request.url,
+                request.headers.items(),
+                request.version,
+                checked=self._header_lines,
             )
         else:
             head = proxied_head(request)
