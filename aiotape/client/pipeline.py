@@ -353,7 +353,8 @@ class RequestPipeline(RequestBuilder):
                     break
             if not isinstance(body, bytes):
                 finish_body(body)
-            resp._history = tuple(history)  # as aiohttp: on the final response only
+            if history:  # as aiohttp: on the final response only
+                resp._history = tuple(history)
             check = plan.raise_for_status
             if check is None:
                 check = self._raise_for_status
