@@ -113,6 +113,7 @@ class ClientResponse:
     _body: bytes | None = None
     _cookies: SimpleCookie | None = None
     _content_type: tuple[str, dict[str, str]] | None = None
+    _closed = True  # until __init__ completes: __del__ leaves a half-made response alone
     _released = False
     _in_context = False
 
@@ -147,7 +148,7 @@ class ClientResponse:
         )
         self._read_bufsize = read_bufsize
         self._resolve_charset: Callable[[ClientResponse, bytes], str] = utf8_fallback
-        self._closed = False  # last: __del__ leaves a response whose __init__ failed alone
+        self._closed = False
 
     # -- metadata -----------------------------------------------------------------------
     @property
@@ -391,7 +392,7 @@ class ClientResponse:
 
     def __del__(self) -> None:
         # Like aiohttp: a response dropped unread gives its pool slot back (closing the socket).
-        if not getattr(self, "_closed", True):
+        if not self._closed:
             self._wire_body.close()
 
     def __repr__(self) -> str:
