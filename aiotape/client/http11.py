@@ -402,12 +402,15 @@ class ResponseParser:
         headers = CIMultiDict(
             [(n.decode("latin-1"), v.decode("utf-8", "surrogateescape")) for n, v in raw]
         )
-        self.head = ResponseHead(
-            status,
-            self._reason.decode("utf-8", "surrogateescape"),
-            _VERSIONS.get(parser.get_http_version(), (1, 1)),
-            CIMultiDictProxy(headers),
-            tuple(raw),
+        self.head = tuple.__new__(  # ResponseHead(...) without its Python-level __new__
+            ResponseHead,
+            (
+                status,
+                self._reason.decode("utf-8", "surrogateescape"),
+                _VERSIONS.get(parser.get_http_version(), (1, 1)),
+                CIMultiDictProxy(headers),
+                tuple(raw),
+            ),
         )
         if self._head_only:
             # llhttp cannot be told the request was HEAD: finish here, use a new parser next.
