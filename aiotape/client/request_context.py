@@ -92,7 +92,7 @@ class ResponseContextManager(RequestContextManager["ClientResponse"]):
         tb: TracebackType | None,
     ) -> Any:
         resp = self._resp
-        if resp is None:
-            return _RELEASED
-        resp._in_context = False
-        return resp.release()
+        if resp is not None:
+            resp._in_context = False
+            resp.release()
+        return _RELEASED

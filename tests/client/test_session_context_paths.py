@@ -89,6 +89,23 @@ async def test_response_class_with_its_own_context_methods_gets_them_called(
 
 
 @pytest.mark.parametrize("client", CLIENTS)
+async def test_response_class_whose_release_returns_nothing_still_exits(
+    client: ModuleType, app_url: URL
+) -> None:
+    released: list[int] = []
+
+    class Quiet(client.ClientResponse):  # type: ignore[name-defined, misc]
+        def release(self) -> None:  # type: ignore[override]
+            released.append(self.status)
+            super().release()
+
+    async with client.ClientSession(response_class=Quiet) as session:
+        async with session.get(app_url / "target") as resp:
+            assert await resp.text() == "arrived"
+    assert released and released[-1] == 200
+
+
+@pytest.mark.parametrize("client", CLIENTS)
 async def test_a_call_with_options_does_not_change_the_session_plan(
     client: ModuleType, app_url: URL
 ) -> None:
