@@ -261,6 +261,25 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         self._wake_drain()
 
     # -- exchanges ------------------------------------------------------------------------
+    def send_whole(self, request: Request, head: bytes) -> Exchange | None:
+        """Write a request with a bytes body at once when nothing needs awaiting first (no
+        trace, no ``100 Continue``) and return its exchange, whose head is still to come
+        (``Exchange.wait_head``); None when the request must go through :meth:`send`."""
+        body = request.body
+        if (
+            not isinstance(body, bytes)
+            or request.trace is not None
+            or (body and _expects_continue(request))
+        ):
+            return None
+        exchange = self._begin(request)
+        try:
+            self._write_whole(request, head, body)
+        except BaseException:
+            self._drop(exchange)
+            raise
+        return exchange
+
     async def send(self, request: Request, head: bytes) -> Exchange:
         """Write ``request`` (``head`` already serialized) and wait for the response head.
 
@@ -268,14 +287,10 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         it arrives while the upload goes on (a caller may finish its upload only after it
         sees the response); closing the exchange or the connection cancels the upload.
         """
-        sock = self._socket
-        if sock is None or self._state is _CLOSED:
-            self.fail(None)
-            raise exceptions.ServerDisconnectedError()
+        exchange = self._begin(request)
         parser = self._parser
-        parser.start(request.method, request.head_limits)
-        exchange = Exchange(self, self._loop, request, parser.chunks)
-        self._exchange = exchange
+        sock = self._socket
+        assert sock is not None
         body = request.body
         upload: asyncio.Task[None] | None = None
         try:
@@ -289,14 +304,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
                     await close_body(body)  # answered without 100: never sent, the connection
                     return exchange  # stays SENDING and is dropped when the response ends
             if isinstance(body, bytes):
-                if body or "Transfer-Encoding" in request.headers:
-                    body = wire_body(body, request.headers)
-                self._enter(_RECEIVING)
-                if len(body) <= _COALESCE_LIMIT:
-                    sock.write(head + body)
-                else:  # no copy of a large body just to prepend the head
-                    sock.write(head)
-                    sock.write(body)
+                self._write_whole(request, head, body)
             else:
                 framing = body_framing(request.headers)
                 if self._state is not _SENDING:
@@ -306,12 +314,40 @@ class HTTP11Connection(asyncio.BufferedProtocol):
                 upload.add_done_callback(self._uploaded)
             await exchange.wait_head()
         except BaseException:
-            if self._exchange is exchange:
-                self.fail(exceptions.ClientConnectionError("Connection closed"))
+            self._drop(exchange)
             if upload is not None and not upload.done():
                 await asyncio.wait((upload,))  # the body is closed before the caller sees it
             raise
         return exchange
+
+    def _begin(self, request: Request) -> Exchange:
+        """The exchange of ``request``, now this connection's (``ServerDisconnectedError``
+        once the connection is closed)."""
+        if self._socket is None or self._state is _CLOSED:
+            self.fail(None)
+            raise exceptions.ServerDisconnectedError()
+        parser = self._parser
+        parser.start(request.method, request.head_limits)
+        exchange = self._exchange = Exchange(self, self._loop, request, parser.chunks)
+        return exchange
+
+    def _write_whole(self, request: Request, head: bytes, body: bytes) -> None:
+        """Write the head (what is left of it) and a bytes body; RECEIVING from now on."""
+        if body or "Transfer-Encoding" in request.headers:
+            body = wire_body(body, request.headers)
+        self._enter(_RECEIVING)
+        sock = self._socket
+        assert sock is not None
+        if len(body) <= _COALESCE_LIMIT:
+            sock.write(head + body)
+        else:  # no copy of a large body just to prepend the head
+            sock.write(head)
+            sock.write(body)
+
+    def _drop(self, exchange: Exchange) -> None:
+        """Sending ``exchange`` failed: drop the connection if it is still current."""
+        if self._exchange is exchange:
+            self.fail(exceptions.ClientConnectionError("Connection closed"))
 
     async def _upload(
         self,

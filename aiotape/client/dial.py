@@ -76,15 +76,18 @@ def connection_key(request: Request, default_ssl: SSLSetting = True) -> Connecti
     port = url.port if url.port is not None else DEFAULT_PORTS.get(scheme)
     setting = default_ssl if request.ssl is True else request.ssl
     proxy_headers = request.proxy_headers
-    return ConnectionKey(
-        host,
-        port,
-        scheme in SECURE_SCHEMES,
-        setting,
-        request.proxy,
-        request.proxy_auth,
-        hash(tuple(proxy_headers.items())) if proxy_headers else None,
-        request.server_hostname,
+    return tuple.__new__(  # ConnectionKey(...) without its Python-level __new__
+        ConnectionKey,
+        (
+            host,
+            port,
+            scheme in SECURE_SCHEMES,
+            setting,
+            request.proxy,
+            request.proxy_auth,
+            hash(tuple(proxy_headers.items())) if proxy_headers else None,
+            request.server_hostname,
+        ),
     )
 
 

@@ -29,6 +29,7 @@ from .error_mapping import IncompleteResponse
 
 __all__ = [
     "LAST_CHUNK",
+    "HeaderLines",
     "ParserState",
     "ResponseHead",
     "ResponseParser",
@@ -51,6 +52,9 @@ _HEADER_PROBE = re.compile(f"(?:{_TOKEN}\x00[^\r\n\x00]*\r\n)*")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _UNSAFE_TARGET = re.compile("[\x00-\x20\x7f]")
 _DIGITS = re.compile("[0-9]+")
+_HEADER_LINES_CACHE_SIZE = 256
+HeaderLines = dict[tuple[tuple[str, str], ...], str]
+"""Checked header lines by header pairs (requests to a host mostly repeat their headers)."""
 
 
 def serialize_head(
@@ -59,13 +63,15 @@ def serialize_head(
     headers: Iterable[tuple[str, str]],
     version: tuple[int, int] = (1, 1),
     target: str | None = None,
+    checked: HeaderLines | None = None,
 ) -> bytes:
     """The request line (``HTTP/1.1`` unless ``version`` says) and headers, CRLF-terminated.
 
     ``target`` defaults to the origin form (``/path?query``) of ``url``. Before anything is
     written it raises ``ValueError`` for a method or header name that is not a token (CR,
     LF, NUL, colon, space...) or CR/LF/NUL in a header value, and ``InvalidURL`` for
-    whitespace or control characters in the request target.
+    whitespace or control characters in the request target. ``checked`` keeps the lines of
+    header sets already checked (a transport's own: they may hold credentials).
     """
     if target is None:
         target = url.raw_path_qs or "/"
@@ -75,14 +81,27 @@ def serialize_head(
         raise exceptions.InvalidURL(
             url, "request target cannot contain whitespace or control characters"
         )
-    # One regex pass over "name NUL value CRLF" lines checks every name and value at once;
-    # NUL can then only be the separators, which become ": ".
-    lines = "".join([f"{name}\x00{value}\r\n" for name, value in headers])
-    if _HEADER_PROBE.fullmatch(lines) is None:
-        raise ValueError(_HEADER_INJECTION)
-    lines = lines.replace("\x00", ": ")
+    pairs = tuple(headers)
+    lines = checked.get(pairs) if checked is not None else None
+    if lines is None:
+        lines = _check_header_lines(pairs)
+        if checked is not None:
+            if len(checked) >= _HEADER_LINES_CACHE_SIZE:
+                checked.clear()
+            checked[pairs] = lines
     protocol = "HTTP/1.1" if version == (1, 1) else f"HTTP/{version[0]}.{version[1]}"
     return f"{method} {target} {protocol}\r\n{lines}\r\n".encode()
+
+
+def _check_header_lines(pairs: tuple[tuple[str, str], ...]) -> str:
+    """The CRLF-terminated header lines of ``pairs``; ValueError for a name that is not a
+    token or a value with CR, LF or NUL."""
+    # One regex pass over "name NUL value CRLF" lines checks every name and value at once;
+    # NUL can then only be the separators, which become ": ".
+    lines = "".join([f"{name}\x00{value}\r\n" for name, value in pairs])
+    if _HEADER_PROBE.fullmatch(lines) is None:
+        raise ValueError(_HEADER_INJECTION)
+    return lines.replace("\x00", ": ")
 
 
 def frame_chunk(data: bytes) -> bytes:
@@ -383,12 +402,15 @@ class ResponseParser:
         headers = CIMultiDict(
             [(n.decode("latin-1"), v.decode("utf-8", "surrogateescape")) for n, v in raw]
         )
-        self.head = ResponseHead(
-            status,
-            self._reason.decode("utf-8", "surrogateescape"),
-            _VERSIONS.get(parser.get_http_version(), (1, 1)),
-            CIMultiDictProxy(headers),
-            tuple(raw),
+        self.head = tuple.__new__(  # ResponseHead(...) without its Python-level __new__
+            ResponseHead,
+            (
+                status,
+                self._reason.decode("utf-8", "surrogateescape"),
+                _VERSIONS.get(parser.get_http_version(), (1, 1)),
+                CIMultiDictProxy(headers),
+                tuple(raw),
+            ),
         )
         if self._head_only:
             # llhttp cannot be told the request was HEAD: finish here, use a new parser next.

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from . import exceptions
 from .connection import ConnectionSettings
 from .dial import connection_key
-from .http11 import serialize_head
+from .http11 import HeaderLines, serialize_head
 from .pool import BaseConnector, TCPConnector
 from .request_info import ConnectionKey
 from .transport import Request, Response, WebSocketChannel, WSOptions
@@ -44,6 +44,7 @@ class NetworkTransport:
             max_headers=max_headers,
         )
         self._websockets: weakref.WeakSet[NetworkWebSocketChannel] = weakref.WeakSet()
+        self._header_lines: HeaderLines = {}
 
     @property
     def connector(self) -> BaseConnector:
@@ -60,14 +61,24 @@ class NetworkTransport:
         key = connection_key(request, connector.ssl)
         if request.proxy is None or tunnels(request.url):
             head = serialize_head(
-                request.method, request.url, request.headers.items(), request.version
+                request.method,
+                request.url,
+                request.headers.items(),
+                request.version,
+                checked=self._header_lines,
             )
         else:
             head = proxied_head(request)
-        conn = await connector.acquire(key, request, self._settings)
+        conn = connector.take_idle(key) if request.trace is None else None
+        if conn is None:
+            conn = await connector.acquire(key, request, self._settings)
         reused = conn.exchanges > 0
         try:
-            exchange = await conn.send(request, head)
+            exchange = conn.send_whole(request, head)
+            if exchange is None:
+                exchange = await conn.send(request, head)
+            else:
+                await exchange.wait_head()
         except (exceptions.ServerDisconnectedError, exceptions.ClientOSError):
             if not (reused and not conn.received and _replayable(request)):
                 raise

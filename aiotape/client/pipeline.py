@@ -29,6 +29,7 @@ from .prepare import (
 )
 from .proxies import DIRECT, ProxyRoute
 from .request_builder import RequestBuilder
+from .request_context import RequestContextManager, ResponseContextManager
 from .request_info import RequestInfo
 from .response import ClientResponse, HttpVersion, HttpVersion11, utf8_fallback
 from .session_options import (
@@ -41,13 +42,13 @@ from .session_options import (
 from .ssl_params import merge_ssl_params
 from .timeouts import ClientTimeout, deadline
 from .tracing import TraceConfig
-from .transport import Request, Transport, close_body
+from .transport import Request, Response, Transport, close_body
 
 if TYPE_CHECKING:
     from .request_trace import RequestTrace
     from .session import ClientSession
 
-__all__ = ["Call", "Hop", "RequestPipeline", "check_options", "request_limits"]
+__all__ = ["Call", "Hop", "Plan", "RequestPipeline", "check_options", "request_limits"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _POST_METHODS = frozenset({"PATCH", "POST", "PUT"})
@@ -57,6 +58,11 @@ _CONSUMED_BODY = (
     "Use bytes, a seekable file-like object, or set allow_redirects=False."
 )
 _OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_CHECKED_METHODS = {
+    method: method for method in ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
+}
+"""Methods ``check_method`` accepts unchanged: a call without options looks them up."""
 _SSL_OPTIONS = itemgetter("ssl", "verify_ssl", "ssl_context", "fingerprint")
 _DEFAULTS: RequestOptions = {
     "params": None,
@@ -92,16 +98,30 @@ _DEFAULTS: RequestOptions = {
 """What a request option is when the call does not give it (``timeout``: the session's)."""
 
 
-_REQUEST_SLOTS = tuple(Request.__dict__[field.name].__set__ for field in fields(Request))
+class _RequestDraft:
+    """A Request under construction: the same slots, plain attribute stores (a frozen
+    dataclass pays a checked ``object.__setattr__`` per field), then made a Request."""
+
+    __slots__ = Request.__slots__
+    method: str
+    url: URL
+    headers: CIMultiDictProxy[str]
+    body: bytes | Any
+    timeout: ClientTimeout
+    started: float
+    deadline: float | None
+    ssl: SSLSetting
+    server_hostname: str | None
+    simulated_elapsed: float
+    trace: RequestTrace | None
+    head_limits: Limits | None
+    version: HttpVersion
+    proxy: URL | None
+    proxy_auth: BasicAuth | None
+    proxy_headers: CIMultiDictProxy[str] | None
 
 
-def _new_request(*values: Any) -> Request:
-    """``Request(*values)``, every field given in order, set straight into its slots: the
-    frozen dataclass's ``__init__`` pays a checked ``object.__setattr__`` per field."""
-    request = object.__new__(Request)
-    for set_slot, value in zip(_REQUEST_SLOTS, values, strict=True):
-        set_slot(request, value)
-    return request
+assert _RequestDraft.__slots__ == tuple(field.name for field in fields(Request))
 
 
 @dataclass(slots=True)
@@ -138,11 +158,11 @@ class Hop:
 
 
 @dataclass(slots=True)
-class Call:
-    """What every hop of one request shares: how it goes over the seam, how its responses are
-    read and which redirects it follows."""
+class Plan:
+    """How a request's hops are sent and read, and which redirects it follows: the call's
+    options, the session's settings filling in. Never changed once made: calls without
+    options share their session's."""
 
-    transport: Transport
     middlewares: Sequence[ClientMiddlewareType]
     auto_decompress: bool
     read_bufsize: int
@@ -150,11 +170,8 @@ class Call:
     resolve_charset: CharsetResolver
     read_until_eof: bool
     timeout: ClientTimeout
-    started: float
-    deadline: float | None
     ssl: SSLSetting
     server_hostname: str | None
-    trace: RequestTrace | None
     head_limits: Limits | None
     version: HttpVersion
     route: ProxyRoute | None
@@ -165,6 +182,43 @@ class Call:
     max_redirects: int
     raise_for_status: RaiseForStatus | None
 
+    def response(self, request: Request, wire: Response) -> ClientResponse:
+        """The ClientResponse of ``request`` answered by ``wire`` (its head)."""
+        if not self.read_until_eof:
+            wire = without_unframed_body(wire)
+        url = request.url
+        resp = self.response_class(
+            request.method,
+            url,
+            wire,
+            request_info=tuple.__new__(  # RequestInfo(...) without its Python-level __new__
+                RequestInfo,
+                (
+                    url.with_fragment(None) if url.raw_fragment else url,
+                    request.method,
+                    request.headers,
+                    url,
+                ),
+            ),
+            auto_decompress=self.auto_decompress,
+            read_bufsize=self.read_bufsize,
+        )
+        if self.resolve_charset is not utf8_fallback:
+            resp._resolve_charset = self.resolve_charset
+        return resp
+
+
+@dataclass(slots=True)
+class Call:
+    """One request: its plan, the transport its hops go through, when it started and when
+    its total timeout expires, and its trace (with trace configs)."""
+
+    plan: Plan
+    transport: Transport
+    started: float
+    deadline: float | None
+    trace: RequestTrace | None
+
     def request(
         self,
         hop: Hop,
@@ -174,47 +228,30 @@ class Call:
         history: list[ClientResponse],
     ) -> Request:
         """The seam request of ``hop``, carrying the simulated time of the hops before it."""
-        return _new_request(
-            hop.method,
-            hop.url,
-            CIMultiDictProxy(headers),
-            body,
-            self.timeout,
-            self.started,
-            self.deadline,
-            self.ssl,
-            self.server_hostname,
-            sum(r._simulated_elapsed for r in history) if history else 0.0,
-            self.trace,
-            self.head_limits,
-            self.version,
-            route.url,
-            route.auth,
-            route.headers,
-        )
+        plan = self.plan
+        draft = _RequestDraft()
+        draft.method = hop.method
+        draft.url = hop.url
+        draft.headers = CIMultiDictProxy(headers)
+        draft.body = body
+        draft.timeout = plan.timeout
+        draft.started = self.started
+        draft.deadline = self.deadline
+        draft.ssl = plan.ssl
+        draft.server_hostname = plan.server_hostname
+        draft.simulated_elapsed = sum(r._simulated_elapsed for r in history) if history else 0.0
+        draft.trace = self.trace
+        draft.head_limits = plan.head_limits
+        draft.version = plan.version
+        draft.proxy = route.url
+        draft.proxy_auth = route.auth
+        draft.proxy_headers = route.headers
+        draft.__class__ = Request  # type: ignore[assignment]  # same slots: now frozen
+        return draft  # type: ignore[return-value]
 
     async def exchange(self, request: Request) -> ClientResponse:
         """Send ``request`` through the transport; its response head as a ClientResponse."""
-        wire = await self.transport.handle(request)
-        if not self.read_until_eof:
-            wire = without_unframed_body(wire)
-        url = request.url
-        resp = self.response_class(
-            request.method,
-            url,
-            wire,
-            request_info=RequestInfo(
-                url.with_fragment(None) if url.raw_fragment else url,
-                request.method,
-                request.headers,
-                url,
-            ),
-            auto_decompress=self.auto_decompress,
-            read_bufsize=self.read_bufsize,
-        )
-        if self.resolve_charset is not utf8_fallback:
-            resp._resolve_charset = self.resolve_charset
-        return resp
+        return self.plan.response(request, await self.transport.handle(request))
 
 
 def request_limits(session: Limits, options: RequestOptions) -> Limits | None:
@@ -255,21 +292,37 @@ class RequestPipeline(RequestBuilder):
     _json_dumps: Callable[[Any], Any]
     _raise_for_status: RaiseForStatus
     _requote_redirect_url: bool
+    _plain_context: bool
+    _default_plan: Plan | None
+
+    def _open(
+        self, method: str, str_or_url: str | URL, options: RequestOptions
+    ) -> RequestContextManager[ClientResponse]:
+        """What ``session.get(...)`` and the other verbs return; a keyword requests do not
+        take raises ``TypeError`` now, at the call, as it would binding a signature."""
+        if options:
+            check_options(options)
+        if self._plain_context:
+            return ResponseContextManager(self, method, str_or_url, options)
+        return RequestContextManager(self._perform(method, str_or_url, options, None))
 
     def _request(
         self, method: str, str_or_url: str | URL, options: RequestOptions
     ) -> Coroutine[Any, Any, ClientResponse]:
-        """The request as a coroutine; a keyword requests do not take raises ``TypeError`` now,
-        at the call, as it would binding a signature."""
+        """The request as a coroutine (``TypeError`` now for a keyword requests do not take)."""
         if options:
             check_options(options)
-        return self._perform(method, str_or_url, options)
+        return self._perform(method, str_or_url, options, None)
 
     async def _perform(
-        self, method: str, str_or_url: str | URL, options: RequestOptions
+        self,
+        method: str,
+        str_or_url: str | URL,
+        options: RequestOptions,
+        context: ResponseContextManager | None,
     ) -> ClientResponse:
         call, hop = self._plan(method, str_or_url, options)
-        trace = call.trace
+        plan, trace = call.plan, call.trace
         if trace is not None:  # tracing hook: request start
             hop.headers = await trace.send_request_start(
                 hop.method, hop.url, self._default_headers, hop.headers
@@ -279,30 +332,32 @@ class RequestPipeline(RequestBuilder):
         try:
             while True:
                 check_scheme(hop.url, bool(history))
-                route, hop_auth = call.route or DIRECT, hop.auth
+                route, hop_auth = plan.route or DIRECT, hop.auth
                 if self._trust_env:
                     route, hop_auth = await self._from_env(
-                        hop.url, call.route, hop.auth, hop.headers
+                        hop.url, plan.route, hop.auth, hop.headers
                     )
-                req_headers, body = self._encode_hop(hop, hop_auth, call, bool(history))
+                req_headers, body = self._encode_hop(hop, hop_auth, plan, bool(history))
                 request = call.request(hop, req_headers, body, route, history)
-                resp = await (
-                    self._send(call, request) if call.middlewares else call.exchange(request)
-                )
+                if plan.middlewares:
+                    resp = await self._send(call, request)
+                else:
+                    resp = plan.response(request, await call.transport.handle(request))
                 set_cookie = resp.headers.getall("Set-Cookie", ())
                 if set_cookie:
                     self._cookie_jar.update_cookies_from_headers(set_cookie, hop.url)
-                if not (call.allow_redirects and resp.status in _REDIRECTS):
+                if not (plan.allow_redirects and resp.status in _REDIRECTS):
                     break
                 if trace is not None:  # tracing hook: redirect
                     await trace.send_request_redirect(hop.method, hop.url, hop.headers, resp)
                 history.append(resp)
-                if not self._redirect(hop, resp, body, call.max_redirects, history):
+                if not self._redirect(hop, resp, body, plan.max_redirects, history):
                     break
             if not isinstance(body, bytes):
                 finish_body(body)
-            resp._history = tuple(history)  # as aiohttp: on the final response only
-            check = call.raise_for_status
+            if history:  # as aiohttp: on the final response only
+                resp._history = tuple(history)
+            check = plan.raise_for_status
             if check is None:
                 check = self._raise_for_status
             if check is True:
@@ -316,40 +371,43 @@ class RequestPipeline(RequestBuilder):
             raise
         if trace is not None:  # tracing hook: request end
             await trace.send_request_end(hop.method, hop.url, hop.headers, resp)
+        if context is not None:
+            context.opened(resp)
         return resp
 
     def _plan(
         self, method: str, str_or_url: str | URL, options: RequestOptions
     ) -> tuple[Call, Hop]:
-        """The request's plan (what its hops share) and its first hop, from the call's options
-        (a request's own setting, else the session's)."""
-        given = bool(options)  # without options: the defaults, unmerged and unchecked
+        """The request (its plan: the call's options, else the session's settings) and its
+        first hop."""
+        if not options:  # the session's plan, made once; no option merges or checks
+            plan = self._default_plan
+            if plan is None:
+                plan = self._default_plan = self._make_plan(_DEFAULTS, self._timeout, True)
+            url = self._target_url(str_or_url, None)
+            method = _CHECKED_METHODS.get(method) or check_method(method)
+            return self._call(plan, None), Hop(method, url, None, None, None, None, None)
         timeout_option = options.get("timeout", UNSET)
-        options = {**_DEFAULTS, **options} if given else _DEFAULTS
-        head_limits = request_limits(self._limits, options)
+        options = {**_DEFAULTS, **options}
         headers = options["headers"]
         if options["expect100"]:
             headers = with_expect_continue(headers)
         url = self._target_url(str_or_url, options["params"])
-        route = self._explicit_route(
-            options["proxy"], options["proxy_auth"], options["proxy_headers"]
+        plan = self._make_plan(
+            options,
+            resolve_timeout(timeout_option, self._timeout),
+            merge_ssl_params(*_SSL_OPTIONS(options)),
         )
-        ssl = merge_ssl_params(*_SSL_OPTIONS(options)) if given else True
         method = check_method(method)
-        timeout = resolve_timeout(timeout_option, self._timeout) if given else self._timeout
-        started = asyncio.get_running_loop().time()
-        transport = self._current_transport()
-        trace = None
-        if self._trace_configs:
-            from .request_trace import RequestTrace  # imported only by sessions that trace
+        return self._call(plan, options["trace_request_ctx"]), Hop.first(
+            method, url, headers, options
+        )
 
-            trace = RequestTrace(self, self._trace_configs, options["trace_request_ctx"])
-            transport = trace.transport(transport)
+    def _make_plan(self, options: RequestOptions, timeout: ClientTimeout, ssl: SSLSetting) -> Plan:
         middlewares = options["middlewares"]
         auto_decompress = options["auto_decompress"]
         read_bufsize = options["read_bufsize"]
-        call = Call(
-            transport,
+        return Plan(
             self._middlewares if middlewares is None else middlewares,
             self._auto_decompress if auto_decompress is None else auto_decompress,
             self._read_bufsize if read_bufsize is None else read_bufsize,
@@ -357,14 +415,11 @@ class RequestPipeline(RequestBuilder):
             self._resolve_charset,
             options["read_until_eof"],
             timeout,
-            started,
-            deadline(started, timeout.total, timeout.ceil_threshold),
             ssl,
             options["server_hostname"],
-            trace,
-            head_limits,
+            request_limits(self._limits, options),
             self._version,
-            route,
+            self._explicit_route(options["proxy"], options["proxy_auth"], options["proxy_headers"]),
             options["skip_auto_headers"],
             options["chunked"],
             options["compress"],
@@ -372,21 +427,47 @@ class RequestPipeline(RequestBuilder):
             options["max_redirects"],
             options["raise_for_status"],
         )
-        return call, Hop.first(method, url, headers, options)
+
+    def _call(self, plan: Plan, trace_request_ctx: Any) -> Call:
+        """A request following ``plan`` that starts now (through the current transport)."""
+        started = asyncio.get_running_loop().time()
+        transport = self._current_transport()
+        trace = None
+        if self._trace_configs:
+            from .request_trace import RequestTrace  # imported only by sessions that trace
+
+            trace = RequestTrace(self, self._trace_configs, trace_request_ctx)
+            transport = trace.transport(transport)
+        timeout = plan.timeout
+        return Call(
+            plan,
+            transport,
+            started,
+            deadline(started, timeout.total, timeout.ceil_threshold),
+            trace,
+        )
 
     def _encode_hop(
-        self, hop: Hop, auth: BasicAuth | None, call: Call, redirected: bool
+        self, hop: Hop, auth: BasicAuth | None, plan: Plan, redirected: bool
     ) -> tuple[CIMultiDict[str], bytes | Any]:
         """The next hop's final headers and encoded body (``hop.url`` loses its credentials;
         ``hop.auth`` becomes the auth used, which a same-origin redirect keeps)."""
-        skip_auto_headers = call.skip_auto_headers
+        skip_auto_headers = plan.skip_auto_headers
         hop.url, headers, hop.auth = self._prepare_headers(
             hop.url, hop.headers, skip_auto_headers, auth, hop.cookies, redirected
         )
         if self._version is not HttpVersion11:
             version_headers(self._version, headers)
+        if (
+            hop.data is None
+            and hop.json is None
+            and hop.method in _BODYLESS_METHODS
+            and not plan.chunked
+            and not plan.compress
+        ):
+            return headers, b""  # what encode_request_body does for these, without its checks
         body = encode_request_body(
-            hop.method, hop.data, hop.json, self._json_dumps, call.chunked, headers, call.compress
+            hop.method, hop.data, hop.json, self._json_dumps, plan.chunked, headers, plan.compress
         )
         if (
             hop.method in _POST_METHODS
@@ -435,5 +516,5 @@ class RequestPipeline(RequestBuilder):
         async def innermost(req: ClientRequest) -> ClientResponse:
             return await send.exchange(req.wire_request())
 
-        handler = build_client_middlewares(innermost, send.middlewares)
+        handler = build_client_middlewares(innermost, send.plan.middlewares)
         return await handler(ClientRequest(request, cast("ClientSession", self), request.url))

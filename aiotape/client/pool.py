@@ -120,7 +120,7 @@ class BaseConnector:
             raise exceptions.ClientConnectionError("Connector is closed.")
         trace = request.trace
         if not fresh:
-            conn = self._take_idle(key)
+            conn = self.take_idle(key)
             if conn is not None:
                 if trace is not None:  # tracing hook: reuse
                     await self._traced(conn, trace.send_connection_reuseconn)
@@ -222,7 +222,9 @@ class BaseConnector:
         if self._waiters:
             self._wake_waiter()
 
-    def _take_idle(self, key: ConnectionKey) -> HTTP11Connection | None:
+    def take_idle(self, key: ConnectionKey) -> HTTP11Connection | None:
+        """A pooled connection for ``key`` if one is idle and a slot is free (no waiting, no
+        tracing signals: what :meth:`acquire` does first); None otherwise."""
         conns = self._idle.get(key)
         if not conns:
             return None
@@ -254,7 +256,7 @@ class BaseConnector:
                 raise
             if self._closed:
                 raise exceptions.ClientConnectionError("Connector is closed.")
-            conn = None if fresh else self._take_idle(key)
+            conn = None if fresh else self.take_idle(key)
             if conn is not None:
                 return conn
             if self._has_slot(key):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from http.cookies import BaseCookie, Morsel
-from typing import Any, cast
+from typing import Any
 
-from multidict import CIMultiDict, MultiDict, getversion
+from multidict import CIMultiDict, getversion
 from yarl import URL
 
 from . import exceptions
@@ -201,7 +201,7 @@ class RequestBuilder:
     def _session_headers(self, url: URL) -> CIMultiDict[str]:
         """``_merge_headers`` for a call without headers of its own, from a copy kept for the
         last host until ``session.headers`` changes."""
-        version = getversion(cast("MultiDict[object]", self._default_headers))
+        version = getversion(self._default_headers)  # type: ignore[arg-type]
         host = url.host_port_subcomponent
         cached = self._header_block
         merged: CIMultiDict[str]
@@ -246,7 +246,10 @@ class RequestBuilder:
                     "or credentials encoded in URL"
                 )
             merged["Authorization"] = auth.encode()
-        jar_cookies = self._cookie_jar.filter_cookies(url)
+        jar = self._cookie_jar
+        if not cookies and type(jar) is CookieJar and not jar._cookies:
+            return url, merged, auth  # an empty jar: nothing to filter or send
+        jar_cookies = jar.filter_cookies(url)
         if cookies:
             jar_cookies.update(request_cookies(self._cookie_jar, cookies, url))
         if jar_cookies:

@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Coroutine, Generator
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-__all__ = ["RequestContextManager"]
+from .options import RequestOptions
+from .response import _RELEASED
+
+if TYPE_CHECKING:
+    from yarl import URL
+
+    from .pipeline import RequestPipeline
+    from .response import ClientResponse
+
+__all__ = ["RequestContextManager", "ResponseContextManager"]
 
 _T = TypeVar("_T")
 
@@ -49,3 +58,41 @@ class RequestContextManager(Coroutine[Any, Any, _T], Generic[_T]):
     ) -> None:
         if self._resp is not None:
             await self._resp.__aexit__(exc_type, exc, tb)  # type: ignore[attr-defined]
+
+
+class ResponseContextManager(RequestContextManager["ClientResponse"]):
+    """A RequestContextManager for responses that keep ClientResponse's own ``__aenter__``
+    and ``__aexit__``: ``async with`` awaits the request coroutine itself, which hands the
+    response back through :meth:`opened` (no context-manager coroutine on the request's path).
+    """
+
+    __slots__ = ("_entered",)
+
+    def __init__(
+        self, session: RequestPipeline, method: str, url: str | URL, options: RequestOptions
+    ) -> None:
+        self._coro = session._perform(method, url, options, self)
+        self._resp = None
+        self._entered = False
+
+    def opened(self, resp: ClientResponse) -> None:
+        """The request coroutine got ``resp``: inside ``async with``, the response is entered."""
+        self._resp = resp
+        if self._entered:
+            resp._in_context = True
+
+    def __aenter__(self) -> Coroutine[Any, Any, ClientResponse]:
+        self._entered = True
+        return self._coro
+
+    def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Any:
+        resp = self._resp
+        if resp is not None:
+            resp._in_context = False
+            resp.release()
+        return _RELEASED

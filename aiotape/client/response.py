@@ -105,6 +105,16 @@ class ClientResponse:
     """A received response: status, headers and a lazily decoded body (aiohttp's API)."""
 
     _trace: TraceHooks | None = None  # set by tracing; read() reports the body to it
+    # Per-response state starts as these class-level values (one store fewer each, per
+    # response); the instance sets its own when it changes.
+    _history: tuple[ClientResponse, ...] = ()
+    _content: StreamReader | None = None  # made on first use: read() goes around it
+    _body: bytes | None = None
+    _cookies: SimpleCookie | None = None
+    _content_type: tuple[str, dict[str, str]] | None = None
+    _closed = True  # until __init__ completes: __del__ leaves a half-made response alone
+    _released = False
+    _in_context = False
 
     def __init__(
         self,
@@ -127,7 +137,8 @@ class ClientResponse:
         self.headers: CIMultiDictProxy[str] = wire.headers
         self.raw_headers = wire.raw_headers
         self.request_info = request_info
-        self._history = history
+        if history:
+            self._history = history
         self._wire_body = wire.body
         self._simulated_elapsed = wire.simulated_elapsed
         encoding = wire.headers.get("Content-Encoding", "") if auto_decompress else ""
@@ -135,14 +146,8 @@ class ClientResponse:
             wire.body, make_decoder(encoding.strip().lower()) if encoding else None
         )
         self._read_bufsize = read_bufsize
-        self._content: StreamReader | None = None  # made on first use: read() goes around it
-        self._body: bytes | None = None
-        self._cookies: SimpleCookie | None = None
-        self._content_type: tuple[str, dict[str, str]] | None = None
-        self._closed = False
-        self._released = False
-        self._in_context = False
         self._resolve_charset: Callable[[ClientResponse, bytes], str] = utf8_fallback
+        self._closed = False
 
     # -- metadata -----------------------------------------------------------------------
     @property
@@ -386,7 +391,7 @@ class ClientResponse:
 
     def __del__(self) -> None:
         # Like aiohttp: a response dropped unread gives its pool slot back (closing the socket).
-        if not getattr(self, "_closed", True):
+        if not self._closed:
             self._wire_body.close()
 
     def __repr__(self) -> str:

@@ -112,6 +112,10 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         check_request_class(request_class)
         self._version = check_version(version)
         self._response_class = check_class(response_class, ClientResponse, "response_class")
+        self._plain_context = (
+            response_class.__aenter__ is ClientResponse.__aenter__
+            and response_class.__aexit__ is ClientResponse.__aexit__
+        )
         self._ws_response_class = check_class(
             ws_response_class, ClientWebSocketResponse, "ws_response_class"
         )
@@ -132,6 +136,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self._proxy, self._proxy_auth = proxy, proxy_auth
         self._trace_configs = frozen(trace_configs)
         self._middlewares = tuple(middlewares)
+        self._default_plan = None
         self._closed = False
 
     # -- properties -----------------------------------------------------------------------
@@ -226,50 +231,50 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self, method: str, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform an HTTP request."""
-        return RequestContextManager(self._request(method, url, kwargs))
+        return self._open(method, url, kwargs)
 
     def get(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a GET request."""
-        return RequestContextManager(self._request("GET", url, kwargs))
+        return self._open("GET", url, kwargs)
 
     def options(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform an OPTIONS request."""
-        return RequestContextManager(self._request("OPTIONS", url, kwargs))
+        return self._open("OPTIONS", url, kwargs)
 
     def head(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a HEAD request (redirects not followed by default)."""
         kwargs.setdefault("allow_redirects", False)
-        return RequestContextManager(self._request("HEAD", url, kwargs))
+        return self._open("HEAD", url, kwargs)
 
     def post(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a POST request."""
-        return RequestContextManager(self._request("POST", url, kwargs))
+        return self._open("POST", url, kwargs)
 
     def put(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a PUT request."""
-        return RequestContextManager(self._request("PUT", url, kwargs))
+        return self._open("PUT", url, kwargs)
 
     def patch(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a PATCH request."""
-        return RequestContextManager(self._request("PATCH", url, kwargs))
+        return self._open("PATCH", url, kwargs)
 
     def delete(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a DELETE request."""
-        return RequestContextManager(self._request("DELETE", url, kwargs))
+        return self._open("DELETE", url, kwargs)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def close(self) -> None:
