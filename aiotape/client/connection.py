@@ -19,6 +19,7 @@ from typing import Protocol
 
 from httptools import HttpParserError
 
+from .body_buffer import BodyBuffer
 from .error_mapping import IncompleteResponse, translate
 from .exceptions import (
     ClientConnectionError,
@@ -41,6 +42,8 @@ __all__ = [
 _BUFFER_FACTOR = 4
 _COALESCE_LIMIT = 2**16
 _READ_SIZE = 2**18
+_WHOLE_MIN = 2**18
+_WHOLE_MAX = 2**30
 _read_buffers = threading.local()
 
 
@@ -137,6 +140,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         self._high_water = settings.read_bufsize * _BUFFER_FACTOR
         self._socket: asyncio.Transport | None = None
         self._read_buffer = _read_buffer()
+        self._body: BodyBuffer | None = None  # a whole body being received straight into it
         self._state = _IDLE
         self._exchange: Exchange | None = None
         self._drain: asyncio.Future[None] | None = None
@@ -190,12 +194,48 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         self._socket = transport
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        """The reused buffer the next socket read fills."""
-        return self._read_buffer
+        """Where the next socket read goes: the reused read buffer, or a whole body's own."""
+        body = self._body
+        return self._read_buffer if body is None else body.get_buffer()
 
     def buffer_updated(self, nbytes: int) -> None:
         """The socket filled ``nbytes`` of the buffer (the parser copies what it keeps)."""
-        self.data_received(self._read_buffer[:nbytes])
+        body = self._body
+        if body is None:
+            self.data_received(self._read_buffer[:nbytes])
+            return
+        exchange = self._exchange
+        assert exchange is not None  # the body is dropped with its exchange
+        parser = self._parser
+        extra = body.received(nbytes)
+        parser.bypass(nbytes - len(extra))
+        if body.complete:
+            self._body = None
+            parser.end_bypass(extra)
+            self._finish(exchange)
+        else:
+            exchange.progressed()
+
+    def receive_whole(self) -> BodyBuffer | None:
+        """Receive the rest of the current body straight into one buffer of its size.
+
+        Only for a large body whose length the Content-Length gives; None otherwise (the
+        body keeps arriving as chunks). Chunks already buffered move into it first.
+        """
+        parser = self._parser
+        due = parser.length_due()
+        if due is None or not _WHOLE_MIN <= parser.buffered + due <= _WHOLE_MAX:
+            return None
+        try:
+            body = BodyBuffer(parser.buffered + due, self._read_buffer)
+        except MemoryError:
+            return None
+        chunks = parser.chunks
+        while chunks:
+            body.write(chunks.popleft())
+        self.consumed(parser.buffered)
+        self._body = body
+        return body
 
     def data_received(self, data: bytes | memoryview) -> None:
         """Feed the parser and wake the reader."""
@@ -230,6 +270,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         """Complete a close-delimited body or fail the exchange."""
         self._enter(_CLOSED)
         self._disarm()
+        self._body = None
         exchange = self._exchange
         if exchange is not None:
             try:
@@ -471,6 +512,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
     def _shut(self, error: BaseException | None, *, abort: bool) -> None:
         self._enter(_CLOSED)
         self._disarm()
+        self._body = None
         self._end_exchange(error)
         self._wake_drain()
         upload = self._uploading
