@@ -5,21 +5,20 @@ the one task waiting on the current :class:`Exchange` (a single future; read tim
 ``loop.call_at`` timers, no per-request task; only a streamed upload runs in a task of its
 own, so the response head can arrive before the upload ends). Its lifecycle is one
 explicit :class:`ConnectionState`. When a response has fully arrived, the exchange keeps the body's
-chunks and the connection goes back to its owner (the pool) if keep-alive.
+chunks and the connection goes back to its owner (the pool) if keep-alive. A large body read
+whole skips the parser: socket reads land in its own buffer (:mod:`.read_buffers`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
-import threading
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from typing import Protocol
 
 from httptools import HttpParserError
 
-from .body_buffer import BodyBuffer
 from .error_mapping import IncompleteResponse, translate
 from .exceptions import (
     ClientConnectionError,
@@ -29,6 +28,7 @@ from .exceptions import (
 )
 from .exchange import Exchange
 from .http11 import LAST_CHUNK, ParserState, ResponseParser, body_framing, frame_chunk, wire_body
+from .read_buffers import BodyBuffer, read_buffer
 from .timeouts import TimeoutScope
 from .transport import Request, close_body
 
@@ -41,26 +41,6 @@ __all__ = [
 
 _BUFFER_FACTOR = 4
 _COALESCE_LIMIT = 2**16
-_READ_SIZE = 2**18
-_WHOLE_MIN = 2**18
-_WHOLE_MAX = 2**30
-_read_buffers = threading.local()
-
-
-def _read_buffer() -> memoryview:
-    """This thread's socket read buffer, shared by its connections.
-
-    asyncio's default ``recv(256 KiB)`` allocates a fresh object per read, above malloc's
-    mmap threshold; the page faults and heap trimming that follow cost more than parsing
-    (2-3x on streamed downloads). Reads land here instead: a read is fed to the parser, which
-    copies what it keeps, before the loop (one per thread) does anything else.
-    """
-    view: memoryview | None = getattr(_read_buffers, "view", None)
-    if view is None:
-        view = _read_buffers.view = memoryview(bytearray(_READ_SIZE))
-    return view
-
-
 @dataclass(frozen=True, slots=True)
 class ConnectionSettings:
     """Parser limits and read buffering of a connection: reading pauses while more than
@@ -139,7 +119,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         self._low_water = settings.read_bufsize
         self._high_water = settings.read_bufsize * _BUFFER_FACTOR
         self._socket: asyncio.Transport | None = None
-        self._read_buffer = _read_buffer()
+        self._read_buffer = read_buffer()
         self._body: BodyBuffer | None = None  # a whole body being received straight into it
         self._state = _IDLE
         self._exchange: Exchange | None = None
@@ -206,35 +186,18 @@ class HTTP11Connection(asyncio.BufferedProtocol):
             return
         exchange = self._exchange
         assert exchange is not None  # the body is dropped with its exchange
-        parser = self._parser
-        extra = body.received(nbytes)
-        parser.bypass(nbytes - len(extra))
-        if body.complete:
+        if body.received(nbytes):
             self._body = None
-            parser.end_bypass(extra)
             self._finish(exchange)
         else:
             exchange.progressed()
 
     def receive_whole(self) -> BodyBuffer | None:
-        """Receive the rest of the current body straight into one buffer of its size.
-
-        Only for a large body whose length the Content-Length gives; None otherwise (the
-        body keeps arriving as chunks). Chunks already buffered move into it first.
-        """
-        parser = self._parser
-        due = parser.length_due()
-        if due is None or not _WHOLE_MIN <= parser.buffered + due <= _WHOLE_MAX:
-            return None
-        try:
-            body = BodyBuffer(parser.buffered + due, self._read_buffer)
-        except MemoryError:
-            return None
-        chunks = parser.chunks
-        while chunks:
-            body.write(chunks.popleft())
-        self.consumed(parser.buffered)
-        self._body = body
+        """Receive the rest of a large Content-Length body straight into one buffer (None:
+        it keeps arriving as chunks); the chunks already buffered move into it first."""
+        body = self._body = BodyBuffer.take_over(self._parser, self._read_buffer)
+        if body is not None:
+            self.consumed(body.filled)
         return body
 
     def data_received(self, data: bytes | memoryview) -> None:

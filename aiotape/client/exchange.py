@@ -7,9 +7,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from .body_buffer import BodyBuffer
 from .exceptions import ClientConnectionError, SocketTimeoutError
 from .http11 import ResponseHead
+from .read_buffers import BodyBuffer
 from .timeouts import deadline, earliest
 from .transport import Request
 
