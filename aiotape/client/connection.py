@@ -41,6 +41,8 @@ __all__ = [
 
 _BUFFER_FACTOR = 4
 _COALESCE_LIMIT = 2**16
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionSettings:
     """Parser limits and read buffering of a connection: reading pauses while more than
