@@ -14,8 +14,9 @@ contributes one number per round (rounds interleave the clients) to medians of:
   time per request: ``time.process_time()`` over the run / requests, which holds still on a
   busy machine where wall-clock rates swing),
 - small GETs from 50 concurrent tasks (requests/s and CPU time per request),
-- a streamed download read with ``resp.content.iter_chunked(64 KiB)`` (MB/s),
-- the same download read whole with ``resp.read()`` (MB/s),
+- a streamed download read with ``resp.content.iter_chunked(64 KiB)`` (MB/s of wall time,
+  and MB per second of the client's CPU time; median of 3 downloads in the round),
+- the same download read whole with ``resp.read()`` (the same two numbers),
 - peak RSS growth while streaming 1 GiB, in a process of its own (MiB, from VmHWM).
 
 The ``bare`` column is the ceiling: an ``asyncio.Protocol`` + httptools client with no API.
@@ -55,6 +56,7 @@ MIB = 1024 * 1024
 CONCURRENCY = 50
 WARM_UP_REQUESTS = 4 * CONCURRENCY
 WARM_UP_STREAM = 4 * MIB
+DOWNLOADS_PER_ROUND = 3  # one download is short enough for a burst of load elsewhere to skew
 CLIENTS = ("aiohttp", "aiotape", "httpx", "bare")
 TARGETS = {
     "sequential_cpu_us": 1.6,
@@ -341,8 +343,10 @@ async def measure(name: str, base: str, plan: Plan) -> dict[str, float]:
                 "concurrent": concurrent,
                 "concurrent_cpu_us": concurrent_cpu,
             }
-        numbers["stream"], numbers["stream_cpu"] = await download(plan.stream_bytes, False)
-        numbers["read"], numbers["read_cpu"] = await download(plan.stream_bytes, True)
+        for key, whole in (("stream", False), ("read", True)):
+            runs = [await download(plan.stream_bytes, whole) for _ in range(DOWNLOADS_PER_ROUND)]
+            numbers[key] = statistics.median(wall for wall, _ in runs)
+            numbers[f"{key}_cpu"] = statistics.median(cpu for _, cpu in runs)
         return numbers
 
 
