@@ -2,6 +2,7 @@
 
     python benchmarks/client.py            # full run, well under two minutes on 2 cores
     python benchmarks/client.py --quick    # smoke run
+    python benchmarks/client.py --downloads  # only the iter_chunked and read() rows
 
 The server is a raw asyncio HTTP/1.1 server defined below, run in its own process on
 127.0.0.1: it answers keep-alive GETs of ``/small`` from a prebuilt response and streams
@@ -13,8 +14,9 @@ contributes one number per round (rounds interleave the clients) to medians of:
   time per request: ``time.process_time()`` over the run / requests, which holds still on a
   busy machine where wall-clock rates swing),
 - small GETs from 50 concurrent tasks (requests/s and CPU time per request),
-- a streamed download read with ``resp.content.iter_chunked(64 KiB)`` (MB/s),
-- the same download read whole with ``resp.read()`` (MB/s),
+- a streamed download read with ``resp.content.iter_chunked(64 KiB)`` (MB/s of wall time,
+  and MB per second of the client's CPU time; median of 3 downloads in the round),
+- the same download read whole with ``resp.read()`` (the same two numbers),
 - peak RSS growth while streaming 1 GiB, in a process of its own (MiB, from VmHWM).
 
 The ``bare`` column is the ceiling: an ``asyncio.Protocol`` + httptools client with no API.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import importlib
 import importlib.util
 import json
@@ -53,12 +56,15 @@ MIB = 1024 * 1024
 CONCURRENCY = 50
 WARM_UP_REQUESTS = 4 * CONCURRENCY
 WARM_UP_STREAM = 4 * MIB
+DOWNLOADS_PER_ROUND = 3  # one download is short enough for a burst of load elsewhere to skew
 CLIENTS = ("aiohttp", "aiotape", "httpx", "bare")
 TARGETS = {
     "sequential_cpu_us": 1.6,
     "concurrent_cpu_us": 1.5,
     "stream": 1.5,
+    "stream_cpu": 1.5,
     "read": 2.0,
+    "read_cpu": 2.0,
 }
 LOWER_IS_BETTER = frozenset({"sequential_cpu_us", "concurrent_cpu_us"})
 RSS_LIMIT_MIB = 64.0
@@ -73,6 +79,7 @@ class Plan:
     concurrent: int
     stream_bytes: int
     rss_stream_bytes: int
+    downloads_only: bool = False
 
 
 FULL = Plan(
@@ -312,29 +319,35 @@ async def measure(name: str, base: str, plan: Plan) -> dict[str, float]:
             done = per_task * tasks
             return done / elapsed, cpu / done * 1e6
 
-        async def download(size: int, whole: bool) -> float:
-            started = time.perf_counter()
+        async def download(size: int, whole: bool) -> tuple[float, float]:
+            """(MB/s of wall time, MB per second of client CPU time) of one download."""
+            started, cpu = time.perf_counter(), time.process_time()
             url = f"{base}/stream/{size}"
             received = await (client.read(url) if whole else client.stream(url))
-            elapsed = time.perf_counter() - started
+            cpu, elapsed = time.process_time() - cpu, time.perf_counter() - started
             if received != size:
                 raise RuntimeError(f"{name} received {received} of {size} bytes")
-            return received / elapsed / 1e6
+            return received / elapsed / 1e6, received / cpu / 1e6
 
         await requests(1, WARM_UP_REQUESTS)
-        await requests(CONCURRENCY, WARM_UP_REQUESTS)
         await download(WARM_UP_STREAM, False)
         await download(WARM_UP_STREAM, True)
-        sequential, sequential_cpu = await requests(1, plan.sequential)
-        concurrent, concurrent_cpu = await requests(CONCURRENCY, plan.concurrent)
-        return {
-            "sequential": sequential,
-            "sequential_cpu_us": sequential_cpu,
-            "concurrent": concurrent,
-            "concurrent_cpu_us": concurrent_cpu,
-            "stream": await download(plan.stream_bytes, False),
-            "read": await download(plan.stream_bytes, True),
-        }
+        numbers: dict[str, float] = {}
+        if not plan.downloads_only:
+            await requests(CONCURRENCY, WARM_UP_REQUESTS)
+            sequential, sequential_cpu = await requests(1, plan.sequential)
+            concurrent, concurrent_cpu = await requests(CONCURRENCY, plan.concurrent)
+            numbers |= {
+                "sequential": sequential,
+                "sequential_cpu_us": sequential_cpu,
+                "concurrent": concurrent,
+                "concurrent_cpu_us": concurrent_cpu,
+            }
+        for key, whole in (("stream", False), ("read", True)):
+            runs = [await download(plan.stream_bytes, whole) for _ in range(DOWNLOADS_PER_ROUND)]
+            numbers[key] = statistics.median(wall for wall, _ in runs)
+            numbers[f"{key}_cpu"] = statistics.median(cpu for _, cpu in runs)
+        return numbers
 
 
 def _status_kib(field: str) -> int:
@@ -402,10 +415,13 @@ def print_report(samples: dict[str, list[dict[str, float]]], plan: Plan) -> None
         ("concurrent", f"GETs from {CONCURRENCY} tasks ({plan.concurrent}/round)", "req/s"),
         ("concurrent_cpu_us", "  client CPU per request", "µs"),
         ("stream", f"iter_chunked download ({plan.stream_bytes // MIB} MiB)", "MB/s"),
+        ("stream_cpu", "  per client CPU second", "MB/s"),
         ("read", f"read() download ({plan.stream_bytes // MIB} MiB)", "MB/s"),
+        ("read_cpu", "  per client CPU second", "MB/s"),
         ("rss_growth_mib", f"peak RSS growth, {plan.rss_stream_bytes // MIB} MiB streamed", "MiB"),
     ]
     names = list(samples)
+    rows = [row for row in rows if all(row[0] in s for s in samples[names[0]])]
     compare = "aiotape" in samples and "aiohttp" in samples
     print(f"{'benchmark':<50}" + "".join(f"{name:>10}" for name in names) + "  aiotape vs aiohttp")
     for key, label, unit in rows:
@@ -450,7 +466,7 @@ def collect(
         for name in clients[shift:] + clients[:shift]:
             if name in samples and (numbers := attempt(name)) is not None:
                 samples[name].append(numbers)
-    for name in list(samples):
+    for name in [] if plan.downloads_only else list(samples):
         if (rss := attempt(name, "--rss")) is not None:
             for numbers in samples[name]:
                 numbers |= rss
@@ -460,12 +476,17 @@ def collect(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small smoke run")
+    parser.add_argument(
+        "--downloads", action="store_true", help="only the iter_chunked and read() downloads"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--rss", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
+    if args.downloads:
+        plan = dataclasses.replace(plan, downloads_only=True)
 
     if args.serve:
         asyncio.run(serve())
@@ -490,7 +511,8 @@ def main() -> None:
             + (f"; not installed: {', '.join(skipped)}" if skipped else "")
             + "\n"
         )
-        samples = collect(clients, base, plan, ["--quick"] if args.quick else [])
+        flags = ["--quick"] if args.quick else []
+        samples = collect(clients, base, plan, flags + (["--downloads"] if args.downloads else []))
         print_report(samples, plan)
     finally:
         server.terminate()

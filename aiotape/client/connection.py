@@ -5,14 +5,14 @@ the one task waiting on the current :class:`Exchange` (a single future; read tim
 ``loop.call_at`` timers, no per-request task; only a streamed upload runs in a task of its
 own, so the response head can arrive before the upload ends). Its lifecycle is one
 explicit :class:`ConnectionState`. When a response has fully arrived, the exchange keeps the body's
-chunks and the connection goes back to its owner (the pool) if keep-alive.
+chunks and the connection goes back to its owner (the pool) if keep-alive. A large body read
+whole skips the parser: socket reads land in its own buffer (:mod:`.read_buffers`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
-import threading
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -23,6 +23,7 @@ from . import exceptions
 from .error_mapping import IncompleteResponse, translate
 from .exchange import Exchange
 from .http11 import LAST_CHUNK, ParserState, ResponseParser, body_framing, frame_chunk, wire_body
+from .read_buffers import BodyBuffer, read_buffer
 from .request_info import ConnectionKey
 from .timeouts import TimeoutScope
 from .transport import Request, close_body
@@ -36,22 +37,6 @@ __all__ = [
 
 _BUFFER_FACTOR = 4
 _COALESCE_LIMIT = 2**16
-_READ_SIZE = 2**18
-_read_buffers = threading.local()
-
-
-def _read_buffer() -> memoryview:
-    """This thread's socket read buffer, shared by its connections.
-
-    asyncio's default ``recv(256 KiB)`` allocates a fresh object per read, above malloc's
-    mmap threshold; the page faults and heap trimming that follow cost more than parsing
-    (2-3x on streamed downloads). Reads land here instead: a read is fed to the parser, which
-    copies what it keeps, before the loop (one per thread) does anything else.
-    """
-    view: memoryview | None = getattr(_read_buffers, "view", None)
-    if view is None:
-        view = _read_buffers.view = memoryview(bytearray(_READ_SIZE))
-    return view
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +117,8 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         self._low_water = settings.read_bufsize
         self._high_water = settings.read_bufsize * _BUFFER_FACTOR
         self._socket: asyncio.Transport | None = None
-        self._read_buffer = _read_buffer()
+        self._read_buffer = read_buffer()
+        self._body: BodyBuffer | None = None  # a whole body being received straight into it
         self._state = _IDLE
         self._exchange: Exchange | None = None
         self._drain: asyncio.Future[None] | None = None
@@ -186,12 +172,31 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         self._socket = transport
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        """The reused buffer the next socket read fills."""
-        return self._read_buffer
+        """Where the next socket read goes: the reused read buffer, or a whole body's own."""
+        body = self._body
+        return self._read_buffer if body is None else body.get_buffer()
 
     def buffer_updated(self, nbytes: int) -> None:
         """The socket filled ``nbytes`` of the buffer (the parser copies what it keeps)."""
-        self.data_received(self._read_buffer[:nbytes])
+        body = self._body
+        if body is None:
+            self.data_received(self._read_buffer[:nbytes])
+            return
+        exchange = self._exchange
+        assert exchange is not None  # the body is dropped with its exchange
+        if body.received(nbytes):
+            self._body = None
+            self._finish(exchange)
+        else:
+            exchange.progressed()
+
+    def receive_whole(self) -> BodyBuffer | None:
+        """Receive the rest of a large Content-Length body straight into one buffer (None:
+        it keeps arriving as chunks); the chunks already buffered move into it first."""
+        body = self._body = BodyBuffer.take_over(self._parser, self._read_buffer)
+        if body is not None:
+            self.consumed(body.filled)
+        return body
 
     def data_received(self, data: bytes | memoryview) -> None:
         """Feed the parser and wake the reader."""
@@ -226,6 +231,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
         """Complete a close-delimited body or fail the exchange."""
         self._enter(_CLOSED)
         self._disarm()
+        self._body = None
         exchange = self._exchange
         if exchange is not None:
             try:
@@ -506,6 +512,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
     def _shut(self, error: BaseException | None, *, abort: bool) -> None:
         self._enter(_CLOSED)
         self._disarm()
+        self._body = None
         self._end_exchange(error)
         self._wake_drain()
         upload = self._uploading

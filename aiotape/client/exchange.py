@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from . import exceptions
 from .http11 import ResponseHead
+from .read_buffers import BodyBuffer
 from .timeouts import deadline, earliest
 from .transport import Request
 
@@ -30,6 +31,9 @@ class ExchangeOwner(Protocol):
 
     def arm(self, when: float) -> None:
         """Call the current exchange's :meth:`Exchange.expired` at loop time ``when`` or later."""
+
+    def receive_whole(self) -> BodyBuffer | None:
+        """Receive the rest of the body into one buffer, if its length is known."""
 
 
 class Exchange:
@@ -104,6 +108,22 @@ class Exchange:
             conn.consumed(len(chunk))
         return chunk
 
+    def whole(self) -> Awaitable[bytes] | None:
+        """The rest of the body in one piece, received straight into its buffer, when the
+        connection can do that (a large Content-Length body); None: use :meth:`read_chunk`."""
+        conn = self._conn
+        if conn is None or (self._deadline and self._loop.time() >= self._deadline):
+            return None
+        body = conn.receive_whole()
+        return None if body is None else self._read_whole(body)
+
+    async def _read_whole(self, body: BodyBuffer) -> bytes:
+        while self._conn is not None:
+            await self._wait()
+        if self._error is not None:
+            raise self._error
+        return body.getvalue()
+
     def close(self) -> None:
         """Release the body; before the end this drops the connection."""
         conn = self._conn
@@ -134,6 +154,12 @@ class Exchange:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def progressed(self) -> None:
+        """Body bytes arrived for :meth:`whole`: wake it if its wait times out by sock_read
+        (which counts from the last byte); otherwise the end of the body wakes it."""
+        if self._when_sock_read:
+            self.wake()
 
     def finish(self, error: BaseException | None) -> None:
         """The exchange is over, complete when ``error`` is None: detach and wake the reader."""

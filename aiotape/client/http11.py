@@ -325,6 +325,36 @@ class ResponseParser:
             self.state = _BROKEN
             raise IncompleteResponse(self._shortfall(), head_received=True)
 
+    def length_due(self) -> int | None:
+        """Body bytes the Content-Length still announces while a body is being read; None
+        otherwise (chunked, close-delimited, no body being read)."""
+        head = self.head
+        if self.state is not _READING_BODY or head is None or self._framing() != (False, True):
+            return None
+        length = head.headers["Content-Length"]
+        return int(length) - self._received if length.isdigit() else None
+
+    def bypass(self, size: int) -> None:
+        """``size`` more body bytes arrived around the parser (straight into the reader's
+        buffer); :meth:`end_bypass` once they complete the body."""
+        self._received += size
+
+    def end_bypass(self, extra: memoryview) -> None:
+        """The body that arrived around the parser is complete; ``extra`` came after it.
+
+        The connection ends up as if the parser had seen it all: a fresh parser (the old
+        one still expects the body) is fed ``extra``, where anything but blank lines starts
+        a message and makes the connection unusable, as trailing data does in :meth:`feed`.
+        """
+        self.keep_alive = self._parser.should_keep_alive()
+        self._parser = HttpResponseParser(self)
+        self.state = _COMPLETE
+        if extra:
+            try:
+                self._parser.feed_data(extra)
+            except HttpParserError:
+                self._reusable = self.keep_alive = False
+
     def _framing(self) -> tuple[bool, bool]:
         chunked = has_length = False
         for name, value in self._raw:

@@ -21,7 +21,7 @@ from .decoders import make_decoder
 from .disposition import ContentDisposition, content_disposition
 from .request_info import RequestInfo
 from .response_connection import ResponseConnection
-from .streams import StreamReader, decoded_source
+from .streams import StreamReader, decoded_source, whole_body
 from .transport import Response, TraceHooks
 
 __all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11", "utf8_fallback"]
@@ -259,6 +259,9 @@ class ClientResponse:
             return await self.content.read()
         source = self._source
         try:
+            whole = whole_body(self._wire_body, source)
+            if whole is not None:
+                return await whole
             first = await source()
             block = await source() if first else first
             if not block:

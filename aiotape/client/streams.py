@@ -19,7 +19,14 @@ from typing import Generic, TypeVar
 from .decoders import Decoder, pieces
 from .transport import BodyStream
 
-__all__ = ["DEFAULT_LIMIT", "EmptyStreamReader", "Source", "StreamReader", "decoded_source"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "EmptyStreamReader",
+    "Source",
+    "StreamReader",
+    "decoded_source",
+    "whole_body",
+]
 
 DEFAULT_LIMIT = 2**16
 """aiohttp's default read buffer size; ``readline`` accepts lines up to twice this."""
@@ -381,6 +388,15 @@ class _DecodedSource:
                 return self._decoder.flush()
             self.raw_bytes += len(chunk)
             self._pieces = pieces(self._decoder, chunk)
+
+
+def whole_body(body: BodyStream, source: Source) -> Awaitable[bytes] | None:
+    """The rest of an untouched, undecoded body in one piece, when its stream can take it
+    at once (an optional ``whole()``, see ``Exchange.whole``); None: pull ``source``."""
+    whole: Callable[[], Awaitable[bytes] | None] | None = getattr(body, "whole", None)
+    if whole is None or isinstance(source, _DecodedSource):
+        return None
+    return whole()
 
 
 def decoded_source(body: BodyStream, decoder: Decoder | None) -> Source:
