@@ -19,11 +19,7 @@ __all__ = ["CallbackResult", "MockResponse", "ResponseHeaders"]
 ResponseHeaders = Mapping[str, str] | Iterable[tuple[str, str]]
 
 
-def _reason(status: int) -> str:
-    try:
-        return http.HTTPStatus(status).phrase
-    except ValueError:
-        return ""
+_REASONS = {status.value: status.phrase for status in http.HTTPStatus}
 
 
 def _encode_chunks(chunks: Iterable[bytes | str]) -> tuple[bytes, ...]:
@@ -101,7 +97,7 @@ class MockResponse:
         raw = tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in head.items())
         fields = {
             "status": status,
-            "reason": reason if reason is not None else _reason(status),
+            "reason": reason if reason is not None else _REASONS.get(status, ""),
             "headers": CIMultiDictProxy(head),
             "raw_headers": raw,
             "chunks": tuple(c for c in payload if c),
@@ -121,23 +117,26 @@ class MockResponse:
 
     def to_wire(self, request: Request) -> Response:
         """A fresh wire Response (HEAD requests get the head only)."""
-        if self.delay:
-            self.check_delay(request)
+        if self.delay or self.exception is not None:
+            self._fail_early(request)
+        return Response(
+            self.status,
+            self.reason,
+            self.headers,
+            ChunkedBody(() if request.method == "HEAD" else self.chunks),
+            (1, 1),
+            self.raw_headers,
+            self.delay,
+        )
+
+    def _fail_early(self, request: Request) -> None:
+        """Raise what a delay past the timeouts, or the ``exception``, makes the client raise."""
+        self.check_delay(request)
         error = self.exception
         if isinstance(error, BaseException):
             raise error.with_traceback(None)
         if error is not None:
             raise exception_for(error, request)
-        chunks = () if request.method == "HEAD" else self.chunks
-        return Response(
-            self.status,
-            self.reason,
-            self.headers,
-            ChunkedBody(chunks),
-            (1, 1),
-            self.raw_headers,
-            self.delay,
-        )
 
 
 @dataclass(frozen=True, slots=True)
