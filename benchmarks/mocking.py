@@ -4,13 +4,15 @@ One "test" enters the mock, registers the route, opens a session, makes ``n`` GE
 ``.json()``, closes the session and leaves the mock; all of it is timed, so what a test pays
 once (patching, router and session setup, first-request work) counts next to the requests.
 Each process runs one untimed test first (imports, first-use caches). Rounds interleave
-aiotape and aioresponses; the table shows medians of the client's CPU time
-(``time.process_time()``, steadier than the wall clock on a busy machine) and of wall-clock requests per second,
-each round's ratios taken against the aiotape tests just before and after it, and also the
-CPU ratio of the request loops alone (setup and teardown left out). Leaving
-aioresponses closes every response it made (through mock objects: a quarter to a third of
-its cost), and its per-request cost grows with the count (it keeps a deep copy of each
-request's arguments, which the garbage collector walks).
+aiotape and aioresponses. The table shows medians of the client's CPU time
+(``time.process_time()``, steadier than the wall clock on a busy machine) and of wall-clock
+requests per second; each round's ratios are taken against the aiotape tests just before
+and after it. The last column is the CPU ratio of the request loops alone (setup and
+teardown left out). Leaving aioresponses closes every response it made (through mock
+objects: a quarter to a third of its cost), and its per-request cost grows with the count
+(it keeps a deep copy of each request's arguments, which the garbage collector walks).
+After each test, untimed, ``gc.collect()`` clears its cyclic garbage (aioresponses makes a
+lot) so that it does not land in the next test's time.
 
 aioresponses 0.7.9 does not work with aiohttp 3.14, so its side runs in a worker subprocess
 of a separate virtualenv (created on first use) with ``aiohttp<3.14``. Run:
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import pstats
 import statistics
@@ -40,7 +43,7 @@ DEFAULT_VENV = Path("/tmp/aiotape-bench-aioresponses")
 
 # Reads request counts from stdin, one a line ("p<n>" to profile), answers one JSON line each.
 AIORESPONSES_WORKER = """
-import asyncio, cProfile, json, pstats, sys, time
+import asyncio, cProfile, gc, json, pstats, sys, time
 import aiohttp
 from aioresponses import aioresponses
 
@@ -60,6 +63,7 @@ def timed(n):
     cpu, wall = time.process_time(), time.perf_counter()
     requests = asyncio.run(test(n))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    gc.collect()
     return {"cpu": cpu, "wall": wall, "requests": requests}
 
 def calls(n):
@@ -130,6 +134,7 @@ def aiotape_timed(n: int, routes: int = 1, target: int = 0) -> dict[str, float]:
     cpu, wall = time.process_time(), time.perf_counter()
     requests = asyncio.run(aiotape_test(n, routes, target))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    gc.collect()  # this test's cyclic garbage, not the next one's cost
     return {"cpu": cpu, "wall": wall, "requests": requests}
 
 
