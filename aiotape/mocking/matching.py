@@ -116,6 +116,11 @@ class RequestPattern:
             return exact_key(self.method, self.url)
         return None
 
+    @property
+    def conditional(self) -> bool:
+        """True when headers, json or data narrow the match beyond method and URL."""
+        return bool(self.headers) or self.json is not UNSET or self.data is not None
+
     def describe(self) -> str:
         """``METHOD url [conditions]`` for error messages."""
         url = f"re.compile({self.url.pattern!r})" if isinstance(self.url, re.Pattern) else self.url

@@ -19,11 +19,14 @@ __all__ = ["CallbackResult", "MockResponse", "ResponseHeaders"]
 ResponseHeaders = Mapping[str, str] | Iterable[tuple[str, str]]
 
 
-def _reason(status: int) -> str:
-    try:
-        return http.HTTPStatus(status).phrase
-    except ValueError:
-        return ""
+_REASONS = {status.value: status.phrase for status in http.HTTPStatus}
+
+
+_KINDS = ("json", "text", "body", "chunks")
+
+
+def _latin1_pairs(head: CIMultiDict[str]) -> list[tuple[bytes, bytes]]:
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in head.items()]
 
 
 def _encode_chunks(chunks: Iterable[bytes | str]) -> tuple[bytes, ...]:
@@ -66,14 +69,9 @@ class MockResponse:
         delay: float = 0.0,
         exception: BaseException | type[BaseException] | None = None,
     ) -> None:
-        kinds = {
-            "json": json is not UNSET,
-            "text": text is not None,
-            "body": body is not None,
-            "chunks": chunks is not None,
-        }
-        given = [name for name, present in kinds.items() if present]
-        if len(given) > 1:
+        kinds = (json is not UNSET, text is not None, body is not None, chunks is not None)
+        if sum(kinds) > 1:
+            given = [name for name, present in zip(_KINDS, kinds, strict=True) if present]
             raise TypeError(f"give at most one of json, text, body, chunks (got {given})")
         if delay < 0:
             raise ValueError("delay must be >= 0")
@@ -90,7 +88,7 @@ class MockResponse:
             payload, default_type = _encode_chunks((body,)), "application/octet-stream"
         elif chunks is not None:
             payload, default_type = _encode_chunks(chunks), "application/octet-stream"
-        head = CIMultiDict(headers or {})
+        head = CIMultiDict(headers) if headers else CIMultiDict()
         if "Content-Type" not in head and (content_type or default_type):
             head["Content-Type"] = content_type or default_type or ""
         if chunks is not None:
@@ -98,18 +96,14 @@ class MockResponse:
                 head.setdefault("Transfer-Encoding", "chunked")
         elif "Content-Length" not in head and "Transfer-Encoding" not in head:
             head["Content-Length"] = str(sum(map(len, payload)))
-        raw = tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in head.items())
-        fields = {
-            "status": status,
-            "reason": reason if reason is not None else _reason(status),
-            "headers": CIMultiDictProxy(head),
-            "raw_headers": raw,
-            "chunks": tuple(c for c in payload if c),
-            "delay": float(delay),
-            "exception": exception,
-        }
-        for name, value in fields.items():
-            object.__setattr__(self, name, value)
+        set_field = object.__setattr__  # what the frozen dataclass's own __init__ does
+        set_field(self, "status", status)
+        set_field(self, "reason", reason if reason is not None else _REASONS.get(status, ""))
+        set_field(self, "headers", CIMultiDictProxy(head))
+        set_field(self, "raw_headers", tuple(_latin1_pairs(head)))
+        set_field(self, "chunks", tuple(filter(None, payload)))
+        set_field(self, "delay", float(delay))
+        set_field(self, "exception", exception)
 
     def check_delay(self, request: Request) -> None:
         """Raise the timeout the real client would hit while waiting ``delay`` for the head."""
@@ -121,23 +115,26 @@ class MockResponse:
 
     def to_wire(self, request: Request) -> Response:
         """A fresh wire Response (HEAD requests get the head only)."""
-        if self.delay:
-            self.check_delay(request)
+        if self.delay or self.exception is not None:
+            self._fail_early(request)
+        return Response(
+            self.status,
+            self.reason,
+            self.headers,
+            ChunkedBody(() if request.method == "HEAD" else self.chunks),
+            (1, 1),
+            self.raw_headers,
+            self.delay,
+        )
+
+    def _fail_early(self, request: Request) -> None:
+        """Raise what a delay past the timeouts, or the ``exception``, makes the client raise."""
+        self.check_delay(request)
         error = self.exception
         if isinstance(error, BaseException):
             raise error.with_traceback(None)
         if error is not None:
             raise exception_for(error, request)
-        chunks = () if request.method == "HEAD" else self.chunks
-        return Response(
-            self.status,
-            self.reason,
-            self.headers,
-            ChunkedBody(chunks),
-            (1, 1),
-            self.raw_headers,
-            self.delay,
-        )
 
 
 @dataclass(frozen=True, slots=True)

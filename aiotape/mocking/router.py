@@ -43,6 +43,8 @@ from .routes import (
     WebSocketHandler,
     WebSocketRoute,
     describe_route,
+    first_in_turn,
+    new_call,
 )
 from .ws import MockWebSocket, MockWebSocketChannel
 
@@ -51,6 +53,8 @@ if TYPE_CHECKING:
     from .no_match import NoMatchingRoute
 
 __all__ = ["MockRouter"]
+
+_SEEN_URLS = 1024  # (method, URL) pairs whose exact routes are remembered
 
 
 async def _read_body(body: bytes | AsyncIterable[bytes]) -> bytes:
@@ -77,12 +81,14 @@ class MockRouter:
 
     def __init__(self, *, assert_all_called: bool = True, passthrough: Iterable[str] = ()) -> None:
         self.assert_all_called = assert_all_called
-        self._passthrough = Passthrough(passthrough)
+        hosts = Passthrough(passthrough)
+        self._passthrough = hosts if hosts else None
         self._network: Transport | None = None
         self._activation: AbstractContextManager[None] | None = None
         self._order = itertools.count()
         self._routes: list[Route | WebSocketRoute] = []
         self._exact: dict[ExactKey, list[Route]] = {}
+        self._seen: dict[tuple[str, URL], Sequence[Route]] = {}  # request -> its _exact list
         self._patterns: list[Route] = []
         self._ws_routes: list[WebSocketRoute] = []
         self._calls: list[Call] = []
@@ -144,6 +150,7 @@ class MockRouter:
             self._patterns.append(route)
         else:
             self._exact.setdefault(key, []).append(route)
+        self._seen.clear()
         self._routes.append(route)
         return route
 
@@ -202,7 +209,25 @@ class MockRouter:
     # -- the Transport protocol ----------------------------------------------------------------
     async def handle(self, request: Request) -> Response:
         """Answer ``request`` from the first matching route, or raise NoMatchingRoute."""
-        return await self._answer(request, None)
+        method, url, headers, body = request.method, request.url, request.headers, request.body
+        if self._passthrough is not None and self._passthrough.matches(url):
+            return await self._network_for(None).handle(request)
+        if type(body) is not bytes:
+            body = await _read_body(body)
+        exact = self._seen.get((method, url))
+        if exact is None:
+            exact = self._exact_routes(method, url)
+        if self._patterns:
+            found = self._pick(method, url, headers, body, exact)
+        else:  # exact routes only: already in registration order
+            found = first_in_turn(exact, headers, body)
+        call = new_call(method, url, headers, body, request, found)
+        self._calls.append(call)
+        if found is None:
+            raise self._no_match(call)
+        if found.callback is None:
+            return found.answer(call)
+        return await found.respond(call)
 
     async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
         """Open a mocked websocket: the matching route's handler runs as the server."""
@@ -216,7 +241,7 @@ class MockRouter:
 
     def override(self, inner: Transport) -> Transport:
         """For ``use_transport``: this router, with passthrough requests sent to ``inner``."""
-        return _WithInner(self, inner) if self._passthrough else self
+        return self if self._passthrough is None else _WithInner(self, inner)
 
     # -- answering -------------------------------------------------------------------------------
     def _network_for(self, inner: Transport | None) -> Transport:
@@ -226,52 +251,34 @@ class MockRouter:
             self._network = NetworkTransport()
         return self._network
 
-    async def _answer(self, request: Request, inner: Transport | None) -> Response:
-        if self._passthrough.matches(request.url):
-            return await self._network_for(inner).handle(request)
-        body = await _read_body(request.body)
-        found = self._pick(request.method, request.url, request.headers, body)
-        call = Call(request.method, request.url, request.headers, body, request, found)
-        self._calls.append(call)
-        if found is None:
-            raise self._no_match(call)
-        return await found.respond(call)
+    def _exact_routes(self, method: str, url: URL) -> Sequence[Route]:
+        """The exact-URL routes of a request (remembered for its method and URL object)."""
+        exact = self._exact.get(exact_key(method, url), ())
+        if len(self._seen) >= _SEEN_URLS:
+            self._seen.clear()
+        self._seen[method, url] = exact
+        return exact
 
     def _pick(
-        self, method: str, url: URL, headers: CIMultiDictProxy[str], body: bytes
+        self,
+        method: str,
+        url: URL,
+        headers: CIMultiDictProxy[str],
+        body: bytes,
+        exact: Sequence[Route],
     ) -> Route | None:
-        """The first matching route whose turn it is, else the last matching one (if any)."""
-        exact = self._exact.get(exact_key(method, url), ())
-        if not self._patterns:  # exact routes only: already in registration order
-            last = None
-            for route in exact:
-                if not route.exhausted and route.pattern.matches_rest(headers, body):
-                    if route.has_turn:
-                        return route
-                    last = route
-            return last
-        matching = [
-            route
-            for route in exact
-            if not route.exhausted and route.pattern.matches_rest(headers, body)
-        ]
-        scanned = [
-            route
-            for route in self._patterns
-            if not route.exhausted
-            and route.pattern.matches_url(method, url)
-            and route.pattern.matches_rest(headers, body)
-        ]
-        if scanned:
-            matching = sorted(matching + scanned, key=lambda route: route.order)
-        if not matching:
-            return None
-        return next((route for route in matching if route.has_turn), matching[-1])
+        """With regex routes: of the exact and the regex routes matching the request, the
+        first whose turn it is, else the last one still answering (if any)."""
+        scanned = [route for route in self._patterns if route.pattern.matches_url(method, url)]
+        if not scanned:
+            return first_in_turn(exact, headers, body)
+        ordered = sorted([*exact, *scanned], key=lambda route: route.order)
+        return first_in_turn(ordered, headers, body)
 
     async def _open_ws(
         self, request: Request, options: WSOptions, inner: Transport | None
     ) -> WebSocketChannel:
-        if self._passthrough.matches(request.url):
+        if self._passthrough is not None and self._passthrough.matches(request.url):
             return await self._network_for(inner).connect_ws(request, options)
         method, url, headers = request.method, request.url, request.headers
         found = next(
@@ -283,7 +290,7 @@ class MockRouter:
             ),
             None,
         )
-        call = Call(method, url, headers, b"", request, found)
+        call = new_call(method, url, headers, b"", request, found)
         self._calls.append(call)
         if found is None:
             raise self._no_match(call)
@@ -374,6 +381,7 @@ class MockRouter:
         for log in (self._routes, self._patterns, self._ws_routes, self._calls):
             log.clear()
         self._exact.clear()
+        self._seen.clear()
         self._unmatched.clear()
         self._errors.clear()
 
@@ -409,7 +417,10 @@ class _WithInner:
 
     async def handle(self, request: Request) -> Response:
         """Answer from the router's routes, or pass through to the session's transport."""
-        return await self._router._answer(request, self._inner)
+        router = self._router
+        if router._passthrough is not None and router._passthrough.matches(request.url):
+            return await self._inner.handle(request)
+        return await router.handle(request)
 
     async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
         """Open a mocked websocket, or pass through to the session's transport."""

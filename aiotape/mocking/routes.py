@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import inspect
 import json as _json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import parse_qsl
 
@@ -29,6 +29,8 @@ __all__ = [
     "WebSocketHandler",
     "WebSocketRoute",
     "describe_route",
+    "first_in_turn",
+    "new_call",
 ]
 
 SHOWN_ROUTES = 10
@@ -89,6 +91,32 @@ class Call:
 
     def __str__(self) -> str:
         return f"{self.method} {self.url}"
+
+
+_set_method, _set_url, _set_headers, _set_body, _set_request, _set_route = (
+    Call.__dict__[f.name].__set__ for f in fields(Call)
+)
+_new = object.__new__
+
+
+def new_call(
+    method: str,
+    url: URL,
+    headers: CIMultiDictProxy[str],
+    body: bytes,
+    request: Request,
+    route: Route | WebSocketRoute | None,
+) -> Call:
+    """``Call(...)``, its fields set straight into their slots: the frozen dataclass's
+    ``__init__`` pays a checked ``object.__setattr__`` per field, on every mocked request."""
+    call: Call = _new(Call)
+    _set_method(call, method)
+    _set_url(call, url)
+    _set_headers(call, headers)
+    _set_body(call, body)
+    _set_request(call, request)
+    _set_route(call, route)
+    return call
 
 
 class _CallLog:
@@ -185,7 +213,7 @@ class Route(_CallLog):
     times, then never again; True answers every time; False is once.
     """
 
-    __slots__ = ("_url_style", "callback", "limit", "repeat", "response", "turns")
+    __slots__ = ("_conditional", "_url_style", "callback", "limit", "repeat", "response", "turns")
 
     def __init__(
         self,
@@ -213,6 +241,7 @@ class Route(_CallLog):
         self.turns = turns  # answers before later matching routes get a turn (None: never)
         self.limit = limit  # answers after which the route is used up (None: no limit)
         self._url_style = callback is not None and _takes_url_and_kwargs(callback)
+        self._conditional = pattern.conditional
 
     @property
     def exhausted(self) -> bool:
@@ -224,32 +253,56 @@ class Route(_CallLog):
         """True while the route answers before later matching routes."""
         return self.turns is None or len(self._calls) < self.turns
 
+    def answer(self, call: Call) -> Response:
+        """Record ``call`` and answer it with the route's own response (no callback)."""
+        self._calls.append(call)
+        return self.response.to_wire(call.request)
+
     async def respond(self, call: Call) -> Response:
         """Record ``call`` and answer it (through the callback, if any)."""
-        self._record(call)
+        if self.callback is None:
+            return self.answer(call)
+        self._calls.append(call)
+        if self._url_style:
+            result = self.callback(call.url, **_aioresponses_kwargs(call))
+        else:
+            result = self.callback(call)
+        if inspect.isawaitable(result):
+            result = await result
         spec = self.response
-        if self.callback is not None:
-            if self._url_style:
-                result = self.callback(call.url, **_aioresponses_kwargs(call))
-            else:
-                result = self.callback(call)
-            if inspect.isawaitable(result):
-                result = await result
-            if isinstance(result, MockResponse):
-                spec = result
-            elif isinstance(result, CallbackResult):
-                spec = result.to_mock_response()
-            elif isinstance(result, Mapping):
-                spec = MockResponse(**result)
-            elif result is not None:
-                raise TypeError(
-                    "mock callback must return a MockResponse, a CallbackResult, a dict or "
-                    f"None, got {result!r}"
-                )
+        if isinstance(result, MockResponse):
+            spec = result
+        elif isinstance(result, CallbackResult):
+            spec = result.to_mock_response()
+        elif isinstance(result, Mapping):
+            spec = MockResponse(**result)
+        elif result is not None:
+            raise TypeError(
+                "mock callback must return a MockResponse, a CallbackResult, a dict or "
+                f"None, got {result!r}"
+            )
         return spec.to_wire(call.request)
 
     def __repr__(self) -> str:
         return f"<Route {self.pattern.describe()}>"
+
+
+def first_in_turn(
+    routes: Iterable[Route], headers: CIMultiDictProxy[str], body: bytes
+) -> Route | None:
+    """Of ``routes`` (in registration order, method and URL matched), the first whose turn
+    it is, else the last one still answering (see Route); None when none answers."""
+    last = None
+    for route in routes:
+        used = len(route._calls)
+        if route.limit is not None and used >= route.limit:
+            continue
+        if route._conditional and not route.pattern.matches_rest(headers, body):
+            continue
+        if route.turns is None or used < route.turns:
+            return route
+        last = route
+    return last
 
 
 def _takes_url_and_kwargs(callback: Callback) -> bool:

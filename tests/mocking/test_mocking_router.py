@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
 from yarl import URL
 
+import aiotape.mocking.router
 from aiotape.client.exceptions import ClientConnectorError, ConnectionKey, SocketTimeoutError
 from aiotape.client.timeouts import ClientTimeout
 from aiotape.client.transport import Request, Response, current_override
-from aiotape.mocking import Call, MockResponse, MockRouter, NoMatchingRoute, RequestPattern
+from aiotape.mocking import Call, MockResponse, MockRouter, NoMatchingRoute, Route
+from aiotape.mocking.routes import first_in_turn
 
 API = "http://api.test"
 
@@ -219,17 +221,16 @@ async def test_lookup_checks_one_route_among_a_thousand(monkeypatch: pytest.Monk
     router = MockRouter()
     for i in range(1000):
         router.get(f"{API}/items/{i}", json=i)
-    checked: list[RequestPattern] = []
-    original = RequestPattern.matches_rest
+    checked: list[Route] = []
 
-    def counting(self: RequestPattern, *args: Any) -> bool:
-        checked.append(self)
-        return original(self, *args)
+    def counting(routes: Sequence[Route], *args: Any) -> Route | None:
+        checked.extend(routes)
+        return first_in_turn(routes, *args)
 
-    monkeypatch.setattr(RequestPattern, "matches_rest", counting)
+    monkeypatch.setattr(aiotape.mocking.router, "first_in_turn", counting)
     response = await router.handle(Request.build("GET", f"{API}/items/777"))
     assert json.loads(await body_of(response)) == 777
-    assert checked == [router.routes[777].pattern]
+    assert checked == [router.routes[777]]
 
 
 # -- unmatched requests ---------------------------------------------------------------------------
