@@ -24,6 +24,9 @@ from .transport import WebSocketChannel, WSCloseCode, WSMessage, WSMsgType
 __all__ = ["ClientWebSocketResponse", "WebSocketError", "WebSocketState"]
 
 CLOSING_MESSAGE = WSMessage(WSMsgType.CLOSING, None, None)
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
+_new_message = tuple.__new__  # WSMessage without the Python-level __new__ of a NamedTuple
 _HEARTBEAT_CEIL_THRESHOLD = 5
 
 
@@ -85,7 +88,10 @@ class ClientWebSocketResponse:
         self._interrupted = False
         self._close_wait: asyncio.Future[None] | None = None
         self._closing: asyncio.Future[None] | None = None
-        self._source: Callable[[], Awaitable[WSMessage]] = channel.receive
+        # The network channel's ``next_message`` is ``receive`` without a coroutine of its own.
+        self._source: Callable[[], Awaitable[WSMessage]] = getattr(
+            channel, "next_message", channel.receive
+        )
         self._dropping: asyncio.Task[None] | None = None
         self._heartbeat_cb: asyncio.TimerHandle | None = None
         self._heartbeat_when = 0.0
@@ -235,13 +241,13 @@ class ClientWebSocketResponse:
         """Send a TEXT message. ``compress`` is accepted for compatibility."""
         if not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
-        await self._channel.send(WSMessage(WSMsgType.TEXT, data, None))
+        await self._channel.send(_new_message(WSMessage, (_TEXT, data, None)))
 
     async def send_bytes(self, data: bytes, compress: int | None = None) -> None:
         """Send a BINARY message. ``compress`` is accepted for compatibility."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        await self._channel.send(WSMessage(WSMsgType.BINARY, bytes(data), None))
+        await self._channel.send(_new_message(WSMessage, (_BINARY, bytes(data), None)))
 
     async def send_json(
         self,
@@ -345,7 +351,7 @@ class ClientWebSocketResponse:
                 await self.close()
                 return CLOSED
             self._waiting = True
-            self._reader = reader = asyncio.current_task()
+            self._reader = reader = asyncio.current_task(self._loop)
             try:
                 if receive_timeout:
                     with TimeoutScope(self._loop.time() + receive_timeout, asyncio.TimeoutError):
@@ -368,10 +374,10 @@ class ClientWebSocketResponse:
                 self._reader = None
                 if self._close_wait is not None and not self._close_wait.done():
                     self._close_wait.set_result(None)
-            kind = msg.type
-            if kind is WSMsgType.TEXT and not self._decode_text:
-                return msg._replace(data=msg.data.encode("utf-8"))
-            if kind is WSMsgType.TEXT or kind is WSMsgType.BINARY:
+            kind = msg[0]
+            if kind is _TEXT:
+                return msg if self._decode_text else msg._replace(data=msg.data.encode("utf-8"))
+            if kind is _BINARY:
                 return msg
             if msg is CLOSED and self._closing is not None:  # another task is closing
                 await asyncio.shield(self._closing)
@@ -417,21 +423,21 @@ class ClientWebSocketResponse:
     async def receive_str(self, *, timeout: float | None = None) -> str:
         """The next message, which must be TEXT (bytes with ``ws_connect(decode_text=False)``)."""
         msg = await self.receive(timeout)
-        if msg.type is not WSMsgType.TEXT:
+        if msg[0] is not _TEXT:
             raise WSMessageTypeError(
                 f"Received message {msg.type}:{msg.data!r} is not WSMsgType.TEXT"
             )
-        data: str = msg.data
+        data: str = msg[1]
         return data
 
     async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
         """The next message, which must be BINARY."""
         msg = await self.receive(timeout)
-        if msg.type is not WSMsgType.BINARY:
+        if msg[0] is not _BINARY:
             raise WSMessageTypeError(
                 f"Received message {msg.type}:{msg.data!r} is not WSMsgType.BINARY"
             )
-        data: bytes = msg.data
+        data: bytes = msg[1]
         return data
 
     async def receive_json(
