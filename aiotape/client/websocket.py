@@ -85,12 +85,17 @@ class ClientWebSocketResponse:
         self._exception: BaseException | None = None
         self._waiting = False
         self._reader: asyncio.Task[Any] | None = None
+        self._pending: asyncio.Future[WSMessage] | None = None
         self._interrupted = False
         self._close_wait: asyncio.Future[None] | None = None
         self._closing: asyncio.Future[None] | None = None
-        # The network channel's ``next_message`` is ``receive`` without a coroutine of its own.
+        # The network channel's ``next_message`` and ``send_nowait`` are ``receive`` and
+        # ``send`` without a coroutine of their own.
         self._source: Callable[[], Awaitable[WSMessage]] = getattr(
             channel, "next_message", channel.receive
+        )
+        self._send_now: Callable[[WSMessage], Awaitable[None] | None] = getattr(
+            channel, "send_nowait", channel.send
         )
         self._dropping: asyncio.Task[None] | None = None
         self._heartbeat_cb: asyncio.TimerHandle | None = None
@@ -241,13 +246,17 @@ class ClientWebSocketResponse:
         """Send a TEXT message. ``compress`` is accepted for compatibility."""
         if not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
-        await self._channel.send(_new_message(WSMessage, (_TEXT, data, None)))
+        pending = self._send_now(_new_message(WSMessage, (_TEXT, data, None)))
+        if pending is not None:
+            await pending
 
     async def send_bytes(self, data: bytes, compress: int | None = None) -> None:
         """Send a BINARY message. ``compress`` is accepted for compatibility."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        await self._channel.send(_new_message(WSMessage, (_BINARY, bytes(data), None)))
+        pending = self._send_now(_new_message(WSMessage, (_BINARY, bytes(data), None)))
+        if pending is not None:
+            await pending
 
     async def send_json(
         self,
@@ -332,9 +341,12 @@ class ClientWebSocketResponse:
         return True
 
     def _interrupt_reader(self) -> None:
-        """Wake the task blocked in ``receive`` so it returns CLOSING (close from elsewhere)."""
-        reader = self._reader
-        if reader is not None and reader is not asyncio.current_task():
+        """Wake the task blocked in ``receive`` so it returns CLOSING (close from elsewhere):
+        cancel the future it awaits, or else the task itself."""
+        pending, reader = self._pending, self._reader
+        if pending is not None:
+            self._interrupted = pending.cancel()  # False: a message arrived, it returns that
+        elif reader is not None and reader is not asyncio.current_task():
             self._interrupted = True
             reader.cancel()
 
@@ -351,13 +363,18 @@ class ClientWebSocketResponse:
                 await self.close()
                 return CLOSED
             self._waiting = True
-            self._reader = reader = asyncio.current_task(self._loop)
+            source = self._source()
+            reader = None
+            if isinstance(source, asyncio.Future):
+                self._pending = source
+            else:
+                self._reader = reader = asyncio.current_task(self._loop)
             try:
                 if receive_timeout:
                     with TimeoutScope(self._loop.time() + receive_timeout, asyncio.TimeoutError):
-                        msg = await self._source()
+                        msg = await source
                 else:
-                    msg = await self._source()
+                    msg = await source
             except asyncio.CancelledError:
                 if not self._interrupted:
                     self._close_code = WSCloseCode.ABNORMAL_CLOSURE
@@ -371,7 +388,7 @@ class ClientWebSocketResponse:
                 raise
             finally:
                 self._waiting = False
-                self._reader = None
+                self._reader = self._pending = None
                 if self._close_wait is not None and not self._close_wait.done():
                     self._close_wait.set_result(None)
             kind = msg[0]

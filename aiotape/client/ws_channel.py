@@ -378,6 +378,13 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
     # -- outgoing ------------------------------------------------------------------------
     async def send(self, message: WSMessage) -> None:
         """Frame and write one whole message; CLOSE after a close frame is a no-op."""
+        drain = self.send_nowait(message)
+        if drain is not None:
+            await drain
+
+    def send_nowait(self, message: WSMessage) -> Awaitable[None] | None:
+        """``send`` without a coroutine of its own: frame and write ``message`` now, and
+        return what to await while the socket's write buffer is full (None if it is not)."""
         kind = message[0]
         if self._send_plain and (kind is _TEXT or kind is _BINARY):
             sock = self._socket
@@ -387,11 +394,10 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
             data = message[1]
             self._writer.write(sock, 0x80 | kind, data.encode() if kind is _TEXT else data)
         elif kind is _CLOSE and self._framer.state is not OPEN:
-            return
+            return None
         else:
             self._send_framed(message)
-        if self._writing_paused:
-            await self._drain()
+        return self._drain() if self._writing_paused else None
 
     def _send_framed(self, message: WSMessage) -> None:
         """Frame ``message`` with the framer: control frames, extensions, closing states."""
