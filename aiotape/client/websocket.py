@@ -21,9 +21,13 @@ from .simulation import CLOSED
 from .timeouts import ClientWSTimeout, TimeoutScope, deadline
 from .transport import WebSocketChannel, WSCloseCode, WSMessage, WSMsgType
 
-__all__ = ["ClientWebSocketResponse", "WebSocketError", "WebSocketState"]
+__all__ = ["QUEUED", "ClientWebSocketResponse", "WebSocketError", "WebSocketState"]
 
 CLOSING_MESSAGE = WSMessage(WSMsgType.CLOSING, None, None)
+QUEUED = WSMessage(WSMsgType.CONTINUATION, None, None)
+"""What a channel's ``next_message`` future may resolve to instead of a large message: the
+message waits in the channel, take it with another ``next_message()`` (the event loop keeps
+a resolved future alive while the reader runs on, and a megabyte should not live that long)."""
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
 _new_message = tuple.__new__  # WSMessage without the Python-level __new__ of a NamedTuple
@@ -375,6 +379,8 @@ class ClientWebSocketResponse:
                         msg = await source
                 else:
                     msg = await source
+                if msg is QUEUED:
+                    msg = await self._source()
             except asyncio.CancelledError:
                 if not self._interrupted:
                     self._close_code = WSCloseCode.ABNORMAL_CLOSURE

@@ -41,7 +41,7 @@ from .http11 import serialize_head
 from .simulation import CLOSED, handshake_response
 from .timeouts import TimeoutScope, deadline, earliest
 from .transport import Request, Response, WSCloseCode, WSMessage, WSMsgType, WSOptions
-from .websocket import WebSocketError
+from .websocket import QUEUED, WebSocketError
 from .ws_framer import ClientFramer, FrameWriter, framer_for, message_size
 from .ws_handshake import handshake_error, handshake_headers, timeout_error
 
@@ -49,6 +49,7 @@ __all__ = ["NetworkWebSocketChannel", "connect_ws"]
 
 _INBOX_HIGH_WATER = 128
 _SMALL = 125  # the longest payload a 2-byte frame head can announce
+_QUEUE_FROM = 1 << 16  # messages this large wait in the inbox, not in a reader's future
 _CLOSE_GRACE = 2.0
 _READ_BUFFER = 1 << 16
 _DEFAULT_OPTIONS = WSOptions()
@@ -281,12 +282,16 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         """Hand ``message`` to the waiting reader, or queue it (and stop reading the socket
         while too much is queued)."""
         waiter = self._waiter
+        inbox = self._inbox
         if waiter is not None:
             self._waiter = None
             if not waiter.done():  # else its reader was cancelled
+                data = message[1]
+                if isinstance(data, (bytes, str)) and len(data) >= _QUEUE_FROM:
+                    inbox.append(message)
+                    message = QUEUED
                 waiter.set_result(message)
                 return
-        inbox = self._inbox
         inbox.append(message)
         if len(inbox) >= _INBOX_HIGH_WATER and not self._reading_paused:
             self._reading_paused = True
@@ -355,7 +360,8 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
 
     def next_message(self) -> asyncio.Future[WSMessage]:
         """The next whole message as a future (done when one is queued): ``receive`` without
-        a coroutine of its own. CLOSED once the connection is gone."""
+        a coroutine of its own. CLOSED once the connection is gone; QUEUED for a large
+        message, which the next call returns."""
         waiter = self._loop.create_future()
         inbox = self._inbox
         if inbox:
@@ -373,7 +379,8 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
 
     async def receive(self) -> WSMessage:
         """The next whole message; CLOSED once the connection is gone."""
-        return await self.next_message()
+        message = await self.next_message()
+        return await self.next_message() if message is QUEUED else message
 
     # -- outgoing ------------------------------------------------------------------------
     async def send(self, message: WSMessage) -> None:

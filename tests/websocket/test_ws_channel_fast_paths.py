@@ -100,3 +100,12 @@ async def test_no_plain_send_after_a_close_frame() -> None:
     with pytest.raises(ClientConnectionResetError):
         await channel.send(WSMessage(WSMsgType.TEXT, "late", None))
     assert transport.written == sent
+
+
+async def test_waiting_reader_gets_a_large_message_whole_not_the_queued_marker() -> None:
+    channel, _ = _open_channel(max_msg_size=0)
+    payload = bytes(range(256)) * 300  # above the size handed over in the reader's future
+    reader = asyncio.ensure_future(channel.receive())
+    await asyncio.sleep(0)
+    channel.data_received(server_frame(0x2, payload))
+    assert await reader == WSMessage(WSMsgType.BINARY, payload, "")
