@@ -21,9 +21,16 @@ from .simulation import CLOSED
 from .timeouts import ClientWSTimeout, TimeoutScope, deadline
 from .transport import WebSocketChannel, WSCloseCode, WSMessage, WSMsgType
 
-__all__ = ["ClientWebSocketResponse", "WebSocketError", "WebSocketState"]
+__all__ = ["QUEUED", "ClientWebSocketResponse", "WebSocketError", "WebSocketState"]
 
 CLOSING_MESSAGE = WSMessage(WSMsgType.CLOSING, None, None)
+QUEUED = WSMessage(WSMsgType.CONTINUATION, None, None)
+"""What a channel's ``next_message`` future may resolve to instead of a large message: the
+message waits in the channel, take it with another ``next_message()`` (the event loop keeps
+a resolved future alive while the reader runs on, and a megabyte should not live that long)."""
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
+_new_message = tuple.__new__  # WSMessage without the Python-level __new__ of a NamedTuple
 _HEARTBEAT_CEIL_THRESHOLD = 5
 
 
@@ -82,10 +89,18 @@ class ClientWebSocketResponse:
         self._exception: BaseException | None = None
         self._waiting = False
         self._reader: asyncio.Task[Any] | None = None
+        self._pending: asyncio.Future[WSMessage] | None = None
         self._interrupted = False
         self._close_wait: asyncio.Future[None] | None = None
         self._closing: asyncio.Future[None] | None = None
-        self._source: Callable[[], Awaitable[WSMessage]] = channel.receive
+        # The network channel's ``next_message`` and ``send_nowait`` are ``receive`` and
+        # ``send`` without a coroutine of their own.
+        self._source: Callable[[], Awaitable[WSMessage]] = getattr(
+            channel, "next_message", channel.receive
+        )
+        self._send_now: Callable[[WSMessage], Awaitable[None] | None] = getattr(
+            channel, "send_nowait", channel.send
+        )
         self._dropping: asyncio.Task[None] | None = None
         self._heartbeat_cb: asyncio.TimerHandle | None = None
         self._heartbeat_when = 0.0
@@ -235,13 +250,17 @@ class ClientWebSocketResponse:
         """Send a TEXT message. ``compress`` is accepted for compatibility."""
         if not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
-        await self._channel.send(WSMessage(WSMsgType.TEXT, data, None))
+        pending = self._send_now(_new_message(WSMessage, (_TEXT, data, None)))
+        if pending is not None:
+            await pending
 
     async def send_bytes(self, data: bytes, compress: int | None = None) -> None:
         """Send a BINARY message. ``compress`` is accepted for compatibility."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        await self._channel.send(WSMessage(WSMsgType.BINARY, bytes(data), None))
+        pending = self._send_now(_new_message(WSMessage, (_BINARY, bytes(data), None)))
+        if pending is not None:
+            await pending
 
     async def send_json(
         self,
@@ -326,9 +345,12 @@ class ClientWebSocketResponse:
         return True
 
     def _interrupt_reader(self) -> None:
-        """Wake the task blocked in ``receive`` so it returns CLOSING (close from elsewhere)."""
-        reader = self._reader
-        if reader is not None and reader is not asyncio.current_task():
+        """Wake the task blocked in ``receive`` so it returns CLOSING (close from elsewhere):
+        cancel the future it awaits, or else the task itself."""
+        pending, reader = self._pending, self._reader
+        if pending is not None:
+            self._interrupted = pending.cancel()  # False: a message arrived, it returns that
+        elif reader is not None and reader is not asyncio.current_task():
             self._interrupted = True
             reader.cancel()
 
@@ -345,12 +367,19 @@ class ClientWebSocketResponse:
                 await self.close()
                 return CLOSED
             self._waiting = True
-            self._reader = reader = asyncio.current_task()
+            source = self._source()
+            reader = None
+            if isinstance(source, asyncio.Future):
+                self._pending = source
+            else:
+                self._reader = reader = asyncio.current_task(self._loop)
             try:
                 if receive_timeout:
                     with TimeoutScope(self._loop.time() + receive_timeout, asyncio.TimeoutError):
-                        msg = await self._source()
+                        msg = await source
                 else:
+                    msg = await source
+                if msg is QUEUED:
                     msg = await self._source()
             except asyncio.CancelledError:
                 if not self._interrupted:
@@ -365,13 +394,13 @@ class ClientWebSocketResponse:
                 raise
             finally:
                 self._waiting = False
-                self._reader = None
+                self._reader = self._pending = None
                 if self._close_wait is not None and not self._close_wait.done():
                     self._close_wait.set_result(None)
-            kind = msg.type
-            if kind is WSMsgType.TEXT and not self._decode_text:
-                return msg._replace(data=msg.data.encode("utf-8"))
-            if kind is WSMsgType.TEXT or kind is WSMsgType.BINARY:
+            kind = msg[0]
+            if kind is _TEXT:
+                return msg if self._decode_text else msg._replace(data=msg.data.encode("utf-8"))
+            if kind is _BINARY:
                 return msg
             if msg is CLOSED and self._closing is not None:  # another task is closing
                 await asyncio.shield(self._closing)
@@ -417,21 +446,21 @@ class ClientWebSocketResponse:
     async def receive_str(self, *, timeout: float | None = None) -> str:
         """The next message, which must be TEXT (bytes with ``ws_connect(decode_text=False)``)."""
         msg = await self.receive(timeout)
-        if msg.type is not WSMsgType.TEXT:
+        if msg[0] is not _TEXT:
             raise exceptions.WSMessageTypeError(
                 f"Received message {msg.type}:{msg.data!r} is not WSMsgType.TEXT"
             )
-        data: str = msg.data
+        data: str = msg[1]
         return data
 
     async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
         """The next message, which must be BINARY."""
         msg = await self.receive(timeout)
-        if msg.type is not WSMsgType.BINARY:
+        if msg[0] is not _BINARY:
             raise exceptions.WSMessageTypeError(
                 f"Received message {msg.type}:{msg.data!r} is not WSMsgType.BINARY"
             )
-        data: bytes = msg.data
+        data: bytes = msg[1]
         return data
 
     async def receive_json(

@@ -38,16 +38,22 @@ from .request_info import ConnectionKey
 from .simulation import CLOSED, handshake_response
 from .timeouts import TimeoutScope, deadline, earliest
 from .transport import Request, Response, WSCloseCode, WSMessage, WSMsgType, WSOptions
-from .websocket import WebSocketError
+from .websocket import QUEUED, WebSocketError
 from .ws_framer import ClientFramer, FrameWriter, framer_for, message_size
 from .ws_handshake import handshake_error, handshake_headers, timeout_error
 
 __all__ = ["NetworkWebSocketChannel", "connect_ws"]
 
 _INBOX_HIGH_WATER = 128
+_SMALL = 125  # the longest payload a 2-byte frame head can announce
+_QUEUE_FROM = 1 << 16  # messages this large wait in the inbox, not in a reader's future
 _CLOSE_GRACE = 2.0
 _READ_BUFFER = 1 << 16
 _DEFAULT_OPTIONS = WSOptions()
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
+_CLOSE = WSMsgType.CLOSE
+_new_message = tuple.__new__  # WSMessage without the Python-level __new__ of a NamedTuple
 WSDial = Callable[
     [ConnectionKey, Request, Callable[[], "NetworkWebSocketChannel"]],
     Awaitable[tuple[asyncio.Transport, "NetworkWebSocketChannel"]],
@@ -69,9 +75,11 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
     def __init__(self, framer: ClientFramer, max_msg_size: int) -> None:
         self._framer = framer
         self._max_msg_size = max_msg_size
+        self._small_limit = min(_SMALL, max_msg_size) if max_msg_size else _SMALL
+        self._loop = loop = asyncio.get_running_loop()
         self._socket: asyncio.Transport | None = None
         self._inbox: deque[WSMessage] = deque()
-        self._waiter: asyncio.Future[None] | None = None
+        self._waiter: asyncio.Future[WSMessage] | None = None
         self._fragments: list[BytesLike] = []
         self._fragments_text = False
         self._reported_error = False
@@ -80,15 +88,17 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         self._drain_waiter: asyncio.Future[None] | None = None
         self._lost = False
         self._on_lost: Callable[[], None] | None = None
-        self._lost_waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._lost_waiter: asyncio.Future[None] = loop.create_future()
         self._handshake_waiter: asyncio.Future[HandshakeResponse | None] | None = None
         self._plain = False
         self._idle = False
+        self._send_plain = False
         self._partial: list[bytes] | None = None
         self._partial_need = 0
         self._partial_text = False
         self._writer = FrameWriter()
-        self._read_buffer = memoryview(bytearray(_READ_BUFFER))
+        self._read_buffer = bytearray(_READ_BUFFER)
+        self._read_view = memoryview(self._read_buffer)
         self.protocol = None
         if framer.state is OPEN:
             self._opened()
@@ -99,6 +109,17 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         self.protocol = framer.subprotocol
         self._plain = not framer.extensions
         self._idle = self._plain and not framer.reader.buffer
+        self._send_plain = self._plain
+
+    def _framer_moved(self) -> None:
+        """The framer took bytes or sent a control frame: may the fast paths still apply?"""
+        framer = self._framer
+        self._send_plain = self._plain and framer.state is OPEN and not self._lost
+        self._idle = (
+            self._send_plain
+            and framer.current_size is None
+            and not framer.reader.buffer
+        )
 
     # -- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -106,10 +127,33 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         self._socket = transport  # the connected socket: "transport" is aiotape's seam
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return self._read_buffer
+        return self._read_view
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.data_received(bytes(self._read_buffer[:nbytes]))
+        """Bytes were read into the buffer. Fast path: the read is exactly one small, final,
+        unmasked TEXT/BINARY frame (a request/response exchange), decoded in place."""
+        buffer = self._read_buffer
+        if (
+            self._idle
+            and self._partial is None
+            and nbytes >= 2
+            and buffer[1] + 2 == nbytes
+            and buffer[1] <= self._small_limit  # also: no mask bit, no extended length
+        ):
+            head1 = buffer[0]
+            if head1 == 0x82:
+                payload = bytes(self._read_view[2:nbytes])
+                self._deliver(_new_message(WSMessage, (_BINARY, payload, "")))
+                return
+            if head1 == 0x81:
+                try:
+                    text = str(self._read_view[2:nbytes], "utf-8")
+                except UnicodeDecodeError:
+                    pass  # the general path fails the connection
+                else:
+                    self._deliver(_new_message(WSMessage, (_TEXT, text, "")))
+                    return
+        self.data_received(bytes(self._read_view[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
         """Process bytes read from the socket (also the entry point of byte-feeding tests)."""
@@ -129,16 +173,12 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
             self._report_parser_error(framer.parser_exc)
         if framer.handshake_exc is not None:
             self._settle_handshake(None)
-        self._idle = (
-            self._plain
-            and framer.state is OPEN
-            and framer.current_size is None
-            and not framer.reader.buffer
-        )
+        self._framer_moved()
 
     def eof_received(self) -> bool:
         self._framer.receive_eof()
         self._flush()
+        self._framer_moved()
         self._dispatch(self._framer.events_received())
         if self._framer.handshake_exc is not None:
             self._settle_handshake(None)
@@ -146,6 +186,7 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
+        self._send_plain = self._idle = False
         if self._on_lost is not None:
             self._on_lost()
         if not self._lost_waiter.done():
@@ -155,7 +196,11 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
             handshake.set_exception(exceptions.ServerDisconnectedError())
         if self._drain_waiter is not None and not self._drain_waiter.done():
             self._drain_waiter.set_result(None)
-        self._wake()
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(CLOSED)
 
     def pause_writing(self) -> None:
         self._writing_paused = True
@@ -175,7 +220,6 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         Returns the bytes from the first frame the framer must handle: control frames,
         fragments, oversized or malformed frames.
         """
-        received = len(self._inbox)
         limit = self._max_msg_size
         pos = 0
         end = len(data)
@@ -202,12 +246,10 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
                 self._partial_text = head1 == 0x81
                 pos = end
                 break
-            self._inbox.append(self._data_message(head1 == 0x81, data[start:stop]))
+            self._deliver(self._data_message(head1 == 0x81, data[start:stop]))
             pos = stop
             if not self._idle:
                 break
-        if len(self._inbox) > received:
-            self._received()
         return data[pos:] if pos else data
 
     def _continue_partial(self, data: bytes) -> bytes:
@@ -221,26 +263,34 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         self._partial.append(data[:need] if len(data) > need else data)
         payload = b"".join(self._partial)
         self._partial = None
-        self._inbox.append(self._data_message(self._partial_text, payload))
-        self._received()
+        self._deliver(self._data_message(self._partial_text, payload))
         return data[need:]
 
     def _dispatch(self, events: list[Any]) -> None:
-        inbox = self._inbox
         for event in events:
             if isinstance(event, HandshakeResponse):
                 self._settle_handshake(event)
                 continue
             message = self._message(event)
             if message is not None:
-                inbox.append(message)
-        if inbox:
-            self._received()
+                self._deliver(message)
 
-    def _received(self) -> None:
-        """Wake the reader; stop reading the socket while too much is queued."""
-        self._wake()
-        if len(self._inbox) >= _INBOX_HIGH_WATER and not self._reading_paused:
+    def _deliver(self, message: WSMessage) -> None:
+        """Hand ``message`` to the waiting reader, or queue it (and stop reading the socket
+        while too much is queued)."""
+        waiter = self._waiter
+        inbox = self._inbox
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():  # else its reader was cancelled
+                data = message[1]
+                if isinstance(data, (bytes, str)) and len(data) >= _QUEUE_FROM:
+                    inbox.append(message)
+                    message = QUEUED
+                waiter.set_result(message)
+                return
+        inbox.append(message)
+        if len(inbox) >= _INBOX_HIGH_WATER and not self._reading_paused:
             self._reading_paused = True
             assert self._socket is not None
             self._socket.pause_reading()
@@ -284,7 +334,7 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
             self._framer.fail(WSCloseCode.INVALID_TEXT, "invalid UTF-8 text message")
             self._flush()
             self._reported_error = True
-            self._idle = False
+            self._framer_moved()
             error = WebSocketError(WSCloseCode.INVALID_TEXT, "Invalid UTF-8 text message")
             return WSMessage(WSMsgType.ERROR, error, None)
 
@@ -303,55 +353,71 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
             error = WebSocketError(WSCloseCode.INVALID_TEXT, "Invalid UTF-8 text message")
         else:
             error = WebSocketError(WSCloseCode.INTERNAL_ERROR, repr(exc))
-        self._inbox.append(WSMessage(WSMsgType.ERROR, error, None))
-        self._wake()
+        self._deliver(WSMessage(WSMsgType.ERROR, error, None))
 
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+    def next_message(self) -> asyncio.Future[WSMessage]:
+        """The next whole message as a future (done when one is queued): ``receive`` without
+        a coroutine of its own. CLOSED once the connection is gone; QUEUED for a large
+        message, which the next call returns."""
+        waiter = self._loop.create_future()
+        inbox = self._inbox
+        if inbox:
+            waiter.set_result(inbox.popleft())
+            if self._reading_paused and len(inbox) <= _INBOX_HIGH_WATER // 2:
+                self._reading_paused = False
+                if not self._lost:
+                    assert self._socket is not None
+                    self._socket.resume_reading()
+        elif self._lost:
+            waiter.set_result(CLOSED)
+        else:
+            self._waiter = waiter
+        return waiter
 
     async def receive(self) -> WSMessage:
         """The next whole message; CLOSED once the connection is gone."""
-        inbox = self._inbox
-        while not inbox:
-            if self._lost:
-                return CLOSED
-            self._waiter = waiter = asyncio.get_running_loop().create_future()
-            try:
-                await waiter
-            finally:
-                if self._waiter is waiter:  # a cancelled reader must not drop a newer one's
-                    self._waiter = None
-        if self._reading_paused and len(inbox) <= _INBOX_HIGH_WATER // 2:
-            self._reading_paused = False
-            if not self._lost:
-                assert self._socket is not None
-                self._socket.resume_reading()
-        return inbox.popleft()
+        message = await self.next_message()
+        return await self.next_message() if message is QUEUED else message
 
     # -- outgoing ------------------------------------------------------------------------
     async def send(self, message: WSMessage) -> None:
         """Frame and write one whole message; CLOSE after a close frame is a no-op."""
+        drain = self.send_nowait(message)
+        if drain is not None:
+            await drain
+
+    def send_nowait(self, message: WSMessage) -> Awaitable[None] | None:
+        """``send`` without a coroutine of its own: frame and write ``message`` now, and
+        return what to await while the socket's write buffer is full (None if it is not)."""
+        kind = message[0]
+        if self._send_plain and (kind is _TEXT or kind is _BINARY):
+            sock = self._socket
+            assert sock is not None
+            if sock.is_closing():
+                raise exceptions.ClientConnectionResetError("Cannot write to closing transport")
+            data = message[1]
+            self._writer.write(sock, 0x80 | kind, data.encode() if kind is _TEXT else data)
+        elif kind is _CLOSE and self._framer.state is not OPEN:
+            return None
+        else:
+            self._send_framed(message)
+        return self._drain() if self._writing_paused else None
+
+    def _send_framed(self, message: WSMessage) -> None:
+        """Frame ``message`` with the framer: control frames, extensions, closing states."""
         framer = self._framer
         kind = message.type
         state = framer.state
-        if kind is WSMsgType.CLOSE and state is not OPEN:
-            return
         sock = self._socket
         if self._lost or sock is None or sock.is_closing():
             raise exceptions.ClientConnectionResetError("Cannot write to closing transport")
         if state is not OPEN and kind is not WSMsgType.PONG:
             raise exceptions.ClientConnectionResetError("Cannot write to closing transport")
         data = message.data
-        if kind is WSMsgType.TEXT or kind is WSMsgType.BINARY:
-            payload = data.encode("utf-8") if kind is WSMsgType.TEXT else data
-            if self._plain:
-                self._writer.write(sock, 0x80 | kind, payload)
-            elif kind is WSMsgType.TEXT:
-                framer.send_text(payload)
-            else:
-                framer.send_binary(payload)
+        if kind is WSMsgType.TEXT:
+            framer.send_text(data.encode("utf-8"))
+        elif kind is WSMsgType.BINARY:
+            framer.send_binary(data)
         elif kind is WSMsgType.PING:
             framer.send_ping(data)
         elif kind is WSMsgType.PONG:
@@ -364,13 +430,11 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
                 framer.send_close(data, reason)
             except ProtocolError as exc:
                 raise ValueError(f"invalid close frame: {exc}") from exc
-            self._idle = False  # the framer now tracks the closing handshake
+            self._framer_moved()  # the framer now tracks the closing handshake
         else:
             raise ValueError(f"cannot send a {kind!r} message")
         if framer.writes:
             self._flush()
-        if self._writing_paused:
-            await self._drain()
 
     def _flush(self) -> None:
         sock = self._socket
