@@ -27,19 +27,16 @@ import os
 import re
 import socket
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..cassettes import Cassette, CassetteError, CassetteFormatError, RecordMode
-from ..cassettes.vcr import VCR
-from ..cassettes.vcr_config import ensure_suffix
-from ..client.transport import use_transport
 from .outcome import CALL_FAILED
-from .summary import note_cassette
-from .vcr_compat import RecordingHookspecs, Unusable, VcrFixture, VcrFixtureBeside
-from .verify import verified_hosts, verify_cassette, verifying
+from .vcr_compat import RecordingHookspecs, VcrFixture, VcrFixtureBeside
+from .verify import verified_hosts, verifying
+
+if TYPE_CHECKING:
+    from ..cassettes import Cassette
 
 __all__ = [
     "NetworkBlockedError",
@@ -53,7 +50,8 @@ __all__ = [
     "vcr_config",
 ]
 
-_RECORD_MODES = tuple(mode.value for mode in RecordMode)
+_RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+"""RecordMode's values (spelt out: registering the option must not import the cassettes)."""
 _PYTEST_RECORDING = ("recording", "pytest_recording.plugin")
 _FORBIDDEN_IN_NAMES = re.compile(r"[<>?%*:|\"'/\\]")
 _OWN_FIXTURES = pytest.StashKey[dict[str, bool]]()
@@ -215,18 +213,22 @@ def _cassette_options(
     request: pytest.FixtureRequest, markers: Sequence[pytest.Mark], vcr_cassette_dir: str
 ) -> dict[str, Any]:
     """Cassette keywords for the test, as pytest-recording builds them for vcrpy."""
+    from ..cassettes.vcr_config import ensure_suffix
+
     config = _merged_config(_fixture(request, "vcr_config", dict), markers)
     config.pop("allowed_hosts", None)
     config["record_mode"] = _record_mode(request.config, config)
     serializer = config.get("serializer", "yaml")
     suffix = f".{serializer}" if isinstance(serializer, str) else ".yaml"
-    directory = Path(vcr_cassette_dir)
+    directory = os.fspath(vcr_cassette_dir)
     shared = request.node.get_closest_marker("default_cassette") is not None
     return {
         "path_transformer": ensure_suffix(suffix),
-        "cassette_library_dir": os.fspath(directory),
+        "cassette_library_dir": directory,
         **config,
-        "extra_paths": [directory / path for marker in markers for path in marker.args],
+        "extra_paths": [
+            os.path.join(directory, path) for marker in markers for path in marker.args
+        ],
         "test_id": request.node.nodeid,
         "shared": shared,
     }
@@ -237,13 +239,17 @@ def aiotape_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette | None
     """For ``@pytest.mark.vcr`` tests, every aiotape session plays/records the cassette.
 
     At teardown the test fails if a request matched nothing, even if the code under test
-    swallowed the error.
+    swallowed the error. The cassette modules are imported by the first marked test.
     """
     markers = list(request.node.iter_markers(name="vcr"))
     pytestconfig = request.config
     if not markers or _option(pytestconfig, "disable_recording"):
         yield None
         return
+    from ..cassettes import CassetteError, CassetteFormatError
+    from ..cassettes.vcr import VCR
+    from .verify import verify_cassette
+
     directory = _fixture(request, "vcr_cassette_dir", lambda: _cassette_dir(request.node.path))
     options = _cassette_options(request, markers, directory)
     registry = VCR()
@@ -264,6 +270,9 @@ def aiotape_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette | None
             if isinstance(exc, CassetteFormatError):  # one line: file, interaction and field
                 raise pytest.fail.Exception(str(exc), pytrace=False) from None
             raise
+        from ..client.transport import use_transport
+        from .vcr_compat import Unusable
+
         with use_transport(Unusable(exc)):  # only aiotape's requests see the error
             yield None
         return
@@ -271,6 +280,8 @@ def aiotape_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette | None
         yield cassette
     if not cassette.saw_traffic:
         return
+    from .summary import note_cassette
+
     note_cassette(request, cassette)
     if cassette.unmatched and not request.node.stash.get(CALL_FAILED, False):
         shown = "\n\n".join(str(error) for error in cassette.unmatched)
