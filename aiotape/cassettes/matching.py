@@ -13,6 +13,7 @@ when recorded.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -74,8 +75,12 @@ _PLAIN_URI = re.compile(
 no user info, fragment or IPv6 literal, a lower-case host and a scheme with a default port."""
 
 
+@functools.lru_cache(maxsize=4096)
 def _plain_parts(uri: str) -> UriParts | None:
-    """``uri``'s parts by splitting the string, or None when only yarl may take it apart."""
+    """``uri``'s parts by splitting the string, or None when only yarl may take it apart.
+
+    Remembered: a replayed request's URI is the one its recorded request was indexed by.
+    """
     plain = _PLAIN_URI.fullmatch(uri)
     if plain is None:
         return None
