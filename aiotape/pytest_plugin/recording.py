@@ -21,12 +21,14 @@ vcrpy-patched client.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import os
 import re
 import socket
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -40,7 +42,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NetworkBlockedError",
-    "aiotape_block_network",
     "aiotape_cassette",
     "default_cassette_name",
     "pytest_addhooks_recording",
@@ -240,7 +241,25 @@ def aiotape_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette | None
 
     At teardown the test fails if a request matched nothing, even if the code under test
     swallowed the error. The cassette modules are imported by the first marked test.
+    The same fixture applies ``--block-network`` (one autouse fixture costs every test of a
+    suite less than two).
     """
+    steps = _cassette_steps(request)
+    cassette = next(steps)
+    try:
+        guard = _network_guard(request)
+        if guard is None:
+            yield cassette
+        else:
+            with guard:
+                yield cassette
+    finally:
+        for _ in steps:  # the cassette's teardown: save, note its use, report unmatched requests
+            pass
+
+
+def _cassette_steps(request: pytest.FixtureRequest) -> Iterator[Cassette | None]:
+    """The cassette of ``aiotape_cassette``: yields it (or None), then tears it down."""
     markers = list(request.node.iter_markers(name="vcr"))
     pytestconfig = request.config
     if not markers or _option(pytestconfig, "disable_recording"):
@@ -312,24 +331,20 @@ def _guarded(original: _Connect, allowed: re.Pattern[str] | None) -> _Connect:
     return connect
 
 
-@pytest.fixture(autouse=True)
-def aiotape_block_network(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Block socket connections (``--block-network`` / marker) unless the test is recording.
-
-    The one place aiotape patches anything: ``socket.socket.connect``/``connect_ex``, only
-    while the test runs. Left to pytest-recording when it is installed.
+def _network_guard(request: pytest.FixtureRequest) -> AbstractContextManager[None] | None:
+    """For ``--block-network`` / the marker, unless the test is recording: what blocks socket
+    connections while the test runs (None: nothing to block). Left to pytest-recording when
+    it is installed.
     """
     pytestconfig = request.config
     marker = request.node.get_closest_marker("block_network")
     wanted = marker is not None or bool(_option(pytestconfig, "block_network"))
     if not wanted or _pytest_recording_present(pytestconfig.pluginmanager):
-        yield
-        return
+        return None
     markers = list(request.node.iter_markers(name="vcr"))
     config: dict[str, Any] = _fixture(request, "vcr_config", dict)
     if markers and _record_mode(pytestconfig, _merged_config(config, markers)) != "none":
-        yield
-        return
+        return None
     hosts = (
         (marker.kwargs.get("allowed_hosts") if marker is not None else None)
         or _option(pytestconfig, "allowed_hosts")
@@ -338,7 +353,12 @@ def aiotape_block_network(request: pytest.FixtureRequest) -> Iterator[None]:
     if isinstance(hosts, str):
         hosts = hosts.split(",")
     hosts = [*(hosts or ()), *verified_hosts(request)]
-    allowed = re.compile("|".join(f"(?:{h})" for h in hosts)) if hosts else None
+    return _blocked(re.compile("|".join(f"(?:{h})" for h in hosts)) if hosts else None)
+
+
+@contextlib.contextmanager
+def _blocked(allowed: re.Pattern[str] | None) -> Iterator[None]:
+    """The one place aiotape patches anything: ``socket.socket.connect``/``connect_ex``."""
     original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
     guard, guard_ex = _guarded(original_connect, allowed), _guarded(original_connect_ex, allowed)
     socket.socket.connect = guard  # type: ignore[assignment]

@@ -179,6 +179,7 @@ def verify_cassette(
 def verified_hosts(request: pytest.FixtureRequest) -> list[str]:
     """For ``--block-network``: patterns of the hosts (and their addresses) the cassettes of a
     test being verified talk to, which the live run must reach. Empty outside verify mode.
+    Called once the test's cassette is set up (it notes the cassette paths).
     """
     if not verifying(request.config) or request.node.get_closest_marker("vcr") is None:
         return []
@@ -186,7 +187,6 @@ def verified_hosts(request: pytest.FixtureRequest) -> list[str]:
 
     from ..cassettes import load_cassette
 
-    request.getfixturevalue("aiotape_cassette")
     hosts = {
         URL(interaction.request.uri, encoded=True).host
         for path in request.node.stash.get(_PATHS, [])
