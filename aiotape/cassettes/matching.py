@@ -144,6 +144,13 @@ def _uri(request: RecordedRequest, uri: UriParts) -> Hashable:
     return (uri.scheme, uri.host, uri.port, uri.path, _query(request, uri))
 
 
+def _default_key(request: RecordedRequest, uri: UriParts) -> tuple[Hashable, ...]:
+    """The key of ``DEFAULT_MATCH_ON`` in one call (what the per-name functions give)."""
+    scheme, host, port, path, query = uri
+    pairs = _query(request, uri) if query else ()
+    return (request.method.upper(), scheme, host, port, path, pairs)
+
+
 MATCHERS: dict[str, KeyFunction] = {
     "method": lambda r, _: r.method.upper(),
     "scheme": lambda _, u: u.scheme,
@@ -180,9 +187,15 @@ class MatchRule:
     custom: tuple[CustomMatcher, ...] = ()
     functions: tuple[KeyFunction, ...] = field(init=False, repr=False, compare=False)
     """The key functions of ``names``, in order."""
+    fused: Callable[[RecordedRequest, UriParts], tuple[Hashable, ...]] | None = field(
+        init=False, repr=False, compare=False
+    )
+    """One function giving the whole key, for the default ``match_on`` (None: per name)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "functions", tuple(MATCHERS[name] for name in self.names))
+        fused = _default_key if self.names == DEFAULT_MATCH_ON else None
+        object.__setattr__(self, "fused", fused)
 
     @classmethod
     def compile(
@@ -214,6 +227,8 @@ class MatchRule:
     def key(self, request: RecordedRequest, url: URL | None = None) -> tuple[Hashable, ...]:
         """The index key of ``request`` (``url``: its uri already parsed, if at hand)."""
         uri = uri_parts(request.uri, url)
+        if self.fused is not None:
+            return self.fused(request, uri)
         return tuple([function(request, uri) for function in self.functions])
 
     def accepts(self, live: RecordedRequest, recorded: RecordedRequest) -> bool:

@@ -100,11 +100,12 @@ class Playback:
             while start < len(positions) and self._played[positions[start]]:
                 start += 1
             self._cursor[key] = start
+            custom = self._rule.custom
             for offset in range(start, len(positions)):
                 position = positions[offset]
                 if self._played[position]:
                     continue
-                if self._rule.accepts(live, self._interactions[position].request):
+                if not custom or self._rule.accepts(live, self._interactions[position].request):
                     self._played[position] = True
                     return self._interactions[position]
         return None

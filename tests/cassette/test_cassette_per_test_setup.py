@@ -22,6 +22,7 @@ from aiotape.cassettes import (
     load_cassette,
 )
 from aiotape.cassettes import cache as cache_module
+from aiotape.cassettes.matching import DEFAULT_MATCH_ON, MATCHERS, MatchRule, uri_parts
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -99,3 +100,21 @@ def test_a_cache_hit_never_imports_the_yaml_parser(cassette_file: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://api.test/a",
+        "https://api.test:8443/a/b?z=1&a=2&a=1",
+        "http://api.test/?api_key=secret&q=x",
+        "http://API.test/caf%C3%A9?q=%20",
+        "ws://[::1]:9000/socket",
+    ],
+)
+def test_the_default_rule_keys_as_its_matchers_do_one_by_one(uri: str) -> None:
+    request = RecordedRequest("get", uri)
+    parts = uri_parts(uri)
+    expected = tuple(MATCHERS[name](request, parts) for name in DEFAULT_MATCH_ON)
+    assert MatchRule.compile(DEFAULT_MATCH_ON).key(request) == expected
+    assert MatchRule.compile([*DEFAULT_MATCH_ON, "uri"]).key(request)[:-1] == expected
