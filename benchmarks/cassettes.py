@@ -17,7 +17,9 @@ Suite overhead: a generated suite of ``--suite-tests`` tests, each replaying its
 pytest-recording (each recorded once first), next to the same number of empty async tests (the
 floor). It reports the added milliseconds per test: over the floor, over a floor that loads
 the tool's plugin and imports its client (so only the cassette work remains), and from the
-slope between a third of the suite and all of it (which leaves out fixed costs). Suite runs
+slope between a third of the suite and all of it (which leaves out fixed costs). aiotape's
+plugin entry is lazy: its floor imports the client but not the cassette modules, which load in
+the first marked test and so count in its per-test figures (not in its slope). Suite runs
 are timed in CPU seconds of the pytest process (user + sys), which a busy machine disturbs far
 less than wall time. Every timing is the median of ``--rounds`` rounds.
 """

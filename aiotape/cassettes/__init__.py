@@ -5,6 +5,9 @@
 same for tests marked ``@pytest.mark.vcr``.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .cassette import Cassette, CassetteTransport, RecordMode, load_cassette, use_cassette
 from .errors import (
     CassetteError,
@@ -13,7 +16,6 @@ from .errors import (
     WebSocketMismatchError,
 )
 from .filters import DEFAULT_REDACTED_HEADERS, REDACTED
-from .format import dumps, loads
 from .matching import DEFAULT_MATCH_ON, MATCHERS
 from .model import (
     Interaction,
@@ -24,6 +26,9 @@ from .model import (
     WSFrame,
 )
 from .vcr import VCR
+
+if TYPE_CHECKING:
+    from .format import dumps, loads
 
 __all__ = [
     "DEFAULT_MATCH_ON",
@@ -49,3 +54,10 @@ __all__ = [
     "loads",
     "use_cassette",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``dumps`` and ``loads``, imported on first use (replaying from the cache needs no YAML)."""
+    if name in ("dumps", "loads"):
+        return getattr(importlib.import_module(".format", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,13 +8,15 @@ Entries are ``marshal`` data aiotape wrote itself: nested tuples of str, bytes, 
 None behind a header naming the format and the content hash. Loading rebuilds the dataclasses
 field by field; no object is unpickled and no class is looked up by name. Writes go to a
 temporary file and ``os.replace``, so concurrent processes (``pytest -n``) writing the same
-entry are harmless. The cache lives in ``$AIOTAPE_CACHE_DIR``, else ``$XDG_CACHE_HOME/aiotape``,
-else ``~/.cache/aiotape`` (a private, 0700 directory); ``AIOTAPE_CACHE_DIR=off`` disables it.
+entry are harmless. A hit never imports the YAML parser. The cache lives in
+``$AIOTAPE_CACHE_DIR``, else ``$XDG_CACHE_HOME/aiotape``, else ``~/.cache/aiotape`` (a private,
+0700 directory); ``AIOTAPE_CACHE_DIR=off`` disables it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import marshal
 import os
@@ -25,7 +27,6 @@ from typing import Any
 from ..client.prepare import VERSION
 from ..client.transport import WSMsgType
 from .errors import CassetteFormatError
-from .format import loads
 from .model import (
     Headers,
     Interaction,
@@ -35,7 +36,6 @@ from .model import (
     RecordedWebSocket,
     WSFrame,
 )
-from .safe_yaml import gc_paused
 from .storage import write_atomic
 
 __all__ = ["CACHE_DIR_ENV", "MAX_ENTRIES", "cache_dir", "load_bytes", "load_file"]
@@ -70,15 +70,24 @@ _SALT = _parser_salt()
 
 def cache_dir() -> Path | None:
     """Where compiled cassettes are kept, or None when the cache is switched off."""
-    configured = os.environ.get(CACHE_DIR_ENV, "").strip()
+    environ = os.environ
+    return _cache_dir(
+        environ.get(CACHE_DIR_ENV, ""),
+        environ.get("XDG_CACHE_HOME", ""),
+        environ.get("HOME") or environ.get("USERPROFILE"),
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _cache_dir(configured: str, xdg: str, home: str | None) -> Path | None:
+    configured = configured.strip()
     if configured.lower() in _OFF:
         return None
     if configured:
         return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    xdg = xdg.strip()
     if xdg:
         return Path(xdg) / "aiotape"
-    home = os.environ.get("HOME") or os.environ.get("USERPROFILE")
     if not home:  # no home directory: no cache rather than one in the cwd
         return None
     return Path(home) / ".cache" / "aiotape"
@@ -132,6 +141,13 @@ def _evict(folder: Path) -> None:
             os.unlink(path)
 
 
+def loads(text: str, *, source: str) -> list[Interaction]:
+    """:func:`aiotape.cassettes.format.loads`, imported on the first parse (not on a hit)."""
+    from .format import loads as parse
+
+    return parse(text, source=source)
+
+
 def _parse(data: bytes, source: str) -> list[Interaction]:
     try:
         text = data.decode("utf-8")
@@ -157,6 +173,8 @@ def _read(entry: str, header: bytes) -> list[Interaction] | None:
     try:
         if len(body) < _PAUSE_GC_ABOVE:
             return [_rebuild(item) for item in marshal.loads(body)]
+        from .safe_yaml import gc_paused
+
         with gc_paused():
             return [_rebuild(item) for item in marshal.loads(body)]
     except (EOFError, ValueError, TypeError, IndexError):  # torn or foreign: parse again

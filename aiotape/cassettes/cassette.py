@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from ..client.transport import (
     Request,
@@ -28,9 +29,8 @@ from .filters import (
     RequestHook,
     ResponseHook,
 )
-from .format import FORMAT_VERSION, dumps, from_dict, to_dict
 from .matching import DEFAULT_MATCH_ON, CustomMatcher, MatchOn, MatchRule
-from .model import Interaction
+from .model import Interaction, RecordedRequest
 from .plan import RecordMode, plan
 from .player import Playback
 from .recorder import Recorder
@@ -67,6 +67,8 @@ def _read(path: Path, serializer: Serializer | None) -> list[Interaction]:
     """``path``'s interactions, through ``serializer`` (None: aiotape's YAML reader)."""
     if serializer is None:
         return load_cassette(path)
+    from .format import from_dict
+
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -76,6 +78,8 @@ def _read(path: Path, serializer: Serializer | None) -> list[Interaction]:
 
 
 def _render(interactions: list[Interaction], serializer: Serializer | None) -> str:
+    from .format import FORMAT_VERSION, dumps, to_dict
+
     if serializer is None:
         return dumps(interactions)
     document = {"interactions": [to_dict(i) for i in interactions], "version": FORMAT_VERSION}
@@ -96,6 +100,73 @@ def _serializer(
     if name not in BUILTIN_SERIALIZERS:
         raise KeyError(f"Serializer {name} doesn't exist or isn't registered")
     return BUILTIN_SERIALIZERS[name]
+
+
+_Compiled = tuple[MatchRule, Filters, LiveRequests]
+_COMPILED: dict[Hashable, _Compiled] = {}
+_COMPILED_KEPT = 64
+_PLAIN = (str, bytes, int, float, type(None))
+
+
+def _frozen(value: Any) -> Hashable:
+    """A hashable stand-in equal for equal options (TypeError for values it cannot vouch for).
+
+    Containers compare by content; functions and other callables by identity, which the
+    memo's key keeps alive, so an identity is never reused while its entry exists.
+    """
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, (tuple, frozenset)):
+        with contextlib.suppress(TypeError):
+            hash(value)  # already a key (the usual case: the defaults)
+            return value
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, *(_frozen(item) for item in value))
+    if isinstance(value, (set, frozenset)):
+        return ("set", frozenset(_frozen(item) for item in value))
+    if isinstance(value, Mapping):
+        return ("map", *((_frozen(k), _frozen(v)) for k, v in value.items()))
+    if callable(value):
+        return cast(Hashable, value)
+    raise TypeError(f"not a plain option value: {type(value).__name__}")
+
+
+def _compiled(
+    *,
+    match_on: MatchOn,
+    matchers: Mapping[str, CustomMatcher] | None,
+    ignore_hosts: Iterable[str],
+    ignore_localhost: bool,
+    **filters: Any,
+) -> _Compiled:
+    """The match rule, filters and live-request policy of these options, built once per
+    distinct options (every test of a suite usually shares them).
+    """
+    registered = tuple(matchers.items()) if matchers else ()
+    options = (*filters.values(), match_on, registered, ignore_hosts, ignore_localhost)
+    key: Hashable | None = options
+    try:
+        try:
+            known = _COMPILED.get(options)  # the usual case: every option already hashable
+        except TypeError:
+            key = _frozen(options)
+            known = _COMPILED.get(key)
+    except TypeError:  # an opaque unhashable object: built for this cassette only
+        key, known = None, None
+    if known is not None:
+        return known
+    rule = MatchRule.compile(match_on, matchers)
+    built = Filters.build(**filters)
+    compiled = (rule, built, LiveRequests.build(rule, built, ignore_hosts, ignore_localhost))
+    if key is not None:
+        if len(_COMPILED) >= _COMPILED_KEPT:
+            _COMPILED.clear()
+        _COMPILED[key] = compiled
+    return compiled
+
+
+def _no_closest(live: RecordedRequest) -> None:
+    """A cassette that replays nothing has no closest interaction."""
 
 
 class Cassette(AbstractContextManager["Cassette"]):
@@ -144,8 +215,9 @@ class Cassette(AbstractContextManager["Cassette"]):
         self.record_on_exception = record_on_exception
         self.drop_unused_requests = drop_unused_requests
         self._serializer = _serializer(serializer, serializers)
-        rule = MatchRule.compile((*match_on, *extras.additional_matchers), matchers)
-        self._filters = Filters.build(
+        rule, self._filters, self._live = _compiled(
+            match_on=(*match_on, *extras.additional_matchers),
+            matchers=matchers,
             filter_headers=filter_headers,
             filter_query_parameters=filter_query_parameters,
             filter_post_data_parameters=filter_post_data_parameters,
@@ -154,8 +226,9 @@ class Cassette(AbstractContextManager["Cassette"]):
             redact_headers=redact_headers,
             redact_query=redact_query,
             decode_compressed_response=decode_compressed_response,
+            ignore_hosts=ignore_hosts,
+            ignore_localhost=ignore_localhost,
         )
-        self._live = LiveRequests.build(rule, self._filters, ignore_hosts, ignore_localhost)
         self._setup(rule, allow_playback_repeats, extra_paths)
         self._activation: AbstractContextManager[None] | None = None
 
@@ -185,7 +258,7 @@ class Cassette(AbstractContextManager["Cassette"]):
                 self.test_id,
                 self.shared,
             ),
-            lambda live: None if self._playback is None else self._playback.closest(live),
+            _no_closest if self._playback is None else self._playback.closest,
             self._sources,
         )
         self.unmatched = self._complaints.errors

@@ -13,6 +13,7 @@ when recorded.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -74,8 +75,12 @@ _PLAIN_URI = re.compile(
 no user info, fragment or IPv6 literal, a lower-case host and a scheme with a default port."""
 
 
+@functools.lru_cache(maxsize=4096)
 def _plain_parts(uri: str) -> UriParts | None:
-    """``uri``'s parts by splitting the string, or None when only yarl may take it apart."""
+    """``uri``'s parts by splitting the string, or None when only yarl may take it apart.
+
+    Remembered: a replayed request's URI is the one its recorded request was indexed by.
+    """
     plain = _PLAIN_URI.fullmatch(uri)
     if plain is None:
         return None
@@ -139,6 +144,13 @@ def _uri(request: RecordedRequest, uri: UriParts) -> Hashable:
     return (uri.scheme, uri.host, uri.port, uri.path, _query(request, uri))
 
 
+def _default_key(request: RecordedRequest, uri: UriParts) -> tuple[Hashable, ...]:
+    """The key of ``DEFAULT_MATCH_ON`` in one call (what the per-name functions give)."""
+    scheme, host, port, path, query = uri
+    pairs = _query(request, uri) if query else ()
+    return (request.method.upper(), scheme, host, port, path, pairs)
+
+
 MATCHERS: dict[str, KeyFunction] = {
     "method": lambda r, _: r.method.upper(),
     "scheme": lambda _, u: u.scheme,
@@ -175,9 +187,15 @@ class MatchRule:
     custom: tuple[CustomMatcher, ...] = ()
     functions: tuple[KeyFunction, ...] = field(init=False, repr=False, compare=False)
     """The key functions of ``names``, in order."""
+    fused: Callable[[RecordedRequest, UriParts], tuple[Hashable, ...]] | None = field(
+        init=False, repr=False, compare=False
+    )
+    """One function giving the whole key, for the default ``match_on`` (None: per name)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "functions", tuple(MATCHERS[name] for name in self.names))
+        fused = _default_key if self.names == DEFAULT_MATCH_ON else None
+        object.__setattr__(self, "fused", fused)
 
     @classmethod
     def compile(
@@ -209,6 +227,8 @@ class MatchRule:
     def key(self, request: RecordedRequest, url: URL | None = None) -> tuple[Hashable, ...]:
         """The index key of ``request`` (``url``: its uri already parsed, if at hand)."""
         uri = uri_parts(request.uri, url)
+        if self.fused is not None:
+            return self.fused(request, uri)
         return tuple([function(request, uri) for function in self.functions])
 
     def accepts(self, live: RecordedRequest, recorded: RecordedRequest) -> bool:

@@ -100,11 +100,12 @@ class Playback:
             while start < len(positions) and self._played[positions[start]]:
                 start += 1
             self._cursor[key] = start
+            custom = self._rule.custom
             for offset in range(start, len(positions)):
                 position = positions[offset]
                 if self._played[position]:
                     continue
-                if self._rule.accepts(live, self._interactions[position].request):
+                if not custom or self._rule.accepts(live, self._interactions[position].request):
                     self._played[position] = True
                     return self._interactions[position]
         return None
@@ -135,6 +136,21 @@ def _chunk_times(interaction: Interaction) -> Sequence[float]:
     return [interaction.elapsed] * len(response.chunks)
 
 
+def _timely(request: Request, elapsed: float, chunk_times: Sequence[float]) -> bool:
+    """Whether no timeout of ``request`` can fire during a recorded exchange that ends by
+    ``elapsed`` and ``chunk_times`` (the usual case: no sock_read, a total deadline far off);
+    otherwise :func:`first_timeout` decides, event by event.
+    """
+    sock_read = request.timeout.sock_read
+    if sock_read and sock_read > 0:
+        return False
+    if request.deadline is None:
+        return True
+    latest = max(elapsed, *chunk_times) if chunk_times else elapsed
+    now = asyncio.get_running_loop().time()
+    return latest <= request.deadline - now - request.simulated_elapsed
+
+
 def replay(interaction: Interaction, request: Request, note: str | None = None) -> Response:
     """The recorded response for ``request``, or the recorded (or virtual-time) failure.
 
@@ -150,12 +166,15 @@ def replay(interaction: Interaction, request: Request, note: str | None = None) 
         if early is not None:
             raise early[1]
         raise _noted(rebuild(error, request), note)
-    head = first_timeout(request, [interaction.elapsed], 0.0)
+    timely = _timely(request, interaction.elapsed, response.chunk_times)
+    head = None if timely else first_timeout(request, [interaction.elapsed], 0.0)
     if head is not None:
         raise head[1]
     chunks = response.chunks
     body_error: BaseException | None = None
-    late = first_timeout(request, _chunk_times(interaction), interaction.elapsed)
+    late = None
+    if not timely:
+        late = first_timeout(request, _chunk_times(interaction), interaction.elapsed)
     if late is not None:
         chunks, body_error = chunks[: late[0]], late[1]
     elif error is not None:

@@ -100,7 +100,8 @@ class CassetteTransport:
         if live is None:
             return await self._inner.handle(request)
         if interaction is not None:
-            return replay(interaction, request, self._failure_note(interaction))
+            note = None if interaction.error is None else self._failure_note(interaction)
+            return replay(interaction, request, note)
         if self._recorder is not None:
             return await self._recorder.handle(request, self._inner)
         raise self._complaints.unmatched(live)

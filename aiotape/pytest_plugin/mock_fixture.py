@@ -10,13 +10,15 @@ that already failed is reported once: the problems are added to its report, not 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from ..client.transport import use_transport
-from ..mocking import MockRouter
 from .outcome import CALL_FAILED
 from .summary import note_mock
+
+if TYPE_CHECKING:
+    from ..mocking import MockRouter
 
 __all__ = ["http_mock", "pytest_configure_http_mock"]
 
@@ -37,6 +39,9 @@ def pytest_configure_http_mock(config: pytest.Config) -> None:
 @pytest.fixture
 def http_mock(request: pytest.FixtureRequest) -> Iterator[MockRouter]:
     """A MockRouter answering every aiotape session's requests during the test."""
+    from ..client.transport import use_transport
+    from ..mocking import MockRouter
+
     marker = request.node.get_closest_marker("http_mock")
     options = dict(marker.kwargs) if marker is not None else {}
     unknown = sorted(set(options) - _OPTIONS)

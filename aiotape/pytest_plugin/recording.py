@@ -21,29 +21,27 @@ vcrpy-patched client.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import os
 import re
 import socket
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..cassettes import Cassette, CassetteError, CassetteFormatError, RecordMode
-from ..cassettes.vcr import VCR
-from ..cassettes.vcr_config import ensure_suffix
-from ..client.transport import use_transport
 from .outcome import CALL_FAILED
-from .summary import note_cassette
-from .vcr_compat import RecordingHookspecs, Unusable, VcrFixture, VcrFixtureBeside
-from .verify import verified_hosts, verify_cassette, verifying
+from .vcr_compat import RecordingHookspecs, VcrFixture, VcrFixtureBeside
+from .verify import verified_hosts, verifying
+
+if TYPE_CHECKING:
+    from ..cassettes import Cassette
 
 __all__ = [
     "NetworkBlockedError",
-    "aiotape_block_network",
     "aiotape_cassette",
     "default_cassette_name",
     "pytest_addhooks_recording",
@@ -53,7 +51,8 @@ __all__ = [
     "vcr_config",
 ]
 
-_RECORD_MODES = tuple(mode.value for mode in RecordMode)
+_RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+"""RecordMode's values (spelt out: registering the option must not import the cassettes)."""
 _PYTEST_RECORDING = ("recording", "pytest_recording.plugin")
 _FORBIDDEN_IN_NAMES = re.compile(r"[<>?%*:|\"'/\\]")
 _OWN_FIXTURES = pytest.StashKey[dict[str, bool]]()
@@ -215,18 +214,22 @@ def _cassette_options(
     request: pytest.FixtureRequest, markers: Sequence[pytest.Mark], vcr_cassette_dir: str
 ) -> dict[str, Any]:
     """Cassette keywords for the test, as pytest-recording builds them for vcrpy."""
+    from ..cassettes.vcr_config import ensure_suffix
+
     config = _merged_config(_fixture(request, "vcr_config", dict), markers)
     config.pop("allowed_hosts", None)
     config["record_mode"] = _record_mode(request.config, config)
     serializer = config.get("serializer", "yaml")
     suffix = f".{serializer}" if isinstance(serializer, str) else ".yaml"
-    directory = Path(vcr_cassette_dir)
+    directory = os.fspath(vcr_cassette_dir)
     shared = request.node.get_closest_marker("default_cassette") is not None
     return {
         "path_transformer": ensure_suffix(suffix),
-        "cassette_library_dir": os.fspath(directory),
+        "cassette_library_dir": directory,
         **config,
-        "extra_paths": [directory / path for marker in markers for path in marker.args],
+        "extra_paths": [
+            os.path.join(directory, path) for marker in markers for path in marker.args
+        ],
         "test_id": request.node.nodeid,
         "shared": shared,
     }
@@ -237,13 +240,35 @@ def aiotape_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette | None
     """For ``@pytest.mark.vcr`` tests, every aiotape session plays/records the cassette.
 
     At teardown the test fails if a request matched nothing, even if the code under test
-    swallowed the error.
+    swallowed the error. The cassette modules are imported by the first marked test.
+    The same fixture applies ``--block-network`` (one autouse fixture costs every test of a
+    suite less than two).
     """
+    steps = _cassette_steps(request)
+    cassette = next(steps)
+    try:
+        guard = _network_guard(request)
+        if guard is None:
+            yield cassette
+        else:
+            with guard:
+                yield cassette
+    finally:
+        for _ in steps:  # the cassette's teardown: save, note its use, report unmatched requests
+            pass
+
+
+def _cassette_steps(request: pytest.FixtureRequest) -> Iterator[Cassette | None]:
+    """The cassette of ``aiotape_cassette``: yields it (or None), then tears it down."""
     markers = list(request.node.iter_markers(name="vcr"))
     pytestconfig = request.config
     if not markers or _option(pytestconfig, "disable_recording"):
         yield None
         return
+    from ..cassettes import CassetteError, CassetteFormatError
+    from ..cassettes.vcr import VCR
+    from .verify import verify_cassette
+
     directory = _fixture(request, "vcr_cassette_dir", lambda: _cassette_dir(request.node.path))
     options = _cassette_options(request, markers, directory)
     registry = VCR()
@@ -264,6 +289,9 @@ def aiotape_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette | None
             if isinstance(exc, CassetteFormatError):  # one line: file, interaction and field
                 raise pytest.fail.Exception(str(exc), pytrace=False) from None
             raise
+        from ..client.transport import use_transport
+        from .vcr_compat import Unusable
+
         with use_transport(Unusable(exc)):  # only aiotape's requests see the error
             yield None
         return
@@ -271,6 +299,8 @@ def aiotape_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette | None
         yield cassette
     if not cassette.saw_traffic:
         return
+    from .summary import note_cassette
+
     note_cassette(request, cassette)
     if cassette.unmatched and not request.node.stash.get(CALL_FAILED, False):
         shown = "\n\n".join(str(error) for error in cassette.unmatched)
@@ -301,24 +331,20 @@ def _guarded(original: _Connect, allowed: re.Pattern[str] | None) -> _Connect:
     return connect
 
 
-@pytest.fixture(autouse=True)
-def aiotape_block_network(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Block socket connections (``--block-network`` / marker) unless the test is recording.
-
-    The one place aiotape patches anything: ``socket.socket.connect``/``connect_ex``, only
-    while the test runs. Left to pytest-recording when it is installed.
+def _network_guard(request: pytest.FixtureRequest) -> AbstractContextManager[None] | None:
+    """For ``--block-network`` / the marker, unless the test is recording: what blocks socket
+    connections while the test runs (None: nothing to block). Left to pytest-recording when
+    it is installed.
     """
     pytestconfig = request.config
     marker = request.node.get_closest_marker("block_network")
     wanted = marker is not None or bool(_option(pytestconfig, "block_network"))
     if not wanted or _pytest_recording_present(pytestconfig.pluginmanager):
-        yield
-        return
+        return None
     markers = list(request.node.iter_markers(name="vcr"))
     config: dict[str, Any] = _fixture(request, "vcr_config", dict)
     if markers and _record_mode(pytestconfig, _merged_config(config, markers)) != "none":
-        yield
-        return
+        return None
     hosts = (
         (marker.kwargs.get("allowed_hosts") if marker is not None else None)
         or _option(pytestconfig, "allowed_hosts")
@@ -327,7 +353,12 @@ def aiotape_block_network(request: pytest.FixtureRequest) -> Iterator[None]:
     if isinstance(hosts, str):
         hosts = hosts.split(",")
     hosts = [*(hosts or ()), *verified_hosts(request)]
-    allowed = re.compile("|".join(f"(?:{h})" for h in hosts)) if hosts else None
+    return _blocked(re.compile("|".join(f"(?:{h})" for h in hosts)) if hosts else None)
+
+
+@contextlib.contextmanager
+def _blocked(allowed: re.Pattern[str] | None) -> Iterator[None]:
+    """The one place aiotape patches anything: ``socket.socket.connect``/``connect_ex``."""
     original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
     guard, guard_ex = _guarded(original_connect, allowed), _guarded(original_connect_ex, allowed)
     socket.socket.connect = guard  # type: ignore[assignment]

@@ -18,18 +18,17 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
-from yarl import URL
 
-from ..cassettes.cassette import Cassette
-from ..cassettes.model import Interaction
-from ..cassettes.prune import USAGE_VERSION
-from ..cassettes.storage import write_atomic
-from ..mocking import MockRouter
-from ..mocking.routes import Route, WebSocketRoute
 from .outcome import NOT_PASSED
+
+if TYPE_CHECKING:
+    from ..cassettes.cassette import Cassette
+    from ..cassettes.model import Interaction
+    from ..mocking import MockRouter
+    from ..mocking.routes import Route, WebSocketRoute
 
 __all__ = [
     "CassetteUse",
@@ -167,6 +166,8 @@ def aggregate(uses: Iterable[CassetteUse]) -> list[FileReport]:
 
 def usage_document(reports: Sequence[FileReport]) -> dict[str, Any]:
     """The ``--cassette-usage`` JSON: per cassette path, the interactions played."""
+    from ..cassettes.prune import USAGE_VERSION
+
     return {
         "version": USAGE_VERSION,
         "cassettes": {
@@ -194,6 +195,8 @@ def _digest(path: Path) -> str | None:
 
 def _failure(interaction: Interaction) -> str:
     """``ClientConnectorError to 127.0.0.1:8080``."""
+    from yarl import URL
+
     url = URL(interaction.request.uri, encoded=True)
     kind = interaction.error.type if interaction.error is not None else "failure"
     return f"{kind} to {url.host}:{url.port}"
@@ -236,6 +239,8 @@ def note_cassette(request: pytest.FixtureRequest, cassette: Cassette) -> None:
 
 
 def _route_label(route: Route | WebSocketRoute) -> str:
+    from ..mocking.routes import WebSocketRoute
+
     kind = "websocket " if isinstance(route, WebSocketRoute) else ""
     return f"{kind}{route.pattern.describe()}"
 
@@ -289,6 +294,8 @@ def pytest_sessionfinish_summary(session: pytest.Session) -> None:
         return
     target = config.getoption("cassette_usage", default=None)
     if target is not None:
+        from ..cassettes.storage import write_atomic
+
         path = config.invocation_params.dir / target
         document = usage_document(aggregate(log.cassettes))
         path.parent.mkdir(parents=True, exist_ok=True)

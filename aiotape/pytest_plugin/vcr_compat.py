@@ -13,12 +13,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..cassettes import Cassette
-from ..client.transport import Request, Response, WebSocketChannel, WSOptions
+if TYPE_CHECKING:
+    from ..cassettes import Cassette
+    from ..client.transport import Request, Response, WebSocketChannel, WSOptions
 
 __all__ = ["EitherCassette", "RecordingHookspecs", "Unusable", "VcrFixture", "VcrFixtureBeside"]
 

@@ -20,17 +20,15 @@ import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from yarl import URL
 
-from ..cassettes import Cassette, load_cassette
-from ..cassettes.drift import Drift, VerifyIgnore
-from ..cassettes.matching import DEFAULT_MATCH_ON
-from ..cassettes.vcr_config import VcrExtras
-from ..cassettes.verify import format_failure, merge, summary_line, verify_files, write_report
 from .outcome import CALL_FAILED, NOT_PASSED
+
+if TYPE_CHECKING:
+    from ..cassettes import Cassette
+    from ..cassettes.drift import Drift
 
 __all__ = [
     "VerifyLog",
@@ -66,6 +64,8 @@ class VerifyLog:
 
     def merge_wire(self, wire: Mapping[str, Any]) -> None:
         """Add what ``to_wire`` produced in a worker."""
+        from ..cassettes.drift import Drift
+
         self.cassettes.update(wire["cassettes"])
         self.drifts.extend(Drift.from_json(entry) for entry in wire["drifts"])
 
@@ -135,6 +135,12 @@ def verify_cassette(
     are verified against its cassette ``name`` (resolved as in normal mode), then its extra
     ones.
     """
+    from ..cassettes import Cassette
+    from ..cassettes.drift import VerifyIgnore
+    from ..cassettes.matching import DEFAULT_MATCH_ON
+    from ..cassettes.vcr_config import VcrExtras
+    from ..cassettes.verify import format_failure, verify_files
+
     config = request.config
     log = config.stash[_LOG]
     item = request.node
@@ -173,10 +179,14 @@ def verify_cassette(
 def verified_hosts(request: pytest.FixtureRequest) -> list[str]:
     """For ``--block-network``: patterns of the hosts (and their addresses) the cassettes of a
     test being verified talk to, which the live run must reach. Empty outside verify mode.
+    Called once the test's cassette is set up (it notes the cassette paths).
     """
     if not verifying(request.config) or request.node.get_closest_marker("vcr") is None:
         return []
-    request.getfixturevalue("aiotape_cassette")
+    from yarl import URL
+
+    from ..cassettes import load_cassette
+
     hosts = {
         URL(interaction.request.uri, encoded=True).host
         for path in request.node.stash.get(_PATHS, [])
@@ -212,6 +222,8 @@ def pytest_sessionfinish_verify(session: pytest.Session) -> None:
         return
     target = config.getoption("drift_report", default=None)
     if target is not None:
+        from ..cassettes.verify import merge, write_report
+
         write_report(config.invocation_params.dir / target, merge(log.drifts))
 
 
@@ -223,6 +235,8 @@ def pytest_terminal_summary_verify(
     log = config.stash.get(_LOG, None)
     if log is None or hasattr(config, "workerinput"):
         return
+    from ..cassettes.verify import summary_line
+
     count = len(log.cassettes)
     mode = " (strict)" if log.strict else ""
     terminalreporter.write_sep("-", "aiotape verify")
