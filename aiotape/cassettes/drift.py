@@ -25,8 +25,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..client import exceptions
 from ..client.decoders import make_decoder, pieces
-from ..client.exceptions import ClientPayloadError
 from ..client.transport import WSMsgType
 from .model import Headers, Interaction, RecordedResponse, RecordedWebSocket, WSFrame
 
@@ -308,7 +308,7 @@ def _decoded(response: RecordedResponse) -> bytes:
             return response.body
         try:
             body = b"".join(pieces(decoder, body)) + decoder.flush()
-        except ClientPayloadError:
+        except exceptions.ClientPayloadError:
             return response.body
     return body
 

@@ -3,36 +3,39 @@
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 
 from ..client import exceptions
-from ..client.exceptions import (
-    ClientConnectorCertificateError,
-    ClientConnectorError,
-    ClientError,
-    ClientResponseError,
-    ConnectionTimeoutError,
-)
 from ..client.simulation import exception_for
 from ..client.transport import Request
 from .errors import CassetteFormatError
 from .model import Phase, RecordedError
 
-__all__ = ["RECORDABLE", "describe", "rebuild"]
+__all__ = ["describe", "rebuild", "recordable"]
 
-RECORDABLE: tuple[type[BaseException], ...] = (ClientError, asyncio.TimeoutError)
-"""Exceptions a transport may raise that are part of the traffic (and so get recorded)."""
 
-_REGISTRY: dict[str, type[BaseException]] = {
-    name: value
-    for name, value in vars(exceptions).items()
-    if isinstance(value, type) and issubclass(value, ClientError)
-}
-_REGISTRY["TimeoutError"] = asyncio.TimeoutError
+@cache
+def recordable() -> tuple[type[BaseException], ...]:
+    """Exceptions a transport may raise that are part of the traffic (and so get recorded);
+    a function so that the exception classes are built only once one is in flight."""
+    return (exceptions.ClientError, asyncio.TimeoutError)
+
+
+@cache
+def _registry() -> dict[str, type[BaseException]]:
+    """Recordable exception classes by name."""
+    found: dict[str, type[BaseException]] = {"TimeoutError": asyncio.TimeoutError}
+    for name in exceptions.__all__:
+        value = getattr(exceptions, name)
+        if isinstance(value, type) and issubclass(value, exceptions.ClientError):
+            found[name] = value
+    return found
 
 
 def _registered_name(exc: BaseException) -> str:
+    registry = _registry()
     for cls in type(exc).__mro__:
-        if _REGISTRY.get(cls.__name__) is cls:
+        if registry.get(cls.__name__) is cls:
             return cls.__name__
     return "TimeoutError" if isinstance(exc, asyncio.TimeoutError) else "ClientError"
 
@@ -40,16 +43,18 @@ def _registered_name(exc: BaseException) -> str:
 def describe(exc: BaseException, phase: Phase | None = None) -> RecordedError:
     """A RecordedError for ``exc``; the phase defaults to connect or head by its class."""
     if phase is None:
-        connecting = isinstance(exc, (ClientConnectorError, ConnectionTimeoutError))
+        connecting = isinstance(
+            exc, (exceptions.ClientConnectorError, exceptions.ConnectionTimeoutError)
+        )
         phase = "connect" if connecting else "head"
     os_error: BaseException = exc
-    if isinstance(exc, ClientConnectorCertificateError):
+    if isinstance(exc, exceptions.ClientConnectorCertificateError):
         os_error = exc.certificate_error
-    elif isinstance(exc, ClientConnectorError):
+    elif isinstance(exc, exceptions.ClientConnectorError):
         os_error = exc.os_error
     errno = getattr(os_error, "errno", None) if isinstance(os_error, OSError) else None
     strerror = getattr(os_error, "strerror", None) if isinstance(os_error, OSError) else None
-    if isinstance(exc, ClientResponseError):
+    if isinstance(exc, exceptions.ClientResponseError):
         return RecordedError(_registered_name(exc), exc.message, phase, status=exc.status)
     return RecordedError(
         type=_registered_name(exc),
@@ -62,7 +67,7 @@ def describe(exc: BaseException, phase: Phase | None = None) -> RecordedError:
 
 def rebuild(error: RecordedError, request: Request) -> BaseException:
     """A fresh exception of the recorded class, built for the replaying ``request``."""
-    cls = _REGISTRY.get(error.type)
+    cls = _registry().get(error.type)
     if cls is None:
         raise CassetteFormatError(f"unknown recorded error type {error.type!r}")
     return exception_for(

@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable, Sequence
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from ..client.exceptions import ClientPayloadError
+from ..client import exceptions
 from ..client.simulation import CLOSED, first_timeout
 from ..client.transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
 from .failures import rebuild
@@ -180,7 +180,7 @@ def replay(interaction: Interaction, request: Request, note: str | None = None) 
     elif error is not None:
         body_error = _noted(rebuild(error, request), note)
     elif not response.complete:
-        body_error = ClientPayloadError(INCOMPLETE_BODY)
+        body_error = exceptions.ClientPayloadError(INCOMPLETE_BODY)
     return Response(
         status=response.status,
         reason=response.reason,

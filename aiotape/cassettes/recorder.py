@@ -24,7 +24,7 @@ from ..client.transport import (
     WSMsgType,
     WSOptions,
 )
-from .failures import RECORDABLE, describe
+from .failures import describe, recordable
 from .filters import Filters
 from .model import (
     Interaction,
@@ -199,7 +199,7 @@ class _RecordingBody:
     async def read_chunk(self) -> bytes:
         try:
             chunk = await self._inner.read_chunk()
-        except RECORDABLE as exc:
+        except recordable() as exc:
             self._recording.failed(exc, self._loop.time(), "body")
             raise
         except asyncio.CancelledError:
@@ -242,7 +242,7 @@ def _noting_failure(recording: Recording, loop: asyncio.AbstractEventLoop) -> It
     """Record a failure (or a cancel) of the exchange before letting it propagate."""
     try:
         yield
-    except RECORDABLE as exc:
+    except recordable() as exc:
         recording.failed(exc, loop.time())
         raise
     except asyncio.CancelledError:

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..cassettes.model import Headers, Interaction, RecordedError, RecordedWebSocket, WSFrame
+from ..client import exceptions
 from ..client.decoders import make_decoder, pieces
-from ..client.exceptions import ClientPayloadError
 from ..client.transport import WSMsgType
 
 __all__ = [
@@ -122,7 +122,7 @@ def decode_body(headers: Headers, body: bytes) -> DecodedBody:
                     break
             else:
                 out += decoder.flush()
-        except ClientPayloadError as exc:
+        except exceptions.ClientPayloadError as exc:
             return DecodedBody(bytes(out), codings, str(exc), cut)
         data = bytes(out[:MAX_DECODED])
     return DecodedBody(data, codings, None, cut)
