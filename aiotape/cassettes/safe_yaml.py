@@ -30,6 +30,11 @@ _resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = (
 _constructor = yaml.constructor.SafeConstructor()
 
 
+_Scalar, _Alias, _StreamEnd = yaml.ScalarEvent, yaml.AliasEvent, yaml.StreamEndEvent
+_MappingStart, _MappingEnd = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SequenceStart, _SequenceEnd = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+_UNSEEN = object()
+
 _DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?")
 _KNOWN_PLAIN: dict[str, Any] = {"null": None, "~": None, "": None, "true": True, "false": False}
 
@@ -79,8 +84,7 @@ def safe_load(text: str) -> Any:
     """
     parser = _Loader(text)
     try:
-        events = iter(parser.get_event, None)  # libyaml directly: no per-event generator
-        return _build(events, anchors={})
+        return _build(parser.get_event, anchors={})
     finally:
         parser.dispose()
 
@@ -120,47 +124,56 @@ def _tagged(tag: str, items: list[Any], inside_url: bool) -> Any:
     raise CassetteFormatError(f"tag {tag!r} is not allowed in a cassette")
 
 
-def _build(events: Iterator[yaml.Event], anchors: dict[str, Any]) -> Any:
-    stack: list[tuple[list[Any], bool, str | None, str | None]] = []
+def _build(get_event: Callable[[], yaml.Event | None], anchors: dict[str, Any]) -> Any:
+    """The document of ``get_event``'s events; one flat loop, scalars first (most events)."""
+    stack: list[tuple[list[Any], str | None, str | None]] = []
     current: list[Any] = []
-    root = current
-    event: yaml.Event | None = None
+    root, append = current, current.append
+    plain: dict[str, Any] = {}  # plain scalars already resolved: status codes, hosts, "OK"
+    event: Any = None
     try:
-        for event in events:
-            value: Any
-            if isinstance(event, yaml.ScalarEvent):
+        while True:
+            event = get_event()
+            kind = event.__class__
+            if kind is _Scalar:
                 value = event.value
-                if event.tag is not None or (
-                    event.implicit[0] and (not value or value[0] in _MAYBE_TYPED)
-                ):
+                if event.implicit[0]:
+                    if not value or value[0] in _MAYBE_TYPED:
+                        resolved = plain.get(value, _UNSEEN)
+                        if resolved is _UNSEEN:
+                            resolved = plain[value] = _typed_scalar(event)
+                        value = resolved
+                elif event.tag is not None:
                     value = _typed_scalar(event)
-                if event.anchor:
+                if event.anchor is not None:
                     anchors[event.anchor] = value
-                current.append(value)
-            elif isinstance(event, yaml.CollectionStartEvent):
+                append(value)
+            elif kind is _MappingEnd or kind is _SequenceEnd:
+                items = current
+                current, anchor, tag = stack.pop()
+                append = current.append
+                if tag is not None:
+                    value = _tagged(tag, items, any(t == _YARL_URL for *_, t in stack))
+                elif kind is _MappingEnd:
+                    pairs = iter(items)
+                    value = dict(zip(pairs, pairs, strict=False))
+                else:
+                    value = items
+                if anchor is not None:
+                    anchors[anchor] = value
+                append(value)
+            elif kind is _MappingStart or kind is _SequenceStart:
                 tag = None if event.implicit else event.tag
                 if tag is not None and not tag.startswith(_PY):
                     raise CassetteFormatError(f"tag {tag!r} is not allowed in a cassette")
-                stack.append(
-                    (current, isinstance(event, yaml.MappingStartEvent), event.anchor, tag)
-                )
+                stack.append((current, event.anchor, tag))
                 current = []
-            elif isinstance(event, yaml.CollectionEndEvent):
-                parent, is_mapping, anchor, tag = stack.pop()
-                if tag is not None:
-                    value = _tagged(tag, current, any(t == _YARL_URL for *_, t in stack))
-                elif is_mapping:
-                    items = iter(current)
-                    value = dict(zip(items, items, strict=False))
-                else:
-                    value = current
-                if anchor:
-                    anchors[anchor] = value
-                current = parent
-                current.append(value)
-            elif isinstance(event, yaml.AliasEvent):
-                current.append(anchors[str(event.anchor)])
-            elif isinstance(event, yaml.StreamEndEvent):
+                append = current.append
+            elif kind is _Alias:
+                if event.anchor not in anchors:
+                    raise CassetteFormatError(f"alias *{event.anchor} names no anchor")
+                append(anchors[event.anchor])
+            elif kind is _StreamEnd:
                 break
     except CassetteFormatError as exc:
         mark = None if event is None else event.start_mark
