@@ -202,12 +202,14 @@ def _headers_from(value: Any, field: str) -> Headers:
     if not isinstance(value, Mapping):
         raise CassetteFormatError(f"{field} must be a mapping of name to list of values")
     pairs: list[tuple[str, str]] = []
+    append = pairs.append
     for name, values in value.items():
-        key = str(name)
-        if isinstance(values, list):
-            pairs.extend((key, v if v.__class__ is str else str(v)) for v in values)
+        key = name if type(name) is str else str(name)
+        if type(values) is list:
+            for text in values:
+                append((key, text if type(text) is str else str(text)))
         else:
-            pairs.append((key, str(values)))
+            append((key, str(values)))
     return tuple(pairs)
 
 
@@ -348,8 +350,74 @@ def _websocket_from(value: Any) -> RecordedWebSocket:
     )
 
 
+class _Unusual(Exception):
+    """The quick reader met something beyond the common shape: the careful reader takes over."""
+
+
+def _quick_response(data: Any) -> RecordedResponse:
+    status = data["status"]
+    code = status["code"]
+    body_field = data.get("body")
+    if type(code) is not int or type(body_field) is not dict or "status_code" in data:
+        raise _Unusual
+    body = _as_bytes(body_field.get("string"), "response.body")
+    headers = _headers_from(data.get("headers"), "response.headers")
+    sizes = data.get("chunks")
+    if sizes is None:
+        headers = _drop_stale_encoding(headers, body)
+        chunks: tuple[bytes, ...] = (body,) if body else ()
+    elif type(sizes) is list and all(type(size) is int for size in sizes):
+        chunks = (body,) if sizes == [len(body)] and body else _split(body, sizes)
+    else:
+        raise _Unusual
+    times = tuple(map(float, data.get("chunk_times") or ()))
+    if times and len(times) != len(chunks):
+        raise _Unusual
+    return RecordedResponse(
+        code,
+        str(status.get("message") or ""),
+        headers,
+        chunks,
+        times,
+        _version(data["http_version"]) if "http_version" in data else (1, 1),
+        bool(data.get("complete", True)),
+    )
+
+
+def _quick(data: Any) -> Interaction:
+    """The shape aiotape and vcrpy write for plain HTTP, read with as few checks as it needs.
+
+    Anything else (a failure, a websocket, another layout, a wrong type) raises _Unusual, and
+    the careful reader below reads it or explains what is wrong with it.
+    """
+    request, response = data["request"], data["response"]
+    if "error" in data or "websocket" in data or type(request) is not dict:
+        raise _Unusual
+    method, uri = request["method"], request["uri"]
+    if type(method) is not str or type(uri) is not str:
+        raise _Unusual
+    return Interaction(
+        RecordedRequest(
+            method.upper(),
+            uri,
+            _headers_from(request.get("headers"), "request.headers"),
+            _as_bytes(request.get("body"), "request.body"),
+        ),
+        _quick_response(response),
+        None,
+        float(data.get("elapsed") or 0.0),
+    )
+
+
 def from_dict(data: Mapping[str, Any]) -> Interaction:
     """One interaction from its mapping (vcrpy's or aiotape's)."""
+    try:
+        return _quick(data)
+    except (_Unusual, LookupError, TypeError, ValueError, AttributeError, CassetteFormatError):
+        return _from_dict_carefully(data)
+
+
+def _from_dict_carefully(data: Mapping[str, Any]) -> Interaction:
     req = _mapping(
         _required(_mapping(data, "the interaction"), "request", "interaction"), "request"
     )
