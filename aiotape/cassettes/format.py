@@ -199,7 +199,7 @@ def _as_bytes(value: Any, field: str) -> bytes:
 def _headers_from(value: Any, field: str) -> Headers:
     if not value:
         return ()
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise CassetteFormatError(f"{field} must be a mapping of name to list of values")
     pairs: list[tuple[str, str]] = []
     append = pairs.append
@@ -354,20 +354,33 @@ class _Unusual(Exception):
     """The quick reader met something beyond the common shape: the careful reader takes over."""
 
 
-def _quick_response(data: Any) -> RecordedResponse:
+def _shared(headers: Headers, shared: dict[Any, Any]) -> Headers:
+    """``headers``, or the equal block read before it (equal pairs shared too): a cassette
+    repeats most of its headers, so its interactions then hold far fewer objects."""
+    found: Headers | None = shared.get(headers)
+    if found is None:
+        found = shared[headers] = tuple([shared.setdefault(pair, pair) for pair in headers])
+    return found
+
+
+def _quick_response(data: Any, shared: dict[Any, Any]) -> RecordedResponse:
     status = data["status"]
     code = status["code"]
     body_field = data.get("body")
     if type(code) is not int or type(body_field) is not dict or "status_code" in data:
         raise _Unusual
     body = _as_bytes(body_field.get("string"), "response.body")
-    headers = _headers_from(data.get("headers"), "response.headers")
+    headers = _shared(_headers_from(data.get("headers"), "response.headers"), shared)
     sizes = data.get("chunks")
     if sizes is None:
         headers = _drop_stale_encoding(headers, body)
         chunks: tuple[bytes, ...] = (body,) if body else ()
-    elif type(sizes) is list and all(type(size) is int for size in sizes):
-        chunks = (body,) if sizes == [len(body)] and body else _split(body, sizes)
+    elif type(sizes) is not list:
+        raise _Unusual
+    elif len(sizes) == 1 and type(sizes[0]) is int and sizes[0] == len(body) > 0:
+        chunks = (body,)
+    elif all(type(size) is int for size in sizes):
+        chunks = _split(body, sizes)
     else:
         raise _Unusual
     times = tuple(map(float, data.get("chunk_times") or ()))
@@ -384,7 +397,7 @@ def _quick_response(data: Any) -> RecordedResponse:
     )
 
 
-def _quick(data: Any) -> Interaction:
+def _quick(data: Any, shared: dict[Any, Any]) -> Interaction:
     """The shape aiotape and vcrpy write for plain HTTP, read with as few checks as it needs.
 
     Anything else (a failure, a websocket, another layout, a wrong type) raises _Unusual, and
@@ -400,19 +413,23 @@ def _quick(data: Any) -> Interaction:
         RecordedRequest(
             method.upper(),
             uri,
-            _headers_from(request.get("headers"), "request.headers"),
+            _shared(_headers_from(request.get("headers"), "request.headers"), shared),
             _as_bytes(request.get("body"), "request.body"),
         ),
-        _quick_response(response),
+        _quick_response(response, shared),
         None,
         float(data.get("elapsed") or 0.0),
     )
 
 
-def from_dict(data: Mapping[str, Any]) -> Interaction:
-    """One interaction from its mapping (vcrpy's or aiotape's)."""
+def from_dict(data: Mapping[str, Any], shared: dict[Any, Any] | None = None) -> Interaction:
+    """One interaction from its mapping (vcrpy's or aiotape's).
+
+    Pass the same ``shared`` dict for every interaction of a cassette: equal header blocks
+    and pairs are then kept once.
+    """
     try:
-        return _quick(data)
+        return _quick(data, {} if shared is None else shared)
     except (_Unusual, LookupError, TypeError, ValueError, AttributeError, CassetteFormatError):
         return _from_dict_carefully(data)
 
@@ -466,9 +483,10 @@ def _interactions(text: str, source: str) -> list[Interaction]:
     if version != FORMAT_VERSION:
         raise CassetteFormatError(f"{source}: unsupported cassette version {version!r}")
     interactions: list[Interaction] = []
+    shared: dict[Any, Any] = {}
     for index, item in enumerate(document.get("interactions") or ()):
         try:
-            interactions.append(from_dict(item))
+            interactions.append(from_dict(item, shared))
         except CassetteFormatError as exc:
             raise CassetteFormatError(f"{source}: interaction #{index}: {exc}{_HINT}") from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a shape not foreseen

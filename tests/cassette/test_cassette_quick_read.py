@@ -33,7 +33,7 @@ def _documents(text: str) -> list[Any]:
 def _agree(item: Any) -> bool:
     """Whether the quick reader took ``item`` (and then read it as the careful one does)."""
     try:
-        quick = _quick(item)
+        quick = _quick(item, {})
     except (_Unusual, LookupError, TypeError, ValueError, AttributeError, CassetteFormatError):
         return False
     assert quick == _from_dict_carefully(item)
