@@ -126,7 +126,8 @@ def _tagged(tag: str, items: list[Any], inside_url: bool) -> Any:
 
 def _build(get_event: Callable[[], yaml.Event | None], anchors: dict[str, Any]) -> Any:
     """The document of ``get_event``'s events; one flat loop, scalars first (most events)."""
-    stack: list[tuple[list[Any], str | None, str | None]] = []
+    stack: list[list[Any]] = []
+    marked: dict[int, tuple[str | None, str | None]] = {}  # depth: (anchor, tag) of an open one
     current: list[Any] = []
     root, append = current, current.append
     plain: dict[str, Any] = {}  # plain scalars already resolved: status codes, hosts, "OK"
@@ -134,7 +135,7 @@ def _build(get_event: Callable[[], yaml.Event | None], anchors: dict[str, Any]) 
     try:
         while True:
             event = get_event()
-            kind = event.__class__
+            kind = type(event)
             if kind is _Scalar:
                 value = event.value
                 if event.implicit[0]:
@@ -150,25 +151,29 @@ def _build(get_event: Callable[[], yaml.Event | None], anchors: dict[str, Any]) 
                 append(value)
             elif kind is _MappingEnd or kind is _SequenceEnd:
                 items = current
-                current, anchor, tag = stack.pop()
+                current = stack.pop()
                 append = current.append
-                if tag is not None:
-                    value = _tagged(tag, items, any(t == _YARL_URL for *_, t in stack))
-                elif kind is _MappingEnd:
+                if kind is _MappingEnd:
                     pairs = iter(items)
-                    value = dict(zip(pairs, pairs, strict=False))
+                    value = dict(zip(pairs, pairs))  # noqa: B905 - one iterator, read in pairs
                 else:
                     value = items
-                if anchor is not None:
-                    anchors[anchor] = value
+                if marked and len(stack) in marked:
+                    anchor, tag = marked.pop(len(stack))
+                    if tag is not None:
+                        value = _tagged(tag, items, any(t == _YARL_URL for _, t in marked.values()))
+                    if anchor is not None:
+                        anchors[anchor] = value
                 append(value)
             elif kind is _MappingStart or kind is _SequenceStart:
-                tag = None if event.implicit else event.tag
-                if tag is not None and not tag.startswith(_PY):
-                    raise CassetteFormatError(f"tag {tag!r} is not allowed in a cassette")
-                stack.append((current, event.anchor, tag))
+                stack.append(current)
                 current = []
                 append = current.append
+                if event.anchor is not None or not event.implicit:
+                    tag = None if event.implicit else event.tag
+                    if tag is not None and not tag.startswith(_PY):
+                        raise CassetteFormatError(f"tag {tag!r} is not allowed in a cassette")
+                    marked[len(stack) - 1] = (event.anchor, tag)
             elif kind is _Alias:
                 if event.anchor not in anchors:
                     raise CassetteFormatError(f"alias *{event.anchor} names no anchor")
