@@ -9,7 +9,7 @@ are written as readable strings, anything else as ``!!binary``. Only the safe lo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -468,29 +468,45 @@ def loads(text: str, *, source: str = "<string>") -> list[Interaction]:
         return _interactions(text, source)
 
 
+class _BadInteraction(CassetteFormatError):
+    """An interaction that cannot be read; the message already names the file and position."""
+
+
+def _reader(source: str) -> Callable[[Any, int], Interaction]:
+    """Reads interaction mappings of one cassette (sharing equal headers between them)."""
+    shared: dict[Any, Any] = {}
+
+    def read(item: Any, index: int) -> Interaction:
+        if type(item) is Interaction:  # already read while parsing
+            return item
+        try:
+            return from_dict(item, shared)
+        except CassetteFormatError as exc:
+            raise _BadInteraction(f"{source}: interaction #{index}: {exc}{_HINT}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a shape not foreseen
+            raise _BadInteraction(
+                f"{source}: interaction #{index} is malformed ({type(exc).__name__}: {exc}){_HINT}"
+            ) from None
+
+    return read
+
+
 def _interactions(text: str, source: str) -> list[Interaction]:
+    read = _reader(source)
     try:
-        document = _safe_load(text)
+        document = _safe_load(text, read)
+        if document is None:
+            return []
+        items = document.get("interactions", []) if isinstance(document, Mapping) else None
+        if not isinstance(items, list):
+            raise CassetteFormatError("expected a mapping with an 'interactions' list")
+        version = document.get("version", FORMAT_VERSION)
+        if version != FORMAT_VERSION:
+            raise CassetteFormatError(f"unsupported cassette version {version!r}")
+        return [read(item, index) for index, item in enumerate(items)]
+    except _BadInteraction as exc:  # raised again here: no traceback through the parser
+        raise CassetteFormatError(str(exc)) from None
     except yaml.YAMLError as exc:
         raise CassetteFormatError(f"{source}: not valid cassette YAML: {exc}{_HINT}") from None
     except CassetteFormatError as exc:
         raise CassetteFormatError(f"{source}: {exc}") from None
-    if document is None:
-        return []
-    if not isinstance(document, Mapping) or not isinstance(document.get("interactions", []), list):
-        raise CassetteFormatError(f"{source}: expected a mapping with an 'interactions' list")
-    version = document.get("version", FORMAT_VERSION)
-    if version != FORMAT_VERSION:
-        raise CassetteFormatError(f"{source}: unsupported cassette version {version!r}")
-    interactions: list[Interaction] = []
-    shared: dict[Any, Any] = {}
-    for index, item in enumerate(document.get("interactions") or ()):
-        try:
-            interactions.append(from_dict(item, shared))
-        except CassetteFormatError as exc:
-            raise CassetteFormatError(f"{source}: interaction #{index}: {exc}{_HINT}") from None
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a shape not foreseen
-            raise CassetteFormatError(
-                f"{source}: interaction #{index} is malformed ({type(exc).__name__}: {exc}){_HINT}"
-            ) from None
-    return interactions

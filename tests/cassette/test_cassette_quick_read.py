@@ -102,3 +102,25 @@ def test_what_the_quick_reader_refuses_gets_the_careful_error(change: dict[str, 
     document["interactions"][0]["response"].update(change)
     with pytest.raises(CassetteFormatError, match=r"x\.yaml: interaction #0: response"):
         loads(yaml.safe_dump(document), source="x.yaml")
+
+
+def test_an_interaction_read_while_parsing_can_be_aliased() -> None:
+    text = (
+        "interactions:\n- &first {request: {method: GET, uri: 'http://a/'},"
+        " response: {status: {code: 200}}}\n- *first\nversion: 1\n"
+    )
+    first, second = loads(text)
+    assert first == second
+    assert first.request.uri == "http://a/"
+
+
+def test_interactions_given_as_a_mapping_are_refused_as_such() -> None:
+    with pytest.raises(CassetteFormatError, match="expected a mapping with an 'interactions' list"):
+        loads("interactions: {a: {b: 1}}\nversion: 1\n")
+
+
+def test_a_malformed_interaction_is_named_by_its_position_in_the_list() -> None:
+    good = "- {request: {method: GET, uri: 'http://a/'}, response: {status: {code: 200}}}\n"
+    bad = "- {request: {method: GET, uri: 'http://b/'}, response: {status: {code: x}}}\n"
+    with pytest.raises(CassetteFormatError, match=r"c\.yaml: interaction #2: response\.status"):
+        loads("interactions:\n" + good * 2 + bad + "version: 1\n", source="c.yaml")
