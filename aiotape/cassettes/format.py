@@ -355,8 +355,7 @@ class _Unusual(Exception):
 
 
 def _shared(headers: Headers, shared: dict[Any, Any]) -> Headers:
-    """``headers``, or the equal block read before it (equal pairs shared too): a cassette
-    repeats most of its headers, so its interactions then hold far fewer objects."""
+    """``headers``, or the equal block (and pairs) read before: far fewer objects to keep."""
     found: Headers | None = shared.get(headers)
     if found is None:
         found = shared[headers] = tuple([shared.setdefault(pair, pair) for pair in headers])
@@ -386,36 +385,24 @@ def _quick_response(data: Any, shared: dict[Any, Any]) -> RecordedResponse:
     times = tuple(map(float, data.get("chunk_times") or ()))
     if times and len(times) != len(chunks):
         raise _Unusual
-    return RecordedResponse(
-        code,
-        str(status.get("message") or ""),
-        headers,
-        chunks,
-        times,
-        _version(data["http_version"]) if "http_version" in data else (1, 1),
-        bool(data.get("complete", True)),
-    )
+    reason, complete = str(status.get("message") or ""), bool(data.get("complete", True))
+    version = _version(data["http_version"]) if "http_version" in data else (1, 1)
+    return RecordedResponse(code, reason, headers, chunks, times, version, complete)
 
 
 def _quick(data: Any, shared: dict[Any, Any]) -> Interaction:
-    """The shape aiotape and vcrpy write for plain HTTP, read with as few checks as it needs.
-
-    Anything else (a failure, a websocket, another layout, a wrong type) raises _Unusual, and
-    the careful reader below reads it or explains what is wrong with it.
-    """
+    """The shape aiotape and vcrpy write for plain HTTP, with as few checks as it needs;
+    anything else raises _Unusual, and the careful reader reads it or explains it."""
     request, response = data["request"], data["response"]
     if "error" in data or "websocket" in data or type(request) is not dict:
         raise _Unusual
     method, uri = request["method"], request["uri"]
     if type(method) is not str or type(uri) is not str:
         raise _Unusual
+    headers = _shared(_headers_from(request.get("headers"), "request.headers"), shared)
+    body = _as_bytes(request.get("body"), "request.body")
     return Interaction(
-        RecordedRequest(
-            method.upper(),
-            uri,
-            _shared(_headers_from(request.get("headers"), "request.headers"), shared),
-            _as_bytes(request.get("body"), "request.body"),
-        ),
+        RecordedRequest(method.upper(), uri, headers, body),
         _quick_response(response, shared),
         None,
         float(data.get("elapsed") or 0.0),
@@ -423,11 +410,8 @@ def _quick(data: Any, shared: dict[Any, Any]) -> Interaction:
 
 
 def from_dict(data: Mapping[str, Any], shared: dict[Any, Any] | None = None) -> Interaction:
-    """One interaction from its mapping (vcrpy's or aiotape's).
-
-    Pass the same ``shared`` dict for every interaction of a cassette: equal header blocks
-    and pairs are then kept once.
-    """
+    """One interaction from its mapping (vcrpy's or aiotape's); pass one ``shared`` dict for
+    all of a cassette's interactions to keep its equal header blocks and pairs once."""
     try:
         return _quick(data, {} if shared is None else shared)
     except (_Unusual, LookupError, TypeError, ValueError, AttributeError, CassetteFormatError):
