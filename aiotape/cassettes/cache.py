@@ -189,9 +189,12 @@ def _compile(interactions: list[Interaction]) -> bytes:
     shared: dict[Any, Any] = {}
 
     def headers(pairs: Headers) -> Headers:
-        return shared.setdefault(  # type: ignore[no-any-return]
-            pairs, tuple(shared.setdefault((n, v), (shared.setdefault(n, n), v)) for n, v in pairs)
-        )
+        found: Headers | None = shared.get(pairs)
+        if found is None:  # built only once per distinct block
+            found = shared[pairs] = tuple(
+                shared.setdefault((n, v), (shared.setdefault(n, n), v)) for n, v in pairs
+            )
+        return found
 
     def plain(interaction: Interaction) -> tuple[Any, ...]:
         request, response = interaction.request, interaction.response

@@ -9,7 +9,7 @@ are written as readable strings, anything else as ``!!binary``. Only the safe lo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -199,15 +199,17 @@ def _as_bytes(value: Any, field: str) -> bytes:
 def _headers_from(value: Any, field: str) -> Headers:
     if not value:
         return ()
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise CassetteFormatError(f"{field} must be a mapping of name to list of values")
     pairs: list[tuple[str, str]] = []
+    append = pairs.append
     for name, values in value.items():
-        key = str(name)
-        if isinstance(values, list):
-            pairs.extend((key, v if v.__class__ is str else str(v)) for v in values)
+        key = name if type(name) is str else str(name)
+        if type(values) is list:
+            for text in values:
+                append((key, text if type(text) is str else str(text)))
         else:
-            pairs.append((key, str(values)))
+            append((key, str(values)))
     return tuple(pairs)
 
 
@@ -348,8 +350,75 @@ def _websocket_from(value: Any) -> RecordedWebSocket:
     )
 
 
-def from_dict(data: Mapping[str, Any]) -> Interaction:
-    """One interaction from its mapping (vcrpy's or aiotape's)."""
+class _Unusual(Exception):
+    """The quick reader met something beyond the common shape: the careful reader takes over."""
+
+
+def _shared(headers: Headers, shared: dict[Any, Any]) -> Headers:
+    """``headers``, or the equal block (and pairs) read before: far fewer objects to keep."""
+    found: Headers | None = shared.get(headers)
+    if found is None:
+        found = shared[headers] = tuple([shared.setdefault(pair, pair) for pair in headers])
+    return found
+
+
+def _quick_response(data: Any, shared: dict[Any, Any]) -> RecordedResponse:
+    status = data["status"]
+    code = status["code"]
+    body_field = data.get("body")
+    if type(code) is not int or type(body_field) is not dict or "status_code" in data:
+        raise _Unusual
+    body = _as_bytes(body_field.get("string"), "response.body")
+    headers = _shared(_headers_from(data.get("headers"), "response.headers"), shared)
+    sizes = data.get("chunks")
+    if sizes is None:
+        headers = _drop_stale_encoding(headers, body)
+        chunks: tuple[bytes, ...] = (body,) if body else ()
+    elif type(sizes) is not list:
+        raise _Unusual
+    elif len(sizes) == 1 and type(sizes[0]) is int and sizes[0] == len(body) > 0:
+        chunks = (body,)
+    elif all(type(size) is int for size in sizes):
+        chunks = _split(body, sizes)
+    else:
+        raise _Unusual
+    times = tuple(map(float, data.get("chunk_times") or ()))
+    if times and len(times) != len(chunks):
+        raise _Unusual
+    reason, complete = str(status.get("message") or ""), bool(data.get("complete", True))
+    version = _version(data["http_version"]) if "http_version" in data else (1, 1)
+    return RecordedResponse(code, reason, headers, chunks, times, version, complete)
+
+
+def _quick(data: Any, shared: dict[Any, Any]) -> Interaction:
+    """The shape aiotape and vcrpy write for plain HTTP, with as few checks as it needs;
+    anything else raises _Unusual, and the careful reader reads it or explains it."""
+    request, response = data["request"], data["response"]
+    if "error" in data or "websocket" in data or type(request) is not dict:
+        raise _Unusual
+    method, uri = request["method"], request["uri"]
+    if type(method) is not str or type(uri) is not str:
+        raise _Unusual
+    headers = _shared(_headers_from(request.get("headers"), "request.headers"), shared)
+    body = _as_bytes(request.get("body"), "request.body")
+    return Interaction(
+        RecordedRequest(method.upper(), uri, headers, body),
+        _quick_response(response, shared),
+        None,
+        float(data.get("elapsed") or 0.0),
+    )
+
+
+def from_dict(data: Mapping[str, Any], shared: dict[Any, Any] | None = None) -> Interaction:
+    """One interaction from its mapping (vcrpy's or aiotape's); pass one ``shared`` dict for
+    all of a cassette's interactions to keep its equal header blocks and pairs once."""
+    try:
+        return _quick(data, {} if shared is None else shared)
+    except (_Unusual, LookupError, TypeError, ValueError, AttributeError, CassetteFormatError):
+        return _from_dict_carefully(data)
+
+
+def _from_dict_carefully(data: Mapping[str, Any]) -> Interaction:
     req = _mapping(
         _required(_mapping(data, "the interaction"), "request", "interaction"), "request"
     )
@@ -383,28 +452,45 @@ def loads(text: str, *, source: str = "<string>") -> list[Interaction]:
         return _interactions(text, source)
 
 
+class _BadInteraction(CassetteFormatError):
+    """An interaction that cannot be read; the message already names the file and position."""
+
+
+def _reader(source: str) -> Callable[[Any, int], Interaction]:
+    """Reads interaction mappings of one cassette (sharing equal headers between them)."""
+    shared: dict[Any, Any] = {}
+
+    def read(item: Any, index: int) -> Interaction:
+        if type(item) is Interaction:  # already read while parsing
+            return item
+        try:
+            return from_dict(item, shared)
+        except CassetteFormatError as exc:
+            raise _BadInteraction(f"{source}: interaction #{index}: {exc}{_HINT}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a shape not foreseen
+            raise _BadInteraction(
+                f"{source}: interaction #{index} is malformed ({type(exc).__name__}: {exc}){_HINT}"
+            ) from None
+
+    return read
+
+
 def _interactions(text: str, source: str) -> list[Interaction]:
+    read = _reader(source)
     try:
-        document = _safe_load(text)
+        document = _safe_load(text, read)
+        if document is None:
+            return []
+        items = document.get("interactions", []) if isinstance(document, Mapping) else None
+        if not isinstance(items, list):
+            raise CassetteFormatError("expected a mapping with an 'interactions' list")
+        version = document.get("version", FORMAT_VERSION)
+        if version != FORMAT_VERSION:
+            raise CassetteFormatError(f"unsupported cassette version {version!r}")
+        return [read(item, index) for index, item in enumerate(items)]
+    except _BadInteraction as exc:  # raised again here: no traceback through the parser
+        raise CassetteFormatError(str(exc)) from None
     except yaml.YAMLError as exc:
         raise CassetteFormatError(f"{source}: not valid cassette YAML: {exc}{_HINT}") from None
     except CassetteFormatError as exc:
         raise CassetteFormatError(f"{source}: {exc}") from None
-    if document is None:
-        return []
-    if not isinstance(document, Mapping) or not isinstance(document.get("interactions", []), list):
-        raise CassetteFormatError(f"{source}: expected a mapping with an 'interactions' list")
-    version = document.get("version", FORMAT_VERSION)
-    if version != FORMAT_VERSION:
-        raise CassetteFormatError(f"{source}: unsupported cassette version {version!r}")
-    interactions: list[Interaction] = []
-    for index, item in enumerate(document.get("interactions") or ()):
-        try:
-            interactions.append(from_dict(item))
-        except CassetteFormatError as exc:
-            raise CassetteFormatError(f"{source}: interaction #{index}: {exc}{_HINT}") from None
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a shape not foreseen
-            raise CassetteFormatError(
-                f"{source}: interaction #{index} is malformed ({type(exc).__name__}: {exc}){_HINT}"
-            ) from None
-    return interactions

@@ -30,6 +30,15 @@ _resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = (
 _constructor = yaml.constructor.SafeConstructor()
 
 
+_Scalar, _Alias, _StreamEnd = yaml.ScalarEvent, yaml.AliasEvent, yaml.StreamEndEvent
+_MappingStart, _MappingEnd = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SequenceStart, _SequenceEnd = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+_UNSEEN = object()
+
+class _Refused(Exception):
+    """Something a cassette may not hold; becomes a CassetteFormatError naming its line."""
+
+
 _DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?")
 _KNOWN_PLAIN: dict[str, Any] = {"null": None, "~": None, "": None, "true": True, "false": False}
 
@@ -49,7 +58,7 @@ def _typed_scalar(event: yaml.ScalarEvent) -> Any:
         return event.value
     construct = _constructor.yaml_constructors.get(tag)
     if construct is None:
-        raise CassetteFormatError(f"tag {tag!r} is not allowed in a cassette")
+        raise _Refused(f"tag {tag!r} is not allowed in a cassette")
     return construct(_constructor, yaml.ScalarNode(tag, event.value))
 
 
@@ -69,18 +78,21 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def safe_load(text: str) -> Any:
+def safe_load(text: str, convert: Callable[[Any, int], Any] | None = None) -> Any:
     """``yaml.safe_load`` built straight from libyaml's events: same result, several times faster.
 
     PyYAML's loader resolves and constructs every node in Python through generic machinery;
     a cassette is hundreds of thousands of plain strings, so they are taken as they come and
     only scalars that may be typed (numbers, null, booleans, ``!!binary``...) go through
     SafeConstructor. Tags on collections (``!!python/object``...) are refused.
+
+    ``convert(item, index)``, if given, replaces each mapping of the top-level
+    ``interactions`` list as soon as it is read, so a large cassette never holds all its raw
+    mappings at once; its exceptions propagate unchanged.
     """
     parser = _Loader(text)
     try:
-        events = iter(parser.get_event, None)  # libyaml directly: no per-event generator
-        return _build(events, anchors={})
+        return _build(parser.get_event, {}, convert)
     finally:
         parser.dispose()
 
@@ -94,13 +106,13 @@ _URL_PARTS = frozenset({_PY + "tuple", _PY + "object/new:urllib.parse.SplitResul
 
 def _one_string(items: list[Any], what: str) -> str:
     if len(items) != 1 or not isinstance(items[0], str):
-        raise CassetteFormatError(f"{what} must hold one string")
+        raise _Refused(f"{what} must hold one string")
     return str(items[0])
 
 
 def _url_string(parts: list[Any]) -> str:
     if len(parts) != 5 or not all(isinstance(p, str) for p in parts):
-        raise CassetteFormatError("a yarl.URL must hold the 5 parts of a URL")
+        raise _Refused("a yarl.URL must hold the 5 parts of a URL")
     return str(urlunsplit(parts))
 
 
@@ -117,52 +129,95 @@ def _tagged(tag: str, items: list[Any], inside_url: bool) -> Any:
         return part if isinstance(part, str) else _url_string(part or [])
     if tag in _URL_PARTS and inside_url:
         return items if tag.endswith("tuple") else _url_string(items)
-    raise CassetteFormatError(f"tag {tag!r} is not allowed in a cassette")
+    raise _Refused(f"tag {tag!r} is not allowed in a cassette")
 
 
-def _build(events: Iterator[yaml.Event], anchors: dict[str, Any]) -> Any:
-    stack: list[tuple[list[Any], bool, str | None, str | None]] = []
+_Marks = tuple[str | None, str | None]
+"""A collection's anchor and (python) tag."""
+
+
+def _marks(event: Any) -> _Marks:
+    tag = None if event.implicit else event.tag
+    if tag is not None and not tag.startswith(_PY):
+        raise _Refused(f"tag {tag!r} is not allowed in a cassette")
+    return event.anchor, tag
+
+
+def _settle(
+    marks: _Marks, items: list[Any], value: Any, anchors: dict[str, Any], open_: dict[int, _Marks]
+) -> Any:
+    """A marked collection's value: read from its tag if it has one, and kept for aliases."""
+    anchor, tag = marks
+    if tag is not None:
+        value = _tagged(tag, items, any(t == _YARL_URL for _, t in open_.values()))
+    if anchor is not None:
+        anchors[anchor] = value
+    return value
+
+
+def _aliased(event: Any, anchors: dict[str, Any]) -> Any:
+    if event.anchor not in anchors:
+        raise _Refused(f"alias *{event.anchor} names no anchor")
+    return anchors[event.anchor]
+
+
+def _build(
+    get_event: Callable[[], yaml.Event | None],
+    anchors: dict[str, Any],
+    convert: Callable[[Any, int], Any] | None,
+) -> Any:
+    """The document of ``get_event``'s events; one flat loop, scalars first (most events)."""
+    stack: list[list[Any]] = []
+    converted: list[Any] | None = None  # the top-level interactions list, once open
+    marked: dict[int, _Marks] = {}  # depth: the marks of an open collection that has some
     current: list[Any] = []
-    root = current
-    event: yaml.Event | None = None
+    root, append = current, current.append
+    plain: dict[str, Any] = {}  # plain scalars already resolved: status codes, hosts, "OK"
+    event: Any = None
     try:
-        for event in events:
-            value: Any
-            if isinstance(event, yaml.ScalarEvent):
+        while True:
+            event = get_event()
+            kind = type(event)
+            if kind is _Scalar:
                 value = event.value
-                if event.tag is not None or (
-                    event.implicit[0] and (not value or value[0] in _MAYBE_TYPED)
-                ):
+                if event.implicit[0]:
+                    if not value or value[0] in _MAYBE_TYPED:
+                        resolved = plain.get(value, _UNSEEN)
+                        if resolved is _UNSEEN:
+                            resolved = plain[value] = _typed_scalar(event)
+                        value = resolved
+                elif event.tag is not None:
                     value = _typed_scalar(event)
-                if event.anchor:
+                if event.anchor is not None:
                     anchors[event.anchor] = value
-                current.append(value)
-            elif isinstance(event, yaml.CollectionStartEvent):
-                tag = None if event.implicit else event.tag
-                if tag is not None and not tag.startswith(_PY):
-                    raise CassetteFormatError(f"tag {tag!r} is not allowed in a cassette")
-                stack.append(
-                    (current, isinstance(event, yaml.MappingStartEvent), event.anchor, tag)
-                )
-                current = []
-            elif isinstance(event, yaml.CollectionEndEvent):
-                parent, is_mapping, anchor, tag = stack.pop()
-                if tag is not None:
-                    value = _tagged(tag, current, any(t == _YARL_URL for *_, t in stack))
-                elif is_mapping:
-                    items = iter(current)
-                    value = dict(zip(items, items, strict=False))
+                append(value)
+            elif kind is _MappingEnd or kind is _SequenceEnd:
+                items = current
+                current = stack.pop()
+                append = current.append
+                if kind is _MappingEnd:
+                    pairs = iter(items)
+                    value = dict(zip(pairs, pairs))  # noqa: B905 - one iterator, read in pairs
                 else:
-                    value = current
-                if anchor:
-                    anchors[anchor] = value
-                current = parent
-                current.append(value)
-            elif isinstance(event, yaml.AliasEvent):
-                current.append(anchors[str(event.anchor)])
-            elif isinstance(event, yaml.StreamEndEvent):
+                    value = items
+                if current is converted and convert and kind is _MappingEnd:
+                    value = convert(value, len(current))
+                if marked and len(stack) in marked:
+                    value = _settle(marked.pop(len(stack)), items, value, anchors, marked)
+                append(value)
+            elif kind is _MappingStart or kind is _SequenceStart:
+                stack.append(current)
+                current = []
+                append = current.append
+                if len(stack) == 2 and kind is _SequenceStart and stack[1][-1:] == ["interactions"]:
+                    converted = current
+                if event.anchor is not None or not event.implicit:
+                    marked[len(stack) - 1] = _marks(event)
+            elif kind is _Alias:
+                append(_aliased(event, anchors))
+            elif kind is _StreamEnd:
                 break
-    except CassetteFormatError as exc:
+    except _Refused as exc:
         mark = None if event is None else event.start_mark
         raise CassetteFormatError(f"{exc}" + (f" (line {mark.line + 1})" if mark else "")) from None
     return root[0] if root else None
