@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
+from ..client import exceptions
 from ..client.decoders import make_decoder
-from ..client.exceptions import ClientPayloadError
 from .model import RecordedRequest, RecordedResponse
 from .vcr_shapes import (
     VcrRequest,
@@ -130,7 +130,7 @@ def _decoded_chunks(chunks: Sequence[bytes], codings: Sequence[str]) -> list[byt
                     if last:
                         chunk += decoder.flush()
             out.append(chunk)
-    except (ClientPayloadError, ImportError):
+    except (exceptions.ClientPayloadError, ImportError):
         return None
     return out
 

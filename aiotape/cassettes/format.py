@@ -15,8 +15,8 @@ from typing import Any, cast
 
 import yaml
 
+from ..client import exceptions
 from ..client.decoders import make_decoder, pieces
-from ..client.exceptions import ClientPayloadError
 from ..client.transport import WSMsgType
 from .errors import CassetteFormatError
 from .model import (
@@ -229,7 +229,7 @@ def _decodes(body: bytes, coding: str) -> bool:
         return True
     try:
         next(pieces(decoder, body), None)
-    except ClientPayloadError:
+    except exceptions.ClientPayloadError:
         return False
     return True
 
