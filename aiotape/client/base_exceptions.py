@@ -17,8 +17,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .fingerprint import Fingerprint
-    from .request_info import ConnectionKey
+    from .request_info import ConnectionKey, SSLSetting
 
 
 __all__ = [
@@ -131,7 +130,7 @@ class ClientConnectorError(ClientOSError):
         return self._conn_key.port
 
     @property
-    def ssl(self) -> ssl.SSLContext | bool | Fingerprint:
+    def ssl(self) -> SSLSetting:
         """The ssl setting of the attempted connection."""
         return self._conn_key.ssl
 

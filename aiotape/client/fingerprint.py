@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from ssl import SSLContext, SSLObject
-from typing import TypeAlias
 
 from . import exceptions
+from .request_info import SSLSetting
 
 __all__ = ["Fingerprint", "SSLSetting", "fingerprint_mismatch", "ssl_setting"]
 
@@ -48,9 +48,6 @@ class Fingerprint:
         if got != self._fingerprint:
             host, port, *_ = transport.get_extra_info("peername")
             raise exceptions.ServerFingerprintMismatch(self._fingerprint, got, host, port)
-
-
-SSLSetting: TypeAlias = "SSLContext | bool | Fingerprint"
 
 
 def ssl_setting(value: object) -> SSLSetting:

@@ -94,7 +94,7 @@ class NetworkTransport:
         connector = self._connector
         if connector.closed:
             raise exceptions.ClientConnectionError("Connector is closed.")
-        from .ws_channel import connect_ws  # websockets is imported by the first websocket
+        from .ws_connect import connect_ws  # websockets is imported by the first websocket
 
         channel = await connect_ws(request, options, ssl=connector.ssl, dial=self._dial_ws)
         self._websockets.add(channel)

@@ -1,15 +1,14 @@
-"""The request pipeline of ClientSession: a call's plan, its hops over the seam, redirects
+"""The request pipeline of ClientSession: a call's hops over the seam, redirects
 (aiohttp's rules for method, body and credentials), cookies from answers and status checks."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Coroutine, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 from yarl import URL
 
 from . import exceptions
@@ -27,28 +26,21 @@ from .prepare import (
     resolve_timeout,
     without,
 )
-from .proxies import DIRECT, ProxyRoute
+from .proxies import DIRECT
 from .request_builder import RequestBuilder
 from .request_context import RequestContextManager, ResponseContextManager
-from .request_info import RequestInfo
-from .response import ClientResponse, HttpVersion, HttpVersion11, utf8_fallback
-from .session_options import (
-    CharsetResolver,
-    Limits,
-    version_headers,
-    with_expect_continue,
-    without_unframed_body,
-)
+from .request_plan import OPTION_DEFAULTS, Call, Hop, Plan, check_options, request_limits
+from .response import ClientResponse, HttpVersion, HttpVersion11
+from .session_options import CharsetResolver, Limits, version_headers, with_expect_continue
 from .ssl_params import merge_ssl_params
 from .timeouts import ClientTimeout, deadline
 from .tracing import TraceConfig
-from .transport import Request, Response, Transport, close_body
+from .transport import Request, close_body
 
 if TYPE_CHECKING:
-    from .request_trace import RequestTrace
     from .session import ClientSession
 
-__all__ = ["Call", "Hop", "Plan", "RequestPipeline", "check_options", "request_limits"]
+__all__ = ["RequestPipeline"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _POST_METHODS = frozenset({"PATCH", "POST", "PUT"})
@@ -57,222 +49,12 @@ _CONSUMED_BODY = (
     "Cannot follow redirect with a consumed request body. "
     "Use bytes, a seekable file-like object, or set allow_redirects=False."
 )
-_OPTION_NAMES = frozenset(RequestOptions.__annotations__)
 _BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _CHECKED_METHODS = {
     method: method for method in ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 }
 """Methods ``check_method`` accepts unchanged: a call without options looks them up."""
 _SSL_OPTIONS = itemgetter("ssl", "verify_ssl", "ssl_context", "fingerprint")
-_DEFAULTS: RequestOptions = {
-    "params": None,
-    "data": None,
-    "json": None,
-    "cookies": None,
-    "headers": None,
-    "skip_auto_headers": None,
-    "auth": None,
-    "allow_redirects": True,
-    "max_redirects": 10,
-    "chunked": None,
-    "raise_for_status": None,
-    "ssl": True,
-    "verify_ssl": None,
-    "ssl_context": None,
-    "fingerprint": None,
-    "server_hostname": None,
-    "proxy": None,
-    "proxy_auth": None,
-    "proxy_headers": None,
-    "auto_decompress": None,
-    "read_bufsize": None,
-    "trace_request_ctx": None,
-    "middlewares": None,
-    "compress": None,
-    "expect100": False,
-    "read_until_eof": True,
-    "max_line_size": None,
-    "max_field_size": None,
-    "max_headers": None,
-}
-"""What a request option is when the call does not give it (``timeout``: the session's)."""
-
-
-class _RequestDraft:
-    """A Request under construction: the same slots, plain attribute stores (a frozen
-    dataclass pays a checked ``object.__setattr__`` per field), then made a Request."""
-
-    __slots__ = Request.__slots__
-    method: str
-    url: URL
-    headers: CIMultiDictProxy[str]
-    body: bytes | Any
-    timeout: ClientTimeout
-    started: float
-    deadline: float | None
-    ssl: SSLSetting
-    server_hostname: str | None
-    simulated_elapsed: float
-    trace: RequestTrace | None
-    head_limits: Limits | None
-    version: HttpVersion
-    proxy: URL | None
-    proxy_auth: BasicAuth | None
-    proxy_headers: CIMultiDictProxy[str] | None
-
-
-assert _RequestDraft.__slots__ == tuple(field.name for field in fields(Request))
-
-
-@dataclass(slots=True)
-class Hop:
-    """What the next hop of a request sends; following a redirect rewrites it."""
-
-    method: str
-    url: URL
-    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None
-    data: Any
-    json: Any
-    auth: BasicAuth | None
-    cookies: Any
-
-    @classmethod
-    def first(
-        cls,
-        method: str,
-        url: URL,
-        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
-        options: RequestOptions,
-    ) -> Hop:
-        """The first hop of a request: its method, URL, headers and ``options``' body and
-        credentials."""
-        return cls(
-            method,
-            url,
-            headers,
-            options["data"],
-            options["json"],
-            options["auth"],
-            options["cookies"],
-        )
-
-
-@dataclass(slots=True)
-class Plan:
-    """How a request's hops are sent and read, and which redirects it follows: the call's
-    options, the session's settings filling in. Never changed once made: calls without
-    options share their session's."""
-
-    middlewares: Sequence[ClientMiddlewareType]
-    auto_decompress: bool
-    read_bufsize: int
-    response_class: type[ClientResponse]
-    resolve_charset: CharsetResolver
-    read_until_eof: bool
-    timeout: ClientTimeout
-    ssl: SSLSetting
-    server_hostname: str | None
-    head_limits: Limits | None
-    version: HttpVersion
-    route: ProxyRoute | None
-    skip_auto_headers: Iterable[str] | None
-    chunked: bool | None
-    compress: str | bool | None
-    allow_redirects: bool
-    max_redirects: int
-    raise_for_status: RaiseForStatus | None
-
-    def response(self, request: Request, wire: Response) -> ClientResponse:
-        """The ClientResponse of ``request`` answered by ``wire`` (its head)."""
-        if not self.read_until_eof:
-            wire = without_unframed_body(wire)
-        url = request.url
-        resp = self.response_class(
-            request.method,
-            url,
-            wire,
-            request_info=tuple.__new__(  # RequestInfo(...) without its Python-level __new__
-                RequestInfo,
-                (
-                    url.with_fragment(None) if url.raw_fragment else url,
-                    request.method,
-                    request.headers,
-                    url,
-                ),
-            ),
-            auto_decompress=self.auto_decompress,
-            read_bufsize=self.read_bufsize,
-        )
-        if self.resolve_charset is not utf8_fallback:
-            resp._resolve_charset = self.resolve_charset
-        return resp
-
-
-@dataclass(slots=True)
-class Call:
-    """One request: its plan, the transport its hops go through, when it started and when
-    its total timeout expires, and its trace (with trace configs)."""
-
-    plan: Plan
-    transport: Transport
-    started: float
-    deadline: float | None
-    trace: RequestTrace | None
-
-    def request(
-        self,
-        hop: Hop,
-        headers: CIMultiDict[str],
-        body: bytes | Any,
-        route: ProxyRoute,
-        history: list[ClientResponse],
-    ) -> Request:
-        """The seam request of ``hop``, carrying the simulated time of the hops before it."""
-        plan = self.plan
-        draft = _RequestDraft()
-        draft.method = hop.method
-        draft.url = hop.url
-        draft.headers = CIMultiDictProxy(headers)
-        draft.body = body
-        draft.timeout = plan.timeout
-        draft.started = self.started
-        draft.deadline = self.deadline
-        draft.ssl = plan.ssl
-        draft.server_hostname = plan.server_hostname
-        draft.simulated_elapsed = sum(r._simulated_elapsed for r in history) if history else 0.0
-        draft.trace = self.trace
-        draft.head_limits = plan.head_limits
-        draft.version = plan.version
-        draft.proxy = route.url
-        draft.proxy_auth = route.auth
-        draft.proxy_headers = route.headers
-        draft.__class__ = Request  # type: ignore[assignment]  # same slots: now frozen
-        return draft  # type: ignore[return-value]
-
-    async def exchange(self, request: Request) -> ClientResponse:
-        """Send ``request`` through the transport; its response head as a ClientResponse."""
-        return self.plan.response(request, await self.transport.handle(request))
-
-
-def request_limits(session: Limits, options: RequestOptions) -> Limits | None:
-    """A request's head limits, the session's filling in; None when it sets none."""
-    line = options["max_line_size"]
-    field = options["max_field_size"]
-    headers = options["max_headers"]
-    if line is None and field is None and headers is None:
-        return None
-    return (
-        session[0] if line is None else line,
-        session[1] if field is None else field,
-        session[2] if headers is None else headers,
-    )
-
-
-def check_options(options: RequestOptions) -> None:
-    """``TypeError`` for a keyword argument requests do not take (as a misspelt one would)."""
-    for name in options:
-        if name not in _OPTION_NAMES:
-            raise TypeError(f"request() got an unexpected keyword argument {name!r}")
 
 
 class RequestPipeline(RequestBuilder):
@@ -383,12 +165,12 @@ class RequestPipeline(RequestBuilder):
         if not options:  # the session's plan, made once; no option merges or checks
             plan = self._default_plan
             if plan is None:
-                plan = self._default_plan = self._make_plan(_DEFAULTS, self._timeout, True)
+                plan = self._default_plan = self._make_plan(OPTION_DEFAULTS, self._timeout, True)
             url = self._target_url(str_or_url, None)
             method = _CHECKED_METHODS.get(method) or check_method(method)
             return self._call(plan, None), Hop(method, url, None, None, None, None, None)
         timeout_option = options.get("timeout", UNSET)
-        options = {**_DEFAULTS, **options}
+        options = {**OPTION_DEFAULTS, **options}
         headers = options["headers"]
         if options["expect100"]:
             headers = with_expect_continue(headers)

@@ -1,18 +1,36 @@
 """The plain records a request is known by: ``RequestInfo`` (on responses and response errors)
-and ``ConnectionKey`` (which pool of connections serves it, also on connection errors)."""
+and ``ConnectionKey`` (which pool of connections serves it, also on connection errors), and
+the type of the ``ssl=`` setting they carry."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, TypeAlias
 
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-if TYPE_CHECKING:
-    from .fingerprint import Fingerprint
+__all__ = ["CertificatePin", "ConnectionKey", "RequestInfo", "SSLSetting"]
 
-__all__ = ["ConnectionKey", "RequestInfo"]
+
+class CertificatePin(Protocol):
+    """An ``ssl=`` setting that pins the server certificate: what records and errors know of
+    ``fingerprint.Fingerprint``, the one kind ``ssl=`` accepts (named here, not imported:
+    ``fingerprint`` raises client exceptions, whose classes carry these records)."""
+
+    @property
+    def fingerprint(self) -> bytes:
+        """The expected SHA-256 digest of the server certificate."""
+        ...
+
+    def check(self, transport: asyncio.Transport) -> None:
+        """Raise ServerFingerprintMismatch unless the TLS peer's certificate matches."""
+        ...
+
+
+SSLSetting: TypeAlias = "ssl.SSLContext | bool | CertificatePin"
+"""The ``ssl=`` setting: an SSLContext, a bool, or a pinned certificate (a Fingerprint)."""
 
 
 class ConnectionKey(NamedTuple):
@@ -21,7 +39,7 @@ class ConnectionKey(NamedTuple):
     host: str
     port: int | None
     is_ssl: bool
-    ssl: ssl.SSLContext | bool | Fingerprint
+    ssl: SSLSetting
     proxy: URL | None = None
     proxy_auth: Any = None
     proxy_headers_hash: int | None = None

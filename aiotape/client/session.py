@@ -111,14 +111,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
     ) -> None:
         check_request_class(request_class)
         self._version = check_version(version)
-        self._response_class = check_class(response_class, ClientResponse, "response_class")
-        self._plain_context = (
-            response_class.__aenter__ is ClientResponse.__aenter__
-            and response_class.__aexit__ is ClientResponse.__aexit__
-        )
-        self._ws_response_class = check_class(
-            ws_response_class, ClientWebSocketResponse, "ws_response_class"
-        )
+        self._init_classes(response_class, ws_response_class)
         self._loop = running_loop(loop)
         self._init_builder(base_url, headers, skip_auto_headers, auth, cookie_jar, cookies)
         self._limits = (max_line_size, max_field_size, max_headers)
@@ -138,6 +131,22 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self._middlewares = tuple(middlewares)
         self._default_plan = None
         self._closed = False
+
+    def _init_classes(
+        self,
+        response_class: type[ClientResponse],
+        ws_response_class: type[ClientWebSocketResponse],
+    ) -> None:
+        """Check the response classes; note whether responses keep ClientResponse's ``async with``
+        (then ``async with session.get()`` needs no context manager of its own)."""
+        self._response_class = check_class(response_class, ClientResponse, "response_class")
+        self._plain_context = (
+            response_class.__aenter__ is ClientResponse.__aenter__
+            and response_class.__aexit__ is ClientResponse.__aexit__
+        )
+        self._ws_response_class = check_class(
+            ws_response_class, ClientWebSocketResponse, "ws_response_class"
+        )
 
     # -- properties -----------------------------------------------------------------------
     @property

@@ -23,7 +23,7 @@ from .auth import BasicAuth
 from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
 
 if TYPE_CHECKING:
-    from .fingerprint import SSLSetting
+    from .request_info import SSLSetting
 
 __all__ = [
     "BodyStream",

@@ -1,8 +1,7 @@
 """The network WebSocketChannel: one socket, framed by ``websockets``' sans-I/O client protocol.
 
-``connect_ws`` opens the connection, performs and validates the upgrade handshake and returns
-a channel that carries whole messages both ways. Ping answers, heartbeat and the closing
-handshake's timing live above, in ClientWebSocketResponse; this module only frames.
+It carries whole messages both ways (``ws_connect`` opens it). Ping answers, heartbeat and the
+closing handshake's timing live above, in ClientWebSocketResponse; this module only frames.
 
 The framer (``websockets.client.ClientProtocol``, chosen over wsproto by
 ``benchmarks/ws_framers.py``) owns the handshake, control frames, fragmentation, compression,
@@ -31,34 +30,24 @@ from websockets.protocol import OPEN
 from websockets.typing import BytesLike
 
 from . import exceptions
-from .dial import connection_key, open_connection
-from .fingerprint import SSLSetting
-from .http11 import serialize_head
-from .request_info import ConnectionKey
 from .simulation import CLOSED, handshake_response
 from .timeouts import TimeoutScope, deadline, earliest
-from .transport import Request, Response, WSCloseCode, WSMessage, WSMsgType, WSOptions
+from .transport import Request, Response, WSCloseCode, WSMessage, WSMsgType
 from .websocket import QUEUED, WebSocketError
-from .ws_framer import ClientFramer, FrameWriter, framer_for, message_size
-from .ws_handshake import handshake_error, handshake_headers, timeout_error
+from .ws_framer import ClientFramer, FrameWriter, message_size
+from .ws_handshake import handshake_error, timeout_error
 
-__all__ = ["NetworkWebSocketChannel", "connect_ws"]
+__all__ = ["NetworkWebSocketChannel"]
 
 _INBOX_HIGH_WATER = 128
 _SMALL = 125  # the longest payload a 2-byte frame head can announce
 _QUEUE_FROM = 1 << 16  # messages this large wait in the inbox, not in a reader's future
 _CLOSE_GRACE = 2.0
 _READ_BUFFER = 1 << 16
-_DEFAULT_OPTIONS = WSOptions()
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
 _CLOSE = WSMsgType.CLOSE
 _new_message = tuple.__new__  # WSMessage without the Python-level __new__ of a NamedTuple
-WSDial = Callable[
-    [ConnectionKey, Request, Callable[[], "NetworkWebSocketChannel"]],
-    Awaitable[tuple[asyncio.Transport, "NetworkWebSocketChannel"]],
-]
-"""Opens a websocket's socket: a connector's ``dial_held`` or ``open_connection``."""
 
 
 class NetworkWebSocketChannel(asyncio.BufferedProtocol):
@@ -115,11 +104,7 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         """The framer took bytes or sent a control frame: may the fast paths still apply?"""
         framer = self._framer
         self._send_plain = self._plain and framer.state is OPEN and not self._lost
-        self._idle = (
-            self._send_plain
-            and framer.current_size is None
-            and not framer.reader.buffer
-        )
+        self._idle = self._send_plain and framer.current_size is None and not framer.reader.buffer
 
     # -- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -487,7 +472,8 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         if self._socket is not None:
             self._socket.abort()
 
-    async def _handshake(self, request: Request, headers: Headers) -> None:
+    async def upgrade(self, request: Request, headers: Headers) -> None:
+        """Send the upgrade request (``headers``) and await the server's accepting answer."""
         loop = asyncio.get_running_loop()
         self._handshake_waiter = loop.create_future()
         framer = self._framer
@@ -507,36 +493,3 @@ class NetworkWebSocketChannel(asyncio.BufferedProtocol):
         self.handshake = handshake_response(
             response.headers.raw_items(), response.status_code, response.reason_phrase
         )
-
-
-async def connect_ws(
-    request: Request,
-    options: WSOptions = _DEFAULT_OPTIONS,
-    *,
-    ssl: SSLSetting = True,
-    dial: WSDial | None = None,
-) -> NetworkWebSocketChannel:
-    """Open ``request.url`` (ws/wss), perform the upgrade handshake and return the channel.
-
-    ``ssl`` is the connector's default, used when ``request.ssl`` is True; ``dial`` opens
-    the socket (a connector's ``dial_held``; default: ``open_connection``). Raises
-    WSServerHandshakeError (aiohttp's messages) when the server refuses the upgrade, and
-    the dialer's errors when the server cannot be reached.
-    """
-    serialize_head(request.method, request.url, request.headers.items())  # refuse injection
-    framer = framer_for(request, options)
-    headers = handshake_headers(framer, request)
-    _, channel = await (dial or open_connection)(
-        connection_key(request, ssl),
-        request,
-        lambda: NetworkWebSocketChannel(framer, options.max_msg_size),
-    )
-    try:
-        await channel._handshake(request, headers)
-    except BaseException:
-        channel.abort()
-        await channel.aclose()
-        raise
-    if not options.protocols:
-        channel.protocol = None  # as aiohttp: only an offer made with protocols= is reported
-    return channel

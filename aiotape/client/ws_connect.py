@@ -1,0 +1,57 @@
+"""Opening a network websocket: dial the socket, send the upgrade handshake, check the answer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from .dial import connection_key, open_connection
+from .fingerprint import SSLSetting
+from .http11 import serialize_head
+from .request_info import ConnectionKey
+from .transport import Request, WSOptions
+from .ws_channel import NetworkWebSocketChannel
+from .ws_framer import framer_for
+from .ws_handshake import handshake_headers
+
+__all__ = ["WSDial", "connect_ws"]
+
+_DEFAULT_OPTIONS = WSOptions()
+WSDial = Callable[
+    [ConnectionKey, Request, Callable[[], NetworkWebSocketChannel]],
+    Awaitable[tuple[asyncio.Transport, NetworkWebSocketChannel]],
+]
+"""Opens a websocket's socket: a connector's ``dial_held`` or ``open_connection``."""
+
+
+async def connect_ws(
+    request: Request,
+    options: WSOptions = _DEFAULT_OPTIONS,
+    *,
+    ssl: SSLSetting = True,
+    dial: WSDial | None = None,
+) -> NetworkWebSocketChannel:
+    """Open ``request.url`` (ws/wss), perform the upgrade handshake and return the channel.
+
+    ``ssl`` is the connector's default, used when ``request.ssl`` is True; ``dial`` opens
+    the socket (a connector's ``dial_held``; default: ``open_connection``). Raises
+    WSServerHandshakeError (aiohttp's messages) when the server refuses the upgrade, and
+    the dialer's errors when the server cannot be reached.
+    """
+    serialize_head(request.method, request.url, request.headers.items())  # refuse injection
+    framer = framer_for(request, options)
+    headers = handshake_headers(framer, request)
+    _, channel = await (dial or open_connection)(
+        connection_key(request, ssl),
+        request,
+        lambda: NetworkWebSocketChannel(framer, options.max_msg_size),
+    )
+    try:
+        await channel.upgrade(request, headers)
+    except BaseException:
+        channel.abort()
+        await channel.aclose()
+        raise
+    if not options.protocols:
+        channel.protocol = None  # as aiohttp: only an offer made with protocols= is reported
+    return channel
