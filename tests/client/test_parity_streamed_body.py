@@ -3,39 +3,39 @@ side by side with aiohttp.
 
 aiotape counts such a body's bytes around httptools and cuts them into pieces straight from
 the socket read; these pin that the bytes, the piece sizes a reader asks for, the errors,
-the timeouts and the pooled connection are what aiohttp gives.
+the timeouts and the pooled connection are what aiohttp gives (the peers are the whole-body
+tests').
 """
 
 from __future__ import annotations
 
 import asyncio
-import gzip
 import random
-from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import Any
 
 import pytest
 
 import aiotape
+from tests.client.test_parity_whole_body import (
+    BODY,
+    GZIPPED,
+    SIZE,
+    Reply,
+    _blank_lines,
+    _closing,
+    _gzipped,
+    _head,
+    _serve,
+    _stalled,
+    _trailing,
+    _truncated,
+    _whole,
+)
 from tests.parity import both, outcome
-from tests.servers import RawServer, StartRaw, read_head
+from tests.servers import StartRaw
 
-SIZE = 2 * 2**20 + 77
-BODY = random.Random(15).randbytes(SIZE)
-GZIPPED = gzip.compress(BODY, compresslevel=1)
 SMALL = BODY[:3000]
-
-Reply = Callable[[asyncio.StreamWriter], Awaitable[None]]
-
-
-def _head(length: int, *extra: str) -> bytes:
-    lines = "".join(f"{line}\r\n" for line in (f"Content-Length: {length}", *extra))
-    return f"HTTP/1.1 200 OK\r\n{lines}\r\n".encode()
-
-
-async def _whole(writer: asyncio.StreamWriter) -> None:
-    writer.write(_head(SIZE) + BODY)
 
 
 async def _small(writer: asyncio.StreamWriter) -> None:
@@ -50,45 +50,6 @@ async def _uneven(writer: asyncio.StreamWriter) -> None:
         writer.write(BODY[start : start + step])
         await writer.drain()
         start += step
-
-
-async def _blank_lines(writer: asyncio.StreamWriter) -> None:
-    writer.write(_head(SIZE) + BODY + b"\r\n\r\n")
-
-
-async def _closing(writer: asyncio.StreamWriter) -> None:
-    writer.write(_head(SIZE, "Connection: close") + BODY)
-
-
-async def _trailing(writer: asyncio.StreamWriter) -> None:
-    writer.write(_head(SIZE) + BODY + b"HTTP/1.1 200 OK\r\nX-Not: asked\r\n\r\n")
-
-
-async def _truncated(writer: asyncio.StreamWriter) -> None:
-    writer.write(_head(SIZE) + BODY[: SIZE // 2])
-    await writer.drain()
-    writer.close()
-
-
-async def _stalled(writer: asyncio.StreamWriter) -> None:
-    writer.write(_head(SIZE) + BODY[: SIZE // 2])
-    await asyncio.Event().wait()
-
-
-async def _gzipped(writer: asyncio.StreamWriter) -> None:
-    writer.write(_head(len(GZIPPED), "Content-Encoding: gzip") + GZIPPED)
-
-
-async def _serve(raw_server: StartRaw, reply: Reply) -> RawServer:
-    """A keep-alive peer answering every request head with ``reply``."""
-
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            await read_head(reader)
-            await reply(writer)
-            await writer.drain()
-
-    return await raw_server(handler)
 
 
 async def _chunked_reads(resp: Any, size: int) -> tuple[int, bool]:
