@@ -12,14 +12,12 @@ whole skips the parser: socket reads land in its own buffer (:mod:`.read_buffers
 from __future__ import annotations
 
 import asyncio
-import enum
 from collections.abc import AsyncIterable
-from dataclasses import dataclass
-from typing import Protocol
 
 from httptools import HttpParserError
 
 from . import exceptions
+from .connection_state import MOVES, ConnectionOwner, ConnectionSettings, ConnectionState
 from .error_mapping import IncompleteResponse, translate
 from .exchange import Exchange
 from .http11 import LAST_CHUNK, ParserState, ResponseParser, body_framing, frame_chunk, wire_body
@@ -39,61 +37,11 @@ _BUFFER_FACTOR = 4
 _COALESCE_LIMIT = 2**16
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectionSettings:
-    """Parser limits and read buffering of a connection: reading pauses while more than
-    4 x ``read_bufsize`` body bytes wait for the reader and resumes at ``read_bufsize``."""
-
-    read_bufsize: int = 2**16
-    max_line_size: int = 8190
-    max_field_size: int = 8190
-    max_headers: int = 128
-
-
-class ConnectionOwner(Protocol):
-    """Where a connection reports that it is free again or gone (the pool)."""
-
-    def release(self, conn: HTTP11Connection) -> None:
-        """The exchange finished and the connection may be reused."""
-
-    def discard(self, conn: HTTP11Connection) -> None:
-        """The connection is closed; forget it."""
-
-
-class ConnectionState(enum.Enum):
-    """Where a connection is in its life; ``HTTP11Connection._enter`` is the one place it moves.
-
-    IDLE -> SENDING (a streamed request body) or RECEIVING (the request written at once);
-    SENDING -> RECEIVING once the last byte is written; RECEIVING -> IDLE when a keep-alive
-    response completes. Any state -> CLOSED, which is final. A response that completes while
-    still SENDING (the server answered before reading everything) closes the connection.
-    """
-
-    # Members are singletons: hashing by identity keeps ``_enter``'s table lookups off
-    # Enum's Python-level ``__hash__`` (a measurable share of the per-request hot path).
-    __hash__ = object.__hash__
-
-    IDLE = "idle"
-    """Open with no exchange: may carry the next request."""
-    SENDING = "sending"
-    """An exchange whose request is not fully written (its response may be arriving)."""
-    RECEIVING = "receiving"
-    """The request is written; its response is due or arriving."""
-    CLOSED = "closed"
-    """Closed or closing: never used again."""
-
-
 _IDLE = ConnectionState.IDLE
 _SENDING = ConnectionState.SENDING
 _RECEIVING = ConnectionState.RECEIVING
 _CLOSED = ConnectionState.CLOSED
 _COMPLETE = ParserState.COMPLETE
-_MOVES: dict[ConnectionState, frozenset[ConnectionState]] = {
-    _IDLE: frozenset({_SENDING, _RECEIVING, _CLOSED}),
-    _SENDING: frozenset({_RECEIVING, _CLOSED}),
-    _RECEIVING: frozenset({_IDLE, _CLOSED}),
-    _CLOSED: frozenset({_CLOSED}),
-}
 
 
 class HTTP11Connection(asyncio.BufferedProtocol):
@@ -162,7 +110,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
 
     def _enter(self, state: ConnectionState) -> None:
         """The one place the state changes (the moves are listed on ConnectionState)."""
-        assert state in _MOVES[self._state], f"{self._state.value} -> {state.value}"
+        assert state in MOVES[self._state], f"{self._state.value} -> {state.value}"
         self._state = state
 
     # -- asyncio.Protocol ----------------------------------------------------------------

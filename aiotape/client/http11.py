@@ -150,6 +150,10 @@ _AWAITING_HEAD = ParserState.AWAITING_HEAD
 _READING_BODY = ParserState.READING_BODY
 _COMPLETE = ParserState.COMPLETE
 _BROKEN = ParserState.BROKEN
+_LENGTH_UNKNOWN = -1  # the body's framing is not looked at yet
+_NOT_BY_LENGTH = -2  # chunked, close-delimited or an unusable Content-Length
+_PIECE = 2**16
+"""Largest piece a Content-Length body is cut into (a reader's usual read size)."""
 
 
 class ResponseHead(NamedTuple):
@@ -186,6 +190,7 @@ class ResponseParser:
         "_head_bytes",
         "_head_only",
         "_interim",
+        "_length",
         "_limits",
         "_max_field_size",
         "_max_head",
@@ -241,6 +246,7 @@ class ResponseParser:
         self.head: ResponseHead | None = None
         self.chunks: deque[bytes] = deque()
         self.buffered = self._received = 0
+        self._length = _LENGTH_UNKNOWN
         self.keep_alive = False
 
     @property
@@ -273,9 +279,14 @@ class ResponseParser:
     def feed(self, data: bytes | memoryview) -> None:
         """Parse bytes received from the peer (a view is not kept beyond the call)."""
         state = self.state
-        if state is _AWAITING_HEAD:
+        if state is _READING_BODY:
+            due = self.length_due()
+            if due is not None:
+                self._feed_counted(data, due)
+                return
+        elif state is _AWAITING_HEAD:
             self._head_bytes += len(data)
-        elif state is not _READING_BODY:
+        else:
             self.state = _BROKEN
             raise HttpParserError(f"Unexpected data while {state.value}")
         self._progress = False
@@ -311,6 +322,20 @@ class ResponseParser:
                 "(header, trailer or chunk size)."
             )
 
+    def _feed_counted(self, data: bytes | memoryview, due: int) -> None:
+        """Body bytes of a Content-Length body, counted around httptools: cut into pieces
+        of at most ``_PIECE`` bytes (one copy each); what follows the body's end is
+        handled as :meth:`end_bypass` does."""
+        take = min(len(data), due)
+        chunks = self.chunks
+        for start in range(0, take, _PIECE):
+            chunks.append(bytes(data[start : min(start + _PIECE, take)]))
+        self.buffered += take
+        self._received += take
+        self._stalled = 0
+        if take == due:
+            self.end_bypass(memoryview(data)[take:])
+
     def feed_eof(self) -> None:
         """The peer closed: completes a close-delimited body, else raises IncompleteResponse."""
         state = self.state
@@ -328,11 +353,17 @@ class ResponseParser:
     def length_due(self) -> int | None:
         """Body bytes the Content-Length still announces while a body is being read; None
         otherwise (chunked, close-delimited, no body being read)."""
+        length = self._length
+        if length == _LENGTH_UNKNOWN and self.state is _READING_BODY:
+            length = self._length = self._body_length()
+        return length - self._received if length >= 0 and self.state is _READING_BODY else None
+
+    def _body_length(self) -> int:
         head = self.head
-        if self.state is not _READING_BODY or head is None or self._framing() != (False, True):
-            return None
+        if head is None or self._framing() != (False, True):
+            return _NOT_BY_LENGTH
         length = head.headers["Content-Length"]
-        return int(length) - self._received if length.isdigit() else None
+        return int(length) if length.isdigit() else _NOT_BY_LENGTH
 
     def bypass(self, size: int) -> None:
         """``size`` more body bytes arrived around the parser (straight into the reader's

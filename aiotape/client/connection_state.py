@@ -1,0 +1,68 @@
+"""The life of an HTTP/1.1 connection: its states and the moves between them, its read
+settings, and the owner (the pool) it reports to."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .connection import HTTP11Connection
+
+__all__ = ["MOVES", "ConnectionOwner", "ConnectionSettings", "ConnectionState"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSettings:
+    """Parser limits and read buffering of a connection: reading pauses while more than
+    4 x ``read_bufsize`` body bytes wait for the reader and resumes at ``read_bufsize``."""
+
+    read_bufsize: int = 2**16
+    max_line_size: int = 8190
+    max_field_size: int = 8190
+    max_headers: int = 128
+
+
+class ConnectionOwner(Protocol):
+    """Where a connection reports that it is free again or gone (the pool)."""
+
+    def release(self, conn: HTTP11Connection) -> None:
+        """The exchange finished and the connection may be reused."""
+
+    def discard(self, conn: HTTP11Connection) -> None:
+        """The connection is closed; forget it."""
+
+
+class ConnectionState(enum.Enum):
+    """Where a connection is in its life; ``HTTP11Connection._enter`` is the one place it moves.
+
+    IDLE -> SENDING (a streamed request body) or RECEIVING (the request written at once);
+    SENDING -> RECEIVING once the last byte is written; RECEIVING -> IDLE when a keep-alive
+    response completes. Any state -> CLOSED, which is final. A response that completes while
+    still SENDING (the server answered before reading everything) closes the connection.
+    """
+
+    # Members are singletons: hashing by identity keeps ``_enter``'s table lookups off
+    # Enum's Python-level ``__hash__`` (a measurable share of the per-request hot path).
+    __hash__ = object.__hash__
+
+    IDLE = "idle"
+    """Open with no exchange: may carry the next request."""
+    SENDING = "sending"
+    """An exchange whose request is not fully written (its response may be arriving)."""
+    RECEIVING = "receiving"
+    """The request is written; its response is due or arriving."""
+    CLOSED = "closed"
+    """Closed or closing: never used again."""
+
+
+MOVES: dict[ConnectionState, frozenset[ConnectionState]] = {
+    ConnectionState.IDLE: frozenset(
+        {ConnectionState.SENDING, ConnectionState.RECEIVING, ConnectionState.CLOSED}
+    ),
+    ConnectionState.SENDING: frozenset({ConnectionState.RECEIVING, ConnectionState.CLOSED}),
+    ConnectionState.RECEIVING: frozenset({ConnectionState.IDLE, ConnectionState.CLOSED}),
+    ConnectionState.CLOSED: frozenset({ConnectionState.CLOSED}),
+}
+"""The states each state may move to."""
