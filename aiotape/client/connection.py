@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable
+from typing import Protocol
 
 from httptools import HttpParserError
 
 from . import exceptions
-from .connection_state import MOVES, ConnectionOwner, ConnectionSettings, ConnectionState
+from .connection_state import MOVES, ConnectionSettings, ConnectionState
 from .error_mapping import IncompleteResponse, translate
 from .exchange import Exchange
 from .http11 import LAST_CHUNK, ParserState, ResponseParser, body_framing, frame_chunk, wire_body
@@ -42,6 +43,16 @@ _SENDING = ConnectionState.SENDING
 _RECEIVING = ConnectionState.RECEIVING
 _CLOSED = ConnectionState.CLOSED
 _COMPLETE = ParserState.COMPLETE
+
+
+class ConnectionOwner(Protocol):
+    """Where a connection reports that it is free again or gone (the pool)."""
+
+    def release(self, conn: HTTP11Connection) -> None:
+        """The exchange finished and the connection may be reused."""
+
+    def discard(self, conn: HTTP11Connection) -> None:
+        """The connection is closed; forget it."""
 
 
 class HTTP11Connection(asyncio.BufferedProtocol):

@@ -1,16 +1,12 @@
-"""The life of an HTTP/1.1 connection: its states and the moves between them, its read
-settings, and the owner (the pool) it reports to."""
+"""The life of an HTTP/1.1 connection: its states and the moves between them, and its read
+settings."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
 
-if TYPE_CHECKING:
-    from .connection import HTTP11Connection
-
-__all__ = ["MOVES", "ConnectionOwner", "ConnectionSettings", "ConnectionState"]
+__all__ = ["MOVES", "ConnectionSettings", "ConnectionState"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,16 +18,6 @@ class ConnectionSettings:
     max_line_size: int = 8190
     max_field_size: int = 8190
     max_headers: int = 128
-
-
-class ConnectionOwner(Protocol):
-    """Where a connection reports that it is free again or gone (the pool)."""
-
-    def release(self, conn: HTTP11Connection) -> None:
-        """The exchange finished and the connection may be reused."""
-
-    def discard(self, conn: HTTP11Connection) -> None:
-        """The connection is closed; forget it."""
 
 
 class ConnectionState(enum.Enum):
