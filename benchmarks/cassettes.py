@@ -294,6 +294,9 @@ def _pytest(directory: Path, kind: str, modules: list[str], *extra: str, cache: 
     """CPU seconds (user + sys) one ``pytest -q`` run of ``modules`` takes (it must pass)."""
     root = str(Path(__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": root, "AIOTAPE_CACHE_DIR": cache}
+    # Bytecode as an installed package has it: without .pyc files every run would compile
+    # aiotape from source (~100 ms), which site-packages peers never pay.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *_DISABLE[kind]]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
