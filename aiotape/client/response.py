@@ -142,8 +142,10 @@ class ClientResponse:
         self._wire_body = wire.body
         self._simulated_elapsed = wire.simulated_elapsed
         encoding = wire.headers.get("Content-Encoding", "") if auto_decompress else ""
-        self._source = decoded_source(
-            wire.body, make_decoder(encoding.strip().lower()) if encoding else None
+        self._source = (
+            decoded_source(wire.body, make_decoder(encoding.strip().lower()))
+            if encoding
+            else wire.body.read_chunk  # decoded_source(wire.body, None), inlined
         )
         self._read_bufsize = read_bufsize
         self._resolve_charset: Callable[[ClientResponse, bytes], str] = utf8_fallback
