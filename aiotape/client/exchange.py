@@ -10,7 +10,7 @@ from typing import Protocol
 from . import exceptions
 from .http11 import ResponseHead
 from .read_buffers import BodyBuffer
-from .timeouts import deadline, earliest
+from .timeouts import deadline
 from .transport import Request
 
 __all__ = ["Exchange", "ExchangeOwner"]
@@ -112,10 +112,22 @@ class Exchange:
         """The rest of the body in one piece, received straight into its buffer, when the
         connection can do that (a large Content-Length body); None: use :meth:`read_chunk`."""
         conn = self._conn
-        if conn is None or (self._deadline and self._loop.time() >= self._deadline):
+        if conn is None:
+            return self._rest()  # already complete (a small body arrives with its head)
+        if self._deadline and self._loop.time() >= self._deadline:
             return None
         body = conn.receive_whole()
         return None if body is None else self._read_whole(body)
+
+    async def _rest(self) -> bytes:
+        """What is left of a body that already arrived (as :meth:`read_chunk` would give
+        it piece by piece, then its error if any)."""
+        chunks = self._chunks
+        rest = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        if self._error is not None:
+            raise self._error
+        return rest
 
     async def _read_whole(self, body: BodyBuffer) -> bytes:
         while self._conn is not None:
@@ -131,13 +143,9 @@ class Exchange:
             conn.fail(exceptions.ClientConnectionError("Connection closed"))
         self._chunks.clear()
 
-    async def wait_head(self) -> ResponseHead:
+    def wait_head(self) -> Awaitable[None]:
         """Wait until the head has arrived (or raise the exchange's error)."""
-        while self.head is None:
-            if self._error is not None:
-                raise self._error
-            await self._wait()
-        return self.head
+        return self._wait(until_head=True)
 
     async def wait_continue(self, continued: Callable[[], bool]) -> bool:
         """Wait for ``100 Continue`` (``continued()``) or a final head; True for the former."""
@@ -166,37 +174,50 @@ class Exchange:
         self._conn = None
         if error is not None:
             self._error = error
-        self.wake()
+        waiter = self._waiter  # wake(), inlined: once per response
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
-    async def _wait(self) -> None:
-        """Wait for :meth:`wake`; a timed-out wait fails the connection (which wakes it).
+    async def _wait(self, until_head: bool = False) -> None:
+        """Wait for :meth:`wake` (``until_head``: as often as it takes for the head to
+        arrive, raising the exchange's error); a timed-out wait fails the connection
+        (which wakes it).
 
         The timer is the connection's (:meth:`ExchangeOwner.arm`), kept armed across waits
         and exchanges: a wait only records when it times out, so a request arms no timer
         of its own while an earlier deadline is already armed.
         """
         loop = self._loop
-        waiter = loop.create_future()
-        self._waiter = waiter
         timeout = self._timeout
-        read_at = (
-            deadline(loop.time(), timeout.sock_read, timeout.ceil_threshold)
-            if timeout.sock_read
-            else None
-        )
-        when = earliest(read_at, self._deadline)
-        if when is not None:
-            self._when = when
-            self._when_sock_read = when == read_at
-            self._conn.arm(when)  # type: ignore[union-attr]  # waits only while attached
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            self.close()
-            raise
-        finally:
-            self._waiter = None
-            self._when = None
+        while True:
+            if until_head:
+                if self.head is not None:
+                    return
+                if self._error is not None:
+                    raise self._error
+            waiter = self._waiter = loop.create_future()
+            when = self._deadline
+            if timeout.sock_read:  # the earlier of the two deadlines
+                read_at = deadline(loop.time(), timeout.sock_read, timeout.ceil_threshold)
+                sock_read = read_at is not None and (when is None or read_at <= when)
+                if sock_read:
+                    when = read_at
+            else:
+                sock_read = False
+            self._when_sock_read = sock_read
+            if when is not None:
+                self._when = when
+                self._conn.arm(when)  # type: ignore[union-attr]  # waits only while attached
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                self.close()
+                raise
+            finally:
+                self._waiter = None
+                self._when = None
+            if not until_head:
+                return
 
     def expired(self, now: float) -> float | None:
         """The connection's timer went off at ``now``: time the wait out if it is due by

@@ -185,8 +185,8 @@ class ResponseParser:
     """
 
     __slots__ = (
-        "_count",
         "_default_limits",
+        "_fields",
         "_head_bytes",
         "_head_only",
         "_interim",
@@ -204,6 +204,7 @@ class ResponseParser:
         "_received",
         "_reusable",
         "_stalled",
+        "_trailers",
         "buffered",
         "chunks",
         "continued",
@@ -240,8 +241,9 @@ class ResponseParser:
         self._head_bytes = 0
         self._stalled = 0
         self._progress = False
-        self._count = 0
+        self._trailers = 0
         self._raw: list[tuple[bytes, bytes]] = []
+        self._fields: list[tuple[str, str]] = []  # _raw, decoded
         self._reason = b""
         self.head: ResponseHead | None = None
         self.chunks: deque[bytes] = deque()
@@ -428,9 +430,9 @@ class ResponseParser:
     def on_header(self, name: bytes, value: bytes) -> None:
         """One header (trailers, arriving after the head, are counted and ignored)."""
         self._progress = True
-        self._count += 1
         if self.state is not _AWAITING_HEAD:
-            if self._count > self._max_headers:
+            self._trailers += 1
+            if self._trailers > self._max_headers:
                 raise _LimitExceeded("Too many trailers received")
             return
         limit = self._max_field_size
@@ -442,9 +444,12 @@ class ResponseParser:
             raise _LimitExceeded(
                 f"Got more than {limit} bytes when reading Header value is too long."
             )
-        if self._count > self._max_headers:
+        raw = self._raw
+        if len(raw) >= self._max_headers:
             raise _LimitExceeded("Too many headers received")
-        self._raw.append((name, value.rstrip(b" \t")))  # trailing OWS is not the value's
+        value = value.rstrip(b" \t")  # trailing OWS is not the value's
+        raw.append((name, value))
+        self._fields.append((name.decode("latin-1"), value.decode("utf-8", "surrogateescape")))
 
     def on_headers_complete(self) -> None:
         """Build the head; skip 1xx interim responses."""
@@ -455,14 +460,10 @@ class ResponseParser:
             self._interim = True
             self.continued = self.continued or status == 100
             self._raw = []
+            self._fields = []
             self._reason = b""
-            self._count = 0
             return
-        raw = self._raw
-        self._count = 0  # from here on, trailers
-        headers = CIMultiDict(
-            [(n.decode("latin-1"), v.decode("utf-8", "surrogateescape")) for n, v in raw]
-        )
+        headers = CIMultiDict(self._fields)
         self.head = tuple.__new__(  # ResponseHead(...) without its Python-level __new__
             ResponseHead,
             (
@@ -470,7 +471,7 @@ class ResponseParser:
                 self._reason.decode("utf-8", "surrogateescape"),
                 _VERSIONS.get(parser.get_http_version(), (1, 1)),
                 CIMultiDictProxy(headers),
-                tuple(raw),
+                tuple(self._raw),
             ),
         )
         if self._head_only:

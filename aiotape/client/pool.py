@@ -274,17 +274,23 @@ class BaseConnector:
     # -- ConnectionOwner ------------------------------------------------------------------
     def release(self, conn: HTTP11Connection) -> None:
         """Put a connection whose response completed with keep-alive back in the pool."""
-        if conn not in self._in_use:
+        in_use = self._in_use
+        if conn not in in_use:
             return
-        self._in_use.discard(conn)
+        in_use.discard(conn)
+        key = conn.key
         if self._closed or self._force_close:
-            self._unreserve(conn.key)
+            self._unreserve(key)
             conn.close()
             return
-        self._idle.setdefault(conn.key, []).append(conn)
+        idle = self._idle.get(key)
+        if idle is None:
+            self._idle[key] = [conn]
+        else:
+            idle.append(conn)
         if self._cleanup is None:
             self._arm_cleanup()
-        self._unreserve(conn.key)
+        self._unreserve(key)
 
     def discard(self, conn: HTTP11Connection) -> None:
         """Forget a closed connection (in use or idle)."""

@@ -142,8 +142,10 @@ class ClientResponse:
         self._wire_body = wire.body
         self._simulated_elapsed = wire.simulated_elapsed
         encoding = wire.headers.get("Content-Encoding", "") if auto_decompress else ""
-        self._source = decoded_source(
-            wire.body, make_decoder(encoding.strip().lower()) if encoding else None
+        self._source = (
+            decoded_source(wire.body, make_decoder(encoding.strip().lower()))
+            if encoding
+            else wire.body.read_chunk  # decoded_source(wire.body, None), inlined
         )
         self._read_bufsize = read_bufsize
         self._resolve_charset: Callable[[ClientResponse, bytes], str] = utf8_fallback
@@ -253,38 +255,36 @@ class ClientResponse:
                 content.set_exception(_connection_closed())
         return content
 
-    async def _read_whole(self) -> bytes:
-        """The whole body: straight from the source while nobody used ``content``."""
-        if self._content is not None or self._released:
+    async def _read_pieces(self, direct: bool) -> bytes:
+        """The whole body: through ``content`` once it is used (not ``direct``), else piece
+        by piece straight from the source."""
+        if not direct:
             return await self.content.read()
         source = self._source
-        try:
-            whole = whole_body(self._wire_body, source)
-            if whole is not None:
-                return await whole
-            first = await source()
-            block = await source() if first else first
-            if not block:
-                return first
-            # Pieces go into one growing buffer as they come (none is kept), and getvalue()
-            # hands that buffer over without a copy: the body is copied once, and memory
-            # freed by each piece is reused for the next.
-            body = BytesIO()
-            body.write(first)
-            while block:
-                body.write(block)
-                block = await source()
-        except Exception as exc:
-            self.content.set_exception(exc)
-            raise
+        first = await source()
+        block = await source() if first else first
+        if not block:
+            return first
+        # Pieces go into one growing buffer as they come (none is kept), and getvalue()
+        # hands that buffer over without a copy: the body is copied once, and memory
+        # freed by each piece is reused for the next.
+        body = BytesIO()
+        body.write(first)
+        while block:
+            body.write(block)
+            block = await source()
         return body.getvalue()
 
     async def read(self) -> bytes:
         """Read the whole (decoded) body; ``ClientConnectionError`` once released."""
         if self._body is None:
+            direct = self._content is None and not self._released  # nobody used content
             try:
-                self._body = await self._read_whole()
-            except BaseException:
+                whole = whole_body(self._wire_body, self._source) if direct else None
+                self._body = await (self._read_pieces(direct) if whole is None else whole)
+            except BaseException as exc:
+                if direct and isinstance(exc, Exception):  # the source failed: content says so
+                    self.content.set_exception(exc)
                 self.close()
                 raise
             self._finish()
