@@ -4,15 +4,15 @@ The connection writes the request, feeds received bytes to :class:`ResponseParse
 the one task waiting on the current :class:`Exchange` (a single future; read timeouts are
 ``loop.call_at`` timers, no per-request task; only a streamed upload runs in a task of its
 own, so the response head can arrive before the upload ends). Its lifecycle is one
-explicit :class:`ConnectionState`. When a response has fully arrived, the exchange keeps the body's
-chunks and the connection goes back to its owner (the pool) if keep-alive. A large body read
-whole skips the parser: socket reads land in its own buffer (:mod:`.read_buffers`).
+explicit :class:`ConnectionState`. A fully arrived response's chunks stay with its exchange and
+a keep-alive connection goes back to its owner (the pool); a body read whole skips the parser.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable
+from time import monotonic
 from typing import Protocol
 
 from httptools import HttpParserError
@@ -446,7 +446,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
             and exchange.request.headers.get("Connection", "").lower() != "close"
         ):
             self._enter(_IDLE)
-            self.idle_since = self._loop.time()
+            self.idle_since = monotonic()  # the pool's keep-alive clock, as aiohttp's
             self._owner.release(self)
         else:
             self.close()

@@ -61,6 +61,7 @@ class RequestPipeline(RequestBuilder):
     """Requests of a ClientSession, hop by hop (a base of ClientSession, which sets the
     attributes declared here)."""
 
+    _loop: asyncio.AbstractEventLoop | None
     _limits: Limits
     _timeout: ClientTimeout
     _trace_configs: list[TraceConfig]
@@ -212,7 +213,8 @@ class RequestPipeline(RequestBuilder):
 
     def _call(self, plan: Plan, trace_request_ctx: Any) -> Call:
         """A request following ``plan`` that starts now (through the current transport)."""
-        started = asyncio.get_running_loop().time()
+        # The session's loop: on 3.11 each get_running_loop() costs a getpid() system call.
+        started = (self._loop or asyncio.get_running_loop()).time()
         transport = self._current_transport()
         trace = None
         if self._trace_configs:

@@ -10,6 +10,7 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
 from ssl import SSLContext
+from time import monotonic
 from typing import TypeVar
 
 from . import exceptions
@@ -230,7 +231,7 @@ class BaseConnector:
             return None
         if not self._has_slot(key):
             return None
-        expired_before = asyncio.get_running_loop().time() - self._keepalive_timeout
+        expired_before = monotonic() - self._keepalive_timeout
         while conns:
             conn = conns.pop()
             if conn.is_reusable and conn.idle_since > expired_before:
@@ -310,7 +311,7 @@ class BaseConnector:
 
     def _expire(self) -> None:
         self._cleanup = None
-        expired_before = asyncio.get_running_loop().time() - self._keepalive_timeout
+        expired_before = monotonic() - self._keepalive_timeout
         for conns in list(self._idle.values()):
             for conn in [c for c in conns if c.idle_since <= expired_before]:
                 conn.close()
