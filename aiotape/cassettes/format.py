@@ -281,26 +281,31 @@ def _status_and_body(data: Mapping[str, Any]) -> tuple[int, str, bytes]:
 def _response_from(value: Any) -> RecordedResponse:
     data = _mapping(value, "response")
     code, reason, body = _status_and_body(data)
-    headers = _headers_from(data.get("headers"), "response.headers")
+    return _response(
+        data, code, reason, body, _headers_from(data.get("headers"), "response.headers")
+    )
+
+
+def _response(
+    data: Mapping[str, Any], code: int, reason: str, body: bytes, headers: Headers
+) -> RecordedResponse:
+    """The response of ``data`` given its status, body and headers (both readers share this)."""
     sizes = data.get("chunks")
     if sizes is None:
         headers = _drop_stale_encoding(headers, body)
         chunks: tuple[bytes, ...] = (body,) if body else ()
-    elif isinstance(sizes, list) and all(isinstance(size, int) for size in sizes):
-        chunks = _split(body, sizes)
-    else:
+    elif not isinstance(sizes, list) or not all(isinstance(size, int) for size in sizes):
         raise CassetteFormatError(f"response.chunks must be a list of sizes, not {_shown(sizes)}")
+    elif len(sizes) == 1 and sizes[0] == len(body) > 0:  # the usual case: one piece
+        chunks = (body,)
+    else:
+        chunks = _split(body, sizes)
     times = tuple(_number(t, "response.chunk_times", float) for t in data.get("chunk_times") or ())
     if times and len(times) != len(chunks):
         raise CassetteFormatError("response.chunk_times and response.chunks differ in length")
+    version = _version(data["http_version"]) if "http_version" in data else (1, 1)
     return RecordedResponse(
-        status=code,
-        reason=reason,
-        headers=headers,
-        chunks=chunks,
-        chunk_times=times,
-        version=_version(data.get("http_version", "1.1")),
-        complete=bool(data.get("complete", True)),
+        code, reason, headers, chunks, times, version, bool(data.get("complete", True))
     )
 
 
@@ -370,24 +375,7 @@ def _quick_response(data: Any, shared: dict[Any, Any]) -> RecordedResponse:
         raise _Unusual
     body = _as_bytes(body_field.get("string"), "response.body")
     headers = _shared(_headers_from(data.get("headers"), "response.headers"), shared)
-    sizes = data.get("chunks")
-    if sizes is None:
-        headers = _drop_stale_encoding(headers, body)
-        chunks: tuple[bytes, ...] = (body,) if body else ()
-    elif type(sizes) is not list:
-        raise _Unusual
-    elif len(sizes) == 1 and type(sizes[0]) is int and sizes[0] == len(body) > 0:
-        chunks = (body,)
-    elif all(type(size) is int for size in sizes):
-        chunks = _split(body, sizes)
-    else:
-        raise _Unusual
-    times = tuple(map(float, data.get("chunk_times") or ()))
-    if times and len(times) != len(chunks):
-        raise _Unusual
-    reason, complete = str(status.get("message") or ""), bool(data.get("complete", True))
-    version = _version(data["http_version"]) if "http_version" in data else (1, 1)
-    return RecordedResponse(code, reason, headers, chunks, times, version, complete)
+    return _response(data, code, str(status.get("message") or ""), body, headers)
 
 
 def _quick(data: Any, shared: dict[Any, Any]) -> Interaction:
@@ -405,7 +393,7 @@ def _quick(data: Any, shared: dict[Any, Any]) -> Interaction:
         RecordedRequest(method.upper(), uri, headers, body),
         _quick_response(response, shared),
         None,
-        float(data.get("elapsed") or 0.0),
+        _number(data.get("elapsed") or 0.0, "elapsed", float),
     )
 
 
