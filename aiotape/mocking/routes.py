@@ -248,11 +248,6 @@ class Route(_CallLog):
         """True once the route gave its ``repeat`` answers."""
         return self.limit is not None and len(self._calls) >= self.limit
 
-    @property
-    def has_turn(self) -> bool:
-        """True while the route answers before later matching routes."""
-        return self.turns is None or len(self._calls) < self.turns
-
     def answer(self, call: Call) -> Response:
         """Record ``call`` and answer it with the route's own response (no callback)."""
         self._calls.append(call)
