@@ -143,7 +143,7 @@ class ClientResponse:
         self._simulated_elapsed = wire.simulated_elapsed
         encoding = wire.headers.get("Content-Encoding", "") if auto_decompress else ""
         self._source = (
-            decoded_source(wire.body, make_decoder(encoding.strip().lower()))
+            decoded_source(wire.body, make_decoder(encoding))
             if encoding
             else wire.body.read_chunk  # decoded_source(wire.body, None), inlined
         )
