@@ -10,7 +10,7 @@ from typing import Protocol
 from . import exceptions
 from .http11 import ResponseHead
 from .read_buffers import BodyBuffer
-from .timeouts import deadline
+from .timeouts import deadline, earliest
 from .transport import Request
 
 __all__ = ["Exchange", "ExchangeOwner"]
@@ -197,13 +197,11 @@ class Exchange:
                     raise self._error
             waiter = self._waiter = loop.create_future()
             when = self._deadline
-            if timeout.sock_read:  # the earlier of the two deadlines
+            sock_read = False
+            if timeout.sock_read:
                 read_at = deadline(loop.time(), timeout.sock_read, timeout.ceil_threshold)
-                sock_read = read_at is not None and (when is None or read_at <= when)
-                if sock_read:
-                    when = read_at
-            else:
-                sock_read = False
+                when = earliest(read_at, when)
+                sock_read = read_at is not None and when == read_at
             self._when_sock_read = sock_read
             if when is not None:
                 self._when = when

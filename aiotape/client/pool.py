@@ -333,13 +333,12 @@ class BaseConnector:
             conn.fail(exceptions.ClientConnectionError("Connector is closed."))
         for conn in idle:
             conn.fail(None)  # no exchange to fail, so no error to build (see exceptions.py)
-        conns = in_use + idle
         self._idle.clear()
         for _, waiter in self._waiters:
             if not waiter.done():
                 waiter.set_result(None)
         self._waiters.clear()
-        if conns:
+        if in_use or idle:
             await asyncio.sleep(0)  # let the sockets run connection_lost
 
     async def __aenter__(self: _C) -> _C:

@@ -6,7 +6,7 @@ import codecs
 import functools
 import json as _json
 import re
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from http.cookies import SimpleCookie
 from io import BytesIO
 from types import TracebackType
@@ -143,7 +143,7 @@ class ClientResponse:
         self._simulated_elapsed = wire.simulated_elapsed
         encoding = wire.headers.get("Content-Encoding", "") if auto_decompress else ""
         self._source = (
-            decoded_source(wire.body, make_decoder(encoding.strip().lower()))
+            decoded_source(wire.body, make_decoder(encoding))
             if encoding
             else wire.body.read_chunk  # decoded_source(wire.body, None), inlined
         )
@@ -255,11 +255,8 @@ class ClientResponse:
                 content.set_exception(_connection_closed())
         return content
 
-    async def _read_pieces(self, direct: bool) -> bytes:
-        """The whole body: through ``content`` once it is used (not ``direct``), else piece
-        by piece straight from the source."""
-        if not direct:
-            return await self.content.read()
+    async def _read_pieces(self) -> bytes:
+        """The whole body piece by piece straight from the source (``content`` unused)."""
         source = self._source
         first = await source()
         block = await source() if first else first
@@ -280,8 +277,12 @@ class ClientResponse:
         if self._body is None:
             direct = self._content is None and not self._released  # nobody used content
             try:
-                whole = whole_body(self._wire_body, self._source) if direct else None
-                self._body = await (self._read_pieces(direct) if whole is None else whole)
+                reading: Awaitable[bytes] = (
+                    (whole_body(self._wire_body, self._source) or self._read_pieces())
+                    if direct
+                    else self.content.read()
+                )
+                self._body = await reading
             except BaseException as exc:
                 if direct and isinstance(exc, Exception):  # the source failed: content says so
                     self.content.set_exception(exc)
