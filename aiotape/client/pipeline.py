@@ -50,10 +50,6 @@ _CONSUMED_BODY = (
     "Use bytes, a seekable file-like object, or set allow_redirects=False."
 )
 _BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-_CHECKED_METHODS = {
-    method: method for method in ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
-}
-"""Methods ``check_method`` accepts unchanged: a call without options looks them up."""
 _SSL_OPTIONS = itemgetter("ssl", "verify_ssl", "ssl_context", "fingerprint")
 
 
@@ -168,7 +164,7 @@ class RequestPipeline(RequestBuilder):
             if plan is None:
                 plan = self._default_plan = self._make_plan(OPTION_DEFAULTS, self._timeout, True)
             url = self._target_url(str_or_url, None)
-            method = _CHECKED_METHODS.get(method) or check_method(method)
+            method = check_method(method)
             return self._call(plan, None), Hop(method, url, None, None, None, None, None)
         timeout_option = options.get("timeout", UNSET)
         options = {**OPTION_DEFAULTS, **options}

@@ -30,10 +30,17 @@ _BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _C0_OR_SPACE = "".join(map(chr, range(0x21)))
 _NO_TAB_OR_NEWLINE = str.maketrans("", "", "\t\n\r")
 _NON_TOKEN = re.compile(r"[^-!#$%&'*+.^_`|~0-9a-zA-Z]")
+_CHECKED_METHODS = {
+    method: method for method in ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
+}
+"""Methods ``check_method`` accepts unchanged, looked up before any check."""
 
 
 def check_method(method: str) -> str:
     """The upper-cased method; ValueError unless it is an HTTP token."""
+    known = _CHECKED_METHODS.get(method)
+    if known is not None:
+        return known
     method = method.upper()
     if not method or _NON_TOKEN.search(method):
         raise ValueError(f"Method cannot contain non-token characters {method!r}")
