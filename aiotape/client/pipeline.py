@@ -18,6 +18,7 @@ from .middlewares import ClientMiddlewareType, ClientRequest, build_client_middl
 from .options import RaiseForStatus, RequestOptions
 from .payloads import finish_body, rewind_body
 from .prepare import (
+    BODYLESS_METHODS,
     UNSET,
     check_method,
     check_scheme,
@@ -49,7 +50,6 @@ _CONSUMED_BODY = (
     "Cannot follow redirect with a consumed request body. "
     "Use bytes, a seekable file-like object, or set allow_redirects=False."
 )
-_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _SSL_OPTIONS = itemgetter("ssl", "verify_ssl", "ssl_context", "fingerprint")
 
 
@@ -241,7 +241,7 @@ class RequestPipeline(RequestBuilder):
         if (
             hop.data is None
             and hop.json is None
-            and hop.method in _BODYLESS_METHODS
+            and hop.method in BODYLESS_METHODS
             and not plan.chunked
             and not plan.compress
         ):

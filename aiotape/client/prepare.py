@@ -26,7 +26,8 @@ DEFAULT_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", ACCEPT_ENCODING))
 HTTP_SCHEMES = frozenset({"http", "https"})
 WS_SCHEME_FOR = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
 """The websocket scheme ``ws_connect`` uses for each URL scheme it accepts."""
-_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+"""Methods whose empty body sends no ``Content-Length: 0``."""
 _C0_OR_SPACE = "".join(map(chr, range(0x21)))
 _NO_TAB_OR_NEWLINE = str.maketrans("", "", "\t\n\r")
 _NON_TOKEN = re.compile(r"[^-!#$%&'*+.^_`|~0-9a-zA-Z]")
@@ -205,7 +206,7 @@ def encode_request_body(
     if chunked and "Content-Length" in headers:
         raise ValueError("chunked can not be set if Content-Length header is set")
     if data is None and json is None:
-        if method not in _BODYLESS_METHODS and not chunked and "Content-Length" not in headers:
+        if method not in BODYLESS_METHODS and not chunked and "Content-Length" not in headers:
             headers["Content-Length"] = "0"
         return b""
     encoded = encode_body(data, json, json_serialize)
