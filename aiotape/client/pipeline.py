@@ -137,8 +137,6 @@ class RequestPipeline(RequestBuilder):
             if history:  # as aiohttp: on the final response only
                 resp._history = tuple(history)
             check = plan.raise_for_status
-            if check is None:
-                check = self._raise_for_status
             if check is True:
                 resp.raise_for_status()
             elif callable(check):
@@ -186,6 +184,7 @@ class RequestPipeline(RequestBuilder):
         middlewares = options["middlewares"]
         auto_decompress = options["auto_decompress"]
         read_bufsize = options["read_bufsize"]
+        raise_for_status = options["raise_for_status"]
         return Plan(
             self._middlewares if middlewares is None else middlewares,
             self._auto_decompress if auto_decompress is None else auto_decompress,
@@ -204,7 +203,7 @@ class RequestPipeline(RequestBuilder):
             options["compress"],
             options["allow_redirects"],
             options["max_redirects"],
-            options["raise_for_status"],
+            self._raise_for_status if raise_for_status is None else raise_for_status,
         )
 
     def _call(self, plan: Plan, trace_request_ctx: Any) -> Call:
