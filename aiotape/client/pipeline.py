@@ -18,6 +18,7 @@ from .middlewares import ClientMiddlewareType, ClientRequest, build_client_middl
 from .options import RaiseForStatus, RequestOptions
 from .payloads import finish_body, rewind_body
 from .prepare import (
+    BODYLESS_METHODS,
     UNSET,
     check_method,
     check_scheme,
@@ -49,11 +50,6 @@ _CONSUMED_BODY = (
     "Cannot follow redirect with a consumed request body. "
     "Use bytes, a seekable file-like object, or set allow_redirects=False."
 )
-_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-_CHECKED_METHODS = {
-    method: method for method in ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
-}
-"""Methods ``check_method`` accepts unchanged: a call without options looks them up."""
 _SSL_OPTIONS = itemgetter("ssl", "verify_ssl", "ssl_context", "fingerprint")
 
 
@@ -141,8 +137,6 @@ class RequestPipeline(RequestBuilder):
             if history:  # as aiohttp: on the final response only
                 resp._history = tuple(history)
             check = plan.raise_for_status
-            if check is None:
-                check = self._raise_for_status
             if check is True:
                 resp.raise_for_status()
             elif callable(check):
@@ -168,7 +162,7 @@ class RequestPipeline(RequestBuilder):
             if plan is None:
                 plan = self._default_plan = self._make_plan(OPTION_DEFAULTS, self._timeout, True)
             url = self._target_url(str_or_url, None)
-            method = _CHECKED_METHODS.get(method) or check_method(method)
+            method = check_method(method)
             return self._call(plan, None), Hop(method, url, None, None, None, None, None)
         timeout_option = options.get("timeout", UNSET)
         options = {**OPTION_DEFAULTS, **options}
@@ -190,6 +184,7 @@ class RequestPipeline(RequestBuilder):
         middlewares = options["middlewares"]
         auto_decompress = options["auto_decompress"]
         read_bufsize = options["read_bufsize"]
+        raise_for_status = options["raise_for_status"]
         return Plan(
             self._middlewares if middlewares is None else middlewares,
             self._auto_decompress if auto_decompress is None else auto_decompress,
@@ -208,7 +203,7 @@ class RequestPipeline(RequestBuilder):
             options["compress"],
             options["allow_redirects"],
             options["max_redirects"],
-            options["raise_for_status"],
+            self._raise_for_status if raise_for_status is None else raise_for_status,
         )
 
     def _call(self, plan: Plan, trace_request_ctx: Any) -> Call:
@@ -245,7 +240,7 @@ class RequestPipeline(RequestBuilder):
         if (
             hop.data is None
             and hop.json is None
-            and hop.method in _BODYLESS_METHODS
+            and hop.method in BODYLESS_METHODS
             and not plan.chunked
             and not plan.compress
         ):

@@ -26,14 +26,22 @@ DEFAULT_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", ACCEPT_ENCODING))
 HTTP_SCHEMES = frozenset({"http", "https"})
 WS_SCHEME_FOR = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
 """The websocket scheme ``ws_connect`` uses for each URL scheme it accepts."""
-_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+"""Methods whose empty body sends no ``Content-Length: 0``."""
 _C0_OR_SPACE = "".join(map(chr, range(0x21)))
 _NO_TAB_OR_NEWLINE = str.maketrans("", "", "\t\n\r")
 _NON_TOKEN = re.compile(r"[^-!#$%&'*+.^_`|~0-9a-zA-Z]")
+_CHECKED_METHODS = {
+    method: method for method in ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
+}
+"""Methods ``check_method`` accepts unchanged, looked up before any check."""
 
 
 def check_method(method: str) -> str:
     """The upper-cased method; ValueError unless it is an HTTP token."""
+    known = _CHECKED_METHODS.get(method)
+    if known is not None:
+        return known
     method = method.upper()
     if not method or _NON_TOKEN.search(method):
         raise ValueError(f"Method cannot contain non-token characters {method!r}")
@@ -198,7 +206,7 @@ def encode_request_body(
     if chunked and "Content-Length" in headers:
         raise ValueError("chunked can not be set if Content-Length header is set")
     if data is None and json is None:
-        if method not in _BODYLESS_METHODS and not chunked and "Content-Length" not in headers:
+        if method not in BODYLESS_METHODS and not chunked and "Content-Length" not in headers:
             headers["Content-Length"] = "0"
         return b""
     encoded = encode_body(data, json, json_serialize)

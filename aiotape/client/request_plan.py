@@ -143,7 +143,7 @@ class Plan:
     compress: str | bool | None
     allow_redirects: bool
     max_redirects: int
-    raise_for_status: RaiseForStatus | None
+    raise_for_status: RaiseForStatus
 
     def response(self, request: Request, wire: Response) -> ClientResponse:
         """The ClientResponse of ``request`` answered by ``wire`` (its head)."""
