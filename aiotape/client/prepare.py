@@ -39,7 +39,7 @@ _CHECKED_METHODS = {
 
 def check_method(method: str) -> str:
     """The upper-cased method; ValueError unless it is an HTTP token."""
-    known = _CHECKED_METHODS.get(method)
+    known = _CHECKED_METHODS.get(method) if type(method) is str else None  # non-str: .upper() fails
     if known is not None:
         return known
     method = method.upper()
