@@ -1,7 +1,7 @@
 """Cassette speed: aiotape vs vcrpy (driving aiohttp), from one run.
 
     python benchmarks/cassettes.py [--sizes 1000,10000] [--vcrpy-sample 1000] [--rounds 5]
-                                   [--suite-tests 300] [--suite-calls 5]
+                                   [--suite-tests 300] [--suite-calls 5] [--instructions]
 
 For each size N it records N distinct GETs against a local aiohttp.web server, then replays
 them offline, and times loading the N-interaction cassette: cold (no compiled copy: YAML is
@@ -21,7 +21,9 @@ slope between a third of the suite and all of it (which leaves out fixed costs).
 plugin entry is lazy: its floor imports the client but not the cassette modules, which load in
 the first marked test and so count in its per-test figures (not in its slope). Suite runs
 are timed in CPU seconds of the pytest process (user + sys), which a busy machine disturbs far
-less than wall time. Every timing is the median of ``--rounds`` rounds.
+less than wall time. Every timing is the median of ``--rounds`` rounds. With
+``--instructions`` the suite runs are also counted in instructions under valgrind's cachegrind,
+once each (counts barely move between runs, so they show changes that CPU time's noise hides).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import argparse
 import asyncio
 import importlib
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -196,9 +199,9 @@ def _print_rows(rows: list[Row], sizes: list[int]) -> None:
     )
 
 
-def _print_suite(rows: list[SuiteRow], tests: int, calls: int) -> None:
+def _print_suite(rows: list[SuiteRow], tests: int, calls: int, unit: str, goal: str) -> None:
     print(f"\nsuite of {tests} tests, each replaying its own {calls}-interaction cassette")
-    print("added CPU ms per test over empty async tests (plain / with the tool loaded / slope):")
+    print(f"added {unit} per test over empty async tests (plain / with the tool loaded / slope):")
     for row in rows:
         print(
             f"{row.label:26} {row.per_test_ms:7.2f} {row.over_own_floor_ms:7.2f} "
@@ -209,18 +212,17 @@ def _print_suite(rows: list[SuiteRow], tests: int, calls: int) -> None:
     for what, mine, other in (
         ("over the plain floor", ours.per_test_ms, theirs.per_test_ms),
         ("with the tool loaded", ours.over_own_floor_ms, theirs.over_own_floor_ms),
+        ("slope", ours.slope_ms, theirs.slope_ms),
     ):
         ratio = f"{other / mine:.1f}x" if mine > 0 else "-"
-        print(
-            f"aiotape {what}: {mine:.2f} ms/test (goal <= 0.3), vcrpy/aiotape {ratio} (goal >= 10x)"
-        )
+        print(f"aiotape {what}: {mine:.2f} {unit}/test{goal}, vcrpy/aiotape {ratio} (goal >= 10x)")
 
 
 async def main(args: argparse.Namespace) -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     runner, base = await _start_server()
     rows: list[Row] = []
-    suite: list[SuiteRow] = []
+    suite: tuple[list[SuiteRow], list[SuiteRow]] = ([], [])
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for size in sizes:
@@ -230,13 +232,22 @@ async def main(args: argparse.Namespace) -> None:
             if args.suite_tests and vcr is not None:
                 work = Path(tmp) / "suite"
                 suite = await asyncio.to_thread(
-                    _suite_overhead, base, args.suite_tests, args.suite_calls, args.rounds, work
+                    _suite_overhead,
+                    base,
+                    args.suite_tests,
+                    args.suite_calls,
+                    args.rounds,
+                    work,
+                    args.instructions,
                 )
     finally:
         await runner.cleanup()
     _print_rows(rows, sizes)
-    if suite:
-        _print_suite(suite, args.suite_tests, args.suite_calls)
+    timed, counted = suite
+    if timed:
+        _print_suite(timed, args.suite_tests, args.suite_calls, "CPU ms", " (goal <= 0.3)")
+    if counted:
+        _print_suite(counted, args.suite_tests, args.suite_calls, "M instructions", "")
 
 
 # -- suite overhead: N tests, each replaying its own cassette, vs the same number of empty tests
@@ -290,14 +301,25 @@ _DISABLE = {
 }
 
 
-def _pytest(directory: Path, kind: str, modules: list[str], *extra: str, cache: str) -> float:
-    """CPU seconds (user + sys) one ``pytest -q`` run of ``modules`` takes (it must pass)."""
+def _pytest(
+    directory: Path, kind: str, modules: list[str], *extra: str, cache: str, count: bool = False
+) -> float:
+    """CPU seconds (user + sys) one ``pytest -q`` run of ``modules`` takes (it must pass), or
+    with ``count`` the instructions it executes (valgrind's cachegrind: noise-free, ~30x slower).
+    """
     root = str(Path(__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": root, "AIOTAPE_CACHE_DIR": cache}
     # Bytecode as an installed package has it: without .pyc files every run would compile
     # aiotape from source (~100 ms), which site-packages peers never pay.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *_DISABLE[kind]]
+    if count:
+        command[:0] = [
+            "valgrind",
+            "--tool=cachegrind",
+            "--cache-sim=no",
+            "--cachegrind-out-file=/dev/null",
+        ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         [*command, *extra, *modules], cwd=directory, env=env, capture_output=True, text=True
@@ -306,6 +328,8 @@ def _pytest(directory: Path, kind: str, modules: list[str], *extra: str, cache: 
     elapsed = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise RuntimeError(f"{kind} suite failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+    if count:  # the last total is pytest's own (a forked child reports first)
+        return float(re.findall(r"I\s+refs:\s+([\d,]+)", done.stderr)[-1].replace(",", ""))
     return elapsed
 
 
@@ -322,9 +346,13 @@ class SuiteRow:
 
 
 def _suite_timings(
-    runs: dict[str, tuple[Path, list[str]]], sizes: tuple[int, int], rounds: int, cache: str
+    runs: dict[str, tuple[Path, list[str]]],
+    sizes: tuple[int, int],
+    rounds: int,
+    cache: str,
+    count: bool,
 ) -> dict[str, dict[int, float]]:
-    """Median CPU seconds per variant and suite size."""
+    """Median CPU seconds (or instructions) per variant and suite size."""
     variants = {
         "floor": ("floor", cache),
         "aiotape-floor": ("aiotape-floor", cache),
@@ -339,11 +367,15 @@ def _suite_timings(
             directory, modules = runs[kind]
             for size in sizes:
                 subset = modules[: size // _PER_MODULE]
-                timings[label][size].append(_pytest(directory, kind, subset, cache=cache_dir))
+                run = _pytest(directory, kind, subset, cache=cache_dir, count=count)
+                timings[label][size].append(run)
     return {v: {s: statistics.median(t) for s, t in by.items()} for v, by in timings.items()}
 
 
-def _suite_overhead(base: str, tests: int, calls: int, rounds: int, work: Path) -> list[SuiteRow]:
+def _suite_overhead(
+    base: str, tests: int, calls: int, rounds: int, work: Path, counts: bool
+) -> tuple[list[SuiteRow], list[SuiteRow]]:
+    """Rows in CPU ms per test, and (with ``counts``) in millions of instructions per test."""
     small = max(_PER_MODULE, tests // 3 // _PER_MODULE * _PER_MODULE)
     if small >= tests:
         raise ValueError(f"--suite-tests must be above {_PER_MODULE}")
@@ -357,7 +389,17 @@ def _suite_overhead(base: str, tests: int, calls: int, rounds: int, work: Path) 
         _pytest(directory, kind, modules, "--record-mode=once", cache=cache)
     directory, modules = runs["aiotape"]
     _pytest(directory, "aiotape", modules, cache=cache)  # compiles the cassettes: a warm cache
-    median = _suite_timings(runs, (small, tests), rounds, cache)
+    timed = _suite_rows(_suite_timings(runs, (small, tests), rounds, cache, False), small, tests)
+    if not counts:
+        return timed, []
+    counted = _suite_timings(runs, (small, tests), 1, cache, True)  # instructions hold still
+    return timed, _suite_rows(counted, small, tests, scale=1e-6)
+
+
+def _suite_rows(
+    median: dict[str, dict[int, float]], small: int, tests: int, scale: float = 1000
+) -> list[SuiteRow]:
+    """Added cost per test (CPU seconds * 1000 = ms, or instructions * 1e-6 = millions)."""
     floor = median["floor"]
     rows = []
     for label in list(median)[3:]:
@@ -366,9 +408,9 @@ def _suite_overhead(base: str, tests: int, calls: int, rounds: int, work: Path) 
         rows.append(
             SuiteRow(
                 label,
-                (median[label][tests] - floor[tests]) / tests * 1000,
-                (median[label][tests] - own[tests]) / tests * 1000,
-                slope / (tests - small) * 1000,
+                (median[label][tests] - floor[tests]) / tests * scale,
+                (median[label][tests] - own[tests]) / tests * scale,
+                slope / (tests - small) * scale,
             )
         )
     return rows
@@ -388,4 +430,9 @@ if __name__ == "__main__":
         "--suite-tests", type=int, default=300, help="tests in the suite-overhead run (0: skip)"
     )
     parser.add_argument("--suite-calls", type=int, default=5, help="interactions per test")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the suite runs' instructions with valgrind (one round; minutes)",
+    )
     asyncio.run(main(parser.parse_args()))
