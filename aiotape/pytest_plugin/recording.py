@@ -46,6 +46,7 @@ __all__ = [
     "default_cassette_name",
     "pytest_addhooks_recording",
     "pytest_addoption_recording",
+    "pytest_collection_modifyitems_recording",
     "pytest_configure_recording",
     "vcr_cassette_dir",
     "vcr_config",
@@ -56,6 +57,7 @@ _RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 _PYTEST_RECORDING = ("recording", "pytest_recording.plugin")
 _FORBIDDEN_IN_NAMES = re.compile(r"[<>?%*:|\"'/\\]")
 _OWN_FIXTURES = pytest.StashKey[dict[str, bool]]()
+_CASSETTE_FIXTURE = "aiotape_cassette"
 
 
 class NetworkBlockedError(RuntimeError):
@@ -235,14 +237,51 @@ def _cassette_options(
     }
 
 
-@pytest.fixture(autouse=True)
+@pytest.hookimpl(specname="pytest_collection_modifyitems", trylast=True)
+def pytest_collection_modifyitems_recording(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Give ``aiotape_cassette`` to the tests it serves: ``vcr``-marked ones, and with
+    ``--block-network`` (or the ``block_network`` marker) the ones it guards. Other tests do
+    not pay for a fixture. Runs last, once other plugins and conftests have added markers.
+    """
+    guard = not _pytest_recording_present(config.pluginmanager)
+    guard_all = guard and bool(_option(config, "block_network"))
+    for item in items:
+        if (
+            guard_all
+            or item.get_closest_marker("vcr") is not None
+            or (guard and item.get_closest_marker("block_network") is not None)
+        ):
+            _use_cassette_fixture(item)
+
+
+def _use_cassette_fixture(item: pytest.Item) -> None:
+    """Put ``aiotape_cassette`` among ``item``'s fixtures where an autouse fixture would be:
+    after the higher-scoped fixtures, before the test's own function-scoped ones (which then
+    run inside the cassette). Parametrized siblings share the list, so it may be there already.
+    """
+    info = getattr(item, "_fixtureinfo", None)
+    names = getattr(item, "fixturenames", None)
+    if info is None or not isinstance(names, list):  # an item without fixtures
+        return
+    if _CASSETTE_FIXTURE in names:
+        names.remove(_CASSETTE_FIXTURE)
+    defs = info.name2fixturedefs
+    function_scoped = (
+        i for i, name in enumerate(names) if name not in defs or defs[name][-1].scope == "function"
+    )
+    names.insert(next(function_scoped, len(names)), _CASSETTE_FIXTURE)
+
+
+@pytest.fixture
 def aiotape_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette | None]:
     """For ``@pytest.mark.vcr`` tests, every aiotape session plays/records the cassette.
 
     At teardown the test fails if a request matched nothing, even if the code under test
     swallowed the error. The cassette modules are imported by the first marked test.
-    The same fixture applies ``--block-network`` (one autouse fixture costs every test of a
-    suite less than two).
+    The same fixture applies ``--block-network``. It is not autouse: the collection hook above
+    adds it to the tests it serves (parametrized siblings share it, so it checks the marker).
     """
     steps = _cassette_steps(request)
     cassette = next(steps)
