@@ -89,6 +89,8 @@ class RunLog:
 
     cassettes: list[CassetteUse] = field(default_factory=list)
     mocks: list[MockUse] = field(default_factory=list)
+    digests: bool = False
+    """Whether cassette uses note the files' digests (for ``--cassette-usage``)."""
 
     def __bool__(self) -> bool:
         return bool(self.cassettes or self.mocks)
@@ -210,7 +212,6 @@ def note_cassette(request: pytest.FixtureRequest, cassette: Cassette) -> None:
         return
     test = request.node.nodeid
     passed = not request.node.stash.get(NOT_PASSED, False) and not cassette.unmatched
-    wants_digest = config.getoption("cassette_usage", default=None) is not None
     main = os.path.abspath(cassette.path)
     failures = tuple(_failure(interaction) for interaction in cassette.saved_failures)
     if not cassette.replaying:
@@ -221,7 +222,7 @@ def note_cassette(request: pytest.FixtureRequest, cassette: Cassette) -> None:
         )
         return
     for usage in cassette.file_usage():
-        path = os.path.abspath(usage.path)
+        path = main if usage.path is cassette.path else os.path.abspath(usage.path)
         new = cassette.saved_count if path == main else 0
         log.cassettes.append(
             CassetteUse(
@@ -232,7 +233,7 @@ def note_cassette(request: pytest.FixtureRequest, cassette: Cassette) -> None:
                 played=usage.played,
                 new=new,
                 passed=passed,
-                digest=_digest(usage.path) if wants_digest and not new else None,
+                digest=_digest(usage.path) if log.digests and not new else None,
                 failures=failures if path == main else (),
             )
         )
@@ -273,7 +274,9 @@ def pytest_addoption_summary(parser: pytest.Parser) -> None:
 @pytest.hookimpl(specname="pytest_configure")
 def pytest_configure_summary(config: pytest.Config) -> None:
     """Start an empty log of this run."""
-    config.stash[_LOG] = RunLog()
+    config.stash[_LOG] = RunLog(
+        digests=config.getoption("cassette_usage", default=None) is not None
+    )
 
 
 @pytest.hookimpl(specname="pytest_testnodedown", optionalhook=True)
