@@ -183,8 +183,9 @@ class _Settings:
     @classmethod
     def of(cls, config: pytest.Config) -> _Settings:
         """The run's settings (read on the first call)."""
-        settings = config.stash.get(_SETTINGS, None)
-        if settings is None:
+        try:
+            return config.stash[_SETTINGS]
+        except KeyError:
             settings = config.stash[_SETTINGS] = cls(
                 record_mode=_option(config, "record_mode"),
                 disabled=bool(_option(config, "disable_recording")),
@@ -219,8 +220,9 @@ class _Place:
     def of(cls, item: pytest.Item) -> _Place:
         """The place of ``item`` (noted on its parent by the first of its tests)."""
         holder = item.parent or item
-        place = holder.stash.get(_PLACE, None)
-        if place is None:
+        try:
+            return holder.stash[_PLACE]
+        except KeyError:
             owner = item.getparent(pytest.Class)
             prefix = "" if owner is None else f"{owner.obj.__name__}."
             place = holder.stash[_PLACE] = cls(_cassette_dir(item.path), prefix)
