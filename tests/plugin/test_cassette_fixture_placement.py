@@ -167,3 +167,27 @@ async def test_free():
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["FAILED test_inner.py::test_blocked - *NetworkB*"])
     assert live_server.hits == ["/free"]
+
+
+def test_block_network_guards_doctests_too(
+    pytester: pytest.Pytester, live_server: LiveServer
+) -> None:
+    host, port = live_server.url.removeprefix("http://").split(":")
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        helper=f'''
+def connect():
+    """
+    >>> import socket
+    >>> with socket.socket() as sock:
+    ...     try:
+    ...         sock.connect(({host!r}, {port}))
+    ...     except Exception as error:
+    ...         print(type(error).__name__)
+    NetworkBlockedError
+    """
+'''
+    )
+    result = run(pytester, "--doctest-modules", "--block-network")
+    result.assert_outcomes(passed=1)
+    assert live_server.hits == []
