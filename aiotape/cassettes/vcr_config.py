@@ -23,6 +23,7 @@ __all__ = [
     "PathTransformer",
     "Serializer",
     "VcrExtras",
+    "cassette_path",
     "ensure_suffix",
 ]
 
@@ -123,6 +124,8 @@ class VcrExtras:
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> VcrExtras:
         """Keep the extras, warn about ignored vcrpy options, refuse unknown names."""
+        if not options:
+            return _NO_EXTRAS
         unknown = sorted(set(options) - VCR_OPTIONS)
         if unknown:
             raise TypeError(f"unexpected cassette option(s) {', '.join(map(repr, unknown))}")
@@ -136,11 +139,23 @@ class VcrExtras:
 
     def path(self, path: str | os.PathLike[str]) -> str:
         """vcrpy's rule: ``path_transformer`` first, then ``cassette_library_dir`` in front."""
-        result = os.fspath(path)
-        if self.path_transformer is not None:
-            result = self.path_transformer(result)
-        if self.cassette_library_dir:
-            library = os.fspath(self.cassette_library_dir)
-            if not result.startswith(library):
-                result = os.path.join(library, result)
-        return result
+        return cassette_path(path, self.path_transformer, self.cassette_library_dir)
+
+
+_NO_EXTRAS = VcrExtras()
+
+
+def cassette_path(
+    path: str | os.PathLike[str],
+    path_transformer: PathTransformer | None,
+    cassette_library_dir: str | os.PathLike[str] | None,
+) -> str:
+    """vcrpy's rule: ``path_transformer`` first, then ``cassette_library_dir`` in front."""
+    result = os.fspath(path)
+    if path_transformer is not None:
+        result = path_transformer(result)
+    if cassette_library_dir:
+        library = os.fspath(cassette_library_dir)
+        if not result.startswith(library):
+            result = os.path.join(library, result)
+    return result

@@ -29,16 +29,19 @@ import re
 import socket
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .outcome import CALL_FAILED
+from .summary import note_cassette
 from .vcr_compat import RecordingHookspecs, VcrFixture, VcrFixtureBeside
-from .verify import verified_hosts, verifying
+from .verify import verified_hosts, verify_cassette, verifying
 
 if TYPE_CHECKING:
     from ..cassettes import Cassette
+    from ..cassettes.vcr_config import PathTransformer
 
 __all__ = [
     "NetworkBlockedError",
@@ -46,6 +49,7 @@ __all__ = [
     "default_cassette_name",
     "pytest_addhooks_recording",
     "pytest_addoption_recording",
+    "pytest_collection_modifyitems_recording",
     "pytest_configure_recording",
     "vcr_cassette_dir",
     "vcr_config",
@@ -55,7 +59,9 @@ _RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 """RecordMode's values (spelt out: registering the option must not import the cassettes)."""
 _PYTEST_RECORDING = ("recording", "pytest_recording.plugin")
 _FORBIDDEN_IN_NAMES = re.compile(r"[<>?%*:|\"'/\\]")
-_OWN_FIXTURES = pytest.StashKey[dict[str, bool]]()
+_SETTINGS = pytest.StashKey["_Settings"]()
+_PLACE = pytest.StashKey["_Place"]()
+_CASSETTE_FIXTURE = "aiotape_cassette"
 
 
 class NetworkBlockedError(RuntimeError):
@@ -72,6 +78,11 @@ def _pytest_recording_present(pluginmanager: pytest.PytestPluginManager) -> bool
         ep.value.startswith("pytest_recording")
         for ep in importlib.metadata.entry_points(group="pytest11")
     )
+
+
+def _beside_pytest_recording(config: pytest.Config) -> bool:
+    """Once pytest is configured: whether pytest-recording is registered."""
+    return any(config.pluginmanager.has_plugin(name) for name in _PYTEST_RECORDING)
 
 
 @pytest.hookimpl(specname="pytest_addoption")
@@ -146,19 +157,98 @@ def _cassette_dir(module: os.PathLike[str]) -> str:
 @pytest.fixture
 def default_cassette_name(request: pytest.FixtureRequest) -> str:
     """The test's name (``Class.test``), or the ``default_cassette`` marker's argument."""
-    return _default_name(request)
+    return _default_name(request.node, request.node.get_closest_marker("default_cassette"))
 
 
-def _default_name(request: pytest.FixtureRequest) -> str:
-    marker = request.node.get_closest_marker("default_cassette")
+def _default_name(item: pytest.Item, marker: pytest.Mark | None) -> str:
     if marker is not None:
         if not marker.args:
             raise pytest.UsageError("@pytest.mark.default_cassette needs the cassette name")
         return str(marker.args[0])
-    name = request.node.name
-    if request.cls is not None:
-        name = f"{request.cls.__name__}.{name}"
-    return _FORBIDDEN_IN_NAMES.sub("-", name)
+    return _FORBIDDEN_IN_NAMES.sub("-", _Place.of(item).prefix + item.name)
+
+
+@dataclass(slots=True)
+class _Settings:
+    """What the cassettes of a run share, read from its config by the first one."""
+
+    record_mode: str | None
+    disabled: bool
+    verifying: bool
+    beside: bool
+    block_network: bool
+    hooked: bool  # a conftest implements pytest_recording_configure
+    transformers: dict[str, PathTransformer] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, config: pytest.Config) -> _Settings:
+        """The run's settings (read on the first call)."""
+        try:
+            return config.stash[_SETTINGS]
+        except KeyError:
+            settings = config.stash[_SETTINGS] = cls(
+                record_mode=_option(config, "record_mode"),
+                disabled=bool(_option(config, "disable_recording")),
+                verifying=verifying(config),
+                beside=_beside_pytest_recording(config),
+                block_network=bool(_option(config, "block_network")),
+                hooked=bool(config.hook.pytest_recording_configure.get_hookimpls()),
+            )
+        return settings
+
+    def ensure_suffix(self, suffix: str) -> PathTransformer:
+        """vcrpy's ``ensure_suffix(suffix)`` transformer, made once per suffix."""
+        transformer = self.transformers.get(suffix)
+        if transformer is None:
+            from ..cassettes.vcr_config import ensure_suffix
+
+            transformer = self.transformers[suffix] = ensure_suffix(suffix)
+        return transformer
+
+
+@dataclass(slots=True)
+class _Place:
+    """What the tests of one module or class share: their default cassette folder, the class
+    part of their cassette names, and whether they override the plugin's fixtures.
+    """
+
+    directory: str
+    prefix: str
+    overridden: dict[str, bool] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, item: pytest.Item) -> _Place:
+        """The place of ``item`` (noted on its parent by the first of its tests)."""
+        holder = item.parent or item
+        try:
+            return holder.stash[_PLACE]
+        except KeyError:
+            owner = item.getparent(pytest.Class)
+            prefix = "" if owner is None else f"{owner.obj.__name__}."
+            place = holder.stash[_PLACE] = cls(_cassette_dir(item.path), prefix)
+        return place
+
+
+@dataclass(slots=True)
+class _Marks:
+    """The markers the plugin reads on a test, found in one walk (the closest first)."""
+
+    vcr: list[pytest.Mark]
+    default_cassette: pytest.Mark | None = None
+    block_network: pytest.Mark | None = None
+
+    @classmethod
+    def of(cls, item: pytest.Item) -> _Marks:
+        """``item``'s markers."""
+        marks = cls([])
+        for mark in item.iter_markers():
+            if mark.name == "vcr":
+                marks.vcr.append(mark)
+            elif mark.name == "default_cassette" and marks.default_cassette is None:
+                marks.default_cassette = mark
+            elif mark.name == "block_network" and marks.block_network is None:
+                marks.block_network = mark
+        return marks
 
 
 def _overridden(request: pytest.FixtureRequest, name: str) -> bool:
@@ -172,7 +262,7 @@ def _overridden(request: pytest.FixtureRequest, name: str) -> bool:
     callspec = getattr(node, "callspec", None)
     if callspec is not None and name in callspec.params:
         return True
-    known: dict[str, bool] = node.parent.stash.setdefault(_OWN_FIXTURES, {}) if node.parent else {}
+    known = _Place.of(node).overridden
     if name not in known:
         try:
             defs = request._fixturemanager.getfixturedefs(name, node)
@@ -182,9 +272,9 @@ def _overridden(request: pytest.FixtureRequest, name: str) -> bool:
     return known[name]
 
 
-def _fixture(request: pytest.FixtureRequest, name: str, own: Callable[[], Any]) -> Any:
-    """Fixture ``name``'s value: ``own()`` unless the test overrides it."""
-    return request.getfixturevalue(name) if _overridden(request, name) else own()
+def _fixture(request: pytest.FixtureRequest, name: str, own: Any) -> Any:
+    """Fixture ``name``'s value: ``own`` unless the test overrides it."""
+    return request.getfixturevalue(name) if _overridden(request, name) else own
 
 
 def _fit_file_name(name: str, limit: int = 255 - len(".yaml")) -> str:
@@ -206,48 +296,83 @@ def _merged_config(config: dict[str, Any], markers: Sequence[pytest.Mark]) -> di
     return merged
 
 
-def _record_mode(pytestconfig: pytest.Config, merged: dict[str, Any]) -> str:
-    return str(merged.get("record_mode") or _option(pytestconfig, "record_mode") or "none")
+def _record_mode(settings: _Settings, merged: dict[str, Any]) -> str:
+    return str(merged.get("record_mode") or settings.record_mode or "none")
 
 
 def _cassette_options(
-    request: pytest.FixtureRequest, markers: Sequence[pytest.Mark], vcr_cassette_dir: str
+    request: pytest.FixtureRequest, settings: _Settings, marks: _Marks, directory: str
 ) -> dict[str, Any]:
     """Cassette keywords for the test, as pytest-recording builds them for vcrpy."""
-    from ..cassettes.vcr_config import ensure_suffix
-
-    config = _merged_config(_fixture(request, "vcr_config", dict), markers)
+    config = _merged_config(_fixture(request, "vcr_config", {}), marks.vcr)
     config.pop("allowed_hosts", None)
-    config["record_mode"] = _record_mode(request.config, config)
+    config["record_mode"] = _record_mode(settings, config)
     serializer = config.get("serializer", "yaml")
     suffix = f".{serializer}" if isinstance(serializer, str) else ".yaml"
-    directory = os.fspath(vcr_cassette_dir)
-    shared = request.node.get_closest_marker("default_cassette") is not None
     return {
-        "path_transformer": ensure_suffix(suffix),
+        "path_transformer": settings.ensure_suffix(suffix),
         "cassette_library_dir": directory,
         **config,
         "extra_paths": [
-            os.path.join(directory, path) for marker in markers for path in marker.args
+            os.path.join(directory, path) for marker in marks.vcr for path in marker.args
         ],
         "test_id": request.node.nodeid,
-        "shared": shared,
+        "shared": marks.default_cassette is not None,
     }
 
 
-@pytest.fixture(autouse=True)
+@pytest.hookimpl(specname="pytest_collection_modifyitems", trylast=True)
+def pytest_collection_modifyitems_recording(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Give ``aiotape_cassette`` to the tests it serves: ``vcr``-marked ones, and with
+    ``--block-network`` (or the ``block_network`` marker) the ones it guards. Other tests do
+    not pay for a fixture. Runs last, once other plugins and conftests have added markers.
+    """
+    guard = not _beside_pytest_recording(config)
+    guard_all = guard and bool(_option(config, "block_network"))
+    for item in items:
+        if (
+            guard_all
+            or item.get_closest_marker("vcr") is not None
+            or (guard and item.get_closest_marker("block_network") is not None)
+        ):
+            _use_cassette_fixture(item)
+
+
+def _use_cassette_fixture(item: pytest.Item) -> None:
+    """Put ``aiotape_cassette`` among ``item``'s fixtures where an autouse fixture would be:
+    after the higher-scoped fixtures, before the test's own function-scoped ones (which then
+    run inside the cassette). Parametrized siblings share the list, so it may be there already.
+    """
+    info = getattr(item, "_fixtureinfo", None)
+    names = getattr(item, "fixturenames", None)
+    if info is None or not isinstance(names, list):  # an item without fixtures
+        return
+    if _CASSETTE_FIXTURE in names:
+        names.remove(_CASSETTE_FIXTURE)
+    defs = info.name2fixturedefs
+    function_scoped = (
+        i for i, name in enumerate(names) if name not in defs or defs[name][-1].scope == "function"
+    )
+    names.insert(next(function_scoped, len(names)), _CASSETTE_FIXTURE)
+
+
+@pytest.fixture
 def aiotape_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette | None]:
     """For ``@pytest.mark.vcr`` tests, every aiotape session plays/records the cassette.
 
     At teardown the test fails if a request matched nothing, even if the code under test
     swallowed the error. The cassette modules are imported by the first marked test.
-    The same fixture applies ``--block-network`` (one autouse fixture costs every test of a
-    suite less than two).
+    The same fixture applies ``--block-network``. It is not autouse: the collection hook above
+    adds it to the tests it serves (parametrized siblings share it, so it checks the marker).
     """
-    steps = _cassette_steps(request)
+    settings = _Settings.of(request.config)
+    marks = _Marks.of(request.node)
+    steps = _cassette_steps(request, settings, marks)
     cassette = next(steps)
     try:
-        guard = _network_guard(request)
+        guard = _network_guard(request, settings, marks)
         if guard is None:
             yield cassette
         else:
@@ -258,34 +383,36 @@ def aiotape_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette | None
             pass
 
 
-def _cassette_steps(request: pytest.FixtureRequest) -> Iterator[Cassette | None]:
+def _cassette_steps(
+    request: pytest.FixtureRequest, settings: _Settings, marks: _Marks
+) -> Iterator[Cassette | None]:
     """The cassette of ``aiotape_cassette``: yields it (or None), then tears it down."""
-    markers = list(request.node.iter_markers(name="vcr"))
-    pytestconfig = request.config
-    if not markers or _option(pytestconfig, "disable_recording"):
+    if not marks.vcr or settings.disabled:
         yield None
         return
     from ..cassettes import CassetteError, CassetteFormatError
     from ..cassettes.vcr import VCR
-    from .verify import verify_cassette
+    from ..cassettes.vcr_config import cassette_path
 
-    directory = _fixture(request, "vcr_cassette_dir", lambda: _cassette_dir(request.node.path))
-    options = _cassette_options(request, markers, directory)
+    item = request.node
+    directory = os.fspath(_fixture(request, "vcr_cassette_dir", _Place.of(item).directory))
+    options = _cassette_options(request, settings, marks, directory)
     registry = VCR()
-    configure = pytestconfig.hook.pytest_recording_configure
-    if configure.get_hookimpls():
-        configure(config=pytestconfig, vcr=registry)
-    name = _fit_file_name(
-        _fixture(request, "default_cassette_name", lambda: _default_name(request))
-    )
-    if verifying(pytestconfig):  # --verify-cassettes: run live, compare, never write
-        yield from verify_cassette(request, name, options)
+    if settings.hooked:
+        request.config.hook.pytest_recording_configure(config=request.config, vcr=registry)
+    if _overridden(request, "default_cassette_name"):
+        name = _fit_file_name(request.getfixturevalue("default_cassette_name"))
+    else:
+        name = _fit_file_name(_default_name(item, marks.default_cassette))
+    path = cassette_path(name, options.pop("path_transformer"), options.pop("cassette_library_dir"))
+    if settings.verifying:  # --verify-cassettes: run live, compare, never write
+        yield from verify_cassette(request, path, options)
         return
     options.pop("verify_ignore", None)
     try:
-        cassette = registry.use_cassette(name, **options)
+        cassette = registry.use_cassette(path, **options)
     except (CassetteError, LookupError, ValueError) as exc:
-        if not _pytest_recording_present(pytestconfig.pluginmanager):
+        if not settings.beside:
             if isinstance(exc, CassetteFormatError):  # one line: file, interaction and field
                 raise pytest.fail.Exception(str(exc), pytrace=False) from None
             raise
@@ -299,10 +426,8 @@ def _cassette_steps(request: pytest.FixtureRequest) -> Iterator[Cassette | None]
         yield cassette
     if not cassette.saw_traffic:
         return
-    from .summary import note_cassette
-
     note_cassette(request, cassette)
-    if cassette.unmatched and not request.node.stash.get(CALL_FAILED, False):
+    if cassette.unmatched and not item.stash.get(CALL_FAILED, False):
         shown = "\n\n".join(str(error) for error in cassette.unmatched)
         count = len(cassette.unmatched)
         pytest.fail(
@@ -331,23 +456,22 @@ def _guarded(original: _Connect, allowed: re.Pattern[str] | None) -> _Connect:
     return connect
 
 
-def _network_guard(request: pytest.FixtureRequest) -> AbstractContextManager[None] | None:
+def _network_guard(
+    request: pytest.FixtureRequest, settings: _Settings, marks: _Marks
+) -> AbstractContextManager[None] | None:
     """For ``--block-network`` / the marker, unless the test is recording: what blocks socket
     connections while the test runs (None: nothing to block). Left to pytest-recording when
     it is installed.
     """
-    pytestconfig = request.config
-    marker = request.node.get_closest_marker("block_network")
-    wanted = marker is not None or bool(_option(pytestconfig, "block_network"))
-    if not wanted or _pytest_recording_present(pytestconfig.pluginmanager):
+    marker = marks.block_network
+    if (marker is None and not settings.block_network) or settings.beside:
         return None
-    markers = list(request.node.iter_markers(name="vcr"))
-    config: dict[str, Any] = _fixture(request, "vcr_config", dict)
-    if markers and _record_mode(pytestconfig, _merged_config(config, markers)) != "none":
+    config: dict[str, Any] = _fixture(request, "vcr_config", {})
+    if marks.vcr and _record_mode(settings, _merged_config(config, marks.vcr)) != "none":
         return None
     hosts = (
         (marker.kwargs.get("allowed_hosts") if marker is not None else None)
-        or _option(pytestconfig, "allowed_hosts")
+        or _option(request.config, "allowed_hosts")
         or config.get("allowed_hosts")
     )
     if isinstance(hosts, str):

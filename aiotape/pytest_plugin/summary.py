@@ -89,6 +89,8 @@ class RunLog:
 
     cassettes: list[CassetteUse] = field(default_factory=list)
     mocks: list[MockUse] = field(default_factory=list)
+    digests: bool = False
+    """Whether cassette uses note the files' digests (for ``--cassette-usage``)."""
 
     def __bool__(self) -> bool:
         return bool(self.cassettes or self.mocks)
@@ -138,7 +140,7 @@ class FileReport:
         """Positions never played (none for files written during the run)."""
         if self.written:
             return ()
-        return tuple(p for p in range(self.interactions) if p not in self.played)
+        return tuple(sorted(set(range(self.interactions)) - self.played))
 
 
 def aggregate(uses: Iterable[CassetteUse]) -> list[FileReport]:
@@ -146,22 +148,33 @@ def aggregate(uses: Iterable[CassetteUse]) -> list[FileReport]:
     by_path: dict[str, list[CassetteUse]] = {}
     for use in uses:
         by_path.setdefault(use.path, []).append(use)
-    reports = []
-    for path, group in sorted(by_path.items()):
-        digests = {use.digest for use in group}
-        counts = {use.interactions for use in group if use.mode == "replayed"}
-        reports.append(
-            FileReport(
-                path=path,
-                recorded=any(use.mode == "recorded" for use in group),
-                interactions=max(counts, default=0),
-                played=frozenset(p for use in group for p in use.played),
-                new=sum(use.new for use in group),
-                complete=all(use.passed for use in group),
-                digest=digests.pop() if len(digests) == 1 and len(counts) <= 1 else None,
-            )
-        )
-    return reports
+    return [_file_report(path, group) for path, group in sorted(by_path.items())]
+
+
+def _file_report(path: str, group: Sequence[CassetteUse]) -> FileReport:
+    """One file's report from its uses (in one pass: a suite has a use per test)."""
+    recorded, complete, new = False, True, 0
+    played: set[int] = set()
+    counts: set[int] = set()
+    digests: set[str | None] = set()
+    for use in group:
+        if use.mode == "replayed":
+            counts.add(use.interactions)
+        elif use.mode == "recorded":
+            recorded = True
+        played.update(use.played)
+        new += use.new
+        complete = complete and use.passed
+        digests.add(use.digest)
+    return FileReport(
+        path=path,
+        recorded=recorded,
+        interactions=max(counts, default=0),
+        played=frozenset(played),
+        new=new,
+        complete=complete,
+        digest=digests.pop() if len(digests) == 1 and len(counts) <= 1 else None,
+    )
 
 
 def usage_document(reports: Sequence[FileReport]) -> dict[str, Any]:
@@ -210,9 +223,8 @@ def note_cassette(request: pytest.FixtureRequest, cassette: Cassette) -> None:
         return
     test = request.node.nodeid
     passed = not request.node.stash.get(NOT_PASSED, False) and not cassette.unmatched
-    wants_digest = config.getoption("cassette_usage", default=None) is not None
     main = os.path.abspath(cassette.path)
-    failures = tuple(_failure(interaction) for interaction in cassette.saved_failures)
+    failures = tuple(map(_failure, cassette.saved_failures))
     if not cassette.replaying:
         log.cassettes.append(
             CassetteUse(
@@ -221,7 +233,7 @@ def note_cassette(request: pytest.FixtureRequest, cassette: Cassette) -> None:
         )
         return
     for usage in cassette.file_usage():
-        path = os.path.abspath(usage.path)
+        path = main if usage.path is cassette.path else os.path.abspath(usage.path)
         new = cassette.saved_count if path == main else 0
         log.cassettes.append(
             CassetteUse(
@@ -232,7 +244,7 @@ def note_cassette(request: pytest.FixtureRequest, cassette: Cassette) -> None:
                 played=usage.played,
                 new=new,
                 passed=passed,
-                digest=_digest(usage.path) if wants_digest and not new else None,
+                digest=_digest(usage.path) if log.digests and not new else None,
                 failures=failures if path == main else (),
             )
         )
@@ -273,7 +285,9 @@ def pytest_addoption_summary(parser: pytest.Parser) -> None:
 @pytest.hookimpl(specname="pytest_configure")
 def pytest_configure_summary(config: pytest.Config) -> None:
     """Start an empty log of this run."""
-    config.stash[_LOG] = RunLog()
+    config.stash[_LOG] = RunLog(
+        digests=config.getoption("cassette_usage", default=None) is not None
+    )
 
 
 @pytest.hookimpl(specname="pytest_testnodedown", optionalhook=True)

@@ -128,17 +128,15 @@ def _shown(path: str, root: Path) -> str:
 
 
 def verify_cassette(
-    request: pytest.FixtureRequest, name: str, options: Mapping[str, Any]
+    request: pytest.FixtureRequest, path: str, options: Mapping[str, Any]
 ) -> Iterator[Cassette]:
     """The cassette fixture in verify mode: the test runs live through a recording cassette
     without a file (cassette ``options`` as in normal mode); at teardown its interactions
-    are verified against its cassette ``name`` (resolved as in normal mode), then its extra
-    ones.
+    are verified against its cassette file ``path``, then its extra ones.
     """
     from ..cassettes import Cassette
     from ..cassettes.drift import VerifyIgnore
     from ..cassettes.matching import DEFAULT_MATCH_ON
-    from ..cassettes.vcr_config import VcrExtras
     from ..cassettes.verify import format_failure, verify_files
 
     config = request.config
@@ -146,11 +144,7 @@ def verify_cassette(
     item = request.node
     options = dict(options)
     ignore = VerifyIgnore.from_config(options.pop("verify_ignore", None))
-    where = VcrExtras(
-        path_transformer=options.pop("path_transformer", None),
-        cassette_library_dir=options.pop("cassette_library_dir", None),
-    )
-    paths = [Path(where.path(name)), *options.pop("extra_paths", ())]
+    paths = [Path(path), *options.pop("extra_paths", ())]
     for placed in ("test_id", "shared"):
         options.pop(placed, None)
     options["record_mode"] = "all"

@@ -40,11 +40,11 @@ async def fetch(*paths, url={API!r}):
 """
 
 
-def write_cassette(pytester: pytest.Pytester, name: str, *paths: str) -> Path:
-    """``cassettes/test_inner/<name>.yaml`` answering GET ``API + path`` with ``path``."""
+def write_cassette(pytester: pytest.Pytester, name: str, *paths: str, url: str = API) -> Path:
+    """``cassettes/test_inner/<name>.yaml`` answering GET ``url + path`` with ``path``."""
     interactions = [
         Interaction(
-            RecordedRequest("GET", API + path),
+            RecordedRequest("GET", url + path),
             RecordedResponse(200, "OK", (("Content-Type", "text/plain"),), (path.encode(),)),
         )
         for path in paths
