@@ -4,7 +4,8 @@
 pytest plugin built on it) routes every session through a mock or a cassette instead.
 ``aiotape.mocking``, ``aiotape.cassettes`` and ``aiotape.payload`` are imported on first use
 (``aiotape.mocking.X``), and so are the modules of the names a plain request never needs (payloads,
-multipart, digest auth, trace params); the exception classes are built on first use.
+forms, multipart, Content-Disposition, digest auth, trace params, unix sockets); the exception
+classes are built on first use.
 """
 
 import importlib
@@ -14,13 +15,7 @@ from . import client_exceptions as client_exceptions
 from . import hdrs
 from .client.auth import BasicAuth
 from .client.cookies import CookieJar, DummyCookieJar
-from .client.disposition import (
-    BadContentDispositionHeader,
-    BadContentDispositionParam,
-    ContentDisposition,
-)
 from .client.fingerprint import Fingerprint
-from .client.formdata import FormData
 from .client.middlewares import ClientHandlerType, ClientMiddlewareType, ClientRequest
 from .client.pool import BaseConnector, TCPConnector
 from .client.prepare import VERSION
@@ -40,7 +35,6 @@ from .client.transport import (
     WSMsgType,
     use_transport,
 )
-from .client.unix import UnixConnector
 from .client.websocket import ClientWebSocketResponse, WebSocketError
 
 if TYPE_CHECKING:
@@ -48,6 +42,11 @@ if TYPE_CHECKING:
     from . import mocking as mocking
     from . import payload as payload
     from .client.digest_auth import DigestAuthMiddleware
+    from .client.disposition import (
+        BadContentDispositionHeader,
+        BadContentDispositionParam,
+        ContentDisposition,
+    )
     from .client.exceptions import (
         ClientConnectionError,
         ClientConnectionResetError,
@@ -81,6 +80,7 @@ if TYPE_CHECKING:
         WSMessageTypeError,
         WSServerHandshakeError,
     )
+    from .client.formdata import FormData
     from .client.multipart import MultipartWriter
     from .client.payload_types import (
         PAYLOAD_REGISTRY,
@@ -115,12 +115,19 @@ if TYPE_CHECKING:
         TraceRequestStartParams,
         TraceResponseChunkReceivedParams,
     )
+    from .client.unix import UnixConnector
 
 __version__ = VERSION
 
 _LAZY_SUBMODULES = frozenset({"cassettes", "mocking", "payload"})
 _LAZY_FROM = {  # public names whose modules are imported when a name is first used
     "client.digest_auth": ("DigestAuthMiddleware",),
+    "client.disposition": (
+        "BadContentDispositionHeader",
+        "BadContentDispositionParam",
+        "ContentDisposition",
+    ),
+    "client.formdata": ("FormData",),
     "client.multipart": ("MultipartWriter",),
     "client.payload_types": (
         "PAYLOAD_REGISTRY",
@@ -155,6 +162,7 @@ _LAZY_FROM = {  # public names whose modules are imported when a name is first u
         "TraceRequestStartParams",
         "TraceResponseChunkReceivedParams",
     ),
+    "client.unix": ("UnixConnector",),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY_FROM.items() for name in names}
 

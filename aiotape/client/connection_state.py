@@ -4,13 +4,12 @@ settings."""
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["MOVES", "ConnectionSettings", "ConnectionState"]
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectionSettings:
+class ConnectionSettings(NamedTuple):
     """Parser limits and read buffering of a connection: reading pauses while more than
     4 x ``read_bufsize`` body bytes wait for the reader and resumes at ``read_bufsize``."""
 

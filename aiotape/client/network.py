@@ -1,4 +1,9 @@
-"""NetworkTransport: the default Transport, HTTP/1.1 over pooled asyncio connections."""
+"""NetworkTransport: the default Transport, HTTP/1.1 over pooled asyncio connections.
+
+Making one is cheap: the HTTP/1.1 machinery (httptools, the parser, connections, tunnels) is
+imported by the first request sent, so sessions whose requests all go to a mock or a cassette
+never import it.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import exceptions
-from .connection import ConnectionSettings
+from .connection_state import ConnectionSettings
 from .dial import connection_key
-from .http11 import HeaderLines, serialize_head
 from .pool import BaseConnector, TCPConnector
 from .request_info import ConnectionKey
 from .transport import Request, Response, WebSocketChannel, WSOptions
-from .tunnel import proxied_head, tunnels
 
 if TYPE_CHECKING:
+    from .http11 import HeaderLines
     from .ws_channel import NetworkWebSocketChannel
 
 __all__ = ["NetworkTransport"]
@@ -57,6 +61,9 @@ class NetworkTransport:
         A request that may be replayed (idempotent method, bytes body) and fails on a reused
         connection before any response byte arrived is retried once on a new connection.
         """
+        from .http11 import serialize_head  # imported by the first request sent
+        from .tunnel import proxied_head, tunnels
+
         connector = self._connector
         key = connection_key(request, connector.ssl)
         if request.proxy is None or tunnels(request.url):

@@ -17,7 +17,6 @@ from yarl import URL
 
 from . import exceptions
 from .decoders import ACCEPT_ENCODING
-from .payloads import compressed, encode_body
 from .timeouts import DEFAULT_TIMEOUT, DEFAULT_WS_TIMEOUT, ClientTimeout, ClientWSTimeout
 
 VERSION = "0.1.0"
@@ -209,6 +208,8 @@ def encode_request_body(
         if method not in BODYLESS_METHODS and not chunked and "Content-Length" not in headers:
             headers["Content-Length"] = "0"
         return b""
+    from .payloads import compressed, encode_body  # imported by the first request body
+
     encoded = encode_body(data, json, json_serialize)
     if encoded.content_type is not None and "Content-Type" not in headers:
         headers["Content-Type"] = encoded.content_type

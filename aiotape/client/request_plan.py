@@ -13,7 +13,6 @@ from yarl import URL
 from .auth import BasicAuth
 from .fingerprint import SSLSetting
 from .middlewares import ClientMiddlewareType
-from .options import RaiseForStatus, RequestOptions
 from .proxies import ProxyRoute
 from .request_info import RequestInfo
 from .response import ClientResponse, HttpVersion, utf8_fallback
@@ -22,11 +21,11 @@ from .timeouts import ClientTimeout
 from .transport import Request, Response, Transport
 
 if TYPE_CHECKING:
+    from .options import RaiseForStatus, RequestOptions
     from .request_trace import RequestTrace
 
 __all__ = ["OPTION_DEFAULTS", "Call", "Hop", "Plan", "check_options", "request_limits"]
 
-_OPTION_NAMES = frozenset(RequestOptions.__annotations__)
 OPTION_DEFAULTS: RequestOptions = {
     "params": None,
     "data": None,
@@ -59,6 +58,7 @@ OPTION_DEFAULTS: RequestOptions = {
     "max_headers": None,
 }
 """What a request option is when the call does not give it (``timeout``: the session's)."""
+_OPTION_NAMES = frozenset({*OPTION_DEFAULTS, "timeout"})
 
 
 class _RequestDraft:

@@ -7,22 +7,24 @@ import functools
 import json as _json
 import re
 from collections.abc import Awaitable, Callable, Generator
-from http.cookies import SimpleCookie
 from io import BytesIO
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from . import exceptions
-from .cookie_syntax import parse_set_cookie
 from .decoders import make_decoder
-from .disposition import ContentDisposition, content_disposition
 from .request_info import RequestInfo
 from .response_connection import ResponseConnection
 from .streams import StreamReader, decoded_source, whole_body
 from .transport import Response, TraceHooks
+
+if TYPE_CHECKING:
+    from http.cookies import SimpleCookie
+
+    from .disposition import ContentDisposition
 
 __all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11", "utf8_fallback"]
 
@@ -181,6 +183,10 @@ class ClientResponse:
     def cookies(self) -> SimpleCookie:
         """Cookies set by this response, parsed leniently as aiohttp (and the jar) do."""
         if self._cookies is None:
+            from http.cookies import SimpleCookie  # imported by the first response asked
+
+            from .cookie_syntax import parse_set_cookie
+
             jar = SimpleCookie()
             for header in self.headers.getall("Set-Cookie", ()):
                 parsed = parse_set_cookie(header)
@@ -207,6 +213,8 @@ class ClientResponse:
     @property
     def content_disposition(self) -> ContentDisposition | None:
         """The parsed Content-Disposition header (aiohttp's rules and warnings), if any."""
+        from .disposition import content_disposition  # imported by the first response asked
+
         return content_disposition(self.headers.get("Content-Disposition"))
 
     @property

@@ -40,6 +40,8 @@ __all__ = [
     "WebSocketChannel",
     "close_body",
     "current_override",
+    "finish_body",
+    "rewind_body",
     "use_transport",
 ]
 
@@ -190,6 +192,21 @@ async def close_body(body: bytes | AsyncIterable[bytes]) -> None:
     aclose = getattr(body, "aclose", None)
     if aclose is not None:
         await aclose()
+
+
+def finish_body(body: bytes | AsyncIterable[bytes]) -> None:
+    """Release what a body holds once its request is over, without cutting an upload short."""
+    finish = getattr(body, "finish", None)
+    if finish is not None:
+        finish()
+
+
+def rewind_body(body: bytes | AsyncIterable[bytes]) -> bool:
+    """Set a sent body back to its start; False if it cannot be sent again (a consumed stream)."""
+    if isinstance(body, bytes):
+        return True
+    rewind = getattr(body, "rewind", None)
+    return bool(rewind()) if rewind is not None else False
 
 
 class BodyStream(Protocol):
