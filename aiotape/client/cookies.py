@@ -3,7 +3,8 @@
 A jar keeps morsels by ``(domain, path)``, the path stored without its trailing slash.
 Cookies set without a response URL are *shared*: stored under domain ``""`` and sent to every
 host. Expiry is checked against ``clock`` (epoch seconds, ``time.time`` by default) whenever
-the jar is read.
+the jar is read. ``http.cookies`` and the cookie syntax are imported by the first cookie: an empty
+jar needs neither.
 """
 
 from __future__ import annotations
@@ -16,25 +17,16 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
-from http.cookies import BaseCookie, CookieError, Morsel, SimpleCookie
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from yarl import URL
 
-from .cookie_syntax import (
-    CTL_RE,
-    cookie_header,
-    default_path,
-    domain_matches,
-    is_ip_address,
-    new_morsel,
-    parse_cookie_date,
-    parse_set_cookie,
-    path_matches,
-)
 from .schemes import SECURE_SCHEMES
+
+if TYPE_CHECKING:
+    from http.cookies import BaseCookie, Morsel, SimpleCookie
 
 __all__ = [
     "AbstractCookieJar",
@@ -42,9 +34,6 @@ __all__ = [
     "CookieJar",
     "DummyCookieJar",
     "LooseCookies",
-    "cookie_header",
-    "parse_cookie_date",
-    "parse_set_cookie",
 ]
 
 LooseCookies: TypeAlias = (
@@ -62,7 +51,6 @@ _NO_URL = URL()  # the response URL of cookies set by hand: shared by every host
 _MAX_TIME = 253402300799.0
 _MAX_COOKIES_PER_RESPONSE = 50
 _MAX_AGE_RE = re.compile(r"-?[0-9]+", re.ASCII)
-_ENCODER = SimpleCookie()
 
 
 def _origins(urls: str | URL | Iterable[str | URL] | None) -> frozenset[URL]:
@@ -190,6 +178,8 @@ class CookieJar(AbstractCookieJar):
         Values may be strings (quoted as needed) or Morsels (copied, attributes honoured).
         Without a response URL, cookies without a Domain are shared by every host.
         """
+        from http.cookies import Morsel, SimpleCookie
+
         items = cookies.items() if isinstance(cookies, Mapping) else cookies
         morsels: list[tuple[str, Morsel[str]]] = []
         for name, value in items:
@@ -204,10 +194,14 @@ class CookieJar(AbstractCookieJar):
 
     def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
         """Store the cookies of a response's Set-Cookie header values (bad ones are ignored)."""
+        from .cookie_syntax import parse_set_cookie
+
         parsed = (parse_set_cookie(field) for field in headers[:_MAX_COOKIES_PER_RESPONSE])
         self._store([item for item in parsed if item is not None], response_url)
 
     def _store(self, cookies: Iterable[tuple[str, Morsel[str]]], response_url: URL) -> None:
+        from .cookie_syntax import CTL_RE, default_path, domain_matches, is_ip_address
+
         host = response_url.raw_host
         if host is not None and not self._unsafe and is_ip_address(host):
             return
@@ -241,6 +235,8 @@ class CookieJar(AbstractCookieJar):
             morsel["max-age"] = ""
         expires = str(morsel["expires"])
         if expires:
+            from .cookie_syntax import parse_cookie_date
+
             when = parse_cookie_date(expires)
             if when is not None:
                 return when
@@ -250,6 +246,8 @@ class CookieJar(AbstractCookieJar):
     def _set(
         self, key: _CookieKey, morsel: Morsel[str], host_only: bool, expiry: float | None
     ) -> None:
+        from http.cookies import SimpleCookie
+
         domain, path, name = key
         self._cookies.setdefault((domain, path), SimpleCookie())[name] = morsel
         self._sendable.pop(key, None)
@@ -314,6 +312,8 @@ class CookieJar(AbstractCookieJar):
     def clear_domain(self, domain: str) -> None:
         """Remove the cookies of ``domain`` and its subdomains."""
         domain = domain.lower()
+        from .cookie_syntax import domain_matches
+
         self.clear(lambda morsel: domain_matches(domain, morsel["domain"]))
 
     # -- sending ---------------------------------------------------------------------------
@@ -325,6 +325,10 @@ class CookieJar(AbstractCookieJar):
         unless the host is an IP and the jar is not ``unsafe``, a path match, and a secure
         scheme or origin if Secure.
         """
+        from http.cookies import BaseCookie
+
+        from .cookie_syntax import is_ip_address, path_matches
+
         filtered: BaseCookie[str] = BaseCookie()
         self._expire()
         if not self._cookies:
@@ -373,11 +377,15 @@ class CookieJar(AbstractCookieJar):
 
     def _outgoing(self, morsel: Morsel[str]) -> Morsel[str]:
         """A bare name=value Morsel, its value encoded per ``quote_cookie``."""
+        from http.cookies import SimpleCookie
+
+        from .cookie_syntax import new_morsel
+
         if not self._quote_cookie:
             return new_morsel(morsel.key, morsel.value, morsel.value)
         if morsel.coded_value.startswith('"'):
             return new_morsel(morsel.key, morsel.value, morsel.coded_value)
-        value, coded = _ENCODER.value_encode(morsel.value)
+        value, coded = SimpleCookie().value_encode(morsel.value)
         return new_morsel(morsel.key, value, coded)
 
     # -- persistence -----------------------------------------------------------------------
@@ -413,6 +421,8 @@ class CookieJar(AbstractCookieJar):
 
         Raises ValueError on a malformed file and then leaves the jar unchanged.
         """
+        from http.cookies import CookieError
+
         try:
             entries = _read_entries(json.loads(Path(file_path).read_text(encoding="utf-8")))
         except (AttributeError, TypeError, KeyError, CookieError, ValueError) as exc:
@@ -425,6 +435,10 @@ class CookieJar(AbstractCookieJar):
 
 def _read_entries(data: Any) -> list[tuple[_CookieKey, Morsel[str], bool, float | None]]:
     """The cookies of a file written by ``CookieJar.save``; raises on anything malformed."""
+    from http.cookies import Morsel
+
+    from .cookie_syntax import CTL_RE, new_morsel
+
     entries = []
     for compound_key, records in data.items():
         domain, sep, path = compound_key.partition("|")
@@ -489,4 +503,6 @@ class DummyCookieJar(AbstractCookieJar):
 
     def filter_cookies(self, request_url: URL = _NO_URL) -> BaseCookie[str]:
         """Always empty."""
+        from http.cookies import SimpleCookie
+
         return SimpleCookie()

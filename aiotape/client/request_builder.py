@@ -4,19 +4,20 @@ into what a hop sends: used by requests and ``ws_connect`` alike."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from http.cookies import BaseCookie, Morsel
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, getversion
 from yarl import URL
 
 from . import exceptions
 from .auth import BasicAuth, strip_auth_from_url
-from .cookie_syntax import HEADER_UNSAFE_RE, cookie_header
 from .cookies import AbstractCookieJar, CookieJar, LooseCookies
 from .prepare import DEFAULT_HEADERS, USER_AGENT, host_header
 from .proxies import ProxyRoute, env_route, explicit_route, netrc_auth_for
 from .transport import Transport, current_override
+
+if TYPE_CHECKING:
+    from http.cookies import BaseCookie
 
 __all__ = ["RequestBuilder", "check_base_url", "request_cookies"]
 
@@ -29,6 +30,10 @@ def request_cookies(jar: AbstractCookieJar, cookies: LooseCookies, url: URL) -> 
 
     Unlike aiohttp, which sends them escaped, values with CR, LF or NUL raise ValueError.
     """
+    from http.cookies import Morsel  # imported by the first cookie
+
+    from .cookie_syntax import HEADER_UNSAFE_RE
+
     items = list(cookies.items() if isinstance(cookies, Mapping) else cookies)
     for name, value in items:
         if HEADER_UNSAFE_RE.search(value.value if isinstance(value, Morsel) else str(value)):
@@ -253,6 +258,8 @@ class RequestBuilder:
         if cookies:
             jar_cookies.update(request_cookies(self._cookie_jar, cookies, url))
         if jar_cookies:
+            from .cookie_syntax import cookie_header  # imported by the first cookie
+
             existing = merged.popall("Cookie", [])
             value = cookie_header(jar_cookies)
             merged["Cookie"] = "; ".join([*existing, value]) if existing else value

@@ -4,8 +4,8 @@ its hops are sent and read with, and the seam Request each hop becomes."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -87,17 +87,28 @@ class _RequestDraft:
 assert _RequestDraft.__slots__ == tuple(field.name for field in fields(Request))
 
 
-@dataclass(slots=True)
 class Hop:
     """What the next hop of a request sends; following a redirect rewrites it."""
 
-    method: str
-    url: URL
-    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None
-    data: Any
-    json: Any
-    auth: BasicAuth | None
-    cookies: Any
+    __slots__ = ("auth", "cookies", "data", "headers", "json", "method", "url")
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+        data: Any,
+        json: Any,
+        auth: BasicAuth | None,
+        cookies: Any,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.data = data
+        self.json = json
+        self.auth = auth
+        self.cookies = cookies
 
     @classmethod
     def first(
@@ -120,8 +131,7 @@ class Hop:
         )
 
 
-@dataclass(slots=True)
-class Plan:
+class Plan(NamedTuple):
     """How a request's hops are sent and read, and which redirects it follows: the call's
     options, the session's settings filling in. Never changed once made: calls without
     options share their session's."""
@@ -171,8 +181,7 @@ class Plan:
         return resp
 
 
-@dataclass(slots=True)
-class Call:
+class Call(NamedTuple):
     """One request: its plan, the transport its hops go through, when it started and when
     its total timeout expires, and its trace (with trace configs)."""
 
