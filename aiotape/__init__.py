@@ -2,17 +2,16 @@
 
 ``import aiotape as aiohttp`` runs aiohttp client code unchanged; ``use_transport`` (and the
 pytest plugin built on it) routes every session through a mock or a cassette instead.
-``aiotape.mocking``, ``aiotape.cassettes`` and ``aiotape.payload`` are imported on first use
-(``aiotape.mocking.X``), and so are the modules of the names a plain request never needs (payloads,
-forms, multipart, Content-Disposition, digest auth, trace params, unix sockets); the exception
-classes are built on first use.
+``aiotape.mocking``, ``aiotape.cassettes``, ``aiotape.payload``, ``aiotape.hdrs`` and
+``aiotape.client_exceptions`` are imported on first use (``aiotape.mocking.X``), and so are the
+modules of the names a plain request never needs (payloads, forms, multipart,
+Content-Disposition, digest auth, trace params, unix sockets); the exception classes are built
+on first use.
 """
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from . import client_exceptions as client_exceptions
-from . import hdrs
 from .client.auth import BasicAuth
 from .client.cookies import CookieJar, DummyCookieJar
 from .client.fingerprint import Fingerprint
@@ -39,6 +38,8 @@ from .client.websocket import ClientWebSocketResponse, WebSocketError
 
 if TYPE_CHECKING:
     from . import cassettes as cassettes
+    from . import client_exceptions as client_exceptions
+    from . import hdrs as hdrs
     from . import mocking as mocking
     from . import payload as payload
     from .client.digest_auth import DigestAuthMiddleware
@@ -119,7 +120,7 @@ if TYPE_CHECKING:
 
 __version__ = VERSION
 
-_LAZY_SUBMODULES = frozenset({"cassettes", "mocking", "payload"})
+_LAZY_SUBMODULES = frozenset({"cassettes", "client_exceptions", "hdrs", "mocking", "payload"})
 _LAZY_FROM = {  # public names whose modules are imported when a name is first used
     "client.digest_auth": ("DigestAuthMiddleware",),
     "client.disposition": (
@@ -183,8 +184,8 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    """The module's names, lazy ones included."""
-    return sorted({*globals(), *__all__})
+    """The module's names, lazy ones (submodules too) included."""
+    return sorted({*globals(), *__all__, *_LAZY_SUBMODULES})
 
 
 __all__ = [

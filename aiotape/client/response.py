@@ -30,8 +30,9 @@ __all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11", "u
 
 _JSON_RE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
 _PLAIN_JSON = frozenset({"application/json", "application/rdap+json"})
-_LINK_SPLIT = re.compile(r",(?=\s*<)")
-_LINK_PARAM = re.compile(r"^(?P<key>[^\s=]+)\s*=\s*(?:\"(?P<quoted>[^\"]*)\"|(?P<plain>\S*))$")
+# Link patterns: compiled (and cached by ``re``) by the first ``links``, a rare call.
+_LINK_SPLIT = r",(?=\s*<)"
+_LINK_PARAM = r"^(?P<key>[^\s=]+)\s*=\s*(?:\"(?P<quoted>[^\"]*)\"|(?P<plain>\S*))$"
 
 
 class HttpVersion(NamedTuple):
@@ -86,13 +87,13 @@ _RELEASED = _Released()
 def parse_links(url: URL, values: list[str]) -> MultiDictProxy[MultiDictProxy[str | URL]]:
     """RFC 8288 ``Link`` headers as aiohttp's ``links``: rel (or the URL) -> params + ``url``."""
     links: MultiDict[MultiDictProxy[str | URL]] = MultiDict()
-    for item in _LINK_SPLIT.split(", ".join(values)) if values else ():
+    for item in re.split(_LINK_SPLIT, ", ".join(values)) if values else ():
         target, sep, rest = item.strip().partition(">")
         if not sep or not target.startswith("<"):
             continue
         link: MultiDict[str | URL] = MultiDict()
         for param in rest.split(";")[1:]:
-            match = _LINK_PARAM.match(param.strip())
+            match = re.match(_LINK_PARAM, param.strip())
             if match is not None:
                 link.add(
                     match["key"], match["quoted"] if match["quoted"] is not None else match["plain"]
