@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import exceptions
-from .connection_state import ConnectionSettings
+from .connection_settings import ConnectionSettings
 from .dial import connection_key
 from .pool import BaseConnector, TCPConnector
 from .request_info import ConnectionKey

@@ -23,6 +23,7 @@ LAZY = (
     "aiotape.hdrs",
     "aiotape.client_exceptions",
     "aiotape.client.connection",
+    "aiotape.client.connection_state",
     "aiotape.client.cookie_syntax",
     "aiotape.client.disposition",
     "aiotape.client.encoded_body",
