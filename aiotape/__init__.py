@@ -23,7 +23,7 @@ from .client.resolvers import AsyncResolver, DefaultResolver, ThreadedResolver
 from .client.response import ClientResponse, HttpVersion, HttpVersion10, HttpVersion11
 from .client.session import ClientSession, request
 from .client.streams import StreamReader
-from .client.timeouts import ClientTimeout, ClientWSTimeout
+from .client.timeouts import ClientTimeout
 from .client.tracing import TraceConfig
 from .client.transport import (
     Request,
@@ -117,6 +117,7 @@ if TYPE_CHECKING:
         TraceResponseChunkReceivedParams,
     )
     from .client.unix import UnixConnector
+    from .client.ws_timeout import ClientWSTimeout
 
 __version__ = VERSION
 
@@ -164,6 +165,7 @@ _LAZY_FROM = {  # public names whose modules are imported when a name is first u
         "TraceResponseChunkReceivedParams",
     ),
     "client.unix": ("UnixConnector",),
+    "client.ws_timeout": ("ClientWSTimeout",),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY_FROM.items() for name in names}
 

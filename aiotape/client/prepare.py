@@ -10,14 +10,17 @@ import enum
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict
 from yarl import URL
 
 from . import exceptions
 from .decoders import ACCEPT_ENCODING
-from .timeouts import DEFAULT_TIMEOUT, DEFAULT_WS_TIMEOUT, ClientTimeout, ClientWSTimeout
+from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
+
+if TYPE_CHECKING:
+    from .ws_timeout import ClientWSTimeout
 
 VERSION = "0.1.0"
 USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} aiotape/{VERSION}"
@@ -120,6 +123,8 @@ def without(
 def resolve_ws_timeout(
     timeout: ClientWSTimeout | float | None, receive_timeout: float | None
 ) -> ClientWSTimeout:
+    from .ws_timeout import DEFAULT_WS_TIMEOUT, ClientWSTimeout  # imported by the first websocket
+
     if isinstance(timeout, ClientWSTimeout):
         base = timeout
     elif timeout is None:

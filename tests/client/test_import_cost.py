@@ -39,6 +39,7 @@ LAZY = (
     "aiotape.client.tunnel",
     "aiotape.client.unix",
     "aiotape.client.ws_channel",
+    "aiotape.client.ws_timeout",
 )
 
 _LOADED = f"""
