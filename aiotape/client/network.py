@@ -62,11 +62,11 @@ class NetworkTransport:
         connection before any response byte arrived is retried once on a new connection.
         """
         from .http11 import serialize_head  # imported by the first request sent
-        from .tunnel import proxied_head, tunnels
 
         connector = self._connector
         key = connection_key(request, connector.ssl)
-        if request.proxy is None or tunnels(request.url):
+        head = None if request.proxy is None else _absolute_form_head(request)
+        if head is None:
             head = serialize_head(
                 request.method,
                 request.url,
@@ -74,8 +74,6 @@ class NetworkTransport:
                 request.version,
                 checked=self._header_lines,
             )
-        else:
-            head = proxied_head(request)
         conn = connector.take_idle(key) if request.trace is None else None
         if conn is None:
             conn = await connector.acquire(key, request, self._settings)
@@ -124,6 +122,13 @@ class NetworkTransport:
         for channel in list(self._websockets):
             await channel.aclose()
         await self._connector.close()
+
+
+def _absolute_form_head(request: Request) -> bytes | None:
+    """The head of a plain-http request sent to its proxy; None when it goes through a tunnel."""
+    from .tunnel import proxied_head, tunnels  # imported by the first proxied request
+
+    return None if tunnels(request.url) else proxied_head(request)
 
 
 def _replayable(request: Request) -> bool:
