@@ -11,7 +11,7 @@ from yarl import URL
 
 from . import exceptions
 from .auth import BasicAuth, strip_auth_from_url
-from .cookies import AbstractCookieJar, CookieJar, LooseCookies
+from .cookies import AbstractCookieJar, CookieJar, LooseCookies, cookie_header, unsafe_in_header
 from .prepare import DEFAULT_HEADERS, USER_AGENT, host_header
 from .proxies import ProxyRoute, env_route, explicit_route, netrc_auth_for
 from .transport import Transport, current_override
@@ -30,13 +30,9 @@ def request_cookies(jar: AbstractCookieJar, cookies: LooseCookies, url: URL) -> 
 
     Unlike aiohttp, which sends them escaped, values with CR, LF or NUL raise ValueError.
     """
-    from http.cookies import Morsel  # imported by the first cookie
-
-    from .cookie_syntax import HEADER_UNSAFE_RE
-
     items = list(cookies.items() if isinstance(cookies, Mapping) else cookies)
     for name, value in items:
-        if HEADER_UNSAFE_RE.search(value.value if isinstance(value, Morsel) else str(value)):
+        if unsafe_in_header(value):
             raise ValueError(f"Cookie {name!r} contains CR, LF or NUL")
     scratch = CookieJar(
         unsafe=jar.unsafe,
@@ -258,8 +254,6 @@ class RequestBuilder:
         if cookies:
             jar_cookies.update(request_cookies(self._cookie_jar, cookies, url))
         if jar_cookies:
-            from .cookie_syntax import cookie_header  # imported by the first cookie
-
             existing = merged.popall("Cookie", [])
             value = cookie_header(jar_cookies)
             merged["Cookie"] = "; ".join([*existing, value]) if existing else value

@@ -4,8 +4,8 @@ its hops are sent and read with, and the seam Request each hop becomes."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import fields
-from typing import TYPE_CHECKING, Any, NamedTuple
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -131,7 +131,8 @@ class Hop:
         )
 
 
-class Plan(NamedTuple):
+@dataclass(slots=True)
+class Plan:
     """How a request's hops are sent and read, and which redirects it follows: the call's
     options, the session's settings filling in. Never changed once made: calls without
     options share their session's."""
@@ -181,15 +182,25 @@ class Plan(NamedTuple):
         return resp
 
 
-class Call(NamedTuple):
+class Call:
     """One request: its plan, the transport its hops go through, when it started and when
     its total timeout expires, and its trace (with trace configs)."""
 
-    plan: Plan
-    transport: Transport
-    started: float
-    deadline: float | None
-    trace: RequestTrace | None
+    __slots__ = ("deadline", "plan", "started", "trace", "transport")
+
+    def __init__(
+        self,
+        plan: Plan,
+        transport: Transport,
+        started: float,
+        deadline: float | None,
+        trace: RequestTrace | None,
+    ) -> None:
+        self.plan = plan
+        self.transport = transport
+        self.started = started
+        self.deadline = deadline
+        self.trace = trace
 
     def request(
         self,
