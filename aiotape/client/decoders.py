@@ -14,6 +14,7 @@ are imported by the first body in that coding (most test runs never meet one).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 import zlib
@@ -251,6 +252,7 @@ class _ZstdDecoder(_FramedDecoder):
         return bool(self._obj.eof)
 
 
+@functools.cache
 def _brotli() -> Any:
     """The brotli module, imported on first use."""
     import brotli  # type: ignore[import-untyped]
@@ -258,6 +260,7 @@ def _brotli() -> Any:
     return brotli
 
 
+@functools.cache
 def _zstd() -> Any:
     """The zstd module (``HAS_ZSTD`` says there is one), imported on first use."""
     return importlib.import_module(_ZSTD_MODULE)

@@ -8,6 +8,7 @@ never import it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -61,13 +62,11 @@ class NetworkTransport:
         A request that may be replayed (idempotent method, bytes body) and fails on a reused
         connection before any response byte arrived is retried once on a new connection.
         """
-        from .http11 import serialize_head  # imported by the first request sent
-
         connector = self._connector
         key = connection_key(request, connector.ssl)
         head = None if request.proxy is None else _absolute_form_head(request)
         if head is None:
-            head = serialize_head(
+            head = _wire().serialize_head(
                 request.method,
                 request.url,
                 request.headers.items(),
@@ -122,6 +121,24 @@ class NetworkTransport:
         for channel in list(self._websockets):
             await channel.aclose()
         await self._connector.close()
+
+
+class _Wire:
+    """The request head writer, imported by the first request sent and bound here once (no
+    request pays an import statement)."""
+
+    __slots__ = ("serialize_head",)
+
+    def __init__(self) -> None:
+        from .http11 import serialize_head
+
+        self.serialize_head = serialize_head
+
+
+@functools.cache
+def _wire() -> _Wire:
+    """The one ``_Wire``, made (and http11 imported) on first use."""
+    return _Wire()
 
 
 def _absolute_form_head(request: Request) -> bytes | None:

@@ -7,6 +7,7 @@ merging pieces, timeout resolution and body encoding (with Content-Type/Length h
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -213,9 +214,8 @@ def encode_request_body(
         if method not in BODYLESS_METHODS and not chunked and "Content-Length" not in headers:
             headers["Content-Length"] = "0"
         return b""
-    from .payloads import compressed, encode_body  # imported by the first request body
-
-    encoded = encode_body(data, json, json_serialize)
+    bodies = _bodies()
+    encoded = bodies.encode_body(data, json, json_serialize)
     if encoded.content_type is not None and "Content-Type" not in headers:
         headers["Content-Type"] = encoded.content_type
     for name, value in encoded.headers:
@@ -226,4 +226,23 @@ def encode_request_body(
             headers["Transfer-Encoding"] = "chunked"
     elif "Content-Length" not in headers:
         headers["Content-Length"] = str(encoded.length)
-    return encoded.body if coding is None else compressed(encoded.body, coding)
+    return encoded.body if coding is None else bodies.compressed(encoded.body, coding)
+
+
+class _Bodies:
+    """The request body encoders (``payloads``: forms, files, mimetypes...), imported by the
+    first request with a body and bound here once (no request pays an import statement)."""
+
+    __slots__ = ("compressed", "encode_body")
+
+    def __init__(self) -> None:
+        from .payloads import compressed, encode_body
+
+        self.compressed = compressed
+        self.encode_body = encode_body
+
+
+@functools.cache
+def _bodies() -> _Bodies:
+    """The one ``_Bodies``, made (and payloads imported) on first use."""
+    return _Bodies()
