@@ -2,25 +2,19 @@
 
 ``import aiotape as aiohttp`` runs aiohttp client code unchanged; ``use_transport`` (and the
 pytest plugin built on it) routes every session through a mock or a cassette instead.
-``aiotape.mocking``, ``aiotape.cassettes`` and ``aiotape.payload`` are imported on first use
-(``aiotape.mocking.X``), and so are the modules of the names a plain request never needs (payloads,
-multipart, digest auth, trace params); the exception classes are built on first use.
+``aiotape.mocking``, ``aiotape.cassettes``, ``aiotape.payload``, ``aiotape.hdrs`` and
+``aiotape.client_exceptions`` are imported on first use (``aiotape.mocking.X``), and so are the
+modules of the names a plain request never needs (payloads, forms, multipart,
+Content-Disposition, digest auth, trace params, unix sockets); the exception classes are built
+on first use.
 """
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from . import client_exceptions as client_exceptions
-from . import hdrs
 from .client.auth import BasicAuth
 from .client.cookies import CookieJar, DummyCookieJar
-from .client.disposition import (
-    BadContentDispositionHeader,
-    BadContentDispositionParam,
-    ContentDisposition,
-)
 from .client.fingerprint import Fingerprint
-from .client.formdata import FormData
 from .client.middlewares import ClientHandlerType, ClientMiddlewareType, ClientRequest
 from .client.pool import BaseConnector, TCPConnector
 from .client.prepare import VERSION
@@ -29,7 +23,7 @@ from .client.resolvers import AsyncResolver, DefaultResolver, ThreadedResolver
 from .client.response import ClientResponse, HttpVersion, HttpVersion10, HttpVersion11
 from .client.session import ClientSession, request
 from .client.streams import StreamReader
-from .client.timeouts import ClientTimeout, ClientWSTimeout
+from .client.timeouts import ClientTimeout
 from .client.tracing import TraceConfig
 from .client.transport import (
     Request,
@@ -40,14 +34,20 @@ from .client.transport import (
     WSMsgType,
     use_transport,
 )
-from .client.unix import UnixConnector
 from .client.websocket import ClientWebSocketResponse, WebSocketError
 
 if TYPE_CHECKING:
     from . import cassettes as cassettes
+    from . import client_exceptions as client_exceptions
+    from . import hdrs as hdrs
     from . import mocking as mocking
     from . import payload as payload
     from .client.digest_auth import DigestAuthMiddleware
+    from .client.disposition import (
+        BadContentDispositionHeader,
+        BadContentDispositionParam,
+        ContentDisposition,
+    )
     from .client.exceptions import (
         ClientConnectionError,
         ClientConnectionResetError,
@@ -81,6 +81,7 @@ if TYPE_CHECKING:
         WSMessageTypeError,
         WSServerHandshakeError,
     )
+    from .client.formdata import FormData
     from .client.multipart import MultipartWriter
     from .client.payload_types import (
         PAYLOAD_REGISTRY,
@@ -115,12 +116,20 @@ if TYPE_CHECKING:
         TraceRequestStartParams,
         TraceResponseChunkReceivedParams,
     )
+    from .client.unix import UnixConnector
+    from .client.ws_timeout import ClientWSTimeout
 
 __version__ = VERSION
 
-_LAZY_SUBMODULES = frozenset({"cassettes", "mocking", "payload"})
+_LAZY_SUBMODULES = frozenset({"cassettes", "client_exceptions", "hdrs", "mocking", "payload"})
 _LAZY_FROM = {  # public names whose modules are imported when a name is first used
     "client.digest_auth": ("DigestAuthMiddleware",),
+    "client.disposition": (
+        "BadContentDispositionHeader",
+        "BadContentDispositionParam",
+        "ContentDisposition",
+    ),
+    "client.formdata": ("FormData",),
     "client.multipart": ("MultipartWriter",),
     "client.payload_types": (
         "PAYLOAD_REGISTRY",
@@ -155,6 +164,8 @@ _LAZY_FROM = {  # public names whose modules are imported when a name is first u
         "TraceRequestStartParams",
         "TraceResponseChunkReceivedParams",
     ),
+    "client.unix": ("UnixConnector",),
+    "client.ws_timeout": ("ClientWSTimeout",),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY_FROM.items() for name in names}
 
@@ -175,8 +186,8 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    """The module's names, lazy ones included."""
-    return sorted({*globals(), *__all__})
+    """The module's names, lazy ones (submodules too) included."""
+    return sorted({*globals(), *__all__, *_LAZY_SUBMODULES})
 
 
 __all__ = [

@@ -18,7 +18,8 @@ from typing import Protocol
 from httptools import HttpParserError
 
 from . import exceptions
-from .connection_state import MOVES, ConnectionSettings, ConnectionState
+from .connection_settings import ConnectionSettings
+from .connection_state import MOVES, ConnectionState
 from .error_mapping import IncompleteResponse, translate
 from .exchange import Exchange
 from .http11 import LAST_CHUNK, ParserState, ResponseParser, body_framing, frame_chunk, wire_body

@@ -1,23 +1,10 @@
-"""The life of an HTTP/1.1 connection: its states and the moves between them, and its read
-settings."""
+"""The life of an HTTP/1.1 connection: its states and the moves between them."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
-__all__ = ["MOVES", "ConnectionSettings", "ConnectionState"]
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionSettings:
-    """Parser limits and read buffering of a connection: reading pauses while more than
-    4 x ``read_bufsize`` body bytes wait for the reader and resumes at ``read_bufsize``."""
-
-    read_bufsize: int = 2**16
-    max_line_size: int = 8190
-    max_field_size: int = 8190
-    max_headers: int = 128
+__all__ = ["MOVES", "ConnectionState"]
 
 
 class ConnectionState(enum.Enum):

@@ -3,11 +3,13 @@
 A jar keeps morsels by ``(domain, path)``, the path stored without its trailing slash.
 Cookies set without a response URL are *shared*: stored under domain ``""`` and sent to every
 host. Expiry is checked against ``clock`` (epoch seconds, ``time.time`` by default) whenever
-the jar is read.
+the jar is read. ``http.cookies`` and the cookie syntax are imported by the first cookie: an empty
+jar needs neither.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
 import json
 import math
@@ -16,25 +18,16 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
-from http.cookies import BaseCookie, CookieError, Morsel, SimpleCookie
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from yarl import URL
 
-from .cookie_syntax import (
-    CTL_RE,
-    cookie_header,
-    default_path,
-    domain_matches,
-    is_ip_address,
-    new_morsel,
-    parse_cookie_date,
-    parse_set_cookie,
-    path_matches,
-)
 from .schemes import SECURE_SCHEMES
+
+if TYPE_CHECKING:
+    from http.cookies import BaseCookie, Morsel, SimpleCookie
 
 __all__ = [
     "AbstractCookieJar",
@@ -43,8 +36,7 @@ __all__ = [
     "DummyCookieJar",
     "LooseCookies",
     "cookie_header",
-    "parse_cookie_date",
-    "parse_set_cookie",
+    "unsafe_in_header",
 ]
 
 LooseCookies: TypeAlias = (
@@ -62,7 +54,68 @@ _NO_URL = URL()  # the response URL of cookies set by hand: shared by every host
 _MAX_TIME = 253402300799.0
 _MAX_COOKIES_PER_RESPONSE = 50
 _MAX_AGE_RE = re.compile(r"-?[0-9]+", re.ASCII)
-_ENCODER = SimpleCookie()
+
+
+class _Syntax:
+    """What jars use of ``http.cookies`` and ``cookie_syntax``: imported with the first cookie
+    (an empty jar needs neither) and bound here once, so no request pays an import statement."""
+
+    __slots__ = (
+        "base_cookie",
+        "cookie_error",
+        "cookie_header",
+        "ctl_re",
+        "default_path",
+        "domain_matches",
+        "encoder",
+        "header_unsafe_re",
+        "is_ip_address",
+        "morsel",
+        "new_morsel",
+        "parse_cookie_date",
+        "parse_set_cookie",
+        "path_matches",
+        "simple_cookie",
+    )
+
+    def __init__(self) -> None:
+        from http.cookies import BaseCookie, CookieError, Morsel, SimpleCookie
+
+        from . import cookie_syntax as syntax
+
+        self.base_cookie = BaseCookie
+        self.cookie_error = CookieError
+        self.morsel = Morsel
+        self.simple_cookie = SimpleCookie
+        self.encoder: SimpleCookie = SimpleCookie()
+        self.ctl_re = syntax.CTL_RE
+        self.header_unsafe_re = syntax.HEADER_UNSAFE_RE
+        self.cookie_header = syntax.cookie_header
+        self.default_path = syntax.default_path
+        self.domain_matches = syntax.domain_matches
+        self.is_ip_address = syntax.is_ip_address
+        self.new_morsel = syntax.new_morsel
+        self.parse_cookie_date = syntax.parse_cookie_date
+        self.parse_set_cookie = syntax.parse_set_cookie
+        self.path_matches = syntax.path_matches
+
+
+@functools.cache
+def _syntax() -> _Syntax:
+    """The one ``_Syntax``, made (and its modules imported) on first use."""
+    return _Syntax()
+
+
+def cookie_header(cookies: BaseCookie[str]) -> str:
+    """The ``Cookie`` request header value for ``cookies`` (``cookie_syntax.cookie_header``)."""
+    return _syntax().cookie_header(cookies)
+
+
+def unsafe_in_header(value: str | Morsel[str]) -> bool:
+    """True when a cookie value (a Morsel's value) holds CR, LF or NUL (header injection)."""
+    syntax = _syntax()
+    text = value.value if isinstance(value, syntax.morsel) else str(value)
+    return syntax.header_unsafe_re.search(text) is not None
 
 
 def _origins(urls: str | URL | Iterable[str | URL] | None) -> frozenset[URL]:
@@ -190,13 +243,14 @@ class CookieJar(AbstractCookieJar):
         Values may be strings (quoted as needed) or Morsels (copied, attributes honoured).
         Without a response URL, cookies without a Domain are shared by every host.
         """
+        syntax = _syntax()
         items = cookies.items() if isinstance(cookies, Mapping) else cookies
         morsels: list[tuple[str, Morsel[str]]] = []
         for name, value in items:
-            if isinstance(value, Morsel):
+            if isinstance(value, syntax.morsel):
                 morsel: Morsel[str] = value.copy()
             else:
-                encoder: SimpleCookie = SimpleCookie()
+                encoder: SimpleCookie = syntax.simple_cookie()
                 encoder[name] = value
                 morsel = encoder[name]
             morsels.append((name, morsel))
@@ -204,21 +258,23 @@ class CookieJar(AbstractCookieJar):
 
     def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
         """Store the cookies of a response's Set-Cookie header values (bad ones are ignored)."""
+        parse_set_cookie = _syntax().parse_set_cookie
         parsed = (parse_set_cookie(field) for field in headers[:_MAX_COOKIES_PER_RESPONSE])
         self._store([item for item in parsed if item is not None], response_url)
 
     def _store(self, cookies: Iterable[tuple[str, Morsel[str]]], response_url: URL) -> None:
+        syntax = _syntax()
         host = response_url.raw_host
-        if host is not None and not self._unsafe and is_ip_address(host):
+        if host is not None and not self._unsafe and syntax.is_ip_address(host):
             return
         for name, morsel in cookies:
-            if CTL_RE.search(f"{name}{morsel.value}{morsel.coded_value}"):
+            if syntax.ctl_re.search(f"{name}{morsel.value}{morsel.coded_value}"):
                 continue
             domain = morsel["domain"].lower()
             if domain.endswith("."):
                 domain = ""
             domain = domain.lstrip(".")
-            if domain and host is not None and not domain_matches(domain, host):
+            if domain and host is not None and not syntax.domain_matches(domain, host):
                 continue
             host_only = not domain and host is not None
             if host_only:
@@ -226,7 +282,7 @@ class CookieJar(AbstractCookieJar):
             morsel["domain"] = domain
             path = morsel["path"]
             if not path.startswith("/"):
-                path = morsel["path"] = default_path(response_url)
+                path = morsel["path"] = syntax.default_path(response_url)
             key = (domain, path.rstrip("/"), name)
             self._set(key, morsel, host_only, self._expiry_of(morsel))
         self._expire()
@@ -241,7 +297,7 @@ class CookieJar(AbstractCookieJar):
             morsel["max-age"] = ""
         expires = str(morsel["expires"])
         if expires:
-            when = parse_cookie_date(expires)
+            when = _syntax().parse_cookie_date(expires)
             if when is not None:
                 return when
             morsel["expires"] = ""
@@ -251,7 +307,7 @@ class CookieJar(AbstractCookieJar):
         self, key: _CookieKey, morsel: Morsel[str], host_only: bool, expiry: float | None
     ) -> None:
         domain, path, name = key
-        self._cookies.setdefault((domain, path), SimpleCookie())[name] = morsel
+        self._cookies.setdefault((domain, path), _syntax().simple_cookie())[name] = morsel
         self._sendable.pop(key, None)
         if host_only:
             self._host_only.add(key)
@@ -314,6 +370,7 @@ class CookieJar(AbstractCookieJar):
     def clear_domain(self, domain: str) -> None:
         """Remove the cookies of ``domain`` and its subdomains."""
         domain = domain.lower()
+        domain_matches = _syntax().domain_matches
         self.clear(lambda morsel: domain_matches(domain, morsel["domain"]))
 
     # -- sending ---------------------------------------------------------------------------
@@ -325,7 +382,8 @@ class CookieJar(AbstractCookieJar):
         unless the host is an IP and the jar is not ``unsafe``, a path match, and a secure
         scheme or origin if Secure.
         """
-        filtered: BaseCookie[str] = BaseCookie()
+        syntax = _syntax()
+        filtered: BaseCookie[str] = syntax.base_cookie()
         self._expire()
         if not self._cookies:
             return filtered
@@ -339,7 +397,7 @@ class CookieJar(AbstractCookieJar):
         )
         if not host:
             domains: list[str] = [""]
-        elif is_ip_address(host):
+        elif syntax.is_ip_address(host):
             domains = ["", host] if self._unsafe else [""]
         else:
             labels = host.split(".")
@@ -357,7 +415,7 @@ class CookieJar(AbstractCookieJar):
                     key = (domain, path, name)
                     if (
                         (domain != host and key in self._host_only)
-                        or not path_matches(morsel["path"], request_path)
+                        or not syntax.path_matches(morsel["path"], request_path)
                         or (morsel["secure"] and not secure)
                     ):
                         continue
@@ -373,11 +431,13 @@ class CookieJar(AbstractCookieJar):
 
     def _outgoing(self, morsel: Morsel[str]) -> Morsel[str]:
         """A bare name=value Morsel, its value encoded per ``quote_cookie``."""
+        syntax = _syntax()
+        new_morsel = syntax.new_morsel
         if not self._quote_cookie:
             return new_morsel(morsel.key, morsel.value, morsel.value)
         if morsel.coded_value.startswith('"'):
             return new_morsel(morsel.key, morsel.value, morsel.coded_value)
-        value, coded = _ENCODER.value_encode(morsel.value)
+        value, coded = syntax.encoder.value_encode(morsel.value)
         return new_morsel(morsel.key, value, coded)
 
     # -- persistence -----------------------------------------------------------------------
@@ -415,7 +475,7 @@ class CookieJar(AbstractCookieJar):
         """
         try:
             entries = _read_entries(json.loads(Path(file_path).read_text(encoding="utf-8")))
-        except (AttributeError, TypeError, KeyError, CookieError, ValueError) as exc:
+        except (AttributeError, TypeError, KeyError, _syntax().cookie_error, ValueError) as exc:
             raise ValueError(f"Malformed cookie file {os.fspath(file_path)!r}: {exc}") from exc
         self.clear()
         for key, morsel, host_only, expiry in entries:
@@ -425,18 +485,19 @@ class CookieJar(AbstractCookieJar):
 
 def _read_entries(data: Any) -> list[tuple[_CookieKey, Morsel[str], bool, float | None]]:
     """The cookies of a file written by ``CookieJar.save``; raises on anything malformed."""
+    syntax = _syntax()
     entries = []
     for compound_key, records in data.items():
         domain, sep, path = compound_key.partition("|")
         if not sep:
             raise ValueError(f"bad key {compound_key!r}")
         for name, record in records.items():
-            morsel = new_morsel(
+            morsel = syntax.new_morsel(
                 str(record["key"]), str(record["value"]), str(record["coded_value"])
             )
-            if CTL_RE.search(f"{name}{morsel.value}{morsel.coded_value}"):
+            if syntax.ctl_re.search(f"{name}{morsel.value}{morsel.coded_value}"):
                 raise ValueError(f"control character in cookie {name!r}")
-            for attr in Morsel._reserved:  # type: ignore[attr-defined]
+            for attr in syntax.morsel._reserved:  # type: ignore[attr-defined]
                 if attr in record:
                     morsel[attr] = record[attr]
             expiry = record.get("expires_timestamp")
@@ -489,4 +550,4 @@ class DummyCookieJar(AbstractCookieJar):
 
     def filter_cookies(self, request_url: URL = _NO_URL) -> BaseCookie[str]:
         """Always empty."""
-        return SimpleCookie()
+        return _syntax().simple_cookie()

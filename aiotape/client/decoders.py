@@ -8,33 +8,29 @@ decompression bomb) therefore never turns into one huge allocation: the StreamRe
 one bounded piece at a time.
 
 zstd is decoded where aiohttp decodes it: with Python 3.14's ``compression.zstd`` or the
-``backports.zstd`` package; ``ACCEPT_ENCODING`` offers it only then.
+``backports.zstd`` package; ``ACCEPT_ENCODING`` offers it only then. brotli and the zstd module
+are imported by the first body in that coding (most test runs never meet one).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import sys
 import zlib
 from collections.abc import Iterator
+from importlib.util import find_spec
 from typing import Any, Protocol
-
-import brotli  # type: ignore[import-untyped]
 
 from . import exceptions
 
-zstd: Any
-try:
-    if sys.version_info >= (3, 14):
-        from compression import zstd
-    else:
-        from backports import zstd
-except ImportError:  # no zstd: responses in zstd are left encoded, as aiohttp leaves them
-    zstd = None
-
 __all__ = ["ACCEPT_ENCODING", "HAS_ZSTD", "MAX_PIECE", "Decoder", "make_decoder", "pieces"]
 
-HAS_ZSTD = zstd is not None
-"""True when zstd bodies can be decoded."""
+_ZSTD_MODULE = "compression.zstd" if sys.version_info >= (3, 14) else "backports.zstd"
+
+HAS_ZSTD = find_spec(_ZSTD_MODULE) is not None
+"""True when zstd bodies can be decoded (without a zstd module, zstd responses are left
+encoded, as aiohttp leaves them)."""
 
 ACCEPT_ENCODING = "gzip, deflate, br, zstd" if HAS_ZSTD else "gzip, deflate, br"
 """The default Accept-Encoding: the codings ``make_decoder`` decodes, as aiohttp offers them."""
@@ -191,7 +187,7 @@ class _BrotliDecoder(_FramedDecoder):
 
     def __init__(self) -> None:
         super().__init__()
-        self._obj = brotli.Decompressor()
+        self._obj = _brotli().Decompressor()
         self._held = b""
 
     def decompress(self, data: bytes) -> bytes:
@@ -209,7 +205,7 @@ class _BrotliDecoder(_FramedDecoder):
             data = b""
         try:
             out: bytes = obj.process(data, output_buffer_limit=MAX_PIECE)
-        except brotli.error as exc:
+        except _brotli().error as exc:
             raise _error("br") from exc
         self._pending = (
             bool(self._held)
@@ -230,7 +226,7 @@ class _ZstdDecoder(_FramedDecoder):
 
     def __init__(self) -> None:
         super().__init__()
-        self._obj = zstd.ZstdDecompressor()
+        self._obj = _zstd().ZstdDecompressor()
         self._tail = b""
 
     def decompress(self, data: bytes) -> bytes:
@@ -242,10 +238,10 @@ class _ZstdDecoder(_FramedDecoder):
             if not data:
                 self._pending = False
                 return b""
-            obj = self._obj = zstd.ZstdDecompressor()
+            obj = self._obj = _zstd().ZstdDecompressor()
         try:
             out: bytes = obj.decompress(data, MAX_PIECE)
-        except zstd.ZstdError as exc:
+        except _zstd().ZstdError as exc:
             raise _error("zstd") from exc
         if obj.eof:
             self._tail = obj.unused_data
@@ -254,6 +250,20 @@ class _ZstdDecoder(_FramedDecoder):
 
     def _finished(self) -> bool:
         return bool(self._obj.eof)
+
+
+@functools.cache
+def _brotli() -> Any:
+    """The brotli module, imported on first use."""
+    import brotli  # type: ignore[import-untyped]
+
+    return brotli
+
+
+@functools.cache
+def _zstd() -> Any:
+    """The zstd module (``HAS_ZSTD`` says there is one), imported on first use."""
+    return importlib.import_module(_ZSTD_MODULE)
 
 
 def make_decoder(content_encoding: str) -> Decoder | None:

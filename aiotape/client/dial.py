@@ -14,13 +14,11 @@ import ssl
 import sys
 from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from yarl import URL
 
 from . import exceptions
-from .error_mapping import map_exceptions
 from .fingerprint import SSLSetting, fingerprint_mismatch
 from .request_info import ConnectionKey
 from .resolvers import AbstractResolver, ResolveResult, ThreadedResolver
@@ -91,10 +89,14 @@ def connection_key(request: Request, default_ssl: SSLSetting = True) -> Connecti
     )
 
 
-@dataclass(frozen=True, slots=True)
 class _CachedHosts:
-    infos: tuple[AddrInfo, ...]
-    expires: float | None
+    """A host's cached addresses and the loop time they expire (None: never)."""
+
+    __slots__ = ("expires", "infos")
+
+    def __init__(self, infos: tuple[AddrInfo, ...], expires: float | None) -> None:
+        self.infos = infos
+        self.expires = expires
 
 
 class Resolver:
@@ -239,6 +241,8 @@ async def open_connection(
     request's total ``deadline`` raises ``asyncio.TimeoutError``. Errors are aiotape
     exceptions (ClientConnectorError, ...DNSError, ...CertificateError, ...SSLError).
     """
+    from .error_mapping import map_exceptions  # imported by the first connection opened
+
     loop = asyncio.get_running_loop()
     timeout = request.timeout
     if connect_deadline is None:

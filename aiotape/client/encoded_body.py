@@ -1,6 +1,7 @@
 """Request bodies of plain values: ``EncodedBody`` and how bytes, text, files, StreamReaders and
 async iterables become one (files streamed in ``CHUNK_SIZE`` pieces, off the event loop unless
-they live in memory); ``finish_body`` and ``rewind_body`` for a body once sent."""
+they live in memory). Such a stream's ``finish``/``rewind`` serve ``transport.finish_body`` and
+``transport.rewind_body``."""
 
 from __future__ import annotations
 
@@ -22,8 +23,6 @@ __all__ = [
     "EncodedBody",
     "charset_of",
     "encode_plain",
-    "finish_body",
-    "rewind_body",
     "unserializable",
 ]
 
@@ -122,21 +121,6 @@ def _file_length(file: Any) -> int | None:
         return max(0, end - position)
     except (AttributeError, OSError, ValueError):
         return None
-
-
-def finish_body(body: bytes | AsyncIterable[bytes]) -> None:
-    """Release what a body holds once its request is over, without cutting an upload short."""
-    finish = getattr(body, "finish", None)
-    if finish is not None:
-        finish()
-
-
-def rewind_body(body: bytes | AsyncIterable[bytes]) -> bool:
-    """Set a sent body back to its start; False if it cannot be sent again (a consumed stream)."""
-    if isinstance(body, bytes):
-        return True
-    rewind = getattr(body, "rewind", None)
-    return bool(rewind()) if rewind is not None else False
 
 
 def _start_position(file: Any) -> int | None:

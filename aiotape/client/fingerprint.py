@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from ssl import SSLContext, SSLObject
 
 from . import exceptions
@@ -12,6 +11,7 @@ from .request_info import SSLSetting
 __all__ = ["Fingerprint", "SSLSetting", "fingerprint_mismatch", "ssl_setting"]
 
 _WEAK_DIGEST_SIZES = frozenset({16, 20})  # md5, sha1
+_SHA256_SIZE = 32
 
 
 class Fingerprint:
@@ -27,7 +27,7 @@ class Fingerprint:
         size = len(fingerprint)
         if size in _WEAK_DIGEST_SIZES:
             raise ValueError("md5 and sha1 are insecure and not supported. Use sha256.")
-        if size != hashlib.sha256().digest_size:
+        if size != _SHA256_SIZE:
             raise ValueError("fingerprint has invalid length")
         self._fingerprint = fingerprint
 
@@ -44,6 +44,8 @@ class Fingerprint:
         ssl_object: SSLObject | None = transport.get_extra_info("ssl_object")
         if ssl_object is None:
             return
+        import hashlib  # imported by the first pinned connection
+
         got = hashlib.sha256(ssl_object.getpeercert(binary_form=True) or b"").digest()
         if got != self._fingerprint:
             host, port, *_ = transport.get_extra_info("peername")

@@ -1,22 +1,27 @@
-"""NetworkTransport: the default Transport, HTTP/1.1 over pooled asyncio connections."""
+"""NetworkTransport: the default Transport, HTTP/1.1 over pooled asyncio connections.
+
+Making one is cheap: the HTTP/1.1 machinery (httptools, the parser, connections, tunnels) is
+imported by the first request sent, so sessions whose requests all go to a mock or a cassette
+never import it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import exceptions
-from .connection import ConnectionSettings
+from .connection_settings import ConnectionSettings
 from .dial import connection_key
-from .http11 import HeaderLines, serialize_head
 from .pool import BaseConnector, TCPConnector
 from .request_info import ConnectionKey
 from .transport import Request, Response, WebSocketChannel, WSOptions
-from .tunnel import proxied_head, tunnels
 
 if TYPE_CHECKING:
+    from .http11 import HeaderLines
     from .ws_channel import NetworkWebSocketChannel
 
 __all__ = ["NetworkTransport"]
@@ -59,16 +64,15 @@ class NetworkTransport:
         """
         connector = self._connector
         key = connection_key(request, connector.ssl)
-        if request.proxy is None or tunnels(request.url):
-            head = serialize_head(
+        head = None if request.proxy is None else _absolute_form_head(request)
+        if head is None:
+            head = _wire().serialize_head(
                 request.method,
                 request.url,
                 request.headers.items(),
                 request.version,
                 checked=self._header_lines,
             )
-        else:
-            head = proxied_head(request)
         conn = connector.take_idle(key) if request.trace is None else None
         if conn is None:
             conn = await connector.acquire(key, request, self._settings)
@@ -117,6 +121,31 @@ class NetworkTransport:
         for channel in list(self._websockets):
             await channel.aclose()
         await self._connector.close()
+
+
+class _Wire:
+    """The request head writer, imported by the first request sent and bound here once (no
+    request pays an import statement)."""
+
+    __slots__ = ("serialize_head",)
+
+    def __init__(self) -> None:
+        from .http11 import serialize_head
+
+        self.serialize_head = serialize_head
+
+
+@functools.cache
+def _wire() -> _Wire:
+    """The one ``_Wire``, made (and http11 imported) on first use."""
+    return _Wire()
+
+
+def _absolute_form_head(request: Request) -> bytes | None:
+    """The head of a plain-http request sent to its proxy; None when it goes through a tunnel."""
+    from .tunnel import proxied_head, tunnels  # imported by the first proxied request
+
+    return None if tunnels(request.url) else proxied_head(request)
 
 
 def _replayable(request: Request) -> bool:

@@ -18,9 +18,10 @@ from .auth import BasicAuth
 from .fingerprint import SSLSetting
 from .middlewares import ClientMiddlewareType
 from .response import ClientResponse
-from .timeouts import ClientTimeout, ClientWSTimeout
+from .timeouts import ClientTimeout
 
 if TYPE_CHECKING:
+    from .ws_timeout import ClientWSTimeout
     if sys.version_info >= (3, 11):
         from typing import Unpack as Unpack
     else:

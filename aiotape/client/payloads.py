@@ -20,12 +20,11 @@ from .encoded_body import (
     EncodedBody,
     charset_of,
     encode_plain,
-    finish_body,
-    rewind_body,
     unserializable,
 )
 from .formdata import FormData
 from .mime import content_disposition
+from .transport import finish_body, rewind_body
 
 if TYPE_CHECKING:
     from .payload_types import Payload

@@ -15,8 +15,6 @@ from . import exceptions
 from .auth import BasicAuth
 from .fingerprint import SSLSetting
 from .middlewares import ClientMiddlewareType, ClientRequest, build_client_middlewares
-from .options import RaiseForStatus, RequestOptions
-from .payloads import finish_body, rewind_body
 from .prepare import (
     BODYLESS_METHODS,
     UNSET,
@@ -36,9 +34,10 @@ from .session_options import CharsetResolver, Limits, version_headers, with_expe
 from .ssl_params import merge_ssl_params
 from .timeouts import ClientTimeout, deadline
 from .tracing import TraceConfig
-from .transport import Request, close_body
+from .transport import Request, close_body, finish_body, rewind_body
 
 if TYPE_CHECKING:
+    from .options import RaiseForStatus, RequestOptions
     from .session import ClientSession
 
 __all__ = ["RequestPipeline"]

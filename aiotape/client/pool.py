@@ -11,10 +11,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from ssl import SSLContext
 from time import monotonic
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from . import exceptions
-from .connection import ConnectionSettings, HTTP11Connection
 from .dial import P, Resolver, connect_scope, open_connection
 from .fingerprint import SSLSetting
 from .request_info import ConnectionKey
@@ -22,7 +21,9 @@ from .resolvers import AbstractResolver
 from .ssl_params import UNSET, cleanup_closed_warning, merge_ssl_params, shutdown_timeout
 from .timeouts import deadline
 from .transport import Request
-from .tunnel import open_through_proxy
+
+if TYPE_CHECKING:
+    from .connection import ConnectionSettings, HTTP11Connection
 
 __all__ = ["BaseConnector", "TCPConnector"]
 
@@ -129,6 +130,8 @@ class BaseConnector:
         connect_at, conn = await self._slot(key, request, fresh)
         if conn is not None:
             return conn
+        from .connection import HTTP11Connection  # imported by the first connection opened
+
         _, conn = await self._dial_reserved(
             key, request, lambda: HTTP11Connection(key, self, settings), connect_at
         )
@@ -425,6 +428,8 @@ class TCPConnector(BaseConnector):
         connect_deadline: float | None,
     ) -> tuple[asyncio.Transport, P]:
         if key.proxy is not None:
+            from .tunnel import open_through_proxy  # imported by the first proxied connection
+
             return await open_through_proxy(
                 key,
                 request,

@@ -7,18 +7,21 @@ merging pieces, timeout resolution and body encoding (with Content-Type/Length h
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict
 from yarl import URL
 
 from . import exceptions
 from .decoders import ACCEPT_ENCODING
-from .payloads import compressed, encode_body
-from .timeouts import DEFAULT_TIMEOUT, DEFAULT_WS_TIMEOUT, ClientTimeout, ClientWSTimeout
+from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
+
+if TYPE_CHECKING:
+    from .ws_timeout import ClientWSTimeout
 
 VERSION = "0.1.0"
 USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} aiotape/{VERSION}"
@@ -121,6 +124,8 @@ def without(
 def resolve_ws_timeout(
     timeout: ClientWSTimeout | float | None, receive_timeout: float | None
 ) -> ClientWSTimeout:
+    from .ws_timeout import DEFAULT_WS_TIMEOUT, ClientWSTimeout  # imported by the first websocket
+
     if isinstance(timeout, ClientWSTimeout):
         base = timeout
     elif timeout is None:
@@ -209,7 +214,8 @@ def encode_request_body(
         if method not in BODYLESS_METHODS and not chunked and "Content-Length" not in headers:
             headers["Content-Length"] = "0"
         return b""
-    encoded = encode_body(data, json, json_serialize)
+    bodies = _bodies()
+    encoded = bodies.encode_body(data, json, json_serialize)
     if encoded.content_type is not None and "Content-Type" not in headers:
         headers["Content-Type"] = encoded.content_type
     for name, value in encoded.headers:
@@ -220,4 +226,23 @@ def encode_request_body(
             headers["Transfer-Encoding"] = "chunked"
     elif "Content-Length" not in headers:
         headers["Content-Length"] = str(encoded.length)
-    return encoded.body if coding is None else compressed(encoded.body, coding)
+    return encoded.body if coding is None else bodies.compressed(encoded.body, coding)
+
+
+class _Bodies:
+    """The request body encoders (``payloads``: forms, files, mimetypes...), imported by the
+    first request with a body and bound here once (no request pays an import statement)."""
+
+    __slots__ = ("compressed", "encode_body")
+
+    def __init__(self) -> None:
+        from .payloads import compressed, encode_body
+
+        self.compressed = compressed
+        self.encode_body = encode_body
+
+
+@functools.cache
+def _bodies() -> _Bodies:
+    """The one ``_Bodies``, made (and payloads imported) on first use."""
+    return _Bodies()

@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import netrc
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import exceptions
 from .auth import BasicAuth, strip_auth_from_url
+
+if TYPE_CHECKING:
+    import netrc
 
 __all__ = [
     "DIRECT",
@@ -87,6 +89,8 @@ def explicit_route(
 
 def netrc_from_env() -> netrc.netrc | None:
     """The netrc file named by ``NETRC``, else ``~/.netrc``; None if absent or unreadable."""
+    import netrc  # only with trust_env
+
     named = os.environ.get("NETRC")
     try:
         path = Path(named) if named is not None else Path.home() / ".netrc"

@@ -4,19 +4,20 @@ into what a hop sends: used by requests and ``ws_connect`` alike."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from http.cookies import BaseCookie, Morsel
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, getversion
 from yarl import URL
 
 from . import exceptions
 from .auth import BasicAuth, strip_auth_from_url
-from .cookie_syntax import HEADER_UNSAFE_RE, cookie_header
-from .cookies import AbstractCookieJar, CookieJar, LooseCookies
+from .cookies import AbstractCookieJar, CookieJar, LooseCookies, cookie_header, unsafe_in_header
 from .prepare import DEFAULT_HEADERS, USER_AGENT, host_header
 from .proxies import ProxyRoute, env_route, explicit_route, netrc_auth_for
 from .transport import Transport, current_override
+
+if TYPE_CHECKING:
+    from http.cookies import BaseCookie
 
 __all__ = ["RequestBuilder", "check_base_url", "request_cookies"]
 
@@ -31,7 +32,7 @@ def request_cookies(jar: AbstractCookieJar, cookies: LooseCookies, url: URL) -> 
     """
     items = list(cookies.items() if isinstance(cookies, Mapping) else cookies)
     for name, value in items:
-        if HEADER_UNSAFE_RE.search(value.value if isinstance(value, Morsel) else str(value)):
+        if unsafe_in_header(value):
             raise ValueError(f"Cookie {name!r} contains CR, LF or NUL")
     scratch = CookieJar(
         unsafe=jar.unsafe,

@@ -7,12 +7,12 @@ from collections.abc import Coroutine, Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .options import RequestOptions
 from .response import _RELEASED
 
 if TYPE_CHECKING:
     from yarl import URL
 
+    from .options import RequestOptions
     from .pipeline import RequestPipeline
     from .response import ClientResponse
 

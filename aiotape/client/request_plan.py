@@ -13,7 +13,6 @@ from yarl import URL
 from .auth import BasicAuth
 from .fingerprint import SSLSetting
 from .middlewares import ClientMiddlewareType
-from .options import RaiseForStatus, RequestOptions
 from .proxies import ProxyRoute
 from .request_info import RequestInfo
 from .response import ClientResponse, HttpVersion, utf8_fallback
@@ -22,11 +21,11 @@ from .timeouts import ClientTimeout
 from .transport import Request, Response, Transport
 
 if TYPE_CHECKING:
+    from .options import RaiseForStatus, RequestOptions
     from .request_trace import RequestTrace
 
 __all__ = ["OPTION_DEFAULTS", "Call", "Hop", "Plan", "check_options", "request_limits"]
 
-_OPTION_NAMES = frozenset(RequestOptions.__annotations__)
 OPTION_DEFAULTS: RequestOptions = {
     "params": None,
     "data": None,
@@ -59,6 +58,7 @@ OPTION_DEFAULTS: RequestOptions = {
     "max_headers": None,
 }
 """What a request option is when the call does not give it (``timeout``: the session's)."""
+_OPTION_NAMES = frozenset({*OPTION_DEFAULTS, "timeout"})
 
 
 class _RequestDraft:
@@ -87,17 +87,28 @@ class _RequestDraft:
 assert _RequestDraft.__slots__ == tuple(field.name for field in fields(Request))
 
 
-@dataclass(slots=True)
 class Hop:
     """What the next hop of a request sends; following a redirect rewrites it."""
 
-    method: str
-    url: URL
-    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None
-    data: Any
-    json: Any
-    auth: BasicAuth | None
-    cookies: Any
+    __slots__ = ("auth", "cookies", "data", "headers", "json", "method", "url")
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+        data: Any,
+        json: Any,
+        auth: BasicAuth | None,
+        cookies: Any,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.data = data
+        self.json = json
+        self.auth = auth
+        self.cookies = cookies
 
     @classmethod
     def first(
@@ -171,16 +182,25 @@ class Plan:
         return resp
 
 
-@dataclass(slots=True)
 class Call:
     """One request: its plan, the transport its hops go through, when it started and when
     its total timeout expires, and its trace (with trace configs)."""
 
-    plan: Plan
-    transport: Transport
-    started: float
-    deadline: float | None
-    trace: RequestTrace | None
+    __slots__ = ("deadline", "plan", "started", "trace", "transport")
+
+    def __init__(
+        self,
+        plan: Plan,
+        transport: Transport,
+        started: float,
+        deadline: float | None,
+        trace: RequestTrace | None,
+    ) -> None:
+        self.plan = plan
+        self.transport = transport
+        self.started = started
+        self.deadline = deadline
+        self.trace = trace
 
     def request(
         self,

@@ -7,29 +7,32 @@ import functools
 import json as _json
 import re
 from collections.abc import Awaitable, Callable, Generator
-from http.cookies import SimpleCookie
 from io import BytesIO
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from . import exceptions
-from .cookie_syntax import parse_set_cookie
 from .decoders import make_decoder
-from .disposition import ContentDisposition, content_disposition
 from .request_info import RequestInfo
 from .response_connection import ResponseConnection
 from .streams import StreamReader, decoded_source, whole_body
 from .transport import Response, TraceHooks
 
+if TYPE_CHECKING:
+    from http.cookies import SimpleCookie
+
+    from .disposition import ContentDisposition
+
 __all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11", "utf8_fallback"]
 
 _JSON_RE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
 _PLAIN_JSON = frozenset({"application/json", "application/rdap+json"})
-_LINK_SPLIT = re.compile(r",(?=\s*<)")
-_LINK_PARAM = re.compile(r"^(?P<key>[^\s=]+)\s*=\s*(?:\"(?P<quoted>[^\"]*)\"|(?P<plain>\S*))$")
+# Link patterns: compiled (and cached by ``re``) by the first ``links``, a rare call.
+_LINK_SPLIT = r",(?=\s*<)"
+_LINK_PARAM = r"^(?P<key>[^\s=]+)\s*=\s*(?:\"(?P<quoted>[^\"]*)\"|(?P<plain>\S*))$"
 
 
 class HttpVersion(NamedTuple):
@@ -84,13 +87,13 @@ _RELEASED = _Released()
 def parse_links(url: URL, values: list[str]) -> MultiDictProxy[MultiDictProxy[str | URL]]:
     """RFC 8288 ``Link`` headers as aiohttp's ``links``: rel (or the URL) -> params + ``url``."""
     links: MultiDict[MultiDictProxy[str | URL]] = MultiDict()
-    for item in _LINK_SPLIT.split(", ".join(values)) if values else ():
+    for item in re.split(_LINK_SPLIT, ", ".join(values)) if values else ():
         target, sep, rest = item.strip().partition(">")
         if not sep or not target.startswith("<"):
             continue
         link: MultiDict[str | URL] = MultiDict()
         for param in rest.split(";")[1:]:
-            match = _LINK_PARAM.match(param.strip())
+            match = re.match(_LINK_PARAM, param.strip())
             if match is not None:
                 link.add(
                     match["key"], match["quoted"] if match["quoted"] is not None else match["plain"]
@@ -181,6 +184,10 @@ class ClientResponse:
     def cookies(self) -> SimpleCookie:
         """Cookies set by this response, parsed leniently as aiohttp (and the jar) do."""
         if self._cookies is None:
+            from http.cookies import SimpleCookie  # imported by the first response asked
+
+            from .cookie_syntax import parse_set_cookie
+
             jar = SimpleCookie()
             for header in self.headers.getall("Set-Cookie", ()):
                 parsed = parse_set_cookie(header)
@@ -207,6 +214,8 @@ class ClientResponse:
     @property
     def content_disposition(self) -> ContentDisposition | None:
         """The parsed Content-Disposition header (aiohttp's rules and warnings), if any."""
+        from .disposition import content_disposition  # imported by the first response asked
+
         return content_disposition(self.headers.get("Content-Disposition"))
 
     @property

@@ -6,7 +6,6 @@ import asyncio
 import json as _json
 import warnings
 from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping, Sequence
-from http.cookies import BaseCookie
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,6 @@ from .auth import BasicAuth
 from .cookies import AbstractCookieJar
 from .middlewares import ClientMiddlewareType
 from .network import NetworkTransport
-from .options import RaiseForStatus, RequestOptions
 from .pipeline import RequestPipeline
 from .pool import BaseConnector
 from .prepare import (
@@ -42,7 +40,9 @@ from .transport import Transport
 from .websocket import ClientWebSocketResponse
 
 if TYPE_CHECKING:
-    from .options import Unpack
+    from http.cookies import BaseCookie
+
+    from .options import RaiseForStatus, RequestOptions, Unpack
 
 __all__ = ["ClientSession", "request"]
 

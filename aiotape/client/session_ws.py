@@ -17,12 +17,13 @@ from .prepare import WS_SCHEME_FOR, resolve_ws_timeout
 from .proxies import DIRECT, ProxyRoute
 from .request_builder import RequestBuilder
 from .request_context import RequestContextManager
-from .timeouts import ClientTimeout, ClientWSTimeout, deadline
+from .timeouts import ClientTimeout, deadline
 from .transport import Request, WSOptions
 from .websocket import ClientWebSocketResponse
 
 if TYPE_CHECKING:
     from .options import Unpack, WSConnectOptions
+    from .ws_timeout import ClientWSTimeout
 
 __all__ = ["WebSocketConnecting", "handshake_request", "ws_url"]
 

@@ -1,4 +1,5 @@
-"""ClientTimeout and the loop-clock timers that enforce it."""
+"""ClientTimeout and the loop-clock timers that enforce it (websockets' ClientWSTimeout is in
+``ws_timeout``, imported by the first websocket)."""
 
 from __future__ import annotations
 
@@ -22,17 +23,6 @@ class ClientTimeout:
 
 
 DEFAULT_TIMEOUT = ClientTimeout(total=5 * 60, connect=None, sock_read=None, sock_connect=None)
-
-
-@dataclass(frozen=True, slots=True)
-class ClientWSTimeout:
-    """Websocket timeouts: ``ws_receive`` per receive, ``ws_close`` for the closing handshake."""
-
-    ws_receive: float | None = None
-    ws_close: float | None = None
-
-
-DEFAULT_WS_TIMEOUT = ClientWSTimeout(ws_receive=None, ws_close=10.0)
 
 
 def deadline(now: float, delay: float | None, ceil_threshold: float) -> float | None:

@@ -13,7 +13,7 @@ import enum
 import threading
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast, runtime_checkable
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -40,6 +40,8 @@ __all__ = [
     "WebSocketChannel",
     "close_body",
     "current_override",
+    "finish_body",
+    "rewind_body",
     "use_transport",
 ]
 
@@ -171,8 +173,7 @@ class Request:
         return cls(method, URL(url), CIMultiDictProxy(CIMultiDict(headers)), **kwargs)
 
 
-@dataclass(frozen=True, slots=True)
-class WSOptions:
+class WSOptions(NamedTuple):
     """How to open a websocket, beyond its Request: what crosses the seam from ``ws_connect``.
 
     ``protocols`` are the subprotocols offered, in preference order; ``max_msg_size`` caps a
@@ -190,6 +191,21 @@ async def close_body(body: bytes | AsyncIterable[bytes]) -> None:
     aclose = getattr(body, "aclose", None)
     if aclose is not None:
         await aclose()
+
+
+def finish_body(body: bytes | AsyncIterable[bytes]) -> None:
+    """Release what a body holds once its request is over, without cutting an upload short."""
+    finish = getattr(body, "finish", None)
+    if finish is not None:
+        finish()
+
+
+def rewind_body(body: bytes | AsyncIterable[bytes]) -> bool:
+    """Set a sent body back to its start; False if it cannot be sent again (a consumed stream)."""
+    if isinstance(body, bytes):
+        return True
+    rewind = getattr(body, "rewind", None)
+    return bool(rewind()) if rewind is not None else False
 
 
 class BodyStream(Protocol):
@@ -221,13 +237,18 @@ class Response:
     simulated_elapsed: float = 0.0
 
 
-@dataclass(slots=True)
 class ChunkedBody:
     """A BodyStream over chunks held in memory; raises ``error`` after the last chunk if set."""
 
-    chunks: Sequence[bytes]
-    error: BaseException | None = None
-    _index: int = field(default=0, repr=False)
+    __slots__ = ("_index", "chunks", "error")
+
+    def __init__(self, chunks: Sequence[bytes], error: BaseException | None = None) -> None:
+        self.chunks = chunks
+        self.error = error
+        self._index = 0
+
+    def __repr__(self) -> str:
+        return f"ChunkedBody(chunks={self.chunks!r}, error={self.error!r})"
 
     async def read_chunk(self) -> bytes:
         """Next chunk, then ``error`` (if any), then ``b""``."""

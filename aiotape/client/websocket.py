@@ -14,12 +14,15 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import exceptions
 from .simulation import CLOSED
-from .timeouts import ClientWSTimeout, TimeoutScope, deadline
+from .timeouts import TimeoutScope, deadline
 from .transport import WebSocketChannel, WSCloseCode, WSMessage, WSMsgType
+
+if TYPE_CHECKING:
+    from .ws_timeout import ClientWSTimeout
 
 __all__ = ["QUEUED", "ClientWebSocketResponse", "WebSocketError", "WebSocketState"]
 

@@ -17,13 +17,8 @@ from hypothesis import strategies as st
 from yarl import URL
 
 import aiotape
-from aiotape.client.cookies import (
-    CookieJar,
-    DummyCookieJar,
-    cookie_header,
-    parse_cookie_date,
-    parse_set_cookie,
-)
+from aiotape.client.cookie_syntax import cookie_header, parse_cookie_date, parse_set_cookie
+from aiotape.client.cookies import CookieJar, DummyCookieJar
 from tests.servers import serve_app
 
 NOW = 1_700_000_000.0

@@ -32,7 +32,6 @@ from aiotape.client.exceptions import (
     WSMessageTypeError,
     WSServerHandshakeError,
 )
-from aiotape.client.timeouts import ClientWSTimeout
 from aiotape.client.transport import (
     ChunkedBody,
     Request,
@@ -44,6 +43,7 @@ from aiotape.client.transport import (
 from aiotape.client.websocket import ClientWebSocketResponse, WebSocketError
 from aiotape.client.ws_channel import NetworkWebSocketChannel
 from aiotape.client.ws_connect import connect_ws
+from aiotape.client.ws_timeout import ClientWSTimeout
 from tests.servers import StartRaw, read_head, serve_app, tls_server_context, trusting_context
 
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"

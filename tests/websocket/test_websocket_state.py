@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from aiotape import ServerTimeoutError
-from aiotape.client.timeouts import ClientWSTimeout
 from aiotape.client.transport import ChunkedBody, Response, WSMessage, WSMsgType
 from aiotape.client.websocket import ClientWebSocketResponse
+from aiotape.client.ws_timeout import ClientWSTimeout
 
 CLOSE_1000 = WSMessage(WSMsgType.CLOSE, 1000, "")
 
