@@ -36,7 +36,7 @@ from .model import (
     RecordedWebSocket,
     WSFrame,
 )
-from .storage import write_atomic
+from .storage import read_file, write_atomic
 
 __all__ = ["CACHE_DIR_ENV", "MAX_ENTRIES", "cache_dir", "load_bytes", "load_file"]
 
@@ -71,8 +71,11 @@ _SALT = _parser_salt()
 def cache_dir() -> Path | None:
     """Where compiled cassettes are kept, or None when the cache is switched off."""
     environ = os.environ
+    configured = environ.get(CACHE_DIR_ENV, "")
+    if configured.strip():  # the usual case under a suite's configuration: one lookup
+        return _cache_dir(configured, "", None)
     return _cache_dir(
-        environ.get(CACHE_DIR_ENV, ""),
+        configured,
         environ.get("XDG_CACHE_HOME", ""),
         environ.get("HOME") or environ.get("USERPROFILE"),
     )
@@ -95,12 +98,8 @@ def _cache_dir(configured: str, xdg: str, home: str | None) -> Path | None:
 
 def load_file(path: str | os.PathLike[str]) -> list[Interaction]:
     """The interactions of the cassette file at ``path`` (``[]`` if it does not exist)."""
-    try:
-        with open(path, "rb") as file:
-            data = file.read()
-    except FileNotFoundError:
-        return []
-    return load_bytes(data, source=os.fspath(path))
+    read = read_file(path)
+    return [] if read is None else load_bytes(read[0], source=os.fspath(path))
 
 
 def load_bytes(data: bytes, *, source: str) -> list[Interaction]:
@@ -108,10 +107,8 @@ def load_bytes(data: bytes, *, source: str) -> list[Interaction]:
     directory = cache_dir()
     if directory is None:
         return _parse(data, source)
-    hasher = hashlib.sha256(_SALT)
-    hasher.update(data)
-    digest = hasher.hexdigest()
-    entry = os.path.join(directory, _SUBDIR, f"{digest}.bin")
+    digest = hashlib.sha256(_SALT + data).hexdigest()
+    entry = f"{directory}{os.sep}{_SUBDIR}{os.sep}{digest}.bin"
     header = b"%s %s\n" % (_FORMAT, digest.encode())
     cached = _read(entry, header)
     if cached is not None:
@@ -159,14 +156,13 @@ def _parse(data: bytes, source: str) -> list[Interaction]:
 def _read(entry: str, header: bytes) -> list[Interaction] | None:
     """The entry's interactions (None if absent or damaged); marks it recently used."""
     try:
-        with open(entry, "rb") as file:
-            blob = file.read()
-            touched = os.fstat(file.fileno()).st_mtime
+        read = read_file(entry)
     except OSError:
         return None
-    if not blob.startswith(header):
+    if read is None or not read[0].startswith(header):
         return None
-    if time.time() - touched > _TOUCH_AFTER:
+    blob, (_, modified_ns, _) = read
+    if time.time() - modified_ns / 1e9 > _TOUCH_AFTER:
         with contextlib.suppress(OSError):
             os.utime(entry)  # recently used: the last to be evicted
     body = memoryview(blob)[len(header) :]
