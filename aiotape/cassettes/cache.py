@@ -22,7 +22,7 @@ import marshal
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..client.prepare import VERSION
 from ..client.transport import WSMsgType
@@ -230,16 +230,50 @@ def _plain_websocket(ws: RecordedWebSocket | None) -> tuple[Any, ...] | None:
     )
 
 
+def _twin(cls: type) -> type:
+    """A plain class with the slots of frozen dataclass ``cls``, to build its instances fast.
+
+    Filled with plain attribute stores and then given ``cls`` as its class (``__class__``
+    assignment: the layouts are the same), an instance is a ``cls`` instance built without
+    the frozen ``__init__``'s ``object.__setattr__`` per field, which costs three times as
+    much. Only for plain data this module wrote itself, every field set.
+    """
+    return type(f"_Building{cls.__name__}", (), {"__slots__": vars(cls)["__slots__"]})
+
+
+_BuildingInteraction = _twin(Interaction)
+_BuildingRequest = _twin(RecordedRequest)
+_BuildingResponse = _twin(RecordedResponse)
+
+
 def _rebuild(item: tuple[Any, ...]) -> Interaction:
     request, response, error, elapsed, ws = item
-    return Interaction(
-        RecordedRequest(*request),
-        None if response is None else RecordedResponse(*response),
-        None if error is None else RecordedError(*error),
-        elapsed,
+    built = _BuildingInteraction()
+    built.request = sent = _BuildingRequest()
+    sent.method, sent.uri, sent.headers, sent.body = request
+    sent.__class__ = RecordedRequest
+    if response is None:
+        built.response = None
+    else:
+        built.response = head = _BuildingResponse()
+        (
+            head.status,
+            head.reason,
+            head.headers,
+            head.chunks,
+            head.chunk_times,
+            head.version,
+            head.complete,
+        ) = response
+        head.__class__ = RecordedResponse
+    built.error = None if error is None else RecordedError(*error)
+    built.elapsed = elapsed
+    built.websocket = (
         None
         if ws is None
         else RecordedWebSocket(
             ws[0], tuple(WSFrame(d, WSMsgType(t), data, x, at) for d, t, data, x, at in ws[1])
-        ),
+        )
     )
+    built.__class__ = Interaction
+    return cast(Interaction, built)

@@ -311,7 +311,11 @@ class Cassette(AbstractContextManager["Cassette"]):
         start = 0
         for path, count in self._sources:
             if path is not None:
-                mine = tuple(p - start for p in played if start <= p < start + count)
+                mine = (
+                    played  # the one file replayed (the usual case)
+                    if len(self._sources) == 1
+                    else tuple(p - start for p in played if start <= p < start + count)
+                )
                 usage.append(FileUsage(path, count, mine))
             start += count
         return usage

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Hashable, Sequence
+from itertools import compress
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -92,7 +93,7 @@ class Playback:
     @property
     def played_positions(self) -> tuple[int, ...]:
         """Positions (in the order given) of the interactions played so far."""
-        return tuple(position for position, played in enumerate(self._played) if played)
+        return tuple(compress(range(len(self._played)), self._played))
 
     def take(self, live: RecordedRequest, url: URL | None = None) -> Interaction | None:
         """The next unplayed interaction matching ``live`` (marked played), if any.

@@ -123,6 +123,8 @@ class VcrExtras:
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> VcrExtras:
         """Keep the extras, warn about ignored vcrpy options, refuse unknown names."""
+        if options.keys() <= _EXTRAS:  # the usual case (the pytest plugin's options)
+            return cls(**options)
         unknown = sorted(set(options) - VCR_OPTIONS)
         if unknown:
             raise TypeError(f"unexpected cassette option(s) {', '.join(map(repr, unknown))}")
