@@ -44,6 +44,23 @@ def test_read_file_gives_the_bytes_and_the_signature_of_what_it_read(tmp_path: P
     assert read_file(path) != read and read_file(path) == (path.read_bytes(), signature(path))
 
 
+@pytest.mark.parametrize("reported", [10, 200_000])
+def test_read_file_reads_to_the_end_when_the_size_changed_since_its_fstat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reported: int
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_bytes(bytes(range(256)) * 400)
+    real_fstat = os.fstat
+
+    def stale_fstat(fd: int) -> os.stat_result:
+        st = real_fstat(fd)
+        return os.stat_result((*st[:6], reported, *st[7:]))
+
+    monkeypatch.setattr(os, "fstat", stale_fstat)
+    read = read_file(path)
+    assert read is not None and read[0] == bytes(range(256)) * 400
+
+
 @pytest.mark.parametrize("match_on", [None, ("method", "uri"), ("method", "host", "path")])
 async def test_plain_matchers_replay_by_method_and_url(
     tmp_path: Path, match_on: tuple[str, ...] | None
