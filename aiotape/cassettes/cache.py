@@ -22,7 +22,7 @@ import marshal
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..client.prepare import VERSION
 from ..client.transport import WSMsgType
@@ -36,7 +36,7 @@ from .model import (
     RecordedWebSocket,
     WSFrame,
 )
-from .storage import write_atomic
+from .storage import read_file, write_atomic
 
 __all__ = ["CACHE_DIR_ENV", "MAX_ENTRIES", "cache_dir", "load_bytes", "load_file"]
 
@@ -71,8 +71,11 @@ _SALT = _parser_salt()
 def cache_dir() -> Path | None:
     """Where compiled cassettes are kept, or None when the cache is switched off."""
     environ = os.environ
+    configured = environ.get(CACHE_DIR_ENV, "")
+    if configured.strip():  # the usual case under a suite's configuration: one lookup
+        return _cache_dir(configured, "", None)
     return _cache_dir(
-        environ.get(CACHE_DIR_ENV, ""),
+        configured,
         environ.get("XDG_CACHE_HOME", ""),
         environ.get("HOME") or environ.get("USERPROFILE"),
     )
@@ -95,12 +98,8 @@ def _cache_dir(configured: str, xdg: str, home: str | None) -> Path | None:
 
 def load_file(path: str | os.PathLike[str]) -> list[Interaction]:
     """The interactions of the cassette file at ``path`` (``[]`` if it does not exist)."""
-    try:
-        with open(path, "rb") as file:
-            data = file.read()
-    except FileNotFoundError:
-        return []
-    return load_bytes(data, source=os.fspath(path))
+    read = read_file(path)
+    return [] if read is None else load_bytes(read[0], source=os.fspath(path))
 
 
 def load_bytes(data: bytes, *, source: str) -> list[Interaction]:
@@ -108,10 +107,8 @@ def load_bytes(data: bytes, *, source: str) -> list[Interaction]:
     directory = cache_dir()
     if directory is None:
         return _parse(data, source)
-    hasher = hashlib.sha256(_SALT)
-    hasher.update(data)
-    digest = hasher.hexdigest()
-    entry = os.path.join(directory, _SUBDIR, f"{digest}.bin")
+    digest = hashlib.sha256(_SALT + data).hexdigest()
+    entry = f"{directory}{os.sep}{_SUBDIR}{os.sep}{digest}.bin"
     header = b"%s %s\n" % (_FORMAT, digest.encode())
     cached = _read(entry, header)
     if cached is not None:
@@ -159,14 +156,13 @@ def _parse(data: bytes, source: str) -> list[Interaction]:
 def _read(entry: str, header: bytes) -> list[Interaction] | None:
     """The entry's interactions (None if absent or damaged); marks it recently used."""
     try:
-        with open(entry, "rb") as file:
-            blob = file.read()
-            touched = os.fstat(file.fileno()).st_mtime
+        read = read_file(entry)
     except OSError:
         return None
-    if not blob.startswith(header):
+    if read is None or not read[0].startswith(header):
         return None
-    if time.time() - touched > _TOUCH_AFTER:
+    blob, (_, modified_ns, _) = read
+    if time.time() - modified_ns / 1e9 > _TOUCH_AFTER:
         with contextlib.suppress(OSError):
             os.utime(entry)  # recently used: the last to be evicted
     body = memoryview(blob)[len(header) :]
@@ -234,16 +230,50 @@ def _plain_websocket(ws: RecordedWebSocket | None) -> tuple[Any, ...] | None:
     )
 
 
+def _twin(cls: type) -> type:
+    """A plain class with the slots of frozen dataclass ``cls``, to build its instances fast.
+
+    Filled with plain attribute stores and then given ``cls`` as its class (``__class__``
+    assignment: the layouts are the same), an instance is a ``cls`` instance built without
+    the frozen ``__init__``'s ``object.__setattr__`` per field, which costs three times as
+    much. Only for plain data this module wrote itself, every field set.
+    """
+    return type(f"_Building{cls.__name__}", (), {"__slots__": vars(cls)["__slots__"]})
+
+
+_BuildingInteraction = _twin(Interaction)
+_BuildingRequest = _twin(RecordedRequest)
+_BuildingResponse = _twin(RecordedResponse)
+
+
 def _rebuild(item: tuple[Any, ...]) -> Interaction:
     request, response, error, elapsed, ws = item
-    return Interaction(
-        RecordedRequest(*request),
-        None if response is None else RecordedResponse(*response),
-        None if error is None else RecordedError(*error),
-        elapsed,
+    built = _BuildingInteraction()
+    built.request = sent = _BuildingRequest()
+    sent.method, sent.uri, sent.headers, sent.body = request
+    sent.__class__ = RecordedRequest
+    if response is None:
+        built.response = None
+    else:
+        built.response = head = _BuildingResponse()
+        (
+            head.status,
+            head.reason,
+            head.headers,
+            head.chunks,
+            head.chunk_times,
+            head.version,
+            head.complete,
+        ) = response
+        head.__class__ = RecordedResponse
+    built.error = None if error is None else RecordedError(*error)
+    built.elapsed = elapsed
+    built.websocket = (
         None
         if ws is None
         else RecordedWebSocket(
             ws[0], tuple(WSFrame(d, WSMsgType(t), data, x, at) for d, t, data, x, at in ws[1])
-        ),
+        )
     )
+    built.__class__ = Interaction
+    return cast(Interaction, built)

@@ -19,7 +19,7 @@ from ..client.transport import (
     WSOptions,
     use_transport,
 )
-from .cache import load_file
+from .cache import load_bytes, load_file
 from .errors import CassetteLabel, Complaints
 from .filters import (
     DEFAULT_REDACTED_HEADERS,
@@ -31,10 +31,10 @@ from .filters import (
 )
 from .matching import DEFAULT_MATCH_ON, CustomMatcher, MatchOn, MatchRule
 from .model import Interaction, RecordedRequest
-from .plan import RecordMode, plan
+from .plan import RecordMode, keeps_recorded, plan
 from .player import Playback
 from .recorder import Recorder
-from .storage import Signature, locked, signature, write_atomic
+from .storage import Signature, locked, read_file, signature, write_atomic
 from .transport import CassetteTransport, LiveRequests
 from .vcr_config import JsonSerializer, Serializer, VcrExtras
 from .vcr_shapes import VcrRequest, request_to_vcr, response_to_vcr
@@ -63,18 +63,24 @@ def load_cassette(path: str | os.PathLike[str]) -> list[Interaction]:
     return load_file(path)
 
 
-def _read(path: Path, serializer: Serializer | None) -> list[Interaction]:
-    """``path``'s interactions, through ``serializer`` (None: aiotape's YAML reader)."""
+def _read(path: Path, serializer: Serializer | None) -> tuple[list[Interaction], Signature | None]:
+    """``path``'s interactions, through ``serializer`` (None: aiotape's YAML reader), and the
+    signature of the file read (None: there is no file, and no interaction).
+    """
     if serializer is None:
-        return load_cassette(path)
+        read = read_file(path)
+        if read is None:
+            return [], None
+        return load_bytes(read[0], source=os.fspath(path)), read[1]
     from .format import from_dict
 
+    found = signature(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return []
+        return [], None
     data = serializer.deserialize(text) or {}
-    return [from_dict(item) for item in data.get("interactions") or ()]
+    return [from_dict(item) for item in data.get("interactions") or ()], found
 
 
 def _render(interactions: list[Interaction], serializer: Serializer | None) -> str:
@@ -239,12 +245,23 @@ class Cassette(AbstractContextManager["Cassette"]):
         extra_paths: Iterable[str | os.PathLike[str]],
     ) -> None:
         """Load what the record mode replays; prepare the recorder and the error messages."""
-        self._signature: Signature | None = None if self.path is None else signature(self.path)
+        self._base: list[Interaction] = []
+        self._signature: Signature | None = None
+        if self.path is not None:
+            if keeps_recorded(self.record_mode):
+                self._base, self._signature = _read(self.path, self._serializer)
+            else:
+                self._signature = signature(self.path)
         self.existed = self._signature is not None
         steps = plan(self.record_mode, self.existed)
-        replayed = self._load(steps.keep_recorded, extra_paths)
+        extras = [(Path(p), _read(Path(p), self._serializer)[0]) for p in extra_paths]
+        self._sources = ((self.path, len(self._base)), *((p, len(b)) for p, b in extras))
         self._playback = (
-            Playback(replayed, rule, allow_playback_repeats=allow_playback_repeats)
+            Playback(
+                [*self._base, *(i for _, batch in extras for i in batch)],
+                rule,
+                allow_playback_repeats=allow_playback_repeats,
+            )
             if steps.replay
             else None
         )
@@ -261,22 +278,13 @@ class Cassette(AbstractContextManager["Cassette"]):
             _no_closest if self._playback is None else self._playback.closest,
             self._sources,
         )
+        self._transport: CassetteTransport | None = None
         self.unmatched = self._complaints.errors
         """Every UnmatchedRequestError / WebSocketMismatchError this cassette raised."""
         self.saved_count = 0
         """How many new interactions ``save`` has written to the file so far."""
         self.saved_failures: list[Interaction] = []
         """The interactions ``save`` wrote that hold a failure (the service may have been down)."""
-
-    def _load(
-        self, keep_recorded: bool, extra_paths: Iterable[str | os.PathLike[str]]
-    ) -> list[Interaction]:
-        """Read this cassette's file (unless rewriting it) and the extra ones: what may replay."""
-        keep = keep_recorded and self.path is not None
-        self._base = _read(self.path, self._serializer) if keep and self.path else []
-        extras = [(Path(p), _read(Path(p), self._serializer)) for p in extra_paths]
-        self._sources = ((self.path, len(self._base)), *((p, len(b)) for p, b in extras))
-        return [*self._base, *(i for _, batch in extras for i in batch)]
 
     # -- inspection --------------------------------------------------------------------------
     @property
@@ -303,7 +311,11 @@ class Cassette(AbstractContextManager["Cassette"]):
         start = 0
         for path, count in self._sources:
             if path is not None:
-                mine = tuple(p - start for p in played if start <= p < start + count)
+                mine = (
+                    played  # the one file replayed (the usual case)
+                    if len(self._sources) == 1
+                    else tuple(p - start for p in played if start <= p < start + count)
+                )
                 usage.append(FileUsage(path, count, mine))
             start += count
         return usage
@@ -351,10 +363,18 @@ class Cassette(AbstractContextManager["Cassette"]):
 
     # -- the transport -----------------------------------------------------------------------
     def transport(self, inner: Transport) -> CassetteTransport:
-        """A transport playing/recording this cassette, sending real traffic through ``inner``."""
-        return CassetteTransport(
+        """A transport playing/recording this cassette, sending real traffic through ``inner``.
+
+        The last one made is kept for the next call with the same ``inner`` (a session asks
+        for its transport once per request).
+        """
+        known = self._transport
+        if known is not None and known.inner is inner:
+            return known
+        self._transport = CassetteTransport(
             inner, self._live, self._playback, self._recorder, self._complaints
         )
+        return self._transport
 
     async def handle(self, request: Request, inner: Transport) -> Response:
         """Replay or record one exchange (``self.transport(inner).handle(request)``)."""
@@ -384,7 +404,7 @@ class Cassette(AbstractContextManager["Cassette"]):
         with locked(self.path):
             base = self._base
             if signature(self.path) != self._signature:
-                base = _read(self.path, self._serializer)
+                base = _read(self.path, self._serializer)[0]
             elif dropping:
                 base = [i for p, i in enumerate(base) if p not in dropping]
             merged = [*base, *new]

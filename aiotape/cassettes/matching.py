@@ -109,15 +109,17 @@ def uri_parts(uri: str, url: URL | None = None) -> UriParts:
     return UriParts(url.scheme, url.host, url.port, url.path, tuple(url.query.items()))
 
 
-def _query(_: RecordedRequest, uri: UriParts) -> Hashable:
-    if not uri.query:
-        return ()
+def _query_key(query: tuple[tuple[str, str], ...]) -> Hashable:
     return tuple(
         sorted(
             (name, REDACTED if name.lower() in DEFAULT_REDACTED_QUERY else value)
-            for name, value in uri.query
+            for name, value in query
         )
     )
+
+
+def _query(_: RecordedRequest, uri: UriParts) -> Hashable:
+    return _query_key(uri.query) if uri.query else ()
 
 
 def _content_type(request: RecordedRequest) -> str:
@@ -144,11 +146,10 @@ def _uri(request: RecordedRequest, uri: UriParts) -> Hashable:
     return (uri.scheme, uri.host, uri.port, uri.path, _query(request, uri))
 
 
-def _default_key(request: RecordedRequest, uri: UriParts) -> tuple[Hashable, ...]:
+def _default_key(method: str, uri: UriParts) -> tuple[Hashable, ...]:
     """The key of ``DEFAULT_MATCH_ON`` in one call (what the per-name functions give)."""
     scheme, host, port, path, query = uri
-    pairs = _query(request, uri) if query else ()
-    return (request.method.upper(), scheme, host, port, path, pairs)
+    return (method.upper(), scheme, host, port, path, _query_key(query) if query else ())
 
 
 MATCHERS: dict[str, KeyFunction] = {
@@ -168,6 +169,8 @@ MATCHERS: dict[str, KeyFunction] = {
 """Built-in matchers by name (vcrpy's, plus ``json_body``)."""
 
 _BODY_MATCHERS = frozenset({"body", "raw_body", "json_body"})
+_PLAIN_MATCHERS = frozenset(MATCHERS) - _BODY_MATCHERS - {"headers"}
+"""The built-in matchers that read only the method and the URI."""
 
 
 def _accepts(matcher: CustomMatcher, live: RecordedRequest, recorded: RecordedRequest) -> bool:
@@ -187,15 +190,15 @@ class MatchRule:
     custom: tuple[CustomMatcher, ...] = ()
     functions: tuple[KeyFunction, ...] = field(init=False, repr=False, compare=False)
     """The key functions of ``names``, in order."""
-    fused: Callable[[RecordedRequest, UriParts], tuple[Hashable, ...]] | None = field(
-        init=False, repr=False, compare=False
-    )
-    """One function giving the whole key, for the default ``match_on`` (None: per name)."""
+    plain: bool = field(init=False, repr=False, compare=False)
+    """Whether the key depends on the method and URI alone (no headers or body matcher)."""
+    default: bool = field(init=False, repr=False, compare=False)
+    """Whether ``names`` are ``DEFAULT_MATCH_ON``, whose key one function gives."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "functions", tuple(MATCHERS[name] for name in self.names))
-        fused = _default_key if self.names == DEFAULT_MATCH_ON else None
-        object.__setattr__(self, "fused", fused)
+        object.__setattr__(self, "plain", _PLAIN_MATCHERS.issuperset(self.names))
+        object.__setattr__(self, "default", self.names == DEFAULT_MATCH_ON)
 
     @classmethod
     def compile(
@@ -227,9 +230,17 @@ class MatchRule:
     def key(self, request: RecordedRequest, url: URL | None = None) -> tuple[Hashable, ...]:
         """The index key of ``request`` (``url``: its uri already parsed, if at hand)."""
         uri = uri_parts(request.uri, url)
-        if self.fused is not None:
-            return self.fused(request, uri)
+        if self.default:
+            return _default_key(request.method, uri)
         return tuple([function(request, uri) for function in self.functions])
+
+    def plain_key(self, method: str, uri: str, url: URL | None = None) -> tuple[Hashable, ...]:
+        """For a ``plain`` rule, the index key of any request with this method and ``uri``
+        (``url``: ``uri`` parsed, if at hand), without a RecordedRequest built for it.
+        """
+        if self.default:
+            return _default_key(method, uri_parts(uri, url))
+        return self.key(RecordedRequest(method, uri), url)
 
     def accepts(self, live: RecordedRequest, recorded: RecordedRequest) -> bool:
         """Whether the custom matchers accept a candidate that shares the key."""

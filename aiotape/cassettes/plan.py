@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 
-__all__ = ["Plan", "RecordMode", "plan"]
+__all__ = ["Plan", "RecordMode", "keeps_recorded", "plan"]
 
 
 class RecordMode(str, enum.Enum):
@@ -32,6 +33,12 @@ class Plan:
     keep_recorded: bool
 
 
+def keeps_recorded(mode: RecordMode) -> bool:
+    """Whether ``mode`` keeps (and may replay) what the cassette file already holds."""
+    return mode is not RecordMode.REWRITE
+
+
+@functools.cache
 def plan(mode: RecordMode, exists: bool) -> Plan:
     """The plan for record ``mode`` when the cassette file ``exists`` (or not)."""
     records_only = mode in (RecordMode.ALL, RecordMode.REWRITE) or (
@@ -40,5 +47,5 @@ def plan(mode: RecordMode, exists: bool) -> Plan:
     return Plan(
         replay=not records_only,
         record=records_only or mode is RecordMode.NEW_EPISODES,
-        keep_recorded=mode is not RecordMode.REWRITE,
+        keep_recorded=keeps_recorded(mode),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Hashable, Sequence
+from itertools import compress
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -38,7 +39,16 @@ class Playback:
     time.
     """
 
-    __slots__ = ("_cursor", "_index", "_interactions", "_lock", "_played", "_repeats", "_rule")
+    __slots__ = (
+        "_count",
+        "_cursor",
+        "_index",
+        "_interactions",
+        "_lock",
+        "_played",
+        "_repeats",
+        "_rule",
+    )
 
     def __init__(
         self,
@@ -51,6 +61,7 @@ class Playback:
         self._rule = rule
         self._repeats = allow_playback_repeats
         self._played = [False] * len(self._interactions)
+        self._count = 0
         self._index: dict[tuple[Hashable, ...], list[int]] = {}
         self._cursor: dict[tuple[Hashable, ...], int] = {}
         self._lock = threading.Lock()
@@ -63,7 +74,7 @@ class Playback:
     @property
     def play_count(self) -> int:
         """How many recorded interactions have been played."""
-        return sum(self._played)
+        return self._count
 
     @property
     def all_played(self) -> bool:
@@ -82,17 +93,25 @@ class Playback:
     @property
     def played_positions(self) -> tuple[int, ...]:
         """Positions (in the order given) of the interactions played so far."""
-        return tuple(position for position, played in enumerate(self._played) if played)
+        return tuple(compress(range(len(self._played)), self._played))
 
     def take(self, live: RecordedRequest, url: URL | None = None) -> Interaction | None:
         """The next unplayed interaction matching ``live`` (marked played), if any.
 
         ``url`` is ``live.uri`` already parsed, when the caller has it.
         """
-        key = self._rule.key(live, url)
+        return self.take_key(self._rule.key(live, url), live)
+
+    def take_key(
+        self, key: tuple[Hashable, ...], live: RecordedRequest | None = None
+    ) -> Interaction | None:
+        """``take`` by the request's match key; ``live`` (the request) may be None when the
+        rule has no custom matchers, which alone read it.
+        """
         positions = self._index.get(key)
         if positions is None:
             return None
+        custom = self._rule.custom
         with self._lock:
             if self._repeats:
                 return self._first_accepted(live, positions)
@@ -100,22 +119,32 @@ class Playback:
             while start < len(positions) and self._played[positions[start]]:
                 start += 1
             self._cursor[key] = start
-            custom = self._rule.custom
             for offset in range(start, len(positions)):
                 position = positions[offset]
                 if self._played[position]:
                     continue
-                if not custom or self._rule.accepts(live, self._interactions[position].request):
-                    self._played[position] = True
-                    return self._interactions[position]
+                if not custom or self._accepts(live, position):
+                    return self._play(position)
         return None
 
-    def _first_accepted(self, live: RecordedRequest, positions: list[int]) -> Interaction | None:
+    def _accepts(self, live: RecordedRequest | None, position: int) -> bool:
+        assert live is not None, "custom matchers need the live request"
+        return self._rule.accepts(live, self._interactions[position].request)
+
+    def _play(self, position: int) -> Interaction:
+        if not self._played[position]:
+            self._played[position] = True
+            self._count += 1
+        return self._interactions[position]
+
+    def _first_accepted(
+        self, live: RecordedRequest | None, positions: list[int]
+    ) -> Interaction | None:
         """vcrpy's playback repeats: the first matching interaction answers, every time."""
+        custom = self._rule.custom
         for position in positions:
-            if self._rule.accepts(live, self._interactions[position].request):
-                self._played[position] = True
-                return self._interactions[position]
+            if not custom or self._accepts(live, position):
+                return self._play(position)
         return None
 
     def closest(self, live: RecordedRequest) -> Closest | None:

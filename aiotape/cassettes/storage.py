@@ -13,7 +13,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: writes stay atomic, just not serialised
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Signature", "locked", "signature", "write_atomic"]
+__all__ = ["Signature", "locked", "read_file", "signature", "write_atomic"]
 
 Signature = tuple[int, int, int]
 """(inode, mtime_ns, size) of a file: changes whenever someone replaces it."""
@@ -26,6 +26,36 @@ def signature(path: Path) -> Signature | None:
     except FileNotFoundError:
         return None
     return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_file(path: str | os.PathLike[str]) -> tuple[bytes, Signature] | None:
+    """The file's bytes and the signature of the file they came from; None if it is missing.
+
+    One open, one fstat and (usually) one read: no buffered file object, and no second
+    ``stat`` that another process's replacement could slip in between.
+    """
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except FileNotFoundError:
+        return None
+    try:
+        st = os.fstat(fd)
+        data = os.read(fd, st.st_size + 1)
+        if len(data) != st.st_size:  # changed since the fstat (written in place): read to EOF
+            data += _read_rest(fd)
+    finally:
+        os.close(fd)
+    return data, (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _read_rest(fd: int) -> bytes:
+    pieces: list[bytes] = []
+    while piece := os.read(fd, 1 << 16):
+        pieces.append(piece)
+    return b"".join(pieces)
 
 
 @contextlib.contextmanager

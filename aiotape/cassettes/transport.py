@@ -44,14 +44,23 @@ class LiveRequests:
         ignored = frozenset(ignore_hosts) | (_LOCALHOSTS if ignore_localhost else frozenset())
         return cls(rule, filters, ignored, filtered)
 
-    def snapshot(self, request: Request, body: bytes) -> RecordedRequest | None:
-        """``request`` as the cassette matches it, or None if the cassette lets it pass."""
-        if self.ignored_hosts and request.url.host in self.ignored_hosts:
-            return None
-        live = RecordedRequest(
+    def wire(self, request: Request, body: bytes) -> RecordedRequest:
+        """``request`` as it went on the wire, unfiltered."""
+        return RecordedRequest(
             request.method, str(request.url), tuple(request.headers.items()), body
         )
-        return self.filters.request(live) if self.filtered else live
+
+    def match(self, request: Request, body: bytes) -> tuple[bool, RecordedRequest | None]:
+        """Whether the cassette takes ``request`` (False: an ignored host, or a request hook
+        dropped it), and the request as matched when matching needs it filtered (else None:
+        the method and URL are the key).
+        """
+        if self.ignored_hosts and request.url.host in self.ignored_hosts:
+            return False, None
+        if not self.filtered:
+            return True, None
+        live = self.filters.request(self.wire(request, body))
+        return live is not None, live
 
 
 class CassetteTransport:
@@ -77,40 +86,51 @@ class CassetteTransport:
         self._recorder = recorder
         self._complaints = complaints
 
-    def _lookup(
-        self, request: Request, body: bytes
-    ) -> tuple[RecordedRequest | None, Interaction | None]:
-        """The live request as matched (None: not a cassette request) and its recorded answer."""
-        live = self._live.snapshot(request, body)
-        if live is None or self._playback is None:
-            return live, None
-        return live, self._playback.take(live, None if self._live.filtered else request.url)
+    @property
+    def inner(self) -> Transport:
+        """The transport real traffic goes through."""
+        return self._inner
+
+    def _take(self, request: Request, matched: RecordedRequest | None) -> Interaction | None:
+        """The recorded answer: by ``matched`` when matching needs the request filtered, else
+        by the key of its method and URL (no snapshot of the request is built).
+        """
+        playback = self._playback
+        if playback is None:
+            return None
+        if matched is not None:
+            return playback.take(matched)
+        url = request.url
+        return playback.take_key(self._live.rule.plain_key(request.method, str(url), url))
 
     async def handle(self, request: Request) -> Response:
         """Replay the recorded answer to ``request``, or record it through ``inner``."""
         body = request.body
-        if isinstance(body, bytes):
-            live, interaction = self._lookup(request, body)
-        elif self._live.rule.needs_body:
-            chunks = [chunk async for chunk in body]
-            request = dataclasses.replace(request, body=_resend(chunks))  # still streamed
-            live, interaction = self._lookup(request, b"".join(chunks))
-        else:
-            live, interaction = self._lookup(request, b"")
-        if live is None:
+        if not isinstance(body, bytes):
+            if self._live.rule.needs_body:
+                chunks = [chunk async for chunk in body]
+                request = dataclasses.replace(request, body=_resend(chunks))  # still streamed
+                body = b"".join(chunks)
+            else:
+                body = b""
+        taken, matched = self._live.match(request, body)
+        if not taken:
             return await self._inner.handle(request)
+        interaction = self._take(request, matched)
         if interaction is not None:
             note = None if interaction.error is None else self._failure_note(interaction)
             return replay(interaction, request, note)
         if self._recorder is not None:
             return await self._recorder.handle(request, self._inner)
-        raise self._complaints.unmatched(live)
+        raise self._complaints.unmatched(matched or self._live.wire(request, body))
 
     async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
         """Replay the recorded websocket session for ``request``, or record it through ``inner``."""
-        live, interaction = self._lookup(request, b"")
-        if live is None:
+        taken, matched = self._live.match(request, b"")
+        if not taken:
             return await self._inner.connect_ws(request, options)
+        interaction = self._take(request, matched)
+        live = matched or self._live.wire(request, b"")
         if interaction is not None:
             handshake = replay(interaction, request, self._failure_note(interaction))
             if interaction.websocket is None:

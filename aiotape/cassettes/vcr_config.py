@@ -126,6 +126,8 @@ class VcrExtras:
         """Keep the extras, warn about ignored vcrpy options, refuse unknown names."""
         if not options:
             return _NO_EXTRAS
+        if options.keys() <= _EXTRAS:  # the usual case (the pytest plugin's options)
+            return cls(**options)
         unknown = sorted(set(options) - VCR_OPTIONS)
         if unknown:
             raise TypeError(f"unexpected cassette option(s) {', '.join(map(repr, unknown))}")
