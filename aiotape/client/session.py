@@ -23,7 +23,7 @@ from .pool import BaseConnector
 from .prepare import (
     session_timeout,
 )
-from .request_context import RequestContextManager
+from .request_context import RequestContextManager, ResponseContextManager
 from .response import ClientResponse, HttpVersion, HttpVersion11, utf8_fallback
 from .session_options import (
     CharsetResolver,
@@ -129,6 +129,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self._proxy, self._proxy_auth = proxy, proxy_auth
         self._trace_configs = frozen(trace_configs)
         self._middlewares = tuple(middlewares)
+        self._plain = not self._middlewares and not trust_env and self._version is HttpVersion11
         self._default_plan = None
         self._closed = False
 
@@ -240,50 +241,50 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self, method: str, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform an HTTP request."""
-        return self._open(method, url, kwargs)
+        return ResponseContextManager(self, method, url, kwargs)
 
     def get(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a GET request."""
-        return self._open("GET", url, kwargs)
+        return ResponseContextManager(self, "GET", url, kwargs)
 
     def options(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform an OPTIONS request."""
-        return self._open("OPTIONS", url, kwargs)
+        return ResponseContextManager(self, "OPTIONS", url, kwargs)
 
     def head(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a HEAD request (redirects not followed by default)."""
         kwargs.setdefault("allow_redirects", False)
-        return self._open("HEAD", url, kwargs)
+        return ResponseContextManager(self, "HEAD", url, kwargs)
 
     def post(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a POST request."""
-        return self._open("POST", url, kwargs)
+        return ResponseContextManager(self, "POST", url, kwargs)
 
     def put(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a PUT request."""
-        return self._open("PUT", url, kwargs)
+        return ResponseContextManager(self, "PUT", url, kwargs)
 
     def patch(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a PATCH request."""
-        return self._open("PATCH", url, kwargs)
+        return ResponseContextManager(self, "PATCH", url, kwargs)
 
     def delete(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a DELETE request."""
-        return self._open("DELETE", url, kwargs)
+        return ResponseContextManager(self, "DELETE", url, kwargs)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def close(self) -> None:
