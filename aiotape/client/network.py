@@ -7,6 +7,8 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from multidict import CIMultiDictProxy, getversion
+
 from . import exceptions
 from .connection import ConnectionSettings
 from .dial import connection_key
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
 
 __all__ = ["NetworkTransport"]
 
+_TARGETS = 256
+"""How many URLs a NetworkTransport keeps _Targets for (all are dropped when full)."""
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
 
@@ -45,6 +49,7 @@ class NetworkTransport:
         )
         self._websockets: weakref.WeakSet[NetworkWebSocketChannel] = weakref.WeakSet()
         self._header_lines: HeaderLines = {}
+        self._targets: dict[int, _Target] = {}
 
     @property
     def connector(self) -> BaseConnector:
@@ -58,17 +63,11 @@ class NetworkTransport:
         connection before any response byte arrived is retried once on a new connection.
         """
         connector = self._connector
-        key = connection_key(request, connector.ssl)
-        if request.proxy is None or tunnels(request.url):
-            head = serialize_head(
-                request.method,
-                request.url,
-                request.headers.items(),
-                request.version,
-                checked=self._header_lines,
-            )
-        else:
-            head = proxied_head(request)
+        target = self._targets.get(id(request.url))
+        if target is None or not target.serves(request):
+            target = self._target(request)
+        key = target.key
+        head = target.head(request, self._header_lines)
         conn = connector.take_idle(key) if request.trace is None else None
         if conn is None:
             conn = await connector.acquire(key, request, self._settings)
@@ -87,6 +86,16 @@ class NetworkTransport:
         h = exchange.head
         assert h is not None
         return Response(h.status, h.reason, h.headers, exchange, h.version, h.raw_headers)
+
+    def _target(self, request: Request) -> _Target:
+        """A new _Target for ``request``'s URL, kept unless it has proxy headers (which
+        a later request could change in place)."""
+        target = _Target(request, connection_key(request, self._connector.ssl))
+        if request.proxy_headers is None:
+            if len(self._targets) >= _TARGETS:
+                self._targets.clear()
+            self._targets[id(request.url)] = target
+        return target
 
     async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
         """Open a websocket (handshake and framing live in ``ws_channel``) on a connection
@@ -117,6 +126,71 @@ class NetworkTransport:
         for channel in list(self._websockets):
             await channel.aclose()
         await self._connector.close()
+
+
+class _Target:
+    """What requests to one URL object (the session reuses it for the same URL string) go
+    to: the pool key, worked out once, and the head of the last request, which the next one
+    reuses when it has the same method, version and headers object, unchanged."""
+
+    __slots__ = (
+        "head_bytes",
+        "headers",
+        "headers_version",
+        "key",
+        "method",
+        "proxy",
+        "proxy_auth",
+        "server_hostname",
+        "ssl",
+        "url",
+        "version",
+    )
+
+    def __init__(self, request: Request, key: ConnectionKey) -> None:
+        self.url = request.url
+        self.ssl = request.ssl
+        self.proxy = request.proxy
+        self.proxy_auth = request.proxy_auth
+        self.server_hostname = request.server_hostname
+        self.key = key
+        self.headers: CIMultiDictProxy[str] | None = None
+        self.headers_version = 0
+        self.method = ""
+        self.version = (1, 1)
+        self.head_bytes = b""
+
+    def serves(self, request: Request) -> bool:
+        """Whether ``request`` goes where this target's key says."""
+        return (
+            request.url is self.url
+            and request.ssl is self.ssl
+            and request.proxy is self.proxy
+            and request.proxy_auth is self.proxy_auth
+            and request.server_hostname == self.server_hostname
+            and request.proxy_headers is None
+        )
+
+    def head(self, request: Request, checked: HeaderLines) -> bytes:
+        """The serialized head of ``request`` (``checked``: header lines already checked)."""
+        headers = request.headers
+        version = getversion(headers)  # type: ignore[arg-type]
+        if (
+            headers is self.headers
+            and version == self.headers_version
+            and request.method == self.method
+            and request.version == self.version
+        ):
+            return self.head_bytes
+        if request.proxy is None or tunnels(request.url):
+            head = serialize_head(
+                request.method, request.url, headers.items(), request.version, checked=checked
+            )
+        else:
+            head = proxied_head(request)
+        self.headers, self.headers_version = headers, version
+        self.method, self.version, self.head_bytes = request.method, request.version, head
+        return head
 
 
 def _replayable(request: Request) -> bool:
