@@ -40,21 +40,28 @@ class NetworkTransport:
         max_field_size: int = 8190,
         max_headers: int = 128,
     ) -> None:
-        self._connector = connector if connector is not None else TCPConnector()
+        self._connector = connector  # None: a TCPConnector, made on first use
         self._settings = ConnectionSettings(
             read_bufsize=read_bufsize,
             max_line_size=max_line_size,
             max_field_size=max_field_size,
             max_headers=max_headers,
         )
-        self._websockets: weakref.WeakSet[NetworkWebSocketChannel] = weakref.WeakSet()
+        self._websockets: weakref.WeakSet[NetworkWebSocketChannel] | None = None
+        self._closed = False
         self._header_lines: HeaderLines = {}
         self._targets: dict[int, _Target] = {}
 
     @property
     def connector(self) -> BaseConnector:
-        """The pool this transport draws connections from."""
-        return self._connector
+        """The pool this transport draws connections from (made on first use when none was
+        given: a transport that never sends builds none; closed, if the transport is)."""
+        connector = self._connector
+        if connector is None:
+            connector = self._connector = TCPConnector()
+            if self._closed:
+                connector._close_now()
+        return connector
 
     async def handle(self, request: Request) -> Response:
         """Send ``request`` on a pooled (or new) connection and return the response head.
@@ -62,7 +69,7 @@ class NetworkTransport:
         A request that may be replayed (idempotent method, bytes body) and fails on a reused
         connection before any response byte arrived is retried once on a new connection.
         """
-        connector = self._connector
+        connector = self._connector or self.connector
         target = self._targets.get(id(request.url))
         if target is None or not target.serves(request):
             target = self._target(request)
@@ -90,7 +97,7 @@ class NetworkTransport:
     def _target(self, request: Request) -> _Target:
         """A new _Target for ``request``'s URL, kept unless it has proxy headers (which
         a later request could change in place)."""
-        target = _Target(request, connection_key(request, self._connector.ssl))
+        target = _Target(request, connection_key(request, self.connector.ssl))
         if request.proxy_headers is None:
             if len(self._targets) >= _TARGETS:
                 self._targets.clear()
@@ -100,12 +107,14 @@ class NetworkTransport:
     async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
         """Open a websocket (handshake and framing live in ``ws_channel``) on a connection
         of the connector: its limits, local address and resolver apply."""
-        connector = self._connector
+        connector = self.connector
         if connector.closed:
             raise exceptions.ClientConnectionError("Connector is closed.")
         from .ws_connect import connect_ws  # websockets is imported by the first websocket
 
         channel = await connect_ws(request, options, ssl=connector.ssl, dial=self._dial_ws)
+        if self._websockets is None:
+            self._websockets = weakref.WeakSet()
         self._websockets.add(channel)
         return channel
 
@@ -116,16 +125,18 @@ class NetworkTransport:
         factory: Callable[[], NetworkWebSocketChannel],
     ) -> tuple[asyncio.Transport, NetworkWebSocketChannel]:
         """A websocket's socket from the connector, its slot freed when the socket is gone."""
-        connector = self._connector
+        connector = self.connector
         sock, channel = await connector.dial_held(key, request, factory)
         channel.when_lost(lambda: connector.unhold(key))
         return sock, channel
 
     async def aclose(self) -> None:
         """Close the connector, every pooled connection and websockets left open."""
-        for channel in list(self._websockets):
+        self._closed = True
+        for channel in list(self._websockets or ()):
             await channel.aclose()
-        await self._connector.close()
+        if self._connector is not None:
+            await self._connector.close()
 
 
 class _Target:

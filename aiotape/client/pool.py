@@ -336,8 +336,14 @@ class BaseConnector:
 
     async def close(self) -> None:
         """Close every connection, idle or in use; waiting acquirers fail."""
+        if self._close_now():
+            await asyncio.sleep(0)  # let the sockets run connection_lost
+
+    def _close_now(self) -> bool:
+        """Close at once, all but letting the sockets run ``connection_lost`` (what
+        :meth:`close` awaits); whether any connection was closed."""
         if self._closed:
-            return
+            return False
         self._closed = True
         if self._cleanup is not None:
             self._cleanup.cancel()
@@ -355,8 +361,7 @@ class BaseConnector:
             if not waiter.done():
                 waiter.set_result(None)
         self._waiters.clear()
-        if in_use or idle:
-            await asyncio.sleep(0)  # let the sockets run connection_lost
+        return bool(in_use or idle)
 
     async def __aenter__(self: _C) -> _C:
         return self

@@ -52,9 +52,10 @@ def session_transport(
     transport: Transport | None,
     read_bufsize: int,
     limits: Limits,
-) -> tuple[Transport, BaseConnector | None]:
-    """A session's transport and connector: the given transport (no connector), else a
-    NetworkTransport over ``connector`` (a new one when None)."""
+) -> tuple[Transport, NetworkTransport | None]:
+    """A session's transport, and the NetworkTransport whose connector the session reports:
+    the given transport (and None), else a NetworkTransport over ``connector`` (a new one,
+    made on first use, when None)."""
     if connector is not None and transport is not None:
         raise ValueError(
             "connector and transport cannot both be given (the transport would never use "
@@ -69,7 +70,7 @@ def session_transport(
         max_field_size=limits[1],
         max_headers=limits[2],
     )
-    return network, network.connector
+    return network, network
 
 
 class ClientSession(RequestPipeline, WebSocketConnecting):
@@ -115,7 +116,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self._loop = running_loop(loop)
         self._init_builder(base_url, headers, skip_auto_headers, auth, cookie_jar, cookies)
         self._limits = (max_line_size, max_field_size, max_headers)
-        self._transport, self._connector = session_transport(
+        self._transport, self._network = session_transport(
             connector, transport, read_bufsize, self._limits
         )
         self._owns_transport = connector_owner
@@ -174,7 +175,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
     @property
     def connector(self) -> BaseConnector | None:
         """The connector in use (a default one when none was given); None with a transport."""
-        return self._connector
+        return None if self._network is None else self._network.connector
 
     @property
     def connector_owner(self) -> bool:

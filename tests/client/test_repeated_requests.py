@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from aiotape import ClientSession, DummyCookieJar
+from aiotape import ClientConnectionError, ClientSession, DummyCookieJar, TCPConnector
 from aiotape.client.network import NetworkTransport
 from aiotape.transport import ChunkedBody, Request, Response
 from tests.servers import RawServer, read_head
@@ -146,3 +147,19 @@ def test_in_memory_body_taken_at_once_reads_as_its_chunks_do() -> None:
     asyncio.run(half_read.read_chunk())
     assert half_read.rest() == b"bc"
     assert half_read.rest() == b""
+
+
+async def test_a_session_that_never_sends_reports_a_connector_closed_with_it() -> None:
+    session = ClientSession()
+    await session.close()
+    assert isinstance(session.connector, TCPConnector)
+    assert session.connector.closed
+    assert session.connector is session.connector
+
+
+async def test_a_closed_unused_transport_refuses_websockets_too() -> None:
+    transport = NetworkTransport()
+    await transport.aclose()
+    async with ClientSession(transport=transport, connector_owner=False) as session:
+        with pytest.raises(ClientConnectionError, match="Connector is closed"):
+            await session.ws_connect("ws://127.0.0.1:1/")
