@@ -64,15 +64,17 @@ class RequestPipeline(RequestBuilder):
     _middlewares: Sequence[ClientMiddlewareType]
     _auto_decompress: bool
     _read_bufsize: int
-    _response_class: type[ClientResponse]
+    _response_class: type[ClientResponse] = ClientResponse
     _resolve_charset: CharsetResolver
     _version: HttpVersion
     _trust_env: bool
     _json_dumps: Callable[[Any], Any]
     _raise_for_status: RaiseForStatus
     _requote_redirect_url: bool
-    _plain_context: bool
-    _default_plan: Plan | None
+    # Class-level until set (a ClientSession keeps its attributes few enough for Python to
+    # share their keys across instances: at most 30).
+    _plain_context = True
+    _default_plan: Plan | None = None
 
     def _request(
         self, method: str, str_or_url: str | URL, options: RequestOptions

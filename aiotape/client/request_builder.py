@@ -94,7 +94,7 @@ class RequestBuilder:
     _plain: bool
     _trace_configs: list[TraceConfig]
     _default_headers: CIMultiDict[str]
-    _header_block: tuple[int, str | None, CIMultiDict[str]] | None
+    _header_block: tuple[int, str | None, CIMultiDict[str]] | None = None
     _skip_auto_headers: frozenset[str]
     _auth: BasicAuth | None
     _cookie_jar: AbstractCookieJar
@@ -116,8 +116,9 @@ class RequestBuilder:
         self._url_cache = {}
         self._targets = {}
         self._default_headers = CIMultiDict(headers or {})
-        self._header_block = None
-        self._skip_auto_headers = frozenset(h.lower() for h in skip_auto_headers or ())
+        self._skip_auto_headers = (
+            frozenset(h.lower() for h in skip_auto_headers) if skip_auto_headers else frozenset()
+        )
         self._auth = auth
         self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
         if cookies is not None:

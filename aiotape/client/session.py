@@ -131,7 +131,6 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self._trace_configs = frozen(trace_configs)
         self._middlewares = tuple(middlewares)
         self._plain = not self._middlewares and not trust_env and self._version is HttpVersion11
-        self._default_plan = None
         self._closed = False
 
     def _init_classes(
@@ -141,14 +140,16 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
     ) -> None:
         """Check the response classes; note whether responses keep ClientResponse's ``async with``
         (then ``async with session.get()`` needs no context manager of its own)."""
-        self._response_class = check_class(response_class, ClientResponse, "response_class")
-        self._plain_context = (
-            response_class.__aenter__ is ClientResponse.__aenter__
-            and response_class.__aexit__ is ClientResponse.__aexit__
-        )
-        self._ws_response_class = check_class(
-            ws_response_class, ClientWebSocketResponse, "ws_response_class"
-        )
+        if response_class is not ClientResponse:
+            self._response_class = check_class(response_class, ClientResponse, "response_class")
+            self._plain_context = (
+                response_class.__aenter__ is ClientResponse.__aenter__
+                and response_class.__aexit__ is ClientResponse.__aexit__
+            )
+        if ws_response_class is not ClientWebSocketResponse:
+            self._ws_response_class = check_class(
+                ws_response_class, ClientWebSocketResponse, "ws_response_class"
+            )
 
     # -- properties -----------------------------------------------------------------------
     @property
