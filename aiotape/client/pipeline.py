@@ -50,6 +50,10 @@ _CONSUMED_BODY = (
     "Cannot follow redirect with a consumed request body. "
     "Use bytes, a seekable file-like object, or set allow_redirects=False."
 )
+_HOP_OPTIONS = frozenset(
+    {"params", "data", "json", "cookies", "headers", "auth", "expect100", "trace_request_ctx"}
+)
+"""Request options that change what a call's hops send, not the plan they follow."""
 _SSL_OPTIONS = itemgetter("ssl", "verify_ssl", "ssl_context", "fingerprint")
 
 
@@ -194,16 +198,20 @@ class RequestPipeline(RequestBuilder):
             method = check_method(method)
             return self._call(plan, None), Hop(method, url, None, None, None, None, None)
         timeout_option = options.get("timeout", UNSET)
+        hop_only = options.keys() <= _HOP_OPTIONS
         options = {**OPTION_DEFAULTS, **options}
         headers = options["headers"]
         if options["expect100"]:
             headers = with_expect_continue(headers)
         url = self._target_url(str_or_url, options["params"])
-        plan = self._make_plan(
-            options,
-            resolve_timeout(timeout_option, self._timeout),
-            merge_ssl_params(*_SSL_OPTIONS(options)),
-        )
+        if hop_only:  # what the hops send differs, not how: the session's plan
+            plan = self._default_plan or self._session_plan()
+        else:
+            plan = self._make_plan(
+                options,
+                resolve_timeout(timeout_option, self._timeout),
+                merge_ssl_params(*_SSL_OPTIONS(options)),
+            )
         method = check_method(method)
         return self._call(plan, options["trace_request_ctx"]), Hop.first(
             method, url, headers, options
