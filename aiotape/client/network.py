@@ -13,6 +13,8 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from multidict import CIMultiDictProxy, getversion
+
 from . import exceptions
 from .connection_settings import ConnectionSettings
 from .dial import connection_key
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = ["NetworkTransport"]
 
+_TARGETS = 256
+"""How many URLs a NetworkTransport keeps _Targets for (all are dropped when full)."""
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
 
@@ -41,20 +45,28 @@ class NetworkTransport:
         max_field_size: int = 8190,
         max_headers: int = 128,
     ) -> None:
-        self._connector = connector if connector is not None else TCPConnector()
+        self._connector = connector  # None: a TCPConnector, made on first use
         self._settings = ConnectionSettings(
             read_bufsize=read_bufsize,
             max_line_size=max_line_size,
             max_field_size=max_field_size,
             max_headers=max_headers,
         )
-        self._websockets: weakref.WeakSet[NetworkWebSocketChannel] = weakref.WeakSet()
+        self._websockets: weakref.WeakSet[NetworkWebSocketChannel] | None = None
+        self._closed = False
         self._header_lines: HeaderLines = {}
+        self._targets: dict[int, _Target] = {}
 
     @property
     def connector(self) -> BaseConnector:
-        """The pool this transport draws connections from."""
-        return self._connector
+        """The pool this transport draws connections from (made on first use when none was
+        given: a transport that never sends builds none; closed, if the transport is)."""
+        connector = self._connector
+        if connector is None:
+            connector = self._connector = TCPConnector()
+            if self._closed:
+                connector._close_now()
+        return connector
 
     async def handle(self, request: Request) -> Response:
         """Send ``request`` on a pooled (or new) connection and return the response head.
@@ -62,17 +74,12 @@ class NetworkTransport:
         A request that may be replayed (idempotent method, bytes body) and fails on a reused
         connection before any response byte arrived is retried once on a new connection.
         """
-        connector = self._connector
-        key = connection_key(request, connector.ssl)
-        head = None if request.proxy is None else _absolute_form_head(request)
-        if head is None:
-            head = _wire().serialize_head(
-                request.method,
-                request.url,
-                request.headers.items(),
-                request.version,
-                checked=self._header_lines,
-            )
+        connector = self._connector or self.connector
+        target = self._targets.get(id(request.url))
+        if target is None or not target.serves(request):
+            target = self._target(request)
+        key = target.key
+        head = target.head(request, self._header_lines)
         conn = connector.take_idle(key) if request.trace is None else None
         if conn is None:
             conn = await connector.acquire(key, request, self._settings)
@@ -92,15 +99,27 @@ class NetworkTransport:
         assert h is not None
         return Response(h.status, h.reason, h.headers, exchange, h.version, h.raw_headers)
 
+    def _target(self, request: Request) -> _Target:
+        """A new _Target for ``request``'s URL, kept unless it has proxy headers (which
+        a later request could change in place)."""
+        target = _Target(request, connection_key(request, self.connector.ssl))
+        if request.proxy_headers is None:
+            if len(self._targets) >= _TARGETS:
+                self._targets.clear()
+            self._targets[id(request.url)] = target
+        return target
+
     async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
         """Open a websocket (handshake and framing live in ``ws_channel``) on a connection
         of the connector: its limits, local address and resolver apply."""
-        connector = self._connector
+        connector = self.connector
         if connector.closed:
             raise exceptions.ClientConnectionError("Connector is closed.")
         from .ws_connect import connect_ws  # websockets is imported by the first websocket
 
         channel = await connect_ws(request, options, ssl=connector.ssl, dial=self._dial_ws)
+        if self._websockets is None:
+            self._websockets = weakref.WeakSet()
         self._websockets.add(channel)
         return channel
 
@@ -111,16 +130,82 @@ class NetworkTransport:
         factory: Callable[[], NetworkWebSocketChannel],
     ) -> tuple[asyncio.Transport, NetworkWebSocketChannel]:
         """A websocket's socket from the connector, its slot freed when the socket is gone."""
-        connector = self._connector
+        connector = self.connector
         sock, channel = await connector.dial_held(key, request, factory)
         channel.when_lost(lambda: connector.unhold(key))
         return sock, channel
 
     async def aclose(self) -> None:
         """Close the connector, every pooled connection and websockets left open."""
-        for channel in list(self._websockets):
+        self._closed = True
+        for channel in list(self._websockets or ()):
             await channel.aclose()
-        await self._connector.close()
+        if self._connector is not None:
+            await self._connector.close()
+
+
+class _Target:
+    """What requests to one URL object (the session reuses it for the same URL string) go
+    to: the pool key, worked out once, and the head of the last request, which the next one
+    reuses when it has the same method, version and headers object, unchanged."""
+
+    __slots__ = (
+        "head_bytes",
+        "headers",
+        "headers_version",
+        "key",
+        "method",
+        "proxy",
+        "proxy_auth",
+        "server_hostname",
+        "ssl",
+        "url",
+        "version",
+    )
+
+    def __init__(self, request: Request, key: ConnectionKey) -> None:
+        self.url = request.url
+        self.ssl = request.ssl
+        self.proxy = request.proxy
+        self.proxy_auth = request.proxy_auth
+        self.server_hostname = request.server_hostname
+        self.key = key
+        self.headers: CIMultiDictProxy[str] | None = None
+        self.headers_version = 0
+        self.method = ""
+        self.version = (1, 1)
+        self.head_bytes = b""
+
+    def serves(self, request: Request) -> bool:
+        """Whether ``request`` goes where this target's key says."""
+        return (
+            request.url is self.url
+            and request.ssl is self.ssl
+            and request.proxy is self.proxy
+            and request.proxy_auth is self.proxy_auth
+            and request.server_hostname == self.server_hostname
+            and request.proxy_headers is None
+        )
+
+    def head(self, request: Request, checked: HeaderLines) -> bytes:
+        """The serialized head of ``request`` (``checked``: header lines already checked)."""
+        headers = request.headers
+        version = getversion(headers)  # type: ignore[arg-type]
+        if (
+            headers is self.headers
+            and version == self.headers_version
+            and request.method == self.method
+            and request.version == self.version
+        ):
+            return self.head_bytes
+        head = None if request.proxy is None else _absolute_form_head(request)
+        if head is None:
+            head = _wire().serialize_head(
+                request.method, request.url, headers.items(), request.version, checked=checked
+            )
+        self.headers, self.headers_version = headers, version
+        self.method, self.version, self.head_bytes = request.method, request.version, head
+        return head
 
 
 class _Wire:

@@ -27,7 +27,7 @@ from .prepare import (
 )
 from .proxies import DIRECT
 from .request_builder import RequestBuilder
-from .request_context import RequestContextManager, ResponseContextManager
+from .request_context import ResponseContextManager
 from .request_plan import OPTION_DEFAULTS, Call, Hop, Plan, check_options, request_limits
 from .response import ClientResponse, HttpVersion, HttpVersion11
 from .session_options import CharsetResolver, Limits, version_headers, with_expect_continue
@@ -49,6 +49,10 @@ _CONSUMED_BODY = (
     "Cannot follow redirect with a consumed request body. "
     "Use bytes, a seekable file-like object, or set allow_redirects=False."
 )
+_HOP_OPTIONS = frozenset(
+    {"params", "data", "json", "cookies", "headers", "auth", "expect100", "trace_request_ctx"}
+)
+"""Request options that change what a call's hops send, not the plan they follow."""
 _SSL_OPTIONS = itemgetter("ssl", "verify_ssl", "ssl_context", "fingerprint")
 
 
@@ -63,26 +67,17 @@ class RequestPipeline(RequestBuilder):
     _middlewares: Sequence[ClientMiddlewareType]
     _auto_decompress: bool
     _read_bufsize: int
-    _response_class: type[ClientResponse]
+    _response_class: type[ClientResponse] = ClientResponse
     _resolve_charset: CharsetResolver
     _version: HttpVersion
     _trust_env: bool
     _json_dumps: Callable[[Any], Any]
     _raise_for_status: RaiseForStatus
     _requote_redirect_url: bool
-    _plain_context: bool
-    _default_plan: Plan | None
-
-    def _open(
-        self, method: str, str_or_url: str | URL, options: RequestOptions
-    ) -> RequestContextManager[ClientResponse]:
-        """What ``session.get(...)`` and the other verbs return; a keyword requests do not
-        take raises ``TypeError`` now, at the call, as it would binding a signature."""
-        if options:
-            check_options(options)
-        if self._plain_context:
-            return ResponseContextManager(self, method, str_or_url, options)
-        return RequestContextManager(self._perform(method, str_or_url, options, None))
+    # Class-level until set (a ClientSession keeps its attributes few enough for Python to
+    # share their keys across instances: at most 30).
+    _plain_context = True
+    _default_plan: Plan | None = None
 
     def _request(
         self, method: str, str_or_url: str | URL, options: RequestOptions
@@ -99,7 +94,42 @@ class RequestPipeline(RequestBuilder):
         options: RequestOptions,
         context: ResponseContextManager | None,
     ) -> ClientResponse:
-        call, hop = self._plan(method, str_or_url, options)
+        """The request's response (handed to ``context`` too). A call without options whose
+        request the session made before takes the plain path: one hop, the rest of the
+        general path only for a redirect to follow."""
+        info = None if options else self._plain_request(method, str_or_url)
+        if info is None:
+            call, hop = self._plan(method, str_or_url, options)
+            resp = await self._hops(call, hop, None)
+        else:  # what the general path does for this request, without its steps that do nothing
+            plan = self._default_plan or self._session_plan()
+            started = (self._loop or asyncio.get_running_loop()).time()
+            timeout = plan.timeout
+            limit = deadline(started, timeout.total, timeout.ceil_threshold)
+            url = info.real_url
+            request = plan.request(
+                info.method, url, info.headers, b"", started, limit, plan.route or DIRECT, 0.0, None
+            )
+            transport = self._current_transport()
+            resp = plan.response(request, await transport.handle(request), info)
+            set_cookie = resp.headers.getall("Set-Cookie", ())
+            if set_cookie:
+                self._cookie_jar.update_cookies_from_headers(set_cookie, url)
+            if plan.allow_redirects and resp.status in _REDIRECTS:
+                call = Call(plan, transport, started, limit, None)
+                # The auth the first hop sent: the session's, if its base_url lets it.
+                auth = self._auth and self._auth_for(url)
+                hop = Hop(info.method, url, None, None, None, auth, None)
+                resp = await self._hops(call, hop, resp)
+            elif plan.raise_for_status is not False:
+                await self._check_status(plan.raise_for_status, resp)
+        if context is not None:
+            context.opened(resp)
+        return resp
+
+    async def _hops(self, call: Call, hop: Hop, resp: ClientResponse | None) -> ClientResponse:
+        """The response a request ends with: ``hop`` is sent (unless ``resp`` is its answer
+        already), then each redirect followed, the final status checked."""
         plan, trace = call.plan, call.trace
         if trace is not None:  # tracing hook: request start
             hop.headers = await trace.send_request_start(
@@ -109,21 +139,22 @@ class RequestPipeline(RequestBuilder):
         body: bytes | Any = b""
         try:
             while True:
-                check_scheme(hop.url, bool(history))
-                route, hop_auth = plan.route or DIRECT, hop.auth
-                if self._trust_env:
-                    route, hop_auth = await self._from_env(
-                        hop.url, plan.route, hop.auth, hop.headers
-                    )
-                req_headers, body = self._encode_hop(hop, hop_auth, plan, bool(history))
-                request = call.request(hop, req_headers, body, route, history)
-                if plan.middlewares:
-                    resp = await self._send(call, request)
-                else:
-                    resp = plan.response(request, await call.transport.handle(request))
-                set_cookie = resp.headers.getall("Set-Cookie", ())
-                if set_cookie:
-                    self._cookie_jar.update_cookies_from_headers(set_cookie, hop.url)
+                if resp is None:
+                    check_scheme(hop.url, bool(history))
+                    route, hop_auth = plan.route or DIRECT, hop.auth
+                    if self._trust_env:
+                        route, hop_auth = await self._from_env(
+                            hop.url, plan.route, hop.auth, hop.headers
+                        )
+                    req_headers, body = self._encode_hop(hop, hop_auth, plan, bool(history))
+                    request = call.request(hop, req_headers, body, route, history)
+                    if plan.middlewares:
+                        resp = await self._send(call, request)
+                    else:
+                        resp = plan.response(request, await call.transport.handle(request))
+                    set_cookie = resp.headers.getall("Set-Cookie", ())
+                    if set_cookie:
+                        self._cookie_jar.update_cookies_from_headers(set_cookie, hop.url)
                 if not (plan.allow_redirects and resp.status in _REDIRECTS):
                     break
                 if trace is not None:  # tracing hook: redirect
@@ -131,15 +162,13 @@ class RequestPipeline(RequestBuilder):
                 history.append(resp)
                 if not self._redirect(hop, resp, body, plan.max_redirects, history):
                     break
+                resp = None
             if not isinstance(body, bytes):
                 finish_body(body)
             if history:  # as aiohttp: on the final response only
                 resp._history = tuple(history)
-            check = plan.raise_for_status
-            if check is True:
-                resp.raise_for_status()
-            elif callable(check):
-                await check(resp)
+            if plan.raise_for_status is not False:
+                await self._check_status(plan.raise_for_status, resp)
         except BaseException as exc:
             await close_body(body)
             if trace is not None:  # tracing hook: request exception
@@ -147,9 +176,15 @@ class RequestPipeline(RequestBuilder):
             raise
         if trace is not None:  # tracing hook: request end
             await trace.send_request_end(hop.method, hop.url, hop.headers, resp)
-        if context is not None:
-            context.opened(resp)
         return resp
+
+    @staticmethod
+    async def _check_status(check: RaiseForStatus, resp: ClientResponse) -> None:
+        """``raise_for_status``: True raises for an error status, a callable decides."""
+        if check is True:
+            resp.raise_for_status()
+        elif callable(check):
+            await check(resp)
 
     def _plan(
         self, method: str, str_or_url: str | URL, options: RequestOptions
@@ -157,27 +192,34 @@ class RequestPipeline(RequestBuilder):
         """The request (its plan: the call's options, else the session's settings) and its
         first hop."""
         if not options:  # the session's plan, made once; no option merges or checks
-            plan = self._default_plan
-            if plan is None:
-                plan = self._default_plan = self._make_plan(OPTION_DEFAULTS, self._timeout, True)
+            plan = self._default_plan or self._session_plan()
             url = self._target_url(str_or_url, None)
             method = check_method(method)
             return self._call(plan, None), Hop(method, url, None, None, None, None, None)
         timeout_option = options.get("timeout", UNSET)
+        hop_only = options.keys() <= _HOP_OPTIONS
         options = {**OPTION_DEFAULTS, **options}
         headers = options["headers"]
         if options["expect100"]:
             headers = with_expect_continue(headers)
         url = self._target_url(str_or_url, options["params"])
-        plan = self._make_plan(
-            options,
-            resolve_timeout(timeout_option, self._timeout),
-            merge_ssl_params(*_SSL_OPTIONS(options)),
-        )
+        if hop_only:  # what the hops send differs, not how: the session's plan
+            plan = self._default_plan or self._session_plan()
+        else:
+            plan = self._make_plan(
+                options,
+                resolve_timeout(timeout_option, self._timeout),
+                merge_ssl_params(*_SSL_OPTIONS(options)),
+            )
         method = check_method(method)
         return self._call(plan, options["trace_request_ctx"]), Hop.first(
             method, url, headers, options
         )
+
+    def _session_plan(self) -> Plan:
+        """The plan of calls without options (made by the first of them)."""
+        plan = self._default_plan = self._make_plan(OPTION_DEFAULTS, self._timeout, True)
+        return plan
 
     def _make_plan(self, options: RequestOptions, timeout: ClientTimeout, ssl: SSLSetting) -> Plan:
         middlewares = options["middlewares"]

@@ -31,6 +31,17 @@ _Waiter = tuple[ConnectionKey, "asyncio.Future[None]"]
 _C = TypeVar("_C", bound="BaseConnector")
 
 
+class _Host(list[HTTP11Connection]):
+    """One key's idle connections (the most recently used last) and ``held``: how many of
+    its connections count against the limits (in use, being opened, or kept by a websocket)."""
+
+    __slots__ = ("held",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held = 0
+
+
 class BaseConnector:
     """Opens, limits and reuses connections (aiohttp's ``BaseConnector`` options).
 
@@ -64,9 +75,10 @@ class BaseConnector:
         self._limit_per_host = limit_per_host
         self._force_close = force_close
         self._keepalive_timeout = 15.0 if keepalive_timeout is None else keepalive_timeout
-        self._idle: dict[ConnectionKey, list[HTTP11Connection]] = {}
-        self._in_use: set[HTTP11Connection] = set()
-        self._per_key: dict[ConnectionKey, int] = {}
+        # A key is here while it has idle connections or holds some; connections in use map to
+        # their key's _Host, so giving one back looks no key up.
+        self._idle: dict[ConnectionKey, _Host] = {}
+        self._in_use: dict[HTTP11Connection, _Host] = {}
         self._total = 0
         self._waiters: deque[_Waiter] = deque()
         self._cleanup: asyncio.TimerHandle | None = None
@@ -139,7 +151,7 @@ class BaseConnector:
             self._unreserve(key)
             conn.fail(exceptions.ClientConnectionError("Connector is closed."))
             raise exceptions.ClientConnectionError("Connector is closed.")
-        self._in_use.add(conn)
+        self._in_use[conn] = self._idle[key]
         if trace is not None:  # tracing hook: create end
             await self._traced(conn, trace.send_connection_create_end)
         return conn
@@ -207,39 +219,48 @@ class BaseConnector:
             self._unreserve(key)
             raise
 
-    def _has_slot(self, key: ConnectionKey) -> bool:
-        return (not self._limit or self._total < self._limit) and (
-            not self._limit_per_host or self._per_key.get(key, 0) < self._limit_per_host
-        )
+    def _has_slot(self, key: ConnectionKey, host: _Host | None = None) -> bool:
+        """Whether one more connection for ``key`` (whose _Host may be given) fits the limits."""
+        if self._limit and self._total >= self._limit:
+            return False
+        if not self._limit_per_host:
+            return True
+        if host is None:
+            host = self._idle.get(key)
+        return host is None or host.held < self._limit_per_host
 
     def _reserve(self, key: ConnectionKey) -> None:
+        """Count one more connection of ``key`` against the limits."""
+        host = self._idle.get(key)
+        if host is None:
+            host = self._idle[key] = _Host()
+        host.held += 1
         self._total += 1
-        self._per_key[key] = self._per_key.get(key, 0) + 1
 
-    def _unreserve(self, key: ConnectionKey) -> None:
+    def _unreserve(self, key: ConnectionKey, host: _Host | None = None) -> None:
+        """Count one connection of ``key`` (whose _Host may be given) less; wake a waiter."""
+        if host is None:
+            host = self._idle[key]
         self._total -= 1
-        left = self._per_key[key] - 1
-        if left:
-            self._per_key[key] = left
-        else:
-            del self._per_key[key]
+        host.held -= 1
+        if not host.held and not host and self._idle.get(key) is host:
+            del self._idle[key]
         if self._waiters:
             self._wake_waiter()
 
     def take_idle(self, key: ConnectionKey) -> HTTP11Connection | None:
         """A pooled connection for ``key`` if one is idle and a slot is free (no waiting, no
         tracing signals: what :meth:`acquire` does first); None otherwise."""
-        conns = self._idle.get(key)
-        if not conns:
-            return None
-        if not self._has_slot(key):
+        host = self._idle.get(key)
+        if not host or not self._has_slot(key, host):
             return None
         expired_before = monotonic() - self._keepalive_timeout
-        while conns:
-            conn = conns.pop()
+        while host:
+            conn = host.pop()
             if conn.is_reusable and conn.idle_since > expired_before:
-                self._reserve(key)
-                self._in_use.add(conn)
+                host.held += 1
+                self._total += 1
+                self._in_use[conn] = host
                 return conn
             conn.close()
         return None
@@ -278,29 +299,23 @@ class BaseConnector:
     # -- ConnectionOwner ------------------------------------------------------------------
     def release(self, conn: HTTP11Connection) -> None:
         """Put a connection whose response completed with keep-alive back in the pool."""
-        in_use = self._in_use
-        if conn not in in_use:
+        host = self._in_use.pop(conn, None)
+        if host is None:
             return
-        in_use.discard(conn)
-        key = conn.key
         if self._closed or self._force_close:
-            self._unreserve(key)
+            self._unreserve(conn.key, host)
             conn.close()
             return
-        idle = self._idle.get(key)
-        if idle is None:
-            self._idle[key] = [conn]
-        else:
-            idle.append(conn)
+        host.append(conn)
         if self._cleanup is None:
             self._arm_cleanup()
-        self._unreserve(key)
+        self._unreserve(conn.key, host)
 
     def discard(self, conn: HTTP11Connection) -> None:
         """Forget a closed connection (in use or idle)."""
-        if conn in self._in_use:
-            self._in_use.discard(conn)
-            self._unreserve(conn.key)
+        host = self._in_use.pop(conn, None)
+        if host is not None:
+            self._unreserve(conn.key, host)
             return
         idle = self._idle.get(conn.key)
         if idle and conn in idle:
@@ -318,31 +333,38 @@ class BaseConnector:
         for conns in list(self._idle.values()):
             for conn in [c for c in conns if c.idle_since <= expired_before]:
                 conn.close()
-        self._idle = {key: conns for key, conns in self._idle.items() if conns}
-        if self._idle:
+        self._idle = {key: host for key, host in self._idle.items() if host or host.held}
+        if any(self._idle.values()):
             self._arm_cleanup()
 
     async def close(self) -> None:
         """Close every connection, idle or in use; waiting acquirers fail."""
+        if self._close_now():
+            await asyncio.sleep(0)  # let the sockets run connection_lost
+
+    def _close_now(self) -> bool:
+        """Close at once, all but letting the sockets run ``connection_lost`` (what
+        :meth:`close` awaits); whether any connection was closed."""
         if self._closed:
-            return
+            return False
         self._closed = True
         if self._cleanup is not None:
             self._cleanup.cancel()
             self._cleanup = None
         in_use = [*self._in_use]
         idle = [c for conns in self._idle.values() for c in conns]
+        for host in self._idle.values():
+            host.clear()
+        self._idle = {key: host for key, host in self._idle.items() if host.held}
         for conn in in_use:
             conn.fail(exceptions.ClientConnectionError("Connector is closed."))
         for conn in idle:
             conn.fail(None)  # no exchange to fail, so no error to build (see exceptions.py)
-        self._idle.clear()
         for _, waiter in self._waiters:
             if not waiter.done():
                 waiter.set_result(None)
         self._waiters.clear()
-        if in_use or idle:
-            await asyncio.sleep(0)  # let the sockets run connection_lost
+        return bool(in_use or idle)
 
     async def __aenter__(self: _C) -> _C:
         return self

@@ -6,22 +6,33 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDict, getversion
+from multidict import CIMultiDict, CIMultiDictProxy, getversion
 from yarl import URL
 
 from . import exceptions
 from .auth import BasicAuth, strip_auth_from_url
 from .cookies import AbstractCookieJar, CookieJar, LooseCookies, cookie_header, unsafe_in_header
-from .prepare import DEFAULT_HEADERS, USER_AGENT, host_header
+from .prepare import (
+    BODYLESS_METHODS,
+    DEFAULT_HEADERS,
+    HTTP_SCHEMES,
+    USER_AGENT,
+    check_method,
+    host_header,
+)
 from .proxies import ProxyRoute, env_route, explicit_route, netrc_auth_for
+from .request_info import RequestInfo
+from .tracing import TraceConfig
 from .transport import Transport, current_override
 
 if TYPE_CHECKING:
     from http.cookies import BaseCookie
 
-__all__ = ["RequestBuilder", "check_base_url", "request_cookies"]
+__all__ = ["PlainTarget", "RequestBuilder", "check_base_url", "request_cookies"]
 
 _URL_CACHE_SIZE = 256
+_UNCHECKED = RequestInfo(URL(), "", CIMultiDictProxy(CIMultiDict()), URL())
+"""What ``PlainTarget.requests`` gives for a method not asked for yet."""
 
 
 def request_cookies(jar: AbstractCookieJar, cookies: LooseCookies, url: URL) -> BaseCookie[str]:
@@ -55,6 +66,24 @@ def check_base_url(base_url: str | URL | None) -> URL | None:
     return url
 
 
+class PlainTarget:
+    """A URL (without credentials) that calls without options request again and again, and
+    what they send to it: made once per URL (again once ``session.headers`` change)."""
+
+    __slots__ = ("headers", "headers_version", "requests", "url")
+
+    def __init__(self, url: URL, headers_version: int) -> None:
+        self.url = url
+        """The URL requested (base_url applied)."""
+        self.headers_version = headers_version
+        """``getversion(session.headers)`` the headers below were merged from."""
+        self.headers: CIMultiDictProxy[str] | None = None
+        """The final headers of bodyless requests, once one was made."""
+        self.requests: dict[str, RequestInfo | None] = {}
+        """By the method as given: the request, or None for methods that send a body (the
+        general path encodes it)."""
+
+
 class RequestBuilder:
     """URL, header, credential and proxy resolution from a session's defaults (a base of
     ClientSession, which sets the attributes declared here)."""
@@ -62,8 +91,11 @@ class RequestBuilder:
     _closed: bool
     _base_url: URL | None
     _url_cache: dict[str, URL]
+    _targets: dict[str | URL, PlainTarget]
+    _plain: bool
+    _trace_configs: list[TraceConfig]
     _default_headers: CIMultiDict[str]
-    _header_block: tuple[int, str | None, CIMultiDict[str]] | None
+    _header_block: tuple[int, str | None, CIMultiDict[str]] | None = None
     _skip_auto_headers: frozenset[str]
     _auth: BasicAuth | None
     _cookie_jar: AbstractCookieJar
@@ -83,9 +115,11 @@ class RequestBuilder:
         """The session's defaults for what requests send: base URL, headers, auth, cookies."""
         self._base_url = check_base_url(base_url)
         self._url_cache = {}
+        self._targets = {}
         self._default_headers = CIMultiDict(headers or {})
-        self._header_block = None
-        self._skip_auto_headers = frozenset(h.lower() for h in skip_auto_headers or ())
+        self._skip_auto_headers = (
+            frozenset(h.lower() for h in skip_auto_headers) if skip_auto_headers else frozenset()
+        )
         self._auth = auth
         self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
         if cookies is not None:
@@ -101,6 +135,49 @@ class RequestBuilder:
                 return cached
         url = self._build_url(str_or_url)
         return url if params is None else url.extend_query(params)
+
+    def _plain_request(self, method: str, str_or_url: str | URL) -> RequestInfo | None:
+        """What a call without options sends, when it is what the last such call to the same
+        URL sent: a bodyless method, no cookies in the jar, and a session without tracing,
+        middlewares, ``trust_env`` or HTTP/1.0 (``_plain``). None: take the general path."""
+        if self._closed:
+            raise RuntimeError("Session is closed")
+        jar = self._cookie_jar
+        if not self._plain or self._trace_configs or type(jar) is not CookieJar or jar._cookies:
+            return None
+        if type(str_or_url) is not str and type(str_or_url) is not URL:
+            return None
+        version = getversion(self._default_headers)  # type: ignore[arg-type]
+        target = self._targets.get(str_or_url)
+        if target is None or target.headers_version != version:
+            url = self._target_url(str_or_url, None)
+            if (
+                url.scheme not in HTTP_SCHEMES
+                or not url.host  # check_scheme raises for these two
+                or url.raw_user is not None
+                or url.raw_password is not None
+            ):
+                return None
+            if len(self._targets) >= _URL_CACHE_SIZE:
+                self._targets.clear()
+            target = self._targets[str_or_url] = PlainTarget(url, version)
+        info = target.requests.get(method, _UNCHECKED) if type(method) is str else None
+        return self._plain_method(target, method) if info is _UNCHECKED else info
+
+    def _plain_method(self, target: PlainTarget, method: str) -> RequestInfo | None:
+        """``target``'s request with ``method``, checked as the general path checks it."""
+        checked = check_method(method)
+        info = None
+        if checked in BODYLESS_METHODS:
+            url = target.url
+            if target.headers is None:
+                _, headers, _ = self._prepare_headers(url, None, None, None, None)
+                target.headers = CIMultiDictProxy(headers)
+            info = RequestInfo(
+                url.with_fragment(None) if url.raw_fragment else url, checked, target.headers, url
+            )
+        target.requests[method] = info
+        return info
 
     def _explicit_route(
         self,

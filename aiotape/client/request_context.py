@@ -7,6 +7,7 @@ from collections.abc import Coroutine, Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from .request_plan import check_options
 from .response import _RELEASED
 
 if TYPE_CHECKING:
@@ -61,19 +62,26 @@ class RequestContextManager(Coroutine[Any, Any, _T], Generic[_T]):
 
 
 class ResponseContextManager(RequestContextManager["ClientResponse"]):
-    """A RequestContextManager for responses that keep ClientResponse's own ``__aenter__``
-    and ``__aexit__``: ``async with`` awaits the request coroutine itself, which hands the
-    response back through :meth:`opened` (no context-manager coroutine on the request's path).
+    """What ``session.get(...)`` and the other verbs return. A keyword requests do not take
+    raises ``TypeError`` here, at the call, as it would binding a signature.
+
+    For responses that keep ClientResponse's own ``__aenter__`` and ``__aexit__``, ``async
+    with`` awaits the request coroutine itself, which hands the response back through
+    :meth:`opened` (no context-manager coroutine on the request's path); other response
+    classes are entered and exited as RequestContextManager does.
     """
 
-    __slots__ = ("_entered",)
+    __slots__ = ("_custom", "_entered")
 
     def __init__(
         self, session: RequestPipeline, method: str, url: str | URL, options: RequestOptions
     ) -> None:
+        if options:
+            check_options(options)
         self._coro = session._perform(method, url, options, self)
         self._resp = None
         self._entered = False
+        self._custom = not session._plain_context
 
     def opened(self, resp: ClientResponse) -> None:
         """The request coroutine got ``resp``: inside ``async with``, the response is entered."""
@@ -82,6 +90,8 @@ class ResponseContextManager(RequestContextManager["ClientResponse"]):
             resp._in_context = True
 
     def __aenter__(self) -> Coroutine[Any, Any, ClientResponse]:
+        if self._custom:
+            return super().__aenter__()
         self._entered = True
         return self._coro
 
@@ -91,6 +101,8 @@ class ResponseContextManager(RequestContextManager["ClientResponse"]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> Any:
+        if self._custom:
+            return super().__aexit__(exc_type, exc, tb)
         resp = self._resp
         if resp is not None:
             resp._in_context = False

@@ -156,16 +156,49 @@ class Plan:
     max_redirects: int
     raise_for_status: RaiseForStatus
 
-    def response(self, request: Request, wire: Response) -> ClientResponse:
-        """The ClientResponse of ``request`` answered by ``wire`` (its head)."""
+    def request(
+        self,
+        method: str,
+        url: URL,
+        headers: CIMultiDictProxy[str],
+        body: bytes | Any,
+        started: float,
+        deadline: float | None,
+        route: ProxyRoute,
+        simulated_elapsed: float,
+        trace: RequestTrace | None,
+    ) -> Request:
+        """The seam request of one hop sent with this plan."""
+        draft = _RequestDraft()
+        draft.method = method
+        draft.url = url
+        draft.headers = headers
+        draft.body = body
+        draft.timeout = self.timeout
+        draft.started = started
+        draft.deadline = deadline
+        draft.ssl = self.ssl
+        draft.server_hostname = self.server_hostname
+        draft.simulated_elapsed = simulated_elapsed
+        draft.trace = trace
+        draft.head_limits = self.head_limits
+        draft.version = self.version
+        draft.proxy = route.url
+        draft.proxy_auth = route.auth
+        draft.proxy_headers = route.headers
+        draft.__class__ = Request  # type: ignore[assignment]  # same slots: now frozen
+        return draft  # type: ignore[return-value]
+
+    def response(
+        self, request: Request, wire: Response, info: RequestInfo | None = None
+    ) -> ClientResponse:
+        """The ClientResponse of ``request`` answered by ``wire`` (its head); ``info``: the
+        request's RequestInfo when already made."""
         if not self.read_until_eof:
             wire = without_unframed_body(wire)
         url = request.url
-        resp = self.response_class(
-            request.method,
-            url,
-            wire,
-            request_info=tuple.__new__(  # RequestInfo(...) without its Python-level __new__
+        if info is None:
+            info = tuple.__new__(  # RequestInfo(...) without its Python-level __new__
                 RequestInfo,
                 (
                     url.with_fragment(None) if url.raw_fragment else url,
@@ -173,7 +206,12 @@ class Plan:
                     request.headers,
                     url,
                 ),
-            ),
+            )
+        resp = self.response_class(
+            request.method,
+            url,
+            wire,
+            request_info=info,
             auto_decompress=self.auto_decompress,
             read_bufsize=self.read_bufsize,
         )
@@ -211,26 +249,17 @@ class Call:
         history: list[ClientResponse],
     ) -> Request:
         """The seam request of ``hop``, carrying the simulated time of the hops before it."""
-        plan = self.plan
-        draft = _RequestDraft()
-        draft.method = hop.method
-        draft.url = hop.url
-        draft.headers = CIMultiDictProxy(headers)
-        draft.body = body
-        draft.timeout = plan.timeout
-        draft.started = self.started
-        draft.deadline = self.deadline
-        draft.ssl = plan.ssl
-        draft.server_hostname = plan.server_hostname
-        draft.simulated_elapsed = sum(r._simulated_elapsed for r in history) if history else 0.0
-        draft.trace = self.trace
-        draft.head_limits = plan.head_limits
-        draft.version = plan.version
-        draft.proxy = route.url
-        draft.proxy_auth = route.auth
-        draft.proxy_headers = route.headers
-        draft.__class__ = Request  # type: ignore[assignment]  # same slots: now frozen
-        return draft  # type: ignore[return-value]
+        return self.plan.request(
+            hop.method,
+            hop.url,
+            CIMultiDictProxy(headers),
+            body,
+            self.started,
+            self.deadline,
+            route,
+            sum(r._simulated_elapsed for r in history) if history else 0.0,
+            self.trace,
+        )
 
     async def exchange(self, request: Request) -> ClientResponse:
         """Send ``request`` through the transport; its response head as a ClientResponse."""

@@ -6,7 +6,7 @@ import codecs
 import functools
 import json as _json
 import re
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from io import BytesIO
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -18,8 +18,8 @@ from . import exceptions
 from .decoders import make_decoder
 from .request_info import RequestInfo
 from .response_connection import ResponseConnection
-from .streams import StreamReader, decoded_source, whole_body
-from .transport import Response, TraceHooks
+from .streams import Source, StreamReader, decoded_source, whole_body
+from .transport import ChunkedBody, Response, TraceHooks
 
 if TYPE_CHECKING:
     from http.cookies import SimpleCookie
@@ -72,13 +72,12 @@ def _connection_closed() -> exceptions.ClientConnectionError:
     return exceptions.ClientConnectionError("Connection closed")
 
 
-class _Released:
-    """What ``release()`` returns: callers may await it or not (aiohttp code does both)."""
+class _Released(tuple[()]):
+    """What ``release()`` returns: callers may await it or not (aiohttp code does both).
+    Awaiting it iterates the empty tuple: done at once, without a Python-level call."""
 
     __slots__ = ()
-
-    def __await__(self) -> Generator[None, None, None]:
-        yield from ()
+    __await__ = tuple.__iter__
 
 
 _RELEASED = _Released()
@@ -109,15 +108,20 @@ class ClientResponse:
 
     _trace: TraceHooks | None = None  # set by tracing; read() reports the body to it
     # Per-response state starts as these class-level values (one store fewer each, per
-    # response); the instance sets its own when it changes.
+    # response); the instance sets its own when it changes or differs.
     _history: tuple[ClientResponse, ...] = ()
     _content: StreamReader | None = None  # made on first use: read() goes around it
+    _source: Source | None = None  # the decoding source; None: the wire body's own chunks
     _body: bytes | None = None
     _cookies: SimpleCookie | None = None
     _content_type: tuple[str, dict[str, str]] | None = None
     _closed = True  # until __init__ completes: __del__ leaves a half-made response alone
     _released = False
     _in_context = False
+    _simulated_elapsed = 0.0
+    _read_bufsize = 2**18
+    _resolve_charset: Callable[[ClientResponse, bytes], str] = staticmethod(utf8_fallback)
+    version: HttpVersion = HttpVersion11
 
     def __init__(
         self,
@@ -132,26 +136,28 @@ class ClientResponse:
     ) -> None:
         self.method = method
         self._real_url = url
-        self._url = url.with_fragment(None) if url.raw_fragment else url
+        if request_info.real_url is url:  # its url is this one without the fragment
+            self._url = request_info.url
+        else:
+            self._url = url.with_fragment(None) if url.raw_fragment else url
         self.status = wire.status
         self.reason: str | None = wire.reason
-        version = wire.version
-        self.version = HttpVersion11 if version == (1, 1) else HttpVersion(*version)
+        if wire.version != (1, 1):
+            self.version = HttpVersion(*wire.version)
         self.headers: CIMultiDictProxy[str] = wire.headers
         self.raw_headers = wire.raw_headers
         self.request_info = request_info
         if history:
             self._history = history
         self._wire_body = wire.body
-        self._simulated_elapsed = wire.simulated_elapsed
-        encoding = wire.headers.get("Content-Encoding", "") if auto_decompress else ""
-        self._source = (
-            decoded_source(wire.body, make_decoder(encoding))
-            if encoding
-            else wire.body.read_chunk  # decoded_source(wire.body, None), inlined
-        )
-        self._read_bufsize = read_bufsize
-        self._resolve_charset: Callable[[ClientResponse, bytes], str] = utf8_fallback
+        if wire.simulated_elapsed:
+            self._simulated_elapsed = wire.simulated_elapsed
+        if auto_decompress:
+            encoding = wire.headers.get("Content-Encoding")
+            if encoding:
+                self._source = decoded_source(wire.body, make_decoder(encoding))
+        if read_bufsize != 2**18:
+            self._read_bufsize = read_bufsize
         self._closed = False
 
     # -- metadata -----------------------------------------------------------------------
@@ -257,7 +263,8 @@ class ClientResponse:
         """The body as aiohttp's ``StreamReader``."""
         content = self._content
         if content is None:
-            content = self._content = StreamReader(source=self._source, limit=self._read_bufsize)
+            source = self._source or self._wire_body.read_chunk
+            content = self._content = StreamReader(source=source, limit=self._read_bufsize)
             if self._body is not None:  # read() took the whole body without it
                 content.drained(len(self._body))
             if self._released:
@@ -266,7 +273,7 @@ class ClientResponse:
 
     async def _read_pieces(self) -> bytes:
         """The whole body piece by piece straight from the source (``content`` unused)."""
-        source = self._source
+        source = self._source or self._wire_body.read_chunk
         first = await source()
         block = await source() if first else first
         if not block:
@@ -285,13 +292,17 @@ class ClientResponse:
         """Read the whole (decoded) body; ``ClientConnectionError`` once released."""
         if self._body is None:
             direct = self._content is None and not self._released  # nobody used content
+            wire = self._wire_body
             try:
-                reading: Awaitable[bytes] = (
-                    (whole_body(self._wire_body, self._source) or self._read_pieces())
-                    if direct
-                    else self.content.read()
-                )
-                self._body = await reading
+                if direct and type(wire) is ChunkedBody and self._source is None:
+                    self._body = wire.rest()  # in memory and not encoded: nothing to await
+                else:
+                    reading: Awaitable[bytes] = (
+                        (whole_body(wire, self._source or wire.read_chunk) or self._read_pieces())
+                        if direct
+                        else self.content.read()
+                    )
+                    self._body = await reading
             except BaseException as exc:
                 if direct and isinstance(exc, Exception):  # the source failed: content says so
                     self.content.set_exception(exc)

@@ -21,7 +21,7 @@ from .pool import BaseConnector
 from .prepare import (
     session_timeout,
 )
-from .request_context import RequestContextManager
+from .request_context import RequestContextManager, ResponseContextManager
 from .response import ClientResponse, HttpVersion, HttpVersion11, utf8_fallback
 from .session_options import (
     CharsetResolver,
@@ -52,9 +52,10 @@ def session_transport(
     transport: Transport | None,
     read_bufsize: int,
     limits: Limits,
-) -> tuple[Transport, BaseConnector | None]:
-    """A session's transport and connector: the given transport (no connector), else a
-    NetworkTransport over ``connector`` (a new one when None)."""
+) -> tuple[Transport, NetworkTransport | None]:
+    """A session's transport, and the NetworkTransport whose connector the session reports:
+    the given transport (and None), else a NetworkTransport over ``connector`` (a new one,
+    made on first use, when None)."""
     if connector is not None and transport is not None:
         raise ValueError(
             "connector and transport cannot both be given (the transport would never use "
@@ -69,7 +70,7 @@ def session_transport(
         max_field_size=limits[1],
         max_headers=limits[2],
     )
-    return network, network.connector
+    return network, network
 
 
 class ClientSession(RequestPipeline, WebSocketConnecting):
@@ -115,7 +116,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self._loop = running_loop(loop)
         self._init_builder(base_url, headers, skip_auto_headers, auth, cookie_jar, cookies)
         self._limits = (max_line_size, max_field_size, max_headers)
-        self._transport, self._connector = session_transport(
+        self._transport, self._network = session_transport(
             connector, transport, read_bufsize, self._limits
         )
         self._owns_transport = connector_owner
@@ -129,7 +130,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self._proxy, self._proxy_auth = proxy, proxy_auth
         self._trace_configs = frozen(trace_configs)
         self._middlewares = tuple(middlewares)
-        self._default_plan = None
+        self._plain = not self._middlewares and not trust_env and self._version is HttpVersion11
         self._closed = False
 
     def _init_classes(
@@ -139,14 +140,16 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
     ) -> None:
         """Check the response classes; note whether responses keep ClientResponse's ``async with``
         (then ``async with session.get()`` needs no context manager of its own)."""
-        self._response_class = check_class(response_class, ClientResponse, "response_class")
-        self._plain_context = (
-            response_class.__aenter__ is ClientResponse.__aenter__
-            and response_class.__aexit__ is ClientResponse.__aexit__
-        )
-        self._ws_response_class = check_class(
-            ws_response_class, ClientWebSocketResponse, "ws_response_class"
-        )
+        if response_class is not ClientResponse:
+            self._response_class = check_class(response_class, ClientResponse, "response_class")
+            self._plain_context = (
+                response_class.__aenter__ is ClientResponse.__aenter__
+                and response_class.__aexit__ is ClientResponse.__aexit__
+            )
+        if ws_response_class is not ClientWebSocketResponse:
+            self._ws_response_class = check_class(
+                ws_response_class, ClientWebSocketResponse, "ws_response_class"
+            )
 
     # -- properties -----------------------------------------------------------------------
     @property
@@ -173,7 +176,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
     @property
     def connector(self) -> BaseConnector | None:
         """The connector in use (a default one when none was given); None with a transport."""
-        return self._connector
+        return None if self._network is None else self._network.connector
 
     @property
     def connector_owner(self) -> bool:
@@ -240,50 +243,50 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self, method: str, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform an HTTP request."""
-        return self._open(method, url, kwargs)
+        return ResponseContextManager(self, method, url, kwargs)
 
     def get(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a GET request."""
-        return self._open("GET", url, kwargs)
+        return ResponseContextManager(self, "GET", url, kwargs)
 
     def options(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform an OPTIONS request."""
-        return self._open("OPTIONS", url, kwargs)
+        return ResponseContextManager(self, "OPTIONS", url, kwargs)
 
     def head(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a HEAD request (redirects not followed by default)."""
         kwargs.setdefault("allow_redirects", False)
-        return self._open("HEAD", url, kwargs)
+        return ResponseContextManager(self, "HEAD", url, kwargs)
 
     def post(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a POST request."""
-        return self._open("POST", url, kwargs)
+        return ResponseContextManager(self, "POST", url, kwargs)
 
     def put(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a PUT request."""
-        return self._open("PUT", url, kwargs)
+        return ResponseContextManager(self, "PUT", url, kwargs)
 
     def patch(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a PATCH request."""
-        return self._open("PATCH", url, kwargs)
+        return ResponseContextManager(self, "PATCH", url, kwargs)
 
     def delete(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a DELETE request."""
-        return self._open("DELETE", url, kwargs)
+        return ResponseContextManager(self, "DELETE", url, kwargs)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def close(self) -> None:

@@ -72,7 +72,7 @@ class WebSocketConnecting(RequestBuilder):
 
     _trust_env: bool
     _timeout: ClientTimeout
-    _ws_response_class: type[ClientWebSocketResponse]
+    _ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse
 
     def ws_connect(
         self, url: str | URL, **kwargs: Unpack[WSConnectOptions]

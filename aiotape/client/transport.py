@@ -260,6 +260,19 @@ class ChunkedBody:
             raise self.error
         return b""
 
+    def rest(self) -> bytes:
+        """The rest of the body in one piece, at once: what :meth:`read_chunk` would give
+        until its first ``b""``, then ``error`` (if any)."""
+        pieces: list[bytes] = []
+        for chunk in self.chunks[self._index :]:
+            self._index += 1
+            if not chunk:
+                return b"".join(pieces)
+            pieces.append(chunk)
+        if self.error is not None:
+            raise self.error
+        return b"".join(pieces)
+
     def close(self) -> None:
         """Nothing to release."""
         self._index = len(self.chunks)
