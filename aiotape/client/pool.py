@@ -31,7 +31,7 @@ _Waiter = tuple[ConnectionKey, "asyncio.Future[None]"]
 _C = TypeVar("_C", bound="BaseConnector")
 
 
-class _Host(list[HTTP11Connection]):
+class _Host(list["HTTP11Connection"]):
     """One key's idle connections (the most recently used last) and ``held``: how many of
     its connections count against the limits (in use, being opened, or kept by a websocket)."""
 
