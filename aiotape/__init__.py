@@ -2,39 +2,18 @@
 
 ``import aiotape as aiohttp`` runs aiohttp client code unchanged; ``use_transport`` (and the
 pytest plugin built on it) routes every session through a mock or a cassette instead.
-``aiotape.mocking``, ``aiotape.cassettes``, ``aiotape.payload``, ``aiotape.hdrs`` and
-``aiotape.client_exceptions`` are imported on first use (``aiotape.mocking.X``), and so are the
-modules of the names a plain request never needs (payloads, forms, multipart,
-Content-Disposition, digest auth, trace params, unix sockets); the exception classes are built
-on first use.
+``import aiotape`` itself loads nothing of the client: each public name's module is imported
+when the name is first used (``aiotape.ClientSession`` brings what a request needs; forms,
+multipart, Content-Disposition, digest auth, trace params and unix sockets stay unloaded until
+used), and so are ``aiotape.mocking``, ``aiotape.cassettes``, ``aiotape.payload``,
+``aiotape.hdrs`` and ``aiotape.client_exceptions``. The exception classes are built on first use.
+So a pytest run with aiotape installed pays nothing for the client until a test uses it.
 """
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .client.auth import BasicAuth
-from .client.cookies import CookieJar, DummyCookieJar
-from .client.fingerprint import Fingerprint
-from .client.middlewares import ClientHandlerType, ClientMiddlewareType, ClientRequest
-from .client.pool import BaseConnector, TCPConnector
-from .client.prepare import VERSION
-from .client.request_info import RequestInfo
-from .client.resolvers import AsyncResolver, DefaultResolver, ThreadedResolver
-from .client.response import ClientResponse, HttpVersion, HttpVersion10, HttpVersion11
-from .client.session import ClientSession, request
-from .client.streams import StreamReader
-from .client.timeouts import ClientTimeout
-from .client.tracing import TraceConfig
-from .client.transport import (
-    Request,
-    Response,
-    Transport,
-    WSCloseCode,
-    WSMessage,
-    WSMsgType,
-    use_transport,
-)
-from .client.websocket import ClientWebSocketResponse, WebSocketError
+from ._version import VERSION as __version__
 
 if TYPE_CHECKING:
     from . import cassettes as cassettes
@@ -42,6 +21,8 @@ if TYPE_CHECKING:
     from . import hdrs as hdrs
     from . import mocking as mocking
     from . import payload as payload
+    from .client.auth import BasicAuth
+    from .client.cookies import CookieJar, DummyCookieJar
     from .client.digest_auth import DigestAuthMiddleware
     from .client.disposition import (
         BadContentDispositionHeader,
@@ -81,7 +62,9 @@ if TYPE_CHECKING:
         WSMessageTypeError,
         WSServerHandshakeError,
     )
+    from .client.fingerprint import Fingerprint
     from .client.formdata import FormData
+    from .client.middlewares import ClientHandlerType, ClientMiddlewareType, ClientRequest
     from .client.multipart import MultipartWriter
     from .client.payload_types import (
         PAYLOAD_REGISTRY,
@@ -98,6 +81,13 @@ if TYPE_CHECKING:
         get_payload,
         payload_type,
     )
+    from .client.pool import BaseConnector, TCPConnector
+    from .client.request_info import RequestInfo
+    from .client.resolvers import AsyncResolver, DefaultResolver, ThreadedResolver
+    from .client.response import ClientResponse, HttpVersion, HttpVersion10, HttpVersion11
+    from .client.session import ClientSession, request
+    from .client.streams import StreamReader
+    from .client.timeouts import ClientTimeout
     from .client.trace_params import (
         TraceConnectionCreateEndParams,
         TraceConnectionCreateStartParams,
@@ -116,13 +106,69 @@ if TYPE_CHECKING:
         TraceRequestStartParams,
         TraceResponseChunkReceivedParams,
     )
+    from .client.tracing import TraceConfig
+    from .client.transport import (
+        Request,
+        Response,
+        Transport,
+        WSCloseCode,
+        WSMessage,
+        WSMsgType,
+        use_transport,
+    )
     from .client.unix import UnixConnector
+    from .client.websocket import ClientWebSocketResponse, WebSocketError
     from .client.ws_timeout import ClientWSTimeout
-
-__version__ = VERSION
 
 _LAZY_SUBMODULES = frozenset({"cassettes", "client_exceptions", "hdrs", "mocking", "payload"})
 _LAZY_FROM = {  # public names whose modules are imported when a name is first used
+    "client.auth": ("BasicAuth",),
+    "client.cookies": (
+        "CookieJar",
+        "DummyCookieJar",
+    ),
+    "client.fingerprint": ("Fingerprint",),
+    "client.middlewares": (
+        "ClientHandlerType",
+        "ClientMiddlewareType",
+        "ClientRequest",
+    ),
+    "client.pool": (
+        "BaseConnector",
+        "TCPConnector",
+    ),
+    "client.request_info": ("RequestInfo",),
+    "client.resolvers": (
+        "AsyncResolver",
+        "DefaultResolver",
+        "ThreadedResolver",
+    ),
+    "client.response": (
+        "ClientResponse",
+        "HttpVersion",
+        "HttpVersion10",
+        "HttpVersion11",
+    ),
+    "client.session": (
+        "ClientSession",
+        "request",
+    ),
+    "client.streams": ("StreamReader",),
+    "client.timeouts": ("ClientTimeout",),
+    "client.tracing": ("TraceConfig",),
+    "client.transport": (
+        "Request",
+        "Response",
+        "Transport",
+        "WSCloseCode",
+        "WSMessage",
+        "WSMsgType",
+        "use_transport",
+    ),
+    "client.websocket": (
+        "ClientWebSocketResponse",
+        "WebSocketError",
+    ),
     "client.digest_auth": ("DigestAuthMiddleware",),
     "client.disposition": (
         "BadContentDispositionHeader",

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
-from ..client.prepare import VERSION
+from .._version import VERSION
 from ..client.transport import WSMsgType
 from .errors import CassetteFormatError
 from .model import (

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict
 from yarl import URL
 
+from .._version import VERSION
 from . import exceptions
 from .decoders import ACCEPT_ENCODING
 from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
@@ -23,7 +24,6 @@ from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
 if TYPE_CHECKING:
     from .ws_timeout import ClientWSTimeout
 
-VERSION = "0.1.0"
 USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} aiotape/{VERSION}"
 DEFAULT_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", ACCEPT_ENCODING))
 HTTP_SCHEMES = frozenset({"http", "https"})

@@ -57,6 +57,38 @@ def test_import_aiotape_leaves_the_lazy_modules_unimported() -> None:
     assert [name for name, present in loaded.items() if present] == []
 
 
+def test_import_aiotape_loads_nothing_of_the_client_or_its_dependencies() -> None:
+    loaded = run_json(
+        dedent(
+            """
+            import json, sys
+            import aiotape
+            print(json.dumps(sorted(
+                name for name in sys.modules
+                if name.startswith(("aiotape.", "yarl", "multidict", "httptools"))
+            )))
+            """
+        )
+    )
+    assert loaded == ["aiotape._version"]
+
+
+def test_a_public_name_imports_its_module_on_first_use() -> None:
+    loaded = run_json(
+        dedent(
+            """
+            import json, sys
+            import aiotape
+            before = "aiotape.client.session" in sys.modules
+            session_class = aiotape.ClientSession
+            print(json.dumps([before, session_class.__module__ in sys.modules,
+                              aiotape.__version__]))
+            """
+        )
+    )
+    assert loaded == [False, True, "0.1.0"]
+
+
 def test_a_replayed_get_imports_no_codec_cookie_form_or_http11_module() -> None:
     loaded = _loaded_after(
         """
