@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import FrozenInstanceError, dataclass
+from typing import Any, Literal
 
 from yarl import URL
 
@@ -27,14 +27,57 @@ Phase = Literal["connect", "head", "body"]
 """Where a recorded failure happened: connecting, awaiting the response head, reading the body."""
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedRequest:
+class _Frozen:
+    """A frozen dataclass's behaviour: immutable, equal and hashed by its fields in order.
+
+    The records below are dataclasses (``fields``, ``replace``, ``astuple`` work) with these
+    methods and their own ``__init__``: ``frozen=True`` and generated methods would cost ~4M
+    instructions of code generation per class at every import.
+    """
+
+    __slots__ = ()
+    __match_args__: tuple[str, ...]
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple([getattr(self, name) for name in self.__match_args__])
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__match_args__)
+        return f"{type(self).__qualname__}({shown})"
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        return type(self), self._values()
+
+
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class RecordedRequest(_Frozen):
     """A request as it went on the wire (``body`` is the whole body, streamed or not)."""
 
     method: str
     uri: str
     headers: Headers = ()
     body: bytes = b""
+
+    def __init__(self, method: str, uri: str, headers: Headers = (), body: bytes = b"") -> None:
+        _set = object.__setattr__
+        _set(self, "method", method)
+        _set(self, "uri", uri)
+        _set(self, "headers", headers)
+        _set(self, "body", body)
 
     @property
     def url(self) -> URL:
@@ -47,8 +90,8 @@ class RecordedRequest:
         return next((v for k, v in self.headers if k.lower() == lowered), None)
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedResponse:
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class RecordedResponse(_Frozen):
     """A response head and its wire body chunks (still content-encoded) as they arrived.
 
     ``chunk_times`` holds, per chunk, the seconds since the request started when it arrived
@@ -65,14 +108,33 @@ class RecordedResponse:
     version: tuple[int, int] = (1, 1)
     complete: bool = True
 
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        headers: Headers = (),
+        chunks: tuple[bytes, ...] = (),
+        chunk_times: tuple[float, ...] = (),
+        version: tuple[int, int] = (1, 1),
+        complete: bool = True,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "status", status)
+        _set(self, "reason", reason)
+        _set(self, "headers", headers)
+        _set(self, "chunks", chunks)
+        _set(self, "chunk_times", chunk_times)
+        _set(self, "version", version)
+        _set(self, "complete", complete)
+
     @property
     def body(self) -> bytes:
         """The whole wire body."""
         return b"".join(self.chunks)
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedError:
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class RecordedError(_Frozen):
     """A failure: the aiotape (or builtin) exception class name, its message and its phase.
 
     ``errno``/``strerror`` are kept for OSError-based classes (ClientConnectorError...),
@@ -86,9 +148,26 @@ class RecordedError:
     strerror: str | None = None
     status: int | None = None
 
+    def __init__(
+        self,
+        type: str,
+        message: str,
+        phase: Phase,
+        errno: int | None = None,
+        strerror: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "type", type)
+        _set(self, "message", message)
+        _set(self, "phase", phase)
+        _set(self, "errno", errno)
+        _set(self, "strerror", strerror)
+        _set(self, "status", status)
 
-@dataclass(frozen=True, slots=True)
-class WSFrame:
+
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class WSFrame(_Frozen):
     """One websocket message: who sent it, its type, payload and time since the handshake.
 
     For CLOSE, ``data`` is the close code and ``extra`` the reason.
@@ -100,17 +179,37 @@ class WSFrame:
     extra: str | None
     at: float
 
+    def __init__(
+        self,
+        direction: Literal["send", "recv"],
+        type: WSMsgType,
+        data: str | bytes | int | None,
+        extra: str | None,
+        at: float,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "direction", direction)
+        _set(self, "type", type)
+        _set(self, "data", data)
+        _set(self, "extra", extra)
+        _set(self, "at", at)
 
-@dataclass(frozen=True, slots=True)
-class RecordedWebSocket:
+
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class RecordedWebSocket(_Frozen):
     """A websocket session after its handshake: negotiated subprotocol and every message."""
 
     protocol: str | None
     frames: tuple[WSFrame, ...]
 
+    def __init__(self, protocol: str | None, frames: tuple[WSFrame, ...]) -> None:
+        _set = object.__setattr__
+        _set(self, "protocol", protocol)
+        _set(self, "frames", frames)
 
-@dataclass(frozen=True, slots=True)
-class Interaction:
+
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class Interaction(_Frozen):
     """One exchange: a request and its response, its failure, or both (failure mid-body).
 
     ``elapsed`` is the seconds from the request's start to the response head (or, without a
@@ -122,3 +221,18 @@ class Interaction:
     error: RecordedError | None = None
     elapsed: float = 0.0
     websocket: RecordedWebSocket | None = None
+
+    def __init__(
+        self,
+        request: RecordedRequest,
+        response: RecordedResponse | None = None,
+        error: RecordedError | None = None,
+        elapsed: float = 0.0,
+        websocket: RecordedWebSocket | None = None,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "request", request)
+        _set(self, "response", response)
+        _set(self, "error", error)
+        _set(self, "elapsed", elapsed)
+        _set(self, "websocket", websocket)
