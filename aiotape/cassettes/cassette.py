@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -34,6 +33,7 @@ from .model import Interaction, RecordedRequest
 from .plan import RecordMode, keeps_recorded, plan
 from .player import Playback
 from .recorder import Recorder
+from .records import Frozen
 from .storage import Signature, locked, read_file, signature, write_atomic
 from .transport import CassetteTransport, LiveRequests
 from .vcr_config import JsonSerializer, Serializer, VcrExtras
@@ -49,13 +49,20 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class FileUsage:
+class FileUsage(Frozen):
     """Which interactions of one cassette file a Cassette replayed (positions in the file)."""
 
+    __slots__ = ("interactions", "path", "played")
+    __match_args__ = ("path", "interactions", "played")
     path: Path
     interactions: int
     played: tuple[int, ...]
+
+    def __init__(self, path: Path, interactions: int, played: tuple[int, ...]) -> None:
+        _set = object.__setattr__
+        _set(self, "path", path)
+        _set(self, "interactions", interactions)
+        _set(self, "played", played)
 
 
 def load_cassette(path: str | os.PathLike[str]) -> list[Interaction]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError, dataclass
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 from yarl import URL
 
 from ..client.transport import WSMsgType
+from .records import Frozen
 
 __all__ = [
     "Headers",
@@ -26,45 +27,13 @@ Headers = tuple[tuple[str, str], ...]
 Phase = Literal["connect", "head", "body"]
 """Where a recorded failure happened: connecting, awaiting the response head, reading the body."""
 
-
-class _Frozen:
-    """A frozen dataclass's behaviour: immutable, equal and hashed by its fields in order.
-
-    The records below are dataclasses (``fields``, ``replace``, ``astuple`` work) with these
-    methods and their own ``__init__``: ``frozen=True`` and generated methods would cost ~4M
-    instructions of code generation per class at every import.
-    """
-
-    __slots__ = ()
-    __match_args__: tuple[str, ...]
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple([getattr(self, name) for name in self.__match_args__])
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__match_args__)
-        return f"{type(self).__qualname__}({shown})"
-
-    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
-        return type(self), self._values()
+# The records are dataclasses (``fields``, ``replace`` and ``astuple`` work) with Frozen's
+# methods and their own __init__: frozen=True and generated methods would cost ~4M instructions
+# of code generation per class, at every import.
 
 
 @dataclass(init=False, repr=False, eq=False, slots=True)
-class RecordedRequest(_Frozen):
+class RecordedRequest(Frozen):
     """A request as it went on the wire (``body`` is the whole body, streamed or not)."""
 
     method: str
@@ -91,7 +60,7 @@ class RecordedRequest(_Frozen):
 
 
 @dataclass(init=False, repr=False, eq=False, slots=True)
-class RecordedResponse(_Frozen):
+class RecordedResponse(Frozen):
     """A response head and its wire body chunks (still content-encoded) as they arrived.
 
     ``chunk_times`` holds, per chunk, the seconds since the request started when it arrived
@@ -134,7 +103,7 @@ class RecordedResponse(_Frozen):
 
 
 @dataclass(init=False, repr=False, eq=False, slots=True)
-class RecordedError(_Frozen):
+class RecordedError(Frozen):
     """A failure: the aiotape (or builtin) exception class name, its message and its phase.
 
     ``errno``/``strerror`` are kept for OSError-based classes (ClientConnectorError...),
@@ -167,7 +136,7 @@ class RecordedError(_Frozen):
 
 
 @dataclass(init=False, repr=False, eq=False, slots=True)
-class WSFrame(_Frozen):
+class WSFrame(Frozen):
     """One websocket message: who sent it, its type, payload and time since the handshake.
 
     For CLOSE, ``data`` is the close code and ``extra`` the reason.
@@ -196,7 +165,7 @@ class WSFrame(_Frozen):
 
 
 @dataclass(init=False, repr=False, eq=False, slots=True)
-class RecordedWebSocket(_Frozen):
+class RecordedWebSocket(Frozen):
     """A websocket session after its handshake: negotiated subprotocol and every message."""
 
     protocol: str | None
@@ -209,7 +178,7 @@ class RecordedWebSocket(_Frozen):
 
 
 @dataclass(init=False, repr=False, eq=False, slots=True)
-class Interaction(_Frozen):
+class Interaction(Frozen):
     """One exchange: a request and its response, its failure, or both (failure mid-body).
 
     ``elapsed`` is the seconds from the request's start to the response head (or, without a
