@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Iterable
+from typing import TYPE_CHECKING
 
 from ..client.transport import Request, Response, Transport, WebSocketChannel, WSOptions
 from .errors import Complaints
@@ -11,7 +12,9 @@ from .filters import Filters
 from .matching import MatchRule
 from .model import Interaction, RecordedRequest
 from .player import Playback, ReplayChannel, replay
-from .recorder import Recorder
+
+if TYPE_CHECKING:
+    from .recorder import Recorder
 
 __all__ = ["CassetteTransport", "LiveRequests"]
 
