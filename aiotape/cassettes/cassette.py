@@ -191,7 +191,7 @@ def _no_closest(live: RecordedRequest) -> None:
     """A cassette that replays nothing has no closest interaction."""
 
 
-class Cassette(AbstractContextManager["Cassette"]):
+class Cassette:
     """Plays and/or records one cassette file according to its record mode.
 
     Use it as a context manager (``with use_cassette(path): ...``) to route every session

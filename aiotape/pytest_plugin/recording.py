@@ -58,8 +58,8 @@ _RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 """RecordMode's values (spelt out: registering the option must not import the cassettes)."""
 _PYTEST_RECORDING = ("recording", "pytest_recording.plugin")
 _FORBIDDEN_IN_NAMES = re.compile(r"[<>?%*:|\"'/\\]")
-_SETTINGS = pytest.StashKey["_Settings"]()
-_PLACE = pytest.StashKey["_Place"]()
+_SETTINGS: pytest.StashKey[_Settings] = pytest.StashKey()
+_PLACE: pytest.StashKey[_Place] = pytest.StashKey()
 _CASSETTE_FIXTURE = "aiotape_cassette"
 
 

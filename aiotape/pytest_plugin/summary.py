@@ -47,7 +47,7 @@ __all__ = [
 
 _WORKER_KEY = "aiotape_usage"
 _SHOWN_POSITIONS = 10
-_LOG = pytest.StashKey["RunLog"]()
+_LOG: pytest.StashKey[RunLog] = pytest.StashKey()
 
 
 class CassetteUse:

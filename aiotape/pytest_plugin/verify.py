@@ -41,7 +41,7 @@ __all__ = [
     "verifying",
 ]
 
-_LOG = pytest.StashKey["VerifyLog"]()
+_LOG: pytest.StashKey[VerifyLog] = pytest.StashKey()
 _PATHS = pytest.StashKey[list[Path]]()
 _WORKER_KEY = "aiotape_drift"
 
