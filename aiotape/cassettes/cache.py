@@ -238,7 +238,12 @@ def _twin(cls: type) -> type:
     the frozen ``__init__``'s ``object.__setattr__`` per field, which costs three times as
     much. Only for plain data this module wrote itself, every field set.
     """
-    namespace = {"__slots__": vars(cls)["__slots__"], "__setattr__": object.__setattr__}
+    namespace = {
+        "__slots__": vars(cls)["__slots__"],
+        # object's own methods for both names of the slot: plain stores, no Python call
+        "__setattr__": object.__setattr__,
+        "__delattr__": object.__delattr__,
+    }
     return type(f"_Building{cls.__name__}", cls.__bases__, namespace)
 
 
