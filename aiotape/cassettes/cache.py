@@ -231,14 +231,20 @@ def _plain_websocket(ws: RecordedWebSocket | None) -> tuple[Any, ...] | None:
 
 
 def _twin(cls: type) -> type:
-    """A plain class with the slots of frozen dataclass ``cls``, to build its instances fast.
+    """A class with the slots and bases of frozen dataclass ``cls``, to build its instances fast.
 
     Filled with plain attribute stores and then given ``cls`` as its class (``__class__``
     assignment: the layouts are the same), an instance is a ``cls`` instance built without
     the frozen ``__init__``'s ``object.__setattr__`` per field, which costs three times as
     much. Only for plain data this module wrote itself, every field set.
     """
-    return type(f"_Building{cls.__name__}", (), {"__slots__": vars(cls)["__slots__"]})
+    namespace = {
+        "__slots__": vars(cls)["__slots__"],
+        # object's own methods for both names of the slot: plain stores, no Python call
+        "__setattr__": object.__setattr__,
+        "__delattr__": object.__delattr__,
+    }
+    return type(f"_Building{cls.__name__}", cls.__bases__, namespace)
 
 
 _BuildingInteraction = _twin(Interaction)

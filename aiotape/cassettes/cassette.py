@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ..client.transport import (
     Request,
@@ -33,11 +32,14 @@ from .matching import DEFAULT_MATCH_ON, CustomMatcher, MatchOn, MatchRule
 from .model import Interaction, RecordedRequest
 from .plan import RecordMode, keeps_recorded, plan
 from .player import Playback
-from .recorder import Recorder
+from .records import Frozen
 from .storage import Signature, locked, read_file, signature, write_atomic
 from .transport import CassetteTransport, LiveRequests
 from .vcr_config import JsonSerializer, Serializer, VcrExtras
 from .vcr_shapes import VcrRequest, request_to_vcr, response_to_vcr
+
+if TYPE_CHECKING:
+    from .recorder import Recorder
 
 __all__ = [
     "Cassette",
@@ -49,13 +51,20 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class FileUsage:
+class FileUsage(Frozen):
     """Which interactions of one cassette file a Cassette replayed (positions in the file)."""
 
+    __slots__ = ("interactions", "path", "played")
+    __match_args__ = ("path", "interactions", "played")
     path: Path
     interactions: int
     played: tuple[int, ...]
+
+    def __init__(self, path: Path, interactions: int, played: tuple[int, ...]) -> None:
+        _set = object.__setattr__
+        _set(self, "path", path)
+        _set(self, "interactions", interactions)
+        _set(self, "played", played)
 
 
 def load_cassette(path: str | os.PathLike[str]) -> list[Interaction]:
@@ -171,11 +180,18 @@ def _compiled(
     return compiled
 
 
+def _recorder(filters: Filters) -> Recorder:
+    """A Recorder (its module is imported by the first cassette that records, not by replays)."""
+    from .recorder import Recorder
+
+    return Recorder(filters)
+
+
 def _no_closest(live: RecordedRequest) -> None:
     """A cassette that replays nothing has no closest interaction."""
 
 
-class Cassette(AbstractContextManager["Cassette"]):
+class Cassette:
     """Plays and/or records one cassette file according to its record mode.
 
     Use it as a context manager (``with use_cassette(path): ...``) to route every session
@@ -265,7 +281,7 @@ class Cassette(AbstractContextManager["Cassette"]):
             if steps.replay
             else None
         )
-        self._recorder = Recorder(self._filters) if steps.record else None
+        self._recorder = _recorder(self._filters) if steps.record else None
         self._complaints = Complaints(
             CassetteLabel(
                 self.path,

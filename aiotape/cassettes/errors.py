@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,17 +41,29 @@ class WebSocketMismatchError(CassetteError):
     """A websocket client sent something other than what the recording holds."""
 
 
-@dataclass(frozen=True, slots=True)
 class CassetteLabel:
-    """What the messages say about a cassette: its file, mode, matchers and test."""
+    """What the messages say about a cassette: its file, mode, matchers and test.
 
-    path: Path | None
-    record_mode: str
-    matching: tuple[str, ...]
-    existed: bool
-    test_id: str | None
-    shared: bool = False
-    """Other tests use this file too: never suggest rewriting it from one test."""
+    ``shared``: other tests use this file too, so never suggest rewriting it from one test.
+    """
+
+    __slots__ = ("existed", "matching", "path", "record_mode", "shared", "test_id")
+
+    def __init__(
+        self,
+        path: Path | None,
+        record_mode: str,
+        matching: tuple[str, ...],
+        existed: bool,
+        test_id: str | None,
+        shared: bool = False,
+    ) -> None:
+        self.path = path
+        self.record_mode = record_mode
+        self.matching = matching
+        self.existed = existed
+        self.test_id = test_id
+        self.shared = shared
 
     @property
     def where(self) -> str:

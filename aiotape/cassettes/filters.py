@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
@@ -170,17 +170,37 @@ def decode_compressed(response: RecordedResponse) -> RecordedResponse:
 _LENGTH_AND_CODING = frozenset({"content-encoding", "content-length"})
 
 
-@dataclass(frozen=True, slots=True)
 class Filters:
     """What to strip or replace before recording (and before matching live requests)."""
 
-    headers: tuple[tuple[str, str | None], ...] = ()
-    query: tuple[tuple[str, str | None], ...] = ()
-    post_data: tuple[tuple[str, str | None], ...] = ()
-    request_hooks: tuple[RequestHook, ...] = ()
-    response_hooks: tuple[ResponseHook, ...] = ()
-    redacted_query: frozenset[str] = DEFAULT_REDACTED_QUERY
-    decode_compressed_response: bool = False
+    __slots__ = (
+        "decode_compressed_response",
+        "headers",
+        "post_data",
+        "query",
+        "redacted_query",
+        "request_hooks",
+        "response_hooks",
+    )
+
+    def __init__(
+        self,
+        *,
+        headers: tuple[tuple[str, str | None], ...] = (),
+        query: tuple[tuple[str, str | None], ...] = (),
+        post_data: tuple[tuple[str, str | None], ...] = (),
+        request_hooks: tuple[RequestHook, ...] = (),
+        response_hooks: tuple[ResponseHook, ...] = (),
+        redacted_query: frozenset[str] = DEFAULT_REDACTED_QUERY,
+        decode_compressed_response: bool = False,
+    ) -> None:
+        self.headers = headers
+        self.query = query
+        self.post_data = post_data
+        self.request_hooks = request_hooks
+        self.response_hooks = response_hooks
+        self.redacted_query = redacted_query
+        self.decode_compressed_response = decode_compressed_response
 
     @classmethod
     def build(

@@ -17,7 +17,6 @@ import functools
 import json
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import parse_qsl
 
@@ -57,13 +56,15 @@ DEFAULT_MATCH_ON: tuple[str, ...] = ("method", "scheme", "host", "port", "path",
 """vcrpy's default: method and the full URL, query order-insensitive."""
 
 
-@dataclass(frozen=True, slots=True)
 class Closest:
     """The recorded interaction nearest to an unmatched request, and how it differs."""
 
-    position: int
-    interaction: Interaction
-    differences: tuple[str, ...]
+    __slots__ = ("differences", "interaction", "position")
+
+    def __init__(self, position: int, interaction: Interaction, differences: tuple[str, ...]):
+        self.position = position
+        self.interaction = interaction
+        self.differences = differences
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
@@ -182,23 +183,22 @@ def _accepts(matcher: CustomMatcher, live: RecordedRequest, recorded: RecordedRe
     return result is None or bool(result)
 
 
-@dataclass(frozen=True, slots=True)
 class MatchRule:
-    """A compiled ``match_on``: built-in key functions plus custom matchers."""
+    """A compiled ``match_on``: built-in key functions plus custom matchers.
 
-    names: tuple[str, ...]
-    custom: tuple[CustomMatcher, ...] = ()
-    functions: tuple[KeyFunction, ...] = field(init=False, repr=False, compare=False)
-    """The key functions of ``names``, in order."""
-    plain: bool = field(init=False, repr=False, compare=False)
-    """Whether the key depends on the method and URI alone (no headers or body matcher)."""
-    default: bool = field(init=False, repr=False, compare=False)
-    """Whether ``names`` are ``DEFAULT_MATCH_ON``, whose key one function gives."""
+    ``functions`` are the key functions of ``names``, in order; ``plain`` tells whether the
+    key depends on the method and URI alone (no headers or body matcher), ``default`` whether
+    ``names`` are ``DEFAULT_MATCH_ON``, whose key one function gives.
+    """
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "functions", tuple(MATCHERS[name] for name in self.names))
-        object.__setattr__(self, "plain", _PLAIN_MATCHERS.issuperset(self.names))
-        object.__setattr__(self, "default", self.names == DEFAULT_MATCH_ON)
+    __slots__ = ("custom", "default", "functions", "names", "plain")
+
+    def __init__(self, names: tuple[str, ...], custom: tuple[CustomMatcher, ...] = ()) -> None:
+        self.names = names
+        self.custom = custom
+        self.functions: tuple[KeyFunction, ...] = tuple(MATCHERS[name] for name in names)
+        self.plain = _PLAIN_MATCHERS.issuperset(names)
+        self.default = names == DEFAULT_MATCH_ON
 
     @classmethod
     def compile(

@@ -8,6 +8,7 @@ from typing import Literal
 from yarl import URL
 
 from ..client.transport import WSMsgType
+from .records import Frozen
 
 __all__ = [
     "Headers",
@@ -26,15 +27,26 @@ Headers = tuple[tuple[str, str], ...]
 Phase = Literal["connect", "head", "body"]
 """Where a recorded failure happened: connecting, awaiting the response head, reading the body."""
 
+# The records are dataclasses (``fields``, ``replace`` and ``astuple`` work) with Frozen's
+# methods and their own __init__: frozen=True and generated methods would cost ~4M instructions
+# of code generation per class, at every import.
 
-@dataclass(frozen=True, slots=True)
-class RecordedRequest:
+
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class RecordedRequest(Frozen):
     """A request as it went on the wire (``body`` is the whole body, streamed or not)."""
 
     method: str
     uri: str
     headers: Headers = ()
     body: bytes = b""
+
+    def __init__(self, method: str, uri: str, headers: Headers = (), body: bytes = b"") -> None:
+        _set = object.__setattr__
+        _set(self, "method", method)
+        _set(self, "uri", uri)
+        _set(self, "headers", headers)
+        _set(self, "body", body)
 
     @property
     def url(self) -> URL:
@@ -47,8 +59,8 @@ class RecordedRequest:
         return next((v for k, v in self.headers if k.lower() == lowered), None)
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedResponse:
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class RecordedResponse(Frozen):
     """A response head and its wire body chunks (still content-encoded) as they arrived.
 
     ``chunk_times`` holds, per chunk, the seconds since the request started when it arrived
@@ -65,14 +77,33 @@ class RecordedResponse:
     version: tuple[int, int] = (1, 1)
     complete: bool = True
 
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        headers: Headers = (),
+        chunks: tuple[bytes, ...] = (),
+        chunk_times: tuple[float, ...] = (),
+        version: tuple[int, int] = (1, 1),
+        complete: bool = True,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "status", status)
+        _set(self, "reason", reason)
+        _set(self, "headers", headers)
+        _set(self, "chunks", chunks)
+        _set(self, "chunk_times", chunk_times)
+        _set(self, "version", version)
+        _set(self, "complete", complete)
+
     @property
     def body(self) -> bytes:
         """The whole wire body."""
         return b"".join(self.chunks)
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedError:
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class RecordedError(Frozen):
     """A failure: the aiotape (or builtin) exception class name, its message and its phase.
 
     ``errno``/``strerror`` are kept for OSError-based classes (ClientConnectorError...),
@@ -86,9 +117,26 @@ class RecordedError:
     strerror: str | None = None
     status: int | None = None
 
+    def __init__(
+        self,
+        type: str,
+        message: str,
+        phase: Phase,
+        errno: int | None = None,
+        strerror: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "type", type)
+        _set(self, "message", message)
+        _set(self, "phase", phase)
+        _set(self, "errno", errno)
+        _set(self, "strerror", strerror)
+        _set(self, "status", status)
 
-@dataclass(frozen=True, slots=True)
-class WSFrame:
+
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class WSFrame(Frozen):
     """One websocket message: who sent it, its type, payload and time since the handshake.
 
     For CLOSE, ``data`` is the close code and ``extra`` the reason.
@@ -100,17 +148,37 @@ class WSFrame:
     extra: str | None
     at: float
 
+    def __init__(
+        self,
+        direction: Literal["send", "recv"],
+        type: WSMsgType,
+        data: str | bytes | int | None,
+        extra: str | None,
+        at: float,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "direction", direction)
+        _set(self, "type", type)
+        _set(self, "data", data)
+        _set(self, "extra", extra)
+        _set(self, "at", at)
 
-@dataclass(frozen=True, slots=True)
-class RecordedWebSocket:
+
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class RecordedWebSocket(Frozen):
     """A websocket session after its handshake: negotiated subprotocol and every message."""
 
     protocol: str | None
     frames: tuple[WSFrame, ...]
 
+    def __init__(self, protocol: str | None, frames: tuple[WSFrame, ...]) -> None:
+        _set = object.__setattr__
+        _set(self, "protocol", protocol)
+        _set(self, "frames", frames)
 
-@dataclass(frozen=True, slots=True)
-class Interaction:
+
+@dataclass(init=False, repr=False, eq=False, slots=True)
+class Interaction(Frozen):
     """One exchange: a request and its response, its failure, or both (failure mid-body).
 
     ``elapsed`` is the seconds from the request's start to the response head (or, without a
@@ -122,3 +190,18 @@ class Interaction:
     error: RecordedError | None = None
     elapsed: float = 0.0
     websocket: RecordedWebSocket | None = None
+
+    def __init__(
+        self,
+        request: RecordedRequest,
+        response: RecordedResponse | None = None,
+        error: RecordedError | None = None,
+        elapsed: float = 0.0,
+        websocket: RecordedWebSocket | None = None,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "request", request)
+        _set(self, "response", response)
+        _set(self, "error", error)
+        _set(self, "elapsed", elapsed)
+        _set(self, "websocket", websocket)

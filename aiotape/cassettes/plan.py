@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import functools
-from dataclasses import dataclass
+
+from .records import Frozen
 
 __all__ = ["Plan", "RecordMode", "keeps_recorded", "plan"]
 
@@ -24,13 +25,20 @@ class RecordMode(str, enum.Enum):
     """Record everything into a fresh cassette."""
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(Frozen):
     """What a cassette does: replay recorded interactions, record new ones, keep the file's."""
 
+    __slots__ = ("keep_recorded", "record", "replay")
+    __match_args__ = ("replay", "record", "keep_recorded")
     replay: bool
     record: bool
     keep_recorded: bool
+
+    def __init__(self, replay: bool, record: bool, keep_recorded: bool) -> None:
+        _set = object.__setattr__
+        _set(self, "replay", replay)
+        _set(self, "record", record)
+        _set(self, "keep_recorded", keep_recorded)
 
 
 def keeps_recorded(mode: RecordMode) -> bool:

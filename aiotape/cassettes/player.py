@@ -18,9 +18,15 @@ from yarl import URL
 from ..client import exceptions
 from ..client.simulation import CLOSED, first_timeout
 from ..client.transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
-from .failures import rebuild
 from .matching import Closest, MatchRule
-from .model import Headers, Interaction, RecordedRequest, RecordedWebSocket, WSFrame
+from .model import (
+    Headers,
+    Interaction,
+    RecordedError,
+    RecordedRequest,
+    RecordedWebSocket,
+    WSFrame,
+)
 
 __all__ = ["INCOMPLETE_BODY", "Playback", "ReplayChannel", "replay"]
 
@@ -194,7 +200,7 @@ def replay(interaction: Interaction, request: Request, note: str | None = None) 
         early = first_timeout(request, [interaction.elapsed], 0.0, connecting=connecting)
         if early is not None:
             raise early[1]
-        raise _noted(rebuild(error, request), note)
+        raise _noted(_rebuilt(error, request), note)
     timely = _timely(request, interaction.elapsed, response.chunk_times)
     head = None if timely else first_timeout(request, [interaction.elapsed], 0.0)
     if head is not None:
@@ -207,7 +213,7 @@ def replay(interaction: Interaction, request: Request, note: str | None = None) 
     if late is not None:
         chunks, body_error = chunks[: late[0]], late[1]
     elif error is not None:
-        body_error = _noted(rebuild(error, request), note)
+        body_error = _noted(_rebuilt(error, request), note)
     elif not response.complete:
         body_error = exceptions.ClientPayloadError(INCOMPLETE_BODY)
     return Response(
@@ -219,6 +225,13 @@ def replay(interaction: Interaction, request: Request, note: str | None = None) 
         raw_headers=_raw_headers(response.headers),
         simulated_elapsed=interaction.elapsed,
     )
+
+
+def _rebuilt(error: RecordedError, request: Request) -> BaseException:
+    """The exception a recorded failure stands for (its module is imported by the first one)."""
+    from .failures import rebuild
+
+    return rebuild(error, request)
 
 
 def _noted(error: BaseException, note: str | None) -> BaseException:

@@ -35,6 +35,7 @@ _MappingStart, _MappingEnd = yaml.MappingStartEvent, yaml.MappingEndEvent
 _SequenceStart, _SequenceEnd = yaml.SequenceStartEvent, yaml.SequenceEndEvent
 _UNSEEN = object()
 
+
 class _Refused(Exception):
     """Something a cassette may not hold; becomes a CassetteFormatError naming its line."""
 

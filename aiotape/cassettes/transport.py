@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..client.transport import Request, Response, Transport, WebSocketChannel, WSOptions
 from .errors import Complaints
@@ -12,22 +12,31 @@ from .filters import Filters
 from .matching import MatchRule
 from .model import Interaction, RecordedRequest
 from .player import Playback, ReplayChannel, replay
-from .recorder import Recorder
+
+if TYPE_CHECKING:
+    from .recorder import Recorder
 
 __all__ = ["CassetteTransport", "LiveRequests"]
 
 _LOCALHOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 
 
-@dataclass(frozen=True, slots=True)
 class LiveRequests:
-    """Which live requests a cassette takes, and how each one looks when matched."""
+    """Which live requests a cassette takes, and how each one looks when matched.
 
-    rule: MatchRule
-    filters: Filters
-    ignored_hosts: frozenset[str]
-    filtered: bool
-    """Whether matching needs the request filtered first (hooks, filtered or matched parts)."""
+    ``filtered``: whether matching needs the request filtered first (hooks, filtered or
+    matched parts).
+    """
+
+    __slots__ = ("filtered", "filters", "ignored_hosts", "rule")
+
+    def __init__(
+        self, rule: MatchRule, filters: Filters, ignored_hosts: frozenset[str], filtered: bool
+    ) -> None:
+        self.rule = rule
+        self.filters = filters
+        self.ignored_hosts = ignored_hosts
+        self.filtered = filtered
 
     @classmethod
     def build(

@@ -13,7 +13,6 @@ import json
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 __all__ = [
@@ -112,14 +111,22 @@ def ensure_suffix(suffix: str) -> PathTransformer:
     return ensure
 
 
-@dataclass(frozen=True, slots=True)
 class VcrExtras:
     """The vcrpy options a Cassette maps onto its own keywords (or ignores, with a warning)."""
 
-    before_record: Any = None
-    additional_matchers: Sequence[Any] = ()
-    path_transformer: PathTransformer | None = None
-    cassette_library_dir: str | os.PathLike[str] | None = None
+    __slots__ = ("additional_matchers", "before_record", "cassette_library_dir", "path_transformer")
+
+    def __init__(
+        self,
+        before_record: Any = None,
+        additional_matchers: Sequence[Any] = (),
+        path_transformer: PathTransformer | None = None,
+        cassette_library_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.before_record = before_record
+        self.additional_matchers = additional_matchers
+        self.path_transformer = path_transformer
+        self.cassette_library_dir = cassette_library_dir
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> VcrExtras:

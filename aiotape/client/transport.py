@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast, runtime_checkable
 
@@ -23,6 +22,8 @@ from .auth import BasicAuth
 from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from .request_info import SSLSetting
 
 __all__ = [
@@ -332,27 +333,43 @@ def current_override() -> TransportOverride | None:
     return _overrides[-1] if _overrides else None
 
 
-@contextmanager
-def use_transport(override: Transport | TransportOverride) -> Iterator[None]:
+class _Fixed:
+    """The override that answers every session with one transport."""
+
+    __slots__ = ("transport",)
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    def __call__(self, _inner: Transport) -> Transport:
+        return self.transport
+
+
+class use_transport:  # a context manager function before: same name, same use
     """Route every session's requests, in any task, thread or loop, through another transport.
 
     ``override`` is a transport, or a callable that receives the session's own transport
     (to wrap it, as a cassette recorder does) and returns the transport to use. Sessions
     created before entering are affected too; the lookup happens per request.
     """
-    factory: TransportOverride
-    if hasattr(override, "handle"):  # a Transport (a runtime Protocol check costs ~20 µs)
-        transport = cast(Transport, override)
 
-        def factory(_inner: Transport) -> Transport:
-            return transport
+    __slots__ = ("_factory",)
 
-    else:
-        factory = override
-    with _overrides_lock:
-        _overrides.append(factory)
-    try:
-        yield
-    finally:
+    def __init__(self, override: Transport | TransportOverride) -> None:
+        if hasattr(override, "handle"):  # a Transport (a runtime Protocol check costs ~20 µs)
+            self._factory: TransportOverride = _Fixed(cast(Transport, override))
+        else:
+            self._factory = override
+
+    def __enter__(self) -> None:
         with _overrides_lock:
-            _overrides.remove(factory)
+            _overrides.append(self._factory)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with _overrides_lock:
+            _overrides.remove(self._factory)

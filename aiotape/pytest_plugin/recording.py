@@ -29,7 +29,6 @@ import re
 import socket
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -59,8 +58,8 @@ _RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 """RecordMode's values (spelt out: registering the option must not import the cassettes)."""
 _PYTEST_RECORDING = ("recording", "pytest_recording.plugin")
 _FORBIDDEN_IN_NAMES = re.compile(r"[<>?%*:|\"'/\\]")
-_SETTINGS = pytest.StashKey["_Settings"]()
-_PLACE = pytest.StashKey["_Place"]()
+_SETTINGS: pytest.StashKey[_Settings] = pytest.StashKey()
+_PLACE: pytest.StashKey[_Place] = pytest.StashKey()
 _CASSETTE_FIXTURE = "aiotape_cassette"
 
 
@@ -168,17 +167,39 @@ def _default_name(item: pytest.Item, marker: pytest.Mark | None) -> str:
     return _FORBIDDEN_IN_NAMES.sub("-", _Place.of(item).prefix + item.name)
 
 
-@dataclass(slots=True)
 class _Settings:
-    """What the cassettes of a run share, read from its config by the first one."""
+    """What the cassettes of a run share, read from its config by the first one.
 
-    record_mode: str | None
-    disabled: bool
-    verifying: bool
-    beside: bool
-    block_network: bool
-    hooked: bool  # a conftest implements pytest_recording_configure
-    transformers: dict[str, PathTransformer] = field(default_factory=dict)
+    ``hooked``: a conftest implements ``pytest_recording_configure``.
+    """
+
+    __slots__ = (
+        "beside",
+        "block_network",
+        "disabled",
+        "hooked",
+        "record_mode",
+        "transformers",
+        "verifying",
+    )
+
+    def __init__(
+        self,
+        *,
+        record_mode: str | None,
+        disabled: bool,
+        verifying: bool,
+        beside: bool,
+        block_network: bool,
+        hooked: bool,
+    ) -> None:
+        self.record_mode = record_mode
+        self.disabled = disabled
+        self.verifying = verifying
+        self.beside = beside
+        self.block_network = block_network
+        self.hooked = hooked
+        self.transformers: dict[str, PathTransformer] = {}
 
     @classmethod
     def of(cls, config: pytest.Config) -> _Settings:
@@ -206,15 +227,17 @@ class _Settings:
         return transformer
 
 
-@dataclass(slots=True)
 class _Place:
     """What the tests of one module or class share: their default cassette folder, the class
     part of their cassette names, and whether they override the plugin's fixtures.
     """
 
-    directory: str
-    prefix: str
-    overridden: dict[str, bool] = field(default_factory=dict)
+    __slots__ = ("directory", "overridden", "prefix")
+
+    def __init__(self, directory: str, prefix: str) -> None:
+        self.directory = directory
+        self.prefix = prefix
+        self.overridden: dict[str, bool] = {}
 
     @classmethod
     def of(cls, item: pytest.Item) -> _Place:
@@ -229,13 +252,15 @@ class _Place:
         return place
 
 
-@dataclass(slots=True)
 class _Marks:
     """The markers the plugin reads on a test, found in one walk (the closest first)."""
 
-    vcr: list[pytest.Mark]
-    default_cassette: pytest.Mark | None = None
-    block_network: pytest.Mark | None = None
+    __slots__ = ("block_network", "default_cassette", "vcr")
+
+    def __init__(self, vcr: list[pytest.Mark]) -> None:
+        self.vcr = vcr
+        self.default_cassette: pytest.Mark | None = None
+        self.block_network: pytest.Mark | None = None
 
     @classmethod
     def of(cls, item: pytest.Item) -> _Marks:

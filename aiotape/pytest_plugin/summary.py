@@ -11,12 +11,10 @@ by :func:`aiotape.cassettes.prune.prune`).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -49,10 +47,9 @@ __all__ = [
 
 _WORKER_KEY = "aiotape_usage"
 _SHOWN_POSITIONS = 10
-_LOG = pytest.StashKey["RunLog"]()
+_LOG: pytest.StashKey[RunLog] = pytest.StashKey()
 
 
-@dataclass(frozen=True, slots=True)
 class CassetteUse:
     """One test's use of one cassette file (``path`` absolute).
 
@@ -63,34 +60,73 @@ class CassetteUse:
     ``failures`` describes each failure the test recorded (``ClientConnectorError to host:port``).
     """
 
-    path: str
-    test: str
-    mode: Literal["replayed", "recorded"]
-    interactions: int = 0
-    played: tuple[int, ...] = ()
-    new: int = 0
-    passed: bool = True
-    digest: str | None = None
-    failures: tuple[str, ...] = ()
+    __slots__ = (
+        "digest",
+        "failures",
+        "interactions",
+        "mode",
+        "new",
+        "passed",
+        "path",
+        "played",
+        "test",
+    )
+
+    def __init__(
+        self,
+        path: str,
+        test: str,
+        mode: Literal["replayed", "recorded"],
+        interactions: int = 0,
+        played: tuple[int, ...] = (),
+        new: int = 0,
+        passed: bool = True,
+        digest: str | None = None,
+        failures: tuple[str, ...] = (),
+    ) -> None:
+        self.path = path
+        self.test = test
+        self.mode = mode
+        self.interactions = interactions
+        self.played = played
+        self.new = new
+        self.passed = passed
+        self.digest = digest
+        self.failures = failures
 
 
-@dataclass(frozen=True, slots=True)
 class MockUse:
     """One test's ``http_mock``: how many routes it registered and the never-called ones."""
 
-    test: str
-    routes: int
-    unused: tuple[str, ...] = ()
+    __slots__ = ("routes", "test", "unused")
+
+    def __init__(self, test: str, routes: int, unused: tuple[str, ...] = ()) -> None:
+        self.test = test
+        self.routes = routes
+        self.unused = unused
 
 
-@dataclass(slots=True)
+def _fields(use: CassetteUse | MockUse) -> dict[str, Any]:
+    return {name: getattr(use, name) for name in use.__slots__}
+
+
 class RunLog:
-    """Everything noted during a run (in one process, or merged from xdist workers)."""
+    """Everything noted during a run (in one process, or merged from xdist workers).
 
-    cassettes: list[CassetteUse] = field(default_factory=list)
-    mocks: list[MockUse] = field(default_factory=list)
-    digests: bool = False
-    """Whether cassette uses note the files' digests (for ``--cassette-usage``)."""
+    ``digests``: whether cassette uses note the files' digests (for ``--cassette-usage``).
+    """
+
+    __slots__ = ("cassettes", "digests", "mocks")
+
+    def __init__(
+        self,
+        cassettes: list[CassetteUse] | None = None,
+        mocks: list[MockUse] | None = None,
+        digests: bool = False,
+    ) -> None:
+        self.cassettes = [] if cassettes is None else cassettes
+        self.mocks = [] if mocks is None else mocks
+        self.digests = digests
 
     def __bool__(self) -> bool:
         return bool(self.cassettes or self.mocks)
@@ -98,8 +134,8 @@ class RunLog:
     def to_wire(self) -> dict[str, list[dict[str, Any]]]:
         """Plain lists and dicts, for xdist's ``workeroutput``."""
         return {
-            "cassettes": [dataclasses.asdict(use) for use in self.cassettes],
-            "mocks": [dataclasses.asdict(use) for use in self.mocks],
+            "cassettes": [_fields(use) for use in self.cassettes],
+            "mocks": [_fields(use) for use in self.mocks],
         }
 
     def merge_wire(self, wire: dict[str, list[dict[str, Any]]]) -> None:
@@ -114,7 +150,6 @@ class RunLog:
             self.mocks.append(MockUse(**{**mock, "unused": tuple(mock["unused"])}))
 
 
-@dataclass(frozen=True, slots=True)
 class FileReport:
     """One cassette file over the whole run.
 
@@ -122,13 +157,25 @@ class FileReport:
     ``digest`` is None when unknown or when tests saw different contents.
     """
 
-    path: str
-    recorded: bool
-    interactions: int
-    played: frozenset[int]
-    new: int
-    complete: bool
-    digest: str | None
+    __slots__ = ("complete", "digest", "interactions", "new", "path", "played", "recorded")
+
+    def __init__(
+        self,
+        path: str,
+        recorded: bool,
+        interactions: int,
+        played: frozenset[int],
+        new: int,
+        complete: bool,
+        digest: str | None,
+    ) -> None:
+        self.path = path
+        self.recorded = recorded
+        self.interactions = interactions
+        self.played = played
+        self.new = new
+        self.complete = complete
+        self.digest = digest
 
     @property
     def written(self) -> bool:

@@ -18,7 +18,6 @@ import os
 import re
 import socket
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,18 +41,20 @@ __all__ = [
     "verifying",
 ]
 
-_LOG = pytest.StashKey["VerifyLog"]()
+_LOG: pytest.StashKey[VerifyLog] = pytest.StashKey()
 _PATHS = pytest.StashKey[list[Path]]()
 _WORKER_KEY = "aiotape_drift"
 
 
-@dataclass(slots=True)
 class VerifyLog:
     """A verify run: strict or not, the cassettes verified and the drifts found."""
 
-    strict: bool
-    cassettes: set[str] = field(default_factory=set)
-    drifts: list[Drift] = field(default_factory=list)
+    __slots__ = ("cassettes", "drifts", "strict")
+
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.cassettes: set[str] = set()
+        self.drifts: list[Drift] = []
 
     def to_wire(self) -> dict[str, Any]:
         """Plain lists, for xdist's ``workeroutput``."""
