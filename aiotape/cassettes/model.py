@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from yarl import URL
 
 from ..client.transport import WSMsgType
-from .records import Frozen
+from .records import Frozen, record
 
 __all__ = [
     "Headers",
@@ -27,12 +26,11 @@ Headers = tuple[tuple[str, str], ...]
 Phase = Literal["connect", "head", "body"]
 """Where a recorded failure happened: connecting, awaiting the response head, reading the body."""
 
-# The records are dataclasses (``fields``, ``replace`` and ``astuple`` work) with Frozen's
-# methods and their own __init__: frozen=True and generated methods would cost ~4M instructions
-# of code generation per class, at every import.
+# The records are dataclasses made by ``record`` (frozen=True and generated methods would cost
+# ~4M instructions of code generation per class, at every import).
 
 
-@dataclass(init=False, repr=False, eq=False, slots=True)
+@record
 class RecordedRequest(Frozen):
     """A request as it went on the wire (``body`` is the whole body, streamed or not)."""
 
@@ -59,7 +57,7 @@ class RecordedRequest(Frozen):
         return next((v for k, v in self.headers if k.lower() == lowered), None)
 
 
-@dataclass(init=False, repr=False, eq=False, slots=True)
+@record
 class RecordedResponse(Frozen):
     """A response head and its wire body chunks (still content-encoded) as they arrived.
 
@@ -102,7 +100,7 @@ class RecordedResponse(Frozen):
         return b"".join(self.chunks)
 
 
-@dataclass(init=False, repr=False, eq=False, slots=True)
+@record
 class RecordedError(Frozen):
     """A failure: the aiotape (or builtin) exception class name, its message and its phase.
 
@@ -135,7 +133,7 @@ class RecordedError(Frozen):
         _set(self, "status", status)
 
 
-@dataclass(init=False, repr=False, eq=False, slots=True)
+@record
 class WSFrame(Frozen):
     """One websocket message: who sent it, its type, payload and time since the handshake.
 
@@ -164,7 +162,7 @@ class WSFrame(Frozen):
         _set(self, "at", at)
 
 
-@dataclass(init=False, repr=False, eq=False, slots=True)
+@record
 class RecordedWebSocket(Frozen):
     """A websocket session after its handshake: negotiated subprotocol and every message."""
 
@@ -177,7 +175,7 @@ class RecordedWebSocket(Frozen):
         _set(self, "frames", frames)
 
 
-@dataclass(init=False, repr=False, eq=False, slots=True)
+@record
 class Interaction(Frozen):
     """One exchange: a request and its response, its failure, or both (failure mid-body).
 

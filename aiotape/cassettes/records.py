@@ -6,10 +6,29 @@ compiling its methods; a pytest run importing a dozen of them pays that every ti
 
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError
-from typing import Any
+from collections.abc import Callable
+from dataclasses import FrozenInstanceError, dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-__all__ = ["Frozen"]
+if TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+else:  # typing's is 3.11+, and only type checkers read it
+
+    def dataclass_transform(**_: Any) -> Callable[[Any], Any]:
+        return lambda decorated: decorated
+
+
+__all__ = ["Frozen", "record"]
+
+_R = TypeVar("_R", bound="Frozen")
+
+
+@dataclass_transform(frozen_default=True)
+def record(cls: type[_R]) -> type[_R]:
+    """A :class:`Frozen` subclass as a dataclass (``fields``, ``replace`` and ``astuple`` work)
+    with its own ``__init__`` and Frozen's methods, so nothing is generated; type checkers see a
+    frozen dataclass (assigning a field is an error)."""
+    return dataclass(init=False, repr=False, eq=False, slots=True)(cls)
 
 
 class Frozen:
@@ -21,6 +40,8 @@ class Frozen:
 
     __slots__ = ()
     __match_args__: tuple[str, ...]
+    if TYPE_CHECKING:  # ``record`` makes the subclasses dataclasses (for ``replace``)
+        __dataclass_fields__: ClassVar[dict[str, Any]]
 
     def _values(self) -> tuple[Any, ...]:
         return tuple([getattr(self, name) for name in self.__match_args__])
