@@ -16,14 +16,21 @@ import math
 import os
 import re
 import time
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
+from .cookie_jar_abc import (
+    NO_URL,
+    AbstractCookieJar,
+    ClearCookiePredicate,
+    CookieKey,
+    JarKey,
+    LooseCookies,
+)
 from .schemes import SECURE_SCHEMES
 
 if TYPE_CHECKING:
@@ -39,17 +46,6 @@ __all__ = [
     "unsafe_in_header",
 ]
 
-LooseCookies: TypeAlias = (
-    "Mapping[str, str | Morsel[str]] | Iterable[tuple[str, str | Morsel[str]]] | BaseCookie[str]"
-)
-"""What ``update_cookies`` accepts: a mapping or pairs of name -> value or Morsel."""
-
-ClearCookiePredicate: TypeAlias = Callable[["Morsel[str]"], bool]
-
-_JarKey: TypeAlias = tuple[str, str]
-_CookieKey: TypeAlias = tuple[str, str, str]
-
-_NO_URL = URL()  # the response URL of cookies set by hand: shared by every host
 # Latest instant representable by datetime (and so by calendar.timegm on every platform).
 _MAX_TIME = 253402300799.0
 _MAX_COOKIES_PER_RESPONSE = 50
@@ -126,55 +122,6 @@ def _origins(urls: str | URL | Iterable[str | URL] | None) -> frozenset[URL]:
     return frozenset(URL(url).origin() for url in urls)
 
 
-class AbstractCookieJar(Sized, Iterable["Morsel[str]"], ABC):
-    """What a session needs from a cookie jar (aiohttp's ``abc.AbstractCookieJar``)."""
-
-    @property
-    @abstractmethod
-    def unsafe(self) -> bool:
-        """Whether cookies are accepted from and sent to IP-address hosts."""
-
-    @property
-    @abstractmethod
-    def quote_cookie(self) -> bool:
-        """Whether values are sent quoted when they need it."""
-
-    @property
-    def treat_as_secure_origin(self) -> frozenset[URL]:
-        """Origins that get Secure cookies even over plain http."""
-        return frozenset()
-
-    @property
-    @abstractmethod
-    def cookies(self) -> MappingProxyType[_JarKey, SimpleCookie]:
-        """Stored cookies by ``(domain, path)`` (read-only view)."""
-
-    @property
-    @abstractmethod
-    def host_only_cookies(self) -> frozenset[_CookieKey]:
-        """``(domain, path, name)`` of cookies sent to their exact host only."""
-
-    @abstractmethod
-    def clear(self, predicate: ClearCookiePredicate | None = None) -> None:
-        """Remove every cookie, or those ``predicate`` selects."""
-
-    @abstractmethod
-    def clear_domain(self, domain: str) -> None:
-        """Remove the cookies of ``domain`` and its subdomains."""
-
-    @abstractmethod
-    def update_cookies(self, cookies: LooseCookies, response_url: URL = _NO_URL) -> None:
-        """Store cookies as if set by a response from ``response_url``."""
-
-    @abstractmethod
-    def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
-        """Store the cookies of a response's Set-Cookie header values."""
-
-    @abstractmethod
-    def filter_cookies(self, request_url: URL) -> BaseCookie[str]:
-        """The cookies to send with a request to ``request_url``."""
-
-
 class CookieJar(AbstractCookieJar):
     """Cookie storage with RFC 6265 domain, path, Secure and expiry rules.
 
@@ -195,11 +142,11 @@ class CookieJar(AbstractCookieJar):
         self._quote_cookie = quote_cookie
         self._secure_origins = _origins(treat_as_secure_origin)
         self._clock = clock
-        self._cookies: dict[_JarKey, SimpleCookie] = {}
-        self._host_only: set[_CookieKey] = set()
-        self._expirations: dict[_CookieKey, float] = {}
-        self._expiry_heap: list[tuple[float, _CookieKey]] = []
-        self._sendable: dict[_CookieKey, Morsel[str]] = {}  # _outgoing() of stored cookies
+        self._cookies: dict[JarKey, SimpleCookie] = {}
+        self._host_only: set[CookieKey] = set()
+        self._expirations: dict[CookieKey, float] = {}
+        self._expiry_heap: list[tuple[float, CookieKey]] = []
+        self._sendable: dict[CookieKey, Morsel[str]] = {}  # _outgoing() of stored cookies
 
     @property
     def unsafe(self) -> bool:
@@ -217,12 +164,12 @@ class CookieJar(AbstractCookieJar):
         return self._secure_origins
 
     @property
-    def cookies(self) -> MappingProxyType[_JarKey, SimpleCookie]:
+    def cookies(self) -> MappingProxyType[JarKey, SimpleCookie]:
         """Stored cookies by ``(domain, path)`` (read-only view)."""
         return MappingProxyType(self._cookies)
 
     @property
-    def host_only_cookies(self) -> frozenset[_CookieKey]:
+    def host_only_cookies(self) -> frozenset[CookieKey]:
         """``(domain, path, name)`` of cookies sent to their exact host only."""
         return frozenset(self._host_only)
 
@@ -237,7 +184,7 @@ class CookieJar(AbstractCookieJar):
 
     # -- storing ---------------------------------------------------------------------------
 
-    def update_cookies(self, cookies: LooseCookies, response_url: URL = _NO_URL) -> None:
+    def update_cookies(self, cookies: LooseCookies, response_url: URL = NO_URL) -> None:
         """Store cookies as if set by a response from ``response_url``.
 
         Values may be strings (quoted as needed) or Morsels (copied, attributes honoured).
@@ -304,7 +251,7 @@ class CookieJar(AbstractCookieJar):
         return None
 
     def _set(
-        self, key: _CookieKey, morsel: Morsel[str], host_only: bool, expiry: float | None
+        self, key: CookieKey, morsel: Morsel[str], host_only: bool, expiry: float | None
     ) -> None:
         domain, path, name = key
         self._cookies.setdefault((domain, path), _syntax().simple_cookie())[name] = morsel
@@ -336,7 +283,7 @@ class CookieJar(AbstractCookieJar):
             self._expiry_heap = [(when, key) for key, when in self._expirations.items()]
             heapq.heapify(self._expiry_heap)
 
-    def _delete(self, keys: Iterable[_CookieKey]) -> None:
+    def _delete(self, keys: Iterable[CookieKey]) -> None:
         for key in keys:
             domain, path, name = key
             bucket = self._cookies.get((domain, path))
@@ -375,7 +322,7 @@ class CookieJar(AbstractCookieJar):
 
     # -- sending ---------------------------------------------------------------------------
 
-    def filter_cookies(self, request_url: URL | str = _NO_URL) -> BaseCookie[str]:
+    def filter_cookies(self, request_url: URL | str = NO_URL) -> BaseCookie[str]:
         """The cookies to send to ``request_url``, the most specific one per name.
 
         Shared cookies go everywhere; others need a domain match (exact for host-only ones)
@@ -405,7 +352,7 @@ class CookieJar(AbstractCookieJar):
         request_path = request_url.path or "/"
         segments = request_path.split("/")
         paths = ["/".join(segments[:i]) for i in range(1, len(segments) + 1)]
-        selected: dict[str, tuple[_CookieKey, Morsel[str]]] = {}
+        selected: dict[str, tuple[CookieKey, Morsel[str]]] = {}
         for domain in domains:
             for path in paths:
                 bucket = self._cookies.get((domain, path))
@@ -483,7 +430,7 @@ class CookieJar(AbstractCookieJar):
         self._expire()
 
 
-def _read_entries(data: Any) -> list[tuple[_CookieKey, Morsel[str], bool, float | None]]:
+def _read_entries(data: Any) -> list[tuple[CookieKey, Morsel[str], bool, float | None]]:
     """The cookies of a file written by ``CookieJar.save``; raises on anything malformed."""
     syntax = _syntax()
     entries = []
@@ -521,12 +468,12 @@ class DummyCookieJar(AbstractCookieJar):
         return True
 
     @property
-    def cookies(self) -> MappingProxyType[_JarKey, SimpleCookie]:
+    def cookies(self) -> MappingProxyType[JarKey, SimpleCookie]:
         """Always empty."""
         return MappingProxyType({})
 
     @property
-    def host_only_cookies(self) -> frozenset[_CookieKey]:
+    def host_only_cookies(self) -> frozenset[CookieKey]:
         """Always empty."""
         return frozenset()
 
@@ -542,12 +489,12 @@ class DummyCookieJar(AbstractCookieJar):
     def clear_domain(self, domain: str) -> None:
         """Nothing to clear."""
 
-    def update_cookies(self, cookies: LooseCookies, response_url: URL = _NO_URL) -> None:
+    def update_cookies(self, cookies: LooseCookies, response_url: URL = NO_URL) -> None:
         """Ignore the cookies."""
 
     def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
         """Ignore the cookies."""
 
-    def filter_cookies(self, request_url: URL = _NO_URL) -> BaseCookie[str]:
+    def filter_cookies(self, request_url: URL = NO_URL) -> BaseCookie[str]:
         """Always empty."""
         return _syntax().simple_cookie()
