@@ -67,3 +67,39 @@ def test_the_first_marked_test_loads_the_cassettes(pytester: pytest.Pytester) ->
     pytester.runpytest_subprocess("-p", "no:recording", "-p", "no:randomly").assert_outcomes(
         passed=2
     )
+
+
+def test_a_run_without_aiotape_tests_never_imports_the_client(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import sys
+
+        def test_nothing_of_the_client_was_imported():
+            assert not [name for name in sys.modules if name.startswith("aiotape.client")]
+            assert "yarl" not in sys.modules
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:recording").assert_outcomes(passed=1)
+
+
+def test_aiotape_modules_load_as_plain_bytecode_not_through_the_assertion_rewriter(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found on sys.path, as an installed package is (pytest rewrites what its path finder finds)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makepyfile(
+        """
+        import importlib.machinery
+
+        import aiotape.client.session as session
+        import aiotape.cassettes.player as player
+
+        def test_plain_loaders():
+            for module in (session, player):
+                assert isinstance(module.__loader__, importlib.machinery.SourceFileLoader)
+
+        def test_the_test_module_itself_is_still_rewritten():
+            assert type(__loader__).__name__ == "AssertionRewritingHook"
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:recording").assert_outcomes(passed=2)
