@@ -263,6 +263,8 @@ def _suite_module(kind: str, base: str, first: int, count: int, calls: int) -> s
     """One test module: ``count`` tests making ``calls`` GETs each, or empty ones (floors)."""
     client = {"aiotape": "aiotape", "vcrpy": "aiohttp"}.get(kind.removesuffix("-floor"))
     lines = ["import pytest"] + ([f"import {client}"] if client else [])
+    if client == "aiotape":  # loads the client, as ``import aiohttp`` does (aiotape's is lazy)
+        lines.append("aiotape.ClientSession")
     for n in range(first, first + count):
         lines.append("")
         if client is None or kind.endswith("-floor"):
