@@ -21,19 +21,18 @@ vcrpy-patched client.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.metadata
 import os
 import re
-import socket
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .outcome import CALL_FAILED
+from .socket_guard import NetworkBlockedError, blocked
 from .summary import note_cassette
 from .vcr_compat import RecordingHookspecs, VcrFixture, VcrFixtureBeside
 from .verify import verified_hosts, verify_cassette, verifying
@@ -61,10 +60,6 @@ _FORBIDDEN_IN_NAMES = re.compile(r"[<>?%*:|\"'/\\]")
 _SETTINGS: pytest.StashKey[_Settings] = pytest.StashKey()
 _PLACE: pytest.StashKey[_Place] = pytest.StashKey()
 _CASSETTE_FIXTURE = "aiotape_cassette"
-
-
-class NetworkBlockedError(RuntimeError):
-    """A test tried to open a network connection while ``--block-network`` is on."""
 
 
 def _pytest_recording_present(pluginmanager: pytest.PytestPluginManager) -> bool:
@@ -463,23 +458,6 @@ def _cassette_steps(
 
 # -- --block-network ---------------------------------------------------------------------------
 
-_Connect = Callable[[socket.socket, Any], Any]
-
-
-def _guarded(original: _Connect, allowed: re.Pattern[str] | None) -> _Connect:
-    def connect(sock: socket.socket, address: Any) -> Any:
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            host = str(address[0])
-            if allowed is None or not allowed.match(host):
-                raise NetworkBlockedError(
-                    f"Network is disabled (--block-network): connection to {host!r} refused. "
-                    "To record this test's traffic, add @pytest.mark.vcr to it and run it "
-                    "once with --record-mode=once; or allow the host with --allowed-hosts."
-                )
-        return original(sock, address)
-
-    return connect
-
 
 def _network_guard(
     request: pytest.FixtureRequest, settings: _Settings, marks: _Marks
@@ -502,18 +480,4 @@ def _network_guard(
     if isinstance(hosts, str):
         hosts = hosts.split(",")
     hosts = [*(hosts or ()), *verified_hosts(request)]
-    return _blocked(re.compile("|".join(f"(?:{h})" for h in hosts)) if hosts else None)
-
-
-@contextlib.contextmanager
-def _blocked(allowed: re.Pattern[str] | None) -> Iterator[None]:
-    """The one place aiotape patches anything: ``socket.socket.connect``/``connect_ex``."""
-    original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
-    guard, guard_ex = _guarded(original_connect, allowed), _guarded(original_connect_ex, allowed)
-    socket.socket.connect = guard  # type: ignore[assignment]
-    socket.socket.connect_ex = guard_ex  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        socket.socket.connect = original_connect  # type: ignore[method-assign]
-        socket.socket.connect_ex = original_connect_ex  # type: ignore[method-assign]
+    return blocked(re.compile("|".join(f"(?:{h})" for h in hosts)) if hosts else None)
