@@ -64,7 +64,7 @@ _CASSETTE_FIXTURE = "aiotape_cassette"
 
 def _pytest_recording_present(pluginmanager: pytest.PytestPluginManager) -> bool:
     """Whether pytest-recording is (or is about to be) registered in this session."""
-    if any(pluginmanager.has_plugin(name) for name in _PYTEST_RECORDING):
+    if _pytest_recording_registered(pluginmanager):
         return True
     if pluginmanager.is_blocked("recording") or os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         return False
@@ -74,9 +74,9 @@ def _pytest_recording_present(pluginmanager: pytest.PytestPluginManager) -> bool
     )
 
 
-def _beside_pytest_recording(config: pytest.Config) -> bool:
-    """Once pytest is configured: whether pytest-recording is registered."""
-    return any(config.pluginmanager.has_plugin(name) for name in _PYTEST_RECORDING)
+def _pytest_recording_registered(pluginmanager: pytest.PytestPluginManager) -> bool:
+    """Whether pytest-recording is registered (once pytest is configured: whether it runs)."""
+    return any(pluginmanager.has_plugin(name) for name in _PYTEST_RECORDING)
 
 
 @pytest.hookimpl(specname="pytest_addoption")
@@ -206,7 +206,7 @@ class _Settings:
                 record_mode=_option(config, "record_mode"),
                 disabled=bool(_option(config, "disable_recording")),
                 verifying=verifying(config),
-                beside=_beside_pytest_recording(config),
+                beside=_pytest_recording_registered(config.pluginmanager),
                 block_network=bool(_option(config, "block_network")),
                 hooked=bool(config.hook.pytest_recording_configure.get_hookimpls()),
             )
@@ -349,8 +349,9 @@ def pytest_collection_modifyitems_recording(
     ``--block-network`` (or the ``block_network`` marker) the ones it guards. Other tests do
     not pay for a fixture. Runs last, once other plugins and conftests have added markers.
     """
-    guard = not _beside_pytest_recording(config)
-    guard_all = guard and bool(_option(config, "block_network"))
+    settings = _Settings.of(config)
+    guard = not settings.beside
+    guard_all = guard and settings.block_network
     for item in items:
         if (
             guard_all
