@@ -112,9 +112,7 @@ class RequestPipeline(RequestBuilder):
             )
             transport = self._current_transport()
             resp = plan.response(request, await transport.handle(request), info)
-            set_cookie = resp.headers.getall("Set-Cookie", ())
-            if set_cookie:
-                self._cookie_jar.update_cookies_from_headers(set_cookie, url)
+            self._store_cookies(resp, url)
             if plan.allow_redirects and resp.status in _REDIRECTS:
                 call = Call(plan, transport, started, limit, None)
                 # The auth the first hop sent: the session's, if its base_url lets it.
@@ -126,6 +124,12 @@ class RequestPipeline(RequestBuilder):
         if context is not None:
             context.opened(resp)
         return resp
+
+    def _store_cookies(self, resp: ClientResponse, url: URL) -> None:
+        """Keep the cookies ``resp`` (the answer from ``url``) sets, in the session's jar."""
+        set_cookie = resp.headers.getall("Set-Cookie", ())
+        if set_cookie:
+            self._cookie_jar.update_cookies_from_headers(set_cookie, url)
 
     async def _hops(self, call: Call, hop: Hop, resp: ClientResponse | None) -> ClientResponse:
         """The response a request ends with: ``hop`` is sent (unless ``resp`` is its answer
@@ -152,9 +156,7 @@ class RequestPipeline(RequestBuilder):
                         resp = await self._send(call, request)
                     else:
                         resp = plan.response(request, await call.transport.handle(request))
-                    set_cookie = resp.headers.getall("Set-Cookie", ())
-                    if set_cookie:
-                        self._cookie_jar.update_cookies_from_headers(set_cookie, hop.url)
+                    self._store_cookies(resp, hop.url)
                 if not (plan.allow_redirects and resp.status in _REDIRECTS):
                     break
                 if trace is not None:  # tracing hook: redirect
