@@ -42,8 +42,8 @@ if TYPE_CHECKING:
     from ..cassettes.vcr_config import PathTransformer
 
 __all__ = [
+    "CassetteFixture",
     "NetworkBlockedError",
-    "aiotape_cassette",
     "default_cassette_name",
     "pytest_addhooks_recording",
     "pytest_addoption_recording",
@@ -126,6 +126,7 @@ def pytest_configure_recording(config: pytest.Config) -> None:
     ):
         config.addinivalue_line("markers", line)
     beside = _pytest_recording_present(config.pluginmanager)
+    config.pluginmanager.register(CassetteFixture(), "aiotape-cassette-fixture")
     config.pluginmanager.register(
         VcrFixtureBeside() if beside else VcrFixture(), "aiotape-vcr-fixture"
     )
@@ -271,30 +272,36 @@ class _Marks:
         return marks
 
 
-def _overridden(request: pytest.FixtureRequest, name: str) -> bool:
+def _overridden(item: pytest.Item, name: str) -> bool:
     """Whether the test gets fixture ``name`` from elsewhere than this module (or can't tell).
 
     Overrides live in conftest files, modules and classes, so this is decided once per
     module or class, from pytest's fixture registry; the plugin's own fixtures are then
     computed without pytest's per-fixture setup and teardown.
     """
-    node = request.node
-    callspec = getattr(node, "callspec", None)
+    callspec = getattr(item, "callspec", None)
     if callspec is not None and name in callspec.params:
         return True
-    known = _Place.of(node).overridden
+    known = _Place.of(item).overridden
     if name not in known:
         try:
-            defs = request._fixturemanager.getfixturedefs(name, node)
+            defs = item.session._fixturemanager.getfixturedefs(name, item)
         except (AttributeError, TypeError):  # another pytest's internals: ask pytest
             defs = None
         known[name] = not defs or getattr(defs[-1].func, "__module__", None) != __name__
     return known[name]
 
 
-def _fixture(request: pytest.FixtureRequest, name: str, own: Any) -> Any:
+def _fixture(item: pytest.Item, name: str, own: Any) -> Any:
     """Fixture ``name``'s value: ``own`` unless the test overrides it."""
-    return request.getfixturevalue(name) if _overridden(request, name) else own
+    return _request(item).getfixturevalue(name) if _overridden(item, name) else own
+
+
+def _request(item: pytest.Item) -> pytest.FixtureRequest:
+    """The ``request`` of test function ``item``, to get the fixtures it overrides."""
+    if not isinstance(item, pytest.Function):
+        raise pytest.UsageError(f"{item.nodeid}: overridden cassette fixtures need a function")
+    return item._request
 
 
 def _fit_file_name(name: str, limit: int = 255 - len(".yaml")) -> str:
@@ -321,10 +328,10 @@ def _record_mode(settings: _Settings, merged: dict[str, Any]) -> str:
 
 
 def _cassette_options(
-    request: pytest.FixtureRequest, settings: _Settings, marks: _Marks, directory: str
+    item: pytest.Item, settings: _Settings, marks: _Marks, directory: str
 ) -> dict[str, Any]:
     """Cassette keywords for the test, as pytest-recording builds them for vcrpy."""
-    config = _merged_config(_fixture(request, "vcr_config", {}), marks.vcr)
+    config = _merged_config(_fixture(item, "vcr_config", {}), marks.vcr)
     config.pop("allowed_hosts", None)
     config["record_mode"] = _record_mode(settings, config)
     serializer = config.get("serializer", "yaml")
@@ -336,7 +343,7 @@ def _cassette_options(
         "extra_paths": [
             os.path.join(directory, path) for marker in marks.vcr for path in marker.args
         ],
-        "test_id": request.node.nodeid,
+        "test_id": item.nodeid,
         "shared": marks.default_cassette is not None,
     }
 
@@ -379,33 +386,53 @@ def _use_cassette_fixture(item: pytest.Item) -> None:
     names.insert(next(function_scoped, len(names)), _CASSETTE_FIXTURE)
 
 
-@pytest.fixture
-def aiotape_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette | None]:
-    """For ``@pytest.mark.vcr`` tests, every aiotape session plays/records the cassette.
+class CassetteFixture:
+    """``aiotape_cassette``, on a plugin object registered once per run.
 
-    At teardown the test fails if a request matched nothing, even if the code under test
-    swallowed the error. The cassette modules are imported by the first marked test.
-    The same fixture applies ``--block-network``. It is not autouse: the collection hook above
-    adds it to the tests it serves (parametrized siblings share it, so it checks the marker).
+    It learns which test is being set up from ``pytest_runtest_setup`` instead of taking
+    ``request``: pytest builds a fixture definition for every use of ``request`` (about
+    0.1M instructions a test).
     """
-    settings = _Settings.of(request.config)
-    marks = _Marks.of(request.node)
-    steps = _cassette_steps(request, settings, marks)
-    cassette = next(steps)
-    try:
-        guard = _network_guard(request, settings, marks)
-        if guard is None:
-            yield cassette
-        else:
-            with guard:
+
+    def __init__(self) -> None:
+        self._item: pytest.Item | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Note the test whose fixtures are about to be set up."""
+        self._item = item
+
+    @pytest.fixture
+    def aiotape_cassette(self) -> Iterator[Cassette | None]:
+        """For ``@pytest.mark.vcr`` tests, every aiotape session plays/records the cassette.
+
+        At teardown the test fails if a request matched nothing, even if the code under test
+        swallowed the error. The cassette modules are imported by the first marked test.
+        The same fixture applies ``--block-network``. It is not autouse: the collection hook
+        adds it to the tests it serves (parametrized siblings share it, so it checks the
+        marker).
+        """
+        item = self._item
+        if item is None:
+            raise pytest.UsageError("aiotape_cassette is only set up for a test being run")
+        settings = _Settings.of(item.config)
+        marks = _Marks.of(item)
+        steps = _cassette_steps(item, settings, marks)
+        cassette = next(steps)
+        try:
+            guard = _network_guard(item, settings, marks)
+            if guard is None:
                 yield cassette
-    finally:
-        for _ in steps:  # the cassette's teardown: save, note its use, report unmatched requests
-            pass
+            else:
+                with guard:
+                    yield cassette
+        finally:
+            for _ in steps:  # the cassette's teardown: save, note its use, report unmatched
+                pass
 
 
 def _cassette_steps(
-    request: pytest.FixtureRequest, settings: _Settings, marks: _Marks
+    item: pytest.Item, settings: _Settings, marks: _Marks
 ) -> Iterator[Cassette | None]:
     """The cassette of ``aiotape_cassette``: yields it (or None), then tears it down."""
     if not marks.vcr or settings.disabled:
@@ -415,19 +442,18 @@ def _cassette_steps(
     from ..cassettes.vcr import VCR
     from ..cassettes.vcr_config import cassette_path
 
-    item = request.node
-    directory = os.fspath(_fixture(request, "vcr_cassette_dir", _Place.of(item).directory))
-    options = _cassette_options(request, settings, marks, directory)
+    directory = os.fspath(_fixture(item, "vcr_cassette_dir", _Place.of(item).directory))
+    options = _cassette_options(item, settings, marks, directory)
     registry = VCR()
     if settings.hooked:
-        request.config.hook.pytest_recording_configure(config=request.config, vcr=registry)
-    if _overridden(request, "default_cassette_name"):
-        name = _fit_file_name(request.getfixturevalue("default_cassette_name"))
+        item.config.hook.pytest_recording_configure(config=item.config, vcr=registry)
+    if _overridden(item, "default_cassette_name"):
+        name = _fit_file_name(_request(item).getfixturevalue("default_cassette_name"))
     else:
         name = _fit_file_name(_default_name(item, marks.default_cassette))
     path = cassette_path(name, options.pop("path_transformer"), options.pop("cassette_library_dir"))
     if settings.verifying:  # --verify-cassettes: run live, compare, never write
-        yield from verify_cassette(request, path, options)
+        yield from verify_cassette(item, path, options)
         return
     options.pop("verify_ignore", None)
     try:
@@ -447,7 +473,7 @@ def _cassette_steps(
         yield cassette
     if not cassette.saw_traffic:
         return
-    note_cassette(request, cassette)
+    note_cassette(item, cassette)
     if cassette.unmatched and not item.stash.get(CALL_FAILED, False):
         shown = "\n\n".join(str(error) for error in cassette.unmatched)
         count = len(cassette.unmatched)
@@ -461,7 +487,7 @@ def _cassette_steps(
 
 
 def _network_guard(
-    request: pytest.FixtureRequest, settings: _Settings, marks: _Marks
+    item: pytest.Item, settings: _Settings, marks: _Marks
 ) -> AbstractContextManager[None] | None:
     """For ``--block-network`` / the marker, unless the test is recording: what blocks socket
     connections while the test runs (None: nothing to block). Left to pytest-recording when
@@ -470,15 +496,15 @@ def _network_guard(
     marker = marks.block_network
     if (marker is None and not settings.block_network) or settings.beside:
         return None
-    config: dict[str, Any] = _fixture(request, "vcr_config", {})
+    config: dict[str, Any] = _fixture(item, "vcr_config", {})
     if marks.vcr and _record_mode(settings, _merged_config(config, marks.vcr)) != "none":
         return None
     hosts = (
         (marker.kwargs.get("allowed_hosts") if marker is not None else None)
-        or _option(request.config, "allowed_hosts")
+        or _option(item.config, "allowed_hosts")
         or config.get("allowed_hosts")
     )
     if isinstance(hosts, str):
         hosts = hosts.split(",")
-    hosts = [*(hosts or ()), *verified_hosts(request)]
+    hosts = [*(hosts or ()), *verified_hosts(item)]
     return blocked(re.compile("|".join(f"(?:{h})" for h in hosts)) if hosts else None)
