@@ -438,7 +438,7 @@ def _cassette_steps(
     if not marks.vcr or settings.disabled:
         yield None
         return
-    from ..cassettes import CassetteError, CassetteFormatError
+    from ..cassettes.errors import CassetteError, CassetteFormatError
     from ..cassettes.vcr import VCR
     from ..cassettes.vcr_config import cassette_path
 
