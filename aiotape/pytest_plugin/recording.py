@@ -31,15 +31,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .facts import Marks, Place, Settings, cassette_dir, option, pytest_recording_registered
 from .outcome import CALL_FAILED
 from .socket_guard import NetworkBlockedError, blocked
 from .summary import note_cassette
 from .vcr_compat import RecordingHookspecs, VcrFixture, VcrFixtureBeside
-from .verify import verified_hosts, verify_cassette, verifying
+from .verify import verified_hosts, verify_cassette
 
 if TYPE_CHECKING:
     from ..cassettes import Cassette
-    from ..cassettes.vcr_config import PathTransformer
 
 __all__ = [
     "CassetteFixture",
@@ -55,16 +55,13 @@ __all__ = [
 
 _RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 """RecordMode's values (spelt out: registering the option must not import the cassettes)."""
-_PYTEST_RECORDING = ("recording", "pytest_recording.plugin")
 _FORBIDDEN_IN_NAMES = re.compile(r"[<>?%*:|\"'/\\]")
-_SETTINGS: pytest.StashKey[_Settings] = pytest.StashKey()
-_PLACE: pytest.StashKey[_Place] = pytest.StashKey()
 _CASSETTE_FIXTURE = "aiotape_cassette"
 
 
 def _pytest_recording_present(pluginmanager: pytest.PytestPluginManager) -> bool:
     """Whether pytest-recording is (or is about to be) registered in this session."""
-    if _pytest_recording_registered(pluginmanager):
+    if pytest_recording_registered(pluginmanager):
         return True
     if pluginmanager.is_blocked("recording") or os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         return False
@@ -72,11 +69,6 @@ def _pytest_recording_present(pluginmanager: pytest.PytestPluginManager) -> bool
         ep.value.startswith("pytest_recording")
         for ep in importlib.metadata.entry_points(group="pytest11")
     )
-
-
-def _pytest_recording_registered(pluginmanager: pytest.PytestPluginManager) -> bool:
-    """Whether pytest-recording is registered (once pytest is configured: whether it runs)."""
-    return any(pluginmanager.has_plugin(name) for name in _PYTEST_RECORDING)
 
 
 @pytest.hookimpl(specname="pytest_addoption")
@@ -141,12 +133,7 @@ def vcr_config() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
     """``<test dir>/cassettes/<module name>``."""
-    return _cassette_dir(request.node.path)
-
-
-def _cassette_dir(module: os.PathLike[str]) -> str:
-    folder, name = os.path.split(os.fspath(module))
-    return os.path.join(folder, "cassettes", os.path.splitext(name)[0])
+    return cassette_dir(request.node.path)
 
 
 @pytest.fixture
@@ -160,116 +147,7 @@ def _default_name(item: pytest.Item, marker: pytest.Mark | None) -> str:
         if not marker.args:
             raise pytest.UsageError("@pytest.mark.default_cassette needs the cassette name")
         return str(marker.args[0])
-    return _FORBIDDEN_IN_NAMES.sub("-", _Place.of(item).prefix + item.name)
-
-
-class _Settings:
-    """What the cassettes of a run share, read from its config by the first one.
-
-    ``hooked``: a conftest implements ``pytest_recording_configure``.
-    """
-
-    __slots__ = (
-        "beside",
-        "block_network",
-        "disabled",
-        "hooked",
-        "record_mode",
-        "transformers",
-        "verifying",
-    )
-
-    def __init__(
-        self,
-        *,
-        record_mode: str | None,
-        disabled: bool,
-        verifying: bool,
-        beside: bool,
-        block_network: bool,
-        hooked: bool,
-    ) -> None:
-        self.record_mode = record_mode
-        self.disabled = disabled
-        self.verifying = verifying
-        self.beside = beside
-        self.block_network = block_network
-        self.hooked = hooked
-        self.transformers: dict[str, PathTransformer] = {}
-
-    @classmethod
-    def of(cls, config: pytest.Config) -> _Settings:
-        """The run's settings (read on the first call)."""
-        try:
-            return config.stash[_SETTINGS]
-        except KeyError:
-            settings = config.stash[_SETTINGS] = cls(
-                record_mode=_option(config, "record_mode"),
-                disabled=bool(_option(config, "disable_recording")),
-                verifying=verifying(config),
-                beside=_pytest_recording_registered(config.pluginmanager),
-                block_network=bool(_option(config, "block_network")),
-                hooked=bool(config.hook.pytest_recording_configure.get_hookimpls()),
-            )
-        return settings
-
-    def ensure_suffix(self, suffix: str) -> PathTransformer:
-        """vcrpy's ``ensure_suffix(suffix)`` transformer, made once per suffix."""
-        transformer = self.transformers.get(suffix)
-        if transformer is None:
-            from ..cassettes.vcr_config import ensure_suffix
-
-            transformer = self.transformers[suffix] = ensure_suffix(suffix)
-        return transformer
-
-
-class _Place:
-    """What the tests of one module or class share: their default cassette folder, the class
-    part of their cassette names, and whether they override the plugin's fixtures.
-    """
-
-    __slots__ = ("directory", "overridden", "prefix")
-
-    def __init__(self, directory: str, prefix: str) -> None:
-        self.directory = directory
-        self.prefix = prefix
-        self.overridden: dict[str, bool] = {}
-
-    @classmethod
-    def of(cls, item: pytest.Item) -> _Place:
-        """The place of ``item`` (noted on its parent by the first of its tests)."""
-        holder = item.parent or item
-        try:
-            return holder.stash[_PLACE]
-        except KeyError:
-            owner = item.getparent(pytest.Class)
-            prefix = "" if owner is None else f"{owner.obj.__name__}."
-            place = holder.stash[_PLACE] = cls(_cassette_dir(item.path), prefix)
-        return place
-
-
-class _Marks:
-    """The markers the plugin reads on a test, found in one walk (the closest first)."""
-
-    __slots__ = ("block_network", "default_cassette", "vcr")
-
-    def __init__(self, vcr: list[pytest.Mark]) -> None:
-        self.vcr = vcr
-        self.default_cassette: pytest.Mark | None = None
-        self.block_network: pytest.Mark | None = None
-
-    @classmethod
-    def of(cls, item: pytest.Item) -> _Marks:
-        """``item``'s markers."""
-        marks = cls([])
-        for mark in item.iter_markers():
-            if mark.name == "vcr":
-                marks.vcr.append(mark)
-            elif mark.name == "default_cassette" and marks.default_cassette is None:
-                marks.default_cassette = mark
-            elif mark.name == "block_network" and marks.block_network is None:
-                marks.block_network = mark
-        return marks
+    return _FORBIDDEN_IN_NAMES.sub("-", Place.of(item).prefix + item.name)
 
 
 def _overridden(item: pytest.Item, name: str) -> bool:
@@ -282,7 +160,7 @@ def _overridden(item: pytest.Item, name: str) -> bool:
     callspec = getattr(item, "callspec", None)
     if callspec is not None and name in callspec.params:
         return True
-    known = _Place.of(item).overridden
+    known = Place.of(item).overridden
     if name not in known:
         try:
             defs = item.session._fixturemanager.getfixturedefs(name, item)
@@ -312,10 +190,6 @@ def _fit_file_name(name: str, limit: int = 255 - len(".yaml")) -> str:
     return f"{name[: limit - len(digest) - 3]}...{digest}"
 
 
-def _option(config: pytest.Config, name: str) -> Any:
-    return config.getoption(name, default=None)
-
-
 def _merged_config(config: dict[str, Any], markers: Sequence[pytest.Mark]) -> dict[str, Any]:
     merged = dict(config)
     for marker in reversed(markers):  # the closest marker wins
@@ -323,12 +197,12 @@ def _merged_config(config: dict[str, Any], markers: Sequence[pytest.Mark]) -> di
     return merged
 
 
-def _record_mode(settings: _Settings, merged: dict[str, Any]) -> str:
+def _record_mode(settings: Settings, merged: dict[str, Any]) -> str:
     return str(merged.get("record_mode") or settings.record_mode or "none")
 
 
 def _cassette_options(
-    item: pytest.Item, settings: _Settings, marks: _Marks, directory: str
+    item: pytest.Item, settings: Settings, marks: Marks, directory: str
 ) -> dict[str, Any]:
     """Cassette keywords for the test, as pytest-recording builds them for vcrpy."""
     config = _merged_config(_fixture(item, "vcr_config", {}), marks.vcr)
@@ -356,7 +230,7 @@ def pytest_collection_modifyitems_recording(
     ``--block-network`` (or the ``block_network`` marker) the ones it guards. Other tests do
     not pay for a fixture. Runs last, once other plugins and conftests have added markers.
     """
-    settings = _Settings.of(config)
+    settings = Settings.of(config)
     guard = not settings.beside
     guard_all = guard and settings.block_network
     for item in items:
@@ -415,8 +289,8 @@ class CassetteFixture:
         item = self._item
         if item is None:
             raise pytest.UsageError("aiotape_cassette is only set up for a test being run")
-        settings = _Settings.of(item.config)
-        marks = _Marks.of(item)
+        settings = Settings.of(item.config)
+        marks = Marks.of(item)
         steps = _cassette_steps(item, settings, marks)
         cassette = next(steps)
         try:
@@ -432,7 +306,7 @@ class CassetteFixture:
 
 
 def _cassette_steps(
-    item: pytest.Item, settings: _Settings, marks: _Marks
+    item: pytest.Item, settings: Settings, marks: Marks
 ) -> Iterator[Cassette | None]:
     """The cassette of ``aiotape_cassette``: yields it (or None), then tears it down."""
     if not marks.vcr or settings.disabled:
@@ -442,7 +316,7 @@ def _cassette_steps(
     from ..cassettes.vcr import VCR
     from ..cassettes.vcr_config import cassette_path
 
-    directory = os.fspath(_fixture(item, "vcr_cassette_dir", _Place.of(item).directory))
+    directory = os.fspath(_fixture(item, "vcr_cassette_dir", Place.of(item).directory))
     options = _cassette_options(item, settings, marks, directory)
     registry = VCR()
     if settings.hooked:
@@ -487,7 +361,7 @@ def _cassette_steps(
 
 
 def _network_guard(
-    item: pytest.Item, settings: _Settings, marks: _Marks
+    item: pytest.Item, settings: Settings, marks: Marks
 ) -> AbstractContextManager[None] | None:
     """For ``--block-network`` / the marker, unless the test is recording: what blocks socket
     connections while the test runs (None: nothing to block). Left to pytest-recording when
@@ -501,7 +375,7 @@ def _network_guard(
         return None
     hosts = (
         (marker.kwargs.get("allowed_hosts") if marker is not None else None)
-        or _option(item.config, "allowed_hosts")
+        or option(item.config, "allowed_hosts")
         or config.get("allowed_hosts")
     )
     if isinstance(hosts, str):

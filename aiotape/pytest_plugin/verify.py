@@ -128,9 +128,7 @@ def _shown(path: str, root: Path) -> str:
         return path
 
 
-def verify_cassette(
-    item: pytest.Item, path: str, options: Mapping[str, Any]
-) -> Iterator[Cassette]:
+def verify_cassette(item: pytest.Item, path: str, options: Mapping[str, Any]) -> Iterator[Cassette]:
     """The cassette fixture in verify mode: the test runs live through a recording cassette
     without a file (cassette ``options`` as in normal mode); at teardown its interactions
     are verified against its cassette file ``path``, then its extra ones.
