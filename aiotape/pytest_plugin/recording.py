@@ -31,19 +31,19 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .facts import Marks, Place, Settings, cassette_dir, option, pytest_recording_registered
 from .outcome import CALL_FAILED
 from .socket_guard import NetworkBlockedError, blocked
 from .summary import note_cassette
 from .vcr_compat import RecordingHookspecs, VcrFixture, VcrFixtureBeside
-from .verify import verified_hosts, verify_cassette, verifying
+from .verify import verified_hosts, verify_cassette
 
 if TYPE_CHECKING:
     from ..cassettes import Cassette
-    from ..cassettes.vcr_config import PathTransformer
 
 __all__ = [
+    "CassetteFixture",
     "NetworkBlockedError",
-    "aiotape_cassette",
     "default_cassette_name",
     "pytest_addhooks_recording",
     "pytest_addoption_recording",
@@ -55,16 +55,13 @@ __all__ = [
 
 _RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 """RecordMode's values (spelt out: registering the option must not import the cassettes)."""
-_PYTEST_RECORDING = ("recording", "pytest_recording.plugin")
 _FORBIDDEN_IN_NAMES = re.compile(r"[<>?%*:|\"'/\\]")
-_SETTINGS: pytest.StashKey[_Settings] = pytest.StashKey()
-_PLACE: pytest.StashKey[_Place] = pytest.StashKey()
 _CASSETTE_FIXTURE = "aiotape_cassette"
 
 
 def _pytest_recording_present(pluginmanager: pytest.PytestPluginManager) -> bool:
     """Whether pytest-recording is (or is about to be) registered in this session."""
-    if _pytest_recording_registered(pluginmanager):
+    if pytest_recording_registered(pluginmanager):
         return True
     if pluginmanager.is_blocked("recording") or os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         return False
@@ -72,11 +69,6 @@ def _pytest_recording_present(pluginmanager: pytest.PytestPluginManager) -> bool
         ep.value.startswith("pytest_recording")
         for ep in importlib.metadata.entry_points(group="pytest11")
     )
-
-
-def _pytest_recording_registered(pluginmanager: pytest.PytestPluginManager) -> bool:
-    """Whether pytest-recording is registered (once pytest is configured: whether it runs)."""
-    return any(pluginmanager.has_plugin(name) for name in _PYTEST_RECORDING)
 
 
 @pytest.hookimpl(specname="pytest_addoption")
@@ -126,6 +118,7 @@ def pytest_configure_recording(config: pytest.Config) -> None:
     ):
         config.addinivalue_line("markers", line)
     beside = _pytest_recording_present(config.pluginmanager)
+    config.pluginmanager.register(CassetteFixture(), "aiotape-cassette-fixture")
     config.pluginmanager.register(
         VcrFixtureBeside() if beside else VcrFixture(), "aiotape-vcr-fixture"
     )
@@ -140,12 +133,7 @@ def vcr_config() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
     """``<test dir>/cassettes/<module name>``."""
-    return _cassette_dir(request.node.path)
-
-
-def _cassette_dir(module: os.PathLike[str]) -> str:
-    folder, name = os.path.split(os.fspath(module))
-    return os.path.join(folder, "cassettes", os.path.splitext(name)[0])
+    return cassette_dir(request.node.path)
 
 
 @pytest.fixture
@@ -159,142 +147,39 @@ def _default_name(item: pytest.Item, marker: pytest.Mark | None) -> str:
         if not marker.args:
             raise pytest.UsageError("@pytest.mark.default_cassette needs the cassette name")
         return str(marker.args[0])
-    return _FORBIDDEN_IN_NAMES.sub("-", _Place.of(item).prefix + item.name)
+    return _FORBIDDEN_IN_NAMES.sub("-", Place.of(item).prefix + item.name)
 
 
-class _Settings:
-    """What the cassettes of a run share, read from its config by the first one.
-
-    ``hooked``: a conftest implements ``pytest_recording_configure``.
-    """
-
-    __slots__ = (
-        "beside",
-        "block_network",
-        "disabled",
-        "hooked",
-        "record_mode",
-        "transformers",
-        "verifying",
-    )
-
-    def __init__(
-        self,
-        *,
-        record_mode: str | None,
-        disabled: bool,
-        verifying: bool,
-        beside: bool,
-        block_network: bool,
-        hooked: bool,
-    ) -> None:
-        self.record_mode = record_mode
-        self.disabled = disabled
-        self.verifying = verifying
-        self.beside = beside
-        self.block_network = block_network
-        self.hooked = hooked
-        self.transformers: dict[str, PathTransformer] = {}
-
-    @classmethod
-    def of(cls, config: pytest.Config) -> _Settings:
-        """The run's settings (read on the first call)."""
-        try:
-            return config.stash[_SETTINGS]
-        except KeyError:
-            settings = config.stash[_SETTINGS] = cls(
-                record_mode=_option(config, "record_mode"),
-                disabled=bool(_option(config, "disable_recording")),
-                verifying=verifying(config),
-                beside=_pytest_recording_registered(config.pluginmanager),
-                block_network=bool(_option(config, "block_network")),
-                hooked=bool(config.hook.pytest_recording_configure.get_hookimpls()),
-            )
-        return settings
-
-    def ensure_suffix(self, suffix: str) -> PathTransformer:
-        """vcrpy's ``ensure_suffix(suffix)`` transformer, made once per suffix."""
-        transformer = self.transformers.get(suffix)
-        if transformer is None:
-            from ..cassettes.vcr_config import ensure_suffix
-
-            transformer = self.transformers[suffix] = ensure_suffix(suffix)
-        return transformer
-
-
-class _Place:
-    """What the tests of one module or class share: their default cassette folder, the class
-    part of their cassette names, and whether they override the plugin's fixtures.
-    """
-
-    __slots__ = ("directory", "overridden", "prefix")
-
-    def __init__(self, directory: str, prefix: str) -> None:
-        self.directory = directory
-        self.prefix = prefix
-        self.overridden: dict[str, bool] = {}
-
-    @classmethod
-    def of(cls, item: pytest.Item) -> _Place:
-        """The place of ``item`` (noted on its parent by the first of its tests)."""
-        holder = item.parent or item
-        try:
-            return holder.stash[_PLACE]
-        except KeyError:
-            owner = item.getparent(pytest.Class)
-            prefix = "" if owner is None else f"{owner.obj.__name__}."
-            place = holder.stash[_PLACE] = cls(_cassette_dir(item.path), prefix)
-        return place
-
-
-class _Marks:
-    """The markers the plugin reads on a test, found in one walk (the closest first)."""
-
-    __slots__ = ("block_network", "default_cassette", "vcr")
-
-    def __init__(self, vcr: list[pytest.Mark]) -> None:
-        self.vcr = vcr
-        self.default_cassette: pytest.Mark | None = None
-        self.block_network: pytest.Mark | None = None
-
-    @classmethod
-    def of(cls, item: pytest.Item) -> _Marks:
-        """``item``'s markers."""
-        marks = cls([])
-        for mark in item.iter_markers():
-            if mark.name == "vcr":
-                marks.vcr.append(mark)
-            elif mark.name == "default_cassette" and marks.default_cassette is None:
-                marks.default_cassette = mark
-            elif mark.name == "block_network" and marks.block_network is None:
-                marks.block_network = mark
-        return marks
-
-
-def _overridden(request: pytest.FixtureRequest, name: str) -> bool:
+def _overridden(item: pytest.Item, name: str) -> bool:
     """Whether the test gets fixture ``name`` from elsewhere than this module (or can't tell).
 
     Overrides live in conftest files, modules and classes, so this is decided once per
     module or class, from pytest's fixture registry; the plugin's own fixtures are then
     computed without pytest's per-fixture setup and teardown.
     """
-    node = request.node
-    callspec = getattr(node, "callspec", None)
+    callspec = getattr(item, "callspec", None)
     if callspec is not None and name in callspec.params:
         return True
-    known = _Place.of(node).overridden
+    known = Place.of(item).overridden
     if name not in known:
         try:
-            defs = request._fixturemanager.getfixturedefs(name, node)
+            defs = item.session._fixturemanager.getfixturedefs(name, item)
         except (AttributeError, TypeError):  # another pytest's internals: ask pytest
             defs = None
         known[name] = not defs or getattr(defs[-1].func, "__module__", None) != __name__
     return known[name]
 
 
-def _fixture(request: pytest.FixtureRequest, name: str, own: Any) -> Any:
+def _fixture(item: pytest.Item, name: str, own: Any) -> Any:
     """Fixture ``name``'s value: ``own`` unless the test overrides it."""
-    return request.getfixturevalue(name) if _overridden(request, name) else own
+    return _request(item).getfixturevalue(name) if _overridden(item, name) else own
+
+
+def _request(item: pytest.Item) -> pytest.FixtureRequest:
+    """The ``request`` of test function ``item``, to get the fixtures it overrides."""
+    if not isinstance(item, pytest.Function):
+        raise pytest.UsageError(f"{item.nodeid}: overridden cassette fixtures need a function")
+    return item._request
 
 
 def _fit_file_name(name: str, limit: int = 255 - len(".yaml")) -> str:
@@ -305,10 +190,6 @@ def _fit_file_name(name: str, limit: int = 255 - len(".yaml")) -> str:
     return f"{name[: limit - len(digest) - 3]}...{digest}"
 
 
-def _option(config: pytest.Config, name: str) -> Any:
-    return config.getoption(name, default=None)
-
-
 def _merged_config(config: dict[str, Any], markers: Sequence[pytest.Mark]) -> dict[str, Any]:
     merged = dict(config)
     for marker in reversed(markers):  # the closest marker wins
@@ -316,15 +197,15 @@ def _merged_config(config: dict[str, Any], markers: Sequence[pytest.Mark]) -> di
     return merged
 
 
-def _record_mode(settings: _Settings, merged: dict[str, Any]) -> str:
+def _record_mode(settings: Settings, merged: dict[str, Any]) -> str:
     return str(merged.get("record_mode") or settings.record_mode or "none")
 
 
 def _cassette_options(
-    request: pytest.FixtureRequest, settings: _Settings, marks: _Marks, directory: str
+    item: pytest.Item, settings: Settings, marks: Marks, directory: str
 ) -> dict[str, Any]:
     """Cassette keywords for the test, as pytest-recording builds them for vcrpy."""
-    config = _merged_config(_fixture(request, "vcr_config", {}), marks.vcr)
+    config = _merged_config(_fixture(item, "vcr_config", {}), marks.vcr)
     config.pop("allowed_hosts", None)
     config["record_mode"] = _record_mode(settings, config)
     serializer = config.get("serializer", "yaml")
@@ -336,7 +217,7 @@ def _cassette_options(
         "extra_paths": [
             os.path.join(directory, path) for marker in marks.vcr for path in marker.args
         ],
-        "test_id": request.node.nodeid,
+        "test_id": item.nodeid,
         "shared": marks.default_cassette is not None,
     }
 
@@ -349,7 +230,7 @@ def pytest_collection_modifyitems_recording(
     ``--block-network`` (or the ``block_network`` marker) the ones it guards. Other tests do
     not pay for a fixture. Runs last, once other plugins and conftests have added markers.
     """
-    settings = _Settings.of(config)
+    settings = Settings.of(config)
     guard = not settings.beside
     guard_all = guard and settings.block_network
     for item in items:
@@ -379,55 +260,74 @@ def _use_cassette_fixture(item: pytest.Item) -> None:
     names.insert(next(function_scoped, len(names)), _CASSETTE_FIXTURE)
 
 
-@pytest.fixture
-def aiotape_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette | None]:
-    """For ``@pytest.mark.vcr`` tests, every aiotape session plays/records the cassette.
+class CassetteFixture:
+    """``aiotape_cassette``, on a plugin object registered once per run.
 
-    At teardown the test fails if a request matched nothing, even if the code under test
-    swallowed the error. The cassette modules are imported by the first marked test.
-    The same fixture applies ``--block-network``. It is not autouse: the collection hook above
-    adds it to the tests it serves (parametrized siblings share it, so it checks the marker).
+    It learns which test is being set up from ``pytest_runtest_setup`` instead of taking
+    ``request``: pytest builds a fixture definition for every use of ``request`` (about
+    0.1M instructions a test).
     """
-    settings = _Settings.of(request.config)
-    marks = _Marks.of(request.node)
-    steps = _cassette_steps(request, settings, marks)
-    cassette = next(steps)
-    try:
-        guard = _network_guard(request, settings, marks)
-        if guard is None:
-            yield cassette
-        else:
-            with guard:
+
+    def __init__(self) -> None:
+        self._item: pytest.Item | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Note the test whose fixtures are about to be set up."""
+        self._item = item
+
+    @pytest.fixture
+    def aiotape_cassette(self) -> Iterator[Cassette | None]:
+        """For ``@pytest.mark.vcr`` tests, every aiotape session plays/records the cassette.
+
+        At teardown the test fails if a request matched nothing, even if the code under test
+        swallowed the error. The cassette modules are imported by the first marked test.
+        The same fixture applies ``--block-network``. It is not autouse: the collection hook
+        adds it to the tests it serves (parametrized siblings share it, so it checks the
+        marker).
+        """
+        item = self._item
+        if item is None:
+            raise pytest.UsageError("aiotape_cassette is only set up for a test being run")
+        settings = Settings.of(item.config)
+        marks = Marks.of(item)
+        steps = _cassette_steps(item, settings, marks)
+        cassette = next(steps)
+        try:
+            guard = _network_guard(item, settings, marks)
+            if guard is None:
                 yield cassette
-    finally:
-        for _ in steps:  # the cassette's teardown: save, note its use, report unmatched requests
-            pass
+            else:
+                with guard:
+                    yield cassette
+        finally:
+            for _ in steps:  # the cassette's teardown: save, note its use, report unmatched
+                pass
 
 
 def _cassette_steps(
-    request: pytest.FixtureRequest, settings: _Settings, marks: _Marks
+    item: pytest.Item, settings: Settings, marks: Marks
 ) -> Iterator[Cassette | None]:
     """The cassette of ``aiotape_cassette``: yields it (or None), then tears it down."""
     if not marks.vcr or settings.disabled:
         yield None
         return
-    from ..cassettes import CassetteError, CassetteFormatError
+    from ..cassettes.errors import CassetteError, CassetteFormatError
     from ..cassettes.vcr import VCR
     from ..cassettes.vcr_config import cassette_path
 
-    item = request.node
-    directory = os.fspath(_fixture(request, "vcr_cassette_dir", _Place.of(item).directory))
-    options = _cassette_options(request, settings, marks, directory)
+    directory = os.fspath(_fixture(item, "vcr_cassette_dir", Place.of(item).directory))
+    options = _cassette_options(item, settings, marks, directory)
     registry = VCR()
     if settings.hooked:
-        request.config.hook.pytest_recording_configure(config=request.config, vcr=registry)
-    if _overridden(request, "default_cassette_name"):
-        name = _fit_file_name(request.getfixturevalue("default_cassette_name"))
+        item.config.hook.pytest_recording_configure(config=item.config, vcr=registry)
+    if _overridden(item, "default_cassette_name"):
+        name = _fit_file_name(_request(item).getfixturevalue("default_cassette_name"))
     else:
         name = _fit_file_name(_default_name(item, marks.default_cassette))
     path = cassette_path(name, options.pop("path_transformer"), options.pop("cassette_library_dir"))
     if settings.verifying:  # --verify-cassettes: run live, compare, never write
-        yield from verify_cassette(request, path, options)
+        yield from verify_cassette(item, path, options)
         return
     options.pop("verify_ignore", None)
     try:
@@ -447,7 +347,7 @@ def _cassette_steps(
         yield cassette
     if not cassette.saw_traffic:
         return
-    note_cassette(request, cassette)
+    note_cassette(item, cassette)
     if cassette.unmatched and not item.stash.get(CALL_FAILED, False):
         shown = "\n\n".join(str(error) for error in cassette.unmatched)
         count = len(cassette.unmatched)
@@ -461,7 +361,7 @@ def _cassette_steps(
 
 
 def _network_guard(
-    request: pytest.FixtureRequest, settings: _Settings, marks: _Marks
+    item: pytest.Item, settings: Settings, marks: Marks
 ) -> AbstractContextManager[None] | None:
     """For ``--block-network`` / the marker, unless the test is recording: what blocks socket
     connections while the test runs (None: nothing to block). Left to pytest-recording when
@@ -470,15 +370,15 @@ def _network_guard(
     marker = marks.block_network
     if (marker is None and not settings.block_network) or settings.beside:
         return None
-    config: dict[str, Any] = _fixture(request, "vcr_config", {})
+    config: dict[str, Any] = _fixture(item, "vcr_config", {})
     if marks.vcr and _record_mode(settings, _merged_config(config, marks.vcr)) != "none":
         return None
     hosts = (
         (marker.kwargs.get("allowed_hosts") if marker is not None else None)
-        or _option(request.config, "allowed_hosts")
+        or option(item.config, "allowed_hosts")
         or config.get("allowed_hosts")
     )
     if isinstance(hosts, str):
         hosts = hosts.split(",")
-    hosts = [*(hosts or ()), *verified_hosts(request)]
+    hosts = [*(hosts or ()), *verified_hosts(item)]
     return blocked(re.compile("|".join(f"(?:{h})" for h in hosts)) if hosts else None)

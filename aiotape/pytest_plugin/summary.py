@@ -262,14 +262,13 @@ def _failure(interaction: Interaction) -> str:
     return f"{kind} to {url.host}:{url.port}"
 
 
-def note_cassette(request: pytest.FixtureRequest, cassette: Cassette) -> None:
-    """Note what ``cassette`` played and recorded during the requesting test."""
-    config = request.config
-    log = config.stash.get(_LOG, None)
+def note_cassette(item: pytest.Item, cassette: Cassette) -> None:
+    """Note what ``cassette`` played and recorded during test ``item``."""
+    log = item.config.stash.get(_LOG, None)
     if log is None or cassette.path is None:
         return
-    test = request.node.nodeid
-    passed = not request.node.stash.get(NOT_PASSED, False) and not cassette.unmatched
+    test = item.nodeid
+    passed = not item.stash.get(NOT_PASSED, False) and not cassette.unmatched
     main = os.path.abspath(cassette.path)
     failures = tuple(map(_failure, cassette.saved_failures))
     if not cassette.replaying:

@@ -128,9 +128,7 @@ def _shown(path: str, root: Path) -> str:
         return path
 
 
-def verify_cassette(
-    request: pytest.FixtureRequest, path: str, options: Mapping[str, Any]
-) -> Iterator[Cassette]:
+def verify_cassette(item: pytest.Item, path: str, options: Mapping[str, Any]) -> Iterator[Cassette]:
     """The cassette fixture in verify mode: the test runs live through a recording cassette
     without a file (cassette ``options`` as in normal mode); at teardown its interactions
     are verified against its cassette file ``path``, then its extra ones.
@@ -140,9 +138,8 @@ def verify_cassette(
     from ..cassettes.matching import DEFAULT_MATCH_ON
     from ..cassettes.verify import format_failure, verify_files
 
-    config = request.config
+    config = item.config
     log = config.stash[_LOG]
-    item = request.node
     options = dict(options)
     ignore = VerifyIgnore.from_config(options.pop("verify_ignore", None))
     paths = [Path(path), *options.pop("extra_paths", ())]
@@ -171,12 +168,12 @@ def verify_cassette(
         pytest.fail(failure, pytrace=False)
 
 
-def verified_hosts(request: pytest.FixtureRequest) -> list[str]:
+def verified_hosts(item: pytest.Item) -> list[str]:
     """For ``--block-network``: patterns of the hosts (and their addresses) the cassettes of a
     test being verified talk to, which the live run must reach. Empty outside verify mode.
     Called once the test's cassette is set up (it notes the cassette paths).
     """
-    if not verifying(request.config) or request.node.get_closest_marker("vcr") is None:
+    if not verifying(item.config) or item.get_closest_marker("vcr") is None:
         return []
     from yarl import URL
 
@@ -184,7 +181,7 @@ def verified_hosts(request: pytest.FixtureRequest) -> list[str]:
 
     hosts = {
         URL(interaction.request.uri, encoded=True).host
-        for path in request.node.stash.get(_PATHS, [])
+        for path in item.stash.get(_PATHS, [])
         for interaction in load_cassette(path)
     }
     names: set[str] = set()

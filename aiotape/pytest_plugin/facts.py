@@ -1,0 +1,152 @@
+"""What the recording plugin reads about a run (once, kept in the config's stash), about a
+module or class (once, kept in its node's stash) and about a test (its markers)."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .verify import verifying
+
+if TYPE_CHECKING:
+    from ..cassettes.vcr_config import PathTransformer
+
+__all__ = [
+    "Marks",
+    "Place",
+    "Settings",
+    "cassette_dir",
+    "option",
+    "pytest_recording_registered",
+]
+
+_PYTEST_RECORDING = ("recording", "pytest_recording.plugin")
+_SETTINGS: pytest.StashKey[Settings] = pytest.StashKey()
+_PLACE: pytest.StashKey[Place] = pytest.StashKey()
+
+
+def pytest_recording_registered(pluginmanager: pytest.PytestPluginManager) -> bool:
+    """Whether pytest-recording is registered (once pytest is configured: whether it runs)."""
+    return any(pluginmanager.has_plugin(name) for name in _PYTEST_RECORDING)
+
+
+def cassette_dir(module: os.PathLike[str]) -> str:
+    """``<test dir>/cassettes/<module name>`` for the test module at ``module``."""
+    folder, name = os.path.split(os.fspath(module))
+    return os.path.join(folder, "cassettes", os.path.splitext(name)[0])
+
+
+def option(config: pytest.Config, name: str) -> Any:
+    """Command-line option ``name`` (None when no plugin registered it)."""
+    return config.getoption(name, default=None)
+
+
+class Settings:
+    """What the cassettes of a run share, read from its config by the first one.
+
+    ``hooked``: a conftest implements ``pytest_recording_configure``.
+    """
+
+    __slots__ = (
+        "beside",
+        "block_network",
+        "disabled",
+        "hooked",
+        "record_mode",
+        "transformers",
+        "verifying",
+    )
+
+    def __init__(
+        self,
+        *,
+        record_mode: str | None,
+        disabled: bool,
+        verifying: bool,
+        beside: bool,
+        block_network: bool,
+        hooked: bool,
+    ) -> None:
+        self.record_mode = record_mode
+        self.disabled = disabled
+        self.verifying = verifying
+        self.beside = beside
+        self.block_network = block_network
+        self.hooked = hooked
+        self.transformers: dict[str, PathTransformer] = {}
+
+    @classmethod
+    def of(cls, config: pytest.Config) -> Settings:
+        """The run's settings (read on the first call)."""
+        try:
+            return config.stash[_SETTINGS]
+        except KeyError:
+            settings = config.stash[_SETTINGS] = cls(
+                record_mode=option(config, "record_mode"),
+                disabled=bool(option(config, "disable_recording")),
+                verifying=verifying(config),
+                beside=pytest_recording_registered(config.pluginmanager),
+                block_network=bool(option(config, "block_network")),
+                hooked=bool(config.hook.pytest_recording_configure.get_hookimpls()),
+            )
+        return settings
+
+    def ensure_suffix(self, suffix: str) -> PathTransformer:
+        """vcrpy's ``ensure_suffix(suffix)`` transformer, made once per suffix."""
+        transformer = self.transformers.get(suffix)
+        if transformer is None:
+            from ..cassettes.vcr_config import ensure_suffix
+
+            transformer = self.transformers[suffix] = ensure_suffix(suffix)
+        return transformer
+
+
+class Place:
+    """What the tests of one module or class share: their default cassette folder, the class
+    part of their cassette names, and whether they override the plugin's fixtures.
+    """
+
+    __slots__ = ("directory", "overridden", "prefix")
+
+    def __init__(self, directory: str, prefix: str) -> None:
+        self.directory = directory
+        self.prefix = prefix
+        self.overridden: dict[str, bool] = {}
+
+    @classmethod
+    def of(cls, item: pytest.Item) -> Place:
+        """The place of ``item`` (noted on its parent by the first of its tests)."""
+        holder = item.parent or item
+        try:
+            return holder.stash[_PLACE]
+        except KeyError:
+            owner = item.getparent(pytest.Class)
+            prefix = "" if owner is None else f"{owner.obj.__name__}."
+            place = holder.stash[_PLACE] = cls(cassette_dir(item.path), prefix)
+        return place
+
+
+class Marks:
+    """The markers the plugin reads on a test, found in one walk (the closest first)."""
+
+    __slots__ = ("block_network", "default_cassette", "vcr")
+
+    def __init__(self, vcr: list[pytest.Mark]) -> None:
+        self.vcr = vcr
+        self.default_cassette: pytest.Mark | None = None
+        self.block_network: pytest.Mark | None = None
+
+    @classmethod
+    def of(cls, item: pytest.Item) -> Marks:
+        """``item``'s markers."""
+        marks = cls([])
+        for mark in item.iter_markers():
+            if mark.name == "vcr":
+                marks.vcr.append(mark)
+            elif mark.name == "default_cassette" and marks.default_cassette is None:
+                marks.default_cassette = mark
+            elif mark.name == "block_network" and marks.block_network is None:
+                marks.block_network = mark
+        return marks
