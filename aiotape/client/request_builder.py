@@ -19,6 +19,8 @@ from .prepare import (
     USER_AGENT,
     check_method,
     host_header,
+    origin_cut,
+    origin_url,
 )
 from .proxies import ProxyRoute, env_route, explicit_route, netrc_auth_for
 from .request_info import RequestInfo
@@ -28,11 +30,13 @@ from .transport import Transport, current_override
 if TYPE_CHECKING:
     from http.cookies import BaseCookie
 
-__all__ = ["PlainTarget", "RequestBuilder", "check_base_url", "request_cookies"]
+__all__ = ["PlainOrigin", "PlainTarget", "RequestBuilder", "check_base_url", "request_cookies"]
 
 _URL_CACHE_SIZE = 256
 _UNCHECKED = RequestInfo(URL(), "", CIMultiDictProxy(CIMultiDict()), URL())
 """What ``PlainTarget.requests`` gives for a method not asked for yet."""
+_PLAIN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+"""Bodyless methods, as given, that ``check_method`` returns unchanged."""
 
 
 def request_cookies(jar: AbstractCookieJar, cookies: LooseCookies, url: URL) -> BaseCookie[str]:
@@ -84,6 +88,21 @@ class PlainTarget:
         general path encodes it)."""
 
 
+class PlainOrigin:
+    """The final headers of bodyless calls without options to one origin (URLs given as
+    strings, see ``origin_url``): the same for every path, made once per origin (again once
+    ``session.headers`` change)."""
+
+    __slots__ = ("headers", "headers_version", "url")
+
+    def __init__(self, url: URL, headers_version: int, headers: CIMultiDictProxy[str]) -> None:
+        self.url = url
+        """``URL(origin)``: what the URLs of its paths are made from."""
+        self.headers_version = headers_version
+        """``getversion(session.headers)`` the headers were merged from."""
+        self.headers = headers
+
+
 class RequestBuilder:
     """URL, header, credential and proxy resolution from a session's defaults (a base of
     ClientSession, which sets the attributes declared here)."""
@@ -92,6 +111,7 @@ class RequestBuilder:
     _base_url: URL | None
     _url_cache: dict[str, URL]
     _targets: dict[str | URL, PlainTarget]
+    _origins: dict[str, PlainOrigin]
     _plain: bool
     _trace_configs: list[TraceConfig]
     _default_headers: CIMultiDict[str]
@@ -116,6 +136,7 @@ class RequestBuilder:
         self._base_url = check_base_url(base_url)
         self._url_cache = {}
         self._targets = {}
+        self._origins = {}
         self._default_headers = CIMultiDict(headers or {})
         self._skip_auto_headers = (
             frozenset(h.lower() for h in skip_auto_headers) if skip_auto_headers else frozenset()
@@ -150,19 +171,50 @@ class RequestBuilder:
         version = getversion(self._default_headers)  # type: ignore[arg-type]
         target = self._targets.get(str_or_url)
         if target is None or target.headers_version != version:
-            url = self._target_url(str_or_url, None)
-            if (
-                url.scheme not in HTTP_SCHEMES
-                or not url.host  # check_scheme raises for these two
-                or url.raw_user is not None
-                or url.raw_password is not None
-            ):
-                return None
+            target = self._origin_target(method, str_or_url, version)
+            if target is None:
+                url = self._target_url(str_or_url, None)
+                if (
+                    url.scheme not in HTTP_SCHEMES
+                    or not url.host  # check_scheme raises for these two
+                    or url.raw_user is not None
+                    or url.raw_password is not None
+                ):
+                    return None
+                target = PlainTarget(url, version)
             if len(self._targets) >= _URL_CACHE_SIZE:
                 self._targets.clear()
-            target = self._targets[str_or_url] = PlainTarget(url, version)
+            self._targets[str_or_url] = target
         info = target.requests.get(method, _UNCHECKED) if type(method) is str else None
         return self._plain_method(target, method) if info is _UNCHECKED else info
+
+    def _origin_target(
+        self, method: str, str_or_url: str | URL, version: int
+    ) -> PlainTarget | None:
+        """The target of a bodyless ``method`` (its request made) when the URL is a string
+        that is an origin and a plain path (``origin_cut``, ``origin_url``): its URL made from
+        the origin's, its headers shared by the origin's paths. None: another call."""
+        if type(str_or_url) is not str or type(method) is not str or self._base_url is not None:
+            return None
+        cut = origin_cut(str_or_url)
+        if cut < 0 or method not in _PLAIN_METHODS:
+            return None
+        prefix = str_or_url[:cut]
+        origin = self._origins.get(prefix)
+        if origin is None or origin.headers_version != version:
+            base = origin_url(prefix)
+            if base is None:
+                return None
+            _, headers, _ = self._prepare_headers(base, None, None, None, None)
+            if len(self._origins) >= _URL_CACHE_SIZE:
+                self._origins.clear()
+            origin = self._origins[prefix] = PlainOrigin(base, version, CIMultiDictProxy(headers))
+        url = origin.url.with_path(str_or_url[cut:], encoded=True)
+        target = PlainTarget(url, version)
+        target.headers = origin.headers
+        # RequestInfo(...) without its Python-level __new__; the URL has no fragment.
+        target.requests[method] = tuple.__new__(RequestInfo, (url, method, target.headers, url))
+        return target
 
     def _plain_method(self, target: PlainTarget, method: str) -> RequestInfo | None:
         """``target``'s request with ``method``, checked as the general path checks it."""
