@@ -85,6 +85,13 @@ def origin_url(origin: str) -> URL | None:
     return url if url.host and url.raw_path == "/" else None
 
 
+def parse_url(url_str: str) -> URL:
+    """``URL(url_str)``, made from its origin's URL when it is an origin and a plain path."""
+    cut = origin_cut(url_str)
+    base = origin_url(url_str[:cut]) if cut > 0 else None
+    return URL(url_str) if base is None else base.with_path(url_str[cut:], encoded=True)
+
+
 def host_header(url: URL) -> str:
     host = url.host_port_subcomponent
     if host is None:

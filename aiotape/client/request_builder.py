@@ -21,6 +21,7 @@ from .prepare import (
     host_header,
     origin_cut,
     origin_url,
+    parse_url,
 )
 from .proxies import ProxyRoute, env_route, explicit_route, netrc_auth_for
 from .request_info import RequestInfo
@@ -274,7 +275,7 @@ class RequestBuilder:
             cached = self._url_cache.get(str_or_url)
             if cached is None:
                 try:
-                    cached = URL(str_or_url)
+                    cached = parse_url(str_or_url)
                 except (TypeError, ValueError) as exc:
                     raise exceptions.InvalidUrlClientError(str_or_url) from exc
                 if len(self._url_cache) >= _URL_CACHE_SIZE:

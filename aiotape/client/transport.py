@@ -283,15 +283,16 @@ class ChunkedBody:
     def rest(self) -> bytes:
         """The rest of the body in one piece, at once: what :meth:`read_chunk` would give
         until its first ``b""``, then ``error`` (if any)."""
-        pieces: list[bytes] = []
-        for chunk in self.chunks[self._index :]:
-            self._index += 1
-            if not chunk:
-                return b"".join(pieces)
-            pieces.append(chunk)
+        start = self._index
+        rest = self.chunks[start:]
+        if b"" in rest:  # an empty chunk ends the body there
+            stop = rest.index(b"")
+            self._index = start + stop + 1
+            return b"".join(rest[:stop])
+        self._index = len(self.chunks)
         if self.error is not None:
             raise self.error
-        return b"".join(pieces)
+        return b"".join(rest)
 
     def close(self) -> None:
         """Nothing to release."""
