@@ -77,12 +77,14 @@ class PlainTarget:
 
     __slots__ = ("headers", "headers_version", "requests", "url")
 
-    def __init__(self, url: URL, headers_version: int) -> None:
+    def __init__(
+        self, url: URL, headers_version: int, headers: CIMultiDictProxy[str] | None = None
+    ) -> None:
         self.url = url
         """The URL requested (base_url applied)."""
         self.headers_version = headers_version
         """``getversion(session.headers)`` the headers below were merged from."""
-        self.headers: CIMultiDictProxy[str] | None = None
+        self.headers = headers
         """The final headers of bodyless requests, once one was made."""
         self.requests: dict[str, RequestInfo | None] = {}
         """By the method as given: the request, or None for methods that send a body (the
@@ -190,17 +192,17 @@ class RequestBuilder:
         return self._plain_method(target, method) if info is _UNCHECKED else info
 
     def _origin_target(
-        self, method: str, str_or_url: str | URL, version: int
+        self, method: str, url_str: str | URL, version: int
     ) -> PlainTarget | None:
-        """The target of a bodyless ``method`` (its request made) when the URL is a string
+        """The target of a bodyless ``method`` (its request made) when ``url_str`` is a string
         that is an origin and a plain path (``origin_cut``, ``origin_url``): its URL made from
         the origin's, its headers shared by the origin's paths. None: another call."""
-        if type(str_or_url) is not str or type(method) is not str or self._base_url is not None:
+        if type(url_str) is not str or type(method) is not str or self._base_url is not None:
             return None
-        cut = origin_cut(str_or_url)
+        cut = origin_cut(url_str)
         if cut < 0 or method not in _PLAIN_METHODS:
             return None
-        prefix = str_or_url[:cut]
+        prefix = url_str[:cut]
         origin = self._origins.get(prefix)
         if origin is None or origin.headers_version != version:
             base = origin_url(prefix)
@@ -210,11 +212,10 @@ class RequestBuilder:
             if len(self._origins) >= _URL_CACHE_SIZE:
                 self._origins.clear()
             origin = self._origins[prefix] = PlainOrigin(base, version, CIMultiDictProxy(headers))
-        url = origin.url.with_path(str_or_url[cut:], encoded=True)
-        target = PlainTarget(url, version)
-        target.headers = origin.headers
+        url = origin.url.with_path(url_str[cut:], encoded=True)
+        target = PlainTarget(url, version, origin.headers)
         # RequestInfo(...) without its Python-level __new__; the URL has no fragment.
-        target.requests[method] = tuple.__new__(RequestInfo, (url, method, target.headers, url))
+        target.requests[method] = tuple.__new__(RequestInfo, (url, method, origin.headers, url))
         return target
 
     def _plain_method(self, target: PlainTarget, method: str) -> RequestInfo | None:

@@ -159,4 +159,3 @@ async def test_paths_the_origin_shortcut_refuses_are_sent_as_aiohttp_sends_them(
     theirs, ours = await both(calls)
     assert ours == theirs
     assert ours[1][:3] == ["/b", "/c", "/dA"]
-
