@@ -174,29 +174,32 @@ class RequestBuilder:
         version = getversion(self._default_headers)  # type: ignore[arg-type]
         target = self._targets.get(str_or_url)
         if target is None or target.headers_version != version:
-            target = self._origin_target(method, str_or_url, version)
-            if target is None:
-                url = self._target_url(str_or_url, None)
-                if (
-                    url.scheme not in HTTP_SCHEMES
-                    or not url.host  # check_scheme raises for these two
-                    or url.raw_user is not None
-                    or url.raw_password is not None
-                ):
-                    return None
-                target = PlainTarget(url, version)
-            if len(self._targets) >= _URL_CACHE_SIZE:
-                self._targets.clear()
-            self._targets[str_or_url] = target
+            info = self._origin_request(method, str_or_url, version)
+            if info is not None:
+                return info
+            url = self._target_url(str_or_url, None)
+            if (
+                url.scheme not in HTTP_SCHEMES
+                or not url.host  # check_scheme raises for these two
+                or url.raw_user is not None
+                or url.raw_password is not None
+            ):
+                return None
+            target = self._keep_target(str_or_url, PlainTarget(url, version))
         info = target.requests.get(method, _UNCHECKED) if type(method) is str else None
         return self._plain_method(target, method) if info is _UNCHECKED else info
 
-    def _origin_target(
-        self, method: str, url_str: str | URL, version: int
-    ) -> PlainTarget | None:
-        """The target of a bodyless ``method`` (its request made) when ``url_str`` is a string
-        that is an origin and a plain path (``origin_cut``, ``origin_url``): its URL made from
-        the origin's, its headers shared by the origin's paths. None: another call."""
+    def _keep_target(self, key: str | URL, target: PlainTarget) -> PlainTarget:
+        """``target``, kept for the calls to come with the URL ``key``."""
+        if len(self._targets) >= _URL_CACHE_SIZE:
+            self._targets.clear()
+        self._targets[key] = target
+        return target
+
+    def _origin_request(self, method: str, url_str: str | URL, version: int) -> RequestInfo | None:
+        """``_plain_request`` of a bodyless ``method`` when ``url_str`` is a string that is an
+        origin and a plain path (``origin_cut``, ``origin_url``): its URL made from the
+        origin's, its headers shared by the origin's paths. None: not such a call."""
         if type(url_str) is not str or type(method) is not str or self._base_url is not None:
             return None
         cut = origin_cut(url_str)
@@ -213,10 +216,12 @@ class RequestBuilder:
                 self._origins.clear()
             origin = self._origins[prefix] = PlainOrigin(base, version, CIMultiDictProxy(headers))
         url = origin.url.with_path(url_str[cut:], encoded=True)
-        target = PlainTarget(url, version, origin.headers)
+        target = self._keep_target(url_str, PlainTarget(url, version, origin.headers))
         # RequestInfo(...) without its Python-level __new__; the URL has no fragment.
-        target.requests[method] = tuple.__new__(RequestInfo, (url, method, origin.headers, url))
-        return target
+        info = target.requests[method] = tuple.__new__(
+            RequestInfo, (url, method, origin.headers, url)
+        )
+        return info
 
     def _plain_method(self, target: PlainTarget, method: str) -> RequestInfo | None:
         """``target``'s request with ``method``, checked as the general path checks it."""
