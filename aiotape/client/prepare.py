@@ -87,7 +87,7 @@ def origin_url(origin: str) -> URL | None:
 
 def parse_url(url_str: str) -> URL:
     """``URL(url_str)``, made from its origin's URL when it is an origin and a plain path."""
-    cut = origin_cut(url_str)
+    cut = origin_cut(url_str) if type(url_str) is str else -1
     base = origin_url(url_str[:cut]) if cut > 0 else None
     return URL(url_str) if base is None else base.with_path(url_str[cut:], encoded=True)
 

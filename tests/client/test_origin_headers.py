@@ -159,3 +159,11 @@ async def test_paths_the_origin_shortcut_refuses_are_sent_as_aiohttp_sends_them(
     theirs, ours = await both(calls)
     assert ours == theirs
     assert ours[1][:3] == ["/b", "/c", "/dA"]
+
+
+
+async def test_urls_that_are_not_strings_are_invalid_urls() -> None:
+    async with aiotape.ClientSession() as session:
+        for url in (123, None, b"http://127.0.0.1/x"):
+            with pytest.raises(aiotape.InvalidUrlClientError):
+                await session.get(url)  # type: ignore[arg-type]

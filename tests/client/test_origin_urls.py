@@ -165,3 +165,11 @@ def test_plain_paths_of_http_origins_are_made_as_parsed(
     event("taken" if made is not None else "refused")
     if made is not None:
         assert_same_url(made, URL(url_str))
+
+
+def test_parse_url_raises_as_url_does_for_what_is_not_a_string() -> None:
+    for value in (123, None, b"http://h/x"):
+        with pytest.raises(TypeError):
+            URL(value)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            parse_url(value)  # type: ignore[arg-type]
