@@ -20,7 +20,6 @@ from ..client.simulation import CLOSED, first_timeout
 from ..client.transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
 from .matching import Closest, MatchRule
 from .model import (
-    Headers,
     Interaction,
     RecordedError,
     RecordedRequest,
@@ -222,7 +221,7 @@ def replay(interaction: Interaction, request: Request, note: str | None = None) 
         headers=CIMultiDictProxy(CIMultiDict(response.headers)),
         body=ChunkedBody(chunks, body_error),
         version=response.version,
-        raw_headers=_raw_headers(response.headers),
+        raw_headers=None,  # the recorded headers, encoded if asked for
         simulated_elapsed=interaction.elapsed,
     )
 
@@ -240,20 +239,6 @@ def _noted(error: BaseException, note: str | None) -> BaseException:
         notes = getattr(error, "__notes__", None)
         error.__notes__ = [*(notes or ()), note]  # type: ignore[attr-defined]  # add_note(): 3.11+
     return error
-
-
-def _raw_headers(headers: Headers) -> tuple[tuple[bytes, bytes], ...]:
-    try:
-        return tuple([(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers])
-    except UnicodeEncodeError:
-        return tuple((_wire(k), _wire(v)) for k, v in headers)
-
-
-def _wire(text: str) -> bytes:
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape")
 
 
 _KEEPALIVE = frozenset({WSMsgType.PING, WSMsgType.PONG})

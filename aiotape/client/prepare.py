@@ -51,6 +51,47 @@ def check_method(method: str) -> str:
     return method
 
 
+_PLAIN_PATH = re.compile(r"(?:/(?!\.)[-\w.~!$&'()*+,;=:@]*)+", re.ASCII)
+"""A path that ``URL()`` keeps as it is: segments of characters it never quotes, none of
+them starting with a dot (no ``.`` or ``..`` to resolve), and no query or fragment."""
+
+
+def origin_cut(url: str) -> int:
+    """Where a plain path (``_PLAIN_PATH``, to the end) starts in ``url``; -1 if none does.
+    ``url[:cut]`` is then an origin for :func:`origin_url` to vet."""
+    cut = url.find("/", 8)  # after "http://" and a host of at least one character
+    return cut if cut > 0 and _PLAIN_PATH.fullmatch(url, cut) else -1
+
+
+@functools.lru_cache(maxsize=64)
+def origin_url(origin: str) -> URL | None:
+    """``URL(origin)`` if ``origin`` is ``http://`` or ``https://`` and an authority with a
+    host, no credentials and no ``/``, ``?`` or ``#``; else None.
+
+    For such an origin and any path ``_PLAIN_PATH`` takes, ``URL(origin + path)`` is
+    ``URL(origin).with_path(path, encoded=True)``: yarl splits the authority off at the
+    first ``/`` (the string holds no ``?`` or ``#``), so it parses it as for the origin
+    alone, and it leaves such a path unchanged.
+    """
+    scheme, sep, authority = origin.partition("://")
+    if not sep or scheme not in HTTP_SCHEMES or not authority or "@" in authority:
+        return None
+    if "/" in authority or "?" in authority or "#" in authority:
+        return None
+    try:
+        url = URL(origin)
+    except ValueError:
+        return None
+    return url if url.host and url.raw_path == "/" else None
+
+
+def parse_url(url_str: str) -> URL:
+    """``URL(url_str)``, made from its origin's URL when it is an origin and a plain path."""
+    cut = origin_cut(url_str) if type(url_str) is str else -1
+    base = origin_url(url_str[:cut]) if cut > 0 else None
+    return URL(url_str) if base is None else base.with_path(url_str[cut:], encoded=True)
+
+
 def host_header(url: URL) -> str:
     host = url.host_port_subcomponent
     if host is None:

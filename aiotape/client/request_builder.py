@@ -19,6 +19,9 @@ from .prepare import (
     USER_AGENT,
     check_method,
     host_header,
+    origin_cut,
+    origin_url,
+    parse_url,
 )
 from .proxies import ProxyRoute, env_route, explicit_route, netrc_auth_for
 from .request_info import RequestInfo
@@ -28,11 +31,13 @@ from .transport import Transport, current_override
 if TYPE_CHECKING:
     from http.cookies import BaseCookie
 
-__all__ = ["PlainTarget", "RequestBuilder", "check_base_url", "request_cookies"]
+__all__ = ["PlainOrigin", "PlainTarget", "RequestBuilder", "check_base_url", "request_cookies"]
 
 _URL_CACHE_SIZE = 256
 _UNCHECKED = RequestInfo(URL(), "", CIMultiDictProxy(CIMultiDict()), URL())
 """What ``PlainTarget.requests`` gives for a method not asked for yet."""
+_PLAIN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+"""Bodyless methods, as given, that ``check_method`` returns unchanged."""
 
 
 def request_cookies(jar: AbstractCookieJar, cookies: LooseCookies, url: URL) -> BaseCookie[str]:
@@ -72,16 +77,33 @@ class PlainTarget:
 
     __slots__ = ("headers", "headers_version", "requests", "url")
 
-    def __init__(self, url: URL, headers_version: int) -> None:
+    def __init__(
+        self, url: URL, headers_version: int, headers: CIMultiDictProxy[str] | None = None
+    ) -> None:
         self.url = url
         """The URL requested (base_url applied)."""
         self.headers_version = headers_version
         """``getversion(session.headers)`` the headers below were merged from."""
-        self.headers: CIMultiDictProxy[str] | None = None
+        self.headers = headers
         """The final headers of bodyless requests, once one was made."""
         self.requests: dict[str, RequestInfo | None] = {}
         """By the method as given: the request, or None for methods that send a body (the
         general path encodes it)."""
+
+
+class PlainOrigin:
+    """The final headers of bodyless calls without options to one origin (URLs given as
+    strings, see ``origin_url``): the same for every path, made once per origin (again once
+    ``session.headers`` change)."""
+
+    __slots__ = ("headers", "headers_version", "url")
+
+    def __init__(self, url: URL, headers_version: int, headers: CIMultiDictProxy[str]) -> None:
+        self.url = url
+        """``URL(origin)``: what the URLs of its paths are made from."""
+        self.headers_version = headers_version
+        """``getversion(session.headers)`` the headers were merged from."""
+        self.headers = headers
 
 
 class RequestBuilder:
@@ -92,6 +114,7 @@ class RequestBuilder:
     _base_url: URL | None
     _url_cache: dict[str, URL]
     _targets: dict[str | URL, PlainTarget]
+    _origins: dict[str, PlainOrigin]
     _plain: bool
     _trace_configs: list[TraceConfig]
     _default_headers: CIMultiDict[str]
@@ -116,6 +139,7 @@ class RequestBuilder:
         self._base_url = check_base_url(base_url)
         self._url_cache = {}
         self._targets = {}
+        self._origins = {}
         self._default_headers = CIMultiDict(headers or {})
         self._skip_auto_headers = (
             frozenset(h.lower() for h in skip_auto_headers) if skip_auto_headers else frozenset()
@@ -150,6 +174,9 @@ class RequestBuilder:
         version = getversion(self._default_headers)  # type: ignore[arg-type]
         target = self._targets.get(str_or_url)
         if target is None or target.headers_version != version:
+            info = self._origin_request(method, str_or_url, version)
+            if info is not None:
+                return info
             url = self._target_url(str_or_url, None)
             if (
                 url.scheme not in HTTP_SCHEMES
@@ -158,11 +185,43 @@ class RequestBuilder:
                 or url.raw_password is not None
             ):
                 return None
-            if len(self._targets) >= _URL_CACHE_SIZE:
-                self._targets.clear()
-            target = self._targets[str_or_url] = PlainTarget(url, version)
+            target = self._keep_target(str_or_url, PlainTarget(url, version))
         info = target.requests.get(method, _UNCHECKED) if type(method) is str else None
         return self._plain_method(target, method) if info is _UNCHECKED else info
+
+    def _keep_target(self, key: str | URL, target: PlainTarget) -> PlainTarget:
+        """``target``, kept for the calls to come with the URL ``key``."""
+        if len(self._targets) >= _URL_CACHE_SIZE:
+            self._targets.clear()
+        self._targets[key] = target
+        return target
+
+    def _origin_request(self, method: str, url_str: str | URL, version: int) -> RequestInfo | None:
+        """``_plain_request`` of a bodyless ``method`` when ``url_str`` is a string that is an
+        origin and a plain path (``origin_cut``, ``origin_url``): its URL made from the
+        origin's, its headers shared by the origin's paths. None: not such a call."""
+        if type(url_str) is not str or type(method) is not str or self._base_url is not None:
+            return None
+        cut = origin_cut(url_str)
+        if cut < 0 or method not in _PLAIN_METHODS:
+            return None
+        prefix = url_str[:cut]
+        origin = self._origins.get(prefix)
+        if origin is None or origin.headers_version != version:
+            base = origin_url(prefix)
+            if base is None:
+                return None
+            _, headers, _ = self._prepare_headers(base, None, None, None, None)
+            if len(self._origins) >= _URL_CACHE_SIZE:
+                self._origins.clear()
+            origin = self._origins[prefix] = PlainOrigin(base, version, CIMultiDictProxy(headers))
+        url = origin.url.with_path(url_str[cut:], encoded=True)
+        target = self._keep_target(url_str, PlainTarget(url, version, origin.headers))
+        # RequestInfo(...) without its Python-level __new__; the URL has no fragment.
+        info = target.requests[method] = tuple.__new__(
+            RequestInfo, (url, method, origin.headers, url)
+        )
+        return info
 
     def _plain_method(self, target: PlainTarget, method: str) -> RequestInfo | None:
         """``target``'s request with ``method``, checked as the general path checks it."""
@@ -222,7 +281,7 @@ class RequestBuilder:
             cached = self._url_cache.get(str_or_url)
             if cached is None:
                 try:
-                    cached = URL(str_or_url)
+                    cached = parse_url(str_or_url)
                 except (TypeError, ValueError) as exc:
                     raise exceptions.InvalidUrlClientError(str_or_url) from exc
                 if len(self._url_cache) >= _URL_CACHE_SIZE:

@@ -19,7 +19,7 @@ from .decoders import make_decoder
 from .request_info import RequestInfo
 from .response_connection import ResponseConnection
 from .streams import Source, StreamReader, decoded_source, whole_body
-from .transport import ChunkedBody, Response, TraceHooks
+from .transport import ChunkedBody, Response, TraceHooks, header_bytes
 
 if TYPE_CHECKING:
     from http.cookies import SimpleCookie
@@ -145,7 +145,7 @@ class ClientResponse:
         if wire.version != (1, 1):
             self.version = HttpVersion(*wire.version)
         self.headers: CIMultiDictProxy[str] = wire.headers
-        self.raw_headers = wire.raw_headers
+        self._raw_headers = wire.raw_headers
         self.request_info = request_info
         if history:
             self._history = history
@@ -175,6 +175,14 @@ class ClientResponse:
     def host(self) -> str:
         """Host of the response URL."""
         return self._url.host or ""
+
+    @property
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """The response headers as bytes, as received (name case and order kept)."""
+        raw = self._raw_headers
+        if raw is None:
+            raw = self._raw_headers = header_bytes(self.headers.items())
+        return raw
 
     @property
     def ok(self) -> bool:

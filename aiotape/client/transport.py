@@ -42,6 +42,7 @@ __all__ = [
     "close_body",
     "current_override",
     "finish_body",
+    "header_bytes",
     "rewind_body",
     "use_transport",
 ]
@@ -227,6 +228,8 @@ class Response:
 
     ``simulated_elapsed`` is the simulated time this hop took to answer (a mock's delay, a
     replayed latency); 0 for real I/O, whose time the loop clock already shows.
+    ``raw_headers`` None: the head as bytes is ``headers`` encoded (:func:`header_bytes`),
+    which ``ClientResponse.raw_headers`` does when first asked.
     """
 
     status: int
@@ -234,8 +237,24 @@ class Response:
     headers: CIMultiDictProxy[str]
     body: BodyStream
     version: tuple[int, int] = (1, 1)
-    raw_headers: tuple[tuple[bytes, bytes], ...] = ()
+    raw_headers: tuple[tuple[bytes, bytes], ...] | None = ()
     simulated_elapsed: float = 0.0
+
+
+def header_bytes(headers: Iterable[tuple[str, str]]) -> tuple[tuple[bytes, bytes], ...]:
+    """Header pairs as bytes, in order: latin-1, else UTF-8 (surrogates escaped) for a name or
+    value that latin-1 cannot encode."""
+    try:
+        return tuple([(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers])
+    except UnicodeEncodeError:
+        return tuple((_header_byte_string(k), _header_byte_string(v)) for k, v in headers)
+
+
+def _header_byte_string(text: str) -> bytes:
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")
 
 
 class ChunkedBody:
@@ -264,15 +283,16 @@ class ChunkedBody:
     def rest(self) -> bytes:
         """The rest of the body in one piece, at once: what :meth:`read_chunk` would give
         until its first ``b""``, then ``error`` (if any)."""
-        pieces: list[bytes] = []
-        for chunk in self.chunks[self._index :]:
-            self._index += 1
-            if not chunk:
-                return b"".join(pieces)
-            pieces.append(chunk)
+        start = self._index
+        rest = self.chunks[start:]
+        if b"" in rest:  # an empty chunk ends the body there
+            stop = rest.index(b"")
+            self._index = start + stop + 1
+            return b"".join(rest[:stop])
+        self._index = len(self.chunks)
         if self.error is not None:
             raise self.error
-        return b"".join(pieces)
+        return b"".join(rest)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -1,0 +1,69 @@
+"""A replayed response's ``raw_headers`` (derived from the recorded headers when first read)
+are what aiohttp gives for the same server response: bytes, names as sent, order kept (a
+cassette keeps the values of one name together, under its first spelling: a repeated name
+is sent so here)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+
+import aiotape
+from aiotape.cassettes import use_cassette
+from aiotape.client.transport import header_bytes
+from tests.cassette.test_cassette_roundtrip import Offline
+from tests.servers import StartRaw, read_head
+
+HEAD = (
+    b"HTTP/1.1 200 OK\r\n"
+    b"content-TYPE: text/plain; charset=latin-1\r\n"
+    b"Set-Cookie: a=1; Path=/\r\n"
+    b"X-Repeated: one\r\n"
+    b"X-Repeated: two\r\n"
+    b"X-Empty: \r\n"
+    b"Content-Length: 2\r\n"
+    b"\r\n"
+)
+
+
+async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    while True:
+        await read_head(reader)
+        writer.write(HEAD + b"ok")
+        await writer.drain()
+
+
+async def test_replayed_raw_headers_equal_aiohttps(raw_server: StartRaw, tmp_path: Path) -> None:
+    server = await raw_server(_answer)
+    url = f"{server.url}/raw"
+    async with aiohttp.ClientSession() as session, session.get(url) as resp:
+        expected = resp.raw_headers
+        assert await resp.read() == b"ok"
+    path = tmp_path / "raw.yaml"
+    with use_cassette(path, record_mode="once"):
+        async with aiotape.ClientSession() as session, session.get(url) as resp:
+            recorded_live = resp.raw_headers
+            assert await resp.read() == b"ok"
+    with use_cassette(path, record_mode="none"):
+        async with aiotape.ClientSession(transport=Offline()) as session:
+            async with session.get(url) as resp:
+                replayed_headers = list(resp.headers.items())
+                replayed = resp.raw_headers
+                assert resp.raw_headers is replayed  # derived once
+                assert await resp.read() == b"ok"
+    assert recorded_live == expected
+    assert replayed == expected
+    assert all(type(n) is bytes and type(v) is bytes for n, v in replayed)
+    assert replayed == header_bytes(replayed_headers)
+
+
+def test_header_bytes_falls_back_to_utf8_for_what_latin1_cannot_encode() -> None:
+    pairs = [("X-A", "caf\xe9"), ("X-Snow", "\u2603"), ("X-Raw", "\udcff")]
+    assert header_bytes(pairs) == (
+        (b"X-A", b"caf\xe9"),
+        (b"X-Snow", "\u2603".encode()),
+        (b"X-Raw", b"\xff"),
+    )
+    assert header_bytes([]) == ()
