@@ -67,14 +67,26 @@ def _text_or_bytes(data: bytes) -> str | bytes:
         return data
 
 
-def _headers_to_dict(headers: Headers) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    by_lower: dict[str, list[str]] = {}
+def _wire_text(text: str) -> str | bytes:
+    """``text``, or for text decoded from bytes that were not UTF-8 (lone surrogates, which
+    YAML cannot hold) those bytes, written as ``!!binary``."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")
+    return text
+
+
+def _headers_to_dict(headers: Headers) -> dict[str, list[str | bytes]]:
+    grouped: dict[str, list[str | bytes]] = {}
+    by_lower: dict[str, list[str | bytes]] = {}
     for name, value in headers:
         values = by_lower.get(name.lower())
         if values is None:  # str(): multidict's istr names are a str subclass yaml refuses
             values = by_lower[name.lower()] = grouped[str(name)] = []
-        values.append(str(value))
+        values.append(_wire_text(str(value)))
     return grouped
 
 
@@ -93,7 +105,7 @@ def _request_to_dict(request: RecordedRequest) -> dict[str, Any]:
 
 def _response_to_dict(response: RecordedResponse) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "status": {"code": response.status, "message": response.reason},
+        "status": {"code": response.status, "message": _wire_text(response.reason)},
         "headers": _headers_to_dict(response.headers),
         "body": {"string": _text_or_bytes(response.body)},
         "chunks": _Flow(len(chunk) for chunk in response.chunks),
@@ -207,10 +219,17 @@ def _headers_from(value: Any, field: str) -> Headers:
         key = name if type(name) is str else str(name)
         if type(values) is list:
             for text in values:
-                append((key, text if type(text) is str else str(text)))
+                append((key, text if type(text) is str else _text(text)))
         else:
-            append((key, str(values)))
+            append((key, _text(values)))
     return tuple(pairs)
+
+
+def _text(value: Any) -> str:
+    """A header value or reason as text: bytes (``!!binary``: not UTF-8) as they were read."""
+    if type(value) is bytes:
+        return value.decode("utf-8", "surrogateescape")
+    return str(value)
 
 
 def _version(value: Any) -> tuple[int, int]:
@@ -275,7 +294,7 @@ def _status_and_body(data: Mapping[str, Any]) -> tuple[int, str, bytes]:
     body_field = data.get("body") or {}
     if isinstance(body_field, Mapping):
         body_field = body_field.get("string")
-    return code, str(status.get("message") or ""), _as_bytes(body_field, "response.body")
+    return code, _text(status.get("message") or ""), _as_bytes(body_field, "response.body")
 
 
 def _response_from(value: Any) -> RecordedResponse:
@@ -375,7 +394,7 @@ def _quick_response(data: Any, shared: dict[Any, Any]) -> RecordedResponse:
         raise _Unusual
     body = _as_bytes(body_field.get("string"), "response.body")
     headers = _shared(_headers_from(data.get("headers"), "response.headers"), shared)
-    return _response(data, code, str(status.get("message") or ""), body, headers)
+    return _response(data, code, _text(status.get("message") or ""), body, headers)
 
 
 def _quick(data: Any, shared: dict[Any, Any]) -> Interaction:

@@ -91,7 +91,7 @@ class JsonSerializer:
             return json.dumps(cassette_dict, indent=4) + "\n"
         except TypeError:
             raise TypeError(
-                "a body in this cassette is binary, which JSON cannot hold: "
+                "a body or header in this cassette is binary, which JSON cannot hold: "
                 "use the yaml serializer for it"
             ) from None
 

@@ -242,19 +242,29 @@ class Response:
 
 
 def header_bytes(headers: Iterable[tuple[str, str]]) -> tuple[tuple[bytes, bytes], ...]:
-    """Header pairs as bytes, in order: latin-1, else UTF-8 (surrogates escaped) for a name or
-    value that latin-1 cannot encode."""
+    """Header pairs as the bytes they were read from, in order: names latin-1, values UTF-8
+    with surrogates escaped (how the HTTP parser decodes them, as aiohttp's does). A name
+    latin-1 cannot hold (a mock's) is UTF-8."""
     try:
-        return tuple([(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers])
+        return tuple([(k.encode("latin-1"), _value_bytes(v)) for k, v in headers])
     except UnicodeEncodeError:
-        return tuple((_header_byte_string(k), _header_byte_string(v)) for k, v in headers)
+        return tuple([(_name_bytes(k), _value_bytes(v)) for k, v in headers])
 
 
-def _header_byte_string(text: str) -> bytes:
+def _name_bytes(name: str) -> bytes:
     try:
-        return text.encode("latin-1")
+        return name.encode("latin-1")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape")
+        return name.encode("utf-8", "surrogateescape")
+
+
+def _value_bytes(value: str) -> bytes:
+    if value.isascii():
+        return value.encode("ascii")
+    try:
+        return value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no decoding made (a mock's): kept as it is
+        return value.encode("utf-8", "surrogatepass")
 
 
 class ChunkedBody:

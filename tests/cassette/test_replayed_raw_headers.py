@@ -59,11 +59,14 @@ async def test_replayed_raw_headers_equal_aiohttps(raw_server: StartRaw, tmp_pat
     assert replayed == header_bytes(replayed_headers)
 
 
-def test_header_bytes_falls_back_to_utf8_for_what_latin1_cannot_encode() -> None:
-    pairs = [("X-A", "caf\xe9"), ("X-Snow", "\u2603"), ("X-Raw", "\udcff")]
+def test_header_bytes_undo_the_parsers_decoding() -> None:
+    """Values were decoded as UTF-8 with surrogates escaped, names as latin-1."""
+    pairs = [("X-A", "caf\xe9"), ("X-Snow", "\u2603"), ("X-Raw", "caf\udce9"), ("N\xe9", "v")]
     assert header_bytes(pairs) == (
-        (b"X-A", b"caf\xe9"),
+        (b"X-A", b"caf\xc3\xa9"),
         (b"X-Snow", "\u2603".encode()),
-        (b"X-Raw", b"\xff"),
+        (b"X-Raw", b"caf\xe9"),
+        (b"N\xe9", b"v"),
     )
+    assert header_bytes([("X-\u2603", "\ud800")]) == (("X-\u2603".encode(), b"\xed\xa0\x80"),)
     assert header_bytes([]) == ()
