@@ -282,7 +282,7 @@ class RequestBuilder:
             if cached is None:
                 try:
                     cached = parse_url(str_or_url)
-                except (TypeError, ValueError, IndexError) as exc:  # IndexError: a yarl bug
+                except (ValueError, IndexError) as exc:  # IndexError: a yarl bug
                     raise exceptions.InvalidUrlClientError(str_or_url) from exc
                 if len(self._url_cache) >= _URL_CACHE_SIZE:
                     self._url_cache.clear()

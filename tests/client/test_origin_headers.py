@@ -7,6 +7,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+import aiohttp
 import pytest
 
 import aiotape
@@ -162,8 +163,9 @@ async def test_paths_the_origin_shortcut_refuses_are_sent_as_aiohttp_sends_them(
 
 
 
-async def test_urls_that_are_not_strings_are_invalid_urls() -> None:
-    async with aiotape.ClientSession() as session:
-        for url in (123, None, b"http://127.0.0.1/x"):
-            with pytest.raises(aiotape.InvalidUrlClientError):
-                await session.get(url)  # type: ignore[arg-type]
+async def test_urls_that_are_not_strings_raise_type_error_as_in_aiohttp() -> None:
+    for module in (aiohttp, aiotape):
+        async with module.ClientSession() as session:  # type: ignore[attr-defined]
+            for url in (123, None, b"http://127.0.0.1/x"):
+                with pytest.raises(TypeError):
+                    await session.get(url)
