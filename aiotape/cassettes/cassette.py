@@ -19,7 +19,7 @@ from ..client.transport import (
     use_transport,
 )
 from .cache import load_bytes, load_file
-from .errors import CassetteLabel, Complaints
+from .errors import CassetteLabel, Complaints, UnmatchedRequestError, WebSocketMismatchError
 from .filters import (
     DEFAULT_REDACTED_HEADERS,
     DEFAULT_REDACTED_QUERY,
@@ -30,7 +30,7 @@ from .filters import (
 )
 from .matching import DEFAULT_MATCH_ON, CustomMatcher, MatchOn, MatchRule
 from .model import Interaction, RecordedRequest
-from .plan import RecordMode, keeps_recorded, plan
+from .plan import RecordMode, keeps_recorded, mode_of, plan
 from .player import Playback
 from .records import Frozen
 from .storage import Signature, locked, read_file, signature, write_atomic
@@ -72,7 +72,7 @@ def load_cassette(path: str | os.PathLike[str]) -> list[Interaction]:
     return load_file(path)
 
 
-def _read(path: Path, serializer: Serializer | None) -> tuple[list[Interaction], Signature | None]:
+def _read(path: str, serializer: Serializer | None) -> tuple[list[Interaction], Signature | None]:
     """``path``'s interactions, through ``serializer`` (None: aiotape's YAML reader), and the
     signature of the file read (None: there is no file, and no interaction).
     """
@@ -80,12 +80,13 @@ def _read(path: Path, serializer: Serializer | None) -> tuple[list[Interaction],
         read = read_file(path)
         if read is None:
             return [], None
-        return load_bytes(read[0], source=os.fspath(path)), read[1]
+        return load_bytes(read[0], source=path), read[1]
     from .format import from_dict
 
     found = signature(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
     except FileNotFoundError:
         return [], None
     data = serializer.deserialize(text) or {}
@@ -230,14 +231,15 @@ class Cassette:
         **vcr_options: Any,
     ) -> None:
         extras = VcrExtras.parse(vcr_options)
-        self.path = None if path is None else Path(extras.path(path))
-        self.record_mode = RecordMode(record_mode)
+        self._file = None if path is None else extras.path(path)
+        self._path: Path | None = None
+        self.record_mode = mode_of(record_mode)
         self.test_id = test_id
         self.shared = shared
         self.record_on_exception = record_on_exception
         self.drop_unused_requests = drop_unused_requests
         self._serializer = _serializer(serializer, serializers)
-        rule, self._filters, self._live = _compiled(
+        self._rule, self._filters, self._live = _compiled(
             match_on=(*match_on, *extras.additional_matchers),
             matchers=matchers,
             filter_headers=filter_headers,
@@ -251,56 +253,79 @@ class Cassette:
             ignore_hosts=ignore_hosts,
             ignore_localhost=ignore_localhost,
         )
-        self._setup(rule, allow_playback_repeats, extra_paths)
+        self._setup(allow_playback_repeats, extra_paths)
         self._activation: AbstractContextManager[None] | None = None
 
     def _setup(
-        self,
-        rule: MatchRule,
-        allow_playback_repeats: bool,
-        extra_paths: Iterable[str | os.PathLike[str]],
+        self, allow_playback_repeats: bool, extra_paths: Iterable[str | os.PathLike[str]]
     ) -> None:
-        """Load what the record mode replays; prepare the recorder and the error messages."""
+        """Load what the record mode replays and prepare the recorder."""
         self._base: list[Interaction] = []
         self._signature: Signature | None = None
-        if self.path is not None:
+        file = self._file
+        if file is not None:
             if keeps_recorded(self.record_mode):
-                self._base, self._signature = _read(self.path, self._serializer)
+                self._base, self._signature = _read(file, self._serializer)
             else:
-                self._signature = signature(self.path)
+                self._signature = signature(file)
         self.existed = self._signature is not None
         steps = plan(self.record_mode, self.existed)
-        extras = [(Path(p), _read(Path(p), self._serializer)[0]) for p in extra_paths]
-        self._sources = ((self.path, len(self._base)), *((p, len(b)) for p, b in extras))
+        replayed = self._base
+        self._loaded = len(replayed)
+        self._extras: tuple[tuple[Path, int], ...] = ()
+        if extra_paths:
+            extras = [(Path(p), _read(os.fspath(p), self._serializer)[0]) for p in extra_paths]
+            self._extras = tuple((p, len(batch)) for p, batch in extras)
+            replayed = [*replayed, *(i for _, batch in extras for i in batch)]
         self._playback = (
-            Playback(
-                [*self._base, *(i for _, batch in extras for i in batch)],
-                rule,
-                allow_playback_repeats=allow_playback_repeats,
-            )
+            Playback(replayed, self._rule, allow_playback_repeats=allow_playback_repeats)
             if steps.replay
             else None
         )
         self._recorder = _recorder(self._filters) if steps.record else None
-        self._complaints = Complaints(
-            CassetteLabel(
-                self.path,
-                self.record_mode.value,
-                rule.names,
-                self.existed,
-                self.test_id,
-                self.shared,
-            ),
-            _no_closest if self._playback is None else self._playback.closest,
-            self._sources,
-        )
+        self._complaints: Complaints | None = None
         self._transport: CassetteTransport | None = None
-        self.unmatched = self._complaints.errors
+        self.unmatched: list[UnmatchedRequestError | WebSocketMismatchError] = []
         """Every UnmatchedRequestError / WebSocketMismatchError this cassette raised."""
         self.saved_count = 0
         """How many new interactions ``save`` has written to the file so far."""
         self.saved_failures: list[Interaction] = []
         """The interactions ``save`` wrote that hold a failure (the service may have been down)."""
+
+    @property
+    def path(self) -> Path | None:
+        """The cassette file (None: a cassette kept in memory only)."""
+        path = self._path
+        if path is None and self._file is not None:
+            path = self._path = Path(self._file)
+        return path
+
+    @path.setter
+    def path(self, path: Path | None) -> None:
+        self._path = path
+        self._file = None if path is None else os.fspath(path)
+
+    def _sources(self) -> tuple[tuple[Path | None, int], ...]:
+        """(file, interaction count) of each file replayed, this cassette's first."""
+        return ((self.path, self._loaded), *self._extras)
+
+    def _complain(self) -> Complaints:
+        """What builds the errors for traffic this cassette cannot answer (built when first
+        needed: a cassette that answers everything never words a message)."""
+        complaints = self._complaints
+        if complaints is None:
+            label = CassetteLabel(
+                self.path,
+                self.record_mode.value,
+                self._rule.names,
+                self.existed,
+                self.test_id,
+                self.shared,
+            )
+            closest = _no_closest if self._playback is None else self._playback.closest
+            complaints = Complaints(label, closest, self._sources(), self.unmatched)
+            self._complaints = complaints
+        return complaints
 
     # -- inspection --------------------------------------------------------------------------
     @property
@@ -325,11 +350,12 @@ class Cassette:
         played = self._playback.played_positions
         usage: list[FileUsage] = []
         start = 0
-        for path, count in self._sources:
+        sources = self._sources()
+        for path, count in sources:
             if path is not None:
                 mine = (
                     played  # the one file replayed (the usual case)
-                    if len(self._sources) == 1
+                    if len(sources) == 1
                     else tuple(p - start for p in played if start <= p < start + count)
                 )
                 usage.append(FileUsage(path, count, mine))
@@ -388,7 +414,7 @@ class Cassette:
         if known is not None and known.inner is inner:
             return known
         self._transport = CassetteTransport(
-            inner, self._live, self._playback, self._recorder, self._complaints
+            inner, self._live, self._playback, self._recorder, self._complain
         )
         return self._transport
 
@@ -411,21 +437,23 @@ class Cassette:
         ``drop_unused_requests`` (vcrpy's rule, in any record mode that replays) the
         interactions of the file that were not played are left out.
         """
-        if self.path is None:
+        file = self._file
+        if file is None:
             return False
         new = [] if self._recorder is None else self._recorder.interactions()
         dropping = self._unused_to_drop()
         if not new and not dropping:
             return False
-        with locked(self.path):
+        path = Path(file)
+        with locked(path):
             base = self._base
-            if signature(self.path) != self._signature:
-                base = _read(self.path, self._serializer)[0]
+            if signature(file) != self._signature:
+                base = _read(file, self._serializer)[0]
             elif dropping:
                 base = [i for p, i in enumerate(base) if p not in dropping]
             merged = [*base, *new]
-            write_atomic(self.path, _render(merged, self._serializer))
-            self._signature = signature(self.path)
+            write_atomic(path, _render(merged, self._serializer))
+            self._signature = signature(file)
         self._base = merged
         self.saved_count += len(new)
         self.saved_failures.extend(i for i in new if i.error is not None)

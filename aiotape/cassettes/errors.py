@@ -137,12 +137,14 @@ class Complaints:
         label: CassetteLabel,
         closest: Callable[[RecordedRequest], Closest | None],
         sources: tuple[tuple[Path | None, int], ...] = (),
+        errors: list[UnmatchedRequestError | WebSocketMismatchError] | None = None,
     ) -> None:
         self.label = label
         self._closest = closest
         self.sources = sources
         """(file, interaction count) of each file replayed, in order."""
-        self.errors: list[UnmatchedRequestError | WebSocketMismatchError] = []
+        self.errors = [] if errors is None else errors
+        """Every error built so far (``errors``: the list to keep them in)."""
 
     def replayed_failure(self, position: int) -> str:
         """The note on a recorded failure raised again: its file and interaction, the fix."""

@@ -42,15 +42,19 @@ class Playback:
 
     Thread-safe; a take is synchronous, so concurrent identical requests get distinct answers.
     With ``allow_playback_repeats`` (vcrpy's rule) the first matching interaction answers every
-    time.
+    time. The index is built by the first take (a cassette nothing asks keys nothing); when
+    the key depends on the method and URI alone, it also maps each recorded (method, URI) to
+    its key, so a request sent as recorded is not taken apart again.
     """
 
     __slots__ = (
         "_count",
         "_cursor",
+        "_exact",
         "_index",
         "_interactions",
         "_lock",
+        "_ordered",
         "_played",
         "_repeats",
         "_rule",
@@ -66,13 +70,39 @@ class Playback:
         self._interactions = tuple(interactions)
         self._rule = rule
         self._repeats = allow_playback_repeats
+        self._ordered = not allow_playback_repeats and not rule.custom
         self._played = [False] * len(self._interactions)
         self._count = 0
-        self._index: dict[tuple[Hashable, ...], list[int]] = {}
-        self._cursor: dict[tuple[Hashable, ...], int] = {}
+        self._index: dict[Hashable, list[int]] | None = None
+        self._exact: dict[tuple[str, str], Hashable] = {}
+        self._cursor: dict[Hashable, int] = {}
         self._lock = threading.Lock()
-        for position, interaction in enumerate(self._interactions):
-            self._index.setdefault(rule.key(interaction.request), []).append(position)
+
+    def _indexed(self) -> dict[Hashable, list[int]]:
+        """Positions by key, built on the first call.
+
+        ``_ordered`` (no custom matchers, no repeats: a key's interactions play one by one in
+        recorded order): only the positions not played yet, the next one last.
+        """
+        with self._lock:
+            index = self._index
+            if index is not None:
+                return index
+            index = {}
+            exact = self._exact
+            key = self._rule.key
+            plain = self._rule.plain
+            for position, interaction in enumerate(self._interactions):
+                request = interaction.request
+                found = key(request)
+                index.setdefault(found, []).append(position)
+                if plain:
+                    exact[request.method, request.uri] = found
+            if self._ordered:
+                for positions in index.values():
+                    positions.reverse()
+            self._index = index
+            return index
 
     def __len__(self) -> int:
         return len(self._interactions)
@@ -106,31 +136,56 @@ class Playback:
 
         ``url`` is ``live.uri`` already parsed, when the caller has it.
         """
+        if self._rule.plain:
+            return self.take_plain(live.method, live.uri, url, live)
         return self.take_key(self._rule.key(live, url), live)
 
-    def take_key(
-        self, key: tuple[Hashable, ...], live: RecordedRequest | None = None
+    def take_plain(
+        self, method: str, uri: str, url: URL | None = None, live: RecordedRequest | None = None
     ) -> Interaction | None:
+        """``take`` for a ``plain`` rule, by the request's method and URI (``url``: ``uri``
+        parsed, if at hand); ``live`` as for :meth:`take_key`.
+        """
+        if self._index is None:
+            self._indexed()
+        key = self._exact.get((method, uri))
+        if key is None:
+            key = self._rule.plain_key(method, uri, url)
+        return self.take_key(key, live)
+
+    def take_key(self, key: Hashable, live: RecordedRequest | None = None) -> Interaction | None:
         """``take`` by the request's match key; ``live`` (the request) may be None when the
         rule has no custom matchers, which alone read it.
         """
-        positions = self._index.get(key)
+        index = self._index
+        positions = (self._indexed() if index is None else index).get(key)
         if positions is None:
             return None
-        custom = self._rule.custom
         with self._lock:
-            if self._repeats:
-                return self._first_accepted(live, positions)
-            start = self._cursor.get(key, 0)
-            while start < len(positions) and self._played[positions[start]]:
-                start += 1
-            self._cursor[key] = start
-            for offset in range(start, len(positions)):
-                position = positions[offset]
-                if self._played[position]:
-                    continue
-                if not custom or self._accepts(live, position):
-                    return self._play(position)
+            if not self._ordered:
+                return self._take_checked(key, live, positions)
+            if not positions:
+                return None
+            position = positions.pop()
+            self._played[position] = True
+            self._count += 1
+            return self._interactions[position]
+
+    def _take_checked(
+        self, key: Hashable, live: RecordedRequest | None, positions: list[int]
+    ) -> Interaction | None:
+        """``take_key`` with custom matchers or repeats (under the lock)."""
+        if self._repeats:
+            return self._first_accepted(live, positions)
+        played = self._played
+        start = self._cursor.get(key, 0)
+        while start < len(positions) and played[positions[start]]:
+            start += 1
+        self._cursor[key] = start
+        for offset in range(start, len(positions)):
+            position = positions[offset]
+            if not played[position] and self._accepts(live, position):
+                return self._play(position)
         return None
 
     def _accepts(self, live: RecordedRequest | None, position: int) -> bool:
