@@ -18,7 +18,7 @@ from ..client.transport import (
     WSOptions,
     use_transport,
 )
-from .cache import load_bytes, load_file
+from .cache import Firsts, load_file, load_grouped
 from .errors import CassetteLabel, Complaints, UnmatchedRequestError, WebSocketMismatchError
 from .filters import (
     DEFAULT_REDACTED_HEADERS,
@@ -72,15 +72,19 @@ def load_cassette(path: str | os.PathLike[str]) -> list[Interaction]:
     return load_file(path)
 
 
-def _read(path: str, serializer: Serializer | None) -> tuple[list[Interaction], Signature | None]:
-    """``path``'s interactions, through ``serializer`` (None: aiotape's YAML reader), and the
-    signature of the file read (None: there is no file, and no interaction).
+def _read(
+    path: str, serializer: Serializer | None
+) -> tuple[list[Interaction], Signature | None, Firsts | None]:
+    """``path``'s interactions, through ``serializer`` (None: aiotape's YAML reader), the
+    signature of the file read (None: there is no file, and no interaction) and the groups
+    of its interactions when the compiled cache gives them.
     """
     if serializer is None:
         read = read_file(path)
         if read is None:
-            return [], None
-        return load_bytes(read[0], source=path), read[1]
+            return [], None, None
+        interactions, firsts = load_grouped(read[0], source=path)
+        return interactions, read[1], firsts
     from .format import from_dict
 
     found = signature(path)
@@ -88,9 +92,9 @@ def _read(path: str, serializer: Serializer | None) -> tuple[list[Interaction], 
         with open(path, encoding="utf-8") as file:
             text = file.read()
     except FileNotFoundError:
-        return [], None
+        return [], None, None
     data = serializer.deserialize(text) or {}
-    return [from_dict(item) for item in data.get("interactions") or ()], found
+    return [from_dict(item) for item in data.get("interactions") or ()], found, None
 
 
 def _render(interactions: list[Interaction], serializer: Serializer | None) -> str:
@@ -240,7 +244,11 @@ class Cassette:
         self.drop_unused_requests = drop_unused_requests
         self._serializer = _serializer(serializer, serializers)
         self._rule, self._filters, self._live = _compiled(
-            match_on=(*match_on, *extras.additional_matchers),
+            match_on=(
+                match_on  # the usual case: the same tuple (the defaults), found at once
+                if type(match_on) is tuple and not extras.additional_matchers
+                else (*match_on, *extras.additional_matchers)
+            ),
             matchers=matchers,
             filter_headers=filter_headers,
             filter_query_parameters=filter_query_parameters,
@@ -262,10 +270,11 @@ class Cassette:
         """Load what the record mode replays and prepare the recorder."""
         self._base: list[Interaction] = []
         self._signature: Signature | None = None
+        firsts = None
         file = self._file
         if file is not None:
             if keeps_recorded(self.record_mode):
-                self._base, self._signature = _read(file, self._serializer)
+                self._base, self._signature, firsts = _read(file, self._serializer)
             else:
                 self._signature = signature(file)
         self.existed = self._signature is not None
@@ -277,8 +286,11 @@ class Cassette:
             extras = [(Path(p), _read(os.fspath(p), self._serializer)[0]) for p in extra_paths]
             self._extras = tuple((p, len(batch)) for p, batch in extras)
             replayed = [*replayed, *(i for _, batch in extras for i in batch)]
+            firsts = None
         self._playback = (
-            Playback(replayed, self._rule, allow_playback_repeats=allow_playback_repeats)
+            Playback(
+                replayed, self._rule, allow_playback_repeats=allow_playback_repeats, firsts=firsts
+            )
             if steps.replay
             else None
         )

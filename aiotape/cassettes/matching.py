@@ -34,6 +34,7 @@ __all__ = [
     "MatchOn",
     "MatchRule",
     "UriParts",
+    "default_key",
     "uri_parts",
 ]
 
@@ -162,11 +163,13 @@ def _uri(request: RecordedRequest, uri: UriParts) -> Hashable:
     return (uri.scheme, uri.host, uri.port, uri.path, _query(request, uri))
 
 
-def _default_key(method: str, uri: str, url: URL | None) -> tuple[Hashable, ...]:
-    """The key of ``DEFAULT_MATCH_ON`` in one call (what the per-name functions give).
+def default_key(method: str, uri: str, url: URL | None = None) -> tuple[Hashable, ...]:
+    """The key of a request with this method and ``uri`` under ``DEFAULT_MATCH_ON``, in one
+    call (what the per-name functions give); ``url``: ``uri`` parsed, if at hand.
 
-    A plain URI is split here, not remembered: each recorded URI is keyed once, and a live
-    request sent as recorded finds its key by its exact method and URI (see Playback).
+    A plain URI is split here, not remembered: each recorded URI is keyed once (the compiled
+    cache keeps the keys), and a request sent as recorded finds its key by its exact method
+    and URI (see Playback).
     """
     scheme, host, port, path, query = _split(uri) or _yarl_parts(uri, url)
     return (method.upper(), scheme, host, port, path, _query_key(query) if query else ())
@@ -249,7 +252,7 @@ class MatchRule:
     def key(self, request: RecordedRequest, url: URL | None = None) -> tuple[Hashable, ...]:
         """The index key of ``request`` (``url``: its uri already parsed, if at hand)."""
         if self.default:
-            return _default_key(request.method, request.uri, url)
+            return default_key(request.method, request.uri, url)
         uri = uri_parts(request.uri, url)
         return tuple([function(request, uri) for function in self.functions])
 
@@ -258,7 +261,7 @@ class MatchRule:
         (``url``: ``uri`` parsed, if at hand), without a RecordedRequest built for it.
         """
         if self.default:
-            return _default_key(method, uri, url)
+            return default_key(method, uri, url)
         return self.key(RecordedRequest(method, uri), url)
 
     def accepts(self, live: RecordedRequest, recorded: RecordedRequest) -> bool:

@@ -42,20 +42,29 @@ class Playback:
 
     Thread-safe; a take is synchronous, so concurrent identical requests get distinct answers.
     With ``allow_playback_repeats`` (vcrpy's rule) the first matching interaction answers every
-    time. The index is built by the first take (a cassette nothing asks keys nothing); when
-    the key depends on the method and URI alone, it also maps each recorded (method, URI) to
-    its key, so a request sent as recorded is not taken apart again.
+    time.
+
+    Interactions whose requests share a key form a group, named by its first position. The
+    groups are found by the first take (a cassette nothing asks keys nothing): from ``firsts``
+    when the rule is the default one (for each interaction, the first position sharing its
+    :func:`default_key`, which the compiled cache keeps), else by keying every request. When
+    the key depends on the method and URI alone, each recorded (method, URI) names its group,
+    so a request sent as recorded is not taken apart; the keys of the groups are only needed
+    (and computed) for a request that differs from every recorded one as a string.
     """
 
     __slots__ = (
+        "_by_key",
         "_count",
         "_cursor",
         "_exact",
-        "_index",
+        "_firsts",
+        "_groups",
         "_interactions",
         "_lock",
         "_ordered",
         "_played",
+        "_ready",
         "_repeats",
         "_rule",
     )
@@ -66,43 +75,59 @@ class Playback:
         rule: MatchRule,
         *,
         allow_playback_repeats: bool = False,
+        firsts: Sequence[int] | None = None,
     ) -> None:
         self._interactions = tuple(interactions)
         self._rule = rule
+        self._firsts = firsts if rule.default else None
         self._repeats = allow_playback_repeats
         self._ordered = not allow_playback_repeats and not rule.custom
         self._played = [False] * len(self._interactions)
         self._count = 0
-        self._index: dict[Hashable, list[int]] | None = None
-        self._exact: dict[tuple[str, str], Hashable] = {}
-        self._cursor: dict[Hashable, int] = {}
+        self._ready = False
+        self._groups: dict[int, list[int]] = {}
+        self._exact: dict[tuple[str, str], int] = {}
+        self._by_key: dict[Hashable, int] | None = None
+        self._cursor: dict[int, int] = {}
         self._lock = threading.Lock()
 
-    def _indexed(self) -> dict[Hashable, list[int]]:
-        """Positions by key, built on the first call.
+    def _group_all(self) -> None:
+        """Fill ``_groups`` (positions by group) and ``_exact``, once.
 
-        ``_ordered`` (no custom matchers, no repeats: a key's interactions play one by one in
-        recorded order): only the positions not played yet, the next one last.
+        ``_ordered`` (no custom matchers, no repeats: a group plays one by one in recorded
+        order): a group holds only the positions not played yet, the next one last.
         """
         with self._lock:
-            index = self._index
-            if index is not None:
-                return index
-            index = {}
-            exact = self._exact
-            key = self._rule.key
-            plain = self._rule.plain
-            for position, interaction in enumerate(self._interactions):
-                request = interaction.request
-                found = key(request)
-                index.setdefault(found, []).append(position)
-                if plain:
-                    exact[request.method, request.uri] = found
+            if self._ready:
+                return
+            rule = self._rule
+            requests = [interaction.request for interaction in self._interactions]
+            firsts = self._firsts
+            if firsts is None or len(firsts) != len(requests):
+                by_key: dict[Hashable, int] = {}
+                firsts = [by_key.setdefault(rule.key(r), p) for p, r in enumerate(requests)]
+                self._by_key = by_key
+            groups = self._groups
+            for position, first in enumerate(firsts):
+                groups.setdefault(first, []).append(position)
+            if rule.plain:
+                self._exact.update(zip([(r.method, r.uri) for r in requests], firsts, strict=True))
             if self._ordered:
-                for positions in index.values():
+                for positions in groups.values():
                     positions.reverse()
-            self._index = index
-            return index
+            self._ready = True
+
+    def _group(self, key: Hashable) -> int | None:
+        """The group of the requests with match key ``key``, if any was recorded."""
+        if not self._ready:
+            self._group_all()
+        by_key = self._by_key
+        if by_key is None:  # every request so far was sent as recorded: key the groups now
+            key_of = self._rule.key
+            interactions = self._interactions
+            by_key = {key_of(interactions[first].request): first for first in self._groups}
+            self._by_key = by_key
+        return by_key.get(key)
 
     def __len__(self) -> int:
         return len(self._interactions)
@@ -146,24 +171,26 @@ class Playback:
         """``take`` for a ``plain`` rule, by the request's method and URI (``url``: ``uri``
         parsed, if at hand); ``live`` as for :meth:`take_key`.
         """
-        if self._index is None:
-            self._indexed()
-        key = self._exact.get((method, uri))
-        if key is None:
-            key = self._rule.plain_key(method, uri, url)
-        return self.take_key(key, live)
+        if not self._ready:
+            self._group_all()
+        group = self._exact.get((method, uri))
+        if group is None:
+            group = self._group(self._rule.plain_key(method, uri, url))
+        return self._take(group, live)
 
     def take_key(self, key: Hashable, live: RecordedRequest | None = None) -> Interaction | None:
         """``take`` by the request's match key; ``live`` (the request) may be None when the
         rule has no custom matchers, which alone read it.
         """
-        index = self._index
-        positions = (self._indexed() if index is None else index).get(key)
-        if positions is None:
+        return self._take(self._group(key), live)
+
+    def _take(self, group: int | None, live: RecordedRequest | None) -> Interaction | None:
+        if group is None:
             return None
+        positions = self._groups[group]
         with self._lock:
             if not self._ordered:
-                return self._take_checked(key, live, positions)
+                return self._take_checked(group, live, positions)
             if not positions:
                 return None
             position = positions.pop()
@@ -172,16 +199,16 @@ class Playback:
             return self._interactions[position]
 
     def _take_checked(
-        self, key: Hashable, live: RecordedRequest | None, positions: list[int]
+        self, group: int, live: RecordedRequest | None, positions: list[int]
     ) -> Interaction | None:
-        """``take_key`` with custom matchers or repeats (under the lock)."""
+        """``_take`` with custom matchers or repeats (under the lock)."""
         if self._repeats:
             return self._first_accepted(live, positions)
         played = self._played
-        start = self._cursor.get(key, 0)
+        start = self._cursor.get(group, 0)
         while start < len(positions) and played[positions[start]]:
             start += 1
-        self._cursor[key] = start
+        self._cursor[group] = start
         for offset in range(start, len(positions)):
             position = positions[offset]
             if not played[position] and self._accepts(live, position):
