@@ -55,7 +55,6 @@ class Playback:
 
     __slots__ = (
         "_by_key",
-        "_count",
         "_cursor",
         "_exact",
         "_firsts",
@@ -83,7 +82,6 @@ class Playback:
         self._repeats = allow_playback_repeats
         self._ordered = not allow_playback_repeats and not rule.custom
         self._played = [False] * len(self._interactions)
-        self._count = 0
         self._ready = False
         self._groups: dict[int, list[int]] = {}
         self._exact: dict[tuple[str, str], int] = {}
@@ -135,7 +133,7 @@ class Playback:
     @property
     def play_count(self) -> int:
         """How many recorded interactions have been played."""
-        return self._count
+        return self._played.count(True)
 
     @property
     def all_played(self) -> bool:
@@ -176,43 +174,43 @@ class Playback:
         group = self._exact.get((method, uri))
         if group is None:
             group = self._group(self._rule.plain_key(method, uri, url))
-        return self._take(group, live)
+            if group is None:
+                return None
+        return self._pop(group) if self._ordered else self._take_checked(group, live)
 
     def take_key(self, key: Hashable, live: RecordedRequest | None = None) -> Interaction | None:
         """``take`` by the request's match key; ``live`` (the request) may be None when the
         rule has no custom matchers, which alone read it.
         """
-        return self._take(self._group(key), live)
-
-    def _take(self, group: int | None, live: RecordedRequest | None) -> Interaction | None:
+        group = self._group(key)
         if group is None:
             return None
+        return self._pop(group) if self._ordered else self._take_checked(group, live)
+
+    def _pop(self, group: int) -> Interaction | None:
+        """``_ordered``: the group's next interaction, played (a list's pop needs no lock)."""
+        try:
+            position = self._groups[group].pop()
+        except IndexError:  # every interaction of the group was played
+            return None
+        self._played[position] = True
+        return self._interactions[position]
+
+    def _take_checked(self, group: int, live: RecordedRequest | None) -> Interaction | None:
+        """A take with custom matchers or repeats."""
         positions = self._groups[group]
         with self._lock:
-            if not self._ordered:
-                return self._take_checked(group, live, positions)
-            if not positions:
-                return None
-            position = positions.pop()
-            self._played[position] = True
-            self._count += 1
-            return self._interactions[position]
-
-    def _take_checked(
-        self, group: int, live: RecordedRequest | None, positions: list[int]
-    ) -> Interaction | None:
-        """``_take`` with custom matchers or repeats (under the lock)."""
-        if self._repeats:
-            return self._first_accepted(live, positions)
-        played = self._played
-        start = self._cursor.get(group, 0)
-        while start < len(positions) and played[positions[start]]:
-            start += 1
-        self._cursor[group] = start
-        for offset in range(start, len(positions)):
-            position = positions[offset]
-            if not played[position] and self._accepts(live, position):
-                return self._play(position)
+            if self._repeats:
+                return self._first_accepted(live, positions)
+            played = self._played
+            start = self._cursor.get(group, 0)
+            while start < len(positions) and played[positions[start]]:
+                start += 1
+            self._cursor[group] = start
+            for offset in range(start, len(positions)):
+                position = positions[offset]
+                if not played[position] and self._accepts(live, position):
+                    return self._play(position)
         return None
 
     def _accepts(self, live: RecordedRequest | None, position: int) -> bool:
@@ -220,9 +218,7 @@ class Playback:
         return self._rule.accepts(live, self._interactions[position].request)
 
     def _play(self, position: int) -> Interaction:
-        if not self._played[position]:
-            self._played[position] = True
-            self._count += 1
+        self._played[position] = True
         return self._interactions[position]
 
     def _first_accepted(
