@@ -8,6 +8,7 @@ the recording overshoots raises that timeout at once, after the chunks that arri
 from __future__ import annotations
 
 import asyncio
+import operator
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from itertools import compress
@@ -99,20 +100,27 @@ class Playback:
             if self._ready:
                 return
             rule = self._rule
-            requests = [interaction.request for interaction in self._interactions]
+            interactions = self._interactions
             firsts = self._firsts
-            if firsts is None or len(firsts) != len(requests):
+            if firsts is None or len(firsts) != len(interactions):
                 by_key: dict[Hashable, int] = {}
-                firsts = [by_key.setdefault(rule.key(r), p) for p, r in enumerate(requests)]
+                firsts = [
+                    by_key.setdefault(rule.key(i.request), p) for p, i in enumerate(interactions)
+                ]
                 self._by_key = by_key
             groups = self._groups
-            for position, first in enumerate(firsts):
-                groups.setdefault(first, []).append(position)
+            positions = range(len(firsts))
+            if all(map(operator.eq, firsts, positions)):  # each its own group: the usual case
+                groups.update({position: [position] for position in positions})
+            else:
+                for position, first in enumerate(firsts):
+                    groups.setdefault(first, []).append(position)
+                if self._ordered:
+                    for group in groups.values():
+                        group.reverse()
             if rule.plain:
-                self._exact.update(zip([(r.method, r.uri) for r in requests], firsts, strict=True))
-            if self._ordered:
-                for positions in groups.values():
-                    positions.reverse()
+                pairs = [(i.request.method, i.request.uri) for i in interactions]
+                self._exact.update(zip(pairs, firsts, strict=True))
             self._ready = True
 
     def _group(self, key: Hashable) -> int | None:
