@@ -450,8 +450,8 @@ class Cassette:
         interactions of the file that were not played are left out.
         """
         file = self._file
-        if file is None:
-            return False
+        if file is None or (self._recorder is None and not self.drop_unused_requests):
+            return False  # nothing to write (the usual case of a replay)
         new = [] if self._recorder is None else self._recorder.interactions()
         dropping = self._unused_to_drop()
         if not new and not dropping:
