@@ -360,17 +360,15 @@ class Cassette:
         if self._playback is None:
             return []
         played = self._playback.played_positions
+        if not self._extras:  # the usual case: this cassette's file alone
+            path = self.path
+            return [] if path is None else [FileUsage(path, self._loaded, played)]
         usage: list[FileUsage] = []
         start = 0
-        sources = self._sources()
-        for path, count in sources:
-            if path is not None:
-                mine = (
-                    played  # the one file replayed (the usual case)
-                    if len(sources) == 1
-                    else tuple(p - start for p in played if start <= p < start + count)
-                )
-                usage.append(FileUsage(path, count, mine))
+        for source, count in self._sources():
+            if source is not None:
+                mine = tuple(p - start for p in played if start <= p < start + count)
+                usage.append(FileUsage(source, count, mine))
             start += count
         return usage
 

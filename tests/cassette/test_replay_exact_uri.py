@@ -267,3 +267,19 @@ def test_a_live_url_keys_as_its_string_does(given: str) -> None:
     url = URL(given)
     assert rule.plain_key("GET", str(url), url) == rule.key(RecordedRequest("GET", str(url)))
     assert rule.plain_key("GET", str(url), url) == _model_key("GET", str(url))
+
+
+async def test_file_usage_splits_the_played_positions_by_file(tmp_path: Path) -> None:
+    own, extra = tmp_path / "own.yaml", tmp_path / "extra.yaml"
+    own.write_text(dumps(_interactions()[:3]))
+    extra.write_text(dumps(_interactions()[5:8]))
+    cassette = Cassette(own, extra_paths=[str(extra)])
+    for method, uri in [RECORDED[6], RECORDED[1], RECORDED[0]]:
+        await _read(await cassette.handle(_request(uri, method), Scripted()))
+    usage = cassette.file_usage()
+    assert [(u.path, u.interactions, u.played) for u in usage] == [
+        (own, 3, (0, 1)),
+        (extra, 3, (0,)),  # spelled as the extra file's second, keyed as its first
+    ]
+    assert usage[0].path is cassette.path
+    assert Cassette(own).file_usage()[0].played == ()
