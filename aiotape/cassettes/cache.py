@@ -28,6 +28,8 @@ from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
+import yarl
+
 from .._version import VERSION
 from ..client.transport import WSMsgType
 from .errors import CassetteFormatError
@@ -69,8 +71,9 @@ nothing from the pause, and the collection that follows it costs more)."""
 
 
 def _parser_salt() -> bytes:
-    """What the compiled form depends on besides the file: our version and parser sources."""
-    salt = hashlib.sha256(_FORMAT + VERSION.encode())
+    """What the compiled form depends on besides the file: our version, the sources of the
+    parser and of the default key, and yarl's version (it takes apart the URIs the key reads)."""
+    salt = hashlib.sha256(b"%s %s %s" % (_FORMAT, VERSION.encode(), yarl.__version__.encode()))
     here = Path(__file__).parent
     for name in ("format.py", "safe_yaml.py", "model.py", "matching.py", "filters.py"):
         with contextlib.suppress(OSError):  # no sources (frozen install): the version decides
