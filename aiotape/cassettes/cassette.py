@@ -192,6 +192,20 @@ def _recorder(filters: Filters) -> Recorder:
     return Recorder(filters)
 
 
+def _spelled(file: str) -> str:
+    """``file`` as ``os.fspath(Path(file))`` spells it (what messages show), without building
+    the Path for a plain POSIX path (the usual case), which it leaves as it is."""
+    plain = (
+        file
+        and os.altsep is None
+        and "//" not in file
+        and "/./" not in file
+        and not file.startswith("./")
+        and not file.endswith(("/", "/."))
+    )
+    return file if plain else os.fspath(Path(file))
+
+
 def _no_closest(live: RecordedRequest) -> None:
     """A cassette that replays nothing has no closest interaction."""
 
@@ -235,7 +249,7 @@ class Cassette:
         **vcr_options: Any,
     ) -> None:
         extras = VcrExtras.parse(vcr_options)
-        self._file = None if path is None else extras.path(path)
+        self._file = None if path is None else _spelled(extras.path(path))
         self._path: Path | None = None
         self.record_mode = mode_of(record_mode)
         self.test_id = test_id
@@ -283,7 +297,8 @@ class Cassette:
         self._loaded = len(replayed)
         self._extras: tuple[tuple[Path, int], ...] = ()
         if extra_paths:
-            extras = [(Path(p), _read(os.fspath(p), self._serializer)[0]) for p in extra_paths]
+            paths = [Path(p) for p in extra_paths]
+            extras = [(p, _read(os.fspath(p), self._serializer)[0]) for p in paths]
             self._extras = tuple((p, len(batch)) for p, batch in extras)
             replayed = [*replayed, *(i for _, batch in extras for i in batch)]
             firsts = None
@@ -295,10 +310,20 @@ class Cassette:
             else None
         )
         self._recorder = _recorder(self._filters) if steps.record else None
-        self._complaints: Complaints | None = None
         self._transport: CassetteTransport | None = None
         self.unmatched: list[UnmatchedRequestError | WebSocketMismatchError] = []
         """Every UnmatchedRequestError / WebSocketMismatchError this cassette raised."""
+        label = CassetteLabel(
+            file,
+            self.record_mode.value,
+            self._rule.names,
+            self.existed,
+            self.test_id,
+            self.shared,
+        )
+        closest = _no_closest if self._playback is None else self._playback.closest
+        sources = ((file, self._loaded), *self._extras)  # the file as a str: no Path built
+        self._complaints = Complaints(label, closest, sources, self.unmatched)
         self.saved_count = 0
         """How many new interactions ``save`` has written to the file so far."""
         self.saved_failures: list[Interaction] = []
@@ -320,24 +345,6 @@ class Cassette:
     def _sources(self) -> tuple[tuple[Path | None, int], ...]:
         """(file, interaction count) of each file replayed, this cassette's first."""
         return ((self.path, self._loaded), *self._extras)
-
-    def _complain(self) -> Complaints:
-        """What builds the errors for traffic this cassette cannot answer (built when first
-        needed: a cassette that answers everything never words a message)."""
-        complaints = self._complaints
-        if complaints is None:
-            label = CassetteLabel(
-                self.path,
-                self.record_mode.value,
-                self._rule.names,
-                self.existed,
-                self.test_id,
-                self.shared,
-            )
-            closest = _no_closest if self._playback is None else self._playback.closest
-            complaints = Complaints(label, closest, self._sources(), self.unmatched)
-            self._complaints = complaints
-        return complaints
 
     # -- inspection --------------------------------------------------------------------------
     @property
@@ -424,7 +431,7 @@ class Cassette:
         if known is not None and known.inner is inner:
             return known
         self._transport = CassetteTransport(
-            inner, self._live, self._playback, self._recorder, self._complain
+            inner, self._live, self._playback, self._recorder, self._complaints
         )
         return self._transport
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING
 
 from ..client.transport import Request, Response, Transport, WebSocketChannel, WSOptions
@@ -78,8 +78,7 @@ class CassetteTransport:
     """Replays the cassette's interactions and records new ones; real I/O goes to ``inner``.
 
     ``playback`` is None when the cassette only records, ``recorder`` None when it only
-    replays. Both are shared by every transport of one cassette (one per session), as is
-    ``complaints``, which gives what words the errors (built when the first one is raised).
+    replays. Both are shared by every transport of one cassette (one per session).
     ``inner`` is the transport real traffic goes through.
     """
 
@@ -91,7 +90,7 @@ class CassetteTransport:
         live: LiveRequests,
         playback: Playback | None,
         recorder: Recorder | None,
-        complaints: Callable[[], Complaints],
+        complaints: Complaints,
     ) -> None:
         self.inner = inner
         self._live = live
@@ -132,7 +131,7 @@ class CassetteTransport:
             return replay(interaction, request, note)
         if self._recorder is not None:
             return await self._recorder.handle(request, self.inner)
-        raise self._complaints().unmatched(matched or self._live.wire(request, body))
+        raise self._complaints.unmatched(matched or self._live.wire(request, body))
 
     async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
         """Replay the recorded websocket session for ``request``, or record it through ``inner``."""
@@ -144,23 +143,23 @@ class CassetteTransport:
         if interaction is not None:
             handshake = replay(interaction, request, self._failure_note(interaction))
             if interaction.websocket is None:
-                raise self._complaints().unmatched(
+                raise self._complaints.unmatched(
                     live, "the recorded answer is not a websocket session"
                 )
             return ReplayChannel(
                 interaction.websocket,
                 handshake,
-                lambda sent, expected: self._complaints().ws_mismatch(live, sent, expected),
+                lambda sent, expected: self._complaints.ws_mismatch(live, sent, expected),
             )
         if self._recorder is not None:
             return await self._recorder.connect_ws(request, self.inner, options)
-        raise self._complaints().unmatched(live)
+        raise self._complaints.unmatched(live)
 
     def _failure_note(self, interaction: Interaction) -> str | None:
         """For a recorded failure: which cassette file and interaction it is replayed from."""
         if interaction.error is None or self._playback is None:
             return None
-        return self._complaints().replayed_failure(self._playback.position(interaction))
+        return self._complaints.replayed_failure(self._playback.position(interaction))
 
     async def aclose(self) -> None:
         """Nothing to release: ``inner`` belongs to the session."""

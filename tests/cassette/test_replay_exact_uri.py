@@ -5,6 +5,8 @@ without, with repeats and custom matchers."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Hashable
 from pathlib import Path
 
@@ -283,3 +285,35 @@ async def test_file_usage_splits_the_played_positions_by_file(tmp_path: Path) ->
     ]
     assert usage[0].path is cassette.path
     assert Cassette(own).file_usage()[0].played == ()
+
+
+@pytest.mark.parametrize("spelling", ["{d}/c.yaml", "{d}/./c.yaml", "{d}//c.yaml", "./{d}/c.yaml"])
+async def test_a_cassette_spells_its_file_as_a_path_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "c.yaml").write_text(dumps(_interactions()[:1]))
+    given = spelling.format(d="d")
+    cassette = Cassette(given)
+    assert cassette.path == Path(given) and str(cassette.path) == "d/c.yaml"
+    with pytest.raises(UnmatchedRequestError) as raised:
+        await cassette.handle(_request("http://localhost/missing"), Scripted())
+    assert "cassette: d/c.yaml (record mode" in str(raised.value)
+
+
+async def test_a_cassette_is_freed_as_soon_as_it_is_dropped(tmp_path: Path) -> None:
+    """No reference cycle keeps a used cassette (and everything it loaded) until a collection."""
+    path = tmp_path / "c.yaml"
+    path.write_text(dumps(_interactions()))
+    cassette = Cassette(path)
+    await _read(await cassette.handle(_request(RECORDED[0][1]), Scripted()))
+    gone = weakref.ref(cassette)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        del cassette
+        assert gone() is None
+    finally:
+        if collecting:
+            gc.enable()
