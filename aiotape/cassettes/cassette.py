@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ..client.transport import (
     Request,
@@ -19,6 +18,7 @@ from ..client.transport import (
     use_transport,
 )
 from .cache import Firsts, load_file, load_grouped
+from .compiled_options import compile_options
 from .errors import CassetteLabel, Complaints, UnmatchedRequestError, WebSocketMismatchError
 from .filters import (
     DEFAULT_REDACTED_HEADERS,
@@ -28,13 +28,13 @@ from .filters import (
     RequestHook,
     ResponseHook,
 )
-from .matching import DEFAULT_MATCH_ON, CustomMatcher, MatchOn, MatchRule
+from .matching import DEFAULT_MATCH_ON, CustomMatcher, MatchOn
 from .model import Interaction, RecordedRequest
 from .plan import RecordMode, keeps_recorded, mode_of, plan
 from .player import Playback
 from .records import Frozen
 from .storage import Signature, locked, read_file, signature, write_atomic
-from .transport import CassetteTransport, LiveRequests
+from .transport import CassetteTransport
 from .vcr_config import JsonSerializer, Serializer, VcrExtras
 from .vcr_shapes import VcrRequest, request_to_vcr, response_to_vcr
 
@@ -122,69 +122,6 @@ def _serializer(
     return BUILTIN_SERIALIZERS[name]
 
 
-_Compiled = tuple[MatchRule, Filters, LiveRequests]
-_COMPILED: dict[Hashable, _Compiled] = {}
-_COMPILED_KEPT = 64
-_PLAIN = (str, bytes, int, float, type(None))
-
-
-def _frozen(value: Any) -> Hashable:
-    """A hashable stand-in equal for equal options (TypeError for values it cannot vouch for).
-
-    Containers compare by content; functions and other callables by identity, which the
-    memo's key keeps alive, so an identity is never reused while its entry exists.
-    """
-    if isinstance(value, _PLAIN):
-        return value
-    if isinstance(value, (tuple, frozenset)):
-        with contextlib.suppress(TypeError):
-            hash(value)  # already a key (the usual case: the defaults)
-            return value
-    if isinstance(value, (list, tuple)):
-        return (type(value).__name__, *(_frozen(item) for item in value))
-    if isinstance(value, (set, frozenset)):
-        return ("set", frozenset(_frozen(item) for item in value))
-    if isinstance(value, Mapping):
-        return ("map", *((_frozen(k), _frozen(v)) for k, v in value.items()))
-    if callable(value):
-        return cast(Hashable, value)
-    raise TypeError(f"not a plain option value: {type(value).__name__}")
-
-
-def _compiled(
-    *,
-    match_on: MatchOn,
-    matchers: Mapping[str, CustomMatcher] | None,
-    ignore_hosts: Iterable[str],
-    ignore_localhost: bool,
-    **filters: Any,
-) -> _Compiled:
-    """The match rule, filters and live-request policy of these options, built once per
-    distinct options (every test of a suite usually shares them).
-    """
-    registered = tuple(matchers.items()) if matchers else ()
-    options = (*filters.values(), match_on, registered, ignore_hosts, ignore_localhost)
-    key: Hashable | None = options
-    try:
-        try:
-            known = _COMPILED.get(options)  # the usual case: every option already hashable
-        except TypeError:
-            key = _frozen(options)
-            known = _COMPILED.get(key)
-    except TypeError:  # an opaque unhashable object: built for this cassette only
-        key, known = None, None
-    if known is not None:
-        return known
-    rule = MatchRule.compile(match_on, matchers)
-    built = Filters.build(**filters)
-    compiled = (rule, built, LiveRequests.build(rule, built, ignore_hosts, ignore_localhost))
-    if key is not None:
-        if len(_COMPILED) >= _COMPILED_KEPT:
-            _COMPILED.clear()
-        _COMPILED[key] = compiled
-    return compiled
-
-
 def _recorder(filters: Filters) -> Recorder:
     """A Recorder (its module is imported by the first cassette that records, not by replays)."""
     from .recorder import Recorder
@@ -257,7 +194,7 @@ class Cassette:
         self.record_on_exception = record_on_exception
         self.drop_unused_requests = drop_unused_requests
         self._serializer = _serializer(serializer, serializers)
-        self._rule, self._filters, self._live = _compiled(
+        self._rule, self._filters, self._live = compile_options(
             match_on=(
                 match_on  # the usual case: the same tuple (the defaults), found at once
                 if type(match_on) is tuple and not extras.additional_matchers
