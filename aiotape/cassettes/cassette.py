@@ -250,17 +250,7 @@ class Cassette:
         self._transport: CassetteTransport | None = None
         self.unmatched: list[UnmatchedRequestError | WebSocketMismatchError] = []
         """Every UnmatchedRequestError / WebSocketMismatchError this cassette raised."""
-        label = CassetteLabel(
-            file,
-            self.record_mode.value,
-            self._rule.names,
-            self.existed,
-            self.test_id,
-            self.shared,
-        )
-        closest = _no_closest if self._playback is None else self._playback.closest
-        sources = ((file, self._loaded), *self._extras)  # the file as a str: no Path built
-        self._complaints = Complaints(label, closest, sources, self.unmatched)
+        self._complaints: Complaints | None = None
         self.saved_count = 0
         """How many new interactions ``save`` has written to the file so far."""
         self.saved_failures: list[Interaction] = []
@@ -282,6 +272,24 @@ class Cassette:
     def _sources(self) -> tuple[tuple[Path | None, int], ...]:
         """(file, interaction count) of each file replayed, this cassette's first."""
         return ((self.path, self._loaded), *self._extras)
+
+    def _complain(self) -> Complaints:
+        """What words the errors of traffic this cassette cannot answer (built with its first
+        transport: a cassette no session uses needs none)."""
+        complaints = self._complaints
+        if complaints is None:
+            label = CassetteLabel(
+                self._file,
+                self.record_mode.value,
+                self._rule.names,
+                self.existed,
+                self.test_id,
+                self.shared,
+            )
+            closest = _no_closest if self._playback is None else self._playback.closest
+            sources = ((self._file, self._loaded), *self._extras)  # a str: no Path built
+            complaints = self._complaints = Complaints(label, closest, sources, self.unmatched)
+        return complaints
 
     # -- inspection --------------------------------------------------------------------------
     @property
@@ -368,7 +376,7 @@ class Cassette:
         if known is not None and known.inner is inner:
             return known
         self._transport = CassetteTransport(
-            inner, self._live, self._playback, self._recorder, self._complaints
+            inner, self._live, self._playback, self._recorder, self._complain()
         )
         return self._transport
 
