@@ -1,16 +1,19 @@
 """Compiled cassettes: a file's parsed interactions, kept under a hash of its bytes.
 
 An unchanged cassette then skips YAML parsing. The key covers the file's content and the
-parser itself (this package's version and the sources of the parser and the model), so an
-entry can never go stale: an edited cassette or a new parser simply hashes elsewhere.
+parser itself (this package's version and the sources of the parser, the model and the
+matching keys), so an entry can never go stale: an edited cassette or a new parser simply
+hashes elsewhere.
 
 Entries are ``marshal`` data aiotape wrote itself: nested tuples of str, bytes, int, float and
-None behind a header naming the format and the content hash. Loading rebuilds the dataclasses
-field by field; no object is unpickled and no class is looked up by name. Writes go to a
-temporary file and ``os.replace``, so concurrent processes (``pytest -n``) writing the same
-entry are harmless. A hit never imports the YAML parser. The cache lives in
-``$AIOTAPE_CACHE_DIR``, else ``$XDG_CACHE_HOME/aiotape``, else ``~/.cache/aiotape`` (a private,
-0700 directory); ``AIOTAPE_CACHE_DIR=off`` disables it.
+None behind a header naming the format and the content hash, with the groups of requests
+sharing a key under the default ``match_on`` (so replaying indexes a cassette without taking
+its URIs apart).
+Loading rebuilds the dataclasses field by field; no object is unpickled and no class is
+looked up by name. Writes go to a temporary file and ``os.replace``, so concurrent processes
+(``pytest -n``) writing the same entry are harmless. A hit never imports the YAML parser. The
+cache lives in ``$AIOTAPE_CACHE_DIR``, else ``$XDG_CACHE_HOME/aiotape``, else
+``~/.cache/aiotape`` (a private, 0700 directory); ``AIOTAPE_CACHE_DIR=off`` disables it.
 """
 
 from __future__ import annotations
@@ -21,12 +24,16 @@ import hashlib
 import marshal
 import os
 import time
+from collections.abc import Hashable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
+
+import yarl
 
 from .._version import VERSION
 from ..client.transport import WSMsgType
 from .errors import CassetteFormatError
+from .matching import default_key
 from .model import (
     Headers,
     Interaction,
@@ -38,13 +45,21 @@ from .model import (
 )
 from .storage import read_file, write_atomic
 
-__all__ = ["CACHE_DIR_ENV", "MAX_ENTRIES", "cache_dir", "load_bytes", "load_file"]
+__all__ = [
+    "CACHE_DIR_ENV",
+    "MAX_ENTRIES",
+    "Firsts",
+    "cache_dir",
+    "load_bytes",
+    "load_file",
+    "load_grouped",
+]
 
 CACHE_DIR_ENV = "AIOTAPE_CACHE_DIR"
 """Environment variable: the cache directory, or ``off`` to disable the cache."""
 
 _OFF = frozenset({"off", "0", "false", "no", "none"})
-_FORMAT = b"aiotape-compiled-cassette 1"
+_FORMAT = b"aiotape-compiled-cassette 2"
 _SUBDIR = "cassettes"
 MAX_ENTRIES = 2000
 """Compiled cassettes kept; past this, writing one evicts the least recently used quarter."""
@@ -56,10 +71,11 @@ nothing from the pause, and the collection that follows it costs more)."""
 
 
 def _parser_salt() -> bytes:
-    """What the compiled form depends on besides the file: our version and parser sources."""
-    salt = hashlib.sha256(_FORMAT + VERSION.encode())
+    """What the compiled form depends on besides the file: our version, the sources of the
+    parser and of the default key, and yarl's version (it takes apart the URIs the key reads)."""
+    salt = hashlib.sha256(b"%s %s %s" % (_FORMAT, VERSION.encode(), yarl.__version__.encode()))
     here = Path(__file__).parent
-    for name in ("format.py", "safe_yaml.py", "model.py"):
+    for name in ("format.py", "safe_yaml.py", "model.py", "matching.py", "filters.py"):
         with contextlib.suppress(OSError):  # no sources (frozen install): the version decides
             salt.update((here / name).read_bytes())
     return salt.digest()
@@ -104,9 +120,20 @@ def load_file(path: str | os.PathLike[str]) -> list[Interaction]:
 
 def load_bytes(data: bytes, *, source: str) -> list[Interaction]:
     """The interactions of a cassette's bytes, from the cache when it holds them."""
+    return load_grouped(data, source=source)[0]
+
+
+Firsts = tuple[int, ...]
+"""For each interaction, the position of the first one whose request has the same key under
+the default ``match_on`` (:func:`default_key`): the groups a replay takes from."""
+
+
+def load_grouped(data: bytes, *, source: str) -> tuple[list[Interaction], Firsts | None]:
+    """:func:`load_bytes`, and the interactions' :data:`Firsts` when the cache is on (else
+    None)."""
     directory = cache_dir()
     if directory is None:
-        return _parse(data, source)
+        return _parse(data, source), None
     digest = hashlib.sha256(_SALT + data).hexdigest()
     entry = f"{directory}{os.sep}{_SUBDIR}{os.sep}{digest}.bin"
     header = b"%s %s\n" % (_FORMAT, digest.encode())
@@ -114,12 +141,24 @@ def load_bytes(data: bytes, *, source: str) -> list[Interaction]:
     if cached is not None:
         return cached
     interactions = _parse(data, source)
+    firsts = _firsts(interactions)
     with contextlib.suppress(OSError):  # a read-only or full disk only costs the speed-up
         folder = directory / _SUBDIR
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        write_atomic(Path(entry), header + _compile(interactions), mode=0o600, durable=False)
+        blob = header + _compile(interactions, firsts)
+        write_atomic(Path(entry), blob, mode=0o600, durable=False)
         _evict(folder)
-    return interactions
+    return interactions, firsts
+
+
+def _firsts(interactions: list[Interaction]) -> Firsts:
+    seen: dict[Hashable, int] = {}
+    return tuple(
+        [
+            seen.setdefault(default_key(i.request.method, i.request.uri), position)
+            for position, i in enumerate(interactions)
+        ]
+    )
 
 
 def _evict(folder: Path) -> None:
@@ -153,8 +192,9 @@ def _parse(data: bytes, source: str) -> list[Interaction]:
     return loads(text, source=source)
 
 
-def _read(entry: str, header: bytes) -> list[Interaction] | None:
-    """The entry's interactions (None if absent or damaged); marks it recently used."""
+def _read(entry: str, header: bytes) -> tuple[list[Interaction], Firsts] | None:
+    """The entry's interactions and groups (None if absent or damaged); marks it recently
+    used."""
     try:
         read = read_file(entry)
     except OSError:
@@ -168,11 +208,13 @@ def _read(entry: str, header: bytes) -> list[Interaction] | None:
     body = memoryview(blob)[len(header) :]
     try:
         if len(body) < _PAUSE_GC_ABOVE:
-            return [_rebuild(item) for item in marshal.loads(body)]
+            plain, firsts = marshal.loads(body)
+            return _rebuild(plain), firsts
         from .safe_yaml import gc_paused
 
         with gc_paused():
-            return [_rebuild(item) for item in marshal.loads(body)]
+            plain, firsts = marshal.loads(body)
+            return _rebuild(plain), firsts
     except (EOFError, ValueError, TypeError, IndexError):  # torn or foreign: parse again
         return None
 
@@ -180,7 +222,7 @@ def _read(entry: str, header: bytes) -> list[Interaction] | None:
 # -- the plain form ------------------------------------------------------------------------
 
 
-def _compile(interactions: list[Interaction]) -> bytes:
+def _compile(interactions: list[Interaction], firsts: Firsts) -> bytes:
     """The marshal form; equal headers, names and values are shared, so marshal stores them once."""
     shared: dict[Any, Any] = {}
 
@@ -212,7 +254,7 @@ def _compile(interactions: list[Interaction]) -> bytes:
             _plain_websocket(interaction.websocket),
         )
 
-    return marshal.dumps([plain(i) for i in interactions])
+    return marshal.dumps(([plain(i) for i in interactions], firsts))
 
 
 def _plain_error(error: RecordedError | None) -> tuple[Any, ...] | None:
@@ -252,34 +294,38 @@ _BuildingRequest = _twin(RecordedRequest)
 _BuildingResponse = _twin(RecordedResponse)
 
 
-def _rebuild(item: tuple[Any, ...]) -> Interaction:
-    request, response, error, elapsed, ws = item
-    built = _BuildingInteraction()
-    built.request = sent = _BuildingRequest()
-    sent.method, sent.uri, sent.headers, sent.body = request
-    sent.__class__ = RecordedRequest
-    if response is None:
-        built.response = None
-    else:
-        built.response = head = _BuildingResponse()
-        (
-            head.status,
-            head.reason,
-            head.headers,
-            head.chunks,
-            head.chunk_times,
-            head.version,
-            head.complete,
-        ) = response
-        head.__class__ = RecordedResponse
-    built.error = None if error is None else RecordedError(*error)
-    built.elapsed = elapsed
-    built.websocket = (
-        None
-        if ws is None
-        else RecordedWebSocket(
-            ws[0], tuple(WSFrame(d, WSMsgType(t), data, x, at) for d, t, data, x, at in ws[1])
-        )
+def _rebuild(items: list[tuple[Any, ...]]) -> list[Interaction]:
+    built: list[Any] = []
+    add = built.append
+    for request, response, error, elapsed, ws in items:
+        interaction = _BuildingInteraction()
+        interaction.request = sent = _BuildingRequest()
+        sent.method, sent.uri, sent.headers, sent.body = request
+        sent.__class__ = RecordedRequest
+        if response is None:
+            interaction.response = None
+        else:
+            interaction.response = head = _BuildingResponse()
+            (
+                head.status,
+                head.reason,
+                head.headers,
+                head.chunks,
+                head.chunk_times,
+                head.version,
+                head.complete,
+            ) = response
+            head.__class__ = RecordedResponse
+        interaction.error = None if error is None else RecordedError(*error)
+        interaction.elapsed = elapsed
+        interaction.websocket = None if ws is None else _websocket(ws)
+        interaction.__class__ = Interaction
+        add(interaction)
+    return built
+
+
+def _websocket(ws: tuple[Any, ...]) -> RecordedWebSocket:
+    protocol, frames = ws
+    return RecordedWebSocket(
+        protocol, tuple(WSFrame(d, WSMsgType(t), data, x, at) for d, t, data, x, at in frames)
     )
-    built.__class__ = Interaction
-    return cast(Interaction, built)

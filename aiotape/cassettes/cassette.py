@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ..client.transport import (
     Request,
@@ -18,8 +17,9 @@ from ..client.transport import (
     WSOptions,
     use_transport,
 )
-from .cache import load_bytes, load_file
-from .errors import CassetteLabel, Complaints
+from .cache import Firsts, load_file, load_grouped
+from .compiled_options import compile_options
+from .errors import CassetteLabel, Complaints, UnmatchedRequestError, WebSocketMismatchError
 from .filters import (
     DEFAULT_REDACTED_HEADERS,
     DEFAULT_REDACTED_QUERY,
@@ -28,13 +28,13 @@ from .filters import (
     RequestHook,
     ResponseHook,
 )
-from .matching import DEFAULT_MATCH_ON, CustomMatcher, MatchOn, MatchRule
+from .matching import DEFAULT_MATCH_ON, CustomMatcher, MatchOn
 from .model import Interaction, RecordedRequest
-from .plan import RecordMode, keeps_recorded, plan
+from .plan import RecordMode, keeps_recorded, mode_of, plan
 from .player import Playback
 from .records import Frozen
 from .storage import Signature, locked, read_file, signature, write_atomic
-from .transport import CassetteTransport, LiveRequests
+from .transport import CassetteTransport
 from .vcr_config import JsonSerializer, Serializer, VcrExtras
 from .vcr_shapes import VcrRequest, request_to_vcr, response_to_vcr
 
@@ -72,24 +72,29 @@ def load_cassette(path: str | os.PathLike[str]) -> list[Interaction]:
     return load_file(path)
 
 
-def _read(path: Path, serializer: Serializer | None) -> tuple[list[Interaction], Signature | None]:
-    """``path``'s interactions, through ``serializer`` (None: aiotape's YAML reader), and the
-    signature of the file read (None: there is no file, and no interaction).
+def _read(
+    path: str, serializer: Serializer | None
+) -> tuple[list[Interaction], Signature | None, Firsts | None]:
+    """``path``'s interactions, through ``serializer`` (None: aiotape's YAML reader), the
+    signature of the file read (None: there is no file, and no interaction) and the groups
+    of its interactions when the compiled cache gives them.
     """
     if serializer is None:
         read = read_file(path)
         if read is None:
-            return [], None
-        return load_bytes(read[0], source=os.fspath(path)), read[1]
+            return [], None, None
+        interactions, firsts = load_grouped(read[0], source=path)
+        return interactions, read[1], firsts
     from .format import from_dict
 
     found = signature(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
     except FileNotFoundError:
-        return [], None
+        return [], None, None
     data = serializer.deserialize(text) or {}
-    return [from_dict(item) for item in data.get("interactions") or ()], found
+    return [from_dict(item) for item in data.get("interactions") or ()], found, None
 
 
 def _render(interactions: list[Interaction], serializer: Serializer | None) -> str:
@@ -117,74 +122,25 @@ def _serializer(
     return BUILTIN_SERIALIZERS[name]
 
 
-_Compiled = tuple[MatchRule, Filters, LiveRequests]
-_COMPILED: dict[Hashable, _Compiled] = {}
-_COMPILED_KEPT = 64
-_PLAIN = (str, bytes, int, float, type(None))
-
-
-def _frozen(value: Any) -> Hashable:
-    """A hashable stand-in equal for equal options (TypeError for values it cannot vouch for).
-
-    Containers compare by content; functions and other callables by identity, which the
-    memo's key keeps alive, so an identity is never reused while its entry exists.
-    """
-    if isinstance(value, _PLAIN):
-        return value
-    if isinstance(value, (tuple, frozenset)):
-        with contextlib.suppress(TypeError):
-            hash(value)  # already a key (the usual case: the defaults)
-            return value
-    if isinstance(value, (list, tuple)):
-        return (type(value).__name__, *(_frozen(item) for item in value))
-    if isinstance(value, (set, frozenset)):
-        return ("set", frozenset(_frozen(item) for item in value))
-    if isinstance(value, Mapping):
-        return ("map", *((_frozen(k), _frozen(v)) for k, v in value.items()))
-    if callable(value):
-        return cast(Hashable, value)
-    raise TypeError(f"not a plain option value: {type(value).__name__}")
-
-
-def _compiled(
-    *,
-    match_on: MatchOn,
-    matchers: Mapping[str, CustomMatcher] | None,
-    ignore_hosts: Iterable[str],
-    ignore_localhost: bool,
-    **filters: Any,
-) -> _Compiled:
-    """The match rule, filters and live-request policy of these options, built once per
-    distinct options (every test of a suite usually shares them).
-    """
-    registered = tuple(matchers.items()) if matchers else ()
-    options = (*filters.values(), match_on, registered, ignore_hosts, ignore_localhost)
-    key: Hashable | None = options
-    try:
-        try:
-            known = _COMPILED.get(options)  # the usual case: every option already hashable
-        except TypeError:
-            key = _frozen(options)
-            known = _COMPILED.get(key)
-    except TypeError:  # an opaque unhashable object: built for this cassette only
-        key, known = None, None
-    if known is not None:
-        return known
-    rule = MatchRule.compile(match_on, matchers)
-    built = Filters.build(**filters)
-    compiled = (rule, built, LiveRequests.build(rule, built, ignore_hosts, ignore_localhost))
-    if key is not None:
-        if len(_COMPILED) >= _COMPILED_KEPT:
-            _COMPILED.clear()
-        _COMPILED[key] = compiled
-    return compiled
-
-
 def _recorder(filters: Filters) -> Recorder:
     """A Recorder (its module is imported by the first cassette that records, not by replays)."""
     from .recorder import Recorder
 
     return Recorder(filters)
+
+
+def _spelled(file: str) -> str:
+    """``file`` as ``os.fspath(Path(file))`` spells it (what messages show), without building
+    the Path for a plain POSIX path (the usual case), which it leaves as it is."""
+    plain = (
+        file
+        and os.altsep is None
+        and "//" not in file
+        and "/./" not in file
+        and not file.startswith("./")
+        and not file.endswith(("/", "/."))
+    )
+    return file if plain else os.fspath(Path(file))
 
 
 def _no_closest(live: RecordedRequest) -> None:
@@ -230,15 +186,20 @@ class Cassette:
         **vcr_options: Any,
     ) -> None:
         extras = VcrExtras.parse(vcr_options)
-        self.path = None if path is None else Path(extras.path(path))
-        self.record_mode = RecordMode(record_mode)
+        self._file = None if path is None else _spelled(extras.path(path))
+        self._path: Path | None = None
+        self.record_mode = mode_of(record_mode)
         self.test_id = test_id
         self.shared = shared
         self.record_on_exception = record_on_exception
         self.drop_unused_requests = drop_unused_requests
         self._serializer = _serializer(serializer, serializers)
-        rule, self._filters, self._live = _compiled(
-            match_on=(*match_on, *extras.additional_matchers),
+        self._rule, self._filters, self._live = compile_options(
+            match_on=(
+                match_on  # the usual case: the same tuple (the defaults), found at once
+                if type(match_on) is tuple and not extras.additional_matchers
+                else (*match_on, *extras.additional_matchers)
+            ),
             matchers=matchers,
             filter_headers=filter_headers,
             filter_query_parameters=filter_query_parameters,
@@ -251,56 +212,84 @@ class Cassette:
             ignore_hosts=ignore_hosts,
             ignore_localhost=ignore_localhost,
         )
-        self._setup(rule, allow_playback_repeats, extra_paths)
+        self._setup(allow_playback_repeats, extra_paths)
         self._activation: AbstractContextManager[None] | None = None
 
     def _setup(
-        self,
-        rule: MatchRule,
-        allow_playback_repeats: bool,
-        extra_paths: Iterable[str | os.PathLike[str]],
+        self, allow_playback_repeats: bool, extra_paths: Iterable[str | os.PathLike[str]]
     ) -> None:
-        """Load what the record mode replays; prepare the recorder and the error messages."""
+        """Load what the record mode replays and prepare the recorder."""
         self._base: list[Interaction] = []
         self._signature: Signature | None = None
-        if self.path is not None:
+        firsts = None
+        file = self._file
+        if file is not None:
             if keeps_recorded(self.record_mode):
-                self._base, self._signature = _read(self.path, self._serializer)
+                self._base, self._signature, firsts = _read(file, self._serializer)
             else:
-                self._signature = signature(self.path)
+                self._signature = signature(file)
         self.existed = self._signature is not None
         steps = plan(self.record_mode, self.existed)
-        extras = [(Path(p), _read(Path(p), self._serializer)[0]) for p in extra_paths]
-        self._sources = ((self.path, len(self._base)), *((p, len(b)) for p, b in extras))
+        replayed = self._base
+        self._loaded = len(replayed)
+        self._extras: tuple[tuple[Path, int], ...] = ()
+        if extra_paths:
+            paths = [Path(p) for p in extra_paths]
+            extras = [(p, _read(os.fspath(p), self._serializer)[0]) for p in paths]
+            self._extras = tuple((p, len(batch)) for p, batch in extras)
+            replayed = [*replayed, *(i for _, batch in extras for i in batch)]
+            firsts = None
         self._playback = (
             Playback(
-                [*self._base, *(i for _, batch in extras for i in batch)],
-                rule,
-                allow_playback_repeats=allow_playback_repeats,
+                replayed, self._rule, allow_playback_repeats=allow_playback_repeats, firsts=firsts
             )
             if steps.replay
             else None
         )
         self._recorder = _recorder(self._filters) if steps.record else None
-        self._complaints = Complaints(
-            CassetteLabel(
-                self.path,
-                self.record_mode.value,
-                rule.names,
-                self.existed,
-                self.test_id,
-                self.shared,
-            ),
-            _no_closest if self._playback is None else self._playback.closest,
-            self._sources,
-        )
         self._transport: CassetteTransport | None = None
-        self.unmatched = self._complaints.errors
+        self.unmatched: list[UnmatchedRequestError | WebSocketMismatchError] = []
         """Every UnmatchedRequestError / WebSocketMismatchError this cassette raised."""
+        self._complaints: Complaints | None = None
         self.saved_count = 0
         """How many new interactions ``save`` has written to the file so far."""
         self.saved_failures: list[Interaction] = []
         """The interactions ``save`` wrote that hold a failure (the service may have been down)."""
+
+    @property
+    def path(self) -> Path | None:
+        """The cassette file (None: a cassette kept in memory only)."""
+        path = self._path
+        if path is None and self._file is not None:
+            path = self._path = Path(self._file)
+        return path
+
+    @path.setter
+    def path(self, path: Path | None) -> None:
+        self._path = path
+        self._file = None if path is None else os.fspath(path)
+
+    def _sources(self) -> tuple[tuple[Path | None, int], ...]:
+        """(file, interaction count) of each file replayed, this cassette's first."""
+        return ((self.path, self._loaded), *self._extras)
+
+    def _complain(self) -> Complaints:
+        """What words the errors of traffic this cassette cannot answer (built with its first
+        transport: a cassette no session uses needs none)."""
+        complaints = self._complaints
+        if complaints is None:
+            label = CassetteLabel(
+                self._file,
+                self.record_mode.value,
+                self._rule.names,
+                self.existed,
+                self.test_id,
+                self.shared,
+            )
+            closest = _no_closest if self._playback is None else self._playback.closest
+            sources = ((self._file, self._loaded), *self._extras)  # a str: no Path built
+            complaints = self._complaints = Complaints(label, closest, sources, self.unmatched)
+        return complaints
 
     # -- inspection --------------------------------------------------------------------------
     @property
@@ -323,16 +312,15 @@ class Cassette:
         if self._playback is None:
             return []
         played = self._playback.played_positions
+        if not self._extras:  # the usual case: this cassette's file alone
+            path = self.path
+            return [] if path is None else [FileUsage(path, self._loaded, played)]
         usage: list[FileUsage] = []
         start = 0
-        for path, count in self._sources:
-            if path is not None:
-                mine = (
-                    played  # the one file replayed (the usual case)
-                    if len(self._sources) == 1
-                    else tuple(p - start for p in played if start <= p < start + count)
-                )
-                usage.append(FileUsage(path, count, mine))
+        for source, count in self._sources():
+            if source is not None:
+                mine = tuple(p - start for p in played if start <= p < start + count)
+                usage.append(FileUsage(source, count, mine))
             start += count
         return usage
 
@@ -388,7 +376,7 @@ class Cassette:
         if known is not None and known.inner is inner:
             return known
         self._transport = CassetteTransport(
-            inner, self._live, self._playback, self._recorder, self._complaints
+            inner, self._live, self._playback, self._recorder, self._complain()
         )
         return self._transport
 
@@ -411,21 +399,23 @@ class Cassette:
         ``drop_unused_requests`` (vcrpy's rule, in any record mode that replays) the
         interactions of the file that were not played are left out.
         """
-        if self.path is None:
-            return False
+        file = self._file
+        if file is None or (self._recorder is None and not self.drop_unused_requests):
+            return False  # nothing to write (the usual case of a replay)
         new = [] if self._recorder is None else self._recorder.interactions()
         dropping = self._unused_to_drop()
         if not new and not dropping:
             return False
-        with locked(self.path):
+        path = Path(file)
+        with locked(path):
             base = self._base
-            if signature(self.path) != self._signature:
-                base = _read(self.path, self._serializer)[0]
+            if signature(file) != self._signature:
+                base = _read(file, self._serializer)[0]
             elif dropping:
                 base = [i for p, i in enumerate(base) if p not in dropping]
             merged = [*base, *new]
-            write_atomic(self.path, _render(merged, self._serializer))
-            self._signature = signature(self.path)
+            write_atomic(path, _render(merged, self._serializer))
+            self._signature = signature(file)
         self._base = merged
         self.saved_count += len(new)
         self.saved_failures.extend(i for i in new if i.error is not None)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -44,6 +43,7 @@ class WebSocketMismatchError(CassetteError):
 class CassetteLabel:
     """What the messages say about a cassette: its file, mode, matchers and test.
 
+    ``path`` is the file as given (a str or a path; None: a cassette kept in memory).
     ``shared``: other tests use this file too, so never suggest rewriting it from one test.
     """
 
@@ -51,7 +51,7 @@ class CassetteLabel:
 
     def __init__(
         self,
-        path: Path | None,
+        path: str | os.PathLike[str] | None,
         record_mode: str,
         matching: tuple[str, ...],
         existed: bool,
@@ -136,13 +136,15 @@ class Complaints:
         self,
         label: CassetteLabel,
         closest: Callable[[RecordedRequest], Closest | None],
-        sources: tuple[tuple[Path | None, int], ...] = (),
+        sources: tuple[tuple[str | os.PathLike[str] | None, int], ...] = (),
+        errors: list[UnmatchedRequestError | WebSocketMismatchError] | None = None,
     ) -> None:
         self.label = label
         self._closest = closest
         self.sources = sources
         """(file, interaction count) of each file replayed, in order."""
-        self.errors: list[UnmatchedRequestError | WebSocketMismatchError] = []
+        self.errors = [] if errors is None else errors
+        """Every error built so far (``errors``: the list to keep them in)."""
 
     def replayed_failure(self, position: int) -> str:
         """The note on a recorded failure raised again: its file and interaction, the fix."""

@@ -34,6 +34,7 @@ __all__ = [
     "MatchOn",
     "MatchRule",
     "UriParts",
+    "default_key",
     "uri_parts",
 ]
 
@@ -76,12 +77,12 @@ _PLAIN_URI = re.compile(
 no user info, fragment or IPv6 literal, a lower-case host and a scheme with a default port."""
 
 
-@functools.lru_cache(maxsize=4096)
-def _plain_parts(uri: str) -> UriParts | None:
-    """``uri``'s parts by splitting the string, or None when only yarl may take it apart.
+_Parts = tuple[str, str | None, int | None, str, tuple[tuple[str, str], ...]]
+"""A URI's parts as :class:`UriParts` holds them, in a plain tuple."""
 
-    Remembered: a replayed request's URI is the one its recorded request was indexed by.
-    """
+
+def _split(uri: str) -> _Parts | None:
+    """``uri``'s parts by splitting the string, or None when only yarl may take it apart."""
     plain = _PLAIN_URI.fullmatch(uri)
     if plain is None:
         return None
@@ -97,7 +98,18 @@ def _plain_parts(uri: str) -> UriParts | None:
         if query
         else ()
     )
-    return UriParts(scheme, host, port, path or "/", pairs)
+    return (scheme, host, port, path or "/", pairs)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_parts(uri: str) -> UriParts | None:
+    """``uri``'s parts by splitting the string, or None when only yarl may take it apart.
+
+    Remembered: a URI is often taken apart again (for each matcher's message, or a request
+    sent many times).
+    """
+    parts = _split(uri)
+    return None if parts is None else UriParts._make(parts)
 
 
 def uri_parts(uri: str, url: URL | None = None) -> UriParts:
@@ -105,6 +117,10 @@ def uri_parts(uri: str, url: URL | None = None) -> UriParts:
     plain = _plain_parts(uri)
     if plain is not None:
         return plain
+    return _yarl_parts(uri, url)
+
+
+def _yarl_parts(uri: str, url: URL | None) -> UriParts:
     if url is None:
         url = URL(uri, encoded=True)
     return UriParts(url.scheme, url.host, url.port, url.path, tuple(url.query.items()))
@@ -147,9 +163,15 @@ def _uri(request: RecordedRequest, uri: UriParts) -> Hashable:
     return (uri.scheme, uri.host, uri.port, uri.path, _query(request, uri))
 
 
-def _default_key(method: str, uri: UriParts) -> tuple[Hashable, ...]:
-    """The key of ``DEFAULT_MATCH_ON`` in one call (what the per-name functions give)."""
-    scheme, host, port, path, query = uri
+def default_key(method: str, uri: str, url: URL | None = None) -> tuple[Hashable, ...]:
+    """The key of a request with this method and ``uri`` under ``DEFAULT_MATCH_ON``, in one
+    call (what the per-name functions give); ``url``: ``uri`` parsed, if at hand.
+
+    A plain URI is split here, not remembered: each recorded URI is keyed once (the compiled
+    cache keeps the keys), and a request sent as recorded finds its key by its exact method
+    and URI (see Playback).
+    """
+    scheme, host, port, path, query = _split(uri) or _yarl_parts(uri, url)
     return (method.upper(), scheme, host, port, path, _query_key(query) if query else ())
 
 
@@ -229,9 +251,9 @@ class MatchRule:
 
     def key(self, request: RecordedRequest, url: URL | None = None) -> tuple[Hashable, ...]:
         """The index key of ``request`` (``url``: its uri already parsed, if at hand)."""
-        uri = uri_parts(request.uri, url)
         if self.default:
-            return _default_key(request.method, uri)
+            return default_key(request.method, request.uri, url)
+        uri = uri_parts(request.uri, url)
         return tuple([function(request, uri) for function in self.functions])
 
     def plain_key(self, method: str, uri: str, url: URL | None = None) -> tuple[Hashable, ...]:
@@ -239,7 +261,7 @@ class MatchRule:
         (``url``: ``uri`` parsed, if at hand), without a RecordedRequest built for it.
         """
         if self.default:
-            return _default_key(method, uri_parts(uri, url))
+            return default_key(method, uri, url)
         return self.key(RecordedRequest(method, uri), url)
 
     def accepts(self, live: RecordedRequest, recorded: RecordedRequest) -> bool:

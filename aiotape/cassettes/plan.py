@@ -7,7 +7,7 @@ import functools
 
 from .records import Frozen
 
-__all__ = ["Plan", "RecordMode", "keeps_recorded", "plan"]
+__all__ = ["Plan", "RecordMode", "keeps_recorded", "mode_of", "plan"]
 
 
 class RecordMode(str, enum.Enum):
@@ -23,6 +23,15 @@ class RecordMode(str, enum.Enum):
     """Record everything, never replay (new interactions are appended)."""
     REWRITE = "rewrite"
     """Record everything into a fresh cassette."""
+
+
+_MODES = {mode.value: mode for mode in RecordMode}
+
+
+def mode_of(value: RecordMode | str) -> RecordMode:
+    """``RecordMode(value)``, without the enum's lookup machinery for a mode or its name."""
+    mode = _MODES.get(value) if isinstance(value, str) else None
+    return RecordMode(value) if mode is None else mode
 
 
 class Plan(Frozen):

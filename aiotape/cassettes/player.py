@@ -8,6 +8,7 @@ the recording overshoots raises that timeout at once, after the chunks that arri
 from __future__ import annotations
 
 import asyncio
+import operator
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from itertools import compress
@@ -42,15 +43,27 @@ class Playback:
     Thread-safe; a take is synchronous, so concurrent identical requests get distinct answers.
     With ``allow_playback_repeats`` (vcrpy's rule) the first matching interaction answers every
     time.
+
+    Interactions whose requests share a key form a group, named by its first position. The
+    groups are found by the first take (a cassette nothing asks keys nothing): from ``firsts``
+    when the rule is the default one (for each interaction, the first position sharing its
+    :func:`default_key`, which the compiled cache keeps), else by keying every request. When
+    the key depends on the method and URI alone, each recorded (method, URI) names its group,
+    so a request sent as recorded is not taken apart; the keys of the groups are only needed
+    (and computed) for a request that differs from every recorded one as a string.
     """
 
     __slots__ = (
-        "_count",
+        "_by_key",
         "_cursor",
-        "_index",
+        "_exact",
+        "_firsts",
+        "_groups",
         "_interactions",
         "_lock",
+        "_ordered",
         "_played",
+        "_ready",
         "_repeats",
         "_rule",
     )
@@ -61,17 +74,65 @@ class Playback:
         rule: MatchRule,
         *,
         allow_playback_repeats: bool = False,
+        firsts: Sequence[int] | None = None,
     ) -> None:
         self._interactions = tuple(interactions)
         self._rule = rule
+        self._firsts = firsts if rule.default else None
         self._repeats = allow_playback_repeats
+        self._ordered = not allow_playback_repeats and not rule.custom
         self._played = [False] * len(self._interactions)
-        self._count = 0
-        self._index: dict[tuple[Hashable, ...], list[int]] = {}
-        self._cursor: dict[tuple[Hashable, ...], int] = {}
+        self._ready = False
+        self._groups: dict[int, list[int]] = {}
+        self._exact: dict[tuple[str, str], int] = {}
+        self._by_key: dict[Hashable, int] | None = None
+        self._cursor: dict[int, int] = {}
         self._lock = threading.Lock()
-        for position, interaction in enumerate(self._interactions):
-            self._index.setdefault(rule.key(interaction.request), []).append(position)
+
+    def _group_all(self) -> None:
+        """Fill ``_groups`` (positions by group) and ``_exact``, once.
+
+        ``_ordered`` (no custom matchers, no repeats: a group plays one by one in recorded
+        order): a group holds only the positions not played yet, the next one last.
+        """
+        with self._lock:
+            if self._ready:
+                return
+            rule = self._rule
+            interactions = self._interactions
+            firsts = self._firsts
+            if firsts is None or len(firsts) != len(interactions):
+                by_key: dict[Hashable, int] = {}
+                firsts = [
+                    by_key.setdefault(rule.key(i.request), p) for p, i in enumerate(interactions)
+                ]
+                self._by_key = by_key
+            groups = self._groups
+            positions = range(len(firsts))
+            if all(map(operator.eq, firsts, positions)):  # each its own group: the usual case
+                groups.update({position: [position] for position in positions})
+            else:
+                for position, first in enumerate(firsts):
+                    groups.setdefault(first, []).append(position)
+                if self._ordered:
+                    for group in groups.values():
+                        group.reverse()
+            if rule.plain:
+                pairs = [(i.request.method, i.request.uri) for i in interactions]
+                self._exact.update(zip(pairs, firsts, strict=True))
+            self._ready = True
+
+    def _group(self, key: Hashable) -> int | None:
+        """The group of the requests with match key ``key``, if any was recorded."""
+        if not self._ready:
+            self._group_all()
+        by_key = self._by_key
+        if by_key is None:  # every request so far was sent as recorded: key the groups now
+            key_of = self._rule.key
+            interactions = self._interactions
+            by_key = {key_of(interactions[first].request): first for first in self._groups}
+            self._by_key = by_key
+        return by_key.get(key)
 
     def __len__(self) -> int:
         return len(self._interactions)
@@ -79,7 +140,7 @@ class Playback:
     @property
     def play_count(self) -> int:
         """How many recorded interactions have been played."""
-        return self._count
+        return self._played.count(True)
 
     @property
     def all_played(self) -> bool:
@@ -105,30 +166,57 @@ class Playback:
 
         ``url`` is ``live.uri`` already parsed, when the caller has it.
         """
+        if self._rule.plain:
+            return self.take_plain(live.method, live.uri, url, live)
         return self.take_key(self._rule.key(live, url), live)
 
-    def take_key(
-        self, key: tuple[Hashable, ...], live: RecordedRequest | None = None
+    def take_plain(
+        self, method: str, uri: str, url: URL | None = None, live: RecordedRequest | None = None
     ) -> Interaction | None:
+        """``take`` for a ``plain`` rule, by the request's method and URI (``url``: ``uri``
+        parsed, if at hand); ``live`` as for :meth:`take_key`.
+        """
+        if not self._ready:
+            self._group_all()
+        group = self._exact.get((method, uri))
+        if group is None:
+            group = self._group(self._rule.plain_key(method, uri, url))
+            if group is None:
+                return None
+        return self._pop(group) if self._ordered else self._take_checked(group, live)
+
+    def take_key(self, key: Hashable, live: RecordedRequest | None = None) -> Interaction | None:
         """``take`` by the request's match key; ``live`` (the request) may be None when the
         rule has no custom matchers, which alone read it.
         """
-        positions = self._index.get(key)
-        if positions is None:
+        group = self._group(key)
+        if group is None:
             return None
-        custom = self._rule.custom
+        return self._pop(group) if self._ordered else self._take_checked(group, live)
+
+    def _pop(self, group: int) -> Interaction | None:
+        """``_ordered``: the group's next interaction, played (a list's pop needs no lock)."""
+        try:
+            position = self._groups[group].pop()
+        except IndexError:  # every interaction of the group was played
+            return None
+        self._played[position] = True
+        return self._interactions[position]
+
+    def _take_checked(self, group: int, live: RecordedRequest | None) -> Interaction | None:
+        """A take with custom matchers or repeats."""
+        positions = self._groups[group]
         with self._lock:
             if self._repeats:
                 return self._first_accepted(live, positions)
-            start = self._cursor.get(key, 0)
-            while start < len(positions) and self._played[positions[start]]:
+            played = self._played
+            start = self._cursor.get(group, 0)
+            while start < len(positions) and played[positions[start]]:
                 start += 1
-            self._cursor[key] = start
+            self._cursor[group] = start
             for offset in range(start, len(positions)):
                 position = positions[offset]
-                if self._played[position]:
-                    continue
-                if not custom or self._accepts(live, position):
+                if not played[position] and self._accepts(live, position):
                     return self._play(position)
         return None
 
@@ -137,9 +225,7 @@ class Playback:
         return self._rule.accepts(live, self._interactions[position].request)
 
     def _play(self, position: int) -> Interaction:
-        if not self._played[position]:
-            self._played[position] = True
-            self._count += 1
+        self._played[position] = True
         return self._interactions[position]
 
     def _first_accepted(

@@ -19,7 +19,7 @@ Signature = tuple[int, int, int]
 """(inode, mtime_ns, size) of a file: changes whenever someone replaces it."""
 
 
-def signature(path: Path) -> Signature | None:
+def signature(path: str | os.PathLike[str]) -> Signature | None:
     """The file's signature, or None if it does not exist."""
     try:
         st = os.stat(path)

@@ -25,10 +25,11 @@ class LiveRequests:
     """Which live requests a cassette takes, and how each one looks when matched.
 
     ``filtered``: whether matching needs the request filtered first (hooks, filtered or
-    matched parts).
+    matched parts); ``direct``: whether every request is taken as it is (nothing ignored,
+    nothing filtered), so :meth:`match` need not be asked.
     """
 
-    __slots__ = ("filtered", "filters", "ignored_hosts", "rule")
+    __slots__ = ("direct", "filtered", "filters", "ignored_hosts", "rule")
 
     def __init__(
         self, rule: MatchRule, filters: Filters, ignored_hosts: frozenset[str], filtered: bool
@@ -37,6 +38,7 @@ class LiveRequests:
         self.filters = filters
         self.ignored_hosts = ignored_hosts
         self.filtered = filtered
+        self.direct = not ignored_hosts and not filtered
 
     @classmethod
     def build(
@@ -77,9 +79,10 @@ class CassetteTransport:
 
     ``playback`` is None when the cassette only records, ``recorder`` None when it only
     replays. Both are shared by every transport of one cassette (one per session).
+    ``inner`` is the transport real traffic goes through.
     """
 
-    __slots__ = ("_complaints", "_inner", "_live", "_playback", "_recorder")
+    __slots__ = ("_complaints", "_live", "_playback", "_recorder", "inner")
 
     def __init__(
         self,
@@ -89,16 +92,11 @@ class CassetteTransport:
         recorder: Recorder | None,
         complaints: Complaints,
     ) -> None:
-        self._inner = inner
+        self.inner = inner
         self._live = live
         self._playback = playback
         self._recorder = recorder
         self._complaints = complaints
-
-    @property
-    def inner(self) -> Transport:
-        """The transport real traffic goes through."""
-        return self._inner
 
     def _take(self, request: Request, matched: RecordedRequest | None) -> Interaction | None:
         """The recorded answer: by ``matched`` when matching needs the request filtered, else
@@ -110,7 +108,7 @@ class CassetteTransport:
         if matched is not None:
             return playback.take(matched)
         url = request.url
-        return playback.take_key(self._live.rule.plain_key(request.method, str(url), url))
+        return playback.take_plain(request.method, str(url), url)
 
     async def handle(self, request: Request) -> Response:
         """Replay the recorded answer to ``request``, or record it through ``inner``."""
@@ -122,22 +120,24 @@ class CassetteTransport:
                 body = b"".join(chunks)
             else:
                 body = b""
-        taken, matched = self._live.match(request, body)
-        if not taken:
-            return await self._inner.handle(request)
+        matched = None
+        if not self._live.direct:
+            taken, matched = self._live.match(request, body)
+            if not taken:
+                return await self.inner.handle(request)
         interaction = self._take(request, matched)
         if interaction is not None:
             note = None if interaction.error is None else self._failure_note(interaction)
             return replay(interaction, request, note)
         if self._recorder is not None:
-            return await self._recorder.handle(request, self._inner)
+            return await self._recorder.handle(request, self.inner)
         raise self._complaints.unmatched(matched or self._live.wire(request, body))
 
     async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
         """Replay the recorded websocket session for ``request``, or record it through ``inner``."""
         taken, matched = self._live.match(request, b"")
         if not taken:
-            return await self._inner.connect_ws(request, options)
+            return await self.inner.connect_ws(request, options)
         interaction = self._take(request, matched)
         live = matched or self._live.wire(request, b"")
         if interaction is not None:
@@ -152,7 +152,7 @@ class CassetteTransport:
                 lambda sent, expected: self._complaints.ws_mismatch(live, sent, expected),
             )
         if self._recorder is not None:
-            return await self._recorder.connect_ws(request, self._inner, options)
+            return await self._recorder.connect_ws(request, self.inner, options)
         raise self._complaints.unmatched(live)
 
     def _failure_note(self, interaction: Interaction) -> str | None:

@@ -45,5 +45,5 @@ class VCR:
 
     def use_cassette(self, path: str | os.PathLike[str] | None = None, **options: Any) -> Cassette:
         """A Cassette for ``path`` with these defaults, overridden by ``options``."""
-        merged = {**self.defaults, **options}
+        merged = {**self.defaults, **options} if self.defaults else options
         return Cassette(path, matchers=self.matchers, serializers=self.serializers, **merged)
