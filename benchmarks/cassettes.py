@@ -21,7 +21,8 @@ slope between a third of the suite and all of it (which leaves out fixed costs).
 plugin entry is lazy: its floor imports the client but not the cassette modules, which load in
 the first marked test and so count in its per-test figures (not in its slope). Suite runs
 are timed in CPU seconds of the pytest process (user + sys), which a busy machine disturbs far
-less than wall time. Every timing is the median of ``--rounds`` rounds. With
+less than wall time. Every timing is the median of ``--rounds`` rounds; a suite figure is the
+median of each round's difference from the floor run of the same round. With
 ``--instructions`` the suite runs are also counted in instructions under valgrind's cachegrind,
 once each (counts barely move between runs, so they show changes that CPU time's noise hides).
 """
@@ -353,8 +354,9 @@ def _suite_timings(
     rounds: int,
     cache: str,
     count: bool,
-) -> dict[str, dict[int, float]]:
-    """Median CPU seconds (or instructions) per variant and suite size."""
+) -> dict[str, dict[int, list[float]]]:
+    """CPU seconds (or instructions) per variant and suite size, one per round (in a round
+    every variant runs, back to back)."""
     variants = {
         "floor": ("floor", cache),
         "aiotape-floor": ("aiotape-floor", cache),
@@ -371,7 +373,7 @@ def _suite_timings(
                 subset = modules[: size // _PER_MODULE]
                 run = _pytest(directory, kind, subset, cache=cache_dir, count=count)
                 timings[label][size].append(run)
-    return {v: {s: statistics.median(t) for s, t in by.items()} for v, by in timings.items()}
+    return timings
 
 
 def _suite_overhead(
@@ -399,20 +401,29 @@ def _suite_overhead(
 
 
 def _suite_rows(
-    median: dict[str, dict[int, float]], small: int, tests: int, scale: float = 1000
+    timings: dict[str, dict[int, list[float]]], small: int, tests: int, scale: float = 1000
 ) -> list[SuiteRow]:
-    """Added cost per test (CPU seconds * 1000 = ms, or instructions * 1e-6 = millions)."""
-    floor = median["floor"]
+    """Added cost per test (CPU seconds * 1000 = ms, or instructions * 1e-6 = millions).
+
+    Each figure is the median over rounds of that round's difference from its own floor run,
+    so a machine that slows down or speeds up between rounds shifts both sides alike.
+    """
+    floor = timings["floor"]
     rows = []
-    for label in list(median)[3:]:
-        own = median[f"{label.split()[0]}-floor"]
-        slope = (median[label][tests] - median[label][small]) - (floor[tests] - floor[small])
+    for label in list(timings)[3:]:
+        mine, own = timings[label], timings[f"{label.split()[0]}-floor"]
+        plain, loaded, slope = [], [], []
+        for r in range(len(floor[tests])):
+            plain.append((mine[tests][r] - floor[tests][r]) / tests)
+            loaded.append((mine[tests][r] - own[tests][r]) / tests)
+            added = (mine[tests][r] - mine[small][r]) - (floor[tests][r] - floor[small][r])
+            slope.append(added / (tests - small))
         rows.append(
             SuiteRow(
                 label,
-                (median[label][tests] - floor[tests]) / tests * scale,
-                (median[label][tests] - own[tests]) / tests * scale,
-                slope / (tests - small) * scale,
+                statistics.median(plain) * scale,
+                statistics.median(loaded) * scale,
+                statistics.median(slope) * scale,
             )
         )
     return rows
