@@ -100,6 +100,18 @@ async def read_head(reader: asyncio.StreamReader) -> bytes:
     return await reader.readuntil(b"\r\n\r\n")
 
 
+def answering(response: bytes) -> RawHandler:
+    """A raw handler sending ``response`` (head and body) for every request on a connection."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await read_head(reader)
+            writer.write(response)
+            await writer.drain()
+
+    return answer
+
+
 @contextlib.asynccontextmanager
 async def serve_app(
     app: web.Application, *, ssl_context: ssl.SSLContext | None = None, **runner_options: Any

@@ -4,7 +4,6 @@ surrogates they decode to) and replay as aiohttp gives them live, to the byte.""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import aiohttp
@@ -14,7 +13,7 @@ import yaml
 import aiotape
 from aiotape.cassettes import load_cassette, use_cassette
 from tests.cassette.test_cassette_roundtrip import Offline
-from tests.servers import StartRaw, read_head
+from tests.servers import StartRaw, answering
 
 HEAD = (
     b"HTTP/1.1 200 D\xe9j\xe0 vu\r\n"
@@ -25,17 +24,10 @@ HEAD = (
 )
 
 
-async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    while True:
-        await read_head(reader)
-        writer.write(HEAD + b"ok")
-        await writer.drain()
-
-
 async def test_non_utf8_headers_and_reason_record_and_replay_as_aiohttp_sees_them(
     raw_server: StartRaw, tmp_path: Path
 ) -> None:
-    server = await raw_server(_answer)
+    server = await raw_server(answering(HEAD + b"ok"))
     url = f"{server.url}/latin"
     async with aiohttp.ClientSession() as session, session.get(url) as resp:
         expected = (resp.reason, list(resp.headers.items()), resp.raw_headers)
@@ -62,7 +54,7 @@ async def test_non_utf8_headers_and_reason_record_and_replay_as_aiohttp_sees_the
 async def test_the_json_serializer_says_it_cannot_hold_them(
     raw_server: StartRaw, tmp_path: Path
 ) -> None:
-    server = await raw_server(_answer)
+    server = await raw_server(answering(HEAD + b"ok"))
     cassette = use_cassette(tmp_path / "latin.json", record_mode="once", serializer="json")
     with pytest.raises(TypeError, match="binary, which JSON cannot hold"), cassette:
         async with aiotape.ClientSession() as session, session.get(f"{server.url}/j") as resp:

@@ -5,7 +5,6 @@ is sent so here)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import aiohttp
@@ -14,7 +13,7 @@ import aiotape
 from aiotape.cassettes import use_cassette
 from aiotape.client.transport import header_bytes
 from tests.cassette.test_cassette_roundtrip import Offline
-from tests.servers import StartRaw, read_head
+from tests.servers import StartRaw, answering
 
 HEAD = (
     b"HTTP/1.1 200 OK\r\n"
@@ -28,15 +27,8 @@ HEAD = (
 )
 
 
-async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    while True:
-        await read_head(reader)
-        writer.write(HEAD + b"ok")
-        await writer.drain()
-
-
 async def test_replayed_raw_headers_equal_aiohttps(raw_server: StartRaw, tmp_path: Path) -> None:
-    server = await raw_server(_answer)
+    server = await raw_server(answering(HEAD + b"ok"))
     url = f"{server.url}/raw"
     async with aiohttp.ClientSession() as session, session.get(url) as resp:
         expected = resp.raw_headers

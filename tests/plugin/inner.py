@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 
 from aiotape.cassettes import Interaction, RecordedRequest, RecordedResponse, dumps
 
@@ -53,6 +54,13 @@ def write_cassette(pytester: pytest.Pytester, name: str, *paths: str, url: str =
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(dumps(interactions), encoding="utf-8")
     return target
+
+
+def recorded_paths(pytester: pytest.Pytester, name: str, url: str) -> list[str]:
+    """The request paths (``url`` cut off) recorded in ``cassettes/test_inner/<name>.yaml``."""
+    path = pytester.path / "cassettes" / "test_inner" / f"{name}.yaml"
+    interactions = yaml.safe_load(path.read_text())["interactions"]
+    return [i["request"]["uri"].removeprefix(url) for i in interactions]
 
 
 def inner_tests(pytester: pytest.Pytester, tests: str) -> None:

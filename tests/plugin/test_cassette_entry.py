@@ -9,17 +9,18 @@ asks for ``vcr`` gets its cassette.
 from __future__ import annotations
 
 import pytest
-import yaml
 
-from tests.plugin.inner import FETCH, INI, LiveServer, inner_tests, run, write_cassette
+from tests.plugin.inner import (
+    FETCH,
+    INI,
+    LiveServer,
+    inner_tests,
+    recorded_paths,
+    run,
+    write_cassette,
+)
 
 pytest_plugins = ["pytester"]
-
-
-def _recorded(pytester: pytest.Pytester, name: str, url: str) -> list[str]:
-    path = pytester.path / "cassettes" / "test_inner" / f"{name}.yaml"
-    interactions = yaml.safe_load(path.read_text())["interactions"]
-    return [i["request"]["uri"].removeprefix(url) for i in interactions]
 
 
 _TEARDOWN_TESTS = """
@@ -54,7 +55,7 @@ def test_function_fixture_teardown_is_recorded_module_fixture_is_not(
     inner_tests(pytester, f"URL = {live_server.url!r}\n" + _TEARDOWN_TESTS)
     run(pytester, "--record-mode=once").assert_outcomes(passed=1)
     assert live_server.hits == ["/module", "/setup", "/teardown"]
-    assert _recorded(pytester, "test_sync", live_server.url) == ["/setup", "/teardown"]
+    assert recorded_paths(pytester, "test_sync", live_server.url) == ["/setup", "/teardown"]
 
 
 def test_sync_test_without_fixtures_replays(pytester: pytest.Pytester) -> None:

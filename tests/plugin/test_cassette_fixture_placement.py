@@ -9,17 +9,18 @@ session-scoped fixtures, before the test's own function-scoped ones.
 from __future__ import annotations
 
 import pytest
-import yaml
 
-from tests.plugin.inner import FETCH, INI, LiveServer, inner_tests, run, write_cassette
+from tests.plugin.inner import (
+    FETCH,
+    INI,
+    LiveServer,
+    inner_tests,
+    recorded_paths,
+    run,
+    write_cassette,
+)
 
 pytest_plugins = ["pytester"]
-
-
-def _recorded_paths(pytester: pytest.Pytester, name: str, url: str) -> list[str]:
-    path = pytester.path / "cassettes" / "test_inner" / f"{name}.yaml"
-    interactions = yaml.safe_load(path.read_text())["interactions"]
-    return [i["request"]["uri"].removeprefix(url) for i in interactions]
 
 
 _ORDER_TESTS = """
@@ -61,7 +62,7 @@ def test_function_fixtures_record_and_session_fixtures_do_not(
     inner_tests(pytester, f"URL = {live_server.url!r}\n" + _ORDER_TESTS)
     run(pytester, "--record-mode=once").assert_outcomes(passed=1)
     assert live_server.hits == ["/session", "/usefixtures", "/function", "/test"]
-    assert _recorded_paths(pytester, "test_order", live_server.url) == [
+    assert recorded_paths(pytester, "test_order", live_server.url) == [
         "/usefixtures",
         "/function",
         "/test",
