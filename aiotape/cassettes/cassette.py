@@ -56,11 +56,11 @@ class FileUsage(Frozen):
 
     __slots__ = ("interactions", "path", "played")
     __match_args__ = ("path", "interactions", "played")
-    path: Path
+    path: str
     interactions: int
     played: tuple[int, ...]
 
-    def __init__(self, path: Path, interactions: int, played: tuple[int, ...]) -> None:
+    def __init__(self, path: str, interactions: int, played: tuple[int, ...]) -> None:
         _set = object.__setattr__
         _set(self, "path", path)
         _set(self, "interactions", interactions)
@@ -269,9 +269,10 @@ class Cassette:
         self._path = path
         self._file = None if path is None else os.fspath(path)
 
-    def _sources(self) -> tuple[tuple[Path | None, int], ...]:
-        """(file, interaction count) of each file replayed, this cassette's first."""
-        return ((self.path, self._loaded), *self._extras)
+    @property
+    def file(self) -> str | None:
+        """The cassette file as a str: ``path`` without building a ``Path``."""
+        return self._file
 
     def _complain(self) -> Complaints:
         """What words the errors of traffic this cassette cannot answer (built with its first
@@ -313,14 +314,14 @@ class Cassette:
             return []
         played = self._playback.played_positions
         if not self._extras:  # the usual case: this cassette's file alone
-            path = self.path
-            return [] if path is None else [FileUsage(path, self._loaded, played)]
+            file = self._file
+            return [] if file is None else [FileUsage(file, self._loaded, played)]
         usage: list[FileUsage] = []
         start = 0
-        for source, count in self._sources():
+        for source, count in ((self._file, self._loaded), *self._extras):
             if source is not None:
                 mine = tuple(p - start for p in played if start <= p < start + count)
-                usage.append(FileUsage(source, count, mine))
+                usage.append(FileUsage(os.fspath(source), count, mine))
             start += count
         return usage
 

@@ -246,9 +246,10 @@ def usage_document(reports: Sequence[FileReport]) -> dict[str, Any]:
 # -- noting uses (called by the fixtures) --------------------------------------------------
 
 
-def _digest(path: Path) -> str | None:
+def _digest(path: str) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        with open(path, "rb") as file:
+            return hashlib.sha256(file.read()).hexdigest()
     except FileNotFoundError:
         return None
 
@@ -265,11 +266,12 @@ def _failure(interaction: Interaction) -> str:
 def note_cassette(item: pytest.Item, cassette: Cassette) -> None:
     """Note what ``cassette`` played and recorded during test ``item``."""
     log = item.config.stash.get(_LOG, None)
-    if log is None or cassette.path is None:
+    file = cassette.file
+    if log is None or file is None:
         return
     test = item.nodeid
     passed = not item.stash.get(NOT_PASSED, False) and not cassette.unmatched
-    main = os.path.abspath(cassette.path)
+    main = os.path.abspath(file)
     failures = tuple(map(_failure, cassette.saved_failures))
     if not cassette.replaying:
         log.cassettes.append(
@@ -279,7 +281,7 @@ def note_cassette(item: pytest.Item, cassette: Cassette) -> None:
         )
         return
     for usage in cassette.file_usage():
-        path = main if usage.path is cassette.path else os.path.abspath(usage.path)
+        path = main if usage.path is file else os.path.abspath(usage.path)
         new = cassette.saved_count if path == main else 0
         log.cassettes.append(
             CassetteUse(

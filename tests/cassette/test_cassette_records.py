@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import pickle
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ RECORDS: list[Any] = [
     RecordedError("ClientConnectorError", "refused", "connect", 111),
     Interaction(RecordedRequest("GET", "http://api.test/b"), elapsed=0.5),
     Plan(replay=True, record=False, keep_recorded=True),
-    FileUsage(Path("c.yaml"), 3, (0, 2)),
+    FileUsage("c.yaml", 3, (0, 2)),
 ]
 
 

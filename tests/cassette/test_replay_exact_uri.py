@@ -241,9 +241,10 @@ def test_a_cassette_keeps_one_path_object(tmp_path: Path) -> None:
     cassette = Cassette(str(path))
     assert isinstance(cassette.path, Path) and cassette.path == path
     assert cassette.path is cassette.path
-    assert cassette.file_usage()[0].path is cassette.path
+    assert cassette.file_usage()[0].path == cassette.file == str(path)
     cassette.path = tmp_path / "other.yaml"
     assert cassette.path == tmp_path / "other.yaml"
+    assert cassette.file == str(tmp_path / "other.yaml")
     assert Cassette(None).path is None
 
 
@@ -280,10 +281,10 @@ async def test_file_usage_splits_the_played_positions_by_file(tmp_path: Path) ->
         await _read(await cassette.handle(_request(uri, method), Scripted()))
     usage = cassette.file_usage()
     assert [(u.path, u.interactions, u.played) for u in usage] == [
-        (own, 3, (0, 1)),
-        (extra, 3, (0,)),  # spelled as the extra file's second, keyed as its first
+        (str(own), 3, (0, 1)),
+        (str(extra), 3, (0,)),  # spelled as the extra file's second, keyed as its first
     ]
-    assert usage[0].path is cassette.path
+    assert usage[0].path is cassette.file
     assert Cassette(own).file_usage()[0].played == ()
 
 
