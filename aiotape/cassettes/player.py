@@ -181,15 +181,16 @@ class Playback:
         group = self._exact.get((method, uri))
         if group is None:
             group = self._group(self._rule.plain_key(method, uri, url))
-            if group is None:
-                return None
-        return self._pop(group) if self._ordered else self._take_checked(group, live)
+        return self._take_from(group, live)
 
     def take_key(self, key: Hashable, live: RecordedRequest | None = None) -> Interaction | None:
         """``take`` by the request's match key; ``live`` (the request) may be None when the
         rule has no custom matchers, which alone read it.
         """
-        group = self._group(key)
+        return self._take_from(self._group(key), live)
+
+    def _take_from(self, group: int | None, live: RecordedRequest | None) -> Interaction | None:
+        """The next interaction of ``group`` (None: no recorded request had the key)."""
         if group is None:
             return None
         return self._pop(group) if self._ordered else self._take_checked(group, live)

@@ -202,8 +202,10 @@ class RequestBuilder:
         origin's, its headers shared by the origin's paths. None: not such a call."""
         if type(url_str) is not str or type(method) is not str or self._base_url is not None:
             return None
+        if method not in _PLAIN_METHODS:
+            return None
         cut = origin_cut(url_str)
-        if cut < 0 or method not in _PLAIN_METHODS:
+        if cut < 0:
             return None
         prefix = url_str[:cut]
         origin = self._origins.get(prefix)
