@@ -97,28 +97,38 @@ class RequestPipeline(RequestBuilder):
         """The request's response (handed to ``context`` too). A call without options whose
         request the session made before takes the plain path: one hop, the rest of the
         general path only for a redirect to follow."""
-        info = None if options else self._plain_request(method, str_or_url)
-        if info is None:
-            call, hop = self._plan(method, str_or_url, options)
-            resp = await self._hops(call, hop, None)
+        call = None if options else self._plain_request(method, str_or_url)
+        if call is None:
+            first, hop = self._plan(method, str_or_url, options)
+            resp = await self._hops(first, hop, None)
         else:  # what the general path does for this request, without its steps that do nothing
+            info, url_text = call
             plan = self._default_plan or self._session_plan()
             started = (self._loop or asyncio.get_running_loop()).time()
             timeout = plan.timeout
             limit = deadline(started, timeout.total, timeout.ceil_threshold)
             url = info.real_url
             request = plan.request(
-                info.method, url, info.headers, b"", started, limit, plan.route or DIRECT, 0.0, None
+                info.method,
+                url,
+                info.headers,
+                b"",
+                started,
+                limit,
+                plan.route or DIRECT,
+                0.0,
+                None,
+                url_text,
             )
             transport = self._current_transport()
             resp = plan.response(request, await transport.handle(request), info)
             self._store_cookies(resp, url)
             if plan.allow_redirects and resp.status in _REDIRECTS:
-                call = Call(plan, transport, started, limit, None)
+                first = Call(plan, transport, started, limit, None)
                 # The auth the first hop sent: the session's, if its base_url lets it.
                 auth = self._auth and self._auth_for(url)
                 hop = Hop(info.method, url, None, None, None, auth, None)
-                resp = await self._hops(call, hop, resp)
+                resp = await self._hops(first, hop, resp)
             elif plan.raise_for_status is not False:
                 await self._check_status(plan.raise_for_status, resp)
         if context is not None:

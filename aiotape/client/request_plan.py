@@ -18,7 +18,7 @@ from .request_info import RequestInfo
 from .response import ClientResponse, HttpVersion, utf8_fallback
 from .session_options import CharsetResolver, Limits, without_unframed_body
 from .timeouts import ClientTimeout
-from .transport import Request, Response, Transport
+from .transport import Request, Response, Transport, _SpelledURL
 
 if TYPE_CHECKING:
     from .options import RaiseForStatus, RequestOptions
@@ -61,11 +61,12 @@ OPTION_DEFAULTS: RequestOptions = {
 _OPTION_NAMES = frozenset({*OPTION_DEFAULTS, "timeout"})
 
 
-class _RequestDraft:
+class _RequestDraft(_SpelledURL):
     """A Request under construction: the same slots, plain attribute stores (a frozen
     dataclass pays a checked ``object.__setattr__`` per field), then made a Request."""
 
     __slots__ = Request.__slots__
+    _url_text: str | None
     method: str
     url: URL
     headers: CIMultiDictProxy[str]
@@ -167,9 +168,12 @@ class Plan:
         route: ProxyRoute,
         simulated_elapsed: float,
         trace: RequestTrace | None,
+        url_text: str | None = None,
     ) -> Request:
-        """The seam request of one hop sent with this plan."""
+        """The seam request of one hop sent with this plan (``url_text``: ``str(url)``, when
+        at hand)."""
         draft = _RequestDraft()
+        draft._url_text = url_text
         draft.method = method
         draft.url = url
         draft.headers = headers

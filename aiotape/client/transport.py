@@ -44,6 +44,7 @@ __all__ = [
     "finish_body",
     "header_bytes",
     "rewind_body",
+    "url_string",
     "use_transport",
 ]
 
@@ -128,8 +129,16 @@ class TraceHooks(Protocol):
     async def send_dns_cache_hit(self, host: str) -> None: ...
 
 
+class _SpelledURL:
+    """Where a Request keeps its URL as a string when the session had it at hand (see
+    :func:`url_string`): a slot outside the dataclass fields, so that constructors,
+    ``dataclasses.replace`` and comparisons never see it, and a changed copy never keeps it."""
+
+    __slots__ = ("_url_text",)
+
+
 @dataclass(frozen=True, slots=True)
-class Request:
+class Request(_SpelledURL):
     """A request exactly as it goes on the wire.
 
     ``url`` is absolute and canonical (params applied); ``headers`` are final (Host,
@@ -173,6 +182,13 @@ class Request:
     ) -> Request:
         """Convenience constructor for transports and tests."""
         return cls(method, URL(url), CIMultiDictProxy(CIMultiDict(headers)), **kwargs)
+
+
+def url_string(request: Request) -> str:
+    """``str(request.url)``, without building it when the session made the request from
+    that very string."""
+    text: str | None = getattr(request, "_url_text", None)
+    return str(request.url) if text is None else text
 
 
 class WSOptions(NamedTuple):
