@@ -34,7 +34,7 @@ from .session_options import CharsetResolver, Limits, version_headers, with_expe
 from .ssl_params import merge_ssl_params
 from .timeouts import ClientTimeout, deadline
 from .tracing import TraceConfig
-from .transport import Request, close_body, finish_body, rewind_body
+from .transport import Request, active_transport, close_body, finish_body, rewind_body
 
 if TYPE_CHECKING:
     from .options import RaiseForStatus, RequestOptions
@@ -54,6 +54,10 @@ _HOP_OPTIONS = frozenset(
 )
 """Request options that change what a call's hops send, not the plan they follow."""
 _SSL_OPTIONS = itemgetter("ssl", "verify_ssl", "ssl_context", "fingerprint")
+_SESSION_PLANS: dict[tuple[Any, ...], Plan] = {}
+"""Plans of calls without options, by the settings of the sessions (without middlewares or a
+proxy, with a plain ``raise_for_status``) they were made for."""
+_SESSION_PLANS_KEPT = 64
 
 
 class RequestPipeline(RequestBuilder):
@@ -120,9 +124,10 @@ class RequestPipeline(RequestBuilder):
                 None,
                 url_text,
             )
-            transport = self._current_transport()
+            transport = active_transport(self._transport)
             resp = plan.response(request, await transport.handle(request), info)
-            self._store_cookies(resp, url)
+            if "Set-Cookie" in resp.headers:
+                self._store_cookies(resp, url)
             if plan.allow_redirects and resp.status in _REDIRECTS:
                 first = Call(plan, transport, started, limit, None)
                 # The auth the first hop sent: the session's, if its base_url lets it.
@@ -229,8 +234,30 @@ class RequestPipeline(RequestBuilder):
         )
 
     def _session_plan(self) -> Plan:
-        """The plan of calls without options (made by the first of them)."""
-        plan = self._default_plan = self._make_plan(OPTION_DEFAULTS, self._timeout, True)
+        """The plan of calls without options (made by the first of them, or shared with the
+        sessions of the same settings: a plan is never changed once made)."""
+        raise_for_status = self._raise_for_status
+        if self._middlewares or type(raise_for_status) is not bool or self._proxy is not None:
+            plan = self._default_plan = self._make_plan(OPTION_DEFAULTS, self._timeout, True)
+            return plan
+        key = (
+            self._auto_decompress,
+            self._read_bufsize,
+            self._response_class,
+            id(self._resolve_charset),  # ids of what the plan holds: unique while it is kept
+            id(self._timeout),
+            self._version,
+            raise_for_status,
+        )
+        shared = _SESSION_PLANS.get(key)
+        if shared is None:
+            plan = self._make_plan(OPTION_DEFAULTS, self._timeout, True)
+            if len(_SESSION_PLANS) >= _SESSION_PLANS_KEPT:
+                _SESSION_PLANS.clear()
+            _SESSION_PLANS[key] = plan
+        else:
+            plan = shared
+        self._default_plan = plan
         return plan
 
     def _make_plan(self, options: RequestOptions, timeout: ClientTimeout, ssl: SSLSetting) -> Plan:
@@ -263,7 +290,7 @@ class RequestPipeline(RequestBuilder):
         """A request following ``plan`` that starts now (through the current transport)."""
         # The session's loop: on 3.11 each get_running_loop() costs a getpid() system call.
         started = (self._loop or asyncio.get_running_loop()).time()
-        transport = self._current_transport()
+        transport = active_transport(self._transport)
         trace = None
         if self._trace_configs:
             from .request_trace import RequestTrace  # imported only by sessions that trace

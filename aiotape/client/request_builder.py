@@ -26,7 +26,7 @@ from .prepare import (
 from .proxies import ProxyRoute, env_route, explicit_route, netrc_auth_for
 from .request_info import RequestInfo
 from .tracing import TraceConfig
-from .transport import Transport, current_override
+from .transport import Transport, active_transport
 
 if TYPE_CHECKING:
     from http.cookies import BaseCookie
@@ -93,6 +93,12 @@ class PlainOrigin:
         given too."""
 
 
+PlainKey: TypeAlias = "tuple[str, str | URL]"
+_BARE_CALLS: dict[PlainKey, PlainCall | None] = {}
+_BARE_ORIGINS: dict[str, PlainOrigin] = {}
+"""``_plain_request``'s caches for sessions that add nothing of their own (``_plain_caches``)."""
+
+
 class RequestBuilder:
     """URL, header, credential and proxy resolution from a session's defaults (a base of
     ClientSession, which sets the attributes declared here)."""
@@ -100,9 +106,9 @@ class RequestBuilder:
     _closed: bool
     _base_url: URL | None
     _url_cache: dict[str, URL]
-    _plain_calls: dict[tuple[str, str | URL], PlainCall | None]
+    _plain_calls: dict[PlainKey, PlainCall | None]
     _origins: dict[str, PlainOrigin]
-    _plain_version = -1  # getversion(session.headers) the two above were made for
+    _plain_version = -1  # getversion(session.headers) the two above are for (-1: not made)
     _plain: bool
     _trace_configs: list[TraceConfig]
     _default_headers: CIMultiDict[str]
@@ -126,8 +132,6 @@ class RequestBuilder:
         """The session's defaults for what requests send: base URL, headers, auth, cookies."""
         self._base_url = check_base_url(base_url)
         self._url_cache = {}
-        self._plain_calls = {}
-        self._origins = {}
         self._default_headers = CIMultiDict(headers or {})
         self._skip_auto_headers = (
             frozenset(h.lower() for h in skip_auto_headers) if skip_auto_headers else frozenset()
@@ -161,8 +165,7 @@ class RequestBuilder:
         version = getversion(self._default_headers)  # type: ignore[arg-type]
         if version != self._plain_version:  # what was made for other session headers goes
             self._plain_version = version
-            self._plain_calls = {}
-            self._origins = {}
+            self._plain_calls, self._origins = self._plain_caches()
         key = (method, str_or_url)
         try:
             call: PlainCall | None = self._plain_calls.get(key, _UNKNOWN)
@@ -175,6 +178,19 @@ class RequestBuilder:
                 calls.clear()
             calls[key] = call
         return call
+
+    def _plain_caches(self) -> tuple[dict[PlainKey, PlainCall | None], dict[str, PlainOrigin]]:
+        """Fresh caches for ``_plain_request``, or the ones shared by every session that adds
+        nothing of its own to what it sends (no base_url, headers, skipped headers or auth):
+        what such sessions send depends on the method and URL alone."""
+        if (
+            self._base_url is None
+            and not self._default_headers
+            and not self._skip_auto_headers
+            and self._auth is None
+        ):
+            return _BARE_CALLS, _BARE_ORIGINS
+        return {}, {}
 
     def _origin_call(self, method: str, str_or_url: str | URL) -> PlainCall | None:
         """``_plain_request`` of a call not made yet. A bodyless ``method`` to a string that is
@@ -298,8 +314,7 @@ class RequestBuilder:
         return self._auth if base is None or base.origin() == url.origin() else None
 
     def _current_transport(self) -> Transport:
-        override = current_override()
-        return override(self._transport) if override is not None else self._transport
+        return active_transport(self._transport)
 
     def _merge_headers(
         self,

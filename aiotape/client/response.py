@@ -316,7 +316,9 @@ class ClientResponse:
                     self.content.set_exception(exc)
                 self.close()
                 raise
-            self._finish()
+            if not self._closed:  # done with the wire body, read to its end
+                self._closed = True
+                wire.close()
             if self._trace is not None:
                 await self._trace.send_response_chunk_received(self.method, self.url, self._body)
         elif self._released:
@@ -389,16 +391,10 @@ class ClientResponse:
             content = self._content
             if content is not None and content.exception() is None:
                 content.set_exception(_connection_closed())
-        if not self._closed:  # _finish(), inlined: release is on every request's path
+        if not self._closed:  # done with the wire body
             self._closed = True
             self._wire_body.close()
         return _RELEASED
-
-    def _finish(self) -> None:
-        """Done with the wire body (read to its end, or released)."""
-        if not self._closed:
-            self._closed = True
-            self._wire_body.close()
 
     def close(self) -> None:
         """Close the response and its connection."""

@@ -39,6 +39,7 @@ __all__ = [
     "WSMsgType",
     "WSOptions",
     "WebSocketChannel",
+    "active_transport",
     "close_body",
     "current_override",
     "finish_body",
@@ -375,8 +376,14 @@ _overrides_lock = threading.Lock()
 
 
 def current_override() -> TransportOverride | None:
-    """The innermost active override, if any (looked up by the session per request)."""
+    """The innermost active override, if any."""
     return _overrides[-1] if _overrides else None
+
+
+def active_transport(own: Transport) -> Transport:
+    """The transport a session whose own is ``own`` uses now (looked up per request): the
+    innermost override's, else ``own``."""
+    return _overrides[-1](own) if _overrides else own
 
 
 class _Fixed:
