@@ -156,7 +156,12 @@ class RequestBuilder:
         """What a call without options sends, when it is what the last such call with the same
         method and URL sent: a bodyless method, no cookies in the jar, and a session without
         tracing, middlewares, ``trust_env`` or HTTP/1.0 (``_plain``). None: take the general
-        path."""
+        path.
+
+        A bodyless ``method`` to a string that is an origin and a plain path (``PLAIN_PATH``,
+        ``origin_url``) has its URL made from the origin's, its headers shared by the origin's
+        paths; other calls are checked as the general path checks them (``_plain_call``).
+        """
         if self._closed:
             raise RuntimeError("Session is closed")
         jar = self._cookie_jar
@@ -171,12 +176,25 @@ class RequestBuilder:
             call: PlainCall | None = self._plain_calls.get(key, _UNKNOWN)
         except TypeError:  # unhashable: the general path says what is wrong with it
             return None
-        if call is _UNKNOWN:
-            call = self._origin_call(method, str_or_url)
-            calls = self._plain_calls
-            if len(calls) >= _URL_CACHE_SIZE:
-                calls.clear()
-            calls[key] = call
+        if call is not _UNKNOWN:
+            return call
+        call = None
+        if type(str_or_url) is str and method in _PLAIN_METHODS and self._base_url is None:
+            cut = str_or_url.find("/", 8)  # after "http://" and a host of one character or more
+            if cut > 0 and PLAIN_PATH.fullmatch(str_or_url, cut):
+                prefix = str_or_url[:cut]
+                origin = self._origins.get(prefix) or self._plain_origin(prefix)
+                if origin is not None:
+                    url = origin.url.with_path(str_or_url[cut:], encoded=True)
+                    # RequestInfo(...) without its Python-level __new__; no fragment here.
+                    info = tuple.__new__(RequestInfo, (url, method, origin.headers, url))
+                    call = info, str_or_url if origin.exact else None
+        if call is None:
+            call = self._plain_call(method, str_or_url)
+        calls = self._plain_calls
+        if len(calls) >= _URL_CACHE_SIZE:
+            calls.clear()
+        calls[key] = call
         return call
 
     def _plain_caches(self) -> tuple[dict[PlainKey, PlainCall | None], dict[str, PlainOrigin]]:
@@ -192,35 +210,18 @@ class RequestBuilder:
             return _BARE_CALLS, _BARE_ORIGINS
         return {}, {}
 
-    def _origin_call(self, method: str, str_or_url: str | URL) -> PlainCall | None:
-        """``_plain_request`` of a call not made yet. A bodyless ``method`` to a string that is
-        an origin and a plain path (``PLAIN_PATH``, ``origin_url``) has its URL made from the
-        origin's, its headers shared by the origin's paths; other calls are checked as the
-        general path checks them (``_plain_call``)."""
-        if (
-            type(str_or_url) is not str
-            or method not in _PLAIN_METHODS
-            or self._base_url is not None
-        ):
-            return self._plain_call(method, str_or_url)
-        cut = str_or_url.find("/", 8)  # after "http://" and a host of at least one character
-        if cut < 0 or not PLAIN_PATH.fullmatch(str_or_url, cut):
-            return self._plain_call(method, str_or_url)
-        prefix = str_or_url[:cut]
-        origin = self._origins.get(prefix)
-        if origin is None:
-            base = origin_url(prefix)
-            if base is None:
-                return self._plain_call(method, str_or_url)
-            _, headers, _ = self._prepare_headers(base, None, None, None, None)
-            if len(self._origins) >= _URL_CACHE_SIZE:
-                self._origins.clear()
-            origin = PlainOrigin(base, CIMultiDictProxy(headers), str(base) == prefix)
-            self._origins[prefix] = origin
-        url = origin.url.with_path(str_or_url[cut:], encoded=True)
-        # RequestInfo(...) without its Python-level __new__; the URL has no fragment.
-        info = tuple.__new__(RequestInfo, (url, method, origin.headers, url))
-        return info, str_or_url if origin.exact else None
+    def _plain_origin(self, prefix: str) -> PlainOrigin | None:
+        """The PlainOrigin of ``prefix``, kept for the calls to come; None: not an origin
+        (``origin_url``)."""
+        base = origin_url(prefix)
+        if base is None:
+            return None
+        _, headers, _ = self._prepare_headers(base, None, None, None, None)
+        origins = self._origins
+        if len(origins) >= _URL_CACHE_SIZE:
+            origins.clear()
+        origin = origins[prefix] = PlainOrigin(base, CIMultiDictProxy(headers), str(base) == prefix)
+        return origin
 
     def _plain_call(self, method: str, str_or_url: str | URL) -> PlainCall | None:
         """``_plain_request`` of any other call: its URL and method checked as the general
