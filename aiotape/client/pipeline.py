@@ -80,7 +80,7 @@ class RequestPipeline(RequestBuilder):
     _requote_redirect_url: bool
     # Class-level until set (a ClientSession keeps its attributes few enough for Python to
     # share their keys across instances: at most 30).
-    _plain_context = True
+    _context: type[ResponseContextManager] = ResponseContextManager
     _default_plan: Plan | None = None
 
     def _request(

@@ -303,7 +303,9 @@ class ClientResponse:
             wire = self._wire_body
             try:
                 if direct and type(wire) is ChunkedBody and self._source is None:
-                    self._body = wire.rest()  # in memory and not encoded: nothing to await
+                    # In memory and not encoded: nothing to await, nor to release after.
+                    self._body = wire.rest()
+                    self._closed = True
                 else:
                     reading: Awaitable[bytes] = (
                         (whole_body(wire, self._source or wire.read_chunk) or self._read_pieces())
