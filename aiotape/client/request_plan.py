@@ -4,7 +4,7 @@ its hops are sent and read with, and the seam Request each hop becomes."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -132,30 +132,72 @@ class Hop:
         )
 
 
-@dataclass(slots=True)
 class Plan:
     """How a request's hops are sent and read, and which redirects it follows: the call's
     options, the session's settings filling in. Never changed once made: calls without
-    options share their session's."""
+    options share it with the sessions of the same settings. (A plain class: a dataclass
+    would cost every import more than it saves.)"""
 
-    middlewares: Sequence[ClientMiddlewareType]
-    auto_decompress: bool
-    read_bufsize: int
-    response_class: type[ClientResponse]
-    resolve_charset: CharsetResolver
-    read_until_eof: bool
-    timeout: ClientTimeout
-    ssl: SSLSetting
-    server_hostname: str | None
-    head_limits: Limits | None
-    version: HttpVersion
-    route: ProxyRoute | None
-    skip_auto_headers: Iterable[str] | None
-    chunked: bool | None
-    compress: str | bool | None
-    allow_redirects: bool
-    max_redirects: int
-    raise_for_status: RaiseForStatus
+    __slots__ = (
+        "allow_redirects",
+        "auto_decompress",
+        "chunked",
+        "compress",
+        "head_limits",
+        "max_redirects",
+        "middlewares",
+        "raise_for_status",
+        "read_bufsize",
+        "read_until_eof",
+        "resolve_charset",
+        "response_class",
+        "route",
+        "server_hostname",
+        "skip_auto_headers",
+        "ssl",
+        "timeout",
+        "version",
+    )
+
+    def __init__(
+        self,
+        middlewares: Sequence[ClientMiddlewareType],
+        auto_decompress: bool,
+        read_bufsize: int,
+        response_class: type[ClientResponse],
+        resolve_charset: CharsetResolver,
+        read_until_eof: bool,
+        timeout: ClientTimeout,
+        ssl: SSLSetting,
+        server_hostname: str | None,
+        head_limits: Limits | None,
+        version: HttpVersion,
+        route: ProxyRoute | None,
+        skip_auto_headers: Iterable[str] | None,
+        chunked: bool | None,
+        compress: str | bool | None,
+        allow_redirects: bool,
+        max_redirects: int,
+        raise_for_status: RaiseForStatus,
+    ) -> None:
+        self.middlewares = middlewares
+        self.auto_decompress = auto_decompress
+        self.read_bufsize = read_bufsize
+        self.response_class = response_class
+        self.resolve_charset = resolve_charset
+        self.read_until_eof = read_until_eof
+        self.timeout = timeout
+        self.ssl = ssl
+        self.server_hostname = server_hostname
+        self.head_limits = head_limits
+        self.version = version
+        self.route = route
+        self.skip_auto_headers = skip_auto_headers
+        self.chunked = chunked
+        self.compress = compress
+        self.allow_redirects = allow_redirects
+        self.max_redirects = max_redirects
+        self.raise_for_status = raise_for_status
 
     def request(
         self,
