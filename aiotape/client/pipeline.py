@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
-from multidict import CIMultiDict
+from multidict import CIMultiDict, istr
 from yarl import URL
 
 from . import exceptions
@@ -54,6 +54,7 @@ _HOP_OPTIONS = frozenset(
 )
 """Request options that change what a call's hops send, not the plan they follow."""
 _SSL_OPTIONS = itemgetter("ssl", "verify_ssl", "ssl_context", "fingerprint")
+_SET_COOKIE = istr("Set-Cookie")  # an istr: looked up without lower-casing it each time
 _SESSION_PLANS: dict[tuple[Any, ...], Plan] = {}
 """Plans of calls without options, by the settings of the sessions (without middlewares or a
 proxy, with a plain ``raise_for_status``) they were made for."""
@@ -126,7 +127,7 @@ class RequestPipeline(RequestBuilder):
             )
             transport = active_transport(self._transport)
             resp = plan.response(request, await transport.handle(request), info)
-            if "Set-Cookie" in resp.headers:
+            if _SET_COOKIE in resp.headers:
                 self._store_cookies(resp, url)
             if plan.allow_redirects and resp.status in _REDIRECTS:
                 first = Call(plan, transport, started, limit, None)

@@ -11,7 +11,7 @@ from io import BytesIO
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
+from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy, istr
 from yarl import URL
 
 from . import exceptions
@@ -30,6 +30,7 @@ __all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11", "u
 
 _JSON_RE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
 _PLAIN_JSON = frozenset({"application/json", "application/rdap+json"})
+_CONTENT_ENCODING = istr("Content-Encoding")  # an istr: looked up without lower-casing it
 # Link patterns: compiled (and cached by ``re``) by the first ``links``, a rare call.
 _LINK_SPLIT = r",(?=\s*<)"
 _LINK_PARAM = r"^(?P<key>[^\s=]+)\s*=\s*(?:\"(?P<quoted>[^\"]*)\"|(?P<plain>\S*))$"
@@ -153,7 +154,7 @@ class ClientResponse:
         if wire.simulated_elapsed:
             self._simulated_elapsed = wire.simulated_elapsed
         if auto_decompress:
-            encoding = wire.headers.get("Content-Encoding")
+            encoding = wire.headers.get(_CONTENT_ENCODING)
             if encoding:
                 self._source = decoded_source(wire.body, make_decoder(encoding))
         if read_bufsize != 2**18:
