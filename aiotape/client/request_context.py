@@ -110,14 +110,5 @@ class CustomResponseContextManager(ResponseContextManager):
     ``__aexit__``: the response is entered and exited as RequestContextManager does."""
 
     __slots__ = ()
-
-    def __aenter__(self) -> Coroutine[Any, Any, ClientResponse]:
-        return RequestContextManager.__aenter__(self)
-
-    def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> Any:
-        return RequestContextManager.__aexit__(self, exc_type, exc, tb)
+    __aenter__ = RequestContextManager.__aenter__
+    __aexit__ = RequestContextManager.__aexit__
