@@ -99,9 +99,9 @@ class RequestPipeline(RequestBuilder):
         options: RequestOptions,
         context: ResponseContextManager | None,
     ) -> ClientResponse:
-        """The request's response (handed to ``context`` too). A call without options whose
-        request the session made before takes the plain path: one hop, the rest of the
-        general path only for a redirect to follow."""
+        """The request's response (handed to ``context`` too). A call without options that
+        ``_plain_request`` knows what to send for takes the plain path: one hop, the rest of
+        the general path only for a redirect to follow."""
         call = None if options else self._plain_request(method, str_or_url)
         if call is None:
             first, hop = self._plan(method, str_or_url, options)
