@@ -6,7 +6,14 @@ import dataclasses
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING
 
-from ..client.transport import Request, Response, Transport, WebSocketChannel, WSOptions
+from ..client.transport import (
+    Request,
+    Response,
+    Transport,
+    WebSocketChannel,
+    WSOptions,
+    url_string,
+)
 from .errors import Complaints
 from .filters import Filters
 from .matching import MatchRule
@@ -107,8 +114,7 @@ class CassetteTransport:
             return None
         if matched is not None:
             return playback.take(matched)
-        url = request.url
-        return playback.take_plain(request.method, str(url), url)
+        return playback.take_plain(request.method, url_string(request), request.url)
 
     async def handle(self, request: Request) -> Response:
         """Replay the recorded answer to ``request``, or record it through ``inner``."""

@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
-from multidict import CIMultiDict
+from multidict import CIMultiDict, istr
 from yarl import URL
 
 from . import exceptions
@@ -34,7 +34,7 @@ from .session_options import CharsetResolver, Limits, version_headers, with_expe
 from .ssl_params import merge_ssl_params
 from .timeouts import ClientTimeout, deadline
 from .tracing import TraceConfig
-from .transport import Request, close_body, finish_body, rewind_body
+from .transport import Request, active_transport, close_body, finish_body, rewind_body
 
 if TYPE_CHECKING:
     from .options import RaiseForStatus, RequestOptions
@@ -54,6 +54,11 @@ _HOP_OPTIONS = frozenset(
 )
 """Request options that change what a call's hops send, not the plan they follow."""
 _SSL_OPTIONS = itemgetter("ssl", "verify_ssl", "ssl_context", "fingerprint")
+_SET_COOKIE = istr("Set-Cookie")  # an istr: looked up without lower-casing it each time
+_SESSION_PLANS: dict[tuple[Any, ...], Plan] = {}
+"""Plans of calls without options, by the settings of the sessions (without middlewares or a
+proxy, with a plain ``raise_for_status``) they were made for."""
+_SESSION_PLANS_KEPT = 64
 
 
 class RequestPipeline(RequestBuilder):
@@ -76,7 +81,7 @@ class RequestPipeline(RequestBuilder):
     _requote_redirect_url: bool
     # Class-level until set (a ClientSession keeps its attributes few enough for Python to
     # share their keys across instances: at most 30).
-    _plain_context = True
+    _context: type[ResponseContextManager] = ResponseContextManager
     _default_plan: Plan | None = None
 
     def _request(
@@ -94,31 +99,42 @@ class RequestPipeline(RequestBuilder):
         options: RequestOptions,
         context: ResponseContextManager | None,
     ) -> ClientResponse:
-        """The request's response (handed to ``context`` too). A call without options whose
-        request the session made before takes the plain path: one hop, the rest of the
-        general path only for a redirect to follow."""
-        info = None if options else self._plain_request(method, str_or_url)
-        if info is None:
-            call, hop = self._plan(method, str_or_url, options)
-            resp = await self._hops(call, hop, None)
+        """The request's response (handed to ``context`` too). A call without options that
+        ``_plain_request`` knows what to send for takes the plain path: one hop, the rest of
+        the general path only for a redirect to follow."""
+        call = None if options else self._plain_request(method, str_or_url)
+        if call is None:
+            first, hop = self._plan(method, str_or_url, options)
+            resp = await self._hops(first, hop, None)
         else:  # what the general path does for this request, without its steps that do nothing
+            info, url_text = call
             plan = self._default_plan or self._session_plan()
             started = (self._loop or asyncio.get_running_loop()).time()
             timeout = plan.timeout
             limit = deadline(started, timeout.total, timeout.ceil_threshold)
             url = info.real_url
             request = plan.request(
-                info.method, url, info.headers, b"", started, limit, plan.route or DIRECT, 0.0, None
+                info.method,
+                url,
+                info.headers,
+                b"",
+                started,
+                limit,
+                plan.route or DIRECT,
+                0.0,
+                None,
+                url_text,
             )
-            transport = self._current_transport()
+            transport = active_transport(self._transport)
             resp = plan.response(request, await transport.handle(request), info)
-            self._store_cookies(resp, url)
+            if _SET_COOKIE in resp.headers:
+                self._store_cookies(resp, url)
             if plan.allow_redirects and resp.status in _REDIRECTS:
-                call = Call(plan, transport, started, limit, None)
+                first = Call(plan, transport, started, limit, None)
                 # The auth the first hop sent: the session's, if its base_url lets it.
                 auth = self._auth and self._auth_for(url)
                 hop = Hop(info.method, url, None, None, None, auth, None)
-                resp = await self._hops(call, hop, resp)
+                resp = await self._hops(first, hop, resp)
             elif plan.raise_for_status is not False:
                 await self._check_status(plan.raise_for_status, resp)
         if context is not None:
@@ -219,8 +235,30 @@ class RequestPipeline(RequestBuilder):
         )
 
     def _session_plan(self) -> Plan:
-        """The plan of calls without options (made by the first of them)."""
-        plan = self._default_plan = self._make_plan(OPTION_DEFAULTS, self._timeout, True)
+        """The plan of calls without options (made by the first of them, or shared with the
+        sessions of the same settings: a plan is never changed once made)."""
+        raise_for_status = self._raise_for_status
+        if self._middlewares or type(raise_for_status) is not bool or self._proxy is not None:
+            plan = self._default_plan = self._make_plan(OPTION_DEFAULTS, self._timeout, True)
+            return plan
+        key = (
+            self._auto_decompress,
+            self._read_bufsize,
+            self._response_class,
+            id(self._resolve_charset),  # ids of what the plan holds: unique while it is kept
+            id(self._timeout),
+            self._version,
+            raise_for_status,
+        )
+        shared = _SESSION_PLANS.get(key)
+        if shared is None:
+            plan = self._make_plan(OPTION_DEFAULTS, self._timeout, True)
+            if len(_SESSION_PLANS) >= _SESSION_PLANS_KEPT:
+                _SESSION_PLANS.clear()
+            _SESSION_PLANS[key] = plan
+        else:
+            plan = shared
+        self._default_plan = plan
         return plan
 
     def _make_plan(self, options: RequestOptions, timeout: ClientTimeout, ssl: SSLSetting) -> Plan:
@@ -253,7 +291,7 @@ class RequestPipeline(RequestBuilder):
         """A request following ``plan`` that starts now (through the current transport)."""
         # The session's loop: on 3.11 each get_running_loop() costs a getpid() system call.
         started = (self._loop or asyncio.get_running_loop()).time()
-        transport = self._current_transport()
+        transport = active_transport(self._transport)
         trace = None
         if self._trace_configs:
             from .request_trace import RequestTrace  # imported only by sessions that trace

@@ -51,16 +51,16 @@ def check_method(method: str) -> str:
     return method
 
 
-_PLAIN_PATH = re.compile(r"(?:/(?!\.)[-\w.~!$&'()*+,;=:@]*)+", re.ASCII)
+PLAIN_PATH = re.compile(r"(?:/(?!\.)[-\w.~!$&'()*+,;=:@]*)+", re.ASCII)
 """A path that ``URL()`` keeps as it is: segments of characters it never quotes, none of
 them starting with a dot (no ``.`` or ``..`` to resolve), and no query or fragment."""
 
 
 def origin_cut(url: str) -> int:
-    """Where a plain path (``_PLAIN_PATH``, to the end) starts in ``url``; -1 if none does.
+    """Where a plain path (``PLAIN_PATH``, to the end) starts in ``url``; -1 if none does.
     ``url[:cut]`` is then an origin for :func:`origin_url` to vet."""
     cut = url.find("/", 8)  # after "http://" and a host of at least one character
-    return cut if cut > 0 and _PLAIN_PATH.fullmatch(url, cut) else -1
+    return cut if cut > 0 and PLAIN_PATH.fullmatch(url, cut) else -1
 
 
 @functools.lru_cache(maxsize=64)
@@ -68,7 +68,7 @@ def origin_url(origin: str) -> URL | None:
     """``URL(origin)`` if ``origin`` is ``http://`` or ``https://`` and an authority with a
     host, no credentials and no ``/``, ``?`` or ``#``; else None.
 
-    For such an origin and any path ``_PLAIN_PATH`` takes, ``URL(origin + path)`` is
+    For such an origin and any path ``PLAIN_PATH`` takes, ``URL(origin + path)`` is
     ``URL(origin).with_path(path, encoded=True)``: yarl splits the authority off at the
     first ``/`` (the string holds no ``?`` or ``#``), so it parses it as for the origin
     alone, and it leaves such a path unchanged.

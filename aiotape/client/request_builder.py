@@ -4,7 +4,7 @@ into what a hop sends: used by requests and ``ws_connect`` alike."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from multidict import CIMultiDict, CIMultiDictProxy, getversion
 from yarl import URL
@@ -16,28 +16,28 @@ from .prepare import (
     BODYLESS_METHODS,
     DEFAULT_HEADERS,
     HTTP_SCHEMES,
+    PLAIN_PATH,
     USER_AGENT,
     check_method,
     host_header,
-    origin_cut,
     origin_url,
     parse_url,
 )
 from .proxies import ProxyRoute, env_route, explicit_route, netrc_auth_for
 from .request_info import RequestInfo
 from .tracing import TraceConfig
-from .transport import Transport, current_override
+from .transport import Transport, active_transport
 
 if TYPE_CHECKING:
     from http.cookies import BaseCookie
 
-__all__ = ["PlainOrigin", "PlainTarget", "RequestBuilder", "check_base_url", "request_cookies"]
+__all__ = ["PlainCall", "PlainOrigin", "RequestBuilder", "check_base_url", "request_cookies"]
 
 _URL_CACHE_SIZE = 256
-_UNCHECKED = RequestInfo(URL(), "", CIMultiDictProxy(CIMultiDict()), URL())
-"""What ``PlainTarget.requests`` gives for a method not asked for yet."""
 _PLAIN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 """Bodyless methods, as given, that ``check_method`` returns unchanged."""
+_UNKNOWN: Any = object()
+"""What ``_plain_calls`` gives for a call not made yet."""
 
 
 def request_cookies(jar: AbstractCookieJar, cookies: LooseCookies, url: URL) -> BaseCookie[str]:
@@ -71,39 +71,32 @@ def check_base_url(base_url: str | URL | None) -> URL | None:
     return url
 
 
-class PlainTarget:
-    """A URL (without credentials) that calls without options request again and again, and
-    what they send to it: made once per URL (again once ``session.headers`` change)."""
-
-    __slots__ = ("headers", "headers_version", "requests", "url")
-
-    def __init__(
-        self, url: URL, headers_version: int, headers: CIMultiDictProxy[str] | None = None
-    ) -> None:
-        self.url = url
-        """The URL requested (base_url applied)."""
-        self.headers_version = headers_version
-        """``getversion(session.headers)`` the headers below were merged from."""
-        self.headers = headers
-        """The final headers of bodyless requests, once one was made."""
-        self.requests: dict[str, RequestInfo | None] = {}
-        """By the method as given: the request, or None for methods that send a body (the
-        general path encodes it)."""
+PlainCall: TypeAlias = "tuple[RequestInfo, str | None]"
+"""What a bodyless call without options sends: its RequestInfo, and its URL as a string when
+the call gave it spelled as ``str(url)`` spells it (None: unknown)."""
 
 
 class PlainOrigin:
-    """The final headers of bodyless calls without options to one origin (URLs given as
-    strings, see ``origin_url``): the same for every path, made once per origin (again once
+    """What bodyless calls without options send to one origin (URLs given as strings, see
+    ``origin_url``), the same for every path: made once per origin (again once
     ``session.headers`` change)."""
 
-    __slots__ = ("headers", "headers_version", "url")
+    __slots__ = ("exact", "headers", "url")
 
-    def __init__(self, url: URL, headers_version: int, headers: CIMultiDictProxy[str]) -> None:
+    def __init__(self, url: URL, headers: CIMultiDictProxy[str], exact: bool) -> None:
         self.url = url
         """``URL(origin)``: what the URLs of its paths are made from."""
-        self.headers_version = headers_version
-        """``getversion(session.headers)`` the headers were merged from."""
         self.headers = headers
+        """The final headers of its paths' requests."""
+        self.exact = exact
+        """Whether ``str(url)`` is the origin as given: then a path's URL string is the one
+        given too."""
+
+
+PlainKey: TypeAlias = "tuple[str, str | URL]"
+_BARE_CALLS: dict[PlainKey, PlainCall | None] = {}
+_BARE_ORIGINS: dict[str, PlainOrigin] = {}
+"""``_plain_request``'s caches for sessions that add nothing of their own (``_plain_caches``)."""
 
 
 class RequestBuilder:
@@ -113,8 +106,9 @@ class RequestBuilder:
     _closed: bool
     _base_url: URL | None
     _url_cache: dict[str, URL]
-    _targets: dict[str | URL, PlainTarget]
+    _plain_calls: dict[PlainKey, PlainCall | None]
     _origins: dict[str, PlainOrigin]
+    _plain_version = -1  # getversion(session.headers) the two above are for (-1: not made)
     _plain: bool
     _trace_configs: list[TraceConfig]
     _default_headers: CIMultiDict[str]
@@ -138,8 +132,6 @@ class RequestBuilder:
         """The session's defaults for what requests send: base URL, headers, auth, cookies."""
         self._base_url = check_base_url(base_url)
         self._url_cache = {}
-        self._targets = {}
-        self._origins = {}
         self._default_headers = CIMultiDict(headers or {})
         self._skip_auto_headers = (
             frozenset(h.lower() for h in skip_auto_headers) if skip_auto_headers else frozenset()
@@ -160,85 +152,102 @@ class RequestBuilder:
         url = self._build_url(str_or_url)
         return url if params is None else url.extend_query(params)
 
-    def _plain_request(self, method: str, str_or_url: str | URL) -> RequestInfo | None:
-        """What a call without options sends, when it is what the last such call to the same
-        URL sent: a bodyless method, no cookies in the jar, and a session without tracing,
-        middlewares, ``trust_env`` or HTTP/1.0 (``_plain``). None: take the general path."""
+    def _plain_request(self, method: str, str_or_url: str | URL) -> PlainCall | None:
+        """What a call without options sends, when it is what the last such call with the same
+        method and URL sent: a bodyless method, no cookies in the jar, and a session without
+        tracing, middlewares, ``trust_env`` or HTTP/1.0 (``_plain``). None: take the general
+        path.
+
+        A bodyless ``method`` to a string that is an origin and a plain path (``PLAIN_PATH``,
+        ``origin_url``) has its URL made from the origin's, its headers shared by the origin's
+        paths; other calls are checked as the general path checks them (``_plain_call``).
+        """
         if self._closed:
             raise RuntimeError("Session is closed")
         jar = self._cookie_jar
         if not self._plain or self._trace_configs or type(jar) is not CookieJar or jar._cookies:
             return None
-        if type(str_or_url) is not str and type(str_or_url) is not URL:
-            return None
         version = getversion(self._default_headers)  # type: ignore[arg-type]
-        target = self._targets.get(str_or_url)
-        if target is None or target.headers_version != version:
-            info = self._origin_request(method, str_or_url, version)
-            if info is not None:
-                return info
-            url = self._target_url(str_or_url, None)
-            if (
-                url.scheme not in HTTP_SCHEMES
-                or not url.host  # check_scheme raises for these two
-                or url.raw_user is not None
-                or url.raw_password is not None
-            ):
-                return None
-            target = self._keep_target(str_or_url, PlainTarget(url, version))
-        info = target.requests.get(method, _UNCHECKED) if type(method) is str else None
-        return self._plain_method(target, method) if info is _UNCHECKED else info
-
-    def _keep_target(self, key: str | URL, target: PlainTarget) -> PlainTarget:
-        """``target``, kept for the calls to come with the URL ``key``."""
-        if len(self._targets) >= _URL_CACHE_SIZE:
-            self._targets.clear()
-        self._targets[key] = target
-        return target
-
-    def _origin_request(self, method: str, url_str: str | URL, version: int) -> RequestInfo | None:
-        """``_plain_request`` of a bodyless ``method`` when ``url_str`` is a string that is an
-        origin and a plain path (``origin_cut``, ``origin_url``): its URL made from the
-        origin's, its headers shared by the origin's paths. None: not such a call."""
-        if type(url_str) is not str or type(method) is not str or self._base_url is not None:
+        if version != self._plain_version:  # what was made for other session headers goes
+            self._plain_version = version
+            self._plain_calls, self._origins = self._plain_caches()
+        key = (method, str_or_url)
+        try:
+            call: PlainCall | None = self._plain_calls.get(key, _UNKNOWN)
+        except TypeError:  # unhashable: the general path says what is wrong with it
             return None
-        if method not in _PLAIN_METHODS:
-            return None
-        cut = origin_cut(url_str)
-        if cut < 0:
-            return None
-        prefix = url_str[:cut]
-        origin = self._origins.get(prefix)
-        if origin is None or origin.headers_version != version:
-            base = origin_url(prefix)
-            if base is None:
-                return None
-            _, headers, _ = self._prepare_headers(base, None, None, None, None)
-            if len(self._origins) >= _URL_CACHE_SIZE:
-                self._origins.clear()
-            origin = self._origins[prefix] = PlainOrigin(base, version, CIMultiDictProxy(headers))
-        url = origin.url.with_path(url_str[cut:], encoded=True)
-        target = self._keep_target(url_str, PlainTarget(url, version, origin.headers))
-        # RequestInfo(...) without its Python-level __new__; the URL has no fragment.
-        info = target.requests[method] = tuple.__new__(
-            RequestInfo, (url, method, origin.headers, url)
-        )
-        return info
+        if call is not _UNKNOWN:
+            return call
+        call = None
+        if type(str_or_url) is str and method in _PLAIN_METHODS and self._base_url is None:
+            cut = str_or_url.find("/", 8)  # after "http://" and a host of one character or more
+            if cut > 0 and PLAIN_PATH.fullmatch(str_or_url, cut):
+                prefix = str_or_url[:cut]
+                origin = self._origins.get(prefix) or self._plain_origin(prefix)
+                if origin is not None:
+                    url = origin.url.with_path(str_or_url[cut:], encoded=True)
+                    # RequestInfo(...) without its Python-level __new__; no fragment here.
+                    info = tuple.__new__(RequestInfo, (url, method, origin.headers, url))
+                    call = info, str_or_url if origin.exact else None
+        if call is None:
+            call = self._plain_call(method, str_or_url)
+        calls = self._plain_calls
+        if len(calls) >= _URL_CACHE_SIZE:
+            calls.clear()
+        calls[key] = call
+        return call
 
-    def _plain_method(self, target: PlainTarget, method: str) -> RequestInfo | None:
-        """``target``'s request with ``method``, checked as the general path checks it."""
+    def _plain_caches(self) -> tuple[dict[PlainKey, PlainCall | None], dict[str, PlainOrigin]]:
+        """Fresh caches for ``_plain_request``, or the ones shared by every session that adds
+        nothing of its own to what it sends (no base_url, headers, skipped headers or auth):
+        what such sessions send depends on the method and URL alone."""
+        if (
+            self._base_url is None
+            and not self._default_headers
+            and not self._skip_auto_headers
+            and self._auth is None
+        ):
+            return _BARE_CALLS, _BARE_ORIGINS
+        return {}, {}
+
+    def _plain_origin(self, prefix: str) -> PlainOrigin | None:
+        """The PlainOrigin of ``prefix``, kept for the calls to come; None: not an origin
+        (``origin_url``)."""
+        base = origin_url(prefix)
+        if base is None:
+            return None
+        _, headers, _ = self._prepare_headers(base, None, None, None, None)
+        origins = self._origins
+        if len(origins) >= _URL_CACHE_SIZE:
+            origins.clear()
+        origin = origins[prefix] = PlainOrigin(base, CIMultiDictProxy(headers), str(base) == prefix)
+        return origin
+
+    def _plain_call(self, method: str, str_or_url: str | URL) -> PlainCall | None:
+        """``_plain_request`` of any other call: its URL and method checked as the general
+        path checks them. None: the general path sends it (a method with a body, a URL with
+        credentials), or raises for it (a URL no request can go to)."""
+        if type(method) is not str or (type(str_or_url) is not str and type(str_or_url) is not URL):
+            return None
+        url = self._target_url(str_or_url, None)
+        if (
+            url.scheme not in HTTP_SCHEMES
+            or not url.host  # check_scheme raises for these two
+            or url.raw_user is not None
+            or url.raw_password is not None
+        ):
+            return None
         checked = check_method(method)
-        info = None
-        if checked in BODYLESS_METHODS:
-            url = target.url
-            if target.headers is None:
-                _, headers, _ = self._prepare_headers(url, None, None, None, None)
-                target.headers = CIMultiDictProxy(headers)
-            info = RequestInfo(
-                url.with_fragment(None) if url.raw_fragment else url, checked, target.headers, url
-            )
-        target.requests[method] = info
-        return info
+        if checked not in BODYLESS_METHODS:
+            return None
+        _, headers, _ = self._prepare_headers(url, None, None, None, None)
+        info = RequestInfo(
+            url.with_fragment(None) if url.raw_fragment else url,
+            checked,
+            CIMultiDictProxy(headers),
+            url,
+        )
+        return info, None
 
     def _explicit_route(
         self,
@@ -306,8 +315,7 @@ class RequestBuilder:
         return self._auth if base is None or base.origin() == url.origin() else None
 
     def _current_transport(self) -> Transport:
-        override = current_override()
-        return override(self._transport) if override is not None else self._transport
+        return active_transport(self._transport)
 
     def _merge_headers(
         self,

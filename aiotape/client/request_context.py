@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .pipeline import RequestPipeline
     from .response import ClientResponse
 
-__all__ = ["RequestContextManager", "ResponseContextManager"]
+__all__ = ["CustomResponseContextManager", "RequestContextManager", "ResponseContextManager"]
 
 _T = TypeVar("_T")
 
@@ -65,13 +65,13 @@ class ResponseContextManager(RequestContextManager["ClientResponse"]):
     """What ``session.get(...)`` and the other verbs return. A keyword requests do not take
     raises ``TypeError`` here, at the call, as it would binding a signature.
 
-    For responses that keep ClientResponse's own ``__aenter__`` and ``__aexit__``, ``async
-    with`` awaits the request coroutine itself, which hands the response back through
-    :meth:`opened` (no context-manager coroutine on the request's path); other response
-    classes are entered and exited as RequestContextManager does.
+    ``async with`` awaits the request coroutine itself, which hands the response back
+    through :meth:`opened` (no context-manager coroutine on the request's path), and exits
+    as ClientResponse's own ``__aexit__`` does. Sessions whose response class has its own
+    ``__aenter__`` or ``__aexit__`` use :class:`CustomResponseContextManager` instead.
     """
 
-    __slots__ = ("_custom", "_entered")
+    __slots__ = ("_entered",)
 
     def __init__(
         self, session: RequestPipeline, method: str, url: str | URL, options: RequestOptions
@@ -81,7 +81,6 @@ class ResponseContextManager(RequestContextManager["ClientResponse"]):
         self._coro = session._perform(method, url, options, self)
         self._resp = None
         self._entered = False
-        self._custom = not session._plain_context
 
     def opened(self, resp: ClientResponse) -> None:
         """The request coroutine got ``resp``: inside ``async with``, the response is entered."""
@@ -90,8 +89,6 @@ class ResponseContextManager(RequestContextManager["ClientResponse"]):
             resp._in_context = True
 
     def __aenter__(self) -> Coroutine[Any, Any, ClientResponse]:
-        if self._custom:
-            return super().__aenter__()
         self._entered = True
         return self._coro
 
@@ -101,10 +98,17 @@ class ResponseContextManager(RequestContextManager["ClientResponse"]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> Any:
-        if self._custom:
-            return super().__aexit__(exc_type, exc, tb)
         resp = self._resp
         if resp is not None:
             resp._in_context = False
             resp.release()
         return _RELEASED
+
+
+class CustomResponseContextManager(ResponseContextManager):
+    """ResponseContextManager for a response class with its own ``__aenter__`` or
+    ``__aexit__``: the response is entered and exited as RequestContextManager does."""
+
+    __slots__ = ()
+    __aenter__ = RequestContextManager.__aenter__
+    __aexit__ = RequestContextManager.__aexit__

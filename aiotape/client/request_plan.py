@@ -4,7 +4,7 @@ its hops are sent and read with, and the seam Request each hop becomes."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -18,7 +18,7 @@ from .request_info import RequestInfo
 from .response import ClientResponse, HttpVersion, utf8_fallback
 from .session_options import CharsetResolver, Limits, without_unframed_body
 from .timeouts import ClientTimeout
-from .transport import Request, Response, Transport
+from .transport import Request, Response, Transport, _SpelledURL
 
 if TYPE_CHECKING:
     from .options import RaiseForStatus, RequestOptions
@@ -61,11 +61,12 @@ OPTION_DEFAULTS: RequestOptions = {
 _OPTION_NAMES = frozenset({*OPTION_DEFAULTS, "timeout"})
 
 
-class _RequestDraft:
+class _RequestDraft(_SpelledURL):
     """A Request under construction: the same slots, plain attribute stores (a frozen
     dataclass pays a checked ``object.__setattr__`` per field), then made a Request."""
 
     __slots__ = Request.__slots__
+    _url_text: str | None
     method: str
     url: URL
     headers: CIMultiDictProxy[str]
@@ -131,30 +132,72 @@ class Hop:
         )
 
 
-@dataclass(slots=True)
 class Plan:
     """How a request's hops are sent and read, and which redirects it follows: the call's
     options, the session's settings filling in. Never changed once made: calls without
-    options share their session's."""
+    options share it with the sessions of the same settings. (A plain class: a dataclass
+    would cost every import more than it saves.)"""
 
-    middlewares: Sequence[ClientMiddlewareType]
-    auto_decompress: bool
-    read_bufsize: int
-    response_class: type[ClientResponse]
-    resolve_charset: CharsetResolver
-    read_until_eof: bool
-    timeout: ClientTimeout
-    ssl: SSLSetting
-    server_hostname: str | None
-    head_limits: Limits | None
-    version: HttpVersion
-    route: ProxyRoute | None
-    skip_auto_headers: Iterable[str] | None
-    chunked: bool | None
-    compress: str | bool | None
-    allow_redirects: bool
-    max_redirects: int
-    raise_for_status: RaiseForStatus
+    __slots__ = (
+        "allow_redirects",
+        "auto_decompress",
+        "chunked",
+        "compress",
+        "head_limits",
+        "max_redirects",
+        "middlewares",
+        "raise_for_status",
+        "read_bufsize",
+        "read_until_eof",
+        "resolve_charset",
+        "response_class",
+        "route",
+        "server_hostname",
+        "skip_auto_headers",
+        "ssl",
+        "timeout",
+        "version",
+    )
+
+    def __init__(
+        self,
+        middlewares: Sequence[ClientMiddlewareType],
+        auto_decompress: bool,
+        read_bufsize: int,
+        response_class: type[ClientResponse],
+        resolve_charset: CharsetResolver,
+        read_until_eof: bool,
+        timeout: ClientTimeout,
+        ssl: SSLSetting,
+        server_hostname: str | None,
+        head_limits: Limits | None,
+        version: HttpVersion,
+        route: ProxyRoute | None,
+        skip_auto_headers: Iterable[str] | None,
+        chunked: bool | None,
+        compress: str | bool | None,
+        allow_redirects: bool,
+        max_redirects: int,
+        raise_for_status: RaiseForStatus,
+    ) -> None:
+        self.middlewares = middlewares
+        self.auto_decompress = auto_decompress
+        self.read_bufsize = read_bufsize
+        self.response_class = response_class
+        self.resolve_charset = resolve_charset
+        self.read_until_eof = read_until_eof
+        self.timeout = timeout
+        self.ssl = ssl
+        self.server_hostname = server_hostname
+        self.head_limits = head_limits
+        self.version = version
+        self.route = route
+        self.skip_auto_headers = skip_auto_headers
+        self.chunked = chunked
+        self.compress = compress
+        self.allow_redirects = allow_redirects
+        self.max_redirects = max_redirects
+        self.raise_for_status = raise_for_status
 
     def request(
         self,
@@ -167,9 +210,12 @@ class Plan:
         route: ProxyRoute,
         simulated_elapsed: float,
         trace: RequestTrace | None,
+        url_text: str | None = None,
     ) -> Request:
-        """The seam request of one hop sent with this plan."""
+        """The seam request of one hop sent with this plan (``url_text``: ``str(url)``, when
+        at hand)."""
         draft = _RequestDraft()
+        draft._url_text = url_text
         draft.method = method
         draft.url = url
         draft.headers = headers

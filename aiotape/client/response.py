@@ -11,7 +11,7 @@ from io import BytesIO
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
+from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy, istr
 from yarl import URL
 
 from . import exceptions
@@ -30,6 +30,7 @@ __all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11", "u
 
 _JSON_RE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
 _PLAIN_JSON = frozenset({"application/json", "application/rdap+json"})
+_CONTENT_ENCODING = istr("Content-Encoding")  # an istr: looked up without lower-casing it
 # Link patterns: compiled (and cached by ``re``) by the first ``links``, a rare call.
 _LINK_SPLIT = r",(?=\s*<)"
 _LINK_PARAM = r"^(?P<key>[^\s=]+)\s*=\s*(?:\"(?P<quoted>[^\"]*)\"|(?P<plain>\S*))$"
@@ -153,7 +154,7 @@ class ClientResponse:
         if wire.simulated_elapsed:
             self._simulated_elapsed = wire.simulated_elapsed
         if auto_decompress:
-            encoding = wire.headers.get("Content-Encoding")
+            encoding = wire.headers.get(_CONTENT_ENCODING)
             if encoding:
                 self._source = decoded_source(wire.body, make_decoder(encoding))
         if read_bufsize != 2**18:
@@ -303,7 +304,9 @@ class ClientResponse:
             wire = self._wire_body
             try:
                 if direct and type(wire) is ChunkedBody and self._source is None:
-                    self._body = wire.rest()  # in memory and not encoded: nothing to await
+                    # In memory and not encoded: nothing to await, nor to release after.
+                    self._body = wire.rest()
+                    self._closed = True
                 else:
                     reading: Awaitable[bytes] = (
                         (whole_body(wire, self._source or wire.read_chunk) or self._read_pieces())
@@ -316,7 +319,9 @@ class ClientResponse:
                     self.content.set_exception(exc)
                 self.close()
                 raise
-            self._finish()
+            if not self._closed:  # done with the wire body, read to its end
+                self._closed = True
+                wire.close()
             if self._trace is not None:
                 await self._trace.send_response_chunk_received(self.method, self.url, self._body)
         elif self._released:
@@ -389,16 +394,10 @@ class ClientResponse:
             content = self._content
             if content is not None and content.exception() is None:
                 content.set_exception(_connection_closed())
-        if not self._closed:  # _finish(), inlined: release is on every request's path
+        if not self._closed:  # done with the wire body
             self._closed = True
             self._wire_body.close()
         return _RELEASED
-
-    def _finish(self) -> None:
-        """Done with the wire body (read to its end, or released)."""
-        if not self._closed:
-            self._closed = True
-            self._wire_body.close()
 
     def close(self) -> None:
         """Close the response and its connection."""

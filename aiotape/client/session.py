@@ -21,7 +21,7 @@ from .pool import BaseConnector
 from .prepare import (
     session_timeout,
 )
-from .request_context import RequestContextManager, ResponseContextManager
+from .request_context import CustomResponseContextManager, RequestContextManager
 from .response import ClientResponse, HttpVersion, HttpVersion11, utf8_fallback
 from .session_options import (
     CharsetResolver,
@@ -111,7 +111,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         proxy_auth: BasicAuth | None = None,
     ) -> None:
         check_request_class(request_class)
-        self._version = check_version(version)
+        self._version = version if version is HttpVersion11 else check_version(version)
         self._init_classes(response_class, ws_response_class)
         self._loop = running_loop(loop)
         self._init_builder(base_url, headers, skip_auto_headers, auth, cookie_jar, cookies)
@@ -128,7 +128,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self._auto_decompress, self._read_bufsize = auto_decompress, read_bufsize
         self._trust_env, self._requote_redirect_url = trust_env, requote_redirect_url
         self._proxy, self._proxy_auth = proxy, proxy_auth
-        self._trace_configs = frozen(trace_configs)
+        self._trace_configs = [] if trace_configs is None else frozen(trace_configs)
         self._middlewares = tuple(middlewares)
         self._plain = not self._middlewares and not trust_env and self._version is HttpVersion11
         self._closed = False
@@ -139,13 +139,14 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         ws_response_class: type[ClientWebSocketResponse],
     ) -> None:
         """Check the response classes; note whether responses keep ClientResponse's ``async with``
-        (then ``async with session.get()`` needs no context manager of its own)."""
+        (else the verbs return a CustomResponseContextManager, which enters them)."""
         if response_class is not ClientResponse:
             self._response_class = check_class(response_class, ClientResponse, "response_class")
-            self._plain_context = (
-                response_class.__aenter__ is ClientResponse.__aenter__
-                and response_class.__aexit__ is ClientResponse.__aexit__
-            )
+            if (
+                response_class.__aenter__ is not ClientResponse.__aenter__
+                or response_class.__aexit__ is not ClientResponse.__aexit__
+            ):
+                self._context = CustomResponseContextManager
         if ws_response_class is not ClientWebSocketResponse:
             self._ws_response_class = check_class(
                 ws_response_class, ClientWebSocketResponse, "ws_response_class"
@@ -243,50 +244,50 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self, method: str, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform an HTTP request."""
-        return ResponseContextManager(self, method, url, kwargs)
+        return self._context(self, method, url, kwargs)
 
     def get(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a GET request."""
-        return ResponseContextManager(self, "GET", url, kwargs)
+        return self._context(self, "GET", url, kwargs)
 
     def options(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform an OPTIONS request."""
-        return ResponseContextManager(self, "OPTIONS", url, kwargs)
+        return self._context(self, "OPTIONS", url, kwargs)
 
     def head(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a HEAD request (redirects not followed by default)."""
         kwargs.setdefault("allow_redirects", False)
-        return ResponseContextManager(self, "HEAD", url, kwargs)
+        return self._context(self, "HEAD", url, kwargs)
 
     def post(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a POST request."""
-        return ResponseContextManager(self, "POST", url, kwargs)
+        return self._context(self, "POST", url, kwargs)
 
     def put(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a PUT request."""
-        return ResponseContextManager(self, "PUT", url, kwargs)
+        return self._context(self, "PUT", url, kwargs)
 
     def patch(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a PATCH request."""
-        return ResponseContextManager(self, "PATCH", url, kwargs)
+        return self._context(self, "PATCH", url, kwargs)
 
     def delete(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a DELETE request."""
-        return ResponseContextManager(self, "DELETE", url, kwargs)
+        return self._context(self, "DELETE", url, kwargs)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def close(self) -> None:

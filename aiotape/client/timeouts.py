@@ -7,19 +7,62 @@ import asyncio
 import math
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError
 from types import TracebackType
 
 
-@dataclass(frozen=True, slots=True)
 class ClientTimeout:
-    """Timeouts of a request, in seconds; ``None`` or ``0`` disables one (aiohttp semantics)."""
+    """Timeouts of a request, in seconds; ``None`` or ``0`` disables one (aiohttp semantics).
 
-    total: float | None = None
-    connect: float | None = None
-    sock_read: float | None = None
-    sock_connect: float | None = None
-    ceil_threshold: float = 5
+    Immutable, compared and hashed by value, like aiohttp's (a plain class, as aiohttp's is
+    not a dataclass either: the dataclass decorator cost every import more than it saved).
+    """
+
+    __slots__ = ("ceil_threshold", "connect", "sock_connect", "sock_read", "total")
+    __match_args__ = ("total", "connect", "sock_read", "sock_connect", "ceil_threshold")
+
+    total: float | None
+    connect: float | None
+    sock_read: float | None
+    sock_connect: float | None
+    ceil_threshold: float
+
+    def __init__(
+        self,
+        total: float | None = None,
+        connect: float | None = None,
+        sock_read: float | None = None,
+        sock_connect: float | None = None,
+        ceil_threshold: float = 5,
+    ) -> None:
+        values = (total, connect, sock_read, sock_connect, ceil_threshold)
+        for name, value in zip(self.__match_args__, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def _values(self) -> tuple[float | None, ...]:
+        return (self.total, self.connect, self.sock_read, self.sock_connect, self.ceil_threshold)
+
+    def __repr__(self) -> str:
+        pairs = zip(self.__match_args__, self._values(), strict=True)
+        shown = ", ".join(f"{name}={value!r}" for name, value in pairs)
+        return f"ClientTimeout({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[type[ClientTimeout], tuple[float | None, ...]]:
+        return ClientTimeout, self._values()
 
 
 DEFAULT_TIMEOUT = ClientTimeout(total=5 * 60, connect=None, sock_read=None, sock_connect=None)

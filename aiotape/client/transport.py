@@ -39,11 +39,13 @@ __all__ = [
     "WSMsgType",
     "WSOptions",
     "WebSocketChannel",
+    "active_transport",
     "close_body",
     "current_override",
     "finish_body",
     "header_bytes",
     "rewind_body",
+    "url_string",
     "use_transport",
 ]
 
@@ -128,8 +130,16 @@ class TraceHooks(Protocol):
     async def send_dns_cache_hit(self, host: str) -> None: ...
 
 
+class _SpelledURL:
+    """Where a Request keeps its URL as a string when the session had it at hand (see
+    :func:`url_string`): a slot outside the dataclass fields, so that constructors,
+    ``dataclasses.replace`` and comparisons never see it, and a changed copy never keeps it."""
+
+    __slots__ = ("_url_text",)
+
+
 @dataclass(frozen=True, slots=True)
-class Request:
+class Request(_SpelledURL):
     """A request exactly as it goes on the wire.
 
     ``url`` is absolute and canonical (params applied); ``headers`` are final (Host,
@@ -173,6 +183,13 @@ class Request:
     ) -> Request:
         """Convenience constructor for transports and tests."""
         return cls(method, URL(url), CIMultiDictProxy(CIMultiDict(headers)), **kwargs)
+
+
+def url_string(request: Request) -> str:
+    """``str(request.url)``, without building it when the session made the request from
+    that very string."""
+    text: str | None = getattr(request, "_url_text", None)
+    return str(request.url) if text is None else text
 
 
 class WSOptions(NamedTuple):
@@ -359,8 +376,14 @@ _overrides_lock = threading.Lock()
 
 
 def current_override() -> TransportOverride | None:
-    """The innermost active override, if any (looked up by the session per request)."""
+    """The innermost active override, if any."""
     return _overrides[-1] if _overrides else None
+
+
+def active_transport(own: Transport) -> Transport:
+    """The transport a session whose own is ``own`` uses now (looked up per request): the
+    innermost override's, else ``own``."""
+    return _overrides[-1](own) if _overrides else own
 
 
 class _Fixed:
