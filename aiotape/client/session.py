@@ -17,7 +17,6 @@ from .cookies import AbstractCookieJar
 from .middlewares import ClientMiddlewareType
 from .network import NetworkTransport
 from .pipeline import RequestPipeline
-from .pool import BaseConnector
 from .prepare import (
     session_timeout,
 )
@@ -43,6 +42,7 @@ if TYPE_CHECKING:
     from http.cookies import BaseCookie
 
     from .options import RaiseForStatus, RequestOptions, Unpack
+    from .pool import BaseConnector
 
 __all__ = ["ClientSession", "request"]
 
