@@ -39,6 +39,7 @@ LAZY = (
     "aiotape.client.payload_types",
     "aiotape.client.pool",
     "aiotape.client.resolvers",
+    "aiotape.client.ssl_params",
     "aiotape.client.trace_params",
     "aiotape.client.tunnel",
     "aiotape.client.unix",
