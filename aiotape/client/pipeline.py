@@ -32,12 +32,12 @@ from .request_plan import OPTION_DEFAULTS, Call, Hop, Plan, check_options, reque
 from .response import ClientResponse, HttpVersion, HttpVersion11
 from .session_options import CharsetResolver, Limits, version_headers, with_expect_continue
 from .timeouts import ClientTimeout, deadline
-from .tracing import TraceConfig
 from .transport import Request, close_body, finish_body, rewind_body
 
 if TYPE_CHECKING:
     from .options import RaiseForStatus, RequestOptions
     from .session import ClientSession
+    from .tracing import TraceConfig
 
 __all__ = ["RequestPipeline"]
 

@@ -41,6 +41,7 @@ LAZY = (
     "aiotape.client.resolvers",
     "aiotape.client.ssl_params",
     "aiotape.client.trace_params",
+    "aiotape.client.tracing",
     "aiotape.client.tunnel",
     "aiotape.client.unix",
     "aiotape.client.ws_channel",
