@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .connection_settings import ConnectionSettings
     from .http11 import HeaderLines
     from .pool import BaseConnector
-    from .request_info import ConnectionKey
+    from .pool_key import ConnectionKey
     from .ws_channel import NetworkWebSocketChannel
 
 __all__ = ["NetworkTransport"]

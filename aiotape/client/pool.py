@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 from . import exceptions
 from .dial import P, Resolver, connect_scope, open_connection
 from .fingerprint import SSLSetting, merge_ssl_params
-from .request_info import ConnectionKey
+from .pool_key import ConnectionKey
 from .resolvers import AbstractResolver
 from .ssl_params import UNSET, cleanup_closed_warning, shutdown_timeout
 from .timeouts import deadline

@@ -36,6 +36,7 @@ LAZY = (
     "aiotape.client.multipart",
     "aiotape.client.options",
     "aiotape.client.payloads",
+    "aiotape.client.pool_key",
     "aiotape.client.payload_types",
     "aiotape.client.pool",
     "aiotape.client.resolvers",
