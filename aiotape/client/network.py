@@ -73,11 +73,11 @@ class NetworkTransport:
         target = self._targets.get(id(request.url))
         if target is None or not target.serves(request):
             target = self._target(request)
-        key, settings = target.key, target.settings
+        key = target.key
         head = target.head(request, self._header_lines)
         conn = connector.take_idle(key) if request.trace is None else None
         if conn is None:
-            conn = await connector.acquire(key, request, settings)
+            conn = await connector.acquire(key, request, target.settings)
         reused = conn.exchanges > 0
         try:
             exchange = conn.send_whole(request, head)
@@ -88,7 +88,7 @@ class NetworkTransport:
         except (exceptions.ServerDisconnectedError, exceptions.ClientOSError):
             if not (reused and not conn.received and _replayable(request)):
                 raise
-            conn = await connector.acquire(key, request, settings, fresh=True)
+            conn = await connector.acquire(key, request, target.settings, fresh=True)
             exchange = await conn.send(request, head)
         h = exchange.head
         assert h is not None
