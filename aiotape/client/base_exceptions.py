@@ -17,7 +17,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .request_info import ConnectionKey, SSLSetting
+    from .pool_key import ConnectionKey
+    from .request_info import SSLSetting
 
 
 __all__ = [

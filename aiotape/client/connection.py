@@ -23,8 +23,8 @@ from .connection_state import MOVES, ConnectionState
 from .error_mapping import IncompleteResponse, translate
 from .exchange import Exchange
 from .http11 import LAST_CHUNK, ParserState, ResponseParser, body_framing, frame_chunk, wire_body
+from .pool_key import ConnectionKey
 from .read_buffers import BodyBuffer, read_buffer
-from .request_info import ConnectionKey
 from .timeouts import TimeoutScope
 from .transport import Request, close_body
 

@@ -4,13 +4,14 @@ type aliases; ``cookies`` holds the jars."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from types import MappingProxyType
 from typing import TYPE_CHECKING, TypeAlias
 
 from yarl import URL
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from http.cookies import BaseCookie, Morsel, SimpleCookie
 
 __all__ = [
@@ -27,7 +28,7 @@ LooseCookies: TypeAlias = (
 )
 """What ``update_cookies`` accepts: a mapping or pairs of name -> value or Morsel."""
 
-ClearCookiePredicate: TypeAlias = Callable[["Morsel[str]"], bool]
+ClearCookiePredicate: TypeAlias = "Callable[[Morsel[str]], bool]"
 
 JarKey: TypeAlias = tuple[str, str]
 """Where a jar keeps cookies: ``(domain, path)``."""

@@ -12,6 +12,7 @@ from yarl import URL
 __all__ = [
     "CTL_RE",
     "HEADER_UNSAFE_RE",
+    "MAX_AGE_RE",
     "cookie_header",
     "default_path",
     "domain_matches",
@@ -31,6 +32,7 @@ _NAME_RE = re.compile(r"[!#-+\--:<-\[\]-~]+", re.ASCII)
 CTL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _FIELD_CTL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a header field may hold tabs
 HEADER_UNSAFE_RE = re.compile(r"[\r\n\x00]")
+MAX_AGE_RE = re.compile(r"-?[0-9]+", re.ASCII)
 _QUOTED_VALUE_RE = re.compile(r'"(?:[^"\\]|\\.)*"[ \t]*(?:;|$)')
 _UNQUOTE_RE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))", re.DOTALL)
 

@@ -14,7 +14,6 @@ import heapq
 import json
 import math
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -49,7 +48,6 @@ __all__ = [
 # Latest instant representable by datetime (and so by calendar.timegm on every platform).
 _MAX_TIME = 253402300799.0
 _MAX_COOKIES_PER_RESPONSE = 50
-_MAX_AGE_RE = re.compile(r"-?[0-9]+", re.ASCII)
 
 
 class _Syntax:
@@ -66,6 +64,7 @@ class _Syntax:
         "encoder",
         "header_unsafe_re",
         "is_ip_address",
+        "max_age_re",
         "morsel",
         "new_morsel",
         "parse_cookie_date",
@@ -90,6 +89,7 @@ class _Syntax:
         self.default_path = syntax.default_path
         self.domain_matches = syntax.domain_matches
         self.is_ip_address = syntax.is_ip_address
+        self.max_age_re = syntax.MAX_AGE_RE
         self.new_morsel = syntax.new_morsel
         self.parse_cookie_date = syntax.parse_cookie_date
         self.parse_set_cookie = syntax.parse_set_cookie
@@ -236,15 +236,16 @@ class CookieJar(AbstractCookieJar):
 
     def _expiry_of(self, morsel: Morsel[str]) -> float | None:
         """Absolute expiry from Max-Age (which wins) or Expires; invalid ones are dropped."""
+        syntax = _syntax()
         max_age = str(morsel["max-age"])
         if max_age:
-            if _MAX_AGE_RE.fullmatch(max_age):
+            if syntax.max_age_re.fullmatch(max_age):
                 seconds = int(max_age)
                 return 0.0 if seconds <= 0 else min(self._clock() + seconds, _MAX_TIME)
             morsel["max-age"] = ""
         expires = str(morsel["expires"])
         if expires:
-            when = _syntax().parse_cookie_date(expires)
+            when = syntax.parse_cookie_date(expires)
             if when is not None:
                 return when
             morsel["expires"] = ""

@@ -20,11 +20,11 @@ import sys
 import zlib
 from collections.abc import Iterator
 from importlib.util import find_spec
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from . import exceptions
 
-__all__ = ["ACCEPT_ENCODING", "HAS_ZSTD", "MAX_PIECE", "Decoder", "make_decoder", "pieces"]
+__all__ = ["ACCEPT_ENCODING", "HAS_ZSTD", "MAX_PIECE", "make_decoder", "pieces"]
 
 _ZSTD_MODULE = "compression.zstd" if sys.version_info >= (3, 14) else "backports.zstd"
 
@@ -42,21 +42,24 @@ _GZIP_WBITS = 16 + zlib.MAX_WBITS
 _MAX_GZIP_MEMBERS = 1024
 
 
-class Decoder(Protocol):
-    """Decodes one response body incrementally."""
+if TYPE_CHECKING:  # a typing-only Protocol: no Protocol class is built at import
+    from typing import Protocol
 
-    @property
-    def pending(self) -> bool:
-        """True while held-back input may still decode: call ``decompress(b"")``."""
-        ...
+    class Decoder(Protocol):
+        """Decodes one response body incrementally."""
 
-    def decompress(self, data: bytes) -> bytes:
-        """Decode ``data`` after any held-back input; returns at most ``MAX_PIECE`` bytes."""
-        ...
+        @property
+        def pending(self) -> bool:
+            """True while held-back input may still decode: call ``decompress(b"")``."""
+            ...
 
-    def flush(self) -> bytes:
-        """End of body: the rest of the output; ``ClientPayloadError`` if truncated."""
-        ...
+        def decompress(self, data: bytes) -> bytes:
+            """Decode ``data`` after any held-back input; returns at most ``MAX_PIECE`` bytes."""
+            ...
+
+        def flush(self) -> bytes:
+            """End of body: the rest of the output; ``ClientPayloadError`` if truncated."""
+            ...
 
 
 def pieces(decoder: Decoder, data: bytes) -> Iterator[bytes]:

@@ -20,7 +20,7 @@ from yarl import URL
 
 from . import exceptions
 from .fingerprint import SSLSetting, fingerprint_mismatch
-from .request_info import ConnectionKey
+from .pool_key import ConnectionKey
 from .resolvers import AbstractResolver, ResolveResult, ThreadedResolver
 from .schemes import DEFAULT_PORTS, SECURE_SCHEMES
 from .timeouts import TimeoutScope, deadline, earliest

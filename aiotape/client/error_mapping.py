@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from httptools import HttpParserError
 
 from . import exceptions
-from .request_info import ConnectionKey, RequestInfo
+from .pool_key import ConnectionKey
+from .request_info import RequestInfo
 from .transport import Request
 
 __all__ = ["IncompleteResponse", "map_exceptions", "translate"]

@@ -7,7 +7,8 @@ aiohttp's same-named class, and importing aiohttp costs more than the rest of ai
 Client code therefore names exceptions through this module at raise and ``except`` sites
 (``except exceptions.ClientError:`` is evaluated only while an exception is in flight), so a
 process that never sees an error never imports aiohttp; one that does gets the same classes,
-built once. ``RequestInfo`` and ``ConnectionKey`` are plain records, available at once.
+built once. ``RequestInfo`` is a plain record, available at once; ``ConnectionKey``, another,
+is imported on first use (without building the classes).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from .request_info import ConnectionKey, RequestInfo
+from .request_info import RequestInfo
 
 if TYPE_CHECKING:
     from .base_exceptions import (
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
         UploadAbortedError,
         WSMessageTypeError,
     )
+    from .pool_key import ConnectionKey
     from .response_exceptions import (
         ClientHttpProxyError,
         ClientResponseError,
@@ -96,10 +98,15 @@ __all__ = [
 _DEFINING_MODULES = ("base_exceptions", "response_exceptions")
 
 
-def __getattr__(name: str) -> type[BaseException]:
-    """Define every exception class (once, on first use) and return the one named ``name``."""
+def __getattr__(name: str) -> type:
+    """Define every exception class (once, on first use) and return the one named ``name``
+    (``ConnectionKey``: import its module, defining no class)."""
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name == "ConnectionKey":
+        from .pool_key import ConnectionKey
+
+        return ConnectionKey
     namespace = globals()
     for part in _DEFINING_MODULES:
         module = importlib.import_module(f"{__package__}.{part}")

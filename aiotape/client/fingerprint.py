@@ -1,17 +1,21 @@
-"""The ``ssl=`` setting: an SSLContext, a bool, or a pinned certificate :class:`Fingerprint`."""
+"""The ``ssl=`` setting: an SSLContext, a bool, or a pinned certificate :class:`Fingerprint`;
+and aiohttp's deprecated spellings of it (``verify_ssl=False``, ``ssl_context=ctx`` and
+``fingerprint=digest``, on requests and on TCPConnector), merged with aiohttp's warnings."""
 
 from __future__ import annotations
 
 import asyncio
+import warnings
 from ssl import SSLContext, SSLObject
 
 from . import exceptions
 from .request_info import SSLSetting
 
-__all__ = ["Fingerprint", "SSLSetting", "fingerprint_mismatch", "ssl_setting"]
+__all__ = ["Fingerprint", "SSLSetting", "fingerprint_mismatch", "merge_ssl_params", "ssl_setting"]
 
 _WEAK_DIGEST_SIZES = frozenset({16, 20})  # md5, sha1
 _SHA256_SIZE = 32
+_EXCLUSIVE = "verify_ssl, ssl_context, fingerprint and ssl parameters are mutually exclusive"
 
 
 class Fingerprint:
@@ -75,3 +79,30 @@ def fingerprint_mismatch(
         transport.close()
         return exc
     return None
+
+
+def merge_ssl_params(
+    ssl: object,
+    verify_ssl: bool | None,
+    ssl_context: SSLContext | None,
+    fingerprint: bytes | None,
+) -> SSLSetting:
+    """The ``ssl=`` setting the deprecated options stand for (each warns as in aiohttp).
+
+    ``ValueError`` when one of them is combined with an ``ssl=`` other than True.
+    """
+    setting = ssl_setting(ssl)
+    replacements: list[tuple[str, SSLSetting]] = []
+    if verify_ssl is not None and not verify_ssl:
+        replacements.append(("verify_ssl is deprecated, use ssl=False instead", False))
+    if ssl_context is not None:
+        replacements.append(("ssl_context is deprecated, use ssl=context instead", ssl_context))
+    if fingerprint is not None:
+        message = "fingerprint is deprecated, use ssl=Fingerprint(fingerprint) instead"
+        replacements.append((message, Fingerprint(fingerprint)))
+    for message, replacement in replacements:
+        warnings.warn(message, DeprecationWarning, stacklevel=3)
+        if setting is not True:
+            raise ValueError(_EXCLUSIVE)
+        setting = replacement
+    return setting

@@ -1,8 +1,8 @@
 """NetworkTransport: the default Transport, HTTP/1.1 over pooled asyncio connections.
 
-Making one is cheap: the HTTP/1.1 machinery (httptools, the parser, connections, tunnels) is
-imported by the first request sent, so sessions whose requests all go to a mock or a cassette
-never import it.
+Making one is cheap: the network machinery (the pool, dialing and resolvers, TLS settings, the
+HTTP/1.1 parser, connections, tunnels) is imported by the first request sent or the first look
+at ``connector``, so sessions whose requests all go to a mock or a cassette never import it.
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING
 from multidict import CIMultiDictProxy, getversion
 
 from . import exceptions
-from .connection_settings import ConnectionSettings
-from .dial import connection_key
-from .pool import BaseConnector, TCPConnector
-from .request_info import ConnectionKey
 from .transport import Request, Response, WebSocketChannel, WSOptions
 
 if TYPE_CHECKING:
+    from .connection_settings import ConnectionSettings
     from .http11 import HeaderLines
+    from .pool import BaseConnector
+    from .pool_key import ConnectionKey
     from .ws_channel import NetworkWebSocketChannel
 
 __all__ = ["NetworkTransport"]
@@ -46,12 +45,8 @@ class NetworkTransport:
         max_headers: int = 128,
     ) -> None:
         self._connector = connector  # None: a TCPConnector, made on first use
-        self._settings = ConnectionSettings(
-            read_bufsize=read_bufsize,
-            max_line_size=max_line_size,
-            max_field_size=max_field_size,
-            max_headers=max_headers,
-        )
+        self._limits = (read_bufsize, max_line_size, max_field_size, max_headers)
+        self._settings: ConnectionSettings | None = None  # made with the first _Target
         self._websockets: weakref.WeakSet[NetworkWebSocketChannel] | None = None
         self._closed = False
         self._header_lines: HeaderLines = {}
@@ -63,7 +58,7 @@ class NetworkTransport:
         given: a transport that never sends builds none; closed, if the transport is)."""
         connector = self._connector
         if connector is None:
-            connector = self._connector = TCPConnector()
+            connector = self._connector = _net().TCPConnector()
             if self._closed:
                 connector._close_now()
         return connector
@@ -82,7 +77,7 @@ class NetworkTransport:
         head = target.head(request, self._header_lines)
         conn = connector.take_idle(key) if request.trace is None else None
         if conn is None:
-            conn = await connector.acquire(key, request, self._settings)
+            conn = await connector.acquire(key, request, target.settings)
         reused = conn.exchanges > 0
         try:
             exchange = conn.send_whole(request, head)
@@ -93,7 +88,7 @@ class NetworkTransport:
         except (exceptions.ServerDisconnectedError, exceptions.ClientOSError):
             if not (reused and not conn.received and _replayable(request)):
                 raise
-            conn = await connector.acquire(key, request, self._settings, fresh=True)
+            conn = await connector.acquire(key, request, target.settings, fresh=True)
             exchange = await conn.send(request, head)
         h = exchange.head
         assert h is not None
@@ -101,8 +96,12 @@ class NetworkTransport:
 
     def _target(self, request: Request) -> _Target:
         """A new _Target for ``request``'s URL, kept unless it has proxy headers (which
-        a later request could change in place)."""
-        target = _Target(request, connection_key(request, self.connector.ssl))
+        a later request could change in place). The first one makes the read settings."""
+        net = _net()
+        settings = self._settings
+        if settings is None:
+            settings = self._settings = net.ConnectionSettings(*self._limits)
+        target = _Target(request, net.connection_key(request, self.connector.ssl), settings)
         if request.proxy_headers is None:
             if len(self._targets) >= _TARGETS:
                 self._targets.clear()
@@ -146,8 +145,9 @@ class NetworkTransport:
 
 class _Target:
     """What requests to one URL object (the session reuses it for the same URL string) go
-    to: the pool key, worked out once, and the head of the last request, which the next one
-    reuses when it has the same method, version and headers object, unchanged."""
+    to: the pool key, worked out once, the transport's read settings, and the head of the
+    last request, which the next one reuses when it has the same method, version and headers
+    object, unchanged."""
 
     __slots__ = (
         "head_bytes",
@@ -158,18 +158,20 @@ class _Target:
         "proxy",
         "proxy_auth",
         "server_hostname",
+        "settings",
         "ssl",
         "url",
         "version",
     )
 
-    def __init__(self, request: Request, key: ConnectionKey) -> None:
+    def __init__(self, request: Request, key: ConnectionKey, settings: ConnectionSettings) -> None:
         self.url = request.url
         self.ssl = request.ssl
         self.proxy = request.proxy
         self.proxy_auth = request.proxy_auth
         self.server_hostname = request.server_hostname
         self.key = key
+        self.settings = settings
         self.headers: CIMultiDictProxy[str] | None = None
         self.headers_version = 0
         self.method = ""
@@ -200,7 +202,7 @@ class _Target:
             return self.head_bytes
         head = None if request.proxy is None else _absolute_form_head(request)
         if head is None:
-            head = _wire().serialize_head(
+            head = _net().serialize_head(
                 request.method, request.url, headers.items(), request.version, checked=checked
             )
         self.headers, self.headers_version = headers, version
@@ -208,22 +210,28 @@ class _Target:
         return head
 
 
-class _Wire:
-    """The request head writer, imported by the first request sent and bound here once (no
-    request pays an import statement)."""
+class _Net:
+    """The network machinery NetworkTransport calls, imported by the first request sent (or
+    connector made) and bound here once (no request pays an import statement)."""
 
-    __slots__ = ("serialize_head",)
+    __slots__ = ("ConnectionSettings", "TCPConnector", "connection_key", "serialize_head")
 
     def __init__(self) -> None:
+        from .connection_settings import ConnectionSettings
+        from .dial import connection_key
         from .http11 import serialize_head
+        from .pool import TCPConnector
 
+        self.ConnectionSettings = ConnectionSettings
+        self.TCPConnector = TCPConnector
+        self.connection_key = connection_key
         self.serialize_head = serialize_head
 
 
 @functools.cache
-def _wire() -> _Wire:
-    """The one ``_Wire``, made (and http11 imported) on first use."""
-    return _Wire()
+def _net() -> _Net:
+    """The one ``_Net``, made (and the network modules imported) on first use."""
+    return _Net()
 
 
 def _absolute_form_head(request: Request) -> bytes | None:

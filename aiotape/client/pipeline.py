@@ -13,7 +13,7 @@ from yarl import URL
 
 from . import exceptions
 from .auth import BasicAuth
-from .fingerprint import SSLSetting
+from .fingerprint import SSLSetting, merge_ssl_params
 from .middlewares import ClientMiddlewareType, ClientRequest, build_client_middlewares
 from .prepare import (
     BODYLESS_METHODS,
@@ -31,14 +31,13 @@ from .request_context import ResponseContextManager
 from .request_plan import OPTION_DEFAULTS, Call, Hop, Plan, check_options, request_limits
 from .response import ClientResponse, HttpVersion, HttpVersion11
 from .session_options import CharsetResolver, Limits, version_headers, with_expect_continue
-from .ssl_params import merge_ssl_params
 from .timeouts import ClientTimeout, deadline
-from .tracing import TraceConfig
 from .transport import Request, active_transport, close_body, finish_body, rewind_body
 
 if TYPE_CHECKING:
     from .options import RaiseForStatus, RequestOptions
     from .session import ClientSession
+    from .tracing import TraceConfig
 
 __all__ = ["RequestPipeline"]
 

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 from . import exceptions
 from .dial import P, Resolver, connect_scope, open_connection
-from .fingerprint import SSLSetting
-from .request_info import ConnectionKey
+from .fingerprint import SSLSetting, merge_ssl_params
+from .pool_key import ConnectionKey
 from .resolvers import AbstractResolver
-from .ssl_params import UNSET, cleanup_closed_warning, merge_ssl_params, shutdown_timeout
+from .ssl_params import UNSET, cleanup_closed_warning, shutdown_timeout
 from .timeouts import deadline
 from .transport import Request
 

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
+    from typing import Protocol
+
+    class _Owner(Protocol):
+        """What the view needs of its ClientResponse."""
+
+        _wire_body: Any
+
+        @property
+        def closed(self) -> bool: ...
+
+        def release(self) -> Any: ...
+
+        def close(self) -> None: ...
+
 
 __all__ = ["ResponseConnection"]
-
-
-class _Owner(Protocol):
-    """What the view needs of its ClientResponse."""
-
-    _wire_body: Any
-
-    @property
-    def closed(self) -> bool: ...
-
-    def release(self) -> Any: ...
-
-    def close(self) -> None: ...
 
 
 class ResponseConnection:

@@ -17,7 +17,6 @@ from .cookies import AbstractCookieJar
 from .middlewares import ClientMiddlewareType
 from .network import NetworkTransport
 from .pipeline import RequestPipeline
-from .pool import BaseConnector
 from .prepare import (
     session_timeout,
 )
@@ -29,13 +28,13 @@ from .session_options import (
     check_class,
     check_request_class,
     check_version,
+    frozen,
     running_loop,
 )
 from .session_ws import WebSocketConnecting
 from .timeouts import (
     ClientTimeout,
 )
-from .tracing import TraceConfig, frozen
 from .transport import Transport
 from .websocket import ClientWebSocketResponse
 
@@ -43,6 +42,8 @@ if TYPE_CHECKING:
     from http.cookies import BaseCookie
 
     from .options import RaiseForStatus, RequestOptions, Unpack
+    from .pool import BaseConnector
+    from .tracing import TraceConfig
 
 __all__ = ["ClientSession", "request"]
 

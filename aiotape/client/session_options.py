@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from multidict import CIMultiDict
 
 from .response import ClientResponse, HttpVersion, HttpVersion10, HttpVersion11
 from .transport import Response
+
+if TYPE_CHECKING:
+    from .tracing import TraceConfig
 
 __all__ = [
     "CharsetResolver",
@@ -22,6 +25,7 @@ __all__ = [
     "check_class",
     "check_request_class",
     "check_version",
+    "frozen",
     "running_loop",
     "version_headers",
     "with_expect_continue",
@@ -45,6 +49,14 @@ def running_loop(loop: asyncio.AbstractEventLoop | None) -> asyncio.AbstractEven
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+def frozen(configs: list[TraceConfig] | None) -> list[TraceConfig]:
+    """A session's trace configs (``[]`` for None), each frozen: their signals are fixed."""
+    configs = configs or []
+    for config in configs:
+        config.freeze()
+    return configs
 
 
 def check_class(cls: _C, base: type, option: str) -> _C:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import exceptions
-from .request_info import ConnectionKey, RequestInfo
+from .request_info import RequestInfo
 from .schemes import SECURE_SCHEMES
 from .timeouts import deadline, earliest
 from .transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
@@ -88,6 +88,8 @@ def exception_for(
     """
     url = request.url
     if issubclass(cls, exceptions.ClientConnectorError):
+        from .pool_key import ConnectionKey  # imported by the first simulated connector error
+
         key = ConnectionKey(
             url.host or "",
             url.port,

@@ -14,10 +14,13 @@ import collections
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from .decoders import Decoder, pieces
+from .decoders import pieces
 from .transport import BodyStream
+
+if TYPE_CHECKING:
+    from .decoders import Decoder
 
 __all__ = [
     "DEFAULT_LIMIT",

@@ -1,7 +1,8 @@
 """Request tracing, aiohttp's ``TraceConfig`` API: signals a session fires around each request.
 
 A :class:`TraceConfig` holds one :class:`Signal` per event; ``ClientSession(trace_configs=[...])``
-freezes them. For each request the session builds one ``request_trace.RequestTrace`` (only when
+freezes them (``session_options.frozen``: a session without trace configs never imports this
+module). For each request the session builds one ``request_trace.RequestTrace`` (only when
 trace configs are set: without them neither it nor the ``Trace*Params`` are imported).
 Request-level signals (start, redirect, end, exception, headers and body chunks sent, body
 received) are fired by the session, above the seam, so they fire under mocks and cassette replay
@@ -15,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableSequence
 from types import SimpleNamespace
 from typing import Any, overload
 
-__all__ = ["Signal", "TraceConfig", "frozen"]
+__all__ = ["Signal", "TraceConfig"]
 
 Receiver = Callable[..., Awaitable[object]]
 
@@ -149,11 +150,3 @@ class TraceConfig:
         """Freeze every signal."""
         for name in _SIGNALS:
             getattr(self, name).freeze()
-
-
-def frozen(configs: list[TraceConfig] | None) -> list[TraceConfig]:
-    """A session's trace configs (``[]`` for None), each frozen: their signals are fixed."""
-    configs = configs or []
-    for config in configs:
-        config.freeze()
-    return configs

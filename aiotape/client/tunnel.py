@@ -22,7 +22,8 @@ from . import exceptions
 from .dial import Resolver, connect_scope, open_connection, ssl_context
 from .error_mapping import IncompleteResponse, map_exceptions
 from .http11 import ResponseHead, ResponseParser, serialize_head
-from .request_info import ConnectionKey, RequestInfo
+from .pool_key import ConnectionKey
+from .request_info import RequestInfo
 from .timeouts import deadline
 from .transport import Request
 

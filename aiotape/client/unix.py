@@ -12,7 +12,7 @@ from collections.abc import Callable
 from . import exceptions
 from .dial import P, connect_scope, sock_connect_scope
 from .pool import BaseConnector
-from .request_info import ConnectionKey
+from .pool_key import ConnectionKey
 from .transport import Request
 
 __all__ = ["UnixConnector"]

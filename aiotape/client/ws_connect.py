@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from .dial import connection_key, open_connection
 from .fingerprint import SSLSetting
 from .http11 import serialize_head
-from .request_info import ConnectionKey
+from .pool_key import ConnectionKey
 from .transport import Request, WSOptions
 from .ws_channel import NetworkWebSocketChannel
 from .ws_framer import framer_for

@@ -5,12 +5,16 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import brotli  # type: ignore[import-untyped]
 import pytest
 
 from aiotape import ClientPayloadError
-from aiotape.client.decoders import MAX_PIECE, Decoder, make_decoder, pieces
+from aiotape.client.decoders import MAX_PIECE, make_decoder, pieces
+
+if TYPE_CHECKING:
+    from aiotape.client.decoders import Decoder
 
 PAYLOAD = b"".join(b"line %d: the quick brown fox\n" % i for i in range(5000))
 
