@@ -1,0 +1,202 @@
+"""The interactions a cassette replays: records, or the compiled cache's plain rows.
+
+A compiled cassette (see :mod:`.cache`) keeps each interaction as a row of nested tuples of
+str, bytes, int, float and None. :class:`Recorded` builds an interaction's records from its
+row the first time it is read, so a replay that answers from the rows (see
+:func:`aiotape.cassettes.player.replay_at`) builds none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, overload
+
+from ..client.transport import WSMsgType
+from .model import (
+    Headers,
+    Interaction,
+    RecordedError,
+    RecordedRequest,
+    RecordedResponse,
+    RecordedWebSocket,
+    WSFrame,
+)
+
+__all__ = ["Exact", "Recorded", "Row", "to_row"]
+
+Row = tuple[Any, ...]
+"""An interaction as plain tuples: ``(request, response, error, elapsed, websocket)``, with
+``request`` as ``(method, uri, headers, body)``, ``response`` as ``(status, reason, headers,
+chunks, chunk_times, version, complete)`` or None, and the failure and websocket session as
+:func:`to_row` writes them (or None)."""
+
+Exact = dict[tuple[str, str], int]
+"""The group (see Playback) of each recorded (method, URI), under the default match rule."""
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def to_row(
+    interaction: Interaction,
+    headers: Callable[[Headers], Headers] = _same,
+    text: Callable[[str], str] = _same,
+) -> Row:
+    """``interaction`` as a :data:`Row` (``headers`` and ``text`` may return equal values
+    already seen, for them to be stored once)."""
+    request, response, error, ws = (
+        interaction.request,
+        interaction.response,
+        interaction.error,
+        interaction.websocket,
+    )
+    return (
+        (request.method, request.uri, headers(request.headers), request.body),
+        None
+        if response is None
+        else (
+            response.status,
+            text(response.reason),
+            headers(response.headers),
+            response.chunks,
+            response.chunk_times,
+            response.version,
+            response.complete,
+        ),
+        None
+        if error is None
+        else (error.type, error.message, error.phase, error.errno, error.strerror, error.status),
+        interaction.elapsed,
+        None
+        if ws is None
+        else (
+            ws.protocol,
+            tuple((f.direction, int(f.type), f.data, f.extra, f.at) for f in ws.frames),
+        ),
+    )
+
+
+def _twin(cls: type) -> type:
+    """A class with the slots and bases of frozen dataclass ``cls``, to build its instances fast.
+
+    Filled with plain attribute stores and then given ``cls`` as its class (``__class__``
+    assignment: the layouts are the same), an instance is a ``cls`` instance built without
+    the frozen ``__init__``'s ``object.__setattr__`` per field, which costs three times as
+    much. Only for plain data this module wrote itself, every field set.
+    """
+    namespace = {
+        "__slots__": vars(cls)["__slots__"],
+        # object's own methods for both names of the slot: plain stores, no Python call
+        "__setattr__": object.__setattr__,
+        "__delattr__": object.__delattr__,
+    }
+    return type(f"_Building{cls.__name__}", cls.__bases__, namespace)
+
+
+_BuildingInteraction = _twin(Interaction)
+_BuildingRequest = _twin(RecordedRequest)
+_BuildingResponse = _twin(RecordedResponse)
+
+
+def _build(row: Row) -> Interaction:
+    """The records of ``row``."""
+    request, response, error, elapsed, ws = row
+    interaction: Any = _BuildingInteraction()
+    interaction.request = sent = _BuildingRequest()
+    sent.method, sent.uri, sent.headers, sent.body = request
+    sent.__class__ = RecordedRequest
+    if response is None:
+        interaction.response = None
+    else:
+        interaction.response = head = _BuildingResponse()
+        (
+            head.status,
+            head.reason,
+            head.headers,
+            head.chunks,
+            head.chunk_times,
+            head.version,
+            head.complete,
+        ) = response
+        head.__class__ = RecordedResponse
+    interaction.error = None if error is None else RecordedError(*error)
+    interaction.elapsed = elapsed
+    interaction.websocket = None if ws is None else _websocket(ws)
+    interaction.__class__ = Interaction
+    built: Interaction = interaction
+    return built
+
+
+def _websocket(ws: tuple[Any, ...]) -> RecordedWebSocket:
+    protocol, frames = ws
+    return RecordedWebSocket(
+        protocol, tuple(WSFrame(d, WSMsgType(t), data, x, at) for d, t, data, x, at in frames)
+    )
+
+
+class Recorded(Sequence[Interaction]):
+    """A cassette's interactions in order; compiled ones are built from their rows when read.
+
+    ``firsts`` (for each interaction, the first position whose request has the same default
+    key) and ``exact`` are the groups the compiled cache found; None when unknown.
+    """
+
+    __slots__ = ("_built", "_rows", "exact", "firsts")
+
+    def __init__(
+        self,
+        built: list[Interaction | None],
+        rows: Sequence[Row] | None = None,
+        firsts: Sequence[int] | None = None,
+        exact: Exact | None = None,
+    ) -> None:
+        self._built = built
+        self._rows = rows
+        self.firsts = firsts
+        self.exact = exact
+
+    @classmethod
+    def of(cls, interactions: Iterable[Interaction]) -> Recorded:
+        """Records already built."""
+        return cls(list(interactions))
+
+    @classmethod
+    def compiled(cls, rows: Sequence[Row], firsts: Sequence[int], exact: Exact) -> Recorded:
+        """Rows of the compiled cache and their groups."""
+        return cls([None] * len(rows), rows, firsts, exact)
+
+    def __len__(self) -> int:
+        return len(self._built)
+
+    @overload
+    def __getitem__(self, index: int) -> Interaction: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Interaction]: ...
+
+    def __getitem__(self, index: int | slice) -> Interaction | list[Interaction]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        found = self._built[index]
+        if found is None:
+            assert self._rows is not None  # only rows leave an interaction unbuilt
+            found = self._built[index] = _build(self._rows[index])
+        return found
+
+    def __iter__(self) -> Iterator[Interaction]:
+        if self._rows is None:
+            return iter(self._built)  # type: ignore[arg-type]  # every one built
+        return (self[i] for i in range(len(self._built)))
+
+    def row(self, position: int) -> Row | None:
+        """The row of the interaction at ``position`` (None: not compiled)."""
+        rows = self._rows
+        return None if rows is None else rows[position]
+
+    def requests(self) -> list[tuple[str, str]]:
+        """(method, URI) of every interaction's request."""
+        rows = self._rows
+        if rows is None:
+            return [(i.request.method, i.request.uri) for i in self]
+        return [row[0][:2] for row in rows]
