@@ -28,7 +28,7 @@ from .model import (
     RecordedWebSocket,
     WSFrame,
 )
-from .recorded import Exact, Recorded, Row
+from .recorded import Exact, Recorded, Row, latest
 
 __all__ = ["INCOMPLETE_BODY", "Playback", "ReplayChannel", "replay", "replay_at"]
 
@@ -82,16 +82,17 @@ class Playback:
         firsts: Sequence[int] | None = None,
         exact: Exact | None = None,
     ) -> None:
+        count = len(interactions)
         self._interactions = (
             interactions if type(interactions) is Recorded else Recorded.of(interactions)
         )
         self._rule = rule
-        default = rule.default and firsts is not None and len(firsts) == len(interactions)
+        default = rule.default and firsts is not None and len(firsts) == count
         self._firsts = firsts if default else None
         self._exact: Exact = exact if default and exact is not None else {}
         self._repeats = allow_playback_repeats
         self._ordered = not allow_playback_repeats and not rule.custom
-        self._played = [False] * len(interactions)
+        self._played = [False] * count
         self._ready = False
         self._groups: dict[int, list[int]] = {}
         self._by_key: dict[Hashable, int] | None = None
@@ -165,9 +166,10 @@ class Playback:
         """The interaction at ``position`` (in the order given)."""
         return self._interactions[position]
 
-    def row(self, position: int) -> Row | None:
-        """The compiled row of the interaction at ``position`` (None: not compiled)."""
-        return self._interactions.row(position)
+    @property
+    def rows(self) -> Sequence[Row] | None:
+        """The compiled rows of the interactions (None: not compiled)."""
+        return self._interactions.rows
 
     @property
     def played_positions(self) -> tuple[int, ...]:
@@ -195,20 +197,29 @@ class Playback:
             group = self._group(self._rule.plain_key(method, uri, url))
             if group is None:
                 return None
-        return self._take_from(group, live)
+        if not self._ordered:
+            return self._take_checked(group, live)
+        try:  # :meth:`_pop`, inlined (the usual take)
+            position = self._groups[group].pop()
+        except IndexError:
+            return None
+        self._played[position] = True
+        return position
 
     def take_key(self, key: Hashable, live: RecordedRequest | None = None) -> int | None:
         """``take`` by the request's match key; ``live`` (the request) may be None when the
         rule has no custom matchers, which alone read it.
         """
         group = self._group(key)
-        return None if group is None else self._take_from(group, live)
-
-    def _take_from(self, group: int, live: RecordedRequest | None) -> int | None:
-        """The next position of ``group``, played."""
+        if group is None:
+            return None
         if not self._ordered:
             return self._take_checked(group, live)
-        try:  # a group holds its unplayed positions, the next last (a list's pop needs no lock)
+        return self._pop(group)
+
+    def _pop(self, group: int) -> int | None:
+        """``_ordered``: the group's next position, played (a list's pop needs no lock)."""
+        try:
             position = self._groups[group].pop()
         except IndexError:  # every interaction of the group was played
             return None
@@ -264,19 +275,18 @@ def _chunk_times(interaction: Interaction) -> Sequence[float]:
     return [interaction.elapsed] * len(response.chunks)
 
 
-def _timely(request: Request, elapsed: float, chunk_times: Sequence[float]) -> bool:
-    """Whether no timeout of ``request`` can fire during a recorded exchange that ends by
-    ``elapsed`` and ``chunk_times`` (the usual case: no sock_read, a total deadline far off);
-    otherwise :func:`first_timeout` decides, event by event.
+def _timely(request: Request, last: float) -> bool:
+    """Whether no timeout of ``request`` can fire during a recorded exchange whose last event
+    (head or chunk) came ``last`` seconds in (the usual case: no sock_read, a total deadline
+    far off); otherwise :func:`first_timeout` decides, event by event.
     """
     sock_read = request.timeout.sock_read
     if sock_read and sock_read > 0:
         return False
-    if request.deadline is None:
+    deadline = request.deadline
+    if deadline is None:
         return True
-    latest = max(elapsed, *chunk_times) if chunk_times else elapsed
-    now = asyncio.get_running_loop().time()
-    return latest <= request.deadline - now - request.simulated_elapsed
+    return last <= deadline - asyncio.get_running_loop().time() - request.simulated_elapsed
 
 
 def replay_at(
@@ -286,13 +296,12 @@ def replay_at(
     recorded failure. A compiled plain answer (complete, no failure, no timeout in reach: the
     usual case) is built from its row, with no record built.
     """
-    row = playback.row(position)
-    if row is not None:
-        _, response, error, elapsed, _ = row
-        if response is not None and error is None:
-            status, reason, headers, chunks, chunk_times, version, complete = response
-            if complete and _timely(request, elapsed, chunk_times):
-                return _response(status, reason, headers, chunks, None, version, elapsed)
+    rows = playback.rows
+    if rows is not None:
+        _, response, _, elapsed, _, last = rows[position]
+        if last is not None and _timely(request, last):
+            status, reason, headers, chunks, _, version, _ = response
+            return _response(status, reason, headers, chunks, None, version, elapsed)
     interaction = playback.interaction(position)
     return replay(interaction, request, None if interaction.error is None else note(position))
 
@@ -312,7 +321,7 @@ def replay(interaction: Interaction, request: Request, note: str | None = None) 
         if early is not None:
             raise early[1]
         raise _noted(_rebuilt(error, request), note)
-    timely = _timely(request, interaction.elapsed, response.chunk_times)
+    timely = _timely(request, latest(interaction.elapsed, response.chunk_times))
     head = None if timely else first_timeout(request, [interaction.elapsed], 0.0)
     if head is not None:
         raise head[1]

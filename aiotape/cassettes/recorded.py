@@ -22,13 +22,14 @@ from .model import (
     WSFrame,
 )
 
-__all__ = ["Exact", "Recorded", "Row", "to_row"]
+__all__ = ["Exact", "Recorded", "Row", "latest", "to_row"]
 
 Row = tuple[Any, ...]
-"""An interaction as plain tuples: ``(request, response, error, elapsed, websocket)``, with
-``request`` as ``(method, uri, headers, body)``, ``response`` as ``(status, reason, headers,
-chunks, chunk_times, version, complete)`` or None, and the failure and websocket session as
-:func:`to_row` writes them (or None)."""
+"""An interaction as plain tuples: ``(request, response, error, elapsed, websocket, latest)``,
+with ``request`` as ``(method, uri, headers, body)``, ``response`` as ``(status, reason,
+headers, chunks, chunk_times, version, complete)`` or None, the failure and websocket session
+as :func:`to_row` writes them (or None), and ``latest`` the time its last chunk arrived when
+it is a plain answer (a complete response, no failure), else None."""
 
 Exact = dict[tuple[str, str], int]
 """The group (see Playback) of each recorded (method, URI), under the default match rule."""
@@ -51,6 +52,7 @@ def to_row(
         interaction.error,
         interaction.websocket,
     )
+    plain = response is not None and response.complete and error is None
     return (
         (request.method, request.uri, headers(request.headers), request.body),
         None
@@ -74,7 +76,14 @@ def to_row(
             ws.protocol,
             tuple((f.direction, int(f.type), f.data, f.extra, f.at) for f in ws.frames),
         ),
+        latest(interaction.elapsed, response.chunk_times) if plain and response else None,
     )
+
+
+def latest(elapsed: float, chunk_times: Sequence[float]) -> float:
+    """When the last event of an exchange happened: its head at ``elapsed``, its chunks at
+    ``chunk_times``."""
+    return max(elapsed, *chunk_times) if chunk_times else elapsed
 
 
 def _twin(cls: type) -> type:
@@ -101,7 +110,7 @@ _BuildingResponse = _twin(RecordedResponse)
 
 def _build(row: Row) -> Interaction:
     """The records of ``row``."""
-    request, response, error, elapsed, ws = row
+    request, response, error, elapsed, ws, _ = row
     interaction: Any = _BuildingInteraction()
     interaction.request = sent = _BuildingRequest()
     sent.method, sent.uri, sent.headers, sent.body = request
@@ -142,7 +151,7 @@ class Recorded(Sequence[Interaction]):
     key) and ``exact`` are the groups the compiled cache found; None when unknown.
     """
 
-    __slots__ = ("_built", "_rows", "exact", "firsts")
+    __slots__ = ("_built", "exact", "firsts", "rows")
 
     def __init__(
         self,
@@ -152,7 +161,8 @@ class Recorded(Sequence[Interaction]):
         exact: Exact | None = None,
     ) -> None:
         self._built = built
-        self._rows = rows
+        self.rows = rows
+        """The interactions' rows (None: not compiled)."""
         self.firsts = firsts
         self.exact = exact
 
@@ -180,23 +190,18 @@ class Recorded(Sequence[Interaction]):
             return [self[i] for i in range(len(self))[index]]
         found = self._built[index]
         if found is None:
-            assert self._rows is not None  # only rows leave an interaction unbuilt
-            found = self._built[index] = _build(self._rows[index])
+            assert self.rows is not None  # only rows leave an interaction unbuilt
+            found = self._built[index] = _build(self.rows[index])
         return found
 
     def __iter__(self) -> Iterator[Interaction]:
-        if self._rows is None:
+        if self.rows is None:
             return iter(self._built)  # type: ignore[arg-type]  # every one built
         return (self[i] for i in range(len(self._built)))
 
-    def row(self, position: int) -> Row | None:
-        """The row of the interaction at ``position`` (None: not compiled)."""
-        rows = self._rows
-        return None if rows is None else rows[position]
-
     def requests(self) -> list[tuple[str, str]]:
         """(method, URI) of every interaction's request."""
-        rows = self._rows
+        rows = self.rows
         if rows is None:
             return [(i.request.method, i.request.uri) for i in self]
         return [row[0][:2] for row in rows]
