@@ -69,12 +69,19 @@ class Closest:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-_PLAIN_URI = re.compile(
+_PLAIN_URI = (
     r"(https?|wss?)://([a-z0-9.-]+)(?::([1-9][0-9]{0,4}))?"
     r"(/[A-Za-z0-9._~!$&'()*,;=:/-]*)?(?:\?([A-Za-z0-9._~!$&'()*,;=:/?-]*))?"
 )
 """A URI yarl would take apart as it stands: nothing to decode (no ``%``, ``+``, non-ASCII),
 no user info, fragment or IPv6 literal, a lower-case host and a scheme with a default port."""
+
+
+@functools.cache
+def _plain_uri() -> re.Pattern[str]:
+    """``_PLAIN_URI`` compiled, on first use (a replay of requests sent as recorded, from the
+    compiled cache, splits no URI)."""
+    return re.compile(_PLAIN_URI)
 
 
 _Parts = tuple[str, str | None, int | None, str, tuple[tuple[str, str], ...]]
@@ -83,7 +90,7 @@ _Parts = tuple[str, str | None, int | None, str, tuple[tuple[str, str], ...]]
 
 def _split(uri: str) -> _Parts | None:
     """``uri``'s parts by splitting the string, or None when only yarl may take it apart."""
-    plain = _PLAIN_URI.fullmatch(uri)
+    plain = _plain_uri().fullmatch(uri)
     if plain is None:
         return None
     scheme, host, port_text, path, query = plain.groups()
