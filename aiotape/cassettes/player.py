@@ -28,7 +28,7 @@ from .model import (
     RecordedWebSocket,
     WSFrame,
 )
-from .recorded import Exact, Recorded, Row, latest
+from .recorded import Exact, Recorded, latest
 
 __all__ = ["INCOMPLETE_BODY", "Playback", "ReplayChannel", "replay", "replay_at"]
 
@@ -71,6 +71,7 @@ class Playback:
         "_ready",
         "_repeats",
         "_rule",
+        "rows",
     )
 
     def __init__(
@@ -86,6 +87,8 @@ class Playback:
         self._interactions = (
             interactions if type(interactions) is Recorded else Recorded.of(interactions)
         )
+        self.rows = self._interactions.rows
+        """The compiled rows of the interactions (None: not compiled)."""
         self._rule = rule
         default = rule.default and firsts is not None and len(firsts) == count
         self._firsts = firsts if default else None
@@ -120,7 +123,7 @@ class Playback:
             groups = self._groups
             positions = range(len(firsts))
             if all(map(operator.eq, firsts, positions)):  # each its own group: the usual case
-                groups.update({position: [position] for position in positions})
+                groups.update(zip(positions, map(list, zip(positions)), strict=True))  # {p: [p]}
             else:
                 for position, first in enumerate(firsts):
                     groups.setdefault(first, []).append(position)
@@ -165,11 +168,6 @@ class Playback:
     def interaction(self, position: int) -> Interaction:
         """The interaction at ``position`` (in the order given)."""
         return self._interactions[position]
-
-    @property
-    def rows(self) -> Sequence[Row] | None:
-        """The compiled rows of the interactions (None: not compiled)."""
-        return self._interactions.rows
 
     @property
     def played_positions(self) -> tuple[int, ...]:
