@@ -37,10 +37,10 @@ from .records import Frozen
 from .storage import Signature, locked, read_file, signature, write_atomic
 from .transport import CassetteTransport
 from .vcr_config import JsonSerializer, Serializer, VcrExtras
-from .vcr_shapes import VcrRequest, request_to_vcr, response_to_vcr
 
 if TYPE_CHECKING:
     from .recorder import Recorder
+    from .vcr_shapes import VcrRequest
 
 __all__ = [
     "Cassette",
@@ -350,6 +350,8 @@ class Cassette:
 
         A recorded failure has no response: None.
         """
+        from .vcr_shapes import request_to_vcr, response_to_vcr
+
         replayable = [] if self._playback is None else list(self._playback.interactions)
         return [
             (

@@ -17,14 +17,16 @@ import functools
 import json
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import parse_qsl
 
 from yarl import URL
 
 from .filters import DEFAULT_REDACTED_QUERY, REDACTED
 from .model import Interaction, RecordedRequest
-from .vcr_shapes import VcrRequest, request_to_vcr
+
+if TYPE_CHECKING:  # the shapes are imported by the first custom matcher run
+    from .vcr_shapes import VcrRequest
 
 __all__ = [
     "DEFAULT_MATCH_ON",
@@ -50,7 +52,7 @@ class UriParts(NamedTuple):
 
 
 KeyFunction = Callable[[RecordedRequest, UriParts], Hashable]
-CustomMatcher = Callable[[VcrRequest, VcrRequest], object]
+CustomMatcher = Callable[["VcrRequest", "VcrRequest"], object]
 MatchOn = Sequence[str | CustomMatcher]
 
 DEFAULT_MATCH_ON: tuple[str, ...] = ("method", "scheme", "host", "port", "path", "query")
@@ -205,6 +207,8 @@ _PLAIN_MATCHERS = frozenset(MATCHERS) - _BODY_MATCHERS - {"headers"}
 
 def _accepts(matcher: CustomMatcher, live: RecordedRequest, recorded: RecordedRequest) -> bool:
     """vcrpy's rule: None or a true value matches; a false value or AssertionError does not."""
+    from .vcr_shapes import request_to_vcr
+
     try:
         result = matcher(request_to_vcr(live), request_to_vcr(recorded))
     except AssertionError:
