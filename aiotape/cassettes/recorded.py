@@ -25,11 +25,12 @@ from .model import (
 __all__ = ["Exact", "Recorded", "Row", "latest", "to_row"]
 
 Row = tuple[Any, ...]
-"""An interaction as plain tuples: ``(request, response, error, elapsed, websocket, latest)``,
-with ``request`` as ``(method, uri, headers, body)``, ``response`` as ``(status, reason,
-headers, chunks, chunk_times, version, complete)`` or None, the failure and websocket session
-as :func:`to_row` writes them (or None), and ``latest`` the time its last chunk arrived when
-it is a plain answer (a complete response, no failure), else None."""
+"""An interaction as plain tuples: ``(request, response, error, elapsed, websocket, last,
+answer)``, with ``request`` as ``(method, uri, headers, body)``, ``response`` as ``(status,
+reason, headers, chunks, chunk_times, version, complete)`` or None, the failure and websocket
+session as :func:`to_row` writes them (or None). For a plain answer (a complete response, no
+failure), ``last`` is when its last event (head or chunk) came and ``answer`` is ``(status,
+reason, headers, chunks, version, elapsed)``, what replaying it needs; else both are None."""
 
 Exact = dict[tuple[str, str], int]
 """The group (see Playback) of each recorded (method, URI), under the default match rule."""
@@ -52,7 +53,17 @@ def to_row(
         interaction.error,
         interaction.websocket,
     )
-    plain = response is not None and response.complete and error is None
+    last = answer = None
+    if response is not None and response.complete and error is None:
+        last = latest(interaction.elapsed, response.chunk_times)
+        answer = (
+            response.status,
+            text(response.reason),
+            headers(response.headers),
+            response.chunks,
+            response.version,
+            interaction.elapsed,
+        )
     return (
         (request.method, request.uri, headers(request.headers), request.body),
         None
@@ -76,7 +87,8 @@ def to_row(
             ws.protocol,
             tuple((f.direction, int(f.type), f.data, f.extra, f.at) for f in ws.frames),
         ),
-        latest(interaction.elapsed, response.chunk_times) if plain and response else None,
+        last,
+        answer,
     )
 
 
@@ -110,7 +122,7 @@ _BuildingResponse = _twin(RecordedResponse)
 
 def _build(row: Row) -> Interaction:
     """The records of ``row``."""
-    request, response, error, elapsed, ws, _ = row
+    request, response, error, elapsed, ws, _, _ = row
     interaction: Any = _BuildingInteraction()
     interaction.request = sent = _BuildingRequest()
     sent.method, sent.uri, sent.headers, sent.body = request
