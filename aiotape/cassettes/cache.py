@@ -210,7 +210,7 @@ def _read(entry: str, header: bytes) -> Recorded | None:
                 rows, firsts, exact = marshal.loads(body)
         if len(firsts) != len(rows) or type(exact) is not dict:
             return None
-        return Recorded.compiled(rows, firsts, exact)
+        return Recorded([None] * len(rows), rows, firsts, exact)
     except (EOFError, ValueError, TypeError):  # torn or foreign: parse again
         return None
 

@@ -52,10 +52,10 @@ class Playback:
     the default rule, ``firsts`` (for each interaction, the first position sharing its
     :func:`default_key`) and ``exact`` (the group of each recorded method and URI), which the
     compiled cache keeps, give the groups at once. Otherwise the first take finds them (a
-    cassette nothing asks keys nothing), from ``firsts`` or by keying every request. When the key depends on the
-    method and URI alone, each recorded (method, URI) names its group, so a request sent as
-    recorded is not taken apart; the keys of the groups are only needed (and computed) for a
-    request that differs from every recorded one as a string.
+    cassette nothing asks keys nothing), from ``firsts`` or by keying every request. When the
+    key depends on the method and URI alone, each recorded (method, URI) names its group, so a
+    request sent as recorded is not taken apart; the keys of the groups are only needed (and
+    computed) for a request that differs from every recorded one as a string.
     """
 
     __slots__ = (

@@ -159,6 +159,7 @@ def _websocket(ws: tuple[Any, ...]) -> RecordedWebSocket:
 class Recorded(Sequence[Interaction]):
     """A cassette's interactions in order; compiled ones are built from their rows when read.
 
+    ``built`` holds the records (None where not built yet: then ``rows`` holds the rows).
     ``firsts`` (for each interaction, the first position whose request has the same default
     key) and ``exact`` are the groups the compiled cache found; None when unknown.
     """
@@ -182,11 +183,6 @@ class Recorded(Sequence[Interaction]):
     def of(cls, interactions: Iterable[Interaction]) -> Recorded:
         """Records already built."""
         return cls(list(interactions))
-
-    @classmethod
-    def compiled(cls, rows: Sequence[Row], firsts: Sequence[int], exact: Exact) -> Recorded:
-        """Rows of the compiled cache and their groups."""
-        return cls([None] * len(rows), rows, firsts, exact)
 
     def __len__(self) -> int:
         return len(self._built)
