@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -132,19 +130,18 @@ def _recorder(filters: Filters) -> Recorder:
     return Recorder(filters)
 
 
-@functools.cache
-def _respelled() -> re.Pattern[str]:
-    """What ``Path`` spells otherwise in a POSIX path: ``//``, ``/./``, a leading ``./``, a
-    trailing ``/`` or ``/.`` (compiled by the first cassette)."""
-    return re.compile(r"//|/\./|\A\./|/\.?\Z")
-
-
 def _spelled(file: str) -> str:
     """``file`` as ``os.fspath(Path(file))`` spells it (what messages show), without building
     the Path for a plain POSIX path (the usual case), which it leaves as it is."""
-    if file and os.altsep is None and _respelled().search(file) is None:
-        return file
-    return os.fspath(Path(file))
+    plain = (
+        file
+        and os.altsep is None
+        and "//" not in file
+        and "/./" not in file
+        and not file.startswith("./")
+        and not file.endswith(("/", "/."))
+    )
+    return file if plain else os.fspath(Path(file))
 
 
 def _no_closest(live: RecordedRequest) -> None:

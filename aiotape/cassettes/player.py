@@ -303,10 +303,10 @@ def replay_at(
     """
     rows = playback.rows
     if rows is not None:
-        row = rows[position]
-        last = row[5]
+        _, response, _, elapsed, _, last = rows[position]
         if last is not None and _timely(request, last):
-            return _response(*row[6])
+            status, reason, headers, chunks, _, version, _ = response
+            return _response(status, reason, headers, chunks, version, elapsed)
     interaction = playback.interaction(position)
     return replay(interaction, request, None if interaction.error is None else note(position))
 

@@ -25,12 +25,11 @@ from .model import (
 __all__ = ["Exact", "Recorded", "Row", "latest", "to_row"]
 
 Row = tuple[Any, ...]
-"""An interaction as plain tuples: ``(request, response, error, elapsed, websocket, last,
-answer)``, with ``request`` as ``(method, uri, headers, body)``, ``response`` as ``(status,
-reason, headers, chunks, chunk_times, version, complete)`` or None, the failure and websocket
-session as :func:`to_row` writes them (or None). For a plain answer (a complete response, no
-failure), ``last`` is when its last event (head or chunk) came and ``answer`` is ``(status,
-reason, headers, chunks, version, elapsed)``, what replaying it needs; else both are None."""
+"""An interaction as plain tuples: ``(request, response, error, elapsed, websocket, last)``,
+with ``request`` as ``(method, uri, headers, body)``, ``response`` as ``(status, reason,
+headers, chunks, chunk_times, version, complete)`` or None, the failure and websocket session
+as :func:`to_row` writes them (or None), and ``last`` when the last event (head or chunk) of
+a plain answer (a complete response, no failure) came, else None."""
 
 Exact = dict[tuple[str, str], int]
 """The group (see Playback) of each recorded (method, URI), under the default match rule."""
@@ -53,17 +52,9 @@ def to_row(
         interaction.error,
         interaction.websocket,
     )
-    last = answer = None
+    last = None
     if response is not None and response.complete and error is None:
         last = latest(interaction.elapsed, response.chunk_times)
-        answer = (
-            response.status,
-            text(response.reason),
-            headers(response.headers),
-            response.chunks,
-            response.version,
-            interaction.elapsed,
-        )
     return (
         (request.method, request.uri, headers(request.headers), request.body),
         None
@@ -88,7 +79,6 @@ def to_row(
             tuple((f.direction, int(f.type), f.data, f.extra, f.at) for f in ws.frames),
         ),
         last,
-        answer,
     )
 
 
@@ -122,7 +112,7 @@ _BuildingResponse = _twin(RecordedResponse)
 
 def _build(row: Row) -> Interaction:
     """The records of ``row``."""
-    request, response, error, elapsed, ws, _, _ = row
+    request, response, error, elapsed, ws, _ = row
     interaction: Any = _BuildingInteraction()
     interaction.request = sent = _BuildingRequest()
     sent.method, sent.uri, sent.headers, sent.body = request
