@@ -48,14 +48,14 @@ class Playback:
     With ``allow_playback_repeats`` (vcrpy's rule) the first matching interaction answers every
     time.
 
-    Interactions whose requests share a key form a group, named by its first position. Under
-    the default rule, ``firsts`` (for each interaction, the first position sharing its
-    :func:`default_key`) and ``exact`` (the group of each recorded method and URI), which the
-    compiled cache keeps, give the groups at once. Otherwise the first take finds them (a
-    cassette nothing asks keys nothing), from ``firsts`` or by keying every request. When the
-    key depends on the method and URI alone, each recorded (method, URI) names its group, so a
-    request sent as recorded is not taken apart; the keys of the groups are only needed (and
-    computed) for a request that differs from every recorded one as a string.
+    Interactions whose requests share a key form a group, named by its first position. The
+    groups are found by the first take (a cassette nothing asks groups nothing): from
+    ``firsts`` when the rule is the default one (for each interaction, the first position
+    sharing its :func:`default_key`, which the compiled cache keeps with ``exact``, the group
+    of each recorded method and URI), else by keying every request. When the key depends on
+    the method and URI alone, each recorded (method, URI) names its group, so a request sent
+    as recorded is not taken apart; the keys of the groups are only needed (and computed) for
+    a request that differs from every recorded one as a string.
     """
 
     __slots__ = (
@@ -101,29 +101,13 @@ class Playback:
         self._by_key: dict[Hashable, int] | None = None
         self._cursor: dict[int, int] = {}
         self._lock = threading.Lock()
-        if firsts is not None and default and exact is not None:  # the compiled cache's
-            self._fill(firsts)  # groups, at once: there is nothing to key
-            self._ready = True
 
-    def _fill(self, firsts: Sequence[int]) -> None:
-        """Fill ``_groups`` from ``firsts``.
+    def _group_all(self) -> None:
+        """Fill ``_groups`` (positions by group) and ``_exact``, once.
 
         ``_ordered`` (no custom matchers, no repeats: a group plays one by one in recorded
         order): a group holds only the positions not played yet, the next one last.
         """
-        groups = self._groups
-        positions = range(len(firsts))
-        if all(map(operator.eq, firsts, positions)):  # each its own group: the usual case
-            groups.update(zip(positions, map(list, zip(positions)), strict=True))  # {p: [p]}
-        else:
-            for position, first in enumerate(firsts):
-                groups.setdefault(first, []).append(position)
-            if self._ordered:
-                for group in groups.values():
-                    group.reverse()
-
-    def _group_all(self) -> None:
-        """Fill ``_groups`` (positions by group) and ``_exact``, once."""
         with self._lock:
             if self._ready:
                 return
@@ -136,7 +120,16 @@ class Playback:
                     for p, i in enumerate(self._interactions)
                 ]
                 self._by_key = by_key
-            self._fill(firsts)
+            groups = self._groups
+            positions = range(len(firsts))
+            if all(map(operator.eq, firsts, positions)):  # each its own group: the usual case
+                groups.update(zip(positions, map(list, zip(positions)), strict=True))  # {p: [p]}
+            else:
+                for position, first in enumerate(firsts):
+                    groups.setdefault(first, []).append(position)
+                if self._ordered:
+                    for group in groups.values():
+                        group.reverse()
             if rule.plain and not self._exact:
                 pairs = self._interactions.requests()
                 self._exact.update(zip(pairs, firsts, strict=True))
