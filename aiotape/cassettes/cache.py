@@ -59,8 +59,9 @@ MAX_ENTRIES = 2000
 _TOUCH_AFTER = 3600.0
 """A hit refreshes its entry's mtime (its last use, for eviction) once it is this old."""
 _PAUSE_GC_ABOVE = 1 << 16
-"""Entries larger than this are rebuilt with the cyclic collector paused (a small one gains
-nothing from the pause, and the collection that follows it costs more)."""
+"""Entries (and cassettes) larger than this are loaded (and built) with the cyclic collector
+paused (a small one gains nothing from the pause, and the collection that follows it costs
+more)."""
 
 
 def _parser_salt() -> bytes:
@@ -114,7 +115,13 @@ def load_file(path: str | os.PathLike[str]) -> list[Interaction]:
 
 def load_bytes(data: bytes, *, source: str) -> list[Interaction]:
     """The interactions of a cassette's bytes, from the cache when it holds them."""
-    return list(load_recorded(data, source=source))
+    recorded = load_recorded(data, source=source)
+    if len(data) < _PAUSE_GC_ABOVE:
+        return list(recorded.records())
+    from .safe_yaml import gc_paused
+
+    with gc_paused():
+        return list(recorded.records())
 
 
 Firsts = tuple[int, ...]

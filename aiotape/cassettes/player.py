@@ -49,7 +49,7 @@ class Playback:
     time.
 
     Interactions whose requests share a key form a group, named by its first position. The
-    groups are found by the first take (a cassette nothing asks groups nothing): from
+    groups are found by the first take (a cassette nothing asks keys nothing): from
     ``firsts`` when the rule is the default one (for each interaction, the first position
     sharing its :func:`default_key`, which the compiled cache keeps with ``exact``, the group
     of each recorded method and URI), else by keying every request. When the key depends on

@@ -192,6 +192,15 @@ class Recorded(Sequence[Interaction]):
             found = self._built[index] = _build(self.rows[index])
         return found
 
+    def records(self) -> list[Interaction]:
+        """Every interaction, built."""
+        built, rows = self._built, self.rows
+        if rows is not None:
+            for position, found in enumerate(built):
+                if found is None:
+                    built[position] = _build(rows[position])
+        return built  # type: ignore[return-value]  # every one built
+
     def __iter__(self) -> Iterator[Interaction]:
         if self.rows is None:
             return iter(self._built)  # type: ignore[arg-type]  # every one built
