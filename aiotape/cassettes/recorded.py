@@ -8,6 +8,7 @@ row the first time it is read, so a replay that answers from the rows (see
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, overload
 
@@ -105,22 +106,25 @@ def _twin(cls: type) -> type:
     return type(f"_Building{cls.__name__}", cls.__bases__, namespace)
 
 
-_BuildingInteraction = _twin(Interaction)
-_BuildingRequest = _twin(RecordedRequest)
-_BuildingResponse = _twin(RecordedResponse)
+@functools.cache
+def _twins() -> tuple[type, type, type]:
+    """The twins of Interaction, RecordedRequest and RecordedResponse (made by the first record
+    built: a replay from the rows builds none)."""
+    return _twin(Interaction), _twin(RecordedRequest), _twin(RecordedResponse)
 
 
 def _build(row: Row) -> Interaction:
     """The records of ``row``."""
     request, response, error, elapsed, ws, _ = row
-    interaction: Any = _BuildingInteraction()
-    interaction.request = sent = _BuildingRequest()
+    building_interaction, building_request, building_response = _twins()
+    interaction: Any = building_interaction()
+    interaction.request = sent = building_request()
     sent.method, sent.uri, sent.headers, sent.body = request
     sent.__class__ = RecordedRequest
     if response is None:
         interaction.response = None
     else:
-        interaction.response = head = _BuildingResponse()
+        interaction.response = head = building_response()
         (
             head.status,
             head.reason,
