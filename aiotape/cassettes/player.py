@@ -296,10 +296,10 @@ def replay_at(
     """
     rows = playback.rows
     if rows is not None:
-        _, response, _, elapsed, _, last = rows[position]
+        row = rows[position]  # see :data:`~aiotape.cassettes.recorded.Row`
+        last = row[14]
         if last is not None and _timely(request, last):
-            status, reason, headers, chunks, _, version, _ = response
-            return _response(status, reason, headers, chunks, version, elapsed)
+            return _response(row[4], row[5], row[6], row[7], row[9], row[12])
     interaction = playback.interaction(position)
     return replay(interaction, request, None if interaction.error is None else note(position))
 

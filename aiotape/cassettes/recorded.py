@@ -26,11 +26,11 @@ from .model import (
 __all__ = ["Exact", "Recorded", "Row", "latest", "to_row"]
 
 Row = tuple[Any, ...]
-"""An interaction as plain tuples: ``(request, response, error, elapsed, websocket, last)``,
-with ``request`` as ``(method, uri, headers, body)``, ``response`` as ``(status, reason,
-headers, chunks, chunk_times, version, complete)`` or None, the failure and websocket session
-as :func:`to_row` writes them (or None), and ``last`` when the last event (head or chunk) of
-a plain answer (a complete response, no failure) came, else None."""
+"""An interaction as one flat tuple (fewer objects to unmarshal): the request's ``method, uri,
+headers, body``, the response's ``status, reason, headers, chunks, chunk_times, version,
+complete`` (all None without a response), then ``error, elapsed, websocket, last``: the
+failure and the websocket session as :func:`to_row` writes them (or None), and when the last
+event (head or chunk) of a plain answer (a complete response, no failure) came, else None."""
 
 Exact = dict[tuple[str, str], int]
 """The group (see Playback) of each recorded (method, URI), under the default match rule."""
@@ -57,17 +57,22 @@ def to_row(
     if response is not None and response.complete and error is None:
         last = latest(interaction.elapsed, response.chunk_times)
     return (
-        (request.method, request.uri, headers(request.headers), request.body),
-        None
-        if response is None
-        else (
-            response.status,
-            text(response.reason),
-            headers(response.headers),
-            response.chunks,
-            response.chunk_times,
-            response.version,
-            response.complete,
+        request.method,
+        request.uri,
+        headers(request.headers),
+        request.body,
+        *(
+            _NO_RESPONSE
+            if response is None
+            else (
+                response.status,
+                text(response.reason),
+                headers(response.headers),
+                response.chunks,
+                response.chunk_times,
+                response.version,
+                response.complete,
+            )
         ),
         None
         if error is None
@@ -81,6 +86,9 @@ def to_row(
         ),
         last,
     )
+
+
+_NO_RESPONSE = (None,) * 7
 
 
 def latest(elapsed: float, chunk_times: Sequence[float]) -> float:
@@ -115,13 +123,12 @@ def _twins() -> tuple[type, type, type]:
 
 def _build(row: Row) -> Interaction:
     """The records of ``row``."""
-    request, response, error, elapsed, ws, _ = row
     building_interaction, building_request, building_response = _twins()
     interaction: Any = building_interaction()
     interaction.request = sent = building_request()
-    sent.method, sent.uri, sent.headers, sent.body = request
+    sent.method, sent.uri, sent.headers, sent.body = row[:4]
     sent.__class__ = RecordedRequest
-    if response is None:
+    if row[4] is None:
         interaction.response = None
     else:
         interaction.response = head = building_response()
@@ -133,8 +140,9 @@ def _build(row: Row) -> Interaction:
             head.chunk_times,
             head.version,
             head.complete,
-        ) = response
+        ) = row[4:11]
         head.__class__ = RecordedResponse
+    error, elapsed, ws = row[11:14]
     interaction.error = None if error is None else RecordedError(*error)
     interaction.elapsed = elapsed
     interaction.websocket = None if ws is None else _websocket(ws)
@@ -215,4 +223,4 @@ class Recorded(Sequence[Interaction]):
         rows = self.rows
         if rows is None:
             return [(i.request.method, i.request.uri) for i in self]
-        return [row[0][:2] for row in rows]
+        return [row[:2] for row in rows]
