@@ -1,8 +1,8 @@
 """The interactions a cassette replays: records, or the compiled cache's plain rows.
 
-A compiled cassette (see :mod:`.cache`) keeps each interaction as a row of nested tuples of
-str, bytes, int, float and None. :class:`Recorded` builds an interaction's records from its
-row the first time it is read, so a replay that answers from the rows (see
+A compiled cassette (see :mod:`.cache`) keeps each interaction as a row: a flat tuple of str,
+bytes, int, float, None and tuples of them. :class:`Recorded` builds an interaction's records
+from its row the first time it is read, so a replay that answers from the rows (see
 :func:`aiotape.cassettes.player.replay_at`) builds none.
 """
 
