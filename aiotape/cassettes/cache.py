@@ -6,14 +6,15 @@ matching keys), so an entry can never go stale: an edited cassette or a new pars
 hashes elsewhere.
 
 Entries are ``marshal`` data aiotape wrote itself: nested tuples of str, bytes, int, float and
-None behind a header naming the format and the content hash, with the groups of requests
-sharing a key under the default ``match_on`` (so replaying indexes a cassette without taking
-its URIs apart).
-Loading rebuilds the dataclasses field by field; no object is unpickled and no class is
-looked up by name. Writes go to a temporary file and ``os.replace``, so concurrent processes
-(``pytest -n``) writing the same entry are harmless. A hit never imports the YAML parser. The
-cache lives in ``$AIOTAPE_CACHE_DIR``, else ``$XDG_CACHE_HOME/aiotape``, else
-``~/.cache/aiotape`` (a private, 0700 directory); ``AIOTAPE_CACHE_DIR=off`` disables it.
+None (the rows of :mod:`.recorded`) behind a header naming the format and the content hash,
+with the groups of requests sharing a key under the default ``match_on`` (so replaying
+indexes a cassette without taking its URIs apart). Loading builds no record: a replay
+answers from the rows, and an interaction's records are built field by field when first
+read; no object is unpickled and no class is looked up by name. Writes go to a temporary
+file and ``os.replace``, so concurrent processes (``pytest -n``) writing the same entry are
+harmless. A hit never imports the YAML parser. The cache lives in ``$AIOTAPE_CACHE_DIR``,
+else ``$XDG_CACHE_HOME/aiotape``, else ``~/.cache/aiotape`` (a private, 0700 directory);
+``AIOTAPE_CACHE_DIR=off`` disables it.
 """
 
 from __future__ import annotations
@@ -25,24 +26,17 @@ import marshal
 import os
 import time
 from collections.abc import Hashable
+from importlib.util import source_hash
 from pathlib import Path
 from typing import Any
 
 import yarl
 
 from .._version import VERSION
-from ..client.transport import WSMsgType
 from .errors import CassetteFormatError
 from .matching import default_key
-from .model import (
-    Headers,
-    Interaction,
-    RecordedError,
-    RecordedRequest,
-    RecordedResponse,
-    RecordedWebSocket,
-    WSFrame,
-)
+from .model import Headers, Interaction
+from .recorded import Exact, Recorded, to_row
 from .storage import read_file, write_atomic
 
 __all__ = [
@@ -52,32 +46,39 @@ __all__ = [
     "cache_dir",
     "load_bytes",
     "load_file",
-    "load_grouped",
+    "load_recorded",
 ]
 
 CACHE_DIR_ENV = "AIOTAPE_CACHE_DIR"
 """Environment variable: the cache directory, or ``off`` to disable the cache."""
 
 _OFF = frozenset({"off", "0", "false", "no", "none"})
-_FORMAT = b"aiotape-compiled-cassette 2"
+_FORMAT = b"aiotape-compiled-cassette 3"
 _SUBDIR = "cassettes"
 MAX_ENTRIES = 2000
 """Compiled cassettes kept; past this, writing one evicts the least recently used quarter."""
 _TOUCH_AFTER = 3600.0
 """A hit refreshes its entry's mtime (its last use, for eviction) once it is this old."""
 _PAUSE_GC_ABOVE = 1 << 16
-"""Entries larger than this are rebuilt with the cyclic collector paused (a small one gains
-nothing from the pause, and the collection that follows it costs more)."""
+"""Entries (and cassettes) larger than this are loaded (and built) with the cyclic collector
+paused (a small one gains nothing from the pause, and the collection that follows it costs
+more)."""
 
 
 def _parser_salt() -> bytes:
     """What the compiled form depends on besides the file: our version, the sources of the
-    parser and of the default key, and yarl's version (it takes apart the URIs the key reads)."""
+    parser and of the default key, and yarl's version (it takes apart the URIs the key reads).
+
+    A source counts by the hash Python itself checks hash-based ``.pyc`` files against
+    (``importlib.util.source_hash``): an edit changes it, and every run pays it at import,
+    where it costs less than SHA-256 would (a third natively, a tenth without SHA extensions).
+    """
     salt = hashlib.sha256(b"%s %s %s" % (_FORMAT, VERSION.encode(), yarl.__version__.encode()))
     here = Path(__file__).parent
-    for name in ("format.py", "safe_yaml.py", "model.py", "matching.py", "filters.py"):
+    sources = ("format.py", "safe_yaml.py", "model.py", "recorded.py", "matching.py", "filters.py")
+    for name in sources:
         with contextlib.suppress(OSError):  # no sources (frozen install): the version decides
-            salt.update((here / name).read_bytes())
+            salt.update(source_hash((here / name).read_bytes()))
     return salt.digest()
 
 
@@ -120,7 +121,13 @@ def load_file(path: str | os.PathLike[str]) -> list[Interaction]:
 
 def load_bytes(data: bytes, *, source: str) -> list[Interaction]:
     """The interactions of a cassette's bytes, from the cache when it holds them."""
-    return load_grouped(data, source=source)[0]
+    recorded = load_recorded(data, source=source)
+    if len(data) < _PAUSE_GC_ABOVE:
+        return list(recorded.records())
+    from .safe_yaml import gc_paused
+
+    with gc_paused():
+        return list(recorded.records())
 
 
 Firsts = tuple[int, ...]
@@ -128,12 +135,12 @@ Firsts = tuple[int, ...]
 the default ``match_on`` (:func:`default_key`): the groups a replay takes from."""
 
 
-def load_grouped(data: bytes, *, source: str) -> tuple[list[Interaction], Firsts | None]:
-    """:func:`load_bytes`, and the interactions' :data:`Firsts` when the cache is on (else
-    None)."""
+def load_recorded(data: bytes, *, source: str) -> Recorded:
+    """The interactions of a cassette's bytes, from the cache when it holds them (then built
+    when first read), with their groups when the cache is on (else without)."""
     directory = cache_dir()
     if directory is None:
-        return _parse(data, source), None
+        return Recorded.of(_parse(data, source))
     digest = hashlib.sha256(_SALT + data).hexdigest()
     entry = f"{directory}{os.sep}{_SUBDIR}{os.sep}{digest}.bin"
     header = b"%s %s\n" % (_FORMAT, digest.encode())
@@ -141,24 +148,24 @@ def load_grouped(data: bytes, *, source: str) -> tuple[list[Interaction], Firsts
     if cached is not None:
         return cached
     interactions = _parse(data, source)
-    firsts = _firsts(interactions)
+    firsts, exact = _groups(interactions)
     with contextlib.suppress(OSError):  # a read-only or full disk only costs the speed-up
         folder = directory / _SUBDIR
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        blob = header + _compile(interactions, firsts)
+        blob = header + _compile(interactions, firsts, exact)
         write_atomic(Path(entry), blob, mode=0o600, durable=False)
         _evict(folder)
-    return interactions, firsts
+    return Recorded(list(interactions), None, firsts, exact)
 
 
-def _firsts(interactions: list[Interaction]) -> Firsts:
+def _groups(interactions: list[Interaction]) -> tuple[Firsts, Exact]:
+    """The interactions' :data:`Firsts`, and the group of each recorded (method, URI)."""
     seen: dict[Hashable, int] = {}
-    return tuple(
-        [
-            seen.setdefault(default_key(i.request.method, i.request.uri), position)
-            for position, i in enumerate(interactions)
-        ]
-    )
+    exact: Exact = {}
+    for position, interaction in enumerate(interactions):
+        method, uri = interaction.request.method, interaction.request.uri
+        exact[method, uri] = seen.setdefault(default_key(method, uri), position)
+    return tuple(exact[i.request.method, i.request.uri] for i in interactions), exact
 
 
 def _evict(folder: Path) -> None:
@@ -192,7 +199,7 @@ def _parse(data: bytes, source: str) -> list[Interaction]:
     return loads(text, source=source)
 
 
-def _read(entry: str, header: bytes) -> tuple[list[Interaction], Firsts] | None:
+def _read(entry: str, header: bytes) -> Recorded | None:
     """The entry's interactions and groups (None if absent or damaged); marks it recently
     used."""
     try:
@@ -208,21 +215,23 @@ def _read(entry: str, header: bytes) -> tuple[list[Interaction], Firsts] | None:
     body = memoryview(blob)[len(header) :]
     try:
         if len(body) < _PAUSE_GC_ABOVE:
-            plain, firsts = marshal.loads(body)
-            return _rebuild(plain), firsts
-        from .safe_yaml import gc_paused
+            rows, firsts, exact = marshal.loads(body)
+        else:
+            from .safe_yaml import gc_paused
 
-        with gc_paused():
-            plain, firsts = marshal.loads(body)
-            return _rebuild(plain), firsts
-    except (EOFError, ValueError, TypeError, IndexError):  # torn or foreign: parse again
+            with gc_paused():
+                rows, firsts, exact = marshal.loads(body)
+        if len(firsts) != len(rows) or type(exact) is not dict:
+            return None
+        return Recorded([None] * len(rows), rows, firsts, exact)
+    except (EOFError, ValueError, TypeError):  # torn or foreign: parse again
         return None
 
 
 # -- the plain form ------------------------------------------------------------------------
 
 
-def _compile(interactions: list[Interaction], firsts: Firsts) -> bytes:
+def _compile(interactions: list[Interaction], firsts: Firsts, exact: Exact) -> bytes:
     """The marshal form; equal headers, names and values are shared, so marshal stores them once."""
     shared: dict[Any, Any] = {}
 
@@ -234,98 +243,8 @@ def _compile(interactions: list[Interaction], firsts: Firsts) -> bytes:
             )
         return found
 
-    def plain(interaction: Interaction) -> tuple[Any, ...]:
-        request, response = interaction.request, interaction.response
-        return (
-            (request.method, request.uri, headers(request.headers), request.body),
-            None
-            if response is None
-            else (
-                response.status,
-                shared.setdefault(response.reason, response.reason),
-                headers(response.headers),
-                response.chunks,
-                response.chunk_times,
-                response.version,
-                response.complete,
-            ),
-            _plain_error(interaction.error),
-            interaction.elapsed,
-            _plain_websocket(interaction.websocket),
-        )
+    def text(value: str) -> str:
+        found: str = shared.setdefault(value, value)
+        return found
 
-    return marshal.dumps(([plain(i) for i in interactions], firsts))
-
-
-def _plain_error(error: RecordedError | None) -> tuple[Any, ...] | None:
-    if error is None:
-        return None
-    return (error.type, error.message, error.phase, error.errno, error.strerror, error.status)
-
-
-def _plain_websocket(ws: RecordedWebSocket | None) -> tuple[Any, ...] | None:
-    if ws is None:
-        return None
-    return (
-        ws.protocol,
-        tuple((f.direction, int(f.type), f.data, f.extra, f.at) for f in ws.frames),
-    )
-
-
-def _twin(cls: type) -> type:
-    """A class with the slots and bases of frozen dataclass ``cls``, to build its instances fast.
-
-    Filled with plain attribute stores and then given ``cls`` as its class (``__class__``
-    assignment: the layouts are the same), an instance is a ``cls`` instance built without
-    the frozen ``__init__``'s ``object.__setattr__`` per field, which costs three times as
-    much. Only for plain data this module wrote itself, every field set.
-    """
-    namespace = {
-        "__slots__": vars(cls)["__slots__"],
-        # object's own methods for both names of the slot: plain stores, no Python call
-        "__setattr__": object.__setattr__,
-        "__delattr__": object.__delattr__,
-    }
-    return type(f"_Building{cls.__name__}", cls.__bases__, namespace)
-
-
-_BuildingInteraction = _twin(Interaction)
-_BuildingRequest = _twin(RecordedRequest)
-_BuildingResponse = _twin(RecordedResponse)
-
-
-def _rebuild(items: list[tuple[Any, ...]]) -> list[Interaction]:
-    built: list[Any] = []
-    add = built.append
-    for request, response, error, elapsed, ws in items:
-        interaction = _BuildingInteraction()
-        interaction.request = sent = _BuildingRequest()
-        sent.method, sent.uri, sent.headers, sent.body = request
-        sent.__class__ = RecordedRequest
-        if response is None:
-            interaction.response = None
-        else:
-            interaction.response = head = _BuildingResponse()
-            (
-                head.status,
-                head.reason,
-                head.headers,
-                head.chunks,
-                head.chunk_times,
-                head.version,
-                head.complete,
-            ) = response
-            head.__class__ = RecordedResponse
-        interaction.error = None if error is None else RecordedError(*error)
-        interaction.elapsed = elapsed
-        interaction.websocket = None if ws is None else _websocket(ws)
-        interaction.__class__ = Interaction
-        add(interaction)
-    return built
-
-
-def _websocket(ws: tuple[Any, ...]) -> RecordedWebSocket:
-    protocol, frames = ws
-    return RecordedWebSocket(
-        protocol, tuple(WSFrame(d, WSMsgType(t), data, x, at) for d, t, data, x, at in frames)
-    )
+    return marshal.dumps(([to_row(i, headers, text) for i in interactions], firsts, exact))

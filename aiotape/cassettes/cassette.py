@@ -17,7 +17,7 @@ from ..client.transport import (
     WSOptions,
     use_transport,
 )
-from .cache import Firsts, load_file, load_grouped
+from .cache import load_file, load_recorded
 from .compiled_options import compile_options
 from .errors import CassetteLabel, Complaints, UnmatchedRequestError, WebSocketMismatchError
 from .filters import (
@@ -32,14 +32,15 @@ from .matching import DEFAULT_MATCH_ON, CustomMatcher, MatchOn
 from .model import Interaction, RecordedRequest
 from .plan import RecordMode, keeps_recorded, mode_of, plan
 from .player import Playback
+from .recorded import Recorded
 from .records import Frozen
 from .storage import Signature, locked, read_file, signature, write_atomic
 from .transport import CassetteTransport
 from .vcr_config import JsonSerializer, Serializer, VcrExtras
-from .vcr_shapes import VcrRequest, request_to_vcr, response_to_vcr
 
 if TYPE_CHECKING:
     from .recorder import Recorder
+    from .vcr_shapes import VcrRequest
 
 __all__ = [
     "Cassette",
@@ -72,19 +73,16 @@ def load_cassette(path: str | os.PathLike[str]) -> list[Interaction]:
     return load_file(path)
 
 
-def _read(
-    path: str, serializer: Serializer | None
-) -> tuple[list[Interaction], Signature | None, Firsts | None]:
-    """``path``'s interactions, through ``serializer`` (None: aiotape's YAML reader), the
-    signature of the file read (None: there is no file, and no interaction) and the groups
-    of its interactions when the compiled cache gives them.
+def _read(path: str, serializer: Serializer | None) -> tuple[Recorded, Signature | None]:
+    """``path``'s interactions, through ``serializer`` (None: aiotape's YAML reader, with the
+    compiled cache and its groups), and the signature of the file read (None: there is no
+    file, and no interaction).
     """
     if serializer is None:
         read = read_file(path)
         if read is None:
-            return [], None, None
-        interactions, firsts = load_grouped(read[0], source=path)
-        return interactions, read[1], firsts
+            return _NOTHING, None
+        return load_recorded(read[0], source=path), read[1]
     from .format import from_dict
 
     found = signature(path)
@@ -92,9 +90,12 @@ def _read(
         with open(path, encoding="utf-8") as file:
             text = file.read()
     except FileNotFoundError:
-        return [], None, None
+        return _NOTHING, None
     data = serializer.deserialize(text) or {}
-    return [from_dict(item) for item in data.get("interactions") or ()], found, None
+    return Recorded.of(from_dict(item) for item in data.get("interactions") or ()), found
+
+
+_NOTHING = Recorded([])
 
 
 def _render(interactions: list[Interaction], serializer: Serializer | None) -> str:
@@ -219,29 +220,31 @@ class Cassette:
         self, allow_playback_repeats: bool, extra_paths: Iterable[str | os.PathLike[str]]
     ) -> None:
         """Load what the record mode replays and prepare the recorder."""
-        self._base: list[Interaction] = []
+        replayed = _NOTHING
         self._signature: Signature | None = None
-        firsts = None
         file = self._file
         if file is not None:
             if keeps_recorded(self.record_mode):
-                self._base, self._signature, firsts = _read(file, self._serializer)
+                replayed, self._signature = _read(file, self._serializer)
             else:
                 self._signature = signature(file)
+        self._base: Sequence[Interaction] = replayed
         self.existed = self._signature is not None
         steps = plan(self.record_mode, self.existed)
-        replayed = self._base
         self._loaded = len(replayed)
         self._extras: tuple[tuple[Path, int], ...] = ()
         if extra_paths:
             paths = [Path(p) for p in extra_paths]
             extras = [(p, _read(os.fspath(p), self._serializer)[0]) for p in paths]
             self._extras = tuple((p, len(batch)) for p, batch in extras)
-            replayed = [*replayed, *(i for _, batch in extras for i in batch)]
-            firsts = None
+            replayed = Recorded.of([*replayed, *(i for _, batch in extras for i in batch)])
         self._playback = (
             Playback(
-                replayed, self._rule, allow_playback_repeats=allow_playback_repeats, firsts=firsts
+                replayed,
+                self._rule,
+                allow_playback_repeats=allow_playback_repeats,
+                firsts=replayed.firsts,
+                exact=replayed.exact,
             )
             if steps.replay
             else None
@@ -347,6 +350,8 @@ class Cassette:
 
         A recorded failure has no response: None.
         """
+        from .vcr_shapes import request_to_vcr, response_to_vcr
+
         replayable = [] if self._playback is None else list(self._playback.interactions)
         return [
             (

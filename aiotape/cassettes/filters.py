@@ -11,19 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from ..client import exceptions
 from ..client.decoders import make_decoder
 from .model import RecordedRequest, RecordedResponse
-from .vcr_shapes import (
-    VcrRequest,
-    request_from_vcr,
-    request_to_vcr,
-    response_from_vcr,
-    response_to_vcr,
-)
+
+if TYPE_CHECKING:  # the shapes are imported by the first hook run (a replay runs none)
+    from .vcr_shapes import VcrRequest
 
 __all__ = [
     "DEFAULT_REDACTED_HEADERS",
@@ -68,7 +64,7 @@ DEFAULT_REDACTED_QUERY = frozenset(
 FilterSpec = str | tuple[str, str | None]
 """A name (remove it) or ``(name, replacement)``; a ``None`` replacement removes it too."""
 
-RequestHook = Callable[[VcrRequest], VcrRequest | None]
+RequestHook = Callable[["VcrRequest"], "VcrRequest | None"]
 """``before_record_request``: gets vcrpy's Request; returns the one to keep, or None to skip."""
 
 ResponseHook = Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -244,6 +240,10 @@ class Filters:
             request = replace(request, uri=redact_query(request.uri, self.redacted_query))
         if self.post_data and request.body:
             request = replace(request, body=self._post_data(request))
+        if not self.request_hooks:
+            return request
+        from .vcr_shapes import request_from_vcr, request_to_vcr
+
         for hook in self.request_hooks:
             shaped = hook(request_to_vcr(request))
             if shaped is None:
@@ -273,6 +273,8 @@ class Filters:
             response = decode_compressed(response)
         if not self.response_hooks:
             return response
+        from .vcr_shapes import response_from_vcr, response_to_vcr
+
         shaped = response_to_vcr(response)
         for hook in self.response_hooks:
             result = hook(shaped)

@@ -17,14 +17,16 @@ import functools
 import json
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import parse_qsl
 
 from yarl import URL
 
 from .filters import DEFAULT_REDACTED_QUERY, REDACTED
 from .model import Interaction, RecordedRequest
-from .vcr_shapes import VcrRequest, request_to_vcr
+
+if TYPE_CHECKING:  # the shapes are imported by the first custom matcher run
+    from .vcr_shapes import VcrRequest
 
 __all__ = [
     "DEFAULT_MATCH_ON",
@@ -50,7 +52,7 @@ class UriParts(NamedTuple):
 
 
 KeyFunction = Callable[[RecordedRequest, UriParts], Hashable]
-CustomMatcher = Callable[[VcrRequest, VcrRequest], object]
+CustomMatcher = Callable[["VcrRequest", "VcrRequest"], object]
 MatchOn = Sequence[str | CustomMatcher]
 
 DEFAULT_MATCH_ON: tuple[str, ...] = ("method", "scheme", "host", "port", "path", "query")
@@ -69,12 +71,19 @@ class Closest:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-_PLAIN_URI = re.compile(
+_PLAIN_URI = (
     r"(https?|wss?)://([a-z0-9.-]+)(?::([1-9][0-9]{0,4}))?"
     r"(/[A-Za-z0-9._~!$&'()*,;=:/-]*)?(?:\?([A-Za-z0-9._~!$&'()*,;=:/?-]*))?"
 )
 """A URI yarl would take apart as it stands: nothing to decode (no ``%``, ``+``, non-ASCII),
 no user info, fragment or IPv6 literal, a lower-case host and a scheme with a default port."""
+
+
+@functools.cache
+def _plain_uri() -> re.Pattern[str]:
+    """``_PLAIN_URI`` compiled, on first use (a replay of requests sent as recorded, from the
+    compiled cache, splits no URI)."""
+    return re.compile(_PLAIN_URI)
 
 
 _Parts = tuple[str, str | None, int | None, str, tuple[tuple[str, str], ...]]
@@ -83,7 +92,7 @@ _Parts = tuple[str, str | None, int | None, str, tuple[tuple[str, str], ...]]
 
 def _split(uri: str) -> _Parts | None:
     """``uri``'s parts by splitting the string, or None when only yarl may take it apart."""
-    plain = _PLAIN_URI.fullmatch(uri)
+    plain = _plain_uri().fullmatch(uri)
     if plain is None:
         return None
     scheme, host, port_text, path, query = plain.groups()
@@ -198,6 +207,8 @@ _PLAIN_MATCHERS = frozenset(MATCHERS) - _BODY_MATCHERS - {"headers"}
 
 def _accepts(matcher: CustomMatcher, live: RecordedRequest, recorded: RecordedRequest) -> bool:
     """vcrpy's rule: None or a true value matches; a false value or AssertionError does not."""
+    from .vcr_shapes import request_to_vcr
+
     try:
         result = matcher(request_to_vcr(live), request_to_vcr(recorded))
     except AssertionError:

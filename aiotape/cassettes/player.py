@@ -21,14 +21,16 @@ from ..client.simulation import CLOSED, first_timeout
 from ..client.transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
 from .matching import Closest, MatchRule
 from .model import (
+    Headers,
     Interaction,
     RecordedError,
     RecordedRequest,
     RecordedWebSocket,
     WSFrame,
 )
+from .recorded import Exact, Recorded, latest
 
-__all__ = ["INCOMPLETE_BODY", "Playback", "ReplayChannel", "replay"]
+__all__ = ["INCOMPLETE_BODY", "Playback", "ReplayChannel", "replay", "replay_at"]
 
 INCOMPLETE_BODY = (
     "aiotape: the cassette holds only the start of this body (the response was released "
@@ -40,17 +42,20 @@ INCOMPLETE_BODY = (
 class Playback:
     """Recorded interactions indexed by match key, handed out once each in recorded order.
 
+    A take gives the position of the interaction taken (in the order given), which
+    :meth:`interaction` turns into its records and :func:`replay_at` into its response.
     Thread-safe; a take is synchronous, so concurrent identical requests get distinct answers.
     With ``allow_playback_repeats`` (vcrpy's rule) the first matching interaction answers every
     time.
 
     Interactions whose requests share a key form a group, named by its first position. The
-    groups are found by the first take (a cassette nothing asks keys nothing): from ``firsts``
-    when the rule is the default one (for each interaction, the first position sharing its
-    :func:`default_key`, which the compiled cache keeps), else by keying every request. When
-    the key depends on the method and URI alone, each recorded (method, URI) names its group,
-    so a request sent as recorded is not taken apart; the keys of the groups are only needed
-    (and computed) for a request that differs from every recorded one as a string.
+    groups are found by the first take (a cassette nothing asks keys nothing): from
+    ``firsts`` when the rule is the default one (for each interaction, the first position
+    sharing its :func:`default_key`, which the compiled cache keeps with ``exact``, the group
+    of each recorded method and URI), else by keying every request. When the key depends on
+    the method and URI alone, each recorded (method, URI) names its group, so a request sent
+    as recorded is not taken apart; the keys of the groups are only needed (and computed) for
+    a request that differs from every recorded one as a string.
     """
 
     __slots__ = (
@@ -66,6 +71,7 @@ class Playback:
         "_ready",
         "_repeats",
         "_rule",
+        "rows",
     )
 
     def __init__(
@@ -75,16 +81,23 @@ class Playback:
         *,
         allow_playback_repeats: bool = False,
         firsts: Sequence[int] | None = None,
+        exact: Exact | None = None,
     ) -> None:
-        self._interactions = tuple(interactions)
+        count = len(interactions)
+        self._interactions = (
+            interactions if type(interactions) is Recorded else Recorded.of(interactions)
+        )
+        self.rows = self._interactions.rows
+        """The compiled rows of the interactions (None: not compiled)."""
         self._rule = rule
-        self._firsts = firsts if rule.default else None
+        default = rule.default and firsts is not None and len(firsts) == count
+        self._firsts = firsts if default else None
+        self._exact: Exact = exact if default and exact is not None else {}
         self._repeats = allow_playback_repeats
         self._ordered = not allow_playback_repeats and not rule.custom
-        self._played = [False] * len(self._interactions)
+        self._played = [False] * count
         self._ready = False
         self._groups: dict[int, list[int]] = {}
-        self._exact: dict[tuple[str, str], int] = {}
         self._by_key: dict[Hashable, int] | None = None
         self._cursor: dict[int, int] = {}
         self._lock = threading.Lock()
@@ -99,26 +112,26 @@ class Playback:
             if self._ready:
                 return
             rule = self._rule
-            interactions = self._interactions
             firsts = self._firsts
-            if firsts is None or len(firsts) != len(interactions):
+            if firsts is None:
                 by_key: dict[Hashable, int] = {}
                 firsts = [
-                    by_key.setdefault(rule.key(i.request), p) for p, i in enumerate(interactions)
+                    by_key.setdefault(rule.key(i.request), p)
+                    for p, i in enumerate(self._interactions)
                 ]
                 self._by_key = by_key
             groups = self._groups
             positions = range(len(firsts))
             if all(map(operator.eq, firsts, positions)):  # each its own group: the usual case
-                groups.update({position: [position] for position in positions})
+                groups.update(zip(positions, map(list, zip(positions)), strict=True))  # {p: [p]}
             else:
                 for position, first in enumerate(firsts):
                     groups.setdefault(first, []).append(position)
                 if self._ordered:
                     for group in groups.values():
                         group.reverse()
-            if rule.plain:
-                pairs = [(i.request.method, i.request.uri) for i in interactions]
+            if rule.plain and not self._exact:
+                pairs = self._interactions.requests()
                 self._exact.update(zip(pairs, firsts, strict=True))
             self._ready = True
 
@@ -148,23 +161,22 @@ class Playback:
         return all(self._played)
 
     @property
-    def interactions(self) -> tuple[Interaction, ...]:
+    def interactions(self) -> Sequence[Interaction]:
         """Every interaction that may replay, in order."""
         return self._interactions
 
-    def position(self, interaction: Interaction) -> int:
-        """Where ``interaction`` (one this playback handed out) sits in the order given."""
-        return next(i for i, known in enumerate(self._interactions) if known is interaction)
+    def interaction(self, position: int) -> Interaction:
+        """The interaction at ``position`` (in the order given)."""
+        return self._interactions[position]
 
     @property
     def played_positions(self) -> tuple[int, ...]:
         """Positions (in the order given) of the interactions played so far."""
         return tuple(compress(range(len(self._played)), self._played))
 
-    def take(self, live: RecordedRequest, url: URL | None = None) -> Interaction | None:
-        """The next unplayed interaction matching ``live`` (marked played), if any.
-
-        ``url`` is ``live.uri`` already parsed, when the caller has it.
+    def take(self, live: RecordedRequest, url: URL | None = None) -> int | None:
+        """The position of the next unplayed interaction matching ``live`` (marked played),
+        if any. ``url`` is ``live.uri`` already parsed, when the caller has it.
         """
         if self._rule.plain:
             return self.take_plain(live.method, live.uri, url, live)
@@ -172,7 +184,7 @@ class Playback:
 
     def take_plain(
         self, method: str, uri: str, url: URL | None = None, live: RecordedRequest | None = None
-    ) -> Interaction | None:
+    ) -> int | None:
         """``take`` for a ``plain`` rule, by the request's method and URI (``url``: ``uri``
         parsed, if at hand); ``live`` as for :meth:`take_key`.
         """
@@ -181,30 +193,38 @@ class Playback:
         group = self._exact.get((method, uri))
         if group is None:
             group = self._group(self._rule.plain_key(method, uri, url))
-        return self._take_from(group, live)
+            if group is None:
+                return None
+        if not self._ordered:
+            return self._take_checked(group, live)
+        try:  # :meth:`_pop`, inlined (the usual take)
+            position = self._groups[group].pop()
+        except IndexError:
+            return None
+        self._played[position] = True
+        return position
 
-    def take_key(self, key: Hashable, live: RecordedRequest | None = None) -> Interaction | None:
+    def take_key(self, key: Hashable, live: RecordedRequest | None = None) -> int | None:
         """``take`` by the request's match key; ``live`` (the request) may be None when the
         rule has no custom matchers, which alone read it.
         """
-        return self._take_from(self._group(key), live)
-
-    def _take_from(self, group: int | None, live: RecordedRequest | None) -> Interaction | None:
-        """The next interaction of ``group`` (None: no recorded request had the key)."""
+        group = self._group(key)
         if group is None:
             return None
-        return self._pop(group) if self._ordered else self._take_checked(group, live)
+        if not self._ordered:
+            return self._take_checked(group, live)
+        return self._pop(group)
 
-    def _pop(self, group: int) -> Interaction | None:
-        """``_ordered``: the group's next interaction, played (a list's pop needs no lock)."""
+    def _pop(self, group: int) -> int | None:
+        """``_ordered``: the group's next position, played (a list's pop needs no lock)."""
         try:
             position = self._groups[group].pop()
         except IndexError:  # every interaction of the group was played
             return None
         self._played[position] = True
-        return self._interactions[position]
+        return position
 
-    def _take_checked(self, group: int, live: RecordedRequest | None) -> Interaction | None:
+    def _take_checked(self, group: int, live: RecordedRequest | None) -> int | None:
         """A take with custom matchers or repeats."""
         positions = self._groups[group]
         with self._lock:
@@ -218,25 +238,21 @@ class Playback:
             for offset in range(start, len(positions)):
                 position = positions[offset]
                 if not played[position] and self._accepts(live, position):
-                    return self._play(position)
+                    played[position] = True
+                    return position
         return None
 
     def _accepts(self, live: RecordedRequest | None, position: int) -> bool:
         assert live is not None, "custom matchers need the live request"
         return self._rule.accepts(live, self._interactions[position].request)
 
-    def _play(self, position: int) -> Interaction:
-        self._played[position] = True
-        return self._interactions[position]
-
-    def _first_accepted(
-        self, live: RecordedRequest | None, positions: list[int]
-    ) -> Interaction | None:
+    def _first_accepted(self, live: RecordedRequest | None, positions: list[int]) -> int | None:
         """vcrpy's playback repeats: the first matching interaction answers, every time."""
         custom = self._rule.custom
         for position in positions:
             if not custom or self._accepts(live, position):
-                return self._play(position)
+                self._played[position] = True
+                return position
         return None
 
     def closest(self, live: RecordedRequest) -> Closest | None:
@@ -257,19 +273,35 @@ def _chunk_times(interaction: Interaction) -> Sequence[float]:
     return [interaction.elapsed] * len(response.chunks)
 
 
-def _timely(request: Request, elapsed: float, chunk_times: Sequence[float]) -> bool:
-    """Whether no timeout of ``request`` can fire during a recorded exchange that ends by
-    ``elapsed`` and ``chunk_times`` (the usual case: no sock_read, a total deadline far off);
-    otherwise :func:`first_timeout` decides, event by event.
+def _timely(request: Request, last: float) -> bool:
+    """Whether no timeout of ``request`` can fire during a recorded exchange whose last event
+    (head or chunk) came ``last`` seconds in (the usual case: no sock_read, a total deadline
+    far off); otherwise :func:`first_timeout` decides, event by event.
     """
     sock_read = request.timeout.sock_read
     if sock_read and sock_read > 0:
         return False
-    if request.deadline is None:
+    deadline = request.deadline
+    if deadline is None:
         return True
-    latest = max(elapsed, *chunk_times) if chunk_times else elapsed
-    now = asyncio.get_running_loop().time()
-    return latest <= request.deadline - now - request.simulated_elapsed
+    return last <= deadline - asyncio.get_running_loop().time() - request.simulated_elapsed
+
+
+def replay_at(
+    playback: Playback, position: int, request: Request, note: Callable[[int], str]
+) -> Response:
+    """:func:`replay` of the interaction at ``position``; ``note(position)`` is the note of a
+    recorded failure. A compiled plain answer (complete, no failure, no timeout in reach: the
+    usual case) is built from its row, with no record built.
+    """
+    rows = playback.rows
+    if rows is not None:
+        row = rows[position]  # see :data:`~aiotape.cassettes.recorded.Row`
+        last = row[14]
+        if last is not None and _timely(request, last):
+            return _response(row[4], row[5], row[6], row[7], row[9], row[12])
+    interaction = playback.interaction(position)
+    return replay(interaction, request, None if interaction.error is None else note(position))
 
 
 def replay(interaction: Interaction, request: Request, note: str | None = None) -> Response:
@@ -287,7 +319,7 @@ def replay(interaction: Interaction, request: Request, note: str | None = None) 
         if early is not None:
             raise early[1]
         raise _noted(_rebuilt(error, request), note)
-    timely = _timely(request, interaction.elapsed, response.chunk_times)
+    timely = _timely(request, latest(interaction.elapsed, response.chunk_times))
     head = None if timely else first_timeout(request, [interaction.elapsed], 0.0)
     if head is not None:
         raise head[1]
@@ -302,14 +334,34 @@ def replay(interaction: Interaction, request: Request, note: str | None = None) 
         body_error = _noted(_rebuilt(error, request), note)
     elif not response.complete:
         body_error = exceptions.ClientPayloadError(INCOMPLETE_BODY)
+    return _response(
+        response.status,
+        response.reason,
+        response.headers,
+        chunks,
+        response.version,
+        interaction.elapsed,
+        body_error,
+    )
+
+
+def _response(
+    status: int,
+    reason: str,
+    headers: Headers,
+    chunks: Sequence[bytes],
+    version: tuple[int, int],
+    elapsed: float,
+    body_error: BaseException | None = None,
+) -> Response:
     return Response(
-        status=response.status,
-        reason=response.reason,
-        headers=CIMultiDictProxy(CIMultiDict(response.headers)),
+        status=status,
+        reason=reason,
+        headers=CIMultiDictProxy(CIMultiDict(headers)),
         body=ChunkedBody(chunks, body_error),
-        version=response.version,
+        version=version,
         raw_headers=None,  # the recorded headers, encoded if asked for
-        simulated_elapsed=interaction.elapsed,
+        simulated_elapsed=elapsed,
     )
 
 

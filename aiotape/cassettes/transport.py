@@ -17,8 +17,8 @@ from ..client.transport import (
 from .errors import Complaints
 from .filters import Filters
 from .matching import MatchRule
-from .model import Interaction, RecordedRequest
-from .player import Playback, ReplayChannel, replay
+from .model import RecordedRequest
+from .player import Playback, ReplayChannel, replay, replay_at
 
 if TYPE_CHECKING:
     from .recorder import Recorder
@@ -105,9 +105,9 @@ class CassetteTransport:
         self._recorder = recorder
         self._complaints = complaints
 
-    def _take(self, request: Request, matched: RecordedRequest | None) -> Interaction | None:
-        """The recorded answer: by ``matched`` when matching needs the request filtered, else
-        by the key of its method and URL (no snapshot of the request is built).
+    def _take(self, request: Request, matched: RecordedRequest | None) -> int | None:
+        """The position of the recorded answer: by ``matched`` when matching needs the request
+        filtered, else by the key of its method and URL (no snapshot of the request is built).
         """
         playback = self._playback
         if playback is None:
@@ -131,10 +131,10 @@ class CassetteTransport:
             taken, matched = self._live.match(request, body)
             if not taken:
                 return await self.inner.handle(request)
-        interaction = self._take(request, matched)
-        if interaction is not None:
-            note = None if interaction.error is None else self._failure_note(interaction)
-            return replay(interaction, request, note)
+        playback = self._playback
+        position = self._take(request, matched)
+        if position is not None and playback is not None:
+            return replay_at(playback, position, request, self._complaints.replayed_failure)
         if self._recorder is not None:
             return await self._recorder.handle(request, self.inner)
         raise self._complaints.unmatched(matched or self._live.wire(request, body))
@@ -144,10 +144,14 @@ class CassetteTransport:
         taken, matched = self._live.match(request, b"")
         if not taken:
             return await self.inner.connect_ws(request, options)
-        interaction = self._take(request, matched)
+        playback = self._playback
+        position = self._take(request, matched)
         live = matched or self._live.wire(request, b"")
-        if interaction is not None:
-            handshake = replay(interaction, request, self._failure_note(interaction))
+        if position is not None and playback is not None:
+            interaction = playback.interaction(position)
+            failed = interaction.error is not None
+            note = self._complaints.replayed_failure(position) if failed else None
+            handshake = replay(interaction, request, note)
             if interaction.websocket is None:
                 raise self._complaints.unmatched(
                     live, "the recorded answer is not a websocket session"
@@ -160,12 +164,6 @@ class CassetteTransport:
         if self._recorder is not None:
             return await self._recorder.connect_ws(request, self.inner, options)
         raise self._complaints.unmatched(live)
-
-    def _failure_note(self, interaction: Interaction) -> str | None:
-        """For a recorded failure: which cassette file and interaction it is replayed from."""
-        if interaction.error is None or self._playback is None:
-            return None
-        return self._complaints.replayed_failure(self._playback.position(interaction))
 
     async def aclose(self) -> None:
         """Nothing to release: ``inner`` belongs to the session."""

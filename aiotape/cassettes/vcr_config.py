@@ -148,6 +148,8 @@ class VcrExtras:
 
     def path(self, path: str | os.PathLike[str]) -> str:
         """vcrpy's rule: ``path_transformer`` first, then ``cassette_library_dir`` in front."""
+        if self is _NO_EXTRAS:  # the usual case: the path as given
+            return path if type(path) is str else os.fspath(path)
         return cassette_path(path, self.path_transformer, self.cassette_library_dir)
 
 

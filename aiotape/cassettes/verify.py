@@ -74,14 +74,13 @@ def pair(
     playback = Playback(
         recorded, MatchRule.compile(match_on), allow_playback_repeats=allow_playback_repeats
     )
-    position_of = {id(interaction): p for p, interaction in reversed(list(enumerate(recorded)))}
     pairs: list[Pair] = []
     for interaction in live:
         match = playback.take(interaction.request)
         if match is None:
             pairs.append(Pair(None, None, interaction))
         else:
-            pairs.append(Pair(position_of[id(match)], match, interaction))
+            pairs.append(Pair(match, recorded[match], interaction))
     played = set(playback.played_positions)
     pairs.extend(Pair(p, recorded[p], None) for p in range(len(recorded)) if p not in played)
     return pairs

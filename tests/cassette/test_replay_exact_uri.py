@@ -23,10 +23,11 @@ from aiotape.cassettes import (
     UnmatchedRequestError,
     dumps,
 )
-from aiotape.cassettes.cache import load_grouped
+from aiotape.cassettes.cache import load_recorded
 from aiotape.cassettes.filters import DEFAULT_REDACTED_QUERY, REDACTED
 from aiotape.cassettes.matching import DEFAULT_MATCH_ON, MatchRule
 from aiotape.cassettes.player import Playback
+from aiotape.cassettes.recorded import Recorded
 from tests.cassette.test_cassette_transport import Scripted, _read, _request
 
 RECORDED = (
@@ -99,27 +100,29 @@ def _interactions() -> list[Interaction]:
     ]
 
 
-def _compiled(tmp_path: Path) -> tuple[list[Interaction], tuple[int, ...]]:
+def _compiled(tmp_path: Path) -> tuple[Recorded, tuple[int, ...]]:
     """The recorded interactions and their groups as the compiled cache gives them."""
     path = tmp_path / "c.yaml"
     path.write_text(dumps(_interactions()))
-    cold = load_grouped(path.read_bytes(), source=str(path))
-    warm = load_grouped(path.read_bytes(), source=str(path))
-    assert cold == warm and warm[1] is not None
-    return warm[0], warm[1]
+    cold = load_recorded(path.read_bytes(), source=str(path))
+    warm = load_recorded(path.read_bytes(), source=str(path))
+    assert list(cold) == list(warm) and warm.firsts is not None
+    assert cold.firsts == warm.firsts and cold.exact == warm.exact
+    return warm, tuple(warm.firsts)
 
 
 @pytest.fixture(scope="module")
-def compiled(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Interaction], tuple[int, ...]]:
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Recorded, tuple[int, ...]]:
     return _compiled(tmp_path_factory.mktemp("exact"))
 
 
-def _positions(playback: Playback, answers: list[Interaction | None]) -> list[int | None]:
-    return [None if answer is None else playback.position(answer) for answer in answers]
+def _positions(playback: Playback, answers: list[int | None]) -> list[int | None]:
+    assert all(a is None or playback.interaction(a) is playback.interactions[a] for a in answers)
+    return answers
 
 
 def test_the_cache_groups_interactions_whose_requests_share_the_default_key(
-    compiled: tuple[list[Interaction], tuple[int, ...]],
+    compiled: tuple[Recorded, tuple[int, ...]],
 ) -> None:
     _, firsts = compiled
     expected = [
@@ -133,12 +136,14 @@ def test_the_cache_groups_interactions_whose_requests_share_the_default_key(
 @settings(max_examples=150, deadline=None)
 @given(live=st.lists(st.sampled_from(LIVE), max_size=30), repeats=st.booleans())
 def test_every_take_answers_as_matching_by_key_does(
-    compiled: tuple[list[Interaction], tuple[int, ...]], live: list[tuple[str, str]], repeats: bool
+    compiled: tuple[Recorded, tuple[int, ...]], live: list[tuple[str, str]], repeats: bool
 ) -> None:
     interactions, firsts = compiled
     rule = MatchRule(DEFAULT_MATCH_ON)
     expected = _model(live, repeats)
-    grouped = Playback(interactions, rule, allow_playback_repeats=repeats, firsts=firsts)
+    grouped = Playback(
+        interactions, rule, allow_playback_repeats=repeats, firsts=firsts, exact=interactions.exact
+    )
     keyed = Playback(interactions, rule, allow_playback_repeats=repeats)
     parsed = Playback(interactions, rule, allow_playback_repeats=repeats)
     by_request = Playback(interactions, rule, allow_playback_repeats=repeats, firsts=firsts)
@@ -155,7 +160,7 @@ def test_every_take_answers_as_matching_by_key_does(
 
 
 def test_a_request_spelled_as_a_later_recording_still_takes_the_first_of_its_key(
-    compiled: tuple[list[Interaction], tuple[int, ...]],
+    compiled: tuple[Recorded, tuple[int, ...]],
 ) -> None:
     interactions, firsts = compiled
     playback = Playback(interactions, MatchRule(DEFAULT_MATCH_ON), firsts=firsts)
@@ -166,7 +171,7 @@ def test_a_request_spelled_as_a_later_recording_still_takes_the_first_of_its_key
 
 @pytest.mark.parametrize("match_on", [("method", "path"), ("method", "uri"), ("host", "query")])
 def test_other_plain_rules_answer_as_their_keys_do(
-    compiled: tuple[list[Interaction], tuple[int, ...]], match_on: tuple[str, ...]
+    compiled: tuple[Recorded, tuple[int, ...]], match_on: tuple[str, ...]
 ) -> None:
     interactions, firsts = compiled
     rule = MatchRule(match_on)
@@ -175,7 +180,7 @@ def test_other_plain_rules_answer_as_their_keys_do(
     for method, uri in LIVE + LIVE:
         taken = fast.take_plain(method, uri)
         expected = slow.take_key(rule.key(RecordedRequest(method, uri)))
-        assert (taken and fast.position(taken)) == (expected and slow.position(expected))
+        assert taken == expected
 
 
 async def test_a_custom_matcher_still_chooses_within_requests_sent_as_recorded(
