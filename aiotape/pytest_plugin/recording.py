@@ -21,6 +21,7 @@ vcrpy-patched client.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import os
@@ -56,7 +57,12 @@ __all__ = [
 _RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 """RecordMode's values (spelt out: registering the option must not import the cassettes)."""
 _FORBIDDEN_IN_NAMES = re.compile(r"[<>?%*:|\"'/\\]")
-_CASSETTE_FIXTURE = "aiotape_cassette"
+_FIXTURE_PLUGIN = "aiotape-cassette-fixture"
+_ENTRY_PLUGIN = "aiotape-cassette-entry"
+_SERVED = pytest.StashKey[bool]()
+"""Set on the tests whose cassette (or network guard) is entered without a fixture."""
+_ENTERED = pytest.StashKey["Cassette | None"]()
+"""The cassette entered for a test, until its teardown."""
 
 
 def _pytest_recording_present(pluginmanager: pytest.PytestPluginManager) -> bool:
@@ -118,7 +124,7 @@ def pytest_configure_recording(config: pytest.Config) -> None:
     ):
         config.addinivalue_line("markers", line)
     beside = _pytest_recording_present(config.pluginmanager)
-    config.pluginmanager.register(CassetteFixture(), "aiotape-cassette-fixture")
+    config.pluginmanager.register(CassetteFixture(), _FIXTURE_PLUGIN)
     config.pluginmanager.register(
         VcrFixtureBeside() if beside else VcrFixture(), "aiotape-vcr-fixture"
     )
@@ -226,83 +232,119 @@ def _cassette_options(
 def pytest_collection_modifyitems_recording(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Give ``aiotape_cassette`` to the tests it serves: ``vcr``-marked ones, and with
-    ``--block-network`` (or the ``block_network`` marker) the ones it guards. Other tests do
-    not pay for a fixture. Runs last, once other plugins and conftests have added markers.
+    """Note the tests a cassette serves: ``vcr``-marked ones, and with ``--block-network``
+    (or the ``block_network`` marker) the ones it guards. Runs last, once other plugins and
+    conftests have added markers. If any test is served (and ``--setup-plan`` is off), the
+    hooks entering their cassettes are registered.
     """
     settings = Settings.of(config)
     guard = not settings.beside
-    guard_all = guard and settings.block_network
+    names = ("vcr", "block_network") if guard else ("vcr",)
+    served = False
     for item in items:
-        if (
-            guard_all
-            or item.get_closest_marker("vcr") is not None
-            or (guard and item.get_closest_marker("block_network") is not None)
+        if (guard and settings.block_network) or any(
+            mark.name in names for mark in item.iter_markers()
         ):
-            _use_cassette_fixture(item)
-
-
-def _use_cassette_fixture(item: pytest.Item) -> None:
-    """Put ``aiotape_cassette`` among ``item``'s fixtures where an autouse fixture would be:
-    after the higher-scoped fixtures, before the test's own function-scoped ones (which then
-    run inside the cassette). Parametrized siblings share the list, so it may be there already.
-    """
-    info = getattr(item, "_fixtureinfo", None)
-    names = getattr(item, "fixturenames", None)
-    if info is None or not isinstance(names, list):  # an item without fixtures
-        return
-    if _CASSETTE_FIXTURE in names:
-        names.remove(_CASSETTE_FIXTURE)
-    defs = info.name2fixturedefs
-    function_scoped = (
-        i for i, name in enumerate(names) if name not in defs or defs[name][-1].scope == "function"
-    )
-    names.insert(next(function_scoped, len(names)), _CASSETTE_FIXTURE)
+            item.stash[_SERVED] = True
+            served = True
+    manager = config.pluginmanager
+    if served and not config.option.setupplan and not manager.has_plugin(_ENTRY_PLUGIN):
+        fixture = manager.get_plugin(_FIXTURE_PLUGIN)
+        if isinstance(fixture, CassetteFixture):
+            manager.register(CassetteEntry(fixture), _ENTRY_PLUGIN)
 
 
 class CassetteFixture:
-    """``aiotape_cassette``, on a plugin object registered once per run.
+    """The ``aiotape_cassette`` fixture, and the entry into a test's cassette, on a plugin
+    object registered once per run.
 
-    It learns which test is being set up from ``pytest_runtest_setup`` instead of taking
-    ``request``: pytest builds a fixture definition for every use of ``request`` (about
-    0.1M instructions a test).
+    A served test (see the collection hook) does not use the fixture: pytest's setup and
+    teardown of a fixture cost about 0.2M instructions a test. Its cassette is entered where
+    an autouse fixture would run, just before its first function-scoped fixture is set up
+    (or, without one, once its setup is done); it is left by a finalizer of the test, after
+    its function-scoped fixtures' teardown (:class:`CassetteEntry`). The fixture gives that
+    cassette to ``vcr``, or enters one for a test that asks for it unserved (marked at run
+    time, or unmarked). The cassette modules are imported by the first cassette entered.
     """
 
     def __init__(self) -> None:
         self._item: pytest.Item | None = None
+        self.pending: pytest.Item | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        """Note the test whose fixtures are about to be set up."""
+        """Note the test whose fixtures are about to be set up (pending, if served)."""
         self._item = item
+        self.pending = item if item.stash.get(_SERVED, False) else None
 
     @pytest.fixture
-    def aiotape_cassette(self) -> Iterator[Cassette | None]:
+    def aiotape_cassette(self) -> Cassette | None:
         """For ``@pytest.mark.vcr`` tests, every aiotape session plays/records the cassette.
 
         At teardown the test fails if a request matched nothing, even if the code under test
-        swallowed the error. The cassette modules are imported by the first marked test.
-        The same fixture applies ``--block-network``. It is not autouse: the collection hook
-        adds it to the tests it serves (parametrized siblings share it, so it checks the
-        marker).
+        swallowed the error. The same cassette entry applies ``--block-network``.
         """
         item = self._item
         if item is None:
             raise pytest.UsageError("aiotape_cassette is only set up for a test being run")
-        settings = Settings.of(item.config)
-        marks = Marks.of(item)
-        steps = _cassette_steps(item, settings, marks)
-        cassette = next(steps)
         try:
-            guard = _network_guard(item, settings, marks)
-            if guard is None:
+            return item.stash[_ENTERED]
+        except KeyError:
+            return self.enter(item)
+
+    def enter(self, item: pytest.Item) -> Cassette | None:
+        """Enter ``item``'s cassette (and network guard) until the test's teardown."""
+        self.pending = None
+        session = _cassette_session(item)
+        cassette = item.stash[_ENTERED] = next(session)
+        item.addfinalizer(functools.partial(_leave, item, session))
+        return cassette
+
+
+class CassetteEntry:
+    """Enters a pending served test's cassette when its first function-scoped fixture is
+    about to be set up, or once its setup is done (registered only if a test is served).
+    """
+
+    def __init__(self, fixture: CassetteFixture) -> None:
+        self._fixture = fixture
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> None:
+        """Enter the pending cassette before the test's function-scoped fixtures."""
+        fixture = self._fixture
+        if fixture.pending is not None and fixturedef.scope == "function":
+            fixture.enter(fixture.pending)
+
+    @pytest.hookimpl(specname="pytest_runtest_setup", trylast=True)
+    def pytest_runtest_setup_done(self, item: pytest.Item) -> None:
+        """Enter the pending cassette of a test without function-scoped fixtures."""
+        if self._fixture.pending is item:
+            self._fixture.enter(item)
+
+
+def _leave(item: pytest.Item, session: Iterator[Cassette | None]) -> None:
+    """Leave the cassette entered for ``item``: save it, note its use, report unmatched."""
+    del item.stash[_ENTERED]
+    next(session, None)
+
+
+def _cassette_session(item: pytest.Item) -> Iterator[Cassette | None]:
+    """Yields the test's cassette (or None) with its network guard entered, then leaves."""
+    settings = Settings.of(item.config)
+    marks = Marks.of(item)
+    steps = _cassette_steps(item, settings, marks)
+    cassette = next(steps)
+    try:
+        guard = _network_guard(item, settings, marks)
+        if guard is None:
+            yield cassette
+        else:
+            with guard:
                 yield cassette
-            else:
-                with guard:
-                    yield cassette
-        finally:
-            for _ in steps:  # the cassette's teardown: save, note its use, report unmatched
-                pass
+    finally:
+        for _ in steps:  # the cassette's teardown: save, note its use, report unmatched
+            pass
 
 
 def _cassette_steps(
