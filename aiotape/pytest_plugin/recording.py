@@ -22,7 +22,6 @@ vcrpy-patched client.
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.metadata
 import os
 import re
@@ -32,12 +31,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .facts import Marks, Place, Settings, cassette_dir, option, pytest_recording_registered
-from .outcome import CALL_FAILED
+from .facts import (
+    Marks,
+    Place,
+    Settings,
+    cassette_dir,
+    has_marker,
+    option,
+    pytest_recording_registered,
+)
 from .socket_guard import NetworkBlockedError, blocked
-from .summary import note_cassette
 from .vcr_compat import RecordingHookspecs, VcrFixture, VcrFixtureBeside
-from .verify import verified_hosts, verify_cassette
+from .verify import verified_hosts
 
 if TYPE_CHECKING:
     from ..cassettes import Cassette
@@ -145,28 +150,30 @@ def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def default_cassette_name(request: pytest.FixtureRequest) -> str:
     """The test's name (``Class.test``), or the ``default_cassette`` marker's argument."""
-    return _default_name(request.node, request.node.get_closest_marker("default_cassette"))
+    node = request.node
+    return default_name(node, Place.of(node), node.get_closest_marker("default_cassette"))
 
 
-def _default_name(item: pytest.Item, marker: pytest.Mark | None) -> str:
+def default_name(item: pytest.Item, place: Place, marker: pytest.Mark | None) -> str:
+    """The test's name (``Class.test``), or ``marker``'s (``default_cassette``) argument."""
     if marker is not None:
         if not marker.args:
             raise pytest.UsageError("@pytest.mark.default_cassette needs the cassette name")
         return str(marker.args[0])
-    return _FORBIDDEN_IN_NAMES.sub("-", Place.of(item).prefix + item.name)
+    return _FORBIDDEN_IN_NAMES.sub("-", place.prefix + item.name)
 
 
-def _overridden(item: pytest.Item, name: str) -> bool:
+def overridden(item: pytest.Item, place: Place, name: str) -> bool:
     """Whether the test gets fixture ``name`` from elsewhere than this module (or can't tell).
 
     Overrides live in conftest files, modules and classes, so this is decided once per
-    module or class, from pytest's fixture registry; the plugin's own fixtures are then
-    computed without pytest's per-fixture setup and teardown.
+    module or class (``place``), from pytest's fixture registry; the plugin's own fixtures
+    are then computed without pytest's per-fixture setup and teardown.
     """
     callspec = getattr(item, "callspec", None)
     if callspec is not None and name in callspec.params:
         return True
-    known = Place.of(item).overridden
+    known = place.overridden
     if name not in known:
         try:
             defs = item.session._fixturemanager.getfixturedefs(name, item)
@@ -176,56 +183,29 @@ def _overridden(item: pytest.Item, name: str) -> bool:
     return known[name]
 
 
-def _fixture(item: pytest.Item, name: str, own: Any) -> Any:
+def own_or_overridden(item: pytest.Item, place: Place, name: str, own: Any) -> Any:
     """Fixture ``name``'s value: ``own`` unless the test overrides it."""
-    return _request(item).getfixturevalue(name) if _overridden(item, name) else own
+    return fixture_request(item).getfixturevalue(name) if overridden(item, place, name) else own
 
 
-def _request(item: pytest.Item) -> pytest.FixtureRequest:
+def fixture_request(item: pytest.Item) -> pytest.FixtureRequest:
     """The ``request`` of test function ``item``, to get the fixtures it overrides."""
     if not isinstance(item, pytest.Function):
         raise pytest.UsageError(f"{item.nodeid}: overridden cassette fixtures need a function")
     return item._request
 
 
-def _fit_file_name(name: str, limit: int = 255 - len(".yaml")) -> str:
-    """``name``, or for names too long for a file (parametrized tests) a prefix and a hash."""
-    if len(name) <= limit:
-        return name
-    digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
-    return f"{name[: limit - len(digest) - 3]}...{digest}"
-
-
-def _merged_config(config: dict[str, Any], markers: Sequence[pytest.Mark]) -> dict[str, Any]:
-    merged = dict(config)
+def merged_config(config: dict[str, Any] | None, markers: Sequence[pytest.Mark]) -> dict[str, Any]:
+    """``vcr_config`` (None: the plugin's own, empty) updated by the ``vcr`` markers' options."""
+    merged = {} if config is None else dict(config)
     for marker in reversed(markers):  # the closest marker wins
         merged.update(marker.kwargs)
     return merged
 
 
-def _record_mode(settings: Settings, merged: dict[str, Any]) -> str:
+def record_mode(settings: Settings, merged: dict[str, Any]) -> str:
+    """The record mode: the markers' or ``vcr_config``'s, else ``--record-mode``'s."""
     return str(merged.get("record_mode") or settings.record_mode or "none")
-
-
-def _cassette_options(
-    item: pytest.Item, settings: Settings, marks: Marks, directory: str
-) -> dict[str, Any]:
-    """Cassette keywords for the test, as pytest-recording builds them for vcrpy."""
-    config = _merged_config(_fixture(item, "vcr_config", {}), marks.vcr)
-    config.pop("allowed_hosts", None)
-    config["record_mode"] = _record_mode(settings, config)
-    serializer = config.get("serializer", "yaml")
-    suffix = f".{serializer}" if isinstance(serializer, str) else ".yaml"
-    return {
-        "path_transformer": settings.ensure_suffix(suffix),
-        "cassette_library_dir": directory,
-        **config,
-        "extra_paths": [
-            os.path.join(directory, path) for marker in marks.vcr for path in marker.args
-        ],
-        "test_id": item.nodeid,
-        "shared": marks.default_cassette is not None,
-    }
 
 
 @pytest.hookimpl(specname="pytest_collection_modifyitems", trylast=True)
@@ -242,9 +222,7 @@ def pytest_collection_modifyitems_recording(
     names = ("vcr", "block_network") if guard else ("vcr",)
     served = False
     for item in items:
-        if (guard and settings.block_network) or any(
-            mark.name in names for mark in item.iter_markers()
-        ):
+        if (guard and settings.block_network) or has_marker(item, names):
             item.stash[_SERVED] = True
             served = True
     manager = config.pluginmanager
@@ -333,7 +311,13 @@ def _cassette_session(item: pytest.Item) -> Iterator[Cassette | None]:
     """Yields the test's cassette (or None) with its network guard entered, then leaves."""
     settings = Settings.of(item.config)
     marks = Marks.of(item)
-    steps = _cassette_steps(item, settings, marks)
+    steps: Iterator[Cassette | None]
+    if marks.vcr and not settings.disabled:
+        from .cassette_steps import cassette_steps
+
+        steps = cassette_steps(item, settings, marks)
+    else:
+        steps = iter((None,))
     cassette = next(steps)
     try:
         guard = _network_guard(item, settings, marks)
@@ -345,58 +329,6 @@ def _cassette_session(item: pytest.Item) -> Iterator[Cassette | None]:
     finally:
         for _ in steps:  # the cassette's teardown: save, note its use, report unmatched
             pass
-
-
-def _cassette_steps(
-    item: pytest.Item, settings: Settings, marks: Marks
-) -> Iterator[Cassette | None]:
-    """The cassette of ``aiotape_cassette``: yields it (or None), then tears it down."""
-    if not marks.vcr or settings.disabled:
-        yield None
-        return
-    from ..cassettes.errors import CassetteError, CassetteFormatError
-    from ..cassettes.vcr import VCR
-    from ..cassettes.vcr_config import cassette_path
-
-    directory = os.fspath(_fixture(item, "vcr_cassette_dir", Place.of(item).directory))
-    options = _cassette_options(item, settings, marks, directory)
-    registry = VCR()
-    if settings.hooked:
-        item.config.hook.pytest_recording_configure(config=item.config, vcr=registry)
-    if _overridden(item, "default_cassette_name"):
-        name = _fit_file_name(_request(item).getfixturevalue("default_cassette_name"))
-    else:
-        name = _fit_file_name(_default_name(item, marks.default_cassette))
-    path = cassette_path(name, options.pop("path_transformer"), options.pop("cassette_library_dir"))
-    if settings.verifying:  # --verify-cassettes: run live, compare, never write
-        yield from verify_cassette(item, path, options)
-        return
-    options.pop("verify_ignore", None)
-    try:
-        cassette = registry.use_cassette(path, **options)
-    except (CassetteError, LookupError, ValueError) as exc:
-        if not settings.beside:
-            if isinstance(exc, CassetteFormatError):  # one line: file, interaction and field
-                raise pytest.fail.Exception(str(exc), pytrace=False) from None
-            raise
-        from ..client.transport import use_transport
-        from .vcr_compat import Unusable
-
-        with use_transport(Unusable(exc)):  # only aiotape's requests see the error
-            yield None
-        return
-    with cassette:
-        yield cassette
-    if not cassette.saw_traffic:
-        return
-    note_cassette(item, cassette)
-    if cassette.unmatched and not item.stash.get(CALL_FAILED, False):
-        shown = "\n\n".join(str(error) for error in cassette.unmatched)
-        count = len(cassette.unmatched)
-        pytest.fail(
-            f"{count} {'request' if count == 1 else 'requests'} did not match the cassette:"
-            f"\n{shown}"
-        )
 
 
 # -- --block-network ---------------------------------------------------------------------------
@@ -412,8 +344,8 @@ def _network_guard(
     marker = marks.block_network
     if (marker is None and not settings.block_network) or settings.beside:
         return None
-    config: dict[str, Any] = _fixture(item, "vcr_config", {})
-    if marks.vcr and _record_mode(settings, _merged_config(config, marks.vcr)) != "none":
+    config: dict[str, Any] = own_or_overridden(item, Place.of(item), "vcr_config", {})
+    if marks.vcr and record_mode(settings, merged_config(config, marks.vcr)) != "none":
         return None
     hosts = (
         (marker.kwargs.get("allowed_hosts") if marker is not None else None)
