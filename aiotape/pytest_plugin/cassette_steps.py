@@ -17,7 +17,7 @@ from ..cassettes.errors import CassetteError, CassetteFormatError
 from ..cassettes.vcr import VCR
 from ..cassettes.vcr_config import cassette_path
 from .facts import Marks, Place, Settings
-from .outcome import CALL_FAILED
+from .outcome import call_failed
 from .recording import (
     default_name,
     fixture_request,
@@ -77,7 +77,7 @@ def cassette_steps(
     if not cassette.saw_traffic:
         return
     note_cassette(item, cassette)
-    if cassette.unmatched and not item.stash.get(CALL_FAILED, False):
+    if cassette.unmatched and not call_failed(item):
         shown = "\n\n".join(str(error) for error in cassette.unmatched)
         count = len(cassette.unmatched)
         pytest.fail(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from .outcome import NOT_PASSED
+from .outcome import not_passed
 
 if TYPE_CHECKING:
     from ..cassettes.cassette import Cassette
@@ -270,7 +270,7 @@ def note_cassette(item: pytest.Item, cassette: Cassette) -> None:
     if log is None or file is None:
         return
     test = item.nodeid
-    passed = not item.stash.get(NOT_PASSED, False) and not cassette.unmatched
+    passed = not not_passed(item) and not cassette.unmatched
     main = os.path.abspath(file)
     failures = tuple(map(_failure, cassette.saved_failures))
     if not cassette.replaying:
