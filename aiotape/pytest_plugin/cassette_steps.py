@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -22,7 +23,7 @@ from .recording import (
     default_name,
     fixture_request,
     merged_config,
-    overridden,
+    overrides,
     own_or_overridden,
     record_mode,
 )
@@ -40,13 +41,14 @@ def cassette_steps(
 ) -> Iterator[Cassette | None]:
     """The cassette of ``vcr``-marked ``item``: yields it (or None), then tears it down."""
     place = Place.of(item)
-    directory = os.fspath(own_or_overridden(item, place, "vcr_cassette_dir", place.directory))
-    options = _cassette_options(item, settings, marks, place)
+    overridden = overrides(item, place)
+    directory = os.fspath(own_or_overridden(item, overridden, "vcr_cassette_dir", place.directory))
+    options = _cassette_options(item, settings, marks, overridden)
     options["extra_paths"] = [os.path.join(directory, p) for mark in marks.vcr for p in mark.args]
     registry = VCR()
     if settings.hooked:
         item.config.hook.pytest_recording_configure(config=item.config, vcr=registry)
-    if overridden(item, place, "default_cassette_name"):
+    if "default_cassette_name" in overridden:
         name = fixture_request(item).getfixturevalue("default_cassette_name")
     else:
         name = default_name(item, place, marks.default_cassette)
@@ -87,12 +89,12 @@ def cassette_steps(
 
 
 def _cassette_options(
-    item: pytest.Item, settings: Settings, marks: Marks, place: Place
+    item: pytest.Item, settings: Settings, marks: Marks, overridden: AbstractSet[str]
 ) -> dict[str, Any]:
     """Cassette keywords for the test, as pytest-recording builds them for vcrpy (but for
     ``extra_paths``; ``cassette_library_dir`` only if ``vcr_config`` sets it).
     """
-    options = merged_config(own_or_overridden(item, place, "vcr_config", None), marks.vcr)
+    options = merged_config(own_or_overridden(item, overridden, "vcr_config", None), marks.vcr)
     options.pop("allowed_hosts", None)
     options["record_mode"] = record_mode(settings, options)
     if "path_transformer" not in options:

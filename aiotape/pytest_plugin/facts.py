@@ -111,12 +111,12 @@ class Place:
     part of their cassette names, and whether they override the plugin's fixtures.
     """
 
-    __slots__ = ("directory", "overridden", "prefix")
+    __slots__ = ("directory", "overrides", "prefix")
 
     def __init__(self, directory: str, prefix: str) -> None:
         self.directory = directory
         self.prefix = prefix
-        self.overridden: dict[str, bool] = {}
+        self.overrides: frozenset[str] | None = None
 
     @classmethod
     def of(cls, item: pytest.Item) -> Place:

@@ -26,6 +26,7 @@ import importlib.metadata
 import os
 import re
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -61,12 +62,14 @@ __all__ = [
 
 _RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 """RecordMode's values (spelt out: registering the option must not import the cassettes)."""
-_FORBIDDEN_IN_NAMES = re.compile(r"[<>?%*:|\"'/\\]")
+_FORBIDDEN_IN_NAMES = str.maketrans(dict.fromkeys("<>?%*:|\"'/\\", "-"))
+"""Characters a cassette file name cannot hold, each replaced by ``-`` (no regex to compile)."""
+_OWN_FIXTURES = ("vcr_config", "vcr_cassette_dir", "default_cassette_name")
 _FIXTURE_PLUGIN = "aiotape-cassette-fixture"
 _ENTRY_PLUGIN = "aiotape-cassette-entry"
-_SERVED = pytest.StashKey[bool]()
+_SERVED: pytest.StashKey[bool] = pytest.StashKey()
 """Set on the tests whose cassette (or network guard) is entered without a fixture."""
-_ENTERED = pytest.StashKey["Cassette | None"]()
+_ENTERED: pytest.StashKey[Cassette | None] = pytest.StashKey()
 """The cassette entered for a test, until its teardown."""
 
 
@@ -160,32 +163,42 @@ def default_name(item: pytest.Item, place: Place, marker: pytest.Mark | None) ->
         if not marker.args:
             raise pytest.UsageError("@pytest.mark.default_cassette needs the cassette name")
         return str(marker.args[0])
-    return _FORBIDDEN_IN_NAMES.sub("-", place.prefix + item.name)
+    return (place.prefix + item.name).translate(_FORBIDDEN_IN_NAMES)
 
 
-def overridden(item: pytest.Item, place: Place, name: str) -> bool:
-    """Whether the test gets fixture ``name`` from elsewhere than this module (or can't tell).
+def overrides(item: pytest.Item, place: Place) -> AbstractSet[str]:
+    """Which of ``vcr_config``, ``vcr_cassette_dir`` and ``default_cassette_name`` the test
+    gets from elsewhere than this module (or can't tell): parametrized, or overridden.
 
-    Overrides live in conftest files, modules and classes, so this is decided once per
-    module or class (``place``), from pytest's fixture registry; the plugin's own fixtures
+    Overrides live in conftest files, modules and classes, so they are found once per
+    module or class (``place``), in pytest's fixture registry; the plugin's own fixtures
     are then computed without pytest's per-fixture setup and teardown.
     """
+    known = place.overrides
+    if known is None:
+        known = place.overrides = frozenset(
+            name for name in _OWN_FIXTURES if not _own_fixture(item, name)
+        )
     callspec = getattr(item, "callspec", None)
-    if callspec is not None and name in callspec.params:
-        return True
-    known = place.overridden
-    if name not in known:
-        try:
-            defs = item.session._fixturemanager.getfixturedefs(name, item)
-        except (AttributeError, TypeError):  # another pytest's internals: ask pytest
-            defs = None
-        known[name] = not defs or getattr(defs[-1].func, "__module__", None) != __name__
-    return known[name]
+    if callspec is not None:
+        return known.union(name for name in _OWN_FIXTURES if name in callspec.params)
+    return known
 
 
-def own_or_overridden(item: pytest.Item, place: Place, name: str, own: Any) -> Any:
-    """Fixture ``name``'s value: ``own`` unless the test overrides it."""
-    return fixture_request(item).getfixturevalue(name) if overridden(item, place, name) else own
+def _own_fixture(item: pytest.Item, name: str) -> bool:
+    """Whether fixture ``name`` of ``item`` is this module's."""
+    try:
+        defs = item.session._fixturemanager.getfixturedefs(name, item)
+    except (AttributeError, TypeError):  # another pytest's internals: ask pytest
+        return False
+    if not defs:
+        return False
+    return getattr(defs[-1].func, "__module__", None) == __name__
+
+
+def own_or_overridden(item: pytest.Item, overridden: AbstractSet[str], name: str, own: Any) -> Any:
+    """Fixture ``name``'s value: ``own`` unless the test overrides it (is in ``overridden``)."""
+    return fixture_request(item).getfixturevalue(name) if name in overridden else own
 
 
 def fixture_request(item: pytest.Item) -> pytest.FixtureRequest:
@@ -344,7 +357,9 @@ def _network_guard(
     marker = marks.block_network
     if (marker is None and not settings.block_network) or settings.beside:
         return None
-    config: dict[str, Any] = own_or_overridden(item, Place.of(item), "vcr_config", {})
+    config: dict[str, Any] = own_or_overridden(
+        item, overrides(item, Place.of(item)), "vcr_config", {}
+    )
     if marks.vcr and record_mode(settings, merged_config(config, marks.vcr)) != "none":
         return None
     hosts = (

@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 _LOG: pytest.StashKey[VerifyLog] = pytest.StashKey()
-_PATHS = pytest.StashKey[list[Path]]()
+_PATHS: pytest.StashKey[list[Path]] = pytest.StashKey()
 _WORKER_KEY = "aiotape_drift"
 
 
