@@ -301,11 +301,13 @@ class CassetteEntry:
         self._fixture = fixture
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> None:
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+    ) -> None:
         """Enter the pending cassette before the test's function-scoped fixtures."""
-        fixture = self._fixture
-        if fixture.pending is not None and fixturedef.scope == "function":
-            fixture.enter(fixture.pending)
+        pending = self._fixture.pending
+        if pending is not None and fixturedef.scope == "function" and request.node is pending:
+            self._fixture.enter(pending)
 
     @pytest.hookimpl(specname="pytest_runtest_setup", trylast=True)
     def pytest_runtest_setup_done(self, item: pytest.Item) -> None:
