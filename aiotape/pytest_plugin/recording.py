@@ -233,13 +233,12 @@ def pytest_collection_modifyitems_recording(
     settings = Settings.of(config)
     guard = not settings.beside
     names = ("vcr", "block_network") if guard else ("vcr",)
-    served = False
-    for item in items:
-        if (guard and settings.block_network) or has_marker(item, names):
-            item.stash[_SERVED] = True
-            served = True
+    any_served = False
+    for item in items:  # noted for every test: a miss would cost each test a KeyError
+        served = item.stash[_SERVED] = (guard and settings.block_network) or has_marker(item, names)
+        any_served = any_served or served
     manager = config.pluginmanager
-    if served and not config.option.setupplan and not manager.has_plugin(_ENTRY_PLUGIN):
+    if any_served and not config.option.setupplan and not manager.has_plugin(_ENTRY_PLUGIN):
         fixture = manager.get_plugin(_FIXTURE_PLUGIN)
         if isinstance(fixture, CassetteFixture):
             manager.register(CassetteEntry(fixture), _ENTRY_PLUGIN)
