@@ -11,6 +11,8 @@ import pytest
 from .verify import verifying
 
 if TYPE_CHECKING:
+    from _pytest.nodes import Node
+
     from ..cassettes.vcr_config import PathTransformer
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "Place",
     "Settings",
     "cassette_dir",
+    "has_marker",
     "option",
     "pytest_recording_registered",
 ]
@@ -108,12 +111,12 @@ class Place:
     part of their cassette names, and whether they override the plugin's fixtures.
     """
 
-    __slots__ = ("directory", "overridden", "prefix")
+    __slots__ = ("directory", "overrides", "prefix")
 
     def __init__(self, directory: str, prefix: str) -> None:
         self.directory = directory
         self.prefix = prefix
-        self.overridden: dict[str, bool] = {}
+        self.overrides: frozenset[str] | None = None
 
     @classmethod
     def of(cls, item: pytest.Item) -> Place:
@@ -128,6 +131,17 @@ class Place:
         return place
 
 
+def has_marker(item: pytest.Item, names: tuple[str, ...]) -> bool:
+    """Whether ``item`` or a parent of it carries a marker named in ``names``."""
+    node: Node | None = item
+    while node is not None:
+        for mark in node.own_markers:
+            if mark.name in names:
+                return True
+        node = node.parent
+    return False
+
+
 class Marks:
     """The markers the plugin reads on a test, found in one walk (the closest first)."""
 
@@ -140,13 +154,17 @@ class Marks:
 
     @classmethod
     def of(cls, item: pytest.Item) -> Marks:
-        """``item``'s markers."""
+        """``item``'s markers (walked as ``item.iter_markers()`` does, without its generators)."""
         marks = cls([])
-        for mark in item.iter_markers():
-            if mark.name == "vcr":
-                marks.vcr.append(mark)
-            elif mark.name == "default_cassette" and marks.default_cassette is None:
-                marks.default_cassette = mark
-            elif mark.name == "block_network" and marks.block_network is None:
-                marks.block_network = mark
+        node: Node | None = item
+        while node is not None:
+            for mark in node.own_markers:
+                name = mark.name
+                if name == "vcr":
+                    marks.vcr.append(mark)
+                elif name == "default_cassette" and marks.default_cassette is None:
+                    marks.default_cassette = mark
+                elif name == "block_network" and marks.block_network is None:
+                    marks.block_network = mark
+            node = node.parent
         return marks

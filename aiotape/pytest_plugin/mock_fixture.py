@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .outcome import CALL_FAILED
+from .outcome import call_failed
 from .summary import note_mock
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def http_mock(request: pytest.FixtureRequest) -> Iterator[MockRouter]:
     with use_transport(router.override):
         yield router
     note_mock(request, router)
-    failed = request.node.stash.get(CALL_FAILED, False)
+    failed = call_failed(request.node)
     problems = router.problems(check_unused=router.assert_all_called and not failed)
     if problems and failed:
         request.node.add_report_section("teardown", "http_mock", "\n\n".join(problems))

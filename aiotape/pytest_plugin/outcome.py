@@ -1,28 +1,51 @@
-"""How each test went, noted once for the plugin's fixtures (teardown) and its summary."""
+"""How each test went, noted once for the plugin's fixtures (teardown) and its summary.
+
+A plain ``pytest_runtest_logreport`` on a per-run object notes the node ids of the tests that
+did not pass (a hook wrapper around ``pytest_runtest_makereport`` costs every test of a suite
+three generator round trips through pluggy).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Generator
-
 import pytest
 
-__all__ = ["pytest_runtest_makereport_outcome"]
+__all__ = ["pytest_configure_outcome"]  # and call_failed, not_passed for the other modules
 
-CALL_FAILED = pytest.StashKey[bool]()
-"""Set on an item whose test body failed (teardown checks then report nothing more)."""
-
-NOT_PASSED = pytest.StashKey[bool]()
-"""Set on an item whose setup or body did not pass (failed or skipped)."""
+_OUTCOMES: pytest.StashKey[Outcomes] = pytest.StashKey()
 
 
-@pytest.hookimpl(specname="pytest_runtest_makereport", wrapper=True)
-def pytest_runtest_makereport_outcome(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Stash CALL_FAILED / NOT_PASSED on the item from its setup and call reports."""
-    report = yield
-    if report.when in ("setup", "call") and not report.passed:
-        item.stash[NOT_PASSED] = True
-        if report.when == "call" and report.failed:
-            item.stash[CALL_FAILED] = True
-    return report
+class Outcomes:
+    """The node ids of the tests whose setup or body did not pass (failed or skipped), and of
+    those whose body failed, noted from their reports as they are logged.
+    """
+
+    def __init__(self) -> None:
+        self.not_passed: set[str] = set()
+        self.call_failed: set[str] = set()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Note a setup or call report that did not pass."""
+        when = report.when
+        if when != "teardown" and not report.passed:
+            self.not_passed.add(report.nodeid)
+            if when == "call" and report.failed:
+                self.call_failed.add(report.nodeid)
+
+
+@pytest.hookimpl(specname="pytest_configure")
+def pytest_configure_outcome(config: pytest.Config) -> None:
+    """Start noting this run's outcomes."""
+    outcomes = config.stash[_OUTCOMES] = Outcomes()
+    config.pluginmanager.register(outcomes, "aiotape-outcomes")
+
+
+def call_failed(item: pytest.Item) -> bool:
+    """Whether ``item``'s body failed (its teardown checks then report nothing more)."""
+    outcomes = item.config.stash.get(_OUTCOMES, None)
+    return outcomes is not None and item.nodeid in outcomes.call_failed
+
+
+def not_passed(item: pytest.Item) -> bool:
+    """Whether ``item``'s setup or body did not pass (failed or skipped)."""
+    outcomes = item.config.stash.get(_OUTCOMES, None)
+    return outcomes is not None and item.nodeid in outcomes.not_passed

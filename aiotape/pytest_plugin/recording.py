@@ -21,22 +21,29 @@ vcrpy-patched client.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import importlib.metadata
 import os
 import re
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .facts import Marks, Place, Settings, cassette_dir, option, pytest_recording_registered
-from .outcome import CALL_FAILED
+from .facts import (
+    Marks,
+    Place,
+    Settings,
+    cassette_dir,
+    has_marker,
+    option,
+    pytest_recording_registered,
+)
 from .socket_guard import NetworkBlockedError, blocked
-from .summary import note_cassette
 from .vcr_compat import RecordingHookspecs, VcrFixture, VcrFixtureBeside
-from .verify import verified_hosts, verify_cassette
+from .verify import verified_hosts
 
 if TYPE_CHECKING:
     from ..cassettes import Cassette
@@ -55,8 +62,15 @@ __all__ = [
 
 _RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 """RecordMode's values (spelt out: registering the option must not import the cassettes)."""
-_FORBIDDEN_IN_NAMES = re.compile(r"[<>?%*:|\"'/\\]")
-_CASSETTE_FIXTURE = "aiotape_cassette"
+_FORBIDDEN_IN_NAMES = str.maketrans(dict.fromkeys("<>?%*:|\"'/\\", "-"))
+"""Characters a cassette file name cannot hold, each replaced by ``-`` (no regex to compile)."""
+_OWN_FIXTURES = ("vcr_config", "vcr_cassette_dir", "default_cassette_name")
+_FIXTURE_PLUGIN = "aiotape-cassette-fixture"
+_ENTRY_PLUGIN = "aiotape-cassette-entry"
+_SERVED: pytest.StashKey[bool] = pytest.StashKey()
+"""Set on the tests whose cassette (or network guard) is entered without a fixture."""
+_ENTERED: pytest.StashKey[Cassette | None] = pytest.StashKey()
+"""The cassette entered for a test, until its teardown."""
 
 
 def _pytest_recording_present(pluginmanager: pytest.PytestPluginManager) -> bool:
@@ -118,7 +132,7 @@ def pytest_configure_recording(config: pytest.Config) -> None:
     ):
         config.addinivalue_line("markers", line)
     beside = _pytest_recording_present(config.pluginmanager)
-    config.pluginmanager.register(CassetteFixture(), "aiotape-cassette-fixture")
+    config.pluginmanager.register(CassetteFixture(), _FIXTURE_PLUGIN)
     config.pluginmanager.register(
         VcrFixtureBeside() if beside else VcrFixture(), "aiotape-vcr-fixture"
     )
@@ -139,222 +153,196 @@ def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def default_cassette_name(request: pytest.FixtureRequest) -> str:
     """The test's name (``Class.test``), or the ``default_cassette`` marker's argument."""
-    return _default_name(request.node, request.node.get_closest_marker("default_cassette"))
+    node = request.node
+    return default_name(node, Place.of(node), node.get_closest_marker("default_cassette"))
 
 
-def _default_name(item: pytest.Item, marker: pytest.Mark | None) -> str:
+def default_name(item: pytest.Item, place: Place, marker: pytest.Mark | None) -> str:
+    """The test's name (``Class.test``), or ``marker``'s (``default_cassette``) argument."""
     if marker is not None:
         if not marker.args:
             raise pytest.UsageError("@pytest.mark.default_cassette needs the cassette name")
         return str(marker.args[0])
-    return _FORBIDDEN_IN_NAMES.sub("-", Place.of(item).prefix + item.name)
+    return (place.prefix + item.name).translate(_FORBIDDEN_IN_NAMES)
 
 
-def _overridden(item: pytest.Item, name: str) -> bool:
-    """Whether the test gets fixture ``name`` from elsewhere than this module (or can't tell).
+def overrides(item: pytest.Item, place: Place) -> AbstractSet[str]:
+    """Which of ``vcr_config``, ``vcr_cassette_dir`` and ``default_cassette_name`` the test
+    gets from elsewhere than this module (or can't tell): parametrized, or overridden.
 
-    Overrides live in conftest files, modules and classes, so this is decided once per
-    module or class, from pytest's fixture registry; the plugin's own fixtures are then
-    computed without pytest's per-fixture setup and teardown.
+    Overrides live in conftest files, modules and classes, so they are found once per
+    module or class (``place``), in pytest's fixture registry; the plugin's own fixtures
+    are then computed without pytest's per-fixture setup and teardown.
     """
+    known = place.overrides
+    if known is None:
+        known = place.overrides = frozenset(
+            name for name in _OWN_FIXTURES if not _own_fixture(item, name)
+        )
     callspec = getattr(item, "callspec", None)
-    if callspec is not None and name in callspec.params:
-        return True
-    known = Place.of(item).overridden
-    if name not in known:
-        try:
-            defs = item.session._fixturemanager.getfixturedefs(name, item)
-        except (AttributeError, TypeError):  # another pytest's internals: ask pytest
-            defs = None
-        known[name] = not defs or getattr(defs[-1].func, "__module__", None) != __name__
-    return known[name]
+    if callspec is not None:
+        return known.union(name for name in _OWN_FIXTURES if name in callspec.params)
+    return known
 
 
-def _fixture(item: pytest.Item, name: str, own: Any) -> Any:
-    """Fixture ``name``'s value: ``own`` unless the test overrides it."""
-    return _request(item).getfixturevalue(name) if _overridden(item, name) else own
+def _own_fixture(item: pytest.Item, name: str) -> bool:
+    """Whether fixture ``name`` of ``item`` is this module's."""
+    try:
+        defs = item.session._fixturemanager.getfixturedefs(name, item)
+    except (AttributeError, TypeError):  # another pytest's internals: ask pytest
+        return False
+    if not defs:
+        return False
+    return getattr(defs[-1].func, "__module__", None) == __name__
 
 
-def _request(item: pytest.Item) -> pytest.FixtureRequest:
+def own_or_overridden(item: pytest.Item, overridden: AbstractSet[str], name: str, own: Any) -> Any:
+    """Fixture ``name``'s value: ``own`` unless the test overrides it (is in ``overridden``)."""
+    return fixture_request(item).getfixturevalue(name) if name in overridden else own
+
+
+def fixture_request(item: pytest.Item) -> pytest.FixtureRequest:
     """The ``request`` of test function ``item``, to get the fixtures it overrides."""
     if not isinstance(item, pytest.Function):
         raise pytest.UsageError(f"{item.nodeid}: overridden cassette fixtures need a function")
     return item._request
 
 
-def _fit_file_name(name: str, limit: int = 255 - len(".yaml")) -> str:
-    """``name``, or for names too long for a file (parametrized tests) a prefix and a hash."""
-    if len(name) <= limit:
-        return name
-    digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
-    return f"{name[: limit - len(digest) - 3]}...{digest}"
-
-
-def _merged_config(config: dict[str, Any], markers: Sequence[pytest.Mark]) -> dict[str, Any]:
-    merged = dict(config)
+def merged_config(config: dict[str, Any] | None, markers: Sequence[pytest.Mark]) -> dict[str, Any]:
+    """``vcr_config`` (None: the plugin's own, empty) updated by the ``vcr`` markers' options."""
+    merged = {} if config is None else dict(config)
     for marker in reversed(markers):  # the closest marker wins
         merged.update(marker.kwargs)
     return merged
 
 
-def _record_mode(settings: Settings, merged: dict[str, Any]) -> str:
+def record_mode(settings: Settings, merged: dict[str, Any]) -> str:
+    """The record mode: the markers' or ``vcr_config``'s, else ``--record-mode``'s."""
     return str(merged.get("record_mode") or settings.record_mode or "none")
-
-
-def _cassette_options(
-    item: pytest.Item, settings: Settings, marks: Marks, directory: str
-) -> dict[str, Any]:
-    """Cassette keywords for the test, as pytest-recording builds them for vcrpy."""
-    config = _merged_config(_fixture(item, "vcr_config", {}), marks.vcr)
-    config.pop("allowed_hosts", None)
-    config["record_mode"] = _record_mode(settings, config)
-    serializer = config.get("serializer", "yaml")
-    suffix = f".{serializer}" if isinstance(serializer, str) else ".yaml"
-    return {
-        "path_transformer": settings.ensure_suffix(suffix),
-        "cassette_library_dir": directory,
-        **config,
-        "extra_paths": [
-            os.path.join(directory, path) for marker in marks.vcr for path in marker.args
-        ],
-        "test_id": item.nodeid,
-        "shared": marks.default_cassette is not None,
-    }
 
 
 @pytest.hookimpl(specname="pytest_collection_modifyitems", trylast=True)
 def pytest_collection_modifyitems_recording(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Give ``aiotape_cassette`` to the tests it serves: ``vcr``-marked ones, and with
-    ``--block-network`` (or the ``block_network`` marker) the ones it guards. Other tests do
-    not pay for a fixture. Runs last, once other plugins and conftests have added markers.
+    """Note the tests a cassette serves: ``vcr``-marked ones, and with ``--block-network``
+    (or the ``block_network`` marker) the ones it guards. Runs last, once other plugins and
+    conftests have added markers. If any test is served (and ``--setup-plan`` is off), the
+    hooks entering their cassettes are registered.
     """
     settings = Settings.of(config)
     guard = not settings.beside
-    guard_all = guard and settings.block_network
-    for item in items:
-        if (
-            guard_all
-            or item.get_closest_marker("vcr") is not None
-            or (guard and item.get_closest_marker("block_network") is not None)
-        ):
-            _use_cassette_fixture(item)
-
-
-def _use_cassette_fixture(item: pytest.Item) -> None:
-    """Put ``aiotape_cassette`` among ``item``'s fixtures where an autouse fixture would be:
-    after the higher-scoped fixtures, before the test's own function-scoped ones (which then
-    run inside the cassette). Parametrized siblings share the list, so it may be there already.
-    """
-    info = getattr(item, "_fixtureinfo", None)
-    names = getattr(item, "fixturenames", None)
-    if info is None or not isinstance(names, list):  # an item without fixtures
-        return
-    if _CASSETTE_FIXTURE in names:
-        names.remove(_CASSETTE_FIXTURE)
-    defs = info.name2fixturedefs
-    function_scoped = (
-        i for i, name in enumerate(names) if name not in defs or defs[name][-1].scope == "function"
-    )
-    names.insert(next(function_scoped, len(names)), _CASSETTE_FIXTURE)
+    names = ("vcr", "block_network") if guard else ("vcr",)
+    any_served = False
+    for item in items:  # noted for every test: a miss would cost each test a KeyError
+        served = item.stash[_SERVED] = (guard and settings.block_network) or has_marker(item, names)
+        any_served = any_served or served
+    manager = config.pluginmanager
+    if any_served and not config.option.setupplan and not manager.has_plugin(_ENTRY_PLUGIN):
+        fixture = manager.get_plugin(_FIXTURE_PLUGIN)
+        if isinstance(fixture, CassetteFixture):
+            manager.register(CassetteEntry(fixture), _ENTRY_PLUGIN)
 
 
 class CassetteFixture:
-    """``aiotape_cassette``, on a plugin object registered once per run.
+    """The ``aiotape_cassette`` fixture, and the entry into a test's cassette, on a plugin
+    object registered once per run.
 
-    It learns which test is being set up from ``pytest_runtest_setup`` instead of taking
-    ``request``: pytest builds a fixture definition for every use of ``request`` (about
-    0.1M instructions a test).
+    A served test (see the collection hook) does not use the fixture: pytest's setup and
+    teardown of a fixture cost about 0.2M instructions a test. Its cassette is entered where
+    an autouse fixture would run, just before its first function-scoped fixture is set up
+    (or, without one, once its setup is done); it is left by a finalizer of the test, after
+    its function-scoped fixtures' teardown (:class:`CassetteEntry`). The fixture gives that
+    cassette to ``vcr``, or enters one for a test that asks for it unserved (marked at run
+    time, or unmarked). The cassette modules are imported by the first cassette entered.
     """
 
     def __init__(self) -> None:
         self._item: pytest.Item | None = None
+        self.pending: pytest.Item | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        """Note the test whose fixtures are about to be set up."""
+        """Note the test whose fixtures are about to be set up (pending, if served)."""
         self._item = item
+        self.pending = item if item.stash.get(_SERVED, False) else None
 
     @pytest.fixture
-    def aiotape_cassette(self) -> Iterator[Cassette | None]:
+    def aiotape_cassette(self) -> Cassette | None:
         """For ``@pytest.mark.vcr`` tests, every aiotape session plays/records the cassette.
 
         At teardown the test fails if a request matched nothing, even if the code under test
-        swallowed the error. The cassette modules are imported by the first marked test.
-        The same fixture applies ``--block-network``. It is not autouse: the collection hook
-        adds it to the tests it serves (parametrized siblings share it, so it checks the
-        marker).
+        swallowed the error. The same cassette entry applies ``--block-network``.
         """
         item = self._item
         if item is None:
             raise pytest.UsageError("aiotape_cassette is only set up for a test being run")
-        settings = Settings.of(item.config)
-        marks = Marks.of(item)
-        steps = _cassette_steps(item, settings, marks)
-        cassette = next(steps)
         try:
-            guard = _network_guard(item, settings, marks)
-            if guard is None:
-                yield cassette
-            else:
-                with guard:
-                    yield cassette
-        finally:
-            for _ in steps:  # the cassette's teardown: save, note its use, report unmatched
-                pass
+            return item.stash[_ENTERED]
+        except KeyError:
+            return self.enter(item)
+
+    def enter(self, item: pytest.Item) -> Cassette | None:
+        """Enter ``item``'s cassette (and network guard) until the test's teardown."""
+        self.pending = None
+        session = _cassette_session(item)
+        cassette = item.stash[_ENTERED] = next(session)
+        item.addfinalizer(functools.partial(_leave, item, session))
+        return cassette
 
 
-def _cassette_steps(
-    item: pytest.Item, settings: Settings, marks: Marks
-) -> Iterator[Cassette | None]:
-    """The cassette of ``aiotape_cassette``: yields it (or None), then tears it down."""
-    if not marks.vcr or settings.disabled:
-        yield None
-        return
-    from ..cassettes.errors import CassetteError, CassetteFormatError
-    from ..cassettes.vcr import VCR
-    from ..cassettes.vcr_config import cassette_path
+class CassetteEntry:
+    """Enters a pending served test's cassette when its first function-scoped fixture is
+    about to be set up, or once its setup is done (registered only if a test is served).
+    """
 
-    directory = os.fspath(_fixture(item, "vcr_cassette_dir", Place.of(item).directory))
-    options = _cassette_options(item, settings, marks, directory)
-    registry = VCR()
-    if settings.hooked:
-        item.config.hook.pytest_recording_configure(config=item.config, vcr=registry)
-    if _overridden(item, "default_cassette_name"):
-        name = _fit_file_name(_request(item).getfixturevalue("default_cassette_name"))
+    def __init__(self, fixture: CassetteFixture) -> None:
+        self._fixture = fixture
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+    ) -> None:
+        """Enter the pending cassette before the test's function-scoped fixtures."""
+        pending = self._fixture.pending
+        if pending is not None and fixturedef.scope == "function" and request.node is pending:
+            self._fixture.enter(pending)
+
+    @pytest.hookimpl(specname="pytest_runtest_setup", trylast=True)
+    def pytest_runtest_setup_done(self, item: pytest.Item) -> None:
+        """Enter the pending cassette of a test without function-scoped fixtures."""
+        if self._fixture.pending is item:
+            self._fixture.enter(item)
+
+
+def _leave(item: pytest.Item, session: Iterator[Cassette | None]) -> None:
+    """Leave the cassette entered for ``item``: save it, note its use, report unmatched."""
+    del item.stash[_ENTERED]
+    next(session, None)
+
+
+def _cassette_session(item: pytest.Item) -> Iterator[Cassette | None]:
+    """Yields the test's cassette (or None) with its network guard entered, then leaves."""
+    settings = Settings.of(item.config)
+    marks = Marks.of(item)
+    steps: Iterator[Cassette | None]
+    if marks.vcr and not settings.disabled:
+        from .cassette_steps import cassette_steps
+
+        steps = cassette_steps(item, settings, marks)
     else:
-        name = _fit_file_name(_default_name(item, marks.default_cassette))
-    path = cassette_path(name, options.pop("path_transformer"), options.pop("cassette_library_dir"))
-    if settings.verifying:  # --verify-cassettes: run live, compare, never write
-        yield from verify_cassette(item, path, options)
-        return
-    options.pop("verify_ignore", None)
+        steps = iter((None,))
+    cassette = next(steps)
     try:
-        cassette = registry.use_cassette(path, **options)
-    except (CassetteError, LookupError, ValueError) as exc:
-        if not settings.beside:
-            if isinstance(exc, CassetteFormatError):  # one line: file, interaction and field
-                raise pytest.fail.Exception(str(exc), pytrace=False) from None
-            raise
-        from ..client.transport import use_transport
-        from .vcr_compat import Unusable
-
-        with use_transport(Unusable(exc)):  # only aiotape's requests see the error
-            yield None
-        return
-    with cassette:
-        yield cassette
-    if not cassette.saw_traffic:
-        return
-    note_cassette(item, cassette)
-    if cassette.unmatched and not item.stash.get(CALL_FAILED, False):
-        shown = "\n\n".join(str(error) for error in cassette.unmatched)
-        count = len(cassette.unmatched)
-        pytest.fail(
-            f"{count} {'request' if count == 1 else 'requests'} did not match the cassette:"
-            f"\n{shown}"
-        )
+        guard = _network_guard(item, settings, marks)
+        if guard is None:
+            yield cassette
+        else:
+            with guard:
+                yield cassette
+    finally:
+        for _ in steps:  # the cassette's teardown: save, note its use, report unmatched
+            pass
 
 
 # -- --block-network ---------------------------------------------------------------------------
@@ -370,8 +358,10 @@ def _network_guard(
     marker = marks.block_network
     if (marker is None and not settings.block_network) or settings.beside:
         return None
-    config: dict[str, Any] = _fixture(item, "vcr_config", {})
-    if marks.vcr and _record_mode(settings, _merged_config(config, marks.vcr)) != "none":
+    config: dict[str, Any] = own_or_overridden(
+        item, overrides(item, Place.of(item)), "vcr_config", {}
+    )
+    if marks.vcr and record_mode(settings, merged_config(config, marks.vcr)) != "none":
         return None
     hosts = (
         (marker.kwargs.get("allowed_hosts") if marker is not None else None)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from .outcome import NOT_PASSED
+from .outcome import not_passed
 
 if TYPE_CHECKING:
     from ..cassettes.cassette import Cassette
@@ -47,6 +47,7 @@ __all__ = [
 
 _WORKER_KEY = "aiotape_usage"
 _SHOWN_POSITIONS = 10
+_POSIX = os.sep == "/" and os.altsep is None
 _LOG: pytest.StashKey[RunLog] = pytest.StashKey()
 
 
@@ -200,6 +201,18 @@ def aggregate(uses: Iterable[CassetteUse]) -> list[FileReport]:
 
 def _file_report(path: str, group: Sequence[CassetteUse]) -> FileReport:
     """One file's report from its uses (in one pass: a suite has a use per test)."""
+    if len(group) == 1:  # the usual case: a test's own cassette
+        use = group[0]
+        replayed = use.mode == "replayed"
+        return FileReport(
+            path,
+            not replayed,
+            use.interactions if replayed else 0,
+            frozenset(use.played),
+            use.new,
+            use.passed,
+            use.digest,
+        )
     recorded, complete, new = False, True, 0
     played: set[int] = set()
     counts: set[int] = set()
@@ -254,6 +267,20 @@ def _digest(path: str) -> str | None:
         return None
 
 
+def _absolute(path: str) -> str:
+    """``os.path.abspath(path)``, skipping its work for a path absolute and normal already
+    (a cassette's file under its test's folder, the usual case)."""
+    if (
+        _POSIX
+        and path.startswith("/")
+        and "//" not in path
+        and "/." not in path
+        and not path.endswith("/")
+    ):
+        return path
+    return os.path.abspath(path)
+
+
 def _failure(interaction: Interaction) -> str:
     """``ClientConnectorError to 127.0.0.1:8080``."""
     from yarl import URL
@@ -270,9 +297,10 @@ def note_cassette(item: pytest.Item, cassette: Cassette) -> None:
     if log is None or file is None:
         return
     test = item.nodeid
-    passed = not item.stash.get(NOT_PASSED, False) and not cassette.unmatched
-    main = os.path.abspath(file)
-    failures = tuple(map(_failure, cassette.saved_failures))
+    passed = not cassette.unmatched and not not_passed(item)
+    main = _absolute(file)
+    saved_failures = cassette.saved_failures
+    failures = tuple(map(_failure, saved_failures)) if saved_failures else ()
     if not cassette.replaying:
         log.cassettes.append(
             CassetteUse(
@@ -281,7 +309,7 @@ def note_cassette(item: pytest.Item, cassette: Cassette) -> None:
         )
         return
     for usage in cassette.file_usage():
-        path = main if usage.path is file else os.path.abspath(usage.path)
+        path = main if usage.path is file else _absolute(usage.path)
         new = cassette.saved_count if path == main else 0
         log.cassettes.append(
             CassetteUse(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .outcome import CALL_FAILED, NOT_PASSED
+from .outcome import call_failed, not_passed
 
 if TYPE_CHECKING:
     from ..cassettes import Cassette
@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 _LOG: pytest.StashKey[VerifyLog] = pytest.StashKey()
-_PATHS = pytest.StashKey[list[Path]]()
+_PATHS: pytest.StashKey[list[Path]] = pytest.StashKey()
 _WORKER_KEY = "aiotape_drift"
 
 
@@ -149,7 +149,7 @@ def verify_cassette(item: pytest.Item, path: str, options: Mapping[str, Any]) ->
     item.stash[_PATHS] = paths
     with Cassette(None, test_id=item.nodeid, **options) as live:
         yield live
-    if item.stash.get(NOT_PASSED, False) and not item.stash.get(CALL_FAILED, False):
+    if not_passed(item) and not call_failed(item):
         return  # skipped (or its setup failed): it did not run to compare
     found = verify_files(
         paths,
@@ -164,7 +164,7 @@ def verify_cassette(item: pytest.Item, path: str, options: Mapping[str, Any]) ->
     log.cassettes.update(_shown(os.fspath(path), root) for path in paths)
     log.drifts.extend(drifts)
     failure = format_failure(drifts, strict=log.strict)
-    if failure and not item.stash.get(CALL_FAILED, False):
+    if failure and not call_failed(item):
         pytest.fail(failure, pytrace=False)
 
 

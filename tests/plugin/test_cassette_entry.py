@@ -1,6 +1,6 @@
 """When a served test's cassette is entered and left, around its own function fixtures.
 
-``aiotape_cassette`` runs where an autouse fixture would: function fixtures' setup and
+The cassette is entered where an autouse fixture would run: function fixtures' setup and
 teardown requests are recorded, higher-scoped fixtures' are not; a test without fixtures
 still gets its cassette; ``--setup-plan`` opens no cassette; a test marked at run time that
 asks for ``vcr`` gets its cassette.

@@ -1,9 +1,9 @@
-"""Which tests get ``aiotape_cassette``, and where it runs among their fixtures.
+"""Which tests get a cassette, and where it is entered among their fixtures.
 
-The fixture is not autouse: a collection hook gives it to ``vcr``-marked tests (marked on the
-function, class, module, by parametrization or by a conftest hook) and, with
-``--block-network``, to the tests it guards. It runs where an autouse fixture would: after
-session-scoped fixtures, before the test's own function-scoped ones.
+A collection hook picks ``vcr``-marked tests (marked on the function, class, module, by
+parametrization or by a conftest hook) and, with ``--block-network``, the tests it guards.
+Their cassette is entered where an autouse fixture would run: after session-scoped
+fixtures, before the test's own function-scoped ones.
 """
 
 from __future__ import annotations

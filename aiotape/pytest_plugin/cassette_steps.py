@@ -1,0 +1,114 @@
+"""A served test's cassette, step by step: its options and file (pytest-recording's rules),
+opening it, and at teardown noting its use and failing the test for unmatched requests.
+
+Imported by the first cassette a run enters (it imports the cassettes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from ..cassettes.errors import CassetteError, CassetteFormatError
+from ..cassettes.vcr import VCR
+from ..cassettes.vcr_config import cassette_path
+from .facts import Marks, Place, Settings
+from .outcome import call_failed
+from .recording import (
+    default_name,
+    fixture_request,
+    merged_config,
+    overrides,
+    own_or_overridden,
+    record_mode,
+)
+from .summary import note_cassette
+from .verify import verify_cassette
+
+if TYPE_CHECKING:
+    from ..cassettes import Cassette
+
+__all__ = ["cassette_steps"]
+
+
+def cassette_steps(
+    item: pytest.Item, settings: Settings, marks: Marks
+) -> Iterator[Cassette | None]:
+    """The cassette of ``vcr``-marked ``item``: yields it (or None), then tears it down."""
+    place = Place.of(item)
+    overridden = overrides(item, place)
+    directory = os.fspath(own_or_overridden(item, overridden, "vcr_cassette_dir", place.directory))
+    options = _cassette_options(item, settings, marks, overridden)
+    options["extra_paths"] = [os.path.join(directory, p) for mark in marks.vcr for p in mark.args]
+    registry = VCR()
+    if settings.hooked:
+        item.config.hook.pytest_recording_configure(config=item.config, vcr=registry)
+    if "default_cassette_name" in overridden:
+        name = fixture_request(item).getfixturevalue("default_cassette_name")
+    else:
+        name = default_name(item, place, marks.default_cassette)
+    path = cassette_path(
+        _fit_file_name(name),
+        options.pop("path_transformer"),
+        options.pop("cassette_library_dir", directory),
+    )
+    if settings.verifying:  # --verify-cassettes: run live, compare, never write
+        yield from verify_cassette(item, path, options)
+        return
+    options.pop("verify_ignore", None)
+    try:
+        cassette = registry.use_cassette(path, **options)
+    except (CassetteError, LookupError, ValueError) as exc:
+        if not settings.beside:
+            if isinstance(exc, CassetteFormatError):  # one line: file, interaction and field
+                raise pytest.fail.Exception(str(exc), pytrace=False) from None
+            raise
+        from ..client.transport import use_transport
+        from .vcr_compat import Unusable
+
+        with use_transport(Unusable(exc)):  # only aiotape's requests see the error
+            yield None
+        return
+    with cassette:
+        yield cassette
+    if not cassette.saw_traffic:
+        return
+    note_cassette(item, cassette)
+    if cassette.unmatched and not call_failed(item):
+        shown = "\n\n".join(str(error) for error in cassette.unmatched)
+        count = len(cassette.unmatched)
+        pytest.fail(
+            f"{count} {'request' if count == 1 else 'requests'} did not match the cassette:"
+            f"\n{shown}"
+        )
+
+
+def _cassette_options(
+    item: pytest.Item, settings: Settings, marks: Marks, overridden: AbstractSet[str]
+) -> dict[str, Any]:
+    """Cassette keywords for the test, as pytest-recording builds them for vcrpy (but for
+    ``extra_paths``; ``cassette_library_dir`` only if ``vcr_config`` sets it).
+    """
+    options = merged_config(own_or_overridden(item, overridden, "vcr_config", None), marks.vcr)
+    options.pop("allowed_hosts", None)
+    options["record_mode"] = record_mode(settings, options)
+    if "path_transformer" not in options:
+        serializer = options.get("serializer", "yaml")
+        suffix = f".{serializer}" if isinstance(serializer, str) else ".yaml"
+        options["path_transformer"] = settings.ensure_suffix(suffix)
+    options["test_id"] = item.nodeid
+    options["shared"] = marks.default_cassette is not None
+    return options
+
+
+def _fit_file_name(name: str, limit: int = 255 - len(".yaml")) -> str:
+    """``name``, or for names too long for a file (parametrized tests) a prefix and a hash."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
+    return f"{name[: limit - len(digest) - 3]}...{digest}"
