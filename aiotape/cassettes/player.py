@@ -299,8 +299,9 @@ def replay_at(
     if rows is not None:
         row = rows[position]  # see :data:`~aiotape.cassettes.recorded.Row`
         last = row[14]
-        if last is not None and _timely(request, last):
-            return _response(row[4], row[5], row[6], row[7], row[9], row[12], None)
+        if last is not None and _timely(request, last):  # :func:`_response`, inlined
+            headers = CIMultiDictProxy(CIMultiDict(row[6]))
+            return Response(row[4], row[5], headers, ChunkedBody(row[7]), row[9], None, row[12])
     interaction = playback.interaction(position)
     failed = interaction.error is not None
     return replay(interaction, request, complaints.replayed_failure(position) if failed else None)
