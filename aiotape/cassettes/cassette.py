@@ -34,7 +34,7 @@ from .plan import RecordMode, keeps_recorded, mode_of, plan
 from .player import Playback
 from .recorded import Recorded
 from .records import Frozen
-from .storage import Signature, locked, read_file, signature, write_atomic
+from .storage import Signature, locked, read_bytes, read_file, signature, write_atomic
 from .transport import CassetteTransport
 from .vcr_config import JsonSerializer, Serializer, VcrExtras
 
@@ -73,13 +73,15 @@ def load_cassette(path: str | os.PathLike[str]) -> list[Interaction]:
     return load_file(path)
 
 
-def _read(path: str, serializer: Serializer | None) -> tuple[Recorded, Signature | None]:
+def _read(
+    path: str, serializer: Serializer | None, signed: bool = True
+) -> tuple[Recorded, Signature | None]:
     """``path``'s interactions, through ``serializer`` (None: aiotape's YAML reader, with the
     compiled cache and its groups), and the signature of the file read (None: there is no
-    file, and no interaction).
+    file, and no interaction; :data:`_UNSIGNED` unless ``signed``).
     """
     if serializer is None:
-        read = read_file(path)
+        read = read_file(path) if signed else _unsigned(read_bytes(path))
         if read is None:
             return _NOTHING, None
         return load_recorded(read[0], source=path), read[1]
@@ -96,6 +98,17 @@ def _read(path: str, serializer: Serializer | None) -> tuple[Recorded, Signature
 
 
 _NOTHING = Recorded([])
+_UNSIGNED: Signature = (-1, -1, -1)
+"""The signature of a file read without taking it (no file has it: a save reads the file
+again, as when another process replaced it)."""
+
+
+def _unsigned(data: bytes | None) -> tuple[bytes, Signature] | None:
+    return None if data is None else (data, _UNSIGNED)
+
+
+_REPLAY_ONLY = frozenset({RecordMode.NONE, RecordMode.ONCE})
+"""The modes that never write a file that exists (so need not know its signature)."""
 
 
 def _render(interactions: list[Interaction], serializer: Serializer | None) -> str:
@@ -225,7 +238,8 @@ class Cassette:
         file = self._file
         if file is not None:
             if keeps_recorded(self.record_mode):
-                replayed, self._signature = _read(file, self._serializer)
+                signed = self.drop_unused_requests or self.record_mode not in _REPLAY_ONLY
+                replayed, self._signature = _read(file, self._serializer, signed)
             else:
                 self._signature = signature(file)
         self._base: Sequence[Interaction] = replayed

@@ -19,6 +19,7 @@ from yarl import URL
 from ..client import exceptions
 from ..client.simulation import CLOSED, first_timeout
 from ..client.transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
+from .errors import Complaints
 from .matching import Closest, MatchRule
 from .model import (
     Headers,
@@ -288,20 +289,22 @@ def _timely(request: Request, last: float) -> bool:
 
 
 def replay_at(
-    playback: Playback, position: int, request: Request, note: Callable[[int], str]
+    playback: Playback, position: int, request: Request, complaints: Complaints
 ) -> Response:
-    """:func:`replay` of the interaction at ``position``; ``note(position)`` is the note of a
-    recorded failure. A compiled plain answer (complete, no failure, no timeout in reach: the
-    usual case) is built from its row, with no record built.
+    """:func:`replay` of the interaction at ``position``; ``complaints`` notes a recorded
+    failure. A compiled plain answer (complete, no failure, no timeout in reach: the usual
+    case) is built from its row, with no record built.
     """
     rows = playback.rows
     if rows is not None:
         row = rows[position]  # see :data:`~aiotape.cassettes.recorded.Row`
         last = row[14]
-        if last is not None and _timely(request, last):
-            return _response(row[4], row[5], row[6], row[7], row[9], row[12])
+        if last is not None and _timely(request, last):  # :func:`_response`, inlined
+            headers = CIMultiDictProxy(CIMultiDict(row[6]))
+            return Response(row[4], row[5], headers, ChunkedBody(row[7]), row[9], None, row[12])
     interaction = playback.interaction(position)
-    return replay(interaction, request, None if interaction.error is None else note(position))
+    failed = interaction.error is not None
+    return replay(interaction, request, complaints.replayed_failure(position) if failed else None)
 
 
 def replay(interaction: Interaction, request: Request, note: str | None = None) -> Response:
@@ -352,16 +355,17 @@ def _response(
     chunks: Sequence[bytes],
     version: tuple[int, int],
     elapsed: float,
-    body_error: BaseException | None = None,
+    body_error: BaseException | None,
 ) -> Response:
+    # positional: Response(status, reason, headers, body, version, raw_headers, simulated_elapsed)
     return Response(
-        status=status,
-        reason=reason,
-        headers=CIMultiDictProxy(CIMultiDict(headers)),
-        body=ChunkedBody(chunks, body_error),
-        version=version,
-        raw_headers=None,  # the recorded headers, encoded if asked for
-        simulated_elapsed=elapsed,
+        status,
+        reason,
+        CIMultiDictProxy(CIMultiDict(headers)),
+        ChunkedBody(chunks, body_error),
+        version,
+        None,  # raw_headers: the recorded headers, encoded if asked for
+        elapsed,
     )
 
 

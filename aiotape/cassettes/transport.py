@@ -89,7 +89,7 @@ class CassetteTransport:
     ``inner`` is the transport real traffic goes through.
     """
 
-    __slots__ = ("_complaints", "_live", "_playback", "_recorder", "inner")
+    __slots__ = ("_complaints", "_live", "_plain", "_playback", "_recorder", "inner")
 
     def __init__(
         self,
@@ -102,6 +102,9 @@ class CassetteTransport:
         self.inner = inner
         self._live = live
         self._playback = playback
+        self._plain = playback if live.direct and live.rule.plain else None
+        """The playback when every request is taken by its method and URL as sent (the usual
+        case: no snapshot of the request is built, nothing is filtered)."""
         self._recorder = recorder
         self._complaints = complaints
 
@@ -118,6 +121,13 @@ class CassetteTransport:
 
     async def handle(self, request: Request) -> Response:
         """Replay the recorded answer to ``request``, or record it through ``inner``."""
+        plain = self._plain
+        if plain is not None:  # the usual case: :meth:`_take` by method and URL, inlined
+            position = plain.take_plain(request.method, url_string(request), request.url)
+            if position is not None:
+                return replay_at(plain, position, request, self._complaints)
+            body = request.body
+            return await self._unanswered(request, body if isinstance(body, bytes) else b"", None)
         body = request.body
         if not isinstance(body, bytes):
             if self._live.rule.needs_body:
@@ -134,7 +144,13 @@ class CassetteTransport:
         playback = self._playback
         position = self._take(request, matched)
         if position is not None and playback is not None:
-            return replay_at(playback, position, request, self._complaints.replayed_failure)
+            return replay_at(playback, position, request, self._complaints)
+        return await self._unanswered(request, body, matched)
+
+    async def _unanswered(
+        self, request: Request, body: bytes, matched: RecordedRequest | None
+    ) -> Response:
+        """Record ``request`` (nothing recorded answers it), or raise why it cannot be."""
         if self._recorder is not None:
             return await self._recorder.handle(request, self.inner)
         raise self._complaints.unmatched(matched or self._live.wire(request, body))
