@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Sequence
+from math import ceil
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
@@ -32,7 +33,14 @@ from .request_plan import OPTION_DEFAULTS, Call, Hop, Plan, check_options, reque
 from .response import ClientResponse, HttpVersion, HttpVersion11
 from .session_options import CharsetResolver, Limits, version_headers, with_expect_continue
 from .timeouts import ClientTimeout, deadline
-from .transport import Request, active_transport, close_body, finish_body, rewind_body
+from .transport import (
+    Request,
+    _overrides,
+    active_transport,
+    close_body,
+    finish_body,
+    rewind_body,
+)
 
 if TYPE_CHECKING:
     from .options import RaiseForStatus, RequestOptions
@@ -109,8 +117,9 @@ class RequestPipeline(RequestBuilder):
             info, url_text = call
             plan = self._default_plan or self._session_plan()
             started = (self._loop or asyncio.get_running_loop()).time()
-            timeout = plan.timeout
-            limit = deadline(started, timeout.total, timeout.ceil_threshold)
+            total, limit = plan.total, None  # deadline(), inlined: a call costs more than it
+            if total is not None:
+                limit = float(ceil(started + total)) if plan.total_ceiled else started + total
             url = info.real_url
             request = plan.request(
                 info.method,
@@ -124,7 +133,7 @@ class RequestPipeline(RequestBuilder):
                 None,
                 url_text,
             )
-            transport = active_transport(self._transport)
+            transport = _overrides[-1](self._transport) if _overrides else self._transport
             resp = plan.response(request, await transport.handle(request), info)
             if _SET_COOKIE in resp.headers:
                 self._store_cookies(resp, url)
@@ -136,8 +145,10 @@ class RequestPipeline(RequestBuilder):
                 resp = await self._hops(first, hop, resp)
             elif plan.raise_for_status is not False:
                 await self._check_status(plan.raise_for_status, resp)
-        if context is not None:
-            context.opened(resp)
+        if context is not None:  # inside ``async with``, the response is entered
+            context._resp = resp
+            if context._entered:
+                resp._in_context = True
         return resp
 
     def _store_cookies(self, resp: ClientResponse, url: URL) -> None:

@@ -65,8 +65,8 @@ class ResponseContextManager(RequestContextManager["ClientResponse"]):
     """What ``session.get(...)`` and the other verbs return. A keyword requests do not take
     raises ``TypeError`` here, at the call, as it would binding a signature.
 
-    ``async with`` awaits the request coroutine itself, which hands the response back
-    through :meth:`opened` (no context-manager coroutine on the request's path), and exits
+    ``async with`` awaits the request coroutine itself, which hands the response back (sets
+    ``_resp``, and enters it: no context-manager coroutine on the request's path), and exits
     as ClientResponse's own ``__aexit__`` does. Sessions whose response class has its own
     ``__aenter__`` or ``__aexit__`` use :class:`CustomResponseContextManager` instead.
     """
@@ -81,12 +81,6 @@ class ResponseContextManager(RequestContextManager["ClientResponse"]):
         self._coro = session._perform(method, url, options, self)
         self._resp = None
         self._entered = False
-
-    def opened(self, resp: ClientResponse) -> None:
-        """The request coroutine got ``resp``: inside ``async with``, the response is entered."""
-        self._resp = resp
-        if self._entered:
-            resp._in_context = True
 
     def __aenter__(self) -> Coroutine[Any, Any, ClientResponse]:
         self._entered = True
