@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["CustomResponseContextManager", "RequestContextManager", "ResponseContextManager"]
 
 _T = TypeVar("_T")
+_new_object = object.__new__
 
 
 class RequestContextManager(Coroutine[Any, Any, _T], Generic[_T]):
@@ -68,19 +69,25 @@ class ResponseContextManager(RequestContextManager["ClientResponse"]):
     ``async with`` awaits the request coroutine itself, which hands the response back (sets
     ``_resp``, and enters it: no context-manager coroutine on the request's path), and exits
     as ClientResponse's own ``__aexit__`` does. Sessions whose response class has its own
-    ``__aenter__`` or ``__aexit__`` use :class:`CustomResponseContextManager` instead.
+    ``__aenter__``, ``__aexit__`` or ``release`` use :class:`CustomResponseContextManager`
+    instead.
     """
 
     __slots__ = ("_entered",)
 
-    def __init__(
-        self, session: RequestPipeline, method: str, url: str | URL, options: RequestOptions
-    ) -> None:
+    @classmethod
+    def start(
+        cls, session: RequestPipeline, method: str, url: str | URL, options: RequestOptions
+    ) -> ResponseContextManager:
+        """The request's coroutine in a new context manager (made without a call of
+        ``__init__``, which a class call with one costs more than the rest)."""
         if options:
             check_options(options)
-        self._coro = session._perform(method, url, options, self)
-        self._resp = None
-        self._entered = False
+        context = _new_object(cls)
+        context._coro = session._perform(method, url, options, context)
+        context._resp = None
+        context._entered = False
+        return context
 
     def __aenter__(self) -> Coroutine[Any, Any, ClientResponse]:
         self._entered = True
@@ -95,13 +102,16 @@ class ResponseContextManager(RequestContextManager["ClientResponse"]):
         resp = self._resp
         if resp is not None:
             resp._in_context = False
-            resp.release()
+            if resp._closed and resp._content is None:  # read: all release() would do
+                resp._released = True
+            else:
+                resp.release()
         return _RELEASED
 
 
 class CustomResponseContextManager(ResponseContextManager):
-    """ResponseContextManager for a response class with its own ``__aenter__`` or
-    ``__aexit__``: the response is entered and exited as RequestContextManager does."""
+    """ResponseContextManager for a response class with its own ``__aenter__``, ``__aexit__``
+    or ``release``: the response is entered and exited as RequestContextManager does."""
 
     __slots__ = ()
     __aenter__ = RequestContextManager.__aenter__
