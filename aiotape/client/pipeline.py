@@ -66,6 +66,7 @@ _SESSION_PLANS: dict[tuple[Any, ...], Plan] = {}
 """Plans of calls without options, by the settings of the sessions (without middlewares or a
 proxy, with a plain ``raise_for_status``) they were made for."""
 _SESSION_PLANS_KEPT = 64
+_new_object = object.__new__
 
 
 class RequestPipeline(RequestBuilder):
@@ -134,15 +135,18 @@ class RequestPipeline(RequestBuilder):
                 url_text,
             )
             transport = _overrides[-1](self._transport) if _overrides else self._transport
-            resp = plan.response(request, await transport.handle(request), info)
+            wire = await transport.handle(request)
+            if plan.plain_response:  # plan.response(request, wire, info), without its frame
+                resp = _new_object(ClientResponse)
+                resp._begin(info.method, url, wire, info, plan.auto_decompress, plan.read_bufsize)
+            else:
+                resp = plan.response(request, wire, info)
             if _SET_COOKIE in resp.headers:
                 self._store_cookies(resp, url)
             if plan.allow_redirects and resp.status in _REDIRECTS:
-                first = Call(plan, transport, started, limit, None)
                 # The auth the first hop sent: the session's, if its base_url lets it.
-                auth = self._auth and self._auth_for(url)
-                hop = Hop(info.method, url, None, None, None, auth, None)
-                resp = await self._hops(first, hop, resp)
+                hop = Hop(info.method, url, None, None, None, self._auth_for(url), None)
+                resp = await self._hops(Call(plan, transport, started, limit, None), hop, resp)
             elif plan.raise_for_status is not False:
                 await self._check_status(plan.raise_for_status, resp)
         if context is not None:  # inside ``async with``, the response is entered

@@ -147,6 +147,7 @@ class Plan:
         "head_limits",
         "max_redirects",
         "middlewares",
+        "plain_response",
         "raise_for_status",
         "read_bufsize",
         "read_until_eof",
@@ -206,6 +207,13 @@ class Plan:
         self.allow_redirects = allow_redirects
         self.max_redirects = max_redirects
         self.raise_for_status = raise_for_status
+        self.plain_response = (
+            response_class is ClientResponse
+            and read_until_eof
+            and resolve_charset is utf8_fallback
+        )
+        """Whether a response is a ClientResponse as ``_begin`` alone makes it: ``response``
+        adds nothing to it (for ``info`` given)."""
 
     def request(
         self,
