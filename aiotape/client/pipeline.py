@@ -92,6 +92,19 @@ class RequestPipeline(RequestBuilder):
     _context: type[ResponseContextManager] = ResponseContextManager
     _default_plan: Plan | None = None
 
+    def _open(
+        self, method: str, str_or_url: str | URL, options: RequestOptions
+    ) -> ResponseContextManager:
+        """What the verbs return: the request's coroutine in its context manager (``TypeError``
+        now for a keyword requests do not take)."""
+        if options:
+            check_options(options)
+        context = _new_object(self._context)
+        context._coro = self._perform(method, str_or_url, options, context)
+        context._resp = None
+        context._entered = False
+        return context
+
     def _request(
         self, method: str, str_or_url: str | URL, options: RequestOptions
     ) -> Coroutine[Any, Any, ClientResponse]:

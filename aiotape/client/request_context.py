@@ -7,20 +7,14 @@ from collections.abc import Coroutine, Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .request_plan import check_options
 from .response import _RELEASED
 
 if TYPE_CHECKING:
-    from yarl import URL
-
-    from .options import RequestOptions
-    from .pipeline import RequestPipeline
     from .response import ClientResponse
 
 __all__ = ["CustomResponseContextManager", "RequestContextManager", "ResponseContextManager"]
 
 _T = TypeVar("_T")
-_new_object = object.__new__
 
 
 class RequestContextManager(Coroutine[Any, Any, _T], Generic[_T]):
@@ -63,8 +57,8 @@ class RequestContextManager(Coroutine[Any, Any, _T], Generic[_T]):
 
 
 class ResponseContextManager(RequestContextManager["ClientResponse"]):
-    """What ``session.get(...)`` and the other verbs return. A keyword requests do not take
-    raises ``TypeError`` here, at the call, as it would binding a signature.
+    """What ``session.get(...)`` and the other verbs return, made by the session's ``_open``
+    (without a call of ``__init__``: a class call with one costs more than the rest).
 
     ``async with`` awaits the request coroutine itself, which hands the response back (sets
     ``_resp``, and enters it: no context-manager coroutine on the request's path), and exits
@@ -74,20 +68,6 @@ class ResponseContextManager(RequestContextManager["ClientResponse"]):
     """
 
     __slots__ = ("_entered",)
-
-    @classmethod
-    def start(
-        cls, session: RequestPipeline, method: str, url: str | URL, options: RequestOptions
-    ) -> ResponseContextManager:
-        """The request's coroutine in a new context manager (made without a call of
-        ``__init__``, which a class call with one costs more than the rest)."""
-        if options:
-            check_options(options)
-        context = _new_object(cls)
-        context._coro = session._perform(method, url, options, context)
-        context._resp = None
-        context._entered = False
-        return context
 
     def __aenter__(self) -> Coroutine[Any, Any, ClientResponse]:
         self._entered = True

@@ -208,9 +208,7 @@ class Plan:
         self.max_redirects = max_redirects
         self.raise_for_status = raise_for_status
         self.plain_response = (
-            response_class is ClientResponse
-            and read_until_eof
-            and resolve_charset is utf8_fallback
+            response_class is ClientResponse and read_until_eof and resolve_charset is utf8_fallback
         )
         """Whether a response is a ClientResponse as ``_begin`` alone makes it: ``response``
         adds nothing to it (for ``info`` given)."""

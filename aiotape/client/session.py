@@ -247,50 +247,50 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self, method: str, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform an HTTP request."""
-        return self._context.start(self, method, url, kwargs)
+        return self._open(method, url, kwargs)
 
     def get(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a GET request."""
-        return self._context.start(self, "GET", url, kwargs)
+        return self._open("GET", url, kwargs)
 
     def options(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform an OPTIONS request."""
-        return self._context.start(self, "OPTIONS", url, kwargs)
+        return self._open("OPTIONS", url, kwargs)
 
     def head(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a HEAD request (redirects not followed by default)."""
         kwargs.setdefault("allow_redirects", False)
-        return self._context.start(self, "HEAD", url, kwargs)
+        return self._open("HEAD", url, kwargs)
 
     def post(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a POST request."""
-        return self._context.start(self, "POST", url, kwargs)
+        return self._open("POST", url, kwargs)
 
     def put(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a PUT request."""
-        return self._context.start(self, "PUT", url, kwargs)
+        return self._open("PUT", url, kwargs)
 
     def patch(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a PATCH request."""
-        return self._context.start(self, "PATCH", url, kwargs)
+        return self._open("PATCH", url, kwargs)
 
     def delete(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a DELETE request."""
-        return self._context.start(self, "DELETE", url, kwargs)
+        return self._open("DELETE", url, kwargs)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def close(self) -> None:
