@@ -67,7 +67,6 @@ class _RequestDraft(_SpelledURL):
     dataclass pays a checked ``object.__setattr__`` per field), then made a Request."""
 
     __slots__ = Request.__slots__
-    _url_text: str | None
     method: str
     url: URL
     headers: CIMultiDictProxy[str]
