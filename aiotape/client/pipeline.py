@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Sequence
+from math import ceil
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
@@ -32,7 +33,14 @@ from .request_plan import OPTION_DEFAULTS, Call, Hop, Plan, check_options, reque
 from .response import ClientResponse, HttpVersion, HttpVersion11
 from .session_options import CharsetResolver, Limits, version_headers, with_expect_continue
 from .timeouts import ClientTimeout, deadline
-from .transport import Request, active_transport, close_body, finish_body, rewind_body
+from .transport import (
+    Request,
+    _overrides,
+    active_transport,
+    close_body,
+    finish_body,
+    rewind_body,
+)
 
 if TYPE_CHECKING:
     from .options import RaiseForStatus, RequestOptions
@@ -58,6 +66,7 @@ _SESSION_PLANS: dict[tuple[Any, ...], Plan] = {}
 """Plans of calls without options, by the settings of the sessions (without middlewares or a
 proxy, with a plain ``raise_for_status``) they were made for."""
 _SESSION_PLANS_KEPT = 64
+_new_object = object.__new__
 
 
 class RequestPipeline(RequestBuilder):
@@ -82,6 +91,19 @@ class RequestPipeline(RequestBuilder):
     # share their keys across instances: at most 30).
     _context: type[ResponseContextManager] = ResponseContextManager
     _default_plan: Plan | None = None
+
+    def _open(
+        self, method: str, str_or_url: str | URL, options: RequestOptions
+    ) -> ResponseContextManager:
+        """What the verbs return: the request's coroutine in its context manager (``TypeError``
+        now for a keyword requests do not take)."""
+        if options:
+            check_options(options)
+        context = _new_object(self._context)
+        context._coro = self._perform(method, str_or_url, options, context)
+        context._resp = None
+        context._entered = False
+        return context
 
     def _request(
         self, method: str, str_or_url: str | URL, options: RequestOptions
@@ -109,8 +131,9 @@ class RequestPipeline(RequestBuilder):
             info, url_text = call
             plan = self._default_plan or self._session_plan()
             started = (self._loop or asyncio.get_running_loop()).time()
-            timeout = plan.timeout
-            limit = deadline(started, timeout.total, timeout.ceil_threshold)
+            total, limit = plan.total, None  # deadline(), inlined: a call costs more than it
+            if total is not None:
+                limit = float(ceil(started + total)) if plan.total_ceiled else started + total
             url = info.real_url
             request = plan.request(
                 info.method,
@@ -124,20 +147,25 @@ class RequestPipeline(RequestBuilder):
                 None,
                 url_text,
             )
-            transport = active_transport(self._transport)
-            resp = plan.response(request, await transport.handle(request), info)
+            transport = _overrides[-1](self._transport) if _overrides else self._transport
+            wire = await transport.handle(request)
+            if plan.plain_response:  # plan.response(request, wire, info), without its frame
+                resp = _new_object(ClientResponse)
+                resp._begin(info.method, url, wire, info, plan.auto_decompress, plan.read_bufsize)
+            else:
+                resp = plan.response(request, wire, info)
             if _SET_COOKIE in resp.headers:
                 self._store_cookies(resp, url)
             if plan.allow_redirects and resp.status in _REDIRECTS:
-                first = Call(plan, transport, started, limit, None)
                 # The auth the first hop sent: the session's, if its base_url lets it.
-                auth = self._auth and self._auth_for(url)
-                hop = Hop(info.method, url, None, None, None, auth, None)
-                resp = await self._hops(first, hop, resp)
+                hop = Hop(info.method, url, None, None, None, self._auth_for(url), None)
+                resp = await self._hops(Call(plan, transport, started, limit, None), hop, resp)
             elif plan.raise_for_status is not False:
                 await self._check_status(plan.raise_for_status, resp)
-        if context is not None:
-            context.opened(resp)
+        if context is not None:  # inside ``async with``, the response is entered
+            context._resp = resp
+            if context._entered:
+                resp._in_context = True
         return resp
 
     def _store_cookies(self, resp: ClientResponse, url: URL) -> None:

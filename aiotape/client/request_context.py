@@ -7,14 +7,9 @@ from collections.abc import Coroutine, Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .request_plan import check_options
 from .response import _RELEASED
 
 if TYPE_CHECKING:
-    from yarl import URL
-
-    from .options import RequestOptions
-    from .pipeline import RequestPipeline
     from .response import ClientResponse
 
 __all__ = ["CustomResponseContextManager", "RequestContextManager", "ResponseContextManager"]
@@ -62,31 +57,17 @@ class RequestContextManager(Coroutine[Any, Any, _T], Generic[_T]):
 
 
 class ResponseContextManager(RequestContextManager["ClientResponse"]):
-    """What ``session.get(...)`` and the other verbs return. A keyword requests do not take
-    raises ``TypeError`` here, at the call, as it would binding a signature.
+    """What ``session.get(...)`` and the other verbs return, made by the session's ``_open``
+    (without a call of ``__init__``: a class call with one costs more than the rest).
 
-    ``async with`` awaits the request coroutine itself, which hands the response back
-    through :meth:`opened` (no context-manager coroutine on the request's path), and exits
+    ``async with`` awaits the request coroutine itself, which hands the response back (sets
+    ``_resp``, and enters it: no context-manager coroutine on the request's path), and exits
     as ClientResponse's own ``__aexit__`` does. Sessions whose response class has its own
-    ``__aenter__`` or ``__aexit__`` use :class:`CustomResponseContextManager` instead.
+    ``__aenter__``, ``__aexit__`` or ``release`` use :class:`CustomResponseContextManager`
+    instead.
     """
 
     __slots__ = ("_entered",)
-
-    def __init__(
-        self, session: RequestPipeline, method: str, url: str | URL, options: RequestOptions
-    ) -> None:
-        if options:
-            check_options(options)
-        self._coro = session._perform(method, url, options, self)
-        self._resp = None
-        self._entered = False
-
-    def opened(self, resp: ClientResponse) -> None:
-        """The request coroutine got ``resp``: inside ``async with``, the response is entered."""
-        self._resp = resp
-        if self._entered:
-            resp._in_context = True
 
     def __aenter__(self) -> Coroutine[Any, Any, ClientResponse]:
         self._entered = True
@@ -101,13 +82,16 @@ class ResponseContextManager(RequestContextManager["ClientResponse"]):
         resp = self._resp
         if resp is not None:
             resp._in_context = False
-            resp.release()
+            if resp._closed and resp._content is None:  # read: all release() would do
+                resp._released = True
+            else:
+                resp.release()
         return _RELEASED
 
 
 class CustomResponseContextManager(ResponseContextManager):
-    """ResponseContextManager for a response class with its own ``__aenter__`` or
-    ``__aexit__``: the response is entered and exited as RequestContextManager does."""
+    """ResponseContextManager for a response class with its own ``__aenter__``, ``__aexit__``
+    or ``release``: the response is entered and exited as RequestContextManager does."""
 
     __slots__ = ()
     __aenter__ = RequestContextManager.__aenter__

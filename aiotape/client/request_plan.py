@@ -59,6 +59,7 @@ OPTION_DEFAULTS: RequestOptions = {
 }
 """What a request option is when the call does not give it (``timeout``: the session's)."""
 _OPTION_NAMES = frozenset({*OPTION_DEFAULTS, "timeout"})
+_new_object = object.__new__
 
 
 class _RequestDraft(_SpelledURL):
@@ -66,7 +67,6 @@ class _RequestDraft(_SpelledURL):
     dataclass pays a checked ``object.__setattr__`` per field), then made a Request."""
 
     __slots__ = Request.__slots__
-    _url_text: str | None
     method: str
     url: URL
     headers: CIMultiDictProxy[str]
@@ -146,6 +146,7 @@ class Plan:
         "head_limits",
         "max_redirects",
         "middlewares",
+        "plain_response",
         "raise_for_status",
         "read_bufsize",
         "read_until_eof",
@@ -156,6 +157,8 @@ class Plan:
         "skip_auto_headers",
         "ssl",
         "timeout",
+        "total",
+        "total_ceiled",
         "version",
     )
 
@@ -187,6 +190,11 @@ class Plan:
         self.resolve_charset = resolve_charset
         self.read_until_eof = read_until_eof
         self.timeout = timeout
+        total = timeout.total
+        self.total = total if total and total > 0 else None
+        """The total timeout, None when there is none (what ``deadline`` reads of it)."""
+        self.total_ceiled = bool(total and total >= timeout.ceil_threshold)
+        """Whether a request's total deadline is ceiled (``deadline``)."""
         self.ssl = ssl
         self.server_hostname = server_hostname
         self.head_limits = head_limits
@@ -198,6 +206,11 @@ class Plan:
         self.allow_redirects = allow_redirects
         self.max_redirects = max_redirects
         self.raise_for_status = raise_for_status
+        self.plain_response = (
+            response_class is ClientResponse and read_until_eof and resolve_charset is utf8_fallback
+        )
+        """Whether a response is a ClientResponse as ``_begin`` alone makes it: ``response``
+        adds nothing to it (for ``info`` given)."""
 
     def request(
         self,
@@ -253,14 +266,19 @@ class Plan:
                     url,
                 ),
             )
-        resp = self.response_class(
-            request.method,
-            url,
-            wire,
-            request_info=info,
-            auto_decompress=self.auto_decompress,
-            read_bufsize=self.read_bufsize,
-        )
+        cls = self.response_class
+        if cls is ClientResponse:  # ClientResponse(...) without a class call's keyword handling
+            resp = _new_object(cls)
+            resp._begin(request.method, url, wire, info, self.auto_decompress, self.read_bufsize)
+        else:
+            resp = cls(
+                request.method,
+                url,
+                wire,
+                request_info=info,
+                auto_decompress=self.auto_decompress,
+                read_bufsize=self.read_bufsize,
+            )
         if self.resolve_charset is not utf8_fallback:
             resp._resolve_charset = self.resolve_charset
         return resp

@@ -135,6 +135,21 @@ class ClientResponse:
         auto_decompress: bool = True,
         read_bufsize: int = 2**18,
     ) -> None:
+        self._begin(method, url, wire, request_info, auto_decompress, read_bufsize)
+        if history:
+            self._history = history
+
+    def _begin(
+        self,
+        method: str,
+        url: URL,
+        wire: Response,
+        request_info: RequestInfo,
+        auto_decompress: bool,
+        read_bufsize: int,
+    ) -> None:
+        """What ``__init__`` sets but the history. Sessions make a plain ClientResponse with
+        ``object.__new__`` and this alone: a class call with keywords costs more than it does."""
         self.method = method
         self._real_url = url
         if request_info.real_url is url:  # its url is this one without the fragment
@@ -148,8 +163,6 @@ class ClientResponse:
         self.headers: CIMultiDictProxy[str] = wire.headers
         self._raw_headers = wire.raw_headers
         self.request_info = request_info
-        if history:
-            self._history = history
         self._wire_body = wire.body
         if wire.simulated_elapsed:
             self._simulated_elapsed = wire.simulated_elapsed

@@ -140,12 +140,14 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         ws_response_class: type[ClientWebSocketResponse],
     ) -> None:
         """Check the response classes; note whether responses keep ClientResponse's ``async with``
-        (else the verbs return a CustomResponseContextManager, which enters them)."""
+        and ``release`` (else the verbs return a CustomResponseContextManager, which enters
+        them)."""
         if response_class is not ClientResponse:
             self._response_class = check_class(response_class, ClientResponse, "response_class")
             if (
                 response_class.__aenter__ is not ClientResponse.__aenter__
                 or response_class.__aexit__ is not ClientResponse.__aexit__
+                or response_class.release is not ClientResponse.release
             ):
                 self._context = CustomResponseContextManager
         if ws_response_class is not ClientWebSocketResponse:
@@ -245,50 +247,50 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self, method: str, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform an HTTP request."""
-        return self._context(self, method, url, kwargs)
+        return self._open(method, url, kwargs)
 
     def get(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a GET request."""
-        return self._context(self, "GET", url, kwargs)
+        return self._open("GET", url, kwargs)
 
     def options(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform an OPTIONS request."""
-        return self._context(self, "OPTIONS", url, kwargs)
+        return self._open("OPTIONS", url, kwargs)
 
     def head(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a HEAD request (redirects not followed by default)."""
         kwargs.setdefault("allow_redirects", False)
-        return self._context(self, "HEAD", url, kwargs)
+        return self._open("HEAD", url, kwargs)
 
     def post(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a POST request."""
-        return self._context(self, "POST", url, kwargs)
+        return self._open("POST", url, kwargs)
 
     def put(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a PUT request."""
-        return self._context(self, "PUT", url, kwargs)
+        return self._open("PUT", url, kwargs)
 
     def patch(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a PATCH request."""
-        return self._context(self, "PATCH", url, kwargs)
+        return self._open("PATCH", url, kwargs)
 
     def delete(
         self, url: str | URL, **kwargs: Unpack[RequestOptions]
     ) -> RequestContextManager[ClientResponse]:
         """Perform a DELETE request."""
-        return self._context(self, "DELETE", url, kwargs)
+        return self._open("DELETE", url, kwargs)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def close(self) -> None:

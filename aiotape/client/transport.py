@@ -136,6 +136,7 @@ class _SpelledURL:
     ``dataclasses.replace`` and comparisons never see it, and a changed copy never keeps it."""
 
     __slots__ = ("_url_text",)
+    _url_text: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +189,10 @@ class Request(_SpelledURL):
 def url_string(request: Request) -> str:
     """``str(request.url)``, without building it when the session made the request from
     that very string."""
-    text: str | None = getattr(request, "_url_text", None)
-    return str(request.url) if text is None else text
+    try:
+        return request._url_text or str(request.url)
+    except AttributeError:  # a Request made otherwise: the slot is not set
+        return str(request.url)
 
 
 class WSOptions(NamedTuple):

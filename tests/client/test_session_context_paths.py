@@ -106,6 +106,18 @@ async def test_response_class_whose_release_returns_nothing_still_exits(
 
 
 @pytest.mark.parametrize("client", CLIENTS)
+async def test_a_body_read_inside_async_with_is_not_readable_after_it(
+    client: ModuleType, app_url: URL
+) -> None:
+    async with client.ClientSession() as session:
+        async with session.get(app_url / "target") as resp:
+            assert await resp.read() == b"arrived"
+        assert resp.closed
+        with pytest.raises(client.ClientConnectionError):
+            await resp.read()
+
+
+@pytest.mark.parametrize("client", CLIENTS)
 async def test_a_call_with_options_does_not_change_the_session_plan(
     client: ModuleType, app_url: URL
 ) -> None:
