@@ -89,7 +89,7 @@ class Recording:
         body = self._request.body
         if isinstance(body, bytes) or isinstance(self._body, bytes):
             return self._request
-        return dataclasses.replace(self._request, body=_tee(body, self._body))
+        return self._request.replace(body=_tee(body, self._body))
 
     def responded(self, response: Response, now: float) -> None:
         """The response head arrived."""
@@ -276,7 +276,7 @@ class Recorder:
         with _noting_failure(recording, loop):
             response = await inner.handle(recording.wire_request())
         recording.responded(response, loop.time())
-        return dataclasses.replace(response, body=_RecordingBody(response.body, recording))
+        return response.replace(body=_RecordingBody(response.body, recording))
 
     async def connect_ws(
         self, request: Request, inner: Transport, options: WSOptions

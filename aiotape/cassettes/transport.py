@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING
 
@@ -122,7 +121,7 @@ class CassetteTransport:
         if not isinstance(body, bytes):
             if self._live.rule.needs_body:
                 chunks = [chunk async for chunk in body]
-                request = dataclasses.replace(request, body=_resend(chunks))  # still streamed
+                request = request.replace(body=_resend(chunks))  # still streamed
                 body = b"".join(chunks)
             else:
                 body = b""

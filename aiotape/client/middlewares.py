@@ -9,7 +9,6 @@ middleware may change the request, call ``handler`` any number of times (retries
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -85,8 +84,7 @@ class ClientRequest:
             and self.headers == wire.headers
         ):
             return wire
-        return replace(
-            wire,
+        return wire.replace(
             method=self.method,
             url=self.url,
             headers=CIMultiDictProxy(CIMultiDict(self.headers)),

@@ -6,7 +6,6 @@ Imported only by sessions that have trace configs, with the ``Trace*Params`` cla
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict
@@ -169,7 +168,7 @@ class RequestTrace:
         body = request.body
         if isinstance(body, bytes):
             return request
-        traced = replace(request, body=self._traced_body(request.method, request.url, body))
+        traced = request.replace(body=self._traced_body(request.method, request.url, body))
         self._unsent = traced
         return traced
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from multidict import CIMultiDict
@@ -125,4 +124,4 @@ def without_unframed_body(wire: Response) -> Response:
     headers = wire.headers
     if "Content-Length" in headers or "chunked" in headers.get("Transfer-Encoding", "").lower():
         return wire
-    return replace(wire, body=_NoBody(wire.body))
+    return wire.replace(body=_NoBody(wire.body))

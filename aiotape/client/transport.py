@@ -12,8 +12,17 @@ from __future__ import annotations
 import enum
 import threading
 from collections.abc import AsyncIterable, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast, runtime_checkable
+from operator import attrgetter
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Final,
+    NamedTuple,
+    Protocol,
+    cast,
+    runtime_checkable,
+)
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -132,13 +141,46 @@ class TraceHooks(Protocol):
 
 class _SpelledURL:
     """Where a Request keeps its URL as a string when the session had it at hand (see
-    :func:`url_string`): a slot outside the dataclass fields, so that constructors,
-    ``dataclasses.replace`` and comparisons never see it, and a changed copy never keeps it."""
+    :func:`url_string`): a slot outside the fields, so that the constructor, ``replace`` and
+    comparisons never see it, and a changed copy never keeps it."""
 
     __slots__ = ("_url_text",)
 
 
-@dataclass(frozen=True, slots=True)
+class _DataclassFields:
+    """``__dataclass_fields__`` of a plain slots class, made from its slots, annotations and
+    ``__init__`` defaults on first use: ``dataclasses.fields``, ``replace``, ``asdict`` and
+    ``is_dataclass`` work on it, and importing it costs no generated dataclass methods."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._owner = owner
+
+    def __get__(self, instance: object, _subclass: type) -> dict[str, Any]:
+        import dataclasses
+
+        owner = self._owner
+        names: tuple[str, ...] = owner.__slots__  # type: ignore[attr-defined]
+        defaults = owner.__init__.__defaults__  # type: ignore[misc]
+        required = len(names) - len(defaults)
+        specs: list[tuple[str, Any] | tuple[str, Any, Any]] = [
+            (name, owner.__annotations__[name]) for name in names[:required]
+        ]
+        specs += [
+            (name, owner.__annotations__[name], dataclasses.field(default=default))
+            for name, default in zip(names[required:], defaults, strict=True)
+        ]
+        shadow = dataclasses.make_dataclass(owner.__name__, specs)
+        found: dict[str, Any] = vars(shadow)["__dataclass_fields__"]
+        type.__setattr__(owner, "__dataclass_fields__", found)
+        return found
+
+
+def _frozen_error(verb: str, name: str) -> AttributeError:
+    from dataclasses import FrozenInstanceError
+
+    return FrozenInstanceError(f"cannot {verb} field {name!r}")
+
+
 class Request(_SpelledURL):
     """A request exactly as it goes on the wire.
 
@@ -154,24 +196,117 @@ class Request(_SpelledURL):
     version (the session's ``version=``).
     ``proxy`` (no credentials), ``proxy_auth`` and ``proxy_headers`` say which HTTP proxy the
     network transport goes through; mocks and cassettes ignore them.
+
+    Immutable, compared and hashed by its fields, and usable with :mod:`dataclasses`
+    (``fields``, ``replace``, ``asdict``) though it is a plain slots class; :meth:`replace`
+    is the cheap way to a changed copy.
     """
+
+    __slots__: Final = (  # noqa: RUF023  # the fields, in order
+        "method",
+        "url",
+        "headers",
+        "body",
+        "timeout",
+        "started",
+        "deadline",
+        "ssl",
+        "server_hostname",
+        "simulated_elapsed",
+        "trace",
+        "head_limits",
+        "version",
+        "proxy",
+        "proxy_auth",
+        "proxy_headers",
+    )
+    __match_args__ = __slots__
+    __dataclass_fields__: ClassVar[dict[str, Any]] = _DataclassFields()  # type: ignore[assignment]
 
     method: str
     url: URL
     headers: CIMultiDictProxy[str]
-    body: bytes | AsyncIterable[bytes] = b""
-    timeout: ClientTimeout = DEFAULT_TIMEOUT
-    started: float = 0.0
-    deadline: float | None = None
-    ssl: SSLSetting = True
-    server_hostname: str | None = None
-    simulated_elapsed: float = 0.0
-    trace: TraceHooks | None = None
-    head_limits: tuple[int, int, int] | None = None
-    version: tuple[int, int] = (1, 1)
-    proxy: URL | None = None
-    proxy_auth: BasicAuth | None = None
-    proxy_headers: CIMultiDictProxy[str] | None = None
+    body: bytes | AsyncIterable[bytes]
+    timeout: ClientTimeout
+    started: float
+    deadline: float | None
+    ssl: SSLSetting
+    server_hostname: str | None
+    simulated_elapsed: float
+    trace: TraceHooks | None
+    head_limits: tuple[int, int, int] | None
+    version: tuple[int, int]
+    proxy: URL | None
+    proxy_auth: BasicAuth | None
+    proxy_headers: CIMultiDictProxy[str] | None
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        headers: CIMultiDictProxy[str],
+        body: bytes | AsyncIterable[bytes] = b"",
+        timeout: ClientTimeout = DEFAULT_TIMEOUT,
+        started: float = 0.0,
+        deadline: float | None = None,
+        ssl: SSLSetting = True,
+        server_hostname: str | None = None,
+        simulated_elapsed: float = 0.0,
+        trace: TraceHooks | None = None,
+        head_limits: tuple[int, int, int] | None = None,
+        version: tuple[int, int] = (1, 1),
+        proxy: URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        proxy_headers: CIMultiDictProxy[str] | None = None,
+    ) -> None:
+        store = object.__setattr__
+        store(self, "method", method)
+        store(self, "url", url)
+        store(self, "headers", headers)
+        store(self, "body", body)
+        store(self, "timeout", timeout)
+        store(self, "started", started)
+        store(self, "deadline", deadline)
+        store(self, "ssl", ssl)
+        store(self, "server_hostname", server_hostname)
+        store(self, "simulated_elapsed", simulated_elapsed)
+        store(self, "trace", trace)
+        store(self, "head_limits", head_limits)
+        store(self, "version", version)
+        store(self, "proxy", proxy)
+        store(self, "proxy_auth", proxy_auth)
+        store(self, "proxy_headers", proxy_headers)
+
+    def replace(self, **changes: Any) -> Request:
+        """A copy with ``changes`` (field names) applied, as ``dataclasses.replace`` makes."""
+        fields = dict(zip(Request.__slots__, _request_values(self), strict=True))
+        fields.update(changes)
+        return type(self)(**fields)
+
+    def __repr__(self) -> str:
+        shown = zip(Request.__slots__, _request_values(self), strict=True)
+        return f"{type(self).__qualname__}({', '.join(f'{k}={v!r}' for k, v in shown)})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _request_values(self) == _request_values(other)
+
+    def __hash__(self) -> int:
+        return hash(_request_values(self))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise _frozen_error("assign to", name)
+
+    def __delattr__(self, name: str) -> None:
+        raise _frozen_error("delete", name)
+
+    def __getstate__(self) -> list[Any]:
+        return list(_request_values(self))
+
+    def __setstate__(self, state: list[Any]) -> None:
+        for name, value in zip(Request.__slots__, state, strict=True):
+            object.__setattr__(self, name, value)
 
     @classmethod
     def build(
@@ -183,6 +318,9 @@ class Request(_SpelledURL):
     ) -> Request:
         """Convenience constructor for transports and tests."""
         return cls(method, URL(url), CIMultiDictProxy(CIMultiDict(headers)), **kwargs)
+
+
+_request_values = attrgetter(*Request.__slots__)
 
 
 def url_string(request: Request) -> str:
@@ -239,7 +377,6 @@ class BodyStream(Protocol):
         ...
 
 
-@dataclass(slots=True)
 class Response:
     """A response as received, before any decoding.
 
@@ -247,15 +384,68 @@ class Response:
     replayed latency); 0 for real I/O, whose time the loop clock already shows.
     ``raw_headers`` None: the head as bytes is ``headers`` encoded (:func:`header_bytes`),
     which ``ClientResponse.raw_headers`` does when first asked.
+
+    Compared by its fields, and usable with :mod:`dataclasses` (``fields``, ``replace``,
+    ``asdict``) though it is a plain slots class; :meth:`replace` is the cheap way to a
+    changed copy.
     """
+
+    __slots__: Final = (  # noqa: RUF023  # the fields, in order
+        "status",
+        "reason",
+        "headers",
+        "body",
+        "version",
+        "raw_headers",
+        "simulated_elapsed",
+    )
+    __match_args__ = __slots__
+    __dataclass_fields__: ClassVar[dict[str, Any]] = _DataclassFields()  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
     status: int
     reason: str
     headers: CIMultiDictProxy[str]
     body: BodyStream
-    version: tuple[int, int] = (1, 1)
-    raw_headers: tuple[tuple[bytes, bytes], ...] | None = ()
-    simulated_elapsed: float = 0.0
+    version: tuple[int, int]
+    raw_headers: tuple[tuple[bytes, bytes], ...] | None
+    simulated_elapsed: float
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        headers: CIMultiDictProxy[str],
+        body: BodyStream,
+        version: tuple[int, int] = (1, 1),
+        raw_headers: tuple[tuple[bytes, bytes], ...] | None = (),
+        simulated_elapsed: float = 0.0,
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+        self.version = version
+        self.raw_headers = raw_headers
+        self.simulated_elapsed = simulated_elapsed
+
+    def replace(self, **changes: Any) -> Response:
+        """A copy with ``changes`` (field names) applied, as ``dataclasses.replace`` makes."""
+        fields = dict(zip(Response.__slots__, _response_values(self), strict=True))
+        fields.update(changes)
+        return type(self)(**fields)
+
+    def __repr__(self) -> str:
+        shown = zip(Response.__slots__, _response_values(self), strict=True)
+        return f"{type(self).__qualname__}({', '.join(f'{k}={v!r}' for k, v in shown)})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _response_values(self) == _response_values(other)
+
+
+_response_values = attrgetter(*Response.__slots__)
 
 
 def header_bytes(headers: Iterable[tuple[str, str]]) -> tuple[tuple[bytes, bytes], ...]:
