@@ -41,7 +41,6 @@ from .facts import (
     option,
     pytest_recording_registered,
 )
-from .socket_guard import NetworkBlockedError, blocked
 from .vcr_compat import RecordingHookspecs, VcrFixture, VcrFixtureBeside
 from .verify import verified_hosts
 
@@ -50,7 +49,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CassetteFixture",
-    "NetworkBlockedError",
     "default_cassette_name",
     "pytest_addhooks_recording",
     "pytest_addoption_recording",
@@ -79,6 +77,14 @@ def _pytest_recording_present(pluginmanager: pytest.PytestPluginManager) -> bool
         return True
     if pluginmanager.is_blocked("recording") or os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         return False
+    return _pytest_recording_installed()
+
+
+@functools.cache
+def _pytest_recording_installed() -> bool:
+    """Whether an installed distribution offers pytest-recording's ``pytest11`` entry point.
+    Read once a process: a scan of every distribution's entry points costs ~20M instructions
+    (~5 ms), and the run's hooks ask up to three times."""
     return any(
         ep.value.startswith("pytest_recording")
         for ep in importlib.metadata.entry_points(group="pytest11")
@@ -371,4 +377,6 @@ def _network_guard(
     if isinstance(hosts, str):
         hosts = hosts.split(",")
     hosts = [*(hosts or ()), *verified_hosts(item)]
+    from .socket_guard import blocked
+
     return blocked(re.compile("|".join(f"(?:{h})" for h in hosts)) if hosts else None)
