@@ -131,15 +131,20 @@ class Place:
         return place
 
 
-def has_marker(item: pytest.Item, names: tuple[str, ...]) -> bool:
-    """Whether ``item`` or a parent of it carries a marker named in ``names``."""
-    node: Node | None = item
-    while node is not None:
-        for mark in node.own_markers:
-            if mark.name in names:
-                return True
-        node = node.parent
-    return False
+def has_marker(node: Node, names: tuple[str, ...], parents: dict[int, bool]) -> bool:
+    """Whether ``node`` or a parent of it carries a marker named in ``names``. ``parents``
+    holds what is known of parent nodes (by id, filled in as found): the tests of a module
+    then walk their own markers only."""
+    for mark in node.own_markers:
+        if mark.name in names:
+            return True
+    parent = node.parent
+    if parent is None:
+        return False
+    known = parents.get(id(parent))
+    if known is None:
+        known = parents[id(parent)] = has_marker(parent, names, parents)
+    return known
 
 
 class Marks:
