@@ -1,11 +1,12 @@
 """The public seam: everything a custom transport needs, in one import.
 
 A transport turns a wire ``Request`` into a ``Response`` whose body is a ``BodyStream`` (or
-opens a ``WebSocketChannel``). Both are built with their constructors (``Request.build`` takes
-a URL string and header pairs); ``request.replace(body=...)`` makes a changed copy, as
-``dataclasses.replace`` does (which works on them too). A ``Request`` is immutable. Above it, the session handles cookies, redirects, decompression
+opens a ``WebSocketChannel``). Above it, the session handles cookies, redirects, decompression
 and ``raise_for_status``; a transport never has to. Give one to a single session with
-``ClientSession(transport=...)``, or to every session at once with ``use_transport(...)``::
+``ClientSession(transport=...)``, or to every session at once with ``use_transport(...)``.
+``Request`` (immutable) and ``Response`` are built with their constructors (``Request.build``
+takes a URL string and header pairs); ``.replace(body=...)`` makes a changed copy, as
+``dataclasses.replace`` does (which works on them too)::
 
     from multidict import CIMultiDict, CIMultiDictProxy
     import aiotape
