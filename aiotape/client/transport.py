@@ -20,6 +20,7 @@ from typing import (
     Final,
     NamedTuple,
     Protocol,
+    TypeVar,
     cast,
     runtime_checkable,
 )
@@ -175,6 +176,24 @@ class _DataclassFields:
         return found
 
 
+_Record = TypeVar("_Record")
+
+
+def _changed(
+    record: _Record, names: tuple[str, ...], values: tuple[Any, ...], changes: dict[str, Any]
+) -> _Record:
+    """A new ``type(record)`` from its field ``values`` with ``changes`` applied."""
+    fields = dict(zip(names, values, strict=True))
+    fields.update(changes)
+    return type(record)(**fields)
+
+
+def _shown(record: object, names: tuple[str, ...], values: tuple[Any, ...]) -> str:
+    """``Name(field=value, ...)``, as a dataclass shows itself."""
+    shown = ", ".join(f"{name}={value!r}" for name, value in zip(names, values, strict=True))
+    return f"{type(record).__qualname__}({shown})"
+
+
 def _frozen_error(verb: str, name: str) -> AttributeError:
     from dataclasses import FrozenInstanceError
 
@@ -279,13 +298,10 @@ class Request(_SpelledURL):
 
     def replace(self, **changes: Any) -> Request:
         """A copy with ``changes`` (field names) applied, as ``dataclasses.replace`` makes."""
-        fields = dict(zip(Request.__slots__, _request_values(self), strict=True))
-        fields.update(changes)
-        return type(self)(**fields)
+        return _changed(self, Request.__slots__, _request_values(self), changes)
 
     def __repr__(self) -> str:
-        shown = zip(Request.__slots__, _request_values(self), strict=True)
-        return f"{type(self).__qualname__}({', '.join(f'{k}={v!r}' for k, v in shown)})"
+        return _shown(self, Request.__slots__, _request_values(self))
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -431,13 +447,10 @@ class Response:
 
     def replace(self, **changes: Any) -> Response:
         """A copy with ``changes`` (field names) applied, as ``dataclasses.replace`` makes."""
-        fields = dict(zip(Response.__slots__, _response_values(self), strict=True))
-        fields.update(changes)
-        return type(self)(**fields)
+        return _changed(self, Response.__slots__, _response_values(self), changes)
 
     def __repr__(self) -> str:
-        shown = zip(Response.__slots__, _response_values(self), strict=True)
-        return f"{type(self).__qualname__}({', '.join(f'{k}={v!r}' for k, v in shown)})"
+        return _shown(self, Response.__slots__, _response_values(self))
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
