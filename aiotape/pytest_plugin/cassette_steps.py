@@ -94,13 +94,16 @@ def _cassette_options(
     """Cassette keywords for the test, as pytest-recording builds them for vcrpy (but for
     ``extra_paths``; ``cassette_library_dir`` only if ``vcr_config`` sets it).
     """
-    options = merged_config(own_or_overridden(item, overridden, "vcr_config", None), marks.vcr)
-    options.pop("allowed_hosts", None)
-    options["record_mode"] = record_mode(settings, options)
-    if "path_transformer" not in options:
-        serializer = options.get("serializer", "yaml")
-        suffix = f".{serializer}" if isinstance(serializer, str) else ".yaml"
-        options["path_transformer"] = settings.ensure_suffix(suffix)
+    if marks.vcr_options or "vcr_config" in overridden:
+        options = merged_config(own_or_overridden(item, overridden, "vcr_config", None), marks.vcr)
+        options.pop("allowed_hosts", None)
+        options["record_mode"] = record_mode(settings, options)
+        if "path_transformer" not in options:
+            serializer = options.get("serializer", "yaml")
+            suffix = f".{serializer}" if isinstance(serializer, str) else ".yaml"
+            options["path_transformer"] = settings.ensure_suffix(suffix)
+    else:  # the plugin's own empty vcr_config, markers without options
+        options = settings.plain_options()
     options["test_id"] = item.nodeid
     options["shared"] = marks.default_cassette is not None
     return options

@@ -53,6 +53,7 @@ class Settings:
     """
 
     __slots__ = (
+        "_plain",
         "beside",
         "block_network",
         "disabled",
@@ -79,6 +80,7 @@ class Settings:
         self.block_network = block_network
         self.hooked = hooked
         self.transformers: dict[str, PathTransformer] = {}
+        self._plain: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, config: pytest.Config) -> Settings:
@@ -95,6 +97,17 @@ class Settings:
                 hooked=bool(config.hook.pytest_recording_configure.get_hookimpls()),
             )
         return settings
+
+    def plain_options(self) -> dict[str, Any]:
+        """A test's cassette options when neither ``vcr_config`` nor a marker gives any:
+        the run's record mode and the ``.yaml`` suffix (a new dict each call)."""
+        plain = self._plain
+        if plain is None:
+            plain = self._plain = {
+                "record_mode": str(self.record_mode or "none"),
+                "path_transformer": self.ensure_suffix(".yaml"),
+            }
+        return dict(plain)
 
     def ensure_suffix(self, suffix: str) -> PathTransformer:
         """vcrpy's ``ensure_suffix(suffix)`` transformer, made once per suffix."""
@@ -131,24 +144,33 @@ class Place:
         return place
 
 
-def has_marker(item: pytest.Item, names: tuple[str, ...]) -> bool:
-    """Whether ``item`` or a parent of it carries a marker named in ``names``."""
-    node: Node | None = item
-    while node is not None:
-        for mark in node.own_markers:
-            if mark.name in names:
-                return True
-        node = node.parent
-    return False
+def has_marker(node: Node, names: tuple[str, ...], parents: dict[int, bool]) -> bool:
+    """Whether ``node`` or a parent of it carries a marker named in ``names``. ``parents``
+    holds what is known of parent nodes (by id, filled in as found): the tests of a module
+    then walk their own markers only."""
+    for mark in node.own_markers:
+        if mark.name in names:
+            return True
+    parent = node.parent
+    if parent is None:
+        return False
+    known = parents.get(id(parent))
+    if known is None:
+        known = parents[id(parent)] = has_marker(parent, names, parents)
+    return known
 
 
 class Marks:
-    """The markers the plugin reads on a test, found in one walk (the closest first)."""
+    """The markers the plugin reads on a test, found in one walk (the closest first).
 
-    __slots__ = ("block_network", "default_cassette", "vcr")
+    ``vcr_options``: whether a ``vcr`` marker gives cassette options (keyword arguments).
+    """
+
+    __slots__ = ("block_network", "default_cassette", "vcr", "vcr_options")
 
     def __init__(self, vcr: list[pytest.Mark]) -> None:
         self.vcr = vcr
+        self.vcr_options = False
         self.default_cassette: pytest.Mark | None = None
         self.block_network: pytest.Mark | None = None
 
@@ -156,14 +178,18 @@ class Marks:
     def of(cls, item: pytest.Item) -> Marks:
         """``item``'s markers (walked as ``item.iter_markers()`` does, without its generators)."""
         marks = cls([])
+        vcr = marks.vcr
         node: Node | None = item
         while node is not None:
             for mark in node.own_markers:
                 name = mark.name
                 if name == "vcr":
-                    marks.vcr.append(mark)
-                elif name == "default_cassette" and marks.default_cassette is None:
-                    marks.default_cassette = mark
+                    vcr.append(mark)
+                    if mark.kwargs:
+                        marks.vcr_options = True
+                elif name == "default_cassette":
+                    if marks.default_cassette is None:
+                        marks.default_cassette = mark
                 elif name == "block_network" and marks.block_network is None:
                     marks.block_network = mark
             node = node.parent

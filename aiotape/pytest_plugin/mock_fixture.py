@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .outcome import call_failed
+from .outcome import call_failed, track_outcomes
 from .summary import note_mock
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ def http_mock(request: pytest.FixtureRequest) -> Iterator[MockRouter]:
         assert_all_called=bool(options.get("assert_all_called", True)),
         passthrough=options.get("passthrough", ()),
     )
+    track_outcomes(request.config)
     with use_transport(router.override):
         yield router
     note_mock(request, router)

@@ -2,14 +2,15 @@
 
 A plain ``pytest_runtest_logreport`` on a per-run object notes the node ids of the tests that
 did not pass (a hook wrapper around ``pytest_runtest_makereport`` costs every test of a suite
-three generator round trips through pluggy).
+three generator round trips through pluggy). The object is registered by the first cassette or
+``http_mock`` test, so a run without one pays nothing a test.
 """
 
 from __future__ import annotations
 
 import pytest
 
-__all__ = ["pytest_configure_outcome"]  # and call_failed, not_passed for the other modules
+__all__ = ["pytest_configure_outcome"]  # and call_failed, not_passed, track_outcomes
 
 _OUTCOMES: pytest.StashKey[Outcomes] = pytest.StashKey()
 
@@ -22,6 +23,7 @@ class Outcomes:
     def __init__(self) -> None:
         self.not_passed: set[str] = set()
         self.call_failed: set[str] = set()
+        self.tracking = False
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Note a setup or call report that did not pass."""
@@ -34,9 +36,17 @@ class Outcomes:
 
 @pytest.hookimpl(specname="pytest_configure")
 def pytest_configure_outcome(config: pytest.Config) -> None:
-    """Start noting this run's outcomes."""
-    outcomes = config.stash[_OUTCOMES] = Outcomes()
-    config.pluginmanager.register(outcomes, "aiotape-outcomes")
+    """Make this run's (empty) outcomes; :func:`track_outcomes` starts noting them."""
+    config.stash[_OUTCOMES] = Outcomes()
+
+
+def track_outcomes(config: pytest.Config) -> None:
+    """Note outcomes from now on: called before the first test that reads them (a cassette
+    or ``http_mock`` test) is set up, so that a run without one pays no hook call a report."""
+    outcomes = config.stash.get(_OUTCOMES, None)
+    if outcomes is not None and not outcomes.tracking:
+        outcomes.tracking = True
+        config.pluginmanager.register(outcomes, "aiotape-outcomes")
 
 
 def call_failed(item: pytest.Item) -> bool:

@@ -41,7 +41,7 @@ from .facts import (
     option,
     pytest_recording_registered,
 )
-from .socket_guard import NetworkBlockedError, blocked
+from .outcome import track_outcomes
 from .vcr_compat import RecordingHookspecs, VcrFixture, VcrFixtureBeside
 from .verify import verified_hosts
 
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CassetteFixture",
-    "NetworkBlockedError",
     "default_cassette_name",
     "pytest_addhooks_recording",
     "pytest_addoption_recording",
@@ -79,6 +78,14 @@ def _pytest_recording_present(pluginmanager: pytest.PytestPluginManager) -> bool
         return True
     if pluginmanager.is_blocked("recording") or os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         return False
+    return _pytest_recording_installed()
+
+
+@functools.cache
+def _pytest_recording_installed() -> bool:
+    """Whether an installed distribution offers pytest-recording's ``pytest11`` entry point.
+    Read once a process: a scan of every distribution's entry points costs ~20M instructions
+    (~5 ms), and the run's hooks ask up to three times."""
     return any(
         ep.value.startswith("pytest_recording")
         for ep in importlib.metadata.entry_points(group="pytest11")
@@ -234,11 +241,17 @@ def pytest_collection_modifyitems_recording(
     guard = not settings.beside
     names = ("vcr", "block_network") if guard else ("vcr",)
     any_served = False
+    parents: dict[int, bool] = {}
     for item in items:  # noted for every test: a miss would cost each test a KeyError
-        served = item.stash[_SERVED] = (guard and settings.block_network) or has_marker(item, names)
+        served = item.stash[_SERVED] = (guard and settings.block_network) or has_marker(
+            item, names, parents
+        )
         any_served = any_served or served
+    if not any_served:
+        return
+    track_outcomes(config)
     manager = config.pluginmanager
-    if any_served and not config.option.setupplan and not manager.has_plugin(_ENTRY_PLUGIN):
+    if not config.option.setupplan and not manager.has_plugin(_ENTRY_PLUGIN):
         fixture = manager.get_plugin(_FIXTURE_PLUGIN)
         if isinstance(fixture, CassetteFixture):
             manager.register(CassetteEntry(fixture), _ENTRY_PLUGIN)
@@ -258,24 +271,17 @@ class CassetteFixture:
     """
 
     def __init__(self) -> None:
-        self._item: pytest.Item | None = None
         self.pending: pytest.Item | None = None
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        """Note the test whose fixtures are about to be set up (pending, if served)."""
-        self._item = item
-        self.pending = item if item.stash.get(_SERVED, False) else None
-
     @pytest.fixture
-    def aiotape_cassette(self) -> Cassette | None:
+    def aiotape_cassette(self, request: pytest.FixtureRequest) -> Cassette | None:
         """For ``@pytest.mark.vcr`` tests, every aiotape session plays/records the cassette.
 
         At teardown the test fails if a request matched nothing, even if the code under test
         swallowed the error. The same cassette entry applies ``--block-network``.
         """
-        item = self._item
-        if item is None:
+        item = request.node
+        if not isinstance(item, pytest.Item):
             raise pytest.UsageError("aiotape_cassette is only set up for a test being run")
         try:
             return item.stash[_ENTERED]
@@ -285,6 +291,7 @@ class CassetteFixture:
     def enter(self, item: pytest.Item) -> Cassette | None:
         """Enter ``item``'s cassette (and network guard) until the test's teardown."""
         self.pending = None
+        track_outcomes(item.config)
         session = _cassette_session(item)
         cassette = item.stash[_ENTERED] = next(session)
         item.addfinalizer(functools.partial(_leave, item, session))
@@ -293,11 +300,17 @@ class CassetteFixture:
 
 class CassetteEntry:
     """Enters a pending served test's cassette when its first function-scoped fixture is
-    about to be set up, or once its setup is done (registered only if a test is served).
+    about to be set up, or once its setup is done (registered only if a test is served, so
+    that a run without one pays no hook call a test).
     """
 
     def __init__(self, fixture: CassetteFixture) -> None:
         self._fixture = fixture
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Note the served test whose fixtures are about to be set up (pending)."""
+        self._fixture.pending = item if item.stash.get(_SERVED, False) else None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_fixture_setup(
@@ -371,4 +384,6 @@ def _network_guard(
     if isinstance(hosts, str):
         hosts = hosts.split(",")
     hosts = [*(hosts or ()), *verified_hosts(item)]
+    from .socket_guard import blocked
+
     return blocked(re.compile("|".join(f"(?:{h})" for h in hosts)) if hosts else None)
