@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.plugin.inner import INI
+
 pytest_plugins = ["pytester"]
 
 
 def test_plain_tests_leave_the_per_test_hooks_unregistered(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
     pytester.makepyfile(
         """
         def test_plain(request):
@@ -22,6 +25,7 @@ def test_plain_tests_leave_the_per_test_hooks_unregistered(pytester: pytest.Pyte
 
 
 def test_a_failing_http_mock_test_still_gets_one_failure(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
     pytester.makepyfile(
         """
         def test_plain():
