@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Sequence
-from math import ceil
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
@@ -131,9 +130,8 @@ class RequestPipeline(RequestBuilder):
             info, url_text = call
             plan = self._default_plan or self._session_plan()
             started = (self._loop or asyncio.get_running_loop()).time()
-            total, limit = plan.total, None  # deadline(), inlined: a call costs more than it
-            if total is not None:
-                limit = float(ceil(started + total)) if plan.total_ceiled else started + total
+            timeout = plan.timeout
+            limit = deadline(started, timeout.total, timeout.ceil_threshold)
             url = info.real_url
             request = plan.request(
                 info.method,

@@ -82,10 +82,7 @@ class ResponseContextManager(RequestContextManager["ClientResponse"]):
         resp = self._resp
         if resp is not None:
             resp._in_context = False
-            if resp._closed and resp._content is None:  # read: all release() would do
-                resp._released = True
-            else:
-                resp.release()
+            resp.release()
         return _RELEASED
 
 

@@ -157,8 +157,6 @@ class Plan:
         "skip_auto_headers",
         "ssl",
         "timeout",
-        "total",
-        "total_ceiled",
         "version",
     )
 
@@ -190,11 +188,6 @@ class Plan:
         self.resolve_charset = resolve_charset
         self.read_until_eof = read_until_eof
         self.timeout = timeout
-        total = timeout.total
-        self.total = total if total and total > 0 else None
-        """The total timeout, None when there is none (what ``deadline`` reads of it)."""
-        self.total_ceiled = bool(total and total >= timeout.ceil_threshold)
-        """Whether a request's total deadline is ceiled (``deadline``)."""
         self.ssl = ssl
         self.server_hostname = server_hostname
         self.head_limits = head_limits

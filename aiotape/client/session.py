@@ -112,7 +112,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         proxy_auth: BasicAuth | None = None,
     ) -> None:
         check_request_class(request_class)
-        self._version = version if version is HttpVersion11 else check_version(version)
+        self._version = check_version(version)
         self._init_classes(response_class, ws_response_class)
         self._loop = running_loop(loop)
         self._init_builder(base_url, headers, skip_auto_headers, auth, cookie_jar, cookies)
@@ -129,7 +129,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self._auto_decompress, self._read_bufsize = auto_decompress, read_bufsize
         self._trust_env, self._requote_redirect_url = trust_env, requote_redirect_url
         self._proxy, self._proxy_auth = proxy, proxy_auth
-        self._trace_configs = [] if trace_configs is None else frozen(trace_configs)
+        self._trace_configs = frozen(trace_configs)
         self._middlewares = tuple(middlewares)
         self._plain = not self._middlewares and not trust_env and self._version is HttpVersion11
         self._closed = False
