@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -28,7 +29,7 @@ from .filters import (
     RequestHook,
     ResponseHook,
 )
-from .matching import DEFAULT_MATCH_ON, CustomMatcher, MatchOn
+from .matching import DEFAULT_MATCH_ON, Closest, CustomMatcher, MatchOn
 from .model import Interaction, RecordedRequest
 from .plan import RecordMode, keeps_recorded, mode_of, plan
 from .player import Playback
@@ -161,6 +162,19 @@ def _no_closest(live: RecordedRequest) -> None:
     """A cassette that replays nothing has no closest interaction."""
 
 
+_LabelArgs = tuple[str | None, str, tuple[str, ...], bool, str | None, bool]
+"""The arguments of a cassette's :class:`CassetteLabel`."""
+
+
+def _complaints(
+    label: _LabelArgs,
+    closest: Callable[[RecordedRequest], Closest | None],
+    sources: tuple[tuple[str | os.PathLike[str] | None, int], ...],
+    errors: list[UnmatchedRequestError | WebSocketMismatchError],
+) -> Complaints:
+    return Complaints(CassetteLabel(*label), closest, sources, errors)
+
+
 class Cassette:
     """Plays and/or records one cassette file according to its record mode.
 
@@ -267,7 +281,6 @@ class Cassette:
         self._transport: CassetteTransport | None = None
         self.unmatched: list[UnmatchedRequestError | WebSocketMismatchError] = []
         """Every UnmatchedRequestError / WebSocketMismatchError this cassette raised."""
-        self._complaints: Complaints | None = None
         self.saved_count = 0
         """How many new interactions ``save`` has written to the file so far."""
         self.saved_failures: list[Interaction] = []
@@ -291,23 +304,21 @@ class Cassette:
         """The cassette file as a str: ``path`` without building a ``Path``."""
         return self._file
 
-    def _complain(self) -> Complaints:
-        """What words the errors of traffic this cassette cannot answer (built with its first
-        transport: a cassette no session uses needs none)."""
-        complaints = self._complaints
-        if complaints is None:
-            label = CassetteLabel(
-                self._file,
-                self.record_mode.value,
-                self._rule.names,
-                self.existed,
-                self.test_id,
-                self.shared,
-            )
-            closest = _no_closest if self._playback is None else self._playback.closest
-            sources = ((self._file, self._loaded), *self._extras)  # a str: no Path built
-            complaints = self._complaints = Complaints(label, closest, sources, self.unmatched)
-        return complaints
+    def _complain(self) -> Callable[[], Complaints]:
+        """What builds the errors of traffic this cassette cannot answer when one is raised
+        (a clean replay builds none). It holds no reference to the cassette (which keeps its
+        transport): a dropped cassette is freed at once, with no cycle to collect."""
+        label = (
+            self._file,
+            self.record_mode._value_,
+            self._rule.names,
+            self.existed,
+            self.test_id,
+            self.shared,
+        )
+        closest = _no_closest if self._playback is None else self._playback.closest
+        sources = ((self._file, self._loaded), *self._extras)  # a str: no Path built
+        return functools.partial(_complaints, label, closest, sources, self.unmatched)
 
     # -- inspection --------------------------------------------------------------------------
     @property

@@ -289,9 +289,9 @@ def _timely(request: Request, last: float) -> bool:
 
 
 def replay_at(
-    playback: Playback, position: int, request: Request, complaints: Complaints
+    playback: Playback, position: int, request: Request, complaints: Callable[[], Complaints]
 ) -> Response:
-    """:func:`replay` of the interaction at ``position``; ``complaints`` notes a recorded
+    """:func:`replay` of the interaction at ``position``; ``complaints()`` notes a recorded
     failure. A compiled plain answer (complete, no failure, no timeout in reach: the usual
     case) is built from its row, with no record built.
     """
@@ -304,7 +304,7 @@ def replay_at(
             return Response(row[4], row[5], headers, ChunkedBody(row[7]), row[9], None, row[12])
     interaction = playback.interaction(position)
     failed = interaction.error is not None
-    return replay(interaction, request, complaints.replayed_failure(position) if failed else None)
+    return replay(interaction, request, complaints().replayed_failure(position) if failed else None)
 
 
 def replay(interaction: Interaction, request: Request, note: str | None = None) -> Response:
