@@ -147,15 +147,11 @@ def _recorder(filters: Filters) -> Recorder:
 def _spelled(file: str) -> str:
     """``file`` as ``os.fspath(Path(file))`` spells it (what messages show), without building
     the Path for a plain POSIX path (the usual case), which it leaves as it is."""
-    plain = (
-        file
-        and os.altsep is None
-        and "//" not in file
-        and "/./" not in file
-        and not file.startswith("./")
-        and not file.endswith(("/", "/."))
-    )
-    return file if plain else os.fspath(Path(file))
+    plain = file and _POSIX and "//" not in file and "/." not in file and file[:2] != "./"
+    return file if plain and file[-1:] != "/" else os.fspath(Path(file))
+
+
+_POSIX = os.sep == "/" and os.altsep is None
 
 
 def _no_closest(live: RecordedRequest) -> None:
@@ -240,12 +236,25 @@ class Cassette:
             ignore_hosts=ignore_hosts,
             ignore_localhost=ignore_localhost,
         )
-        self._setup(allow_playback_repeats, extra_paths)
+        self._repeats = allow_playback_repeats
         self._activation: AbstractContextManager[None] | None = None
+        self._setup(extra_paths)
 
-    def _setup(
-        self, allow_playback_repeats: bool, extra_paths: Iterable[str | os.PathLike[str]]
-    ) -> None:
+    @classmethod
+    def for_test(cls, path: str, record_mode: str, test_id: str, shared: bool) -> Cassette:
+        """``Cassette(path, record_mode=..., test_id=..., shared=...)``: the pytest plugin's
+        cassette for a test that configures none. Its other options are the defaults, taken
+        from the state a cassette given none starts with rather than parsed again."""
+        cassette = cls.__new__(cls)
+        vars(cassette).update(_default_state())
+        cassette._file = _spelled(path)
+        cassette.record_mode = mode_of(record_mode)
+        cassette.test_id = test_id
+        cassette.shared = shared
+        cassette._setup(())
+        return cassette
+
+    def _setup(self, extra_paths: Iterable[str | os.PathLike[str]]) -> None:
         """Load what the record mode replays and prepare the recorder."""
         replayed = _NOTHING
         self._signature: Signature | None = None
@@ -270,7 +279,7 @@ class Cassette:
             Playback(
                 replayed,
                 self._rule,
-                allow_playback_repeats=allow_playback_repeats,
+                allow_playback_repeats=self._repeats,
                 firsts=replayed.firsts,
                 exact=replayed.exact,
             )
@@ -483,6 +492,27 @@ class Cassette:
         finally:
             if exc is None or self.record_on_exception:
                 self.save()
+
+
+_OPTIONS = (
+    "_activation",
+    "_filters",
+    "_live",
+    "_path",
+    "_repeats",
+    "_rule",
+    "_serializer",
+    "drop_unused_requests",
+    "record_on_exception",
+)
+"""What a cassette's options set besides its file, record mode and test (see ``for_test``)."""
+
+
+@functools.cache
+def _default_state() -> dict[str, Any]:
+    """The attributes ``_OPTIONS`` of a cassette given no options, from one kept in memory."""
+    blank = vars(Cassette(None))
+    return {name: blank[name] for name in _OPTIONS}
 
 
 def use_cassette(path: str | os.PathLike[str] | None, **options: Any) -> Cassette:

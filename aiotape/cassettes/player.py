@@ -299,7 +299,17 @@ def replay_at(
     if rows is not None:
         row = rows[position]  # see :data:`~aiotape.cassettes.recorded.Row`
         last = row[14]
-        if last is not None and _timely(request, last):  # :func:`_response`, inlined
+        sock_read = request.timeout.sock_read
+        deadline = request.deadline
+        if (  # :func:`_timely`, inlined
+            last is not None
+            and not (sock_read and sock_read > 0)
+            and (
+                deadline is None
+                or last
+                <= deadline - asyncio.get_running_loop().time() - request.simulated_elapsed
+            )
+        ):  # :func:`_response`, inlined
             headers = CIMultiDictProxy(CIMultiDict(row[6]))
             return Response(row[4], row[5], headers, ChunkedBody(row[7]), row[9], None, row[12])
     interaction = playback.interaction(position)

@@ -176,8 +176,8 @@ _POSIX = os.sep == "/" and os.altsep is None
 
 
 def _join(folder: str, name: str) -> str:
-    """``os.path.join(folder, name)`` of a non-empty folder, without its generality for two
-    POSIX strs (the usual case)."""
-    if _POSIX and type(folder) is str and type(name) is str and not name.startswith("/"):
-        return folder + name if folder.endswith("/") else f"{folder}/{name}"
+    """``os.path.join(folder, name)`` of a non-empty folder, without its generality for a
+    relative POSIX name (the usual case)."""
+    if _POSIX and name[:1] != "/":
+        return folder + name if folder[-1:] == "/" else folder + "/" + name
     return os.path.join(folder, name)

@@ -54,12 +54,8 @@ def cassette_steps(
         path = cassette_path(_fit_file_name(name), _YAML, place.directory)
     try:
         if options is None:
-            cassette = Cassette(
-                path,
-                record_mode=settings.mode,
-                test_id=item.nodeid,
-                shared=marks.default_cassette is not None,
-            )
+            shared = marks.default_cassette is not None
+            cassette = Cassette.for_test(path, settings.mode, item.nodeid, shared)
         else:
             cassette = registry.use_cassette(path, **options)
     except (CassetteError, LookupError, ValueError) as exc:

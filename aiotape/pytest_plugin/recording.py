@@ -272,6 +272,8 @@ class CassetteFixture:
 
     def __init__(self) -> None:
         self.pending: pytest.Item | None = None
+        self.tracking = False
+        """Whether the run's outcomes are noted (by the first cassette entered, if not before)."""
 
     @pytest.fixture
     def aiotape_cassette(self, request: pytest.FixtureRequest) -> Cassette | None:
@@ -291,7 +293,9 @@ class CassetteFixture:
     def enter(self, item: pytest.Item) -> Cassette | None:
         """Enter ``item``'s cassette (and network guard) until the test's teardown."""
         self.pending = None
-        track_outcomes(item.config)
+        if not self.tracking:
+            track_outcomes(item.config)
+            self.tracking = True
         session = _cassette_session(item)
         cassette = item.stash[_ENTERED] = next(session)
         item.addfinalizer(functools.partial(_leave, item, session))
