@@ -10,13 +10,12 @@ import hashlib
 import os
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ..cassettes.cassette import Cassette
 from ..cassettes.errors import CassetteError, CassetteFormatError
-from ..cassettes.vcr import VCR
 from ..cassettes.vcr_config import cassette_path, ensure_suffix
 from .facts import Marks, Place, Settings
 from .outcome import call_failed
@@ -30,6 +29,9 @@ from .recording import (
 )
 from .summary import note_cassette
 from .verify import verify_cassette
+
+if TYPE_CHECKING:
+    from ..cassettes.vcr import VCR
 
 __all__ = ["cassette_steps"]
 
@@ -88,6 +90,8 @@ def _configured(
 ) -> tuple[str, dict[str, Any], VCR]:
     """The cassette file, keywords and registry of a test whose fixtures, markers or
     conftest hooks configure its cassette (pytest-recording's rules)."""
+    from ..cassettes.vcr import VCR
+
     directory = os.fspath(own_or_overridden(item, overridden, "vcr_cassette_dir", place.directory))
     options = _cassette_options(item, settings, marks, overridden)
     options["extra_paths"] = [os.path.join(directory, p) for mark in marks.vcr for p in mark.args]
