@@ -340,7 +340,8 @@ def _leave(item: pytest.Item, session: Iterator[Cassette | None]) -> None:
 
 
 def _cassette_session(item: pytest.Item) -> Iterator[Cassette | None]:
-    """Yields the test's cassette (or None) with its network guard entered, then leaves."""
+    """The test's cassette steps: they yield its cassette (or None) with its network guard
+    entered, and leave both once exhausted."""
     settings = Settings.of(item.config)
     marks = Marks.of(item)
     steps: Iterator[Cassette | None]
