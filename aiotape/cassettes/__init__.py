@@ -25,10 +25,10 @@ from .model import (
     RecordedWebSocket,
     WSFrame,
 )
-from .vcr import VCR
 
 if TYPE_CHECKING:
     from .format import dumps, loads
+    from .vcr import VCR
 
 __all__ = [
     "DEFAULT_MATCH_ON",
@@ -57,7 +57,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``dumps`` and ``loads``, imported on first use (replaying from the cache needs no YAML)."""
+    """``dumps`` and ``loads``, imported on first use (replaying from the cache needs no YAML),
+    and ``VCR`` (a test that configures nothing has its cassette without one)."""
     if name in ("dumps", "loads"):
         return getattr(importlib.import_module(".format", __name__), name)
+    if name == "VCR":
+        from .vcr import VCR
+
+        return VCR
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -37,7 +37,7 @@ from .errors import CassetteFormatError
 from .matching import default_key
 from .model import Headers, Interaction
 from .recorded import Exact, Recorded, to_row
-from .storage import read_file, write_atomic
+from .storage import read_bytes, read_file, write_atomic
 
 __all__ = [
     "CACHE_DIR_ENV",
@@ -74,11 +74,13 @@ def _parser_salt() -> bytes:
     where it costs less than SHA-256 would (a third natively, a tenth without SHA extensions).
     """
     salt = hashlib.sha256(b"%s %s %s" % (_FORMAT, VERSION.encode(), yarl.__version__.encode()))
-    here = Path(__file__).parent
+    here = os.path.dirname(__file__)
     sources = ("format.py", "safe_yaml.py", "model.py", "recorded.py", "matching.py", "filters.py")
     for name in sources:
         with contextlib.suppress(OSError):  # no sources (frozen install): the version decides
-            salt.update(source_hash((here / name).read_bytes()))
+            source = read_bytes(os.path.join(here, name))  # no Path, no buffered file
+            if source is not None:
+                salt.update(source_hash(source))
     return salt.digest()
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -28,7 +29,7 @@ from .filters import (
     RequestHook,
     ResponseHook,
 )
-from .matching import DEFAULT_MATCH_ON, CustomMatcher, MatchOn
+from .matching import DEFAULT_MATCH_ON, Closest, CustomMatcher, MatchOn
 from .model import Interaction, RecordedRequest
 from .plan import RecordMode, keeps_recorded, mode_of, plan
 from .player import Playback
@@ -146,19 +147,28 @@ def _recorder(filters: Filters) -> Recorder:
 def _spelled(file: str) -> str:
     """``file`` as ``os.fspath(Path(file))`` spells it (what messages show), without building
     the Path for a plain POSIX path (the usual case), which it leaves as it is."""
-    plain = (
-        file
-        and os.altsep is None
-        and "//" not in file
-        and "/./" not in file
-        and not file.startswith("./")
-        and not file.endswith(("/", "/."))
-    )
-    return file if plain else os.fspath(Path(file))
+    plain = file and _POSIX and "//" not in file and "/." not in file and file[:2] != "./"
+    return file if plain and file[-1:] != "/" else os.fspath(Path(file))
+
+
+_POSIX = os.sep == "/" and os.altsep is None
 
 
 def _no_closest(live: RecordedRequest) -> None:
     """A cassette that replays nothing has no closest interaction."""
+
+
+_LabelArgs = tuple[str | None, str, tuple[str, ...], bool, str | None, bool]
+"""The arguments of a cassette's :class:`CassetteLabel`."""
+
+
+def _complaints(
+    label: _LabelArgs,
+    closest: Callable[[RecordedRequest], Closest | None],
+    sources: tuple[tuple[str | os.PathLike[str] | None, int], ...],
+    errors: list[UnmatchedRequestError | WebSocketMismatchError],
+) -> Complaints:
+    return Complaints(CassetteLabel(*label), closest, sources, errors)
 
 
 class Cassette:
@@ -226,12 +236,25 @@ class Cassette:
             ignore_hosts=ignore_hosts,
             ignore_localhost=ignore_localhost,
         )
-        self._setup(allow_playback_repeats, extra_paths)
+        self._repeats = allow_playback_repeats
         self._activation: AbstractContextManager[None] | None = None
+        self._setup(extra_paths)
 
-    def _setup(
-        self, allow_playback_repeats: bool, extra_paths: Iterable[str | os.PathLike[str]]
-    ) -> None:
+    @classmethod
+    def for_test(cls, path: str, record_mode: str, test_id: str, shared: bool) -> Cassette:
+        """``Cassette(path, record_mode=..., test_id=..., shared=...)``: the pytest plugin's
+        cassette for a test that configures none. Its other options are the defaults, taken
+        from the state a cassette given none starts with rather than parsed again."""
+        cassette = cls.__new__(cls)
+        vars(cassette).update(_default_state())
+        cassette._file = _spelled(path)
+        cassette.record_mode = mode_of(record_mode)
+        cassette.test_id = test_id
+        cassette.shared = shared
+        cassette._setup(())
+        return cassette
+
+    def _setup(self, extra_paths: Iterable[str | os.PathLike[str]]) -> None:
         """Load what the record mode replays and prepare the recorder."""
         replayed = _NOTHING
         self._signature: Signature | None = None
@@ -256,7 +279,7 @@ class Cassette:
             Playback(
                 replayed,
                 self._rule,
-                allow_playback_repeats=allow_playback_repeats,
+                allow_playback_repeats=self._repeats,
                 firsts=replayed.firsts,
                 exact=replayed.exact,
             )
@@ -267,7 +290,6 @@ class Cassette:
         self._transport: CassetteTransport | None = None
         self.unmatched: list[UnmatchedRequestError | WebSocketMismatchError] = []
         """Every UnmatchedRequestError / WebSocketMismatchError this cassette raised."""
-        self._complaints: Complaints | None = None
         self.saved_count = 0
         """How many new interactions ``save`` has written to the file so far."""
         self.saved_failures: list[Interaction] = []
@@ -291,23 +313,21 @@ class Cassette:
         """The cassette file as a str: ``path`` without building a ``Path``."""
         return self._file
 
-    def _complain(self) -> Complaints:
-        """What words the errors of traffic this cassette cannot answer (built with its first
-        transport: a cassette no session uses needs none)."""
-        complaints = self._complaints
-        if complaints is None:
-            label = CassetteLabel(
-                self._file,
-                self.record_mode.value,
-                self._rule.names,
-                self.existed,
-                self.test_id,
-                self.shared,
-            )
-            closest = _no_closest if self._playback is None else self._playback.closest
-            sources = ((self._file, self._loaded), *self._extras)  # a str: no Path built
-            complaints = self._complaints = Complaints(label, closest, sources, self.unmatched)
-        return complaints
+    def _complain(self) -> Callable[[], Complaints]:
+        """What builds the errors of traffic this cassette cannot answer when one is raised
+        (a clean replay builds none). It holds no reference to the cassette (which keeps its
+        transport): a dropped cassette is freed at once, with no cycle to collect."""
+        label = (
+            self._file,
+            self.record_mode._value_,
+            self._rule.names,
+            self.existed,
+            self.test_id,
+            self.shared,
+        )
+        closest = _no_closest if self._playback is None else self._playback.closest
+        sources = ((self._file, self._loaded), *self._extras)  # a str: no Path built
+        return functools.partial(_complaints, label, closest, sources, self.unmatched)
 
     # -- inspection --------------------------------------------------------------------------
     @property
@@ -472,6 +492,27 @@ class Cassette:
         finally:
             if exc is None or self.record_on_exception:
                 self.save()
+
+
+_OPTIONS = (
+    "_activation",
+    "_filters",
+    "_live",
+    "_path",
+    "_repeats",
+    "_rule",
+    "_serializer",
+    "drop_unused_requests",
+    "record_on_exception",
+)
+"""What a cassette's options set besides its file, record mode and test (see ``for_test``)."""
+
+
+@functools.cache
+def _default_state() -> dict[str, Any]:
+    """The attributes ``_OPTIONS`` of a cassette given no options, from one kept in memory."""
+    blank = vars(Cassette(None))
+    return {name: blank[name] for name in _OPTIONS}
 
 
 def use_cassette(path: str | os.PathLike[str] | None, **options: Any) -> Cassette:

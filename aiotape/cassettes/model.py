@@ -1,7 +1,5 @@
 """What a cassette holds: frozen snapshots of requests, responses, failures and websockets."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from yarl import URL
@@ -27,17 +25,22 @@ Phase = Literal["connect", "head", "body"]
 """Where a recorded failure happened: connecting, awaiting the response head, reading the body."""
 
 # The records are dataclasses made by ``record`` (frozen=True and generated methods would cost
-# ~4M instructions of code generation per class, at every import).
+# ~4M instructions of code generation per class, at every import). Each names its slots, and
+# its annotations are types rather than strings, so that making it a dataclass is cheap (no
+# second class for the slots, no parsing of string annotations); the defaults are its
+# ``__init__``'s.
 
 
 @record
 class RecordedRequest(Frozen):
     """A request as it went on the wire (``body`` is the whole body, streamed or not)."""
 
+    __slots__ = ("body", "headers", "method", "uri")
+
     method: str
     uri: str
-    headers: Headers = ()
-    body: bytes = b""
+    headers: Headers
+    body: bytes
 
     def __init__(self, method: str, uri: str, headers: Headers = (), body: bytes = b"") -> None:
         _set = object.__setattr__
@@ -67,13 +70,15 @@ class RecordedResponse(Frozen):
     body is unknown, and reading past ``chunks`` on replay raises ClientPayloadError.
     """
 
+    __slots__ = ("chunk_times", "chunks", "complete", "headers", "reason", "status", "version")
+
     status: int
     reason: str
-    headers: Headers = ()
-    chunks: tuple[bytes, ...] = ()
-    chunk_times: tuple[float, ...] = ()
-    version: tuple[int, int] = (1, 1)
-    complete: bool = True
+    headers: Headers
+    chunks: tuple[bytes, ...]
+    chunk_times: tuple[float, ...]
+    version: tuple[int, int]
+    complete: bool
 
     def __init__(
         self,
@@ -108,12 +113,14 @@ class RecordedError(Frozen):
     ``status`` for response errors (WSServerHandshakeError...).
     """
 
+    __slots__ = ("errno", "message", "phase", "status", "strerror", "type")
+
     type: str
     message: str
     phase: Phase
-    errno: int | None = None
-    strerror: str | None = None
-    status: int | None = None
+    errno: int | None
+    strerror: str | None
+    status: int | None
 
     def __init__(
         self,
@@ -139,6 +146,8 @@ class WSFrame(Frozen):
 
     For CLOSE, ``data`` is the close code and ``extra`` the reason.
     """
+
+    __slots__ = ("at", "data", "direction", "extra", "type")
 
     direction: Literal["send", "recv"]
     type: WSMsgType
@@ -166,6 +175,8 @@ class WSFrame(Frozen):
 class RecordedWebSocket(Frozen):
     """A websocket session after its handshake: negotiated subprotocol and every message."""
 
+    __slots__ = ("frames", "protocol")
+
     protocol: str | None
     frames: tuple[WSFrame, ...]
 
@@ -183,11 +194,13 @@ class Interaction(Frozen):
     head, to the failure). ``websocket`` is set for websocket handshakes that succeeded.
     """
 
+    __slots__ = ("elapsed", "error", "request", "response", "websocket")
+
     request: RecordedRequest
-    response: RecordedResponse | None = None
-    error: RecordedError | None = None
-    elapsed: float = 0.0
-    websocket: RecordedWebSocket | None = None
+    response: RecordedResponse | None
+    error: RecordedError | None
+    elapsed: float
+    websocket: RecordedWebSocket | None
 
     def __init__(
         self,

@@ -30,8 +30,10 @@ _MODES = {mode.value: mode for mode in RecordMode}
 
 def mode_of(value: RecordMode | str) -> RecordMode:
     """``RecordMode(value)``, without the enum's lookup machinery for a mode or its name."""
-    mode = _MODES.get(value) if isinstance(value, str) else None
-    return RecordMode(value) if mode is None else mode
+    try:
+        return _MODES[value]
+    except (KeyError, TypeError):  # not a mode (TypeError: not even hashable)
+        return RecordMode(value)
 
 
 class Plan(Frozen):

@@ -50,10 +50,11 @@ class Playback:
     time.
 
     Interactions whose requests share a key form a group, named by its first position. The
-    groups are found by the first take (a cassette nothing asks keys nothing): from
-    ``firsts`` when the rule is the default one (for each interaction, the first position
-    sharing its :func:`default_key`, which the compiled cache keeps with ``exact``, the group
-    of each recorded method and URI), else by keying every request. When the key depends on
+    groups come from ``firsts`` when the rule is the default one (for each interaction, the
+    first position sharing its :func:`default_key`, which the compiled cache keeps with
+    ``exact``, the group of each recorded method and URI): at once when each interaction is
+    its own group (the usual case), else at the first take; without them, the first take
+    keys every request (a cassette nothing asks keys nothing). When the key depends on
     the method and URI alone, each recorded (method, URI) names its group, so a request sent
     as recorded is not taken apart; the keys of the groups are only needed (and computed) for
     a request that differs from every recorded one as a string.
@@ -91,14 +92,15 @@ class Playback:
         self.rows = self._interactions.rows
         """The compiled rows of the interactions (None: not compiled)."""
         self._rule = rule
-        default = rule.default and firsts is not None and len(firsts) == count
-        self._firsts = firsts if default else None
-        self._exact: Exact = exact if default and exact is not None else {}
+        if not (rule.default and firsts is not None and len(firsts) == count):
+            firsts = exact = None
+        self._firsts = firsts
+        self._exact: Exact = {} if exact is None else exact
         self._repeats = allow_playback_repeats
         self._ordered = not allow_playback_repeats and not rule.custom
         self._played = [False] * count
-        self._ready = False
         self._groups: dict[int, list[int]] = {}
+        self._ready = firsts is not None and bool(exact) and _singletons(firsts, self._groups)
         self._by_key: dict[Hashable, int] | None = None
         self._cursor: dict[int, int] = {}
         self._lock = threading.Lock()
@@ -122,10 +124,7 @@ class Playback:
                 ]
                 self._by_key = by_key
             groups = self._groups
-            positions = range(len(firsts))
-            if all(map(operator.eq, firsts, positions)):  # each its own group: the usual case
-                groups.update(zip(positions, map(list, zip(positions)), strict=True))  # {p: [p]}
-            else:
+            if not _singletons(firsts, groups):
                 for position, first in enumerate(firsts):
                     groups.setdefault(first, []).append(position)
                 if self._ordered:
@@ -266,6 +265,16 @@ class Playback:
         return best
 
 
+def _singletons(firsts: Sequence[int], groups: dict[int, list[int]]) -> bool:
+    """Whether each interaction is its own group (the usual case); if so, ``groups`` gets
+    them (``{p: [p]}``)."""
+    positions = range(len(firsts))
+    if not all(map(operator.eq, firsts, positions)):
+        return False
+    groups.update(zip(positions, map(list, zip(positions)), strict=True))
+    return True
+
+
 def _chunk_times(interaction: Interaction) -> Sequence[float]:
     response = interaction.response
     assert response is not None
@@ -289,9 +298,9 @@ def _timely(request: Request, last: float) -> bool:
 
 
 def replay_at(
-    playback: Playback, position: int, request: Request, complaints: Complaints
+    playback: Playback, position: int, request: Request, complaints: Callable[[], Complaints]
 ) -> Response:
-    """:func:`replay` of the interaction at ``position``; ``complaints`` notes a recorded
+    """:func:`replay` of the interaction at ``position``; ``complaints()`` notes a recorded
     failure. A compiled plain answer (complete, no failure, no timeout in reach: the usual
     case) is built from its row, with no record built.
     """
@@ -299,12 +308,22 @@ def replay_at(
     if rows is not None:
         row = rows[position]  # see :data:`~aiotape.cassettes.recorded.Row`
         last = row[14]
-        if last is not None and _timely(request, last):  # :func:`_response`, inlined
+        sock_read = request.timeout.sock_read
+        deadline = request.deadline
+        if (  # :func:`_timely`, inlined
+            last is not None
+            and not (sock_read and sock_read > 0)
+            and (
+                deadline is None
+                or last
+                <= deadline - asyncio.get_running_loop().time() - request.simulated_elapsed
+            )
+        ):  # :func:`_response`, inlined
             headers = CIMultiDictProxy(CIMultiDict(row[6]))
             return Response(row[4], row[5], headers, ChunkedBody(row[7]), row[9], None, row[12])
     interaction = playback.interaction(position)
     failed = interaction.error is not None
-    return replay(interaction, request, complaints.replayed_failure(position) if failed else None)
+    return replay(interaction, request, complaints().replayed_failure(position) if failed else None)
 
 
 def replay(interaction: Interaction, request: Request, note: str | None = None) -> Response:

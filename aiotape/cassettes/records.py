@@ -26,9 +26,9 @@ _R = TypeVar("_R", bound="Frozen")
 @dataclass_transform(frozen_default=True)
 def record(cls: type[_R]) -> type[_R]:
     """A :class:`Frozen` subclass as a dataclass (``fields``, ``replace`` and ``astuple`` work)
-    with its own ``__init__`` and Frozen's methods, so nothing is generated; type checkers see a
-    frozen dataclass (assigning a field is an error)."""
-    return dataclass(init=False, repr=False, eq=False, slots=True)(cls)
+    with its own ``__init__``, ``__slots__`` and Frozen's methods, so nothing is generated; type
+    checkers see a frozen dataclass (assigning a field is an error)."""
+    return dataclass(init=False, repr=False, eq=False)(cls)
 
 
 class Frozen:

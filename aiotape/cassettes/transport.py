@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING
 
 from ..client.transport import (
@@ -86,7 +86,8 @@ class CassetteTransport:
 
     ``playback`` is None when the cassette only records, ``recorder`` None when it only
     replays. Both are shared by every transport of one cassette (one per session).
-    ``inner`` is the transport real traffic goes through.
+    ``inner`` is the transport real traffic goes through. ``complaints`` gives what words the
+    errors (called when one is needed: a clean replay builds none).
     """
 
     __slots__ = ("_complaints", "_live", "_plain", "_playback", "_recorder", "inner")
@@ -97,7 +98,7 @@ class CassetteTransport:
         live: LiveRequests,
         playback: Playback | None,
         recorder: Recorder | None,
-        complaints: Complaints,
+        complaints: Callable[[], Complaints],
     ) -> None:
         self.inner = inner
         self._live = live
@@ -153,7 +154,7 @@ class CassetteTransport:
         """Record ``request`` (nothing recorded answers it), or raise why it cannot be."""
         if self._recorder is not None:
             return await self._recorder.handle(request, self.inner)
-        raise self._complaints.unmatched(matched or self._live.wire(request, body))
+        raise self._complaints().unmatched(matched or self._live.wire(request, body))
 
     async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
         """Replay the recorded websocket session for ``request``, or record it through ``inner``."""
@@ -166,20 +167,20 @@ class CassetteTransport:
         if position is not None and playback is not None:
             interaction = playback.interaction(position)
             failed = interaction.error is not None
-            note = self._complaints.replayed_failure(position) if failed else None
+            note = self._complaints().replayed_failure(position) if failed else None
             handshake = replay(interaction, request, note)
             if interaction.websocket is None:
-                raise self._complaints.unmatched(
+                raise self._complaints().unmatched(
                     live, "the recorded answer is not a websocket session"
                 )
             return ReplayChannel(
                 interaction.websocket,
                 handshake,
-                lambda sent, expected: self._complaints.ws_mismatch(live, sent, expected),
+                lambda sent, expected: self._complaints().ws_mismatch(live, sent, expected),
             )
         if self._recorder is not None:
             return await self._recorder.connect_ws(request, self.inner, options)
-        raise self._complaints.unmatched(live)
+        raise self._complaints().unmatched(live)
 
     async def aclose(self) -> None:
         """Nothing to release: ``inner`` belongs to the session."""

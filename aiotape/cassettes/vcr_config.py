@@ -168,5 +168,16 @@ def cassette_path(
     if cassette_library_dir:
         library = os.fspath(cassette_library_dir)
         if not result.startswith(library):
-            result = os.path.join(library, result)
+            result = _join(library, result)
     return result
+
+
+_POSIX = os.sep == "/" and os.altsep is None
+
+
+def _join(folder: str, name: str) -> str:
+    """``os.path.join(folder, name)`` of a non-empty folder, without its generality for a
+    relative POSIX name (the usual case)."""
+    if _POSIX and name[:1] != "/":
+        return folder + name if folder[-1:] == "/" else folder + "/" + name
+    return os.path.join(folder, name)

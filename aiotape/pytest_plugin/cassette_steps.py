@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ..cassettes.cassette import Cassette
 from ..cassettes.errors import CassetteError, CassetteFormatError
-from ..cassettes.vcr import VCR
-from ..cassettes.vcr_config import cassette_path
+from ..cassettes.vcr_config import cassette_path, ensure_suffix
 from .facts import Marks, Place, Settings
 from .outcome import call_failed
 from .recording import (
@@ -31,9 +31,11 @@ from .summary import note_cassette
 from .verify import verify_cassette
 
 if TYPE_CHECKING:
-    from ..cassettes import Cassette
+    from ..cassettes.vcr import VCR
 
 __all__ = ["cassette_steps"]
+
+_YAML = ensure_suffix(".yaml")
 
 
 def cassette_steps(
@@ -42,27 +44,22 @@ def cassette_steps(
     """The cassette of ``vcr``-marked ``item``: yields it (or None), then tears it down."""
     place = Place.of(item)
     overridden = overrides(item, place)
-    directory = os.fspath(own_or_overridden(item, overridden, "vcr_cassette_dir", place.directory))
-    options = _cassette_options(item, settings, marks, overridden)
-    options["extra_paths"] = [os.path.join(directory, p) for mark in marks.vcr for p in mark.args]
-    registry = VCR()
-    if settings.hooked:
-        item.config.hook.pytest_recording_configure(config=item.config, vcr=registry)
-    if "default_cassette_name" in overridden:
-        name = fixture_request(item).getfixturevalue("default_cassette_name")
-    else:
+    options: dict[str, Any] | None = None
+    if overridden or marks.vcr_arguments or settings.hooked or settings.verifying:
+        path, options, registry = _configured(item, settings, marks, place, overridden)
+        if settings.verifying:  # --verify-cassettes: run live, compare, never write
+            yield from verify_cassette(item, path, options)
+            return
+        options.pop("verify_ignore", None)
+    else:  # the usual case: the plugin's own fixtures, markers without arguments
         name = default_name(item, place, marks.default_cassette)
-    path = cassette_path(
-        _fit_file_name(name),
-        options.pop("path_transformer"),
-        options.pop("cassette_library_dir", directory),
-    )
-    if settings.verifying:  # --verify-cassettes: run live, compare, never write
-        yield from verify_cassette(item, path, options)
-        return
-    options.pop("verify_ignore", None)
+        path = cassette_path(_fit_file_name(name), _YAML, place.directory)
     try:
-        cassette = registry.use_cassette(path, **options)
+        if options is None:
+            shared = marks.default_cassette is not None
+            cassette = Cassette.for_test(path, settings.mode, item.nodeid, shared)
+        else:
+            cassette = registry.use_cassette(path, **options)
     except (CassetteError, LookupError, ValueError) as exc:
         if not settings.beside:
             if isinstance(exc, CassetteFormatError):  # one line: file, interaction and field
@@ -86,6 +83,31 @@ def cassette_steps(
             f"{count} {'request' if count == 1 else 'requests'} did not match the cassette:"
             f"\n{shown}"
         )
+
+
+def _configured(
+    item: pytest.Item, settings: Settings, marks: Marks, place: Place, overridden: AbstractSet[str]
+) -> tuple[str, dict[str, Any], VCR]:
+    """The cassette file, keywords and registry of a test whose fixtures, markers or
+    conftest hooks configure its cassette (pytest-recording's rules)."""
+    from ..cassettes.vcr import VCR
+
+    directory = os.fspath(own_or_overridden(item, overridden, "vcr_cassette_dir", place.directory))
+    options = _cassette_options(item, settings, marks, overridden)
+    options["extra_paths"] = [os.path.join(directory, p) for mark in marks.vcr for p in mark.args]
+    registry = VCR()
+    if settings.hooked:
+        item.config.hook.pytest_recording_configure(config=item.config, vcr=registry)
+    if "default_cassette_name" in overridden:
+        name = fixture_request(item).getfixturevalue("default_cassette_name")
+    else:
+        name = default_name(item, place, marks.default_cassette)
+    path = cassette_path(
+        _fit_file_name(name),
+        options.pop("path_transformer"),
+        options.pop("cassette_library_dir", directory),
+    )
+    return path, options, registry
 
 
 def _cassette_options(

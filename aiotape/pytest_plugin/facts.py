@@ -28,6 +28,8 @@ __all__ = [
 _PYTEST_RECORDING = ("recording", "pytest_recording.plugin")
 _SETTINGS: pytest.StashKey[Settings] = pytest.StashKey()
 _PLACE: pytest.StashKey[Place] = pytest.StashKey()
+_READ = frozenset({"vcr", "default_cassette", "block_network"})
+"""The markers :class:`Marks` reads."""
 
 
 def pytest_recording_registered(pluginmanager: pytest.PytestPluginManager) -> bool:
@@ -58,6 +60,7 @@ class Settings:
         "block_network",
         "disabled",
         "hooked",
+        "mode",
         "record_mode",
         "transformers",
         "verifying",
@@ -74,6 +77,8 @@ class Settings:
         hooked: bool,
     ) -> None:
         self.record_mode = record_mode
+        self.mode = str(record_mode or "none")
+        """The record mode of a test that configures none (``--record-mode``, else ``none``)."""
         self.disabled = disabled
         self.verifying = verifying
         self.beside = beside
@@ -104,7 +109,7 @@ class Settings:
         plain = self._plain
         if plain is None:
             plain = self._plain = {
-                "record_mode": str(self.record_mode or "none"),
+                "record_mode": self.mode,
                 "path_transformer": self.ensure_suffix(".yaml"),
             }
         return dict(plain)
@@ -163,14 +168,16 @@ def has_marker(node: Node, names: tuple[str, ...], parents: dict[int, bool]) -> 
 class Marks:
     """The markers the plugin reads on a test, found in one walk (the closest first).
 
-    ``vcr_options``: whether a ``vcr`` marker gives cassette options (keyword arguments).
+    ``vcr_options``: whether a ``vcr`` marker gives cassette options (keyword arguments);
+    ``vcr_arguments``: whether one gives options or extra cassettes (positional arguments).
     """
 
-    __slots__ = ("block_network", "default_cassette", "vcr", "vcr_options")
+    __slots__ = ("block_network", "default_cassette", "vcr", "vcr_arguments", "vcr_options")
 
     def __init__(self, vcr: list[pytest.Mark]) -> None:
         self.vcr = vcr
         self.vcr_options = False
+        self.vcr_arguments = False
         self.default_cassette: pytest.Mark | None = None
         self.block_network: pytest.Mark | None = None
 
@@ -183,10 +190,14 @@ class Marks:
         while node is not None:
             for mark in node.own_markers:
                 name = mark.name
+                if name not in _READ:
+                    continue
                 if name == "vcr":
                     vcr.append(mark)
                     if mark.kwargs:
-                        marks.vcr_options = True
+                        marks.vcr_options = marks.vcr_arguments = True
+                    elif mark.args:
+                        marks.vcr_arguments = True
                 elif name == "default_cassette":
                     if marks.default_cassette is None:
                         marks.default_cassette = mark

@@ -28,7 +28,7 @@ class Outcomes:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Note a setup or call report that did not pass."""
         when = report.when
-        if when != "teardown" and not report.passed:
+        if report.outcome != "passed" and when != "teardown":
             self.not_passed.add(report.nodeid)
             if when == "call" and report.failed:
                 self.call_failed.add(report.nodeid)

@@ -25,7 +25,7 @@ import functools
 import importlib.metadata
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
@@ -272,6 +272,8 @@ class CassetteFixture:
 
     def __init__(self) -> None:
         self.pending: pytest.Item | None = None
+        self.tracking = False
+        """Whether the run's outcomes are noted (by the first cassette entered, if not before)."""
 
     @pytest.fixture
     def aiotape_cassette(self, request: pytest.FixtureRequest) -> Cassette | None:
@@ -291,7 +293,9 @@ class CassetteFixture:
     def enter(self, item: pytest.Item) -> Cassette | None:
         """Enter ``item``'s cassette (and network guard) until the test's teardown."""
         self.pending = None
-        track_outcomes(item.config)
+        if not self.tracking:
+            track_outcomes(item.config)
+            self.tracking = True
         session = _cassette_session(item)
         cassette = item.stash[_ENTERED] = next(session)
         item.addfinalizer(functools.partial(_leave, item, session))
@@ -331,20 +335,37 @@ class CassetteEntry:
 def _leave(item: pytest.Item, session: Iterator[Cassette | None]) -> None:
     """Leave the cassette entered for ``item``: save it, note its use, report unmatched."""
     del item.stash[_ENTERED]
-    next(session, None)
+    for _ in session:  # the cassette's teardown: save, note its use, report unmatched
+        pass
 
 
 def _cassette_session(item: pytest.Item) -> Iterator[Cassette | None]:
-    """Yields the test's cassette (or None) with its network guard entered, then leaves."""
+    """The test's cassette steps: they yield its cassette (or None) with its network guard
+    entered, and leave both once exhausted."""
     settings = Settings.of(item.config)
     marks = Marks.of(item)
     steps: Iterator[Cassette | None]
     if marks.vcr and not settings.disabled:
-        from .cassette_steps import cassette_steps
-
-        steps = cassette_steps(item, settings, marks)
+        steps = _cassette_steps()(item, settings, marks)
     else:
         steps = iter((None,))
+    if (marks.block_network is None and not settings.block_network) or settings.beside:
+        return steps  # the usual case: no network guard (left to pytest-recording, if beside)
+    return _guarded(item, settings, marks, steps)
+
+
+@functools.cache
+def _cassette_steps() -> Callable[[pytest.Item, Settings, Marks], Iterator[Cassette | None]]:
+    """:func:`~.cassette_steps.cassette_steps`, from the module the first cassette imports."""
+    from .cassette_steps import cassette_steps
+
+    return cassette_steps
+
+
+def _guarded(
+    item: pytest.Item, settings: Settings, marks: Marks, steps: Iterator[Cassette | None]
+) -> Iterator[Cassette | None]:
+    """``steps`` with the network guard of ``--block-network`` (or the marker) entered."""
     cassette = next(steps)
     try:
         guard = _network_guard(item, settings, marks)
@@ -365,12 +386,9 @@ def _network_guard(
     item: pytest.Item, settings: Settings, marks: Marks
 ) -> AbstractContextManager[None] | None:
     """For ``--block-network`` / the marker, unless the test is recording: what blocks socket
-    connections while the test runs (None: nothing to block). Left to pytest-recording when
-    it is installed.
+    connections while the test runs (None: nothing to block).
     """
     marker = marks.block_network
-    if (marker is None and not settings.block_network) or settings.beside:
-        return None
     config: dict[str, Any] = own_or_overridden(
         item, overrides(item, Place.of(item)), "vcr_config", {}
     )

@@ -199,6 +199,29 @@ def aggregate(uses: Iterable[CassetteUse]) -> list[FileReport]:
     return [_file_report(path, group) for path, group in sorted(by_path.items())]
 
 
+def _totals(uses: Iterable[CassetteUse]) -> tuple[int, int, int, int]:
+    """The files, recorded files, new and unused interactions that :func:`aggregate`'s
+    reports of ``uses`` count, without a report for a file that one test replayed (the usual
+    case: a use per test)."""
+    by_path: dict[str, list[CassetteUse]] = {}
+    for use in uses:
+        by_path.setdefault(use.path, []).append(use)
+    recorded = new = never = 0
+    for path, group in by_path.items():
+        use = group[0]
+        if len(group) == 1 and use.mode == "replayed":
+            if use.new:
+                new += use.new
+            else:
+                never += len(set(range(use.interactions)).difference(use.played))
+        else:
+            report = _file_report(path, group)
+            recorded += report.recorded
+            new += report.new
+            never += len(report.unused)
+    return len(by_path), recorded, new, never
+
+
 def _file_report(path: str, group: Sequence[CassetteUse]) -> FileReport:
     """One file's report from its uses (in one pass: a suite has a use per test)."""
     if len(group) == 1:  # the usual case: a test's own cassette
@@ -404,14 +427,13 @@ def _positions(positions: Sequence[int]) -> str:
 
 def summary_lines(log: RunLog, *, verbose: bool, root: Path) -> list[str]:
     """The report: one line, plus per-cassette and per-test details when ``verbose``."""
-    reports = aggregate(log.cassettes)
+    files, recorded, new, never = _totals(log.cassettes)
     parts = []
-    if reports:
-        recorded = sum(report.recorded for report in reports)
+    if files:
         parts.append(
-            f"{_plural(len(reports), 'cassette')} ({len(reports) - recorded} replayed, "
-            f"{recorded} recorded), {_plural(sum(r.new for r in reports), 'new interaction')}, "
-            f"{_plural(sum(len(r.unused) for r in reports), 'unused interaction')}"
+            f"{_plural(files, 'cassette')} ({files - recorded} replayed, "
+            f"{recorded} recorded), {_plural(new, 'new interaction')}, "
+            f"{_plural(never, 'unused interaction')}"
         )
     if log.mocks:
         unused_routes = sum(len(mock.unused) for mock in log.mocks)
@@ -423,7 +445,7 @@ def summary_lines(log: RunLog, *, verbose: bool, root: Path) -> list[str]:
     lines.extend(_failure_lines(log.cassettes))
     if not verbose:
         return lines
-    for report in reports:
+    for report in aggregate(log.cassettes):
         shown = _shown_path(report.path, root)
         if report.recorded:
             lines.append(f"  {shown}: recorded, {_plural(report.new, 'new interaction')}")
