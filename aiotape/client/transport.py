@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .request_info import SSLSetting
 
 __all__ = [
+    "CLOSED",
     "BodyStream",
     "ChunkedBody",
     "Request",
@@ -103,6 +104,10 @@ class WSMessage(NamedTuple):
         import json as _json
 
         return (loads or _json.loads)(self.data)
+
+
+CLOSED = WSMessage(WSMsgType.CLOSED, None, None)
+"""What a websocket channel's ``receive`` returns once the connection is gone."""
 
 
 class TraceHooks(Protocol):
