@@ -14,7 +14,6 @@ from yarl import URL
 from . import exceptions
 from .auth import BasicAuth
 from .fingerprint import SSLSetting, merge_ssl_params
-from .middlewares import ClientMiddlewareType, ClientRequest, build_client_middlewares
 from .prepare import (
     BODYLESS_METHODS,
     UNSET,
@@ -42,6 +41,7 @@ from .transport import (
 )
 
 if TYPE_CHECKING:
+    from .middlewares import ClientMiddlewareType
     from .options import RaiseForStatus, RequestOptions
     from .session import ClientSession
     from .tracing import TraceConfig
@@ -397,6 +397,8 @@ class RequestPipeline(RequestBuilder):
 
     async def _send(self, send: Call, request: Request) -> ClientResponse:
         """One hop over the seam through the client middlewares."""
+        from .middlewares import ClientRequest, build_client_middlewares  # first middleware hop
+
 
         async def innermost(req: ClientRequest) -> ClientResponse:
             return await send.exchange(req.wire_request())

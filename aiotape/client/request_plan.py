@@ -12,7 +12,6 @@ from yarl import URL
 
 from .auth import BasicAuth
 from .fingerprint import SSLSetting
-from .middlewares import ClientMiddlewareType
 from .proxies import ProxyRoute
 from .request_info import RequestInfo
 from .response import ClientResponse, HttpVersion, utf8_fallback
@@ -21,6 +20,7 @@ from .timeouts import ClientTimeout
 from .transport import Request, Response, Transport, _SpelledURL
 
 if TYPE_CHECKING:
+    from .middlewares import ClientMiddlewareType
     from .options import RaiseForStatus, RequestOptions
     from .request_trace import RequestTrace
 
