@@ -11,9 +11,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .auth import BasicAuth
-from .fingerprint import SSLSetting
 from .proxies import ProxyRoute
-from .request_info import RequestInfo
+from .request_info import RequestInfo, SSLSetting
 from .response import ClientResponse, HttpVersion, utf8_fallback
 from .session_options import CharsetResolver, Limits, without_unframed_body
 from .timeouts import ClientTimeout
