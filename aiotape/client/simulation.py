@@ -17,7 +17,6 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import exceptions
 from .request_info import RequestInfo
-from .schemes import SECURE_SCHEMES
 from .timeouts import deadline, earliest
 from .transport import CLOSED, ChunkedBody, Request, Response
 
@@ -85,6 +84,7 @@ def exception_for(
     url = request.url
     if issubclass(cls, exceptions.ClientConnectorError):
         from .pool_key import ConnectionKey  # imported by the first simulated connector error
+        from .schemes import SECURE_SCHEMES
 
         key = ConnectionKey(
             url.host or "",
