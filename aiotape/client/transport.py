@@ -318,7 +318,13 @@ class ChunkedBody:
     def rest(self) -> bytes:
         """The rest of the body in one piece, at once: what :meth:`read_chunk` would give
         until its first ``b""``, then ``error`` (if any)."""
-        start = self._index
+        chunks = self.chunks
+        if self._index or self.error is not None or b"" in chunks:
+            return self._rest_after(self._index)
+        self._index = len(chunks)  # the usual case: all of it, unread, ending well
+        return b"".join(chunks)
+
+    def _rest_after(self, start: int) -> bytes:
         rest = self.chunks[start:]
         if b"" in rest:  # an empty chunk ends the body there
             stop = rest.index(b"")
