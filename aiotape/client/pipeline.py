@@ -401,7 +401,6 @@ class RequestPipeline(RequestBuilder):
         """One hop over the seam through the client middlewares."""
         from .middlewares import ClientRequest, build_client_middlewares  # first middleware hop
 
-
         async def innermost(req: ClientRequest) -> ClientResponse:
             return await send.exchange(req.wire_request())
 

@@ -22,6 +22,7 @@ from .transport import CLOSED, ChunkedBody, Request, Response
 
 __all__ = ["CLOSED", "exception_for", "first_timeout", "handshake_response"]
 
+
 def first_timeout(
     request: Request,
     events: Sequence[float],
