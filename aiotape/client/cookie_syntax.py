@@ -9,10 +9,13 @@ from http.cookies import BaseCookie, Morsel
 
 from yarl import URL
 
+from .schemes import SECURE_SCHEMES
+
 __all__ = [
     "CTL_RE",
     "HEADER_UNSAFE_RE",
     "MAX_AGE_RE",
+    "SECURE_SCHEMES",
     "cookie_header",
     "default_path",
     "domain_matches",

@@ -1,10 +1,9 @@
 """Cookie storage with RFC 6265 matching (aiohttp's CookieJar); the syntax is cookie_syntax's.
 
-A jar keeps morsels by ``(domain, path)``, the path stored without its trailing slash.
-Cookies set without a response URL are *shared*: stored under domain ``""`` and sent to every
-host. Expiry is checked against ``clock`` (epoch seconds, ``time.time`` by default) whenever
-the jar is read. ``http.cookies`` and the cookie syntax are imported by the first cookie: an empty
-jar needs neither.
+A jar keeps morsels by ``(domain, path)``, the path stored without its trailing slash. Cookies
+set without a response URL are *shared*: stored under domain ``""``, sent to every host. Expiry
+is checked against ``clock`` (epoch seconds, ``time.time`` by default) whenever the jar is read.
+``http.cookies`` and the cookie syntax are imported by the first cookie: an empty jar needs neither.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ from .cookie_jar_abc import (
     JarKey,
     LooseCookies,
 )
-from .schemes import SECURE_SCHEMES
 
 if TYPE_CHECKING:
     from http.cookies import BaseCookie, Morsel, SimpleCookie
@@ -51,8 +49,7 @@ _MAX_COOKIES_PER_RESPONSE = 50
 
 
 class _Syntax:
-    """What jars use of ``http.cookies`` and ``cookie_syntax``: imported with the first cookie
-    (an empty jar needs neither) and bound here once, so no request pays an import statement."""
+    """What jars use of ``http.cookies`` and ``cookie_syntax``, bound once with the first cookie."""
 
     __slots__ = (
         "base_cookie",
@@ -70,6 +67,7 @@ class _Syntax:
         "parse_cookie_date",
         "parse_set_cookie",
         "path_matches",
+        "secure_schemes",
         "simple_cookie",
     )
 
@@ -94,6 +92,7 @@ class _Syntax:
         self.parse_cookie_date = syntax.parse_cookie_date
         self.parse_set_cookie = syntax.parse_set_cookie
         self.path_matches = syntax.path_matches
+        self.secure_schemes = syntax.SECURE_SCHEMES
 
 
 @functools.cache
@@ -338,7 +337,7 @@ class CookieJar(AbstractCookieJar):
         if not isinstance(request_url, URL):
             request_url = URL(request_url)
         host = request_url.raw_host or ""
-        secure = request_url.scheme in SECURE_SCHEMES or (
+        secure = request_url.scheme in syntax.secure_schemes or (
             bool(self._secure_origins)
             and request_url.absolute
             and request_url.origin() in self._secure_origins

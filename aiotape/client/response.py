@@ -17,7 +17,6 @@ from yarl import URL
 from . import exceptions
 from .decoders import make_decoder
 from .request_info import RequestInfo
-from .response_connection import ResponseConnection
 from .streams import Source, StreamReader, decoded_source, whole_body
 from .transport import ChunkedBody, Response, TraceHooks, header_bytes
 
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
     from http.cookies import SimpleCookie
 
     from .disposition import ContentDisposition
+    from .response_connection import ResponseConnection
 
 __all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11", "utf8_fallback"]
 
@@ -260,6 +260,8 @@ class ClientResponse:
     @property
     def connection(self) -> ResponseConnection | None:
         """The connection the body arrives on; None once the response is released."""
+        from .response_connection import ResponseConnection  # loaded by the first one asked
+
         return None if self._closed else ResponseConnection(self)
 
     def get_encoding(self) -> str:

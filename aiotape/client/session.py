@@ -14,7 +14,6 @@ from yarl import URL
 
 from .auth import BasicAuth
 from .cookies import AbstractCookieJar
-from .middlewares import ClientMiddlewareType
 from .network import NetworkTransport
 from .pipeline import RequestPipeline
 from .prepare import (
@@ -41,6 +40,7 @@ from .websocket import ClientWebSocketResponse
 if TYPE_CHECKING:
     from http.cookies import BaseCookie
 
+    from .middlewares import ClientMiddlewareType
     from .options import RaiseForStatus, RequestOptions, Unpack
     from .pool import BaseConnector
     from .tracing import TraceConfig

@@ -12,11 +12,11 @@ from yarl import URL
 
 from . import exceptions
 from .auth import BasicAuth
-from .fingerprint import SSLSetting, ssl_setting
 from .prepare import WS_SCHEME_FOR, resolve_ws_timeout
 from .proxies import DIRECT, ProxyRoute
 from .request_builder import RequestBuilder
 from .request_context import RequestContextManager
+from .request_info import SSLSetting
 from .timeouts import ClientTimeout, deadline
 from .transport import Request, WSOptions
 from .websocket import ClientWebSocketResponse
@@ -104,6 +104,8 @@ class WebSocketConnecting(RequestBuilder):
         method: str = "GET",
         decode_text: bool = True,
     ) -> ClientWebSocketResponse:
+        from .fingerprint import ssl_setting  # loaded by the first websocket
+
         url = ws_url(self._target_url(str_or_url, params))
         explicit = self._explicit_route(proxy, proxy_auth, proxy_headers)
         route = explicit or DIRECT

@@ -3,7 +3,7 @@
 Mocks and cassette replay answer at once, on a virtual clock: ``first_timeout`` compares
 simulated latencies with a request's timeouts as the network transport's timers would, and
 ``exception_for`` builds the exceptions the live client raises. The websocket handshake
-response and the ``CLOSED`` message are built here once for every transport.
+response is built here for every transport (and ``CLOSED``, the seam's, is handed on).
 """
 
 from __future__ import annotations
@@ -17,14 +17,10 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import exceptions
 from .request_info import RequestInfo
-from .schemes import SECURE_SCHEMES
 from .timeouts import deadline, earliest
-from .transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
+from .transport import CLOSED, ChunkedBody, Request, Response
 
 __all__ = ["CLOSED", "exception_for", "first_timeout", "handshake_response"]
-
-CLOSED = WSMessage(WSMsgType.CLOSED, None, None)
-"""What a websocket channel's ``receive`` returns once the connection is gone."""
 
 
 def first_timeout(
@@ -89,6 +85,7 @@ def exception_for(
     url = request.url
     if issubclass(cls, exceptions.ClientConnectorError):
         from .pool_key import ConnectionKey  # imported by the first simulated connector error
+        from .schemes import SECURE_SCHEMES
 
         key = ConnectionKey(
             url.host or "",

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .request_info import SSLSetting
 
 __all__ = [
+    "CLOSED",
     "BodyStream",
     "ChunkedBody",
     "Request",
@@ -103,6 +104,10 @@ class WSMessage(NamedTuple):
         import json as _json
 
         return (loads or _json.loads)(self.data)
+
+
+CLOSED = WSMessage(WSMsgType.CLOSED, None, None)
+"""What a websocket channel's ``receive`` returns once the connection is gone."""
 
 
 class TraceHooks(Protocol):
@@ -313,7 +318,13 @@ class ChunkedBody:
     def rest(self) -> bytes:
         """The rest of the body in one piece, at once: what :meth:`read_chunk` would give
         until its first ``b""``, then ``error`` (if any)."""
-        start = self._index
+        chunks = self.chunks
+        if self._index or self.error is not None or b"" in chunks:
+            return self._rest_after(self._index)
+        self._index = len(chunks)  # the usual case: all of it, unread, ending well
+        return b"".join(chunks)
+
+    def _rest_after(self, start: int) -> bytes:
         rest = self.chunks[start:]
         if b"" in rest:  # an empty chunk ends the body there
             stop = rest.index(b"")

@@ -17,9 +17,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from . import exceptions
-from .simulation import CLOSED
 from .timeouts import TimeoutScope, deadline
-from .transport import WebSocketChannel, WSCloseCode, WSMessage, WSMsgType
+from .transport import CLOSED, WebSocketChannel, WSCloseCode, WSMessage, WSMsgType
 
 if TYPE_CHECKING:
     from .ws_timeout import ClientWSTimeout
