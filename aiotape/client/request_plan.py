@@ -59,6 +59,7 @@ OPTION_DEFAULTS: RequestOptions = {
 }
 """What a request option is when the call does not give it (``timeout``: the session's)."""
 _OPTION_NAMES = frozenset({*OPTION_DEFAULTS, "timeout"})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _new_object = object.__new__
 
 
@@ -139,7 +140,6 @@ class Plan:
     would cost every import more than it saves.)"""
 
     __slots__ = (
-        "allow_redirects",
         "auto_decompress",
         "chunked",
         "compress",
@@ -150,6 +150,7 @@ class Plan:
         "raise_for_status",
         "read_bufsize",
         "read_until_eof",
+        "redirects",
         "resolve_charset",
         "response_class",
         "route",
@@ -196,7 +197,8 @@ class Plan:
         self.skip_auto_headers = skip_auto_headers
         self.chunked = chunked
         self.compress = compress
-        self.allow_redirects = allow_redirects
+        self.redirects = _REDIRECTS if allow_redirects else frozenset()
+        """The statuses whose Location the request follows (none without allow_redirects)."""
         self.max_redirects = max_redirects
         self.raise_for_status = raise_for_status
         self.plain_response = (
@@ -210,13 +212,14 @@ class Plan:
         method: str,
         url: URL,
         headers: CIMultiDictProxy[str],
-        body: bytes | Any,
         started: float,
         deadline: float | None,
         route: ProxyRoute,
-        simulated_elapsed: float,
-        trace: RequestTrace | None,
         url_text: str | None = None,
+        *,
+        body: bytes | Any = b"",
+        simulated_elapsed: float = 0.0,
+        trace: RequestTrace | None = None,
     ) -> Request:
         """The seam request of one hop sent with this plan (``url_text``: ``str(url)``, when
         at hand)."""
@@ -262,7 +265,7 @@ class Plan:
         cls = self.response_class
         if cls is ClientResponse:  # ClientResponse(...) without a class call's keyword handling
             resp = _new_object(cls)
-            resp._begin(request.method, url, wire, info, self.auto_decompress, self.read_bufsize)
+            resp._begin(wire, info, self.auto_decompress, self.read_bufsize)
         else:
             resp = cls(
                 request.method,
@@ -310,12 +313,12 @@ class Call:
             hop.method,
             hop.url,
             CIMultiDictProxy(headers),
-            body,
             self.started,
             self.deadline,
             route,
-            sum(r._simulated_elapsed for r in history) if history else 0.0,
-            self.trace,
+            body=body,
+            simulated_elapsed=sum(r._simulated_elapsed for r in history) if history else 0.0,
+            trace=self.trace,
         )
 
     async def exchange(self, request: Request) -> ClientResponse:

@@ -13,7 +13,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from .auth import BasicAuth
-from .cookies import AbstractCookieJar
+from .cookies import AbstractCookieJar, CookieJar
 from .middlewares import ClientMiddlewareType
 from .network import NetworkTransport
 from .pipeline import RequestPipeline
@@ -131,7 +131,12 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self._proxy, self._proxy_auth = proxy, proxy_auth
         self._trace_configs = frozen(trace_configs)
         self._middlewares = tuple(middlewares)
-        self._plain = not self._middlewares and not trust_env and self._version is HttpVersion11
+        self._plain = (
+            not self._middlewares
+            and not trust_env
+            and self._version is HttpVersion11
+            and type(self._cookie_jar) is CookieJar
+        )
         self._closed = False
 
     def _init_classes(
