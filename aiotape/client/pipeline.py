@@ -131,9 +131,14 @@ class RequestPipeline(RequestBuilder):
             started = (self._loop or asyncio.get_running_loop()).time()
             timeout = plan.timeout
             limit = deadline(started, timeout.total, timeout.ceil_threshold)
-            url = info.real_url
             request = plan.request(
-                info.method, url, info.headers, started, limit, plan.route or DIRECT, url_text
+                info.method,
+                info.real_url,
+                info.headers,
+                started,
+                limit,
+                plan.route or DIRECT,
+                url_text,
             )
             transport = _overrides[-1](self._transport) if _overrides else self._transport
             wire = await transport.handle(request)
@@ -143,9 +148,10 @@ class RequestPipeline(RequestBuilder):
             else:
                 resp = plan.response(request, wire, info)
             if _SET_COOKIE in resp.headers:
-                self._store_cookies(resp, url)
+                self._store_cookies(resp, info.real_url)
             if resp.status in plan.redirects:
                 # The auth the first hop sent: the session's, if its base_url lets it.
+                url = info.real_url
                 hop = Hop(info.method, url, None, None, None, self._auth_for(url), None)
                 resp = await self._hops(Call(plan, transport, started, limit, None), hop, resp)
             elif plan.raise_for_status is not False:

@@ -165,11 +165,9 @@ class RequestBuilder:
         """
         if self._closed:
             raise RuntimeError("Session is closed")
-        if (
-            not self._plain
-            or self._trace_configs
-            or self._cookie_jar._cookies  # type: ignore[attr-defined]  # a CookieJar if _plain
-        ):
+        if not self._plain or self._trace_configs:
+            return None
+        if self._cookie_jar._cookies:  # type: ignore[attr-defined]  # a CookieJar when _plain
             return None
         version = getversion(self._default_headers)  # type: ignore[arg-type]
         if version != self._plain_version:  # what was made for other session headers goes

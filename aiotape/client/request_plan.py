@@ -143,7 +143,6 @@ class Plan:
         "auto_decompress",
         "chunked",
         "compress",
-        "head_limits",
         "max_redirects",
         "middlewares",
         "plain_response",
@@ -154,11 +153,9 @@ class Plan:
         "resolve_charset",
         "response_class",
         "route",
-        "server_hostname",
+        "sent",
         "skip_auto_headers",
-        "ssl",
         "timeout",
-        "version",
     )
 
     def __init__(
@@ -189,10 +186,9 @@ class Plan:
         self.resolve_charset = resolve_charset
         self.read_until_eof = read_until_eof
         self.timeout = timeout
-        self.ssl = ssl
-        self.server_hostname = server_hostname
-        self.head_limits = head_limits
-        self.version = version
+        self.sent = (timeout, ssl, server_hostname, head_limits, version)
+        """What each hop's Request carries from the plan: its timeout, ssl, server_hostname,
+        head limits and HTTP version."""
         self.route = route
         self.skip_auto_headers = skip_auto_headers
         self.chunked = chunked
@@ -229,18 +225,14 @@ class Plan:
         draft.url = url
         draft.headers = headers
         draft.body = body
-        draft.timeout = self.timeout
         draft.started = started
         draft.deadline = deadline
-        draft.ssl = self.ssl
-        draft.server_hostname = self.server_hostname
         draft.simulated_elapsed = simulated_elapsed
         draft.trace = trace
-        draft.head_limits = self.head_limits
-        draft.version = self.version
-        draft.proxy = route.url
-        draft.proxy_auth = route.auth
-        draft.proxy_headers = route.headers
+        draft.timeout, draft.ssl, draft.server_hostname, draft.head_limits, draft.version = (
+            self.sent
+        )
+        draft.proxy, draft.proxy_auth, draft.proxy_headers = route
         draft.__class__ = Request  # type: ignore[assignment]  # same slots: now frozen
         return draft  # type: ignore[return-value]
 

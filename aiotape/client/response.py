@@ -153,9 +153,7 @@ class ClientResponse:
         """What ``__init__`` sets when the method and URL are ``request_info``'s, but the
         history. Sessions make a plain ClientResponse with ``object.__new__`` and this alone:
         a class call with keywords costs more than it does."""
-        self.method = request_info.method
-        self._real_url = request_info.real_url
-        self._url = request_info.url
+        self._url, self.method, _, self._real_url = request_info  # url, method, headers, real_url
         self.status = wire.status
         self.reason: str | None = wire.reason
         if wire.version != (1, 1):
