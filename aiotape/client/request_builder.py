@@ -110,7 +110,7 @@ class RequestBuilder:
     _plain_calls: dict[PlainKey, PlainCall | None]
     _origins: dict[str, PlainOrigin]
     _plain_version = -1  # getversion(session.headers) the two above are for (-1: not made)
-    _plain: bool  # what makes a session's calls without options plain, but tracing
+    _plain: bool  # whether calls without options may take the plain path (_plain_request)
     _trace_configs: list[TraceConfig]
     _default_headers: CIMultiDict[str]
     _header_block: tuple[int, str | None, CIMultiDict[str]] | None = None
@@ -156,15 +156,13 @@ class RequestBuilder:
     def _plain_request(self, method: str, str_or_url: str | URL) -> PlainCall | None:
         """What a call without options sends, when it is what the last such call with the same
         method and URL sent: a bodyless method, no cookies in the jar, and a session without
-        tracing (nor middlewares, ``trust_env``, HTTP/1.0 or a jar other than a CookieJar:
-        ``_plain``). None: take the general path.
+        tracing (nor middlewares, ``trust_env``, HTTP/1.0, a jar other than a CookieJar, or
+        closed: ``_plain``). None: take the general path (which raises for a closed session).
 
         A bodyless ``method`` to a string that is an origin and a plain path (``PLAIN_PATH``,
         ``origin_url``) has its URL made from the origin's, its headers shared by the origin's
         paths; other calls are checked as the general path checks them (``_plain_call``).
         """
-        if self._closed:
-            raise RuntimeError("Session is closed")
         if not self._plain or self._trace_configs:
             return None
         if self._cookie_jar._cookies:  # type: ignore[attr-defined]  # a CookieJar when _plain

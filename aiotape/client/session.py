@@ -302,12 +302,14 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         """Close the session and, if it owns it, its transport (pooled connections)."""
         if not self._closed:
             self._closed = True
+            self._plain = False  # calls go the general way, which says the session is closed
             if self._owns_transport:
                 await self._transport.aclose()
 
     def detach(self) -> None:
         """Mark the session closed without closing its transport."""
         self._closed = True
+        self._plain = False
 
     async def __aenter__(self) -> ClientSession:
         return self
