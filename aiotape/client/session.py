@@ -314,13 +314,15 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
     async def __aenter__(self) -> ClientSession:
         return self
 
-    async def __aexit__(
+    def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+    ) -> Coroutine[Any, Any, None]:
+        """Close the session: ``async with`` awaits the ``close()`` coroutine itself (no
+        coroutine around it)."""
+        return self.close()
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
         if not getattr(self, "_closed", True):
