@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = ["RequestPipeline"]
 
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _POST_METHODS = frozenset({"PATCH", "POST", "PUT"})
 _CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
 _CONSUMED_BODY = (
@@ -132,30 +131,27 @@ class RequestPipeline(RequestBuilder):
             started = (self._loop or asyncio.get_running_loop()).time()
             timeout = plan.timeout
             limit = deadline(started, timeout.total, timeout.ceil_threshold)
-            url = info.real_url
             request = plan.request(
                 info.method,
-                url,
+                info.real_url,
                 info.headers,
-                b"",
                 started,
                 limit,
                 plan.route or DIRECT,
-                0.0,
-                None,
                 url_text,
             )
             transport = _overrides[-1](self._transport) if _overrides else self._transport
             wire = await transport.handle(request)
             if plan.plain_response:  # plan.response(request, wire, info), without its frame
                 resp = _new_object(ClientResponse)
-                resp._begin(info.method, url, wire, info, plan.auto_decompress, plan.read_bufsize)
+                resp._begin(wire, info, plan.auto_decompress, plan.read_bufsize)
             else:
                 resp = plan.response(request, wire, info)
             if _SET_COOKIE in resp.headers:
-                self._store_cookies(resp, url)
-            if plan.allow_redirects and resp.status in _REDIRECTS:
+                self._store_cookies(resp, info.real_url)
+            if resp.status in plan.redirects:
                 # The auth the first hop sent: the session's, if its base_url lets it.
+                url = info.real_url
                 hop = Hop(info.method, url, None, None, None, self._auth_for(url), None)
                 resp = await self._hops(Call(plan, transport, started, limit, None), hop, resp)
             elif plan.raise_for_status is not False:
@@ -198,7 +194,7 @@ class RequestPipeline(RequestBuilder):
                     else:
                         resp = plan.response(request, await call.transport.handle(request))
                     self._store_cookies(resp, hop.url)
-                if not (plan.allow_redirects and resp.status in _REDIRECTS):
+                if resp.status not in plan.redirects:
                     break
                 if trace is not None:  # tracing hook: redirect
                     await trace.send_request_redirect(hop.method, hop.url, hop.headers, resp)

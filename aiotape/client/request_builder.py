@@ -110,7 +110,7 @@ class RequestBuilder:
     _plain_calls: dict[PlainKey, PlainCall | None]
     _origins: dict[str, PlainOrigin]
     _plain_version = -1  # getversion(session.headers) the two above are for (-1: not made)
-    _plain: bool
+    _plain: bool  # whether calls without options may take the plain path (_plain_request)
     _trace_configs: list[TraceConfig]
     _default_headers: CIMultiDict[str]
     _header_block: tuple[int, str | None, CIMultiDict[str]] | None = None
@@ -156,25 +156,25 @@ class RequestBuilder:
     def _plain_request(self, method: str, str_or_url: str | URL) -> PlainCall | None:
         """What a call without options sends, when it is what the last such call with the same
         method and URL sent: a bodyless method, no cookies in the jar, and a session without
-        tracing, middlewares, ``trust_env`` or HTTP/1.0 (``_plain``). None: take the general
-        path.
+        tracing (nor middlewares, ``trust_env``, HTTP/1.0, a jar other than a CookieJar, or
+        closed: ``_plain``). None: take the general path (which raises for a closed session).
 
         A bodyless ``method`` to a string that is an origin and a plain path (``PLAIN_PATH``,
         ``origin_url``) has its URL made from the origin's, its headers shared by the origin's
         paths; other calls are checked as the general path checks them (``_plain_call``).
         """
-        if self._closed:
-            raise RuntimeError("Session is closed")
-        jar = self._cookie_jar
-        if not self._plain or self._trace_configs or type(jar) is not CookieJar or jar._cookies:
+        if not self._plain or self._trace_configs:
+            return None
+        if self._cookie_jar._cookies:  # type: ignore[attr-defined]  # a CookieJar when _plain
             return None
         version = getversion(self._default_headers)  # type: ignore[arg-type]
         if version != self._plain_version:  # what was made for other session headers goes
             self._plain_version = version
             self._plain_calls, self._origins = self._plain_caches()
+        calls = self._plain_calls
         key = (method, str_or_url)
         try:
-            call: PlainCall | None = self._plain_calls.get(key, _UNKNOWN)
+            call: PlainCall | None = calls.get(key, _UNKNOWN)
         except TypeError:  # unhashable: the general path says what is wrong with it
             return None
         if call is not _UNKNOWN:
@@ -192,7 +192,6 @@ class RequestBuilder:
                     call = info, str_or_url if origin.exact else None
         if call is None:
             call = self._plain_call(method, str_or_url)
-        calls = self._plain_calls
         if len(calls) >= _URL_CACHE_SIZE:
             calls.clear()
         calls[key] = call

@@ -80,10 +80,10 @@ class ResponseContextManager(RequestContextManager["ClientResponse"]):
         tb: TracebackType | None,
     ) -> Any:
         resp = self._resp
-        if resp is not None:
-            resp._in_context = False
-            resp.release()
-        return _RELEASED
+        if resp is None:
+            return _RELEASED
+        resp._in_context = False
+        return resp.release()
 
 
 class CustomResponseContextManager(ResponseContextManager):

@@ -58,6 +58,7 @@ OPTION_DEFAULTS: RequestOptions = {
 }
 """What a request option is when the call does not give it (``timeout``: the session's)."""
 _OPTION_NAMES = frozenset({*OPTION_DEFAULTS, "timeout"})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _new_object = object.__new__
 
 
@@ -138,25 +139,22 @@ class Plan:
     would cost every import more than it saves.)"""
 
     __slots__ = (
-        "allow_redirects",
         "auto_decompress",
         "chunked",
         "compress",
-        "head_limits",
         "max_redirects",
         "middlewares",
         "plain_response",
         "raise_for_status",
         "read_bufsize",
         "read_until_eof",
+        "redirects",
         "resolve_charset",
         "response_class",
         "route",
-        "server_hostname",
+        "sent",
         "skip_auto_headers",
-        "ssl",
         "timeout",
-        "version",
     )
 
     def __init__(
@@ -187,15 +185,15 @@ class Plan:
         self.resolve_charset = resolve_charset
         self.read_until_eof = read_until_eof
         self.timeout = timeout
-        self.ssl = ssl
-        self.server_hostname = server_hostname
-        self.head_limits = head_limits
-        self.version = version
+        self.sent = (timeout, ssl, server_hostname, head_limits, version)
+        """What each hop's Request carries from the plan: its timeout, ssl, server_hostname,
+        head limits and HTTP version."""
         self.route = route
         self.skip_auto_headers = skip_auto_headers
         self.chunked = chunked
         self.compress = compress
-        self.allow_redirects = allow_redirects
+        self.redirects = _REDIRECTS if allow_redirects else frozenset()
+        """The statuses whose Location the request follows (none without allow_redirects)."""
         self.max_redirects = max_redirects
         self.raise_for_status = raise_for_status
         self.plain_response = (
@@ -209,13 +207,14 @@ class Plan:
         method: str,
         url: URL,
         headers: CIMultiDictProxy[str],
-        body: bytes | Any,
         started: float,
         deadline: float | None,
         route: ProxyRoute,
-        simulated_elapsed: float,
-        trace: RequestTrace | None,
         url_text: str | None = None,
+        *,
+        body: bytes | Any = b"",
+        simulated_elapsed: float = 0.0,
+        trace: RequestTrace | None = None,
     ) -> Request:
         """The seam request of one hop sent with this plan (``url_text``: ``str(url)``, when
         at hand)."""
@@ -225,18 +224,14 @@ class Plan:
         draft.url = url
         draft.headers = headers
         draft.body = body
-        draft.timeout = self.timeout
         draft.started = started
         draft.deadline = deadline
-        draft.ssl = self.ssl
-        draft.server_hostname = self.server_hostname
         draft.simulated_elapsed = simulated_elapsed
         draft.trace = trace
-        draft.head_limits = self.head_limits
-        draft.version = self.version
-        draft.proxy = route.url
-        draft.proxy_auth = route.auth
-        draft.proxy_headers = route.headers
+        draft.timeout, draft.ssl, draft.server_hostname, draft.head_limits, draft.version = (
+            self.sent
+        )
+        draft.proxy, draft.proxy_auth, draft.proxy_headers = route
         draft.__class__ = Request  # type: ignore[assignment]  # same slots: now frozen
         return draft  # type: ignore[return-value]
 
@@ -261,7 +256,7 @@ class Plan:
         cls = self.response_class
         if cls is ClientResponse:  # ClientResponse(...) without a class call's keyword handling
             resp = _new_object(cls)
-            resp._begin(request.method, url, wire, info, self.auto_decompress, self.read_bufsize)
+            resp._begin(wire, info, self.auto_decompress, self.read_bufsize)
         else:
             resp = cls(
                 request.method,
@@ -309,12 +304,12 @@ class Call:
             hop.method,
             hop.url,
             CIMultiDictProxy(headers),
-            body,
             self.started,
             self.deadline,
             route,
-            sum(r._simulated_elapsed for r in history) if history else 0.0,
-            self.trace,
+            body=body,
+            simulated_elapsed=sum(r._simulated_elapsed for r in history) if history else 0.0,
+            trace=self.trace,
         )
 
     async def exchange(self, request: Request) -> ClientResponse:

@@ -116,10 +116,10 @@ class ClientResponse:
     _body: bytes | None = None
     _cookies: SimpleCookie | None = None
     _content_type: tuple[str, dict[str, str]] | None = None
+    _raw_headers: tuple[tuple[bytes, bytes], ...] | None = None  # made by the first raw_headers
     _closed = True  # until __init__ completes: __del__ leaves a half-made response alone
     _released = False
     _in_context = False
-    _simulated_elapsed = 0.0
     _read_bufsize = 2**18
     _resolve_charset: Callable[[ClientResponse, bytes], str] = staticmethod(utf8_fallback)
     version: HttpVersion = HttpVersion11
@@ -135,37 +135,33 @@ class ClientResponse:
         auto_decompress: bool = True,
         read_bufsize: int = 2**18,
     ) -> None:
-        self._begin(method, url, wire, request_info, auto_decompress, read_bufsize)
+        self._begin(wire, request_info, auto_decompress, read_bufsize)
+        self.method = method
+        if url is not request_info.real_url:
+            self._real_url = url
+            self._url = url.with_fragment(None) if url.raw_fragment else url
         if history:
             self._history = history
 
     def _begin(
         self,
-        method: str,
-        url: URL,
         wire: Response,
         request_info: RequestInfo,
         auto_decompress: bool,
         read_bufsize: int,
     ) -> None:
-        """What ``__init__`` sets but the history. Sessions make a plain ClientResponse with
-        ``object.__new__`` and this alone: a class call with keywords costs more than it does."""
-        self.method = method
-        self._real_url = url
-        if request_info.real_url is url:  # its url is this one without the fragment
-            self._url = request_info.url
-        else:
-            self._url = url.with_fragment(None) if url.raw_fragment else url
+        """What ``__init__`` sets when the method and URL are ``request_info``'s, but the
+        history. Sessions make a plain ClientResponse with ``object.__new__`` and this alone:
+        a class call with keywords costs more than it does."""
+        self._url, self.method, _, self._real_url = request_info  # url, method, headers, real_url
         self.status = wire.status
         self.reason: str | None = wire.reason
         if wire.version != (1, 1):
             self.version = HttpVersion(*wire.version)
         self.headers: CIMultiDictProxy[str] = wire.headers
-        self._raw_headers = wire.raw_headers
+        self._wire = wire  # what raw_headers and the simulated time come from when asked
         self.request_info = request_info
         self._wire_body = wire.body
-        if wire.simulated_elapsed:
-            self._simulated_elapsed = wire.simulated_elapsed
         if auto_decompress:
             encoding = wire.headers.get(_CONTENT_ENCODING)
             if encoding:
@@ -195,8 +191,16 @@ class ClientResponse:
         """The response headers as bytes, as received (name case and order kept)."""
         raw = self._raw_headers
         if raw is None:
-            raw = self._raw_headers = header_bytes(self.headers.items())
+            raw = self._wire.raw_headers
+            if raw is None:  # the head as bytes is the headers encoded
+                raw = header_bytes(self.headers.items())
+            self._raw_headers = raw
         return raw
+
+    @property
+    def _simulated_elapsed(self) -> float:
+        """The simulated time (seconds no clock saw pass) the answer took."""
+        return self._wire.simulated_elapsed
 
     @property
     def ok(self) -> bool:

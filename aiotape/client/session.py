@@ -13,7 +13,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from .auth import BasicAuth
-from .cookies import AbstractCookieJar
+from .cookies import AbstractCookieJar, CookieJar
 from .network import NetworkTransport
 from .pipeline import RequestPipeline
 from .prepare import (
@@ -131,7 +131,12 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self._proxy, self._proxy_auth = proxy, proxy_auth
         self._trace_configs = frozen(trace_configs)
         self._middlewares = tuple(middlewares)
-        self._plain = not self._middlewares and not trust_env and self._version is HttpVersion11
+        self._plain = (
+            not self._middlewares
+            and not trust_env
+            and self._version is HttpVersion11
+            and type(self._cookie_jar) is CookieJar
+        )
         self._closed = False
 
     def _init_classes(
@@ -297,12 +302,14 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         """Close the session and, if it owns it, its transport (pooled connections)."""
         if not self._closed:
             self._closed = True
+            self._plain = False  # calls go the general way, which says the session is closed
             if self._owns_transport:
                 await self._transport.aclose()
 
     def detach(self) -> None:
         """Mark the session closed without closing its transport."""
         self._closed = True
+        self._plain = False
 
     async def __aenter__(self) -> ClientSession:
         return self

@@ -79,6 +79,8 @@ def check_request_class(request_class: Any) -> None:
 
 def check_version(version: HttpVersion | str) -> HttpVersion:
     """The session's HTTP version: 1.1 or 1.0 (``ValueError`` otherwise), parsed from "1.0"."""
+    if version is HttpVersion11:  # the default
+        return version
     if isinstance(version, str):
         major, _, minor = version.partition(".")
         try:

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import sys
 from collections.abc import Callable
 from dataclasses import FrozenInstanceError
+from math import ceil
 from types import TracebackType
 
 
@@ -72,8 +72,9 @@ def deadline(now: float, delay: float | None, ceil_threshold: float) -> float | 
     """Absolute loop time at which ``delay`` expires, ceiled when ``delay >= ceil_threshold``."""
     if not delay or delay <= 0:
         return None
-    when = now + delay
-    return float(math.ceil(when)) if delay >= ceil_threshold else when
+    if delay >= ceil_threshold:
+        return float(ceil(now + delay))
+    return now + delay
 
 
 def earliest(a: float | None, b: float | None) -> float | None:
