@@ -13,6 +13,12 @@ from collections.abc import AsyncIterator, Iterator
 import brotli
 import pytest
 import trustme
+
+# Loaded before any pytester run, so it is never dropped and imported afresh: pytester's in-process
+# runs unload the modules a run imported, and libyaml's C parser (yaml._yaml, never re-initialised)
+# keeps making the first import's event classes, which a second `yaml` does not know: a cassette
+# load in a later run then loops forever (tests/verify/test_verify_plugin.py hung run alone).
+import yaml  # noqa: F401
 from aiohttp import web
 from yarl import URL
 
