@@ -13,11 +13,21 @@ from collections.abc import AsyncIterator, Iterator
 import brotli
 import pytest
 import trustme
+import yaml  # noqa: F401 - see below
 from aiohttp import web
 from yarl import URL
 
 import aiotape
+import aiotape.client.session  # see below
 from tests.servers import StartRaw, raw_servers, serve_app, trusting_context
+
+# yaml and aiotape's client are loaded above, before any pytester run, as in a whole-suite run:
+# pytester's in-process runs unload the modules each run imported, and these two must not be
+# imported afresh by a later run. libyaml's C parser (yaml._yaml) is never re-initialised and
+# keeps making the first yaml's event classes, which a new yaml does not know (a cassette load
+# then loops forever); the aiotape package keeps the names it first returned (aiotape.ClientSession)
+# bound to the first run's transport module, while a later run's http_mock and cassettes install
+# their transport in a new one (the session then goes to the network).
 
 
 async def _echo(request: web.Request) -> web.Response:

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.plugin.inner import INI
+
 pytest_plugins = ["pytester"]
 
 CONFTEST = """
@@ -46,7 +48,7 @@ def test_parts_of_two_workers_merge_into_one_report(pytester: pytest.Pytester) -
         test_b="def test_one(): pass\ndef test_two(): pass",
         test_a="def test_three(): pass\ndef test_four(): pass",
     )
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makeini(INI)
     stale = {"test": "gone", "cassette": "c", "interaction": 0, "request": "", "changes": []}
     (pytester.path / ".drift.json.gw9.part.json").write_text(json.dumps([stale]))
     result = pytester.runpytest("-p", "xdist", "-n", "2", "-p", "no:benchmark")

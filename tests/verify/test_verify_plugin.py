@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.plugin.inner import INI, run
 from tests.verify.verify_suite import (
     ThreadedService,
     cassette_path,
     cassettes,
     record,
-    run,
     threaded_service,
     write_suite,
 )
@@ -277,14 +277,14 @@ def test_workers_drifts_merge_into_one_report_and_summary(
 
 
 def test_record_mode_other_than_none_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\n")
+    pytester.makeini(INI)
     result = run(pytester, "--verify-cassettes", "--record-mode=once")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--verify-cassettes never writes cassettes*--record-mode=once*"])
 
 
 def test_drift_report_without_verify_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\n")
+    pytester.makeini(INI)
     result = run(pytester, "--drift-report=d.json")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--drift-report needs --verify-cassettes*"])

@@ -15,17 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.plugin.inner import INI, run
 from tests.servers import app_in_thread
 from tests.verify.drift_service import Api, make_app
-
-INI = """
-[pytest]
-asyncio_mode = auto
-asyncio_default_fixture_loop_scope = function
-filterwarnings = error::ResourceWarning
-"""
-
-NO_RECORDING = ("-p", "no:recording", "-p", "no:cacheprovider")
 
 SUITE = """
 import pytest
@@ -79,7 +71,7 @@ def threaded_service() -> Iterator[ThreadedService]:
 
 
 def write_suite(pytester: pytest.Pytester, base: str, extra_call: str = "") -> None:
-    """``test_api.py`` (and the ini): three cassette tests against ``base``."""
+    """``test_api.py`` (and the shared ini): three cassette tests against ``base``."""
     pytester.makeini(INI)
     pytester.makepyfile(test_api=SUITE.format(base=base, extra_call=extra_call))
 
@@ -92,11 +84,7 @@ def cassettes(pytester: pytest.Pytester) -> dict[str, str]:
 
 def record(pytester: pytest.Pytester) -> None:
     """Record the suite's cassettes (the service as it is now)."""
-    pytester.runpytest_inprocess(*NO_RECORDING, "--record-mode=once").assert_outcomes(passed=3)
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_inprocess(*NO_RECORDING, *args)
+    run(pytester, "--record-mode=once").assert_outcomes(passed=3)
 
 
 def cassette_path(pytester: pytest.Pytester, test: str) -> Path:
