@@ -30,9 +30,13 @@ _resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = (
 _constructor = yaml.constructor.SafeConstructor()
 
 
-_Scalar, _Alias, _StreamEnd = yaml.ScalarEvent, yaml.AliasEvent, yaml.StreamEndEvent
-_MappingStart, _MappingEnd = yaml.MappingStartEvent, yaml.MappingEndEvent
-_SequenceStart, _SequenceEnd = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+_events: Any = getattr(yaml, "_yaml", yaml) if _Loader is not yaml.SafeLoader else yaml
+"""Where the event classes the parser makes live. libyaml's C module is never initialised
+twice: once ``yaml`` is unloaded and imported again (pytester's in-process runs do so), it
+still makes the first import's classes, not the new ``yaml``'s."""
+_Scalar, _Alias, _StreamEnd = _events.ScalarEvent, _events.AliasEvent, _events.StreamEndEvent
+_MappingStart, _MappingEnd = _events.MappingStartEvent, _events.MappingEndEvent
+_SequenceStart, _SequenceEnd = _events.SequenceStartEvent, _events.SequenceEndEvent
 _UNSEEN = object()
 
 
@@ -218,6 +222,8 @@ def _build(
                 append(_aliased(event, anchors))
             elif kind is _StreamEnd:
                 break
+            elif event is None:  # the parser is done, and no event said so: never loop on
+                raise _Refused("the document ended without the end of its stream")
     except _Refused as exc:
         mark = None if event is None else event.start_mark
         raise CassetteFormatError(f"{exc}" + (f" (line {mark.line + 1})" if mark else "")) from None
