@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import replace
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict
 from yarl import URL
 
+from .request_info import RequestInfo
+from .response_exceptions import WSServerHandshakeError
+from .simulation import handshake_response
 from .trace_params import (
     TraceConnectionCreateEndParams,
     TraceConnectionCreateStartParams,
@@ -34,7 +38,7 @@ from .trace_params import (
 if TYPE_CHECKING:
     from .response import ClientResponse
     from .tracing import TraceConfig
-    from .transport import Request, Response, Transport, WebSocketChannel
+    from .transport import Request, Response, Transport, WebSocketChannel, WSOptions
 
 __all__ = ["RequestTrace"]
 
@@ -47,12 +51,13 @@ class RequestTrace:
     cassettes), :meth:`transport` fires "headers sent" itself once the exchange is answered.
     """
 
-    __slots__ = ("_session", "_tracers", "_unsent")
+    __slots__ = ("_given_url", "_session", "_tracers", "_unsent")
 
     def __init__(self, session: object, configs: Sequence[TraceConfig], ctx: Any) -> None:
         self._session = session
         self._tracers = [(config, config.trace_config_ctx(ctx)) for config in configs]
         self._unsent: Request | None = None
+        self._given_url: URL | None = None  # a websocket's URL as given (http or ws)
 
     async def _send(self, signal: str, params: object) -> None:
         session = self._session
@@ -110,6 +115,47 @@ class RequestTrace:
             "on_response_chunk_received", TraceResponseChunkReceivedParams(method, url, chunk)
         )
 
+    async def connect_ws(
+        self, inner: Transport, request: Request, options: WSOptions, url: URL, headers: Any
+    ) -> WebSocketChannel:
+        """Open a websocket through ``inner`` with aiohttp's ``ws_connect`` signals around it.
+
+        As aiohttp's handshake is a request: a server's answer (101, or a refusal raised as
+        WSServerHandshakeError with its headers) fires "headers sent" (unless the transport
+        did) and ``on_request_end`` with that response; a failure without an answer fires
+        ``on_request_exception``. ``url`` and ``headers`` are the ones ``on_request_start`` had;
+        every signal reports ``url`` (http or ws, as given), as aiohttp's do.
+        """
+        method = request.method
+        self._unsent, self._given_url = request, url
+        try:
+            channel = await inner.connect_ws(request, options)
+        except WSServerHandshakeError as exc:
+            if exc.headers is None:  # no answer to report: a broken one, or none at all
+                await self.send_request_exception(method, url, headers, exc)
+                raise
+            await self._flush()
+            answer = handshake_response(exc.headers.items(), exc.status, _reason(exc.status))
+            await self._end_ws(method, url, headers, request, answer)
+            raise
+        except BaseException as exc:
+            await self.send_request_exception(method, url, headers, exc)
+            raise
+        await self._flush()
+        await self._end_ws(method, url, headers, request, channel.handshake)
+        return channel
+
+    async def _end_ws(
+        self, method: str, url: URL, headers: Any, request: Request, answer: Response
+    ) -> None:
+        """Fire ``on_request_end`` with the handshake's answer as a ClientResponse."""
+        from .response import ClientResponse
+
+        info = RequestInfo(request.url, method, request.headers, request.url)
+        await self.send_request_end(
+            method, url, headers, ClientResponse(method, request.url, answer, request_info=info)
+        )
+
     def transport(self, inner: Transport) -> Transport:
         """``inner`` wrapped so each exchange fires "headers sent" and "chunk sent"."""
         return _TracedTransport(inner, self)
@@ -118,7 +164,7 @@ class RequestTrace:
     async def send_request_headers(self, request: Request) -> None:
         """Fire ``on_request_headers_sent`` (and ``on_request_chunk_sent`` for a bytes body)."""
         self._unsent = None
-        method, url = request.method, request.url
+        method, url = request.method, self._given_url or request.url
         params = TraceRequestHeadersSentParams(method, url, CIMultiDict(request.headers))
         await self._send("on_request_headers_sent", params)
         body = request.body
@@ -193,6 +239,13 @@ class RequestTrace:
                 await aclose()
 
 
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
 def _headers(headers: Any) -> CIMultiDict[str]:
     return headers if isinstance(headers, CIMultiDict) else CIMultiDict(headers or ())
 
@@ -221,7 +274,7 @@ class _TracedTransport:
         return response
 
     async def connect_ws(self, request: Request, *args: Any, **kwargs: Any) -> WebSocketChannel:
-        """Websockets are not traced."""
+        """Websockets are traced by :meth:`RequestTrace.connect_ws`, around the transport."""
         return await self._inner.connect_ws(request, *args, **kwargs)
 
     async def aclose(self) -> None:

@@ -23,6 +23,7 @@ from .websocket import ClientWebSocketResponse
 
 if TYPE_CHECKING:
     from .options import Unpack, WSConnectOptions
+    from .request_trace import RequestTrace
     from .ws_timeout import ClientWSTimeout
 
 __all__ = ["WebSocketConnecting", "handshake_request", "ws_url"]
@@ -47,8 +48,10 @@ def handshake_request(
     ssl: SSLSetting,
     server_hostname: str | None,
     route: ProxyRoute,
+    trace: RequestTrace | None = None,
 ) -> Request:
-    """The seam request of a websocket handshake (no body), timed from now."""
+    """The seam request of a websocket handshake (no body), timed from now; ``trace`` is
+    the session's tracing (with trace configs), for the transport's connection signals."""
     started = asyncio.get_running_loop().time()
     return Request(
         method.upper(),
@@ -63,6 +66,7 @@ def handshake_request(
         proxy=route.url,
         proxy_auth=route.auth,
         proxy_headers=route.headers,
+        trace=trace,
     )
 
 
@@ -106,7 +110,14 @@ class WebSocketConnecting(RequestBuilder):
     ) -> ClientWebSocketResponse:
         from .fingerprint import ssl_setting  # loaded by the first websocket
 
-        url = ws_url(self._target_url(str_or_url, params))
+        target = self._target_url(str_or_url, params)  # what traces report, as aiohttp's
+        url = ws_url(target)
+        trace = None
+        if self._trace_configs:
+            from .request_trace import RequestTrace  # imported only by sessions that trace
+
+            trace = RequestTrace(self, self._trace_configs, None)
+            headers = await trace.send_request_start(method, target, self._default_headers, headers)
         explicit = self._explicit_route(proxy, proxy_auth, proxy_headers)
         route = explicit or DIRECT
         if self._trust_env:
@@ -116,10 +127,15 @@ class WebSocketConnecting(RequestBuilder):
             req_headers["Origin"] = origin
         ws_timeout = resolve_ws_timeout(timeout, receive_timeout)
         request = handshake_request(
-            method, url, req_headers, self._timeout, ssl_setting(ssl), server_hostname, route
+            method, url, req_headers, self._timeout, ssl_setting(ssl), server_hostname, route, trace
         )
         options = WSOptions(tuple(protocols), max_msg_size, compress)
-        channel = await self._current_transport().connect_ws(request, options)
+        if trace is None:
+            channel = await self._current_transport().connect_ws(request, options)
+        else:
+            channel = await trace.connect_ws(
+                self._current_transport(), request, options, target, headers
+            )
         set_cookie = channel.handshake.headers.getall("Set-Cookie", ())
         if set_cookie:
             self._cookie_jar.update_cookies_from_headers(set_cookie, url)
