@@ -7,15 +7,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import replace
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict
 from yarl import URL
 
-from .request_info import RequestInfo
 from .response_exceptions import WSServerHandshakeError
-from .simulation import handshake_response
 from .trace_params import (
     TraceConnectionCreateEndParams,
     TraceConnectionCreateStartParams,
@@ -116,45 +113,19 @@ class RequestTrace:
         )
 
     async def connect_ws(
-        self, inner: Transport, request: Request, options: WSOptions, url: URL, headers: Any
+        self, inner: Transport, request: Request, options: WSOptions, url: URL
     ) -> WebSocketChannel:
-        """Open a websocket through ``inner`` with aiohttp's ``ws_connect`` signals around it.
-
-        As aiohttp's handshake is a request: a server's answer (101, or a refusal raised as
-        WSServerHandshakeError with its headers) fires "headers sent" (unless the transport
-        did) and ``on_request_end`` with that response; a failure without an answer fires
-        ``on_request_exception``. ``url`` and ``headers`` are the ones ``on_request_start`` had;
-        every signal reports ``url`` (http or ws, as given), as aiohttp's do.
-        """
-        method = request.method
+        """Open a websocket through ``inner``; once the server answered (accepting or
+        refusing: WSServerHandshakeError), fire "headers sent" unless the transport did.
+        Signals report ``url`` (http or ws, as given), as aiohttp's do."""
         self._unsent, self._given_url = request, url
         try:
             channel = await inner.connect_ws(request, options)
-        except WSServerHandshakeError as exc:
-            if exc.headers is None:  # no answer to report: a broken one, or none at all
-                await self.send_request_exception(method, url, headers, exc)
-                raise
+        except WSServerHandshakeError:
             await self._flush()
-            answer = handshake_response(exc.headers.items(), exc.status, _reason(exc.status))
-            await self._end_ws(method, url, headers, request, answer)
-            raise
-        except BaseException as exc:
-            await self.send_request_exception(method, url, headers, exc)
             raise
         await self._flush()
-        await self._end_ws(method, url, headers, request, channel.handshake)
         return channel
-
-    async def _end_ws(
-        self, method: str, url: URL, headers: Any, request: Request, answer: Response
-    ) -> None:
-        """Fire ``on_request_end`` with the handshake's answer as a ClientResponse."""
-        from .response import ClientResponse
-
-        info = RequestInfo(request.url, method, request.headers, request.url)
-        await self.send_request_end(
-            method, url, headers, ClientResponse(method, request.url, answer, request_info=info)
-        )
 
     def transport(self, inner: Transport) -> Transport:
         """``inner`` wrapped so each exchange fires "headers sent" and "chunk sent"."""
@@ -237,13 +208,6 @@ class RequestTrace:
             aclose = getattr(body, "aclose", None)
             if aclose is not None:
                 await aclose()
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
 
 
 def _headers(headers: Any) -> CIMultiDict[str]:

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import exceptions
 from .auth import BasicAuth
-from .prepare import WS_SCHEME_FOR, resolve_ws_timeout
+from .prepare import WS_SCHEME_FOR, redirect_target, resolve_ws_timeout, without
 from .proxies import DIRECT, ProxyRoute
 from .request_builder import RequestBuilder
 from .request_context import RequestContextManager
-from .request_info import SSLSetting
+from .request_info import RequestInfo, SSLSetting
+from .response import ClientResponse
 from .timeouts import ClientTimeout, deadline
-from .transport import Request, WSOptions
+from .transport import Request, Response, WebSocketChannel, WSOptions
 from .websocket import ClientWebSocketResponse
 
 if TYPE_CHECKING:
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
     from .ws_timeout import ClientWSTimeout
 
 __all__ = ["WebSocketConnecting", "handshake_request", "ws_url"]
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 10  # aiohttp's request() default, which its ws_connect uses
+_CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
 
 
 def ws_url(url: URL) -> URL:
@@ -75,6 +80,7 @@ class WebSocketConnecting(RequestBuilder):
     declared here)."""
 
     _trust_env: bool
+    _requote_redirect_url: bool
     _timeout: ClientTimeout
     _ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse
 
@@ -111,34 +117,22 @@ class WebSocketConnecting(RequestBuilder):
         from .fingerprint import ssl_setting  # loaded by the first websocket
 
         target = self._target_url(str_or_url, params)  # what traces report, as aiohttp's
-        url = ws_url(target)
+        ws_url(target)
         trace = None
         if self._trace_configs:
             from .request_trace import RequestTrace  # imported only by sessions that trace
 
             trace = RequestTrace(self, self._trace_configs, None)
             headers = await trace.send_request_start(method, target, self._default_headers, headers)
-        explicit = self._explicit_route(proxy, proxy_auth, proxy_headers)
-        route = explicit or DIRECT
-        if self._trust_env:
-            route, auth = await self._from_env(url, explicit, auth, headers)
-        url, req_headers, _ = self._prepare_headers(url, headers, None, auth, None)
-        if origin is not None:
-            req_headers["Origin"] = origin
         ws_timeout = resolve_ws_timeout(timeout, receive_timeout)
-        request = handshake_request(
-            method, url, req_headers, self._timeout, ssl_setting(ssl), server_hostname, route, trace
+        settings = _Handshake(
+            self._explicit_route(proxy, proxy_auth, proxy_headers),
+            origin,
+            ssl_setting(ssl),
+            server_hostname,
+            WSOptions(tuple(protocols), max_msg_size, compress),
         )
-        options = WSOptions(tuple(protocols), max_msg_size, compress)
-        if trace is None:
-            channel = await self._current_transport().connect_ws(request, options)
-        else:
-            channel = await trace.connect_ws(
-                self._current_transport(), request, options, target, headers
-            )
-        set_cookie = channel.handshake.headers.getall("Set-Cookie", ())
-        if set_cookie:
-            self._cookie_jar.update_cookies_from_headers(set_cookie, url)
+        channel = await self._handshake(_Hop(method, target, headers, auth), settings, trace)
         return self._ws_response_class(
             channel,
             timeout=ws_timeout,
@@ -147,3 +141,150 @@ class WebSocketConnecting(RequestBuilder):
             heartbeat=heartbeat,
             decode_text=decode_text,
         )
+
+    async def _handshake(
+        self, hop: _Hop, settings: _Handshake, trace: RequestTrace | None
+    ) -> WebSocketChannel:
+        """The channel of an accepted handshake, following redirects as aiohttp's
+        ``request()`` does (at most ``_MAX_REDIRECTS``), with its tracing signals."""
+        history: list[ClientResponse] = []
+        channel: WebSocketChannel | None = None
+        answer: ClientResponse | None = None
+        try:
+            while True:
+                request = await self._hop_request(hop, settings, trace, bool(history))
+                try:
+                    channel = await self._open_ws(request, settings.options, trace, hop.target)
+                except exceptions.WSServerHandshakeError as exc:
+                    refusal, answer = exc, _answer(exc, request)
+                    if answer is None:
+                        raise
+                else:
+                    self._store_ws_cookies(channel.handshake.headers, request.url)
+                    break
+                if answer.status not in _REDIRECTS:
+                    break
+                self._store_ws_cookies(answer.headers, request.url)
+                if trace is not None:  # tracing hook: redirect
+                    await trace.send_request_redirect(hop.method, hop.target, hop.headers, answer)
+                history.append(answer)
+                if len(history) >= _MAX_REDIRECTS:
+                    raise exceptions.TooManyRedirects(history[0].request_info, tuple(history))
+                if not hop.follow(answer, self._requote_redirect_url):
+                    break
+        except BaseException as exc:
+            if trace is not None:  # tracing hook: request exception
+                await trace.send_request_exception(hop.method, hop.target, hop.headers, exc)
+            raise
+        if channel is None:
+            assert answer is not None
+            if history:
+                refusal.history = tuple(history)
+            if trace is not None:  # tracing hook: request end (a refusal)
+                await trace.send_request_end(hop.method, hop.target, hop.headers, answer)
+            raise refusal
+        if trace is not None:  # tracing hook: request end
+            answer = _response(request, channel.handshake)
+            await trace.send_request_end(hop.method, hop.target, hop.headers, answer)
+        return channel
+
+    async def _hop_request(
+        self, hop: _Hop, settings: _Handshake, trace: RequestTrace | None, redirected: bool
+    ) -> Request:
+        """The seam request of ``hop`` (``hop.auth`` becomes the auth it sends)."""
+        url = ws_url(hop.target)
+        route, auth = settings.route or DIRECT, hop.auth
+        if self._trust_env:
+            route, auth = await self._from_env(url, settings.route, auth, hop.headers)
+        url, headers, hop.auth = self._prepare_headers(
+            url, hop.headers, None, auth, None, redirected
+        )
+        if settings.origin is not None:
+            headers["Origin"] = settings.origin
+        return handshake_request(
+            hop.method,
+            url,
+            headers,
+            self._timeout,
+            settings.ssl,
+            settings.server_hostname,
+            route,
+            trace,
+        )
+
+    async def _open_ws(
+        self, request: Request, options: WSOptions, trace: RequestTrace | None, url: URL
+    ) -> WebSocketChannel:
+        """The channel the current transport opens for ``request`` (traced: as ``url``)."""
+        transport = self._current_transport()
+        if trace is None:
+            return await transport.connect_ws(request, options)
+        return await trace.connect_ws(transport, request, options, url)
+
+    def _store_ws_cookies(self, headers: CIMultiDictProxy[str], url: URL) -> None:
+        set_cookie = headers.getall("Set-Cookie", ())
+        if set_cookie:
+            self._cookie_jar.update_cookies_from_headers(set_cookie, url)
+
+
+class _Handshake(NamedTuple):
+    """What every hop of a handshake sends the same way."""
+
+    route: ProxyRoute | None
+    origin: str | None
+    ssl: SSLSetting
+    server_hostname: str | None
+    options: WSOptions
+
+
+class _Hop:
+    """What the next handshake request sends: method, URL as given (http or ws; traces
+    report it), the caller's headers and auth."""
+
+    __slots__ = ("auth", "headers", "method", "target")
+
+    def __init__(self, method: str, target: URL, headers: Any, auth: BasicAuth | None) -> None:
+        self.method = method
+        self.target = target
+        self.headers = headers
+        self.auth = auth
+
+    def follow(self, answer: ClientResponse, requote: bool) -> bool:
+        """Become the request following the redirect ``answer`` (aiohttp's rules for the
+        method and credentials); False when it names no Location."""
+        location = answer.headers.get("Location") or answer.headers.get("URI")
+        if not location:
+            return False
+        target = redirect_target(self.target, location, requote)
+        if (answer.status == 303 and self.method != "HEAD") or (
+            answer.status in (301, 302) and self.method == "POST"
+        ):
+            self.method = "GET"
+        if target.origin() != self.target.origin():
+            self.auth = None
+            self.headers = without(self.headers, _CREDENTIAL_HEADERS)
+        self.target = target
+        return True
+
+
+def _answer(exc: exceptions.WSServerHandshakeError, request: Request) -> ClientResponse | None:
+    """The answer that refused the handshake; None when there was none to read."""
+    from http import HTTPStatus
+
+    from .simulation import handshake_response
+    from .ws_handshake import BROKEN_ANSWER  # loaded by the first websocket already
+
+    if exc.headers is None and exc.message.startswith(BROKEN_ANSWER):
+        return None
+    headers = exc.headers.items() if exc.headers is not None else ()
+    try:
+        reason = HTTPStatus(exc.status).phrase
+    except ValueError:
+        reason = ""
+    return _response(request, handshake_response(headers, exc.status, reason))
+
+
+def _response(request: Request, wire: Response) -> ClientResponse:
+    """``wire``, the answer to ``request``, as a ClientResponse."""
+    info = RequestInfo(request.url, request.method, request.headers, request.url)
+    return ClientResponse(request.method, request.url, wire, request_info=info)
