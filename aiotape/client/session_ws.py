@@ -4,8 +4,8 @@ transport, and the ClientWebSocketResponse around the channel it opens."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -23,8 +23,10 @@ from .transport import Request, Response, WebSocketChannel, WSOptions
 from .websocket import ClientWebSocketResponse
 
 if TYPE_CHECKING:
+    from .middlewares import ClientMiddlewareType
     from .options import Unpack, WSConnectOptions
     from .request_trace import RequestTrace
+    from .session import ClientSession
     from .ws_timeout import ClientWSTimeout
 
 __all__ = ["WebSocketConnecting", "handshake_request", "ws_url"]
@@ -81,6 +83,7 @@ class WebSocketConnecting(RequestBuilder):
 
     _trust_env: bool
     _requote_redirect_url: bool
+    _middlewares: Sequence[ClientMiddlewareType]
     _timeout: ClientTimeout
     _ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse
 
@@ -215,11 +218,63 @@ class WebSocketConnecting(RequestBuilder):
     async def _open_ws(
         self, request: Request, options: WSOptions, trace: RequestTrace | None, url: URL
     ) -> WebSocketChannel:
-        """The channel the current transport opens for ``request`` (traced: as ``url``)."""
+        """The channel the current transport opens for ``request`` (traced: as ``url``),
+        through the session's middlewares if it has any."""
+        if self._middlewares:
+            return await self._open_through_middlewares(request, options, trace, url)
+        return await self._connect_channel(request, options, trace, url)
+
+    async def _connect_channel(
+        self, request: Request, options: WSOptions, trace: RequestTrace | None, url: URL
+    ) -> WebSocketChannel:
         transport = self._current_transport()
         if trace is None:
             return await transport.connect_ws(request, options)
         return await trace.connect_ws(transport, request, options, url)
+
+    async def _open_through_middlewares(
+        self, request: Request, options: WSOptions, trace: RequestTrace | None, url: URL
+    ) -> WebSocketChannel:
+        """As aiohttp's: the middlewares see the handshake request and its answer (the 101,
+        or the refusing answer) as a ClientResponse; what the outermost returns decides."""
+        from .middlewares import ClientRequest, build_client_middlewares
+
+        answered: list[tuple[ClientResponse, WebSocketChannel | BaseException]] = []
+
+        async def innermost(req: ClientRequest) -> ClientResponse:
+            wire = req.wire_request()
+            try:
+                channel = await self._connect_channel(wire, options, trace, url)
+            except exceptions.WSServerHandshakeError as exc:
+                answer = _answer(exc, wire)
+                if answer is None:
+                    raise
+                answered.append((answer, exc))
+                return answer
+            answer = _response(wire, channel.handshake)
+            answered.append((answer, channel))
+            return answer
+
+        handler = build_client_middlewares(innermost, self._middlewares)
+        outcome: WebSocketChannel | BaseException | None = None
+        try:
+            resp = await handler(ClientRequest(request, cast("ClientSession", self), request.url))
+            outcome = next((done for answer, done in answered if answer is resp), None)
+        finally:
+            for _, unused in answered:  # channels the middlewares did not return
+                if unused is not outcome and not isinstance(unused, BaseException):
+                    await unused.aclose()
+        if outcome is None:  # a response the middlewares made themselves
+            raise exceptions.WSServerHandshakeError(
+                resp.request_info,
+                (),
+                status=resp.status,
+                message="Invalid response status",
+                headers=resp.headers,
+            )
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     def _store_ws_cookies(self, headers: CIMultiDictProxy[str], url: URL) -> None:
         set_cookie = headers.getall("Set-Cookie", ())
