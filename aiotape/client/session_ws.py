@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
 from . import exceptions
@@ -34,6 +34,7 @@ __all__ = ["WebSocketConnecting", "handshake_request", "ws_url"]
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 10  # aiohttp's request() default, which its ws_connect uses
 _CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
+_SET_COOKIE = istr("Set-Cookie")
 
 
 def ws_url(url: URL) -> URL:
@@ -55,11 +56,12 @@ def handshake_request(
     ssl: SSLSetting,
     server_hostname: str | None,
     route: ProxyRoute,
+    started: float,
     trace: RequestTrace | None = None,
 ) -> Request:
-    """The seam request of a websocket handshake (no body), timed from now; ``trace`` is
-    the session's tracing (with trace configs), for the transport's connection signals."""
-    started = asyncio.get_running_loop().time()
+    """The seam request of a websocket handshake (no body) started at loop time ``started``;
+    ``trace`` is the session's tracing (with trace configs), for the transport's connection
+    signals."""
     return Request(
         method.upper(),
         url,
@@ -83,6 +85,7 @@ class WebSocketConnecting(RequestBuilder):
 
     _trust_env: bool
     _requote_redirect_url: bool
+    _loop: asyncio.AbstractEventLoop | None
     _middlewares: Sequence[ClientMiddlewareType]
     _timeout: ClientTimeout
     _ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse
@@ -120,7 +123,7 @@ class WebSocketConnecting(RequestBuilder):
         from .fingerprint import ssl_setting  # loaded by the first websocket
 
         target = self._target_url(str_or_url, params)  # what traces report, as aiohttp's
-        ws_url(target)
+        url = ws_url(target)
         trace = None
         if self._trace_configs:
             from .request_trace import RequestTrace  # imported only by sessions that trace
@@ -128,14 +131,19 @@ class WebSocketConnecting(RequestBuilder):
             trace = RequestTrace(self, self._trace_configs, None)
             headers = await trace.send_request_start(method, target, self._default_headers, headers)
         ws_timeout = resolve_ws_timeout(timeout, receive_timeout)
-        settings = _Handshake(
+        hop = _Hop(
+            method,
+            target,
+            url,
+            headers,
+            auth,
             self._explicit_route(proxy, proxy_auth, proxy_headers),
             origin,
             ssl_setting(ssl),
             server_hostname,
             WSOptions(tuple(protocols), max_msg_size, compress),
         )
-        channel = await self._handshake(_Hop(method, target, headers, auth), settings, trace)
+        channel = await self._handshake(hop, trace)
         return self._ws_response_class(
             channel,
             timeout=ws_timeout,
@@ -145,25 +153,34 @@ class WebSocketConnecting(RequestBuilder):
             decode_text=decode_text,
         )
 
-    async def _handshake(
-        self, hop: _Hop, settings: _Handshake, trace: RequestTrace | None
-    ) -> WebSocketChannel:
+    async def _handshake(self, hop: _Hop, trace: RequestTrace | None) -> WebSocketChannel:
         """The channel of an accepted handshake, following redirects as aiohttp's
         ``request()`` does (at most ``_MAX_REDIRECTS``), with its tracing signals."""
         history: list[ClientResponse] = []
         channel: WebSocketChannel | None = None
         answer: ClientResponse | None = None
+        plain = trace is None and not self._middlewares
         try:
             while True:
-                request = await self._hop_request(hop, settings, trace, bool(history))
+                route, auth = hop.route or DIRECT, hop.auth
+                if self._trust_env:
+                    route, auth = await self._from_env(hop.url, hop.route, auth, hop.headers)
+                request = self._hop_request(hop, trace, route, auth, bool(history))
                 try:
-                    channel = await self._open_ws(request, settings.options, trace, hop.target)
+                    if plain:
+                        transport = self._current_transport()
+                        channel = await transport.connect_ws(request, hop.options)
+                    elif self._middlewares:
+                        channel = await self._through_middlewares(request, hop, trace)
+                    else:
+                        channel = await self._connect_channel(request, hop, trace)
                 except exceptions.WSServerHandshakeError as exc:
                     refusal, answer = exc, _answer(exc, request)
                     if answer is None:
                         raise
                 else:
-                    self._store_ws_cookies(channel.handshake.headers, request.url)
+                    if _SET_COOKIE in channel.handshake.headers:
+                        self._store_ws_cookies(channel.handshake.headers, request.url)
                     break
                 if answer.status not in _REDIRECTS:
                     break
@@ -191,49 +208,45 @@ class WebSocketConnecting(RequestBuilder):
             await trace.send_request_end(hop.method, hop.target, hop.headers, answer)
         return channel
 
-    async def _hop_request(
-        self, hop: _Hop, settings: _Handshake, trace: RequestTrace | None, redirected: bool
+    def _hop_request(
+        self,
+        hop: _Hop,
+        trace: RequestTrace | None,
+        route: ProxyRoute,
+        auth: BasicAuth | None,
+        redirected: bool,
     ) -> Request:
-        """The seam request of ``hop`` (``hop.auth`` becomes the auth it sends)."""
-        url = ws_url(hop.target)
-        route, auth = settings.route or DIRECT, hop.auth
-        if self._trust_env:
-            route, auth = await self._from_env(url, settings.route, auth, hop.headers)
+        """The seam request of ``hop`` through ``route`` with ``auth`` (which ``hop.auth``
+        becomes, unless the URL's own credentials replace it)."""
         url, headers, hop.auth = self._prepare_headers(
-            url, hop.headers, None, auth, None, redirected
+            hop.url, hop.headers, None, auth, None, redirected
         )
-        if settings.origin is not None:
-            headers["Origin"] = settings.origin
+        if hop.origin is not None:
+            headers["Origin"] = hop.origin
         return handshake_request(
             hop.method,
             url,
             headers,
             self._timeout,
-            settings.ssl,
-            settings.server_hostname,
+            hop.ssl,
+            hop.server_hostname,
             route,
+            # The session's loop: on 3.11 each get_running_loop() costs a getpid() system call.
+            (self._loop or asyncio.get_running_loop()).time(),
             trace,
         )
 
-    async def _open_ws(
-        self, request: Request, options: WSOptions, trace: RequestTrace | None, url: URL
-    ) -> WebSocketChannel:
-        """The channel the current transport opens for ``request`` (traced: as ``url``),
-        through the session's middlewares if it has any."""
-        if self._middlewares:
-            return await self._open_through_middlewares(request, options, trace, url)
-        return await self._connect_channel(request, options, trace, url)
-
     async def _connect_channel(
-        self, request: Request, options: WSOptions, trace: RequestTrace | None, url: URL
+        self, request: Request, hop: _Hop, trace: RequestTrace | None
     ) -> WebSocketChannel:
+        """The channel the current transport opens for ``request`` (traced: as ``hop.target``)."""
         transport = self._current_transport()
         if trace is None:
-            return await transport.connect_ws(request, options)
-        return await trace.connect_ws(transport, request, options, url)
+            return await transport.connect_ws(request, hop.options)
+        return await trace.connect_ws(transport, request, hop.options, hop.target)
 
-    async def _open_through_middlewares(
-        self, request: Request, options: WSOptions, trace: RequestTrace | None, url: URL
+    async def _through_middlewares(
+        self, request: Request, hop: _Hop, trace: RequestTrace | None
     ) -> WebSocketChannel:
         """As aiohttp's: the middlewares see the handshake request and its answer (the 101,
         or the refusing answer) as a ClientResponse; what the outermost returns decides."""
@@ -244,7 +257,7 @@ class WebSocketConnecting(RequestBuilder):
         async def innermost(req: ClientRequest) -> ClientResponse:
             wire = req.wire_request()
             try:
-                channel = await self._connect_channel(wire, options, trace, url)
+                channel = await self._connect_channel(wire, hop, trace)
             except exceptions.WSServerHandshakeError as exc:
                 answer = _answer(exc, wire)
                 if answer is None:
@@ -282,27 +295,48 @@ class WebSocketConnecting(RequestBuilder):
             self._cookie_jar.update_cookies_from_headers(set_cookie, url)
 
 
-class _Handshake(NamedTuple):
-    """What every hop of a handshake sends the same way."""
-
-    route: ProxyRoute | None
-    origin: str | None
-    ssl: SSLSetting
-    server_hostname: str | None
-    options: WSOptions
-
-
 class _Hop:
-    """What the next handshake request sends: method, URL as given (http or ws; traces
-    report it), the caller's headers and auth."""
+    """What the next handshake request sends: method, URL as given (``target``, http or ws:
+    traces report it) and as sent (``url``, ws or wss), the caller's headers and auth, which
+    a redirect changes; and what every hop sends alike: proxy route, Origin, TLS settings
+    and websocket options."""
 
-    __slots__ = ("auth", "headers", "method", "target")
+    __slots__ = (
+        "auth",
+        "headers",
+        "method",
+        "options",
+        "origin",
+        "route",
+        "server_hostname",
+        "ssl",
+        "target",
+        "url",
+    )
 
-    def __init__(self, method: str, target: URL, headers: Any, auth: BasicAuth | None) -> None:
+    def __init__(
+        self,
+        method: str,
+        target: URL,
+        url: URL,
+        headers: Any,
+        auth: BasicAuth | None,
+        route: ProxyRoute | None,
+        origin: str | None,
+        ssl: SSLSetting,
+        server_hostname: str | None,
+        options: WSOptions,
+    ) -> None:
         self.method = method
         self.target = target
+        self.url = url
         self.headers = headers
         self.auth = auth
+        self.route = route
+        self.origin = origin
+        self.ssl = ssl
+        self.server_hostname = server_hostname
+        self.options = options
 
     def follow(self, answer: ClientResponse, requote: bool) -> bool:
         """Become the request following the redirect ``answer`` (aiohttp's rules for the
@@ -318,7 +352,7 @@ class _Hop:
         if target.origin() != self.target.origin():
             self.auth = None
             self.headers = without(self.headers, _CREDENTIAL_HEADERS)
-        self.target = target
+        self.target, self.url = target, ws_url(target)
         return True
 
 
