@@ -1,5 +1,9 @@
 """``ClientSession.ws_connect``: the websocket handshake request, sent through the session's
-transport, and the ClientWebSocketResponse around the channel it opens."""
+transport, and the ClientWebSocketResponse around the channel it opens.
+
+As aiohttp's handshake goes through its ``request()``, a 3xx answer is followed (its rules:
+Location, at most 10 hops, cookies kept, credentials dropped across origins), the session's
+middlewares see each hop, and trace configs get the request and connection signals."""
 
 from __future__ import annotations
 

@@ -85,36 +85,38 @@ async def test_a_middleware_sees_each_hop_and_its_answer(base: URL) -> None:
     assert results[1] == (("message", "yes"), [("GET", "/old"), 302, ("GET", "/ws"), 101])
 
 
-async def test_a_refusal_reaches_the_middleware_then_raises(base: URL) -> None:
+def noting(statuses: list[int]) -> Any:
+    """A middleware noting each answer's status; it sends a 401'd handshake again with a token."""
+
+    async def middleware(req: Any, handler: Any) -> Any:
+        resp = await handler(req)
+        statuses.append(resp.status)
+        if resp.status == 401:
+            req.headers["Authorization"] = TOKEN
+            resp = await handler(req)
+            statuses.append(resp.status)
+        return resp
+
+    return middleware
+
+
+async def both_noting(url: URL) -> tuple[tuple[str, Any], list[int]]:
+    """What each client's ws_connect through ``noting`` gave, and the statuses it noted;
+    asserts they are equal."""
     results = []
     for client in CLIENTS:
         statuses: list[int] = []
+        results.append((await connect(client, url, noting(statuses)), statuses))
+    assert results[0] == results[1]
+    return results[1]
 
-        async def middleware(req: Any, handler: Any, statuses: list[int] = statuses) -> Any:
-            resp = await handler(req)
-            statuses.append(resp.status)
-            return resp
 
-        results.append((await connect(client, base / "forbidden", middleware), statuses))
-    assert results[0] == results[1] == (("WSServerHandshakeError", 403), [403])
+async def test_a_refusal_reaches_the_middleware_then_raises(base: URL) -> None:
+    assert await both_noting(base / "forbidden") == (("WSServerHandshakeError", 403), [403])
 
 
 async def test_a_middleware_may_send_the_handshake_again(base: URL) -> None:
-    results = []
-    for client in CLIENTS:
-        statuses: list[int] = []
-
-        async def middleware(req: Any, handler: Any, statuses: list[int] = statuses) -> Any:
-            resp = await handler(req)
-            statuses.append(resp.status)
-            if resp.status == 401:
-                req.headers["Authorization"] = TOKEN
-                resp = await handler(req)
-                statuses.append(resp.status)
-            return resp
-
-        results.append((await connect(client, base / "guarded", middleware), statuses))
-    assert results[0] == results[1] == (("message", "-"), [401, 101])
+    assert await both_noting(base / "guarded") == (("message", "-"), [401, 101])
 
 
 async def test_an_accepted_handshake_the_middleware_drops_is_closed() -> None:

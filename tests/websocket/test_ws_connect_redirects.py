@@ -16,7 +16,7 @@ from yarl import URL
 
 import aiotape
 from tests.servers import serve_app
-from tests.websocket.test_ws_connect_tracing import traced_ws_connect
+from tests.websocket.test_ws_connect_tracing import hello, traced_ws_connect
 
 CLIENTS = [aiohttp, aiotape]
 CREDENTIALS = "Basic dXNlcjpwYXNz"
@@ -35,11 +35,7 @@ def redirect_app(seen: Seen, elsewhere: URL | None = None) -> web.Application:
 
     async def ws(request: web.Request) -> web.WebSocketResponse:
         seen.handshakes.append(dict(request.headers))
-        response = web.WebSocketResponse()
-        await response.prepare(request)
-        await response.send_str("hello")
-        await response.close()
-        return response
+        return await hello(request)
 
     async def old(request: web.Request) -> web.Response:
         raise web.HTTPFound("/ws", headers={"Set-Cookie": "hop=1; Path=/"})

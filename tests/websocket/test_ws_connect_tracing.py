@@ -65,7 +65,8 @@ async def both(url: URL | str, **options: Any) -> list[Event]:
     return ours
 
 
-async def _hello(request: web.Request) -> web.WebSocketResponse:
+async def hello(request: web.Request) -> web.WebSocketResponse:
+    """A websocket endpoint: sends "hello", then closes."""
     ws = web.WebSocketResponse()
     await ws.prepare(request)
     await ws.send_str("hello")
@@ -85,7 +86,7 @@ async def _plain(request: web.Request) -> web.Response:
 async def ws_app() -> AsyncIterator[URL]:
     """A server with a websocket (/ws), a refusal (/forbidden) and a plain page (/plain)."""
     app = web.Application()
-    app.router.add_get("/ws", _hello)
+    app.router.add_get("/ws", hello)
     app.router.add_get("/forbidden", _forbidden)
     app.router.add_get("/plain", _plain)
     async with serve_app(app) as base:
@@ -160,7 +161,7 @@ async def test_request_start_may_add_headers_the_handshake_sends(ws_app: URL) ->
 
     async def echo_header(request: web.Request) -> web.WebSocketResponse:
         seen.append(request.headers.get("X-Trace"))
-        return await _hello(request)
+        return await hello(request)
 
     async def on_start(session: Any, ctx: Any, params: Any) -> None:
         params.headers["X-Trace"] = "abc"
@@ -194,13 +195,30 @@ async def test_mocked_websocket_fires_the_request_level_signals(
     ]
 
 
-async def test_cassette_replay_fires_the_request_level_signals(ws_app: URL, tmp_path: Path) -> None:
-    path = tmp_path / "ws.yaml"
-    url = ws_app / "ws"
+async def record_and_replay(url: URL, path: Path) -> tuple[list[Event], list[Event]]:
+    """The signals of a ws_connect to ``url`` recorded into the cassette ``path``, then
+    replayed from it."""
     with use_cassette(path, record_mode="once"):
         recorded = await traced_ws_connect(aiotape, url)
     with use_cassette(path, record_mode="none"):
         replayed = await traced_ws_connect(aiotape, url)
-    assert recorded == await traced_ws_connect(aiohttp, url)
     assert replayed == [e for e in recorded if not e[0].startswith(CONNECTION_LEVEL)]
+    return recorded, replayed
+
+
+async def test_cassette_replay_fires_the_request_level_signals(ws_app: URL, tmp_path: Path) -> None:
+    url = ws_app / "ws"
+    recorded, replayed = await record_and_replay(url, tmp_path / "ws.yaml")
+    assert recorded == await traced_ws_connect(aiohttp, url)
     assert ("request_end", "GET", str(url), 101) in replayed
+
+
+async def test_a_replayed_refusal_ends_the_request_as_the_live_one(
+    ws_app: URL, tmp_path: Path
+) -> None:
+    url = ws_app / "forbidden"
+    _, replayed = await record_and_replay(url, tmp_path / "refused.yaml")
+    assert replayed[-2:] == [
+        ("request_end", "GET", str(url), 403),
+        ("raised", "WSServerHandshakeError", 403),
+    ]
