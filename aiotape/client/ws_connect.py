@@ -44,7 +44,8 @@ async def connect_ws(
     the socket (a connector's ``dial_held``; default: ``open_connection``). Raises
     WSServerHandshakeError (aiohttp's messages) when the server refuses the upgrade, and
     the dialer's errors when the server cannot be reached. With ``request.trace``, fires
-    "connection created" (``dial`` fired its start) and "headers sent" with the wire headers.
+    "connection created" (a connector's ``dial_held`` fired its start) and "headers sent"
+    with the wire headers.
     """
     serialize_head(request.method, request.url, request.headers.items())  # refuse injection
     framer = framer_for(request, options)
