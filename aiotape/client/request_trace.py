@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict
 from yarl import URL
 
+from .response_exceptions import WSServerHandshakeError
 from .trace_params import (
     TraceConnectionCreateEndParams,
     TraceConnectionCreateStartParams,
@@ -34,7 +35,7 @@ from .trace_params import (
 if TYPE_CHECKING:
     from .response import ClientResponse
     from .tracing import TraceConfig
-    from .transport import Request, Response, Transport, WebSocketChannel
+    from .transport import Request, Response, Transport, WebSocketChannel, WSOptions
 
 __all__ = ["RequestTrace"]
 
@@ -47,12 +48,13 @@ class RequestTrace:
     cassettes), :meth:`transport` fires "headers sent" itself once the exchange is answered.
     """
 
-    __slots__ = ("_session", "_tracers", "_unsent")
+    __slots__ = ("_given_url", "_session", "_tracers", "_unsent")
 
     def __init__(self, session: object, configs: Sequence[TraceConfig], ctx: Any) -> None:
         self._session = session
         self._tracers = [(config, config.trace_config_ctx(ctx)) for config in configs]
         self._unsent: Request | None = None
+        self._given_url: URL | None = None  # a websocket's URL as given (http or ws)
 
     async def _send(self, signal: str, params: object) -> None:
         session = self._session
@@ -110,6 +112,21 @@ class RequestTrace:
             "on_response_chunk_received", TraceResponseChunkReceivedParams(method, url, chunk)
         )
 
+    async def connect_ws(
+        self, inner: Transport, request: Request, options: WSOptions, url: URL
+    ) -> WebSocketChannel:
+        """Open a websocket through ``inner``; once the server answered (accepting or
+        refusing: WSServerHandshakeError), fire "headers sent" unless the transport did.
+        Signals report ``url`` (http or ws, as given), as aiohttp's do."""
+        self._unsent, self._given_url = request, url
+        try:
+            channel = await inner.connect_ws(request, options)
+        except WSServerHandshakeError:
+            await self._flush()
+            raise
+        await self._flush()
+        return channel
+
     def transport(self, inner: Transport) -> Transport:
         """``inner`` wrapped so each exchange fires "headers sent" and "chunk sent"."""
         return _TracedTransport(inner, self)
@@ -118,7 +135,7 @@ class RequestTrace:
     async def send_request_headers(self, request: Request) -> None:
         """Fire ``on_request_headers_sent`` (and ``on_request_chunk_sent`` for a bytes body)."""
         self._unsent = None
-        method, url = request.method, request.url
+        method, url = request.method, self._given_url or request.url
         params = TraceRequestHeadersSentParams(method, url, CIMultiDict(request.headers))
         await self._send("on_request_headers_sent", params)
         body = request.body
@@ -221,7 +238,7 @@ class _TracedTransport:
         return response
 
     async def connect_ws(self, request: Request, *args: Any, **kwargs: Any) -> WebSocketChannel:
-        """Websockets are not traced."""
+        """Websockets are traced by :meth:`RequestTrace.connect_ws`, around the transport."""
         return await self._inner.connect_ws(request, *args, **kwargs)
 
     async def aclose(self) -> None:

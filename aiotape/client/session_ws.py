@@ -1,31 +1,44 @@
 """``ClientSession.ws_connect``: the websocket handshake request, sent through the session's
-transport, and the ClientWebSocketResponse around the channel it opens."""
+transport, and the ClientWebSocketResponse around the channel it opens.
+
+As aiohttp's handshake goes through its ``request()``, a 3xx answer is followed (its rules:
+Location, at most 10 hops, cookies kept, credentials dropped across origins), the session's
+middlewares see each hop, and trace configs get the request and connection signals."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
 from . import exceptions
 from .auth import BasicAuth
-from .prepare import WS_SCHEME_FOR, resolve_ws_timeout
+from .prepare import WS_SCHEME_FOR, redirect_target, resolve_ws_timeout, without
 from .proxies import DIRECT, ProxyRoute
 from .request_builder import RequestBuilder
 from .request_context import RequestContextManager
-from .request_info import SSLSetting
+from .request_info import RequestInfo, SSLSetting
+from .response import ClientResponse
 from .timeouts import ClientTimeout, deadline
-from .transport import Request, WSOptions
+from .transport import Request, Response, WebSocketChannel, WSOptions
 from .websocket import ClientWebSocketResponse
 
 if TYPE_CHECKING:
+    from .middlewares import ClientMiddlewareType
     from .options import Unpack, WSConnectOptions
+    from .request_trace import RequestTrace
+    from .session import ClientSession
     from .ws_timeout import ClientWSTimeout
 
 __all__ = ["WebSocketConnecting", "handshake_request", "ws_url"]
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 10  # aiohttp's request() default, which its ws_connect uses
+_CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
+_SET_COOKIE = istr("Set-Cookie")
 
 
 def ws_url(url: URL) -> URL:
@@ -47,9 +60,12 @@ def handshake_request(
     ssl: SSLSetting,
     server_hostname: str | None,
     route: ProxyRoute,
+    started: float,
+    trace: RequestTrace | None = None,
 ) -> Request:
-    """The seam request of a websocket handshake (no body), timed from now."""
-    started = asyncio.get_running_loop().time()
+    """The seam request of a websocket handshake (no body) started at loop time ``started``;
+    ``trace`` is the session's tracing (with trace configs), for the transport's connection
+    signals."""
     return Request(
         method.upper(),
         url,
@@ -63,6 +79,7 @@ def handshake_request(
         proxy=route.url,
         proxy_auth=route.auth,
         proxy_headers=route.headers,
+        trace=trace,
     )
 
 
@@ -71,6 +88,9 @@ class WebSocketConnecting(RequestBuilder):
     declared here)."""
 
     _trust_env: bool
+    _requote_redirect_url: bool
+    _loop: asyncio.AbstractEventLoop | None
+    _middlewares: Sequence[ClientMiddlewareType]
     _timeout: ClientTimeout
     _ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse
 
@@ -106,23 +126,28 @@ class WebSocketConnecting(RequestBuilder):
     ) -> ClientWebSocketResponse:
         from .fingerprint import ssl_setting  # loaded by the first websocket
 
-        url = ws_url(self._target_url(str_or_url, params))
-        explicit = self._explicit_route(proxy, proxy_auth, proxy_headers)
-        route = explicit or DIRECT
-        if self._trust_env:
-            route, auth = await self._from_env(url, explicit, auth, headers)
-        url, req_headers, _ = self._prepare_headers(url, headers, None, auth, None)
-        if origin is not None:
-            req_headers["Origin"] = origin
+        target = self._target_url(str_or_url, params)  # what traces report, as aiohttp's
+        url = ws_url(target)
+        trace = None
+        if self._trace_configs:
+            from .request_trace import RequestTrace  # imported only by sessions that trace
+
+            trace = RequestTrace(self, self._trace_configs, None)
+            headers = await trace.send_request_start(method, target, self._default_headers, headers)
         ws_timeout = resolve_ws_timeout(timeout, receive_timeout)
-        request = handshake_request(
-            method, url, req_headers, self._timeout, ssl_setting(ssl), server_hostname, route
+        hop = _Hop(
+            method,
+            target,
+            url,
+            headers,
+            auth,
+            self._explicit_route(proxy, proxy_auth, proxy_headers),
+            origin,
+            ssl_setting(ssl),
+            server_hostname,
+            WSOptions(tuple(protocols), max_msg_size, compress),
         )
-        options = WSOptions(tuple(protocols), max_msg_size, compress)
-        channel = await self._current_transport().connect_ws(request, options)
-        set_cookie = channel.handshake.headers.getall("Set-Cookie", ())
-        if set_cookie:
-            self._cookie_jar.update_cookies_from_headers(set_cookie, url)
+        channel = await self._handshake(hop, trace)
         return self._ws_response_class(
             channel,
             timeout=ws_timeout,
@@ -131,3 +156,228 @@ class WebSocketConnecting(RequestBuilder):
             heartbeat=heartbeat,
             decode_text=decode_text,
         )
+
+    async def _handshake(self, hop: _Hop, trace: RequestTrace | None) -> WebSocketChannel:
+        """The channel of an accepted handshake, following redirects as aiohttp's
+        ``request()`` does (at most ``_MAX_REDIRECTS``), with its tracing signals."""
+        history: list[ClientResponse] = []
+        channel: WebSocketChannel | None = None
+        answer: ClientResponse | None = None
+        plain = trace is None and not self._middlewares
+        try:
+            while True:
+                route, auth = hop.route or DIRECT, hop.auth
+                if self._trust_env:
+                    route, auth = await self._from_env(hop.url, hop.route, auth, hop.headers)
+                request = self._hop_request(hop, trace, route, auth, bool(history))
+                try:
+                    if plain:
+                        transport = self._current_transport()
+                        channel = await transport.connect_ws(request, hop.options)
+                    elif self._middlewares:
+                        channel = await self._through_middlewares(request, hop, trace)
+                    else:
+                        channel = await self._connect_channel(request, hop, trace)
+                except exceptions.WSServerHandshakeError as exc:
+                    refusal, answer = exc, _answer(exc, request)
+                    if answer is None:
+                        raise
+                else:
+                    if _SET_COOKIE in channel.handshake.headers:
+                        self._store_ws_cookies(channel.handshake.headers, request.url)
+                    break
+                if answer.status not in _REDIRECTS:
+                    break
+                self._store_ws_cookies(answer.headers, request.url)
+                if trace is not None:  # tracing hook: redirect
+                    await trace.send_request_redirect(hop.method, hop.target, hop.headers, answer)
+                history.append(answer)
+                if len(history) >= _MAX_REDIRECTS:
+                    raise exceptions.TooManyRedirects(history[0].request_info, tuple(history))
+                if not hop.follow(answer, self._requote_redirect_url):
+                    break
+        except BaseException as exc:
+            if trace is not None:  # tracing hook: request exception
+                await trace.send_request_exception(hop.method, hop.target, hop.headers, exc)
+            raise
+        if channel is None:
+            assert answer is not None
+            if history:
+                refusal.history = tuple(history)
+            if trace is not None:  # tracing hook: request end (a refusal)
+                await trace.send_request_end(hop.method, hop.target, hop.headers, answer)
+            raise refusal
+        if trace is not None:  # tracing hook: request end
+            answer = _response(request, channel.handshake)
+            await trace.send_request_end(hop.method, hop.target, hop.headers, answer)
+        return channel
+
+    def _hop_request(
+        self,
+        hop: _Hop,
+        trace: RequestTrace | None,
+        route: ProxyRoute,
+        auth: BasicAuth | None,
+        redirected: bool,
+    ) -> Request:
+        """The seam request of ``hop`` through ``route`` with ``auth`` (which ``hop.auth``
+        becomes, unless the URL's own credentials replace it)."""
+        url, headers, hop.auth = self._prepare_headers(
+            hop.url, hop.headers, None, auth, None, redirected
+        )
+        if hop.origin is not None:
+            headers["Origin"] = hop.origin
+        return handshake_request(
+            hop.method,
+            url,
+            headers,
+            self._timeout,
+            hop.ssl,
+            hop.server_hostname,
+            route,
+            # The session's loop: on 3.11 each get_running_loop() costs a getpid() system call.
+            (self._loop or asyncio.get_running_loop()).time(),
+            trace,
+        )
+
+    async def _connect_channel(
+        self, request: Request, hop: _Hop, trace: RequestTrace | None
+    ) -> WebSocketChannel:
+        """The channel the current transport opens for ``request`` (traced: as ``hop.target``)."""
+        transport = self._current_transport()
+        if trace is None:
+            return await transport.connect_ws(request, hop.options)
+        return await trace.connect_ws(transport, request, hop.options, hop.target)
+
+    async def _through_middlewares(
+        self, request: Request, hop: _Hop, trace: RequestTrace | None
+    ) -> WebSocketChannel:
+        """As aiohttp's: the middlewares see the handshake request and its answer (the 101,
+        or the refusing answer) as a ClientResponse; what the outermost returns decides."""
+        from .middlewares import ClientRequest, build_client_middlewares
+
+        answered: list[tuple[ClientResponse, WebSocketChannel | BaseException]] = []
+
+        async def innermost(req: ClientRequest) -> ClientResponse:
+            wire = req.wire_request()
+            try:
+                channel = await self._connect_channel(wire, hop, trace)
+            except exceptions.WSServerHandshakeError as exc:
+                answer = _answer(exc, wire)
+                if answer is None:
+                    raise
+                answered.append((answer, exc))
+                return answer
+            answer = _response(wire, channel.handshake)
+            answered.append((answer, channel))
+            return answer
+
+        handler = build_client_middlewares(innermost, self._middlewares)
+        outcome: WebSocketChannel | BaseException | None = None
+        try:
+            resp = await handler(ClientRequest(request, cast("ClientSession", self), request.url))
+            outcome = next((done for answer, done in answered if answer is resp), None)
+        finally:
+            for _, unused in answered:  # channels the middlewares did not return
+                if unused is not outcome and not isinstance(unused, BaseException):
+                    await unused.aclose()
+        if outcome is None:  # a response the middlewares made themselves
+            raise exceptions.WSServerHandshakeError(
+                resp.request_info,
+                (),
+                status=resp.status,
+                message="Invalid response status",
+                headers=resp.headers,
+            )
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def _store_ws_cookies(self, headers: CIMultiDictProxy[str], url: URL) -> None:
+        set_cookie = headers.getall("Set-Cookie", ())
+        if set_cookie:
+            self._cookie_jar.update_cookies_from_headers(set_cookie, url)
+
+
+class _Hop:
+    """What the next handshake request sends: method, URL as given (``target``, http or ws:
+    traces report it) and as sent (``url``, ws or wss), the caller's headers and auth, which
+    a redirect changes; and what every hop sends alike: proxy route, Origin, TLS settings
+    and websocket options."""
+
+    __slots__ = (
+        "auth",
+        "headers",
+        "method",
+        "options",
+        "origin",
+        "route",
+        "server_hostname",
+        "ssl",
+        "target",
+        "url",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        target: URL,
+        url: URL,
+        headers: Any,
+        auth: BasicAuth | None,
+        route: ProxyRoute | None,
+        origin: str | None,
+        ssl: SSLSetting,
+        server_hostname: str | None,
+        options: WSOptions,
+    ) -> None:
+        self.method = method
+        self.target = target
+        self.url = url
+        self.headers = headers
+        self.auth = auth
+        self.route = route
+        self.origin = origin
+        self.ssl = ssl
+        self.server_hostname = server_hostname
+        self.options = options
+
+    def follow(self, answer: ClientResponse, requote: bool) -> bool:
+        """Become the request following the redirect ``answer`` (aiohttp's rules for the
+        method and credentials); False when it names no Location."""
+        location = answer.headers.get("Location") or answer.headers.get("URI")
+        if not location:
+            return False
+        target = redirect_target(self.target, location, requote)
+        if (answer.status == 303 and self.method != "HEAD") or (
+            answer.status in (301, 302) and self.method == "POST"
+        ):
+            self.method = "GET"
+        if target.origin() != self.target.origin():
+            self.auth = None
+            self.headers = without(self.headers, _CREDENTIAL_HEADERS)
+        self.target, self.url = target, ws_url(target)
+        return True
+
+
+def _answer(exc: exceptions.WSServerHandshakeError, request: Request) -> ClientResponse | None:
+    """The answer that refused the handshake; None when there was none to read."""
+    from http import HTTPStatus
+
+    from .simulation import handshake_response
+    from .ws_handshake import BROKEN_ANSWER  # loaded by the first websocket already
+
+    if exc.headers is None and exc.message.startswith(BROKEN_ANSWER):
+        return None
+    headers = exc.headers.items() if exc.headers is not None else ()
+    try:
+        reason = HTTPStatus(exc.status).phrase
+    except ValueError:
+        reason = ""
+    return _response(request, handshake_response(headers, exc.status, reason))
+
+
+def _response(request: Request, wire: Response) -> ClientResponse:
+    """``wire``, the answer to ``request``, as a ClientResponse."""
+    info = RequestInfo(request.url, request.method, request.headers, request.url)
+    return ClientResponse(request.method, request.url, wire, request_info=info)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from .dial import connection_key, open_connection
 from .fingerprint import SSLSetting
@@ -13,6 +17,9 @@ from .transport import Request, WSOptions
 from .ws_channel import NetworkWebSocketChannel
 from .ws_framer import framer_for
 from .ws_handshake import handshake_headers
+
+if TYPE_CHECKING:
+    from websockets.datastructures import Headers
 
 __all__ = ["WSDial", "connect_ws"]
 
@@ -36,7 +43,9 @@ async def connect_ws(
     ``ssl`` is the connector's default, used when ``request.ssl`` is True; ``dial`` opens
     the socket (a connector's ``dial_held``; default: ``open_connection``). Raises
     WSServerHandshakeError (aiohttp's messages) when the server refuses the upgrade, and
-    the dialer's errors when the server cannot be reached.
+    the dialer's errors when the server cannot be reached. With ``request.trace``, fires
+    "connection created" (a connector's ``dial_held`` fired its start) and "headers sent"
+    with the wire headers.
     """
     serialize_head(request.method, request.url, request.headers.items())  # refuse injection
     framer = framer_for(request, options)
@@ -47,6 +56,8 @@ async def connect_ws(
         lambda: NetworkWebSocketChannel(framer, options.max_msg_size),
     )
     try:
+        if request.trace is not None:  # tracing hook: create end, headers sent
+            await _trace_sent(request, headers)
         await channel.upgrade(request, headers)
     except BaseException:
         channel.abort()
@@ -55,3 +66,12 @@ async def connect_ws(
     if not options.protocols:
         channel.protocol = None  # as aiohttp: only an offer made with protocols= is reported
     return channel
+
+
+async def _trace_sent(request: Request, headers: Headers) -> None:
+    """Fire "connection created" and "headers sent" (the upgrade request's own headers)."""
+    trace = request.trace
+    assert trace is not None
+    await trace.send_connection_create_end()
+    wire = CIMultiDictProxy(CIMultiDict(headers.raw_items()))
+    await trace.send_request_headers(replace(request, headers=wire))

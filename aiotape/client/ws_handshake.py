@@ -15,7 +15,10 @@ from .request_info import RequestInfo
 from .transport import Request
 from .ws_framer import ClientFramer
 
-__all__ = ["handshake_error", "handshake_headers", "timeout_error"]
+__all__ = ["BROKEN_ANSWER", "handshake_error", "handshake_headers", "timeout_error"]
+
+BROKEN_ANSWER = "Invalid HTTP response"
+"""How the message of a WSServerHandshakeError for an answer that could not be read starts."""
 
 _CALLER_WINS = frozenset({"upgrade", "connection", "sec-websocket-version"})
 
@@ -38,7 +41,7 @@ def handshake_error(
             return exceptions.ServerDisconnectedError()
         reason = failure.__cause__ or failure
         return exceptions.WSServerHandshakeError(
-            info, (), status=400, message=f"Invalid HTTP response: {reason}"
+            info, (), status=400, message=f"{BROKEN_ANSWER}: {reason}"
         )
     if isinstance(failure, InvalidStatus):
         message = "Invalid response status"
