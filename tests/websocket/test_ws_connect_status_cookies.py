@@ -147,3 +147,20 @@ async def test_a_replayed_refusal_raises_as_the_live_one(base: URL, tmp_path: Pa
     with use_cassette(path, record_mode="none"):
         replayed = await attempt(aiotape, base / "old", True)
     assert replayed == recorded == await attempt(aiohttp, base / "old", True)
+
+
+async def test_raise_for_status_judges_what_the_middlewares_return(base: URL) -> None:
+    outcomes = []
+    for client in (aiohttp, aiotape):
+        seen: list[int] = []
+
+        async def noting(request: Any, handler: Any, seen: list[int] = seen) -> Any:
+            response = await handler(request)
+            seen.append(response.status)
+            return response
+
+        async with client.ClientSession(middlewares=(noting,), raise_for_status=True) as session:
+            with pytest.raises(client.ClientResponseError) as raised:
+                await session.ws_connect(base / "old")
+        outcomes.append((seen, type(raised.value).__name__, raised.value.status))
+    assert outcomes[1] == outcomes[0] == ([302, 403], "ClientResponseError", 403)
