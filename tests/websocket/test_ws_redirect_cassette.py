@@ -70,3 +70,22 @@ async def test_a_cassette_without_refusal_headers_replays_as_before(tmp_path: Pa
         ("request_end", "GET", str(url), 302),
         ("raised", "WSServerHandshakeError", 302),
     ]
+
+
+async def test_response_hooks_see_a_refusals_headers(tmp_path: Path) -> None:
+    path = tmp_path / "scrubbed.yaml"
+    seen: list[int] = []
+
+    def scrub(response: dict[str, Any]) -> dict[str, Any]:
+        seen.append(response["status"]["code"])
+        response["headers"].pop("Set-Cookie", None)
+        return response
+
+    async with serve_app(redirect_app(Seen())) as base:
+        url = base.with_host("localhost") / "old"
+        with use_cassette(path, record_mode="once", before_record_response=scrub):
+            assert (await traced_ws_connect(aiotape, url))[-1] == ("message", "hello")
+    refusal = yaml.safe_load(path.read_text())["interactions"][0]["error"]
+    assert 302 in seen
+    assert refusal["headers"]["Location"] == ["/ws"]
+    assert "Set-Cookie" not in refusal["headers"]
