@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from functools import cache
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
 from ..client import exceptions
 from ..client.simulation import exception_for
 from ..client.transport import Request
@@ -55,7 +57,10 @@ def describe(exc: BaseException, phase: Phase | None = None) -> RecordedError:
     errno = getattr(os_error, "errno", None) if isinstance(os_error, OSError) else None
     strerror = getattr(os_error, "strerror", None) if isinstance(os_error, OSError) else None
     if isinstance(exc, exceptions.ClientResponseError):
-        return RecordedError(_registered_name(exc), exc.message, phase, status=exc.status)
+        headers = () if exc.headers is None else tuple(exc.headers.items())
+        return RecordedError(
+            _registered_name(exc), exc.message, phase, status=exc.status, headers=headers
+        )
     return RecordedError(
         type=_registered_name(exc),
         message=str(exc),
@@ -66,11 +71,12 @@ def describe(exc: BaseException, phase: Phase | None = None) -> RecordedError:
 
 
 def rebuild(error: RecordedError, request: Request) -> BaseException:
-    """A fresh exception of the recorded class, built for the replaying ``request``."""
+    """A fresh exception of the recorded class, built for the replaying ``request`` (with
+    the recorded answer's headers, when it kept them)."""
     cls = _registry().get(error.type)
     if cls is None:
         raise CassetteFormatError(f"unknown recorded error type {error.type!r}")
-    return exception_for(
+    exc = exception_for(
         cls,
         request,
         error.message,
@@ -78,3 +84,6 @@ def rebuild(error: RecordedError, request: Request) -> BaseException:
         strerror=error.strerror,
         status=error.status,
     )
+    if error.headers and isinstance(exc, exceptions.ClientResponseError):
+        exc.headers = CIMultiDictProxy(CIMultiDict(error.headers))
+    return exc

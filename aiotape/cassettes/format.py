@@ -2,7 +2,8 @@
 
 Plain HTTP interactions are exactly vcrpy's shape (so vcrpy loads aiotape cassettes and
 aiotape replays vcrpy's). aiotape adds keys vcrpy ignores: ``response.chunks`` (chunk sizes as
-they arrived), ``response.chunk_times``, ``elapsed``, ``error`` and ``websocket``. UTF-8 bodies
+they arrived), ``response.chunk_times``, ``elapsed``, ``error`` (a refused websocket handshake's
+``error.headers`` in vcrpy's header layout) and ``websocket``. UTF-8 bodies
 are written as readable strings, anything else as ``!!binary``. Only the safe loader is used.
 """
 
@@ -218,6 +219,7 @@ def _error_from(value: Any) -> RecordedError:
         errno=None if errno is None else _number(errno, "error.errno"),
         strerror=None if strerror is None else str(strerror),
         status=None if status is None else _number(status, "error.status"),
+        headers=_headers_from(data.get("headers"), "error.headers"),
     )
 
 

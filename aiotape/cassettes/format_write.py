@@ -99,6 +99,8 @@ def _error_to_dict(error: RecordedError) -> dict[str, Any]:
         data["strerror"] = error.strerror
     if error.status is not None:
         data["status"] = error.status
+    if error.headers:
+        data["headers"] = _headers_to_dict(error.headers)
     return data
 
 

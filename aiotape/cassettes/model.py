@@ -110,10 +110,11 @@ class RecordedError(Frozen):
     """A failure: the aiotape (or builtin) exception class name, its message and its phase.
 
     ``errno``/``strerror`` are kept for OSError-based classes (ClientConnectorError...),
-    ``status`` for response errors (WSServerHandshakeError...).
+    ``status`` and ``headers`` (the refusing answer's, e.g. a redirect's Location and
+    Set-Cookie) for response errors (WSServerHandshakeError...).
     """
 
-    __slots__ = ("errno", "message", "phase", "status", "strerror", "type")
+    __slots__ = ("errno", "headers", "message", "phase", "status", "strerror", "type")
 
     type: str
     message: str
@@ -121,6 +122,7 @@ class RecordedError(Frozen):
     errno: int | None
     strerror: str | None
     status: int | None
+    headers: Headers
 
     def __init__(
         self,
@@ -130,6 +132,7 @@ class RecordedError(Frozen):
         errno: int | None = None,
         strerror: str | None = None,
         status: int | None = None,
+        headers: Headers = (),
     ) -> None:
         _set = object.__setattr__
         _set(self, "type", type)
@@ -138,6 +141,7 @@ class RecordedError(Frozen):
         _set(self, "errno", errno)
         _set(self, "strerror", strerror)
         _set(self, "status", status)
+        _set(self, "headers", headers)
 
 
 @record

@@ -76,7 +76,15 @@ def to_row(
         ),
         None
         if error is None
-        else (error.type, error.message, error.phase, error.errno, error.strerror, error.status),
+        else (
+            error.type,
+            error.message,
+            error.phase,
+            error.errno,
+            error.strerror,
+            error.status,
+            headers(error.headers),
+        ),
         interaction.elapsed,
         None
         if ws is None

@@ -306,10 +306,25 @@ class Recorder:
             request = self._filters.request(interaction.request)
             if request is None:
                 continue
-            response = interaction.response
+            response, error = interaction.response, interaction.error
             if response is not None:
                 response = self._filters.response(response)
                 if response is None:
                     continue
-            kept.append(dataclasses.replace(interaction, request=request, response=response))
+            if error is not None and error.headers:
+                error = self._filtered_refusal(error)
+                if error is None:
+                    continue
+            kept.append(
+                dataclasses.replace(interaction, request=request, response=response, error=error)
+            )
         return kept
+
+    def _filtered_refusal(self, error: RecordedError) -> RecordedError | None:
+        """``error`` with its answer's headers (a refused handshake's) passed through the
+        response filters as a response's would be; None if a hook dropped it."""
+        answer = RecordedResponse(error.status or 0, "", error.headers)
+        filtered = self._filters.response(answer)
+        if filtered is None:
+            return None
+        return dataclasses.replace(error, headers=filtered.headers)

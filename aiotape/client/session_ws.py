@@ -3,7 +3,8 @@ transport, and the ClientWebSocketResponse around the channel it opens.
 
 As aiohttp's handshake goes through its ``request()``, a 3xx answer is followed (its rules:
 Location, at most 10 hops, cookies kept, credentials dropped across origins), the session's
-middlewares see each hop, and trace configs get the request and connection signals."""
+middlewares see each hop, trace configs get the request and connection signals, every answer's
+cookies are stored, and the session's ``raise_for_status`` judges the last answer."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from .websocket import ClientWebSocketResponse
 
 if TYPE_CHECKING:
     from .middlewares import ClientMiddlewareType
-    from .options import Unpack, WSConnectOptions
+    from .options import RaiseForStatus, Unpack, WSConnectOptions
     from .request_trace import RequestTrace
     from .session import ClientSession
     from .ws_timeout import ClientWSTimeout
@@ -92,6 +93,7 @@ class WebSocketConnecting(RequestBuilder):
     _loop: asyncio.AbstractEventLoop | None
     _middlewares: Sequence[ClientMiddlewareType]
     _timeout: ClientTimeout
+    _raise_for_status: RaiseForStatus
     _ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse
 
     def ws_connect(
@@ -174,10 +176,8 @@ class WebSocketConnecting(RequestBuilder):
                     if plain:
                         transport = self._current_transport()
                         channel = await transport.connect_ws(request, hop.options)
-                    elif self._middlewares:
-                        channel = await self._through_middlewares(request, hop, trace)
                     else:
-                        channel = await self._connect_channel(request, hop, trace)
+                        channel = await self._open_ws(request, hop, trace)
                 except exceptions.WSServerHandshakeError as exc:
                     refusal, answer = exc, _answer(exc, request)
                     if answer is None:
@@ -186,9 +186,9 @@ class WebSocketConnecting(RequestBuilder):
                     if _SET_COOKIE in channel.handshake.headers:
                         self._store_ws_cookies(channel.handshake.headers, request.url)
                     break
+                self._store_ws_cookies(answer.headers, request.url)  # any answer's, as aiohttp
                 if answer.status not in _REDIRECTS:
                     break
-                self._store_ws_cookies(answer.headers, request.url)
                 if trace is not None:  # tracing hook: redirect
                     await trace.send_request_redirect(hop.method, hop.target, hop.headers, answer)
                 history.append(answer)
@@ -196,6 +196,8 @@ class WebSocketConnecting(RequestBuilder):
                     raise exceptions.TooManyRedirects(history[0].request_info, tuple(history))
                 if not hop.follow(answer, self._requote_redirect_url):
                     break
+            if self._raise_for_status is not False:
+                await self._judge_ws_status(request, channel, answer)
         except BaseException as exc:
             if trace is not None:  # tracing hook: request exception
                 await trace.send_request_exception(hop.method, hop.target, hop.headers, exc)
@@ -239,6 +241,37 @@ class WebSocketConnecting(RequestBuilder):
             (self._loop or asyncio.get_running_loop()).time(),
             trace,
         )
+
+    async def _judge_ws_status(
+        self, request: Request, channel: WebSocketChannel | None, answer: ClientResponse | None
+    ) -> None:
+        """The session's ``raise_for_status`` on the last answer, as aiohttp's ``request()``
+        applies it before ws_connect looks for a 101: True raises ClientResponseError for a
+        status >= 400, a callable sees every answer (the 101 too); a channel it refuses is
+        closed."""
+        check = self._raise_for_status
+        if channel is not None:
+            if not callable(check):
+                return
+            answer = _response(request, channel.handshake)
+        assert answer is not None
+        try:
+            if callable(check):
+                await check(answer)
+            else:
+                answer.raise_for_status()
+        except BaseException:
+            if channel is not None:
+                await channel.aclose()
+            raise
+
+    async def _open_ws(
+        self, request: Request, hop: _Hop, trace: RequestTrace | None
+    ) -> WebSocketChannel:
+        """The channel for ``request``: through the session's middlewares, if any."""
+        if self._middlewares:
+            return await self._through_middlewares(request, hop, trace)
+        return await self._connect_channel(request, hop, trace)
 
     async def _connect_channel(
         self, request: Request, hop: _Hop, trace: RequestTrace | None
