@@ -18,7 +18,8 @@ from ..client.transport import (
     WSOptions,
     use_transport,
 )
-from .cache import load_file, load_recorded
+from .cache import load_file
+from .cassette_file import NOTHING, REPLAY_ONLY, read_recorded, render, serializer_named
 from .compiled_options import compile_options
 from .errors import CassetteLabel, Complaints, UnmatchedRequestError, WebSocketMismatchError
 from .filters import (
@@ -35,9 +36,9 @@ from .plan import RecordMode, keeps_recorded, mode_of, plan
 from .player import Playback
 from .recorded import Recorded
 from .records import Frozen
-from .storage import Signature, locked, read_bytes, read_file, signature, write_atomic
+from .storage import Signature, locked, signature, write_atomic
 from .transport import CassetteTransport
-from .vcr_config import JsonSerializer, Serializer, VcrExtras
+from .vcr_config import Serializer, VcrExtras
 
 if TYPE_CHECKING:
     from .recorder import Recorder
@@ -72,69 +73,6 @@ class FileUsage(Frozen):
 def load_cassette(path: str | os.PathLike[str]) -> list[Interaction]:
     """The interactions of the cassette file at ``path`` (``[]`` if it does not exist)."""
     return load_file(path)
-
-
-def _read(
-    path: str, serializer: Serializer | None, signed: bool = True
-) -> tuple[Recorded, Signature | None]:
-    """``path``'s interactions, through ``serializer`` (None: aiotape's YAML reader, with the
-    compiled cache and its groups), and the signature of the file read (None: there is no
-    file, and no interaction; :data:`_UNSIGNED` unless ``signed``).
-    """
-    if serializer is None:
-        read = read_file(path) if signed else _unsigned(read_bytes(path))
-        if read is None:
-            return _NOTHING, None
-        return load_recorded(read[0], source=path), read[1]
-    from .format import from_dict
-
-    found = signature(path)
-    try:
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
-    except FileNotFoundError:
-        return _NOTHING, None
-    data = serializer.deserialize(text) or {}
-    return Recorded.of(from_dict(item) for item in data.get("interactions") or ()), found
-
-
-_NOTHING = Recorded([])
-_UNSIGNED: Signature = (-1, -1, -1)
-"""The signature of a file read without taking it (no file has it: a save reads the file
-again, as when another process replaced it)."""
-
-
-def _unsigned(data: bytes | None) -> tuple[bytes, Signature] | None:
-    return None if data is None else (data, _UNSIGNED)
-
-
-_REPLAY_ONLY = frozenset({RecordMode.NONE, RecordMode.ONCE})
-"""The modes that never write a file that exists (so need not know its signature)."""
-
-
-def _render(interactions: list[Interaction], serializer: Serializer | None) -> str:
-    from .format import FORMAT_VERSION, dumps, to_dict
-
-    if serializer is None:
-        return dumps(interactions)
-    document = {"interactions": [to_dict(i) for i in interactions], "version": FORMAT_VERSION}
-    return serializer.serialize(document)
-
-
-BUILTIN_SERIALIZERS: dict[str, Serializer | None] = {"yaml": None, "json": JsonSerializer()}
-"""Serializers by name (None: aiotape's own YAML reader and writer)."""
-
-
-def _serializer(
-    name: str | Serializer, registered: Mapping[str, Serializer] | None
-) -> Serializer | None:
-    if not isinstance(name, str):
-        return name
-    if registered and name in registered:
-        return registered[name]
-    if name not in BUILTIN_SERIALIZERS:
-        raise KeyError(f"Serializer {name} doesn't exist or isn't registered")
-    return BUILTIN_SERIALIZERS[name]
 
 
 def _recorder(filters: Filters) -> Recorder:
@@ -217,7 +155,7 @@ class Cassette:
         self.shared = shared
         self.record_on_exception = record_on_exception
         self.drop_unused_requests = drop_unused_requests
-        self._serializer = _serializer(serializer, serializers)
+        self._serializer = serializer_named(serializer, serializers)
         self._rule, self._filters, self._live = compile_options(
             match_on=(
                 match_on  # the usual case: the same tuple (the defaults), found at once
@@ -256,13 +194,13 @@ class Cassette:
 
     def _setup(self, extra_paths: Iterable[str | os.PathLike[str]]) -> None:
         """Load what the record mode replays and prepare the recorder."""
-        replayed = _NOTHING
+        replayed = NOTHING
         self._signature: Signature | None = None
         file = self._file
         if file is not None:
             if keeps_recorded(self.record_mode):
-                signed = self.drop_unused_requests or self.record_mode not in _REPLAY_ONLY
-                replayed, self._signature = _read(file, self._serializer, signed)
+                signed = self.drop_unused_requests or self.record_mode not in REPLAY_ONLY
+                replayed, self._signature = read_recorded(file, self._serializer, signed)
             else:
                 self._signature = signature(file)
         self._base: Sequence[Interaction] = replayed
@@ -272,7 +210,7 @@ class Cassette:
         self._extras: tuple[tuple[Path, int], ...] = ()
         if extra_paths:
             paths = [Path(p) for p in extra_paths]
-            extras = [(p, _read(os.fspath(p), self._serializer)[0]) for p in paths]
+            extras = [(p, read_recorded(os.fspath(p), self._serializer)[0]) for p in paths]
             self._extras = tuple((p, len(batch)) for p, batch in extras)
             replayed = Recorded.of([*replayed, *(i for _, batch in extras for i in batch)])
         self._playback = (
@@ -450,11 +388,11 @@ class Cassette:
         with locked(path):
             base = self._base
             if signature(file) != self._signature:
-                base = _read(file, self._serializer)[0]
+                base = read_recorded(file, self._serializer)[0]
             elif dropping:
                 base = [i for p, i in enumerate(base) if p not in dropping]
             merged = [*base, *new]
-            write_atomic(path, _render(merged, self._serializer))
+            write_atomic(path, render(merged, self._serializer))
             self._signature = signature(file)
         self._base = merged
         self.saved_count += len(new)

@@ -12,10 +12,10 @@ from aiotape.cassettes import (
     Interaction,
     RecordedRequest,
     RecordedResponse,
+    cassette_file,
     dumps,
     storage,
 )
-from aiotape.cassettes import cassette as cassette_module
 from aiotape.cassettes.storage import Signature, read_bytes, signature
 from tests.cassette.test_cassette_transport import Scripted, _read, _request
 
@@ -63,7 +63,7 @@ async def test_a_replay_only_cassette_takes_no_fstat_and_still_replays(
         assert os.fspath(name) != os.fspath(path), "the cassette file was read with an fstat"
         return signed(name)
 
-    monkeypatch.setattr(cassette_module, "read_file", read_file)
+    monkeypatch.setattr(cassette_file, "read_file", read_file)
     cassette = Cassette(path, record_mode="once")
     assert cassette.existed and cassette.replaying and cassette.write_protected
     assert await _read(await cassette.handle(_request("http://a.test/x"), Scripted())) == [
