@@ -60,8 +60,7 @@ class HTTP11Connection(asyncio.BufferedProtocol):
     """An HTTP/1.1 client connection to one origin (created by ``open_connection``).
 
     Its lifecycle is :attr:`state`; the two flow-control flags only mirror asyncio's
-    pause/resume calls (reading paused for a slow reader, writing paused by a full buffer).
-    """
+    pause/resume calls (reading paused for a slow reader, writing paused by a full buffer)."""
 
     def __init__(
         self, key: ConnectionKey, owner: ConnectionOwner, settings: ConnectionSettings
