@@ -19,6 +19,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .auth import BasicAuth
+from .records import Frozen, record
 from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
 
 if TYPE_CHECKING:
@@ -144,8 +145,8 @@ class _SpelledURL:
     _url_text: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Request(_SpelledURL):
+@record
+class Request(Frozen, _SpelledURL):
     """A request exactly as it goes on the wire.
 
     ``url`` is absolute and canonical (params applied); ``headers`` are final (Host,
@@ -162,22 +163,66 @@ class Request(_SpelledURL):
     network transport goes through; mocks and cassettes ignore them.
     """
 
+    __match_args__ = (  # the fields, in order
+        "method", "url", "headers", "body", "timeout", "started", "deadline", "ssl",
+        "server_hostname", "simulated_elapsed", "trace", "head_limits", "version",
+        "proxy", "proxy_auth", "proxy_headers",
+    )  # fmt: skip
+    __slots__ = __match_args__  # a Plan's _RequestDraft shares this layout
+
     method: str
     url: URL
     headers: CIMultiDictProxy[str]
-    body: bytes | AsyncIterable[bytes] = b""
-    timeout: ClientTimeout = DEFAULT_TIMEOUT
-    started: float = 0.0
-    deadline: float | None = None
-    ssl: SSLSetting = True
-    server_hostname: str | None = None
-    simulated_elapsed: float = 0.0
-    trace: TraceHooks | None = None
-    head_limits: tuple[int, int, int] | None = None
-    version: tuple[int, int] = (1, 1)
-    proxy: URL | None = None
-    proxy_auth: BasicAuth | None = None
-    proxy_headers: CIMultiDictProxy[str] | None = None
+    body: bytes | AsyncIterable[bytes]
+    timeout: ClientTimeout
+    started: float
+    deadline: float | None
+    ssl: SSLSetting
+    server_hostname: str | None
+    simulated_elapsed: float
+    trace: TraceHooks | None
+    head_limits: tuple[int, int, int] | None
+    version: tuple[int, int]
+    proxy: URL | None
+    proxy_auth: BasicAuth | None
+    proxy_headers: CIMultiDictProxy[str] | None
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        headers: CIMultiDictProxy[str],
+        body: bytes | AsyncIterable[bytes] = b"",
+        timeout: ClientTimeout = DEFAULT_TIMEOUT,
+        started: float = 0.0,
+        deadline: float | None = None,
+        ssl: SSLSetting = True,
+        server_hostname: str | None = None,
+        simulated_elapsed: float = 0.0,
+        trace: TraceHooks | None = None,
+        head_limits: tuple[int, int, int] | None = None,
+        version: tuple[int, int] = (1, 1),
+        proxy: URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        proxy_headers: CIMultiDictProxy[str] | None = None,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "method", method)
+        _set(self, "url", url)
+        _set(self, "headers", headers)
+        _set(self, "body", body)
+        _set(self, "timeout", timeout)
+        _set(self, "started", started)
+        _set(self, "deadline", deadline)
+        _set(self, "ssl", ssl)
+        _set(self, "server_hostname", server_hostname)
+        _set(self, "simulated_elapsed", simulated_elapsed)
+        _set(self, "trace", trace)
+        _set(self, "head_limits", head_limits)
+        _set(self, "version", version)
+        _set(self, "proxy", proxy)
+        _set(self, "proxy_auth", proxy_auth)
+        _set(self, "proxy_headers", proxy_headers)
 
     @classmethod
     def build(

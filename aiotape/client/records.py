@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import FrozenInstanceError, dataclass
+from types import FunctionType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 if TYPE_CHECKING:
@@ -27,8 +28,18 @@ _R = TypeVar("_R", bound="Frozen")
 def record(cls: type[_R]) -> type[_R]:
     """A :class:`Frozen` subclass as a dataclass (``fields``, ``replace`` and ``astuple`` work)
     with its own ``__init__``, ``__slots__`` and Frozen's methods, so nothing is generated; type
-    checkers see a frozen dataclass (assigning a field is an error)."""
-    return dataclass(init=False, repr=False, eq=False)(cls)
+    checkers see a frozen dataclass (assigning a field is an error). A field's default, which
+    its slot leaves no room for in the class body, is its ``__init__`` parameter's."""
+    made = dataclass(init=False, repr=False, eq=False)(cls)
+    init: FunctionType = vars(made)["__init__"]
+    code = init.__code__
+    given = init.__defaults__ or ()
+    named = code.co_varnames[code.co_argcount - len(given) : code.co_argcount]
+    defaults = dict(zip(named, given, strict=True))
+    defaults.update(init.__kwdefaults__ or {})
+    for field in made.__dataclass_fields__.values():
+        field.default = defaults.get(field.name, field.default)
+    return made
 
 
 class Frozen:
