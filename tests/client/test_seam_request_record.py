@@ -1,4 +1,5 @@
-"""The seam's Request is a hand-written record: it behaves as the frozen slots dataclass it was."""
+"""The seam's Request and Response are hand-written records: they behave as the (frozen) slots
+dataclasses they were."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ from yarl import URL
 from aiotape.client.auth import BasicAuth
 from aiotape.client.request_info import SSLSetting
 from aiotape.client.timeouts import DEFAULT_TIMEOUT, ClientTimeout
-from aiotape.client.transport import Request, TraceHooks, url_string
+from aiotape.client.transport import (
+    BodyStream,
+    ChunkedBody,
+    Request,
+    Response,
+    TraceHooks,
+    url_string,
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -131,3 +139,40 @@ def test_match_and_build() -> None:
             assert (url, headers.getall("A"), body) == expected
         case _:
             pytest.fail("Request did not match by position")
+
+
+@dataclasses.dataclass(slots=True)
+class ResponseReference:
+    """Response's fields, declared as a plain slots dataclass."""
+
+    status: int
+    reason: str
+    headers: CIMultiDictProxy[str]
+    body: BodyStream
+    version: tuple[int, int] = (1, 1)
+    raw_headers: tuple[tuple[bytes, bytes], ...] | None = ()
+    simulated_elapsed: float = 0.0
+
+
+def test_response_behaves_as_the_mutable_dataclass() -> None:
+    def shown(cls: type) -> list[tuple[str, object, object, bool]]:
+        return [(f.name, f.default, f.default_factory, f.init) for f in dataclasses.fields(cls)]
+
+    assert shown(Response) == shown(ResponseReference)
+    assert Response.__match_args__ == ResponseReference.__match_args__
+    assert Response.__slots__ == ResponseReference.__slots__
+    assert Response.__hash__ is None is ResponseReference.__hash__
+    body = ChunkedBody([b"a"])
+    response = Response(200, "OK", HEADERS, body, simulated_elapsed=0.5)
+    reference = ResponseReference(200, "OK", HEADERS, body, simulated_elapsed=0.5)
+    assert repr(response) == repr(reference).replace("ResponseReference(", "Response(", 1)
+    twin = Response(*[getattr(response, name) for name in Response.__match_args__])
+    assert response == twin
+    assert response != reference
+    response.status = 404
+    assert response != twin
+    assert dataclasses.replace(response, status=200) == twin
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(response)
+    with pytest.raises(AttributeError):
+        response.other = 1
