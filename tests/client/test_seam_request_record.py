@@ -55,13 +55,19 @@ def both(*args: Any, **kwargs: Any) -> tuple[Request, Reference]:
     return Request(*args, **kwargs), Reference(*args, **kwargs)
 
 
-def test_fields_and_defaults_match_the_dataclass() -> None:
+def same_declaration(made: type, reference: type) -> bool:
+    """``made`` has ``reference``'s fields (names, defaults), match args and slots."""
+
     def shown(cls: type) -> list[tuple[str, object, object, bool]]:
         return [(f.name, f.default, f.default_factory, f.init) for f in dataclasses.fields(cls)]
 
-    assert shown(Request) == shown(Reference)
-    assert Request.__match_args__ == Reference.__match_args__
-    assert Request.__slots__ == Reference.__slots__
+    made_names = (made.__match_args__, made.__slots__)  # type: ignore[attr-defined]
+    names = (reference.__match_args__, reference.__slots__)  # type: ignore[attr-defined]
+    return shown(made) == shown(reference) and made_names == names
+
+
+def test_fields_and_defaults_match_the_dataclass() -> None:
+    assert same_declaration(Request, Reference)
     assert dataclasses.is_dataclass(Request)
 
 
@@ -155,12 +161,7 @@ class ResponseReference:
 
 
 def test_response_behaves_as_the_mutable_dataclass() -> None:
-    def shown(cls: type) -> list[tuple[str, object, object, bool]]:
-        return [(f.name, f.default, f.default_factory, f.init) for f in dataclasses.fields(cls)]
-
-    assert shown(Response) == shown(ResponseReference)
-    assert Response.__match_args__ == ResponseReference.__match_args__
-    assert Response.__slots__ == ResponseReference.__slots__
+    assert same_declaration(Response, ResponseReference)
     assert Response.__hash__ is None is ResponseReference.__hash__
     body = ChunkedBody([b"a"])
     response = Response(200, "OK", HEADERS, body, simulated_elapsed=0.5)
