@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from ..client.records import Frozen
 from ..client.transport import (
     Request,
     Response,
@@ -35,7 +36,6 @@ from .model import Interaction, RecordedRequest
 from .plan import RecordMode, keeps_recorded, mode_of, plan
 from .player import Playback
 from .recorded import Recorded
-from .records import Frozen
 from .storage import Signature, locked, signature, write_atomic
 from .transport import CassetteTransport
 from .vcr_config import Serializer, VcrExtras

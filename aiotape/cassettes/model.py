@@ -4,8 +4,8 @@ from typing import Literal
 
 from yarl import URL
 
+from ..client.records import Frozen, record
 from ..client.transport import WSMsgType
-from .records import Frozen, record
 
 __all__ = [
     "Headers",

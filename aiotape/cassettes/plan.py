@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 
-from .records import Frozen
+from ..client.records import Frozen
 
 __all__ = ["Plan", "RecordMode", "keeps_recorded", "mode_of", "plan"]
 

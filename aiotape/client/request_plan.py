@@ -14,9 +14,10 @@ from .auth import BasicAuth
 from .proxies import ProxyRoute
 from .request_info import RequestInfo, SSLSetting
 from .response import ClientResponse, HttpVersion, utf8_fallback
+from .seam_request import _SpelledURL
 from .session_options import CharsetResolver, Limits, without_unframed_body
 from .timeouts import ClientTimeout
-from .transport import Request, Response, Transport, _SpelledURL
+from .transport import Request, Response, Transport
 
 if TYPE_CHECKING:
     from .middlewares import ClientMiddlewareType

@@ -12,19 +12,16 @@ from __future__ import annotations
 import enum
 import threading
 from collections.abc import AsyncIterable, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast, runtime_checkable
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDictProxy
 from yarl import URL
 
-from .auth import BasicAuth
-from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
+from .records import Fields, mutable_record
+from .seam_request import Request, url_string
 
 if TYPE_CHECKING:
     from types import TracebackType
-
-    from .request_info import SSLSetting
 
 __all__ = [
     "CLOSED",
@@ -135,71 +132,6 @@ class TraceHooks(Protocol):
     async def send_dns_cache_hit(self, host: str) -> None: ...
 
 
-class _SpelledURL:
-    """Where a Request keeps its URL as a string when the session had it at hand (see
-    :func:`url_string`): a slot outside the dataclass fields, so that constructors,
-    ``dataclasses.replace`` and comparisons never see it, and a changed copy never keeps it."""
-
-    __slots__ = ("_url_text",)
-    _url_text: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Request(_SpelledURL):
-    """A request exactly as it goes on the wire.
-
-    ``url`` is absolute and canonical (params applied); ``headers`` are final (Host,
-    Content-Type, Content-Length or Transfer-Encoding, Cookie, Authorization...). ``body`` is
-    bytes or an async iterable streamed once. ``started`` is the loop time the request (its
-    first hop) started; ``deadline`` the loop time its total timeout expires, already ceiled.
-    ``simulated_elapsed`` is the simulated time (seconds no clock saw pass: mock delays,
-    replayed latencies) its earlier redirect hops took; it counts against ``deadline``.
-    ``trace`` is set only when the session has trace configs (for connection/DNS signals).
-    ``head_limits`` are this request's ``(max_line_size, max_field_size, max_headers)`` for
-    the response head; None: the transport's own. ``version`` is the request line's HTTP
-    version (the session's ``version=``).
-    ``proxy`` (no credentials), ``proxy_auth`` and ``proxy_headers`` say which HTTP proxy the
-    network transport goes through; mocks and cassettes ignore them.
-    """
-
-    method: str
-    url: URL
-    headers: CIMultiDictProxy[str]
-    body: bytes | AsyncIterable[bytes] = b""
-    timeout: ClientTimeout = DEFAULT_TIMEOUT
-    started: float = 0.0
-    deadline: float | None = None
-    ssl: SSLSetting = True
-    server_hostname: str | None = None
-    simulated_elapsed: float = 0.0
-    trace: TraceHooks | None = None
-    head_limits: tuple[int, int, int] | None = None
-    version: tuple[int, int] = (1, 1)
-    proxy: URL | None = None
-    proxy_auth: BasicAuth | None = None
-    proxy_headers: CIMultiDictProxy[str] | None = None
-
-    @classmethod
-    def build(
-        cls,
-        method: str,
-        url: URL | str,
-        headers: Iterable[tuple[str, str]] | dict[str, str] = (),
-        **kwargs: Any,
-    ) -> Request:
-        """Convenience constructor for transports and tests."""
-        return cls(method, URL(url), CIMultiDictProxy(CIMultiDict(headers)), **kwargs)
-
-
-def url_string(request: Request) -> str:
-    """``str(request.url)``, without building it when the session made the request from
-    that very string."""
-    try:
-        return request._url_text or str(request.url)
-    except AttributeError:  # a Request made otherwise: the slot is not set
-        return str(request.url)
-
-
 class WSOptions(NamedTuple):
     """How to open a websocket, beyond its Request: what crosses the seam from ``ws_connect``.
 
@@ -247,8 +179,8 @@ class BodyStream(Protocol):
         ...
 
 
-@dataclass(slots=True)
-class Response:
+@mutable_record
+class Response(Fields):
     """A response as received, before any decoding.
 
     ``simulated_elapsed`` is the simulated time this hop took to answer (a mock's delay, a
@@ -257,13 +189,42 @@ class Response:
     which ``ClientResponse.raw_headers`` does when first asked.
     """
 
+    __match_args__ = (
+        "status",
+        "reason",
+        "headers",
+        "body",
+        "version",
+        "raw_headers",
+        "simulated_elapsed",
+    )
+    __slots__ = __match_args__
+
     status: int
     reason: str
     headers: CIMultiDictProxy[str]
     body: BodyStream
-    version: tuple[int, int] = (1, 1)
-    raw_headers: tuple[tuple[bytes, bytes], ...] | None = ()
-    simulated_elapsed: float = 0.0
+    version: tuple[int, int]
+    raw_headers: tuple[tuple[bytes, bytes], ...] | None
+    simulated_elapsed: float
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        headers: CIMultiDictProxy[str],
+        body: BodyStream,
+        version: tuple[int, int] = (1, 1),
+        raw_headers: tuple[tuple[bytes, bytes], ...] | None = (),
+        simulated_elapsed: float = 0.0,
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+        self.version = version
+        self.raw_headers = raw_headers
+        self.simulated_elapsed = simulated_elapsed
 
 
 def header_bytes(headers: Iterable[tuple[str, str]]) -> tuple[tuple[bytes, bytes], ...]:
