@@ -15,10 +15,14 @@ from . import exceptions
 from .auth import BasicAuth
 from .prepare import (
     BODYLESS_METHODS,
+    CREDENTIAL_HEADERS,
     UNSET,
+    becomes_get,
     check_method,
     check_scheme,
+    check_status,
     encode_request_body,
+    redirect_location,
     redirect_target,
     resolve_timeout,
     without,
@@ -49,7 +53,6 @@ if TYPE_CHECKING:
 __all__ = ["RequestPipeline"]
 
 _POST_METHODS = frozenset({"PATCH", "POST", "PUT"})
-_CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
 _CONSUMED_BODY = (
     "Cannot follow redirect with a consumed request body. "
     "Use bytes, a seekable file-like object, or set allow_redirects=False."
@@ -148,25 +151,19 @@ class RequestPipeline(RequestBuilder):
             else:
                 resp = plan.response(request, wire, info)
             if _SET_COOKIE in resp.headers:
-                self._store_cookies(resp, info.real_url)
+                self._store_cookies(resp.headers, info.real_url)
             if resp.status in plan.redirects:
                 # The auth the first hop sent: the session's, if its base_url lets it.
                 url = info.real_url
                 hop = Hop(info.method, url, None, None, None, self._auth_for(url), None)
                 resp = await self._hops(Call(plan, transport, started, limit, None), hop, resp)
             elif plan.raise_for_status is not False:
-                await self._check_status(plan.raise_for_status, resp)
+                await check_status(plan.raise_for_status, resp)
         if context is not None:  # inside ``async with``, the response is entered
             context._resp = resp
             if context._entered:
                 resp._in_context = True
         return resp
-
-    def _store_cookies(self, resp: ClientResponse, url: URL) -> None:
-        """Keep the cookies ``resp`` (the answer from ``url``) sets, in the session's jar."""
-        set_cookie = resp.headers.getall("Set-Cookie", ())
-        if set_cookie:
-            self._cookie_jar.update_cookies_from_headers(set_cookie, url)
 
     async def _hops(self, call: Call, hop: Hop, resp: ClientResponse | None) -> ClientResponse:
         """The response a request ends with: ``hop`` is sent (unless ``resp`` is its answer
@@ -193,7 +190,7 @@ class RequestPipeline(RequestBuilder):
                         resp = await self._send(call, request)
                     else:
                         resp = plan.response(request, await call.transport.handle(request))
-                    self._store_cookies(resp, hop.url)
+                    self._store_cookies(resp.headers, hop.url)
                 if resp.status not in plan.redirects:
                     break
                 if trace is not None:  # tracing hook: redirect
@@ -207,7 +204,7 @@ class RequestPipeline(RequestBuilder):
             if history:  # as aiohttp: on the final response only
                 resp._history = tuple(history)
             if plan.raise_for_status is not False:
-                await self._check_status(plan.raise_for_status, resp)
+                await check_status(plan.raise_for_status, resp)
         except BaseException as exc:
             await close_body(body)
             if trace is not None:  # tracing hook: request exception
@@ -216,14 +213,6 @@ class RequestPipeline(RequestBuilder):
         if trace is not None:  # tracing hook: request end
             await trace.send_request_end(hop.method, hop.url, hop.headers, resp)
         return resp
-
-    @staticmethod
-    async def _check_status(check: RaiseForStatus, resp: ClientResponse) -> None:
-        """``raise_for_status``: True raises for an error status, a callable decides."""
-        if check is True:
-            resp.raise_for_status()
-        elif callable(check):
-            await check(resp)
 
     def _plan(
         self, method: str, str_or_url: str | URL, options: RequestOptions
@@ -373,23 +362,21 @@ class RequestPipeline(RequestBuilder):
         if max_redirects and len(history) >= max_redirects:
             resp.release()
             raise exceptions.TooManyRedirects(history[0].request_info, tuple(history))
-        if (resp.status == 303 and hop.method != "HEAD") or (
-            resp.status in (301, 302) and hop.method == "POST"
-        ):
+        if becomes_get(resp.status, hop.method):
             hop.method, hop.data, hop.json = "GET", None, None
             hop.headers = without(hop.headers, ("Content-Length",))
             finish_body(body)
         elif not rewind_body(body):
             resp.release()
             raise exceptions.ClientPayloadError(_CONSUMED_BODY)
-        location = resp.headers.get("Location") or resp.headers.get("URI")
+        location = redirect_location(resp.headers)
         if not location:
             return False  # aiohttp returns it, listed in its own history
         resp.release()
         target = redirect_target(hop.url, location, self._requote_redirect_url)
         if target.origin() != hop.url.origin():
             hop.auth = hop.cookies = None
-            hop.headers = without(hop.headers, _CREDENTIAL_HEADERS)
+            hop.headers = without(hop.headers, CREDENTIAL_HEADERS)
         hop.url = target
         return True
 

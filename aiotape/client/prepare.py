@@ -21,6 +21,8 @@ from .decoders import ACCEPT_ENCODING
 from .timeouts import DEFAULT_TIMEOUT, ClientTimeout
 
 if TYPE_CHECKING:
+    from .options import RaiseForStatus
+    from .response import ClientResponse
     from .ws_timeout import ClientWSTimeout
 
 USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} aiotape/{VERSION}"
@@ -148,6 +150,32 @@ def redirect_target(url: URL, location: str, requote: bool) -> URL:
             target, "Invalid redirect URL origin"
         ) from exc
     return target
+
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+"""The statuses whose Location a request (and a websocket handshake) follows."""
+CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
+"""What a request no longer sends once a redirect takes it to another origin."""
+
+
+def redirect_location(headers: Mapping[str, str]) -> str | None:
+    """Where a redirect answer points: its Location, else the old URI header (None or empty:
+    nowhere, and the answer is final)."""
+    return headers.get("Location") or headers.get("URI")
+
+
+def becomes_get(status: int, method: str) -> bool:
+    """Whether following a ``status`` redirect turns a ``method`` request into a bodyless
+    GET (aiohttp's rules: a 303 for every method but HEAD, a 301 or 302 for POST)."""
+    return (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST")
+
+
+async def check_status(check: RaiseForStatus, resp: ClientResponse) -> None:
+    """``raise_for_status``: True raises for an error status, a callable decides."""
+    if check is True:
+        resp.raise_for_status()
+    elif callable(check):
+        await check(resp)
 
 
 def without(

@@ -142,6 +142,13 @@ class RequestBuilder:
         if cookies is not None:
             self._cookie_jar.update_cookies(cookies)
 
+    def _store_cookies(self, headers: CIMultiDictProxy[str], url: URL) -> None:
+        """Keep the cookies an answer from ``url`` (with ``headers``) sets, in the session's
+        jar."""
+        set_cookie = headers.getall("Set-Cookie", ())
+        if set_cookie:
+            self._cookie_jar.update_cookies_from_headers(set_cookie, url)
+
     def _target_url(self, str_or_url: str | URL, params: Any) -> URL:
         """The request URL (base_url and params applied) of an open session."""
         if self._closed:

@@ -11,6 +11,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .auth import BasicAuth
+from .prepare import REDIRECT_STATUSES
 from .proxies import ProxyRoute
 from .request_info import RequestInfo, SSLSetting
 from .response import ClientResponse, HttpVersion, utf8_fallback
@@ -59,7 +60,6 @@ OPTION_DEFAULTS: RequestOptions = {
 }
 """What a request option is when the call does not give it (``timeout``: the session's)."""
 _OPTION_NAMES = frozenset({*OPTION_DEFAULTS, "timeout"})
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _new_object = object.__new__
 
 
@@ -193,7 +193,7 @@ class Plan:
         self.skip_auto_headers = skip_auto_headers
         self.chunked = chunked
         self.compress = compress
-        self.redirects = _REDIRECTS if allow_redirects else frozenset()
+        self.redirects = REDIRECT_STATUSES if allow_redirects else frozenset()
         """The statuses whose Location the request follows (none without allow_redirects)."""
         self.max_redirects = max_redirects
         self.raise_for_status = raise_for_status

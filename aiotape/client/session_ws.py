@@ -17,11 +17,22 @@ from yarl import URL
 
 from . import exceptions
 from .auth import BasicAuth
-from .prepare import WS_SCHEME_FOR, redirect_target, resolve_ws_timeout, without
+from .prepare import (
+    CREDENTIAL_HEADERS,
+    REDIRECT_STATUSES,
+    WS_SCHEME_FOR,
+    becomes_get,
+    check_status,
+    redirect_location,
+    redirect_target,
+    resolve_ws_timeout,
+    without,
+)
 from .proxies import DIRECT, ProxyRoute
 from .request_builder import RequestBuilder
 from .request_context import RequestContextManager
 from .request_info import RequestInfo, SSLSetting
+from .request_plan import OPTION_DEFAULTS
 from .response import ClientResponse
 from .timeouts import ClientTimeout, deadline
 from .transport import Request, Response, WebSocketChannel, WSOptions
@@ -36,9 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = ["WebSocketConnecting", "handshake_request", "ws_url"]
 
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_MAX_REDIRECTS = 10  # aiohttp's request() default, which its ws_connect uses
-_CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
+_MAX_REDIRECTS: int = OPTION_DEFAULTS["max_redirects"]  # aiohttp's ws_connect uses request()'s
 _SET_COOKIE = istr("Set-Cookie")
 
 
@@ -184,10 +193,10 @@ class WebSocketConnecting(RequestBuilder):
                         raise
                 else:
                     if _SET_COOKIE in channel.handshake.headers:
-                        self._store_ws_cookies(channel.handshake.headers, request.url)
+                        self._store_cookies(channel.handshake.headers, request.url)
                     break
-                self._store_ws_cookies(answer.headers, request.url)  # any answer's, as aiohttp
-                if answer.status not in _REDIRECTS:
+                self._store_cookies(answer.headers, request.url)  # any answer's, as aiohttp
+                if answer.status not in REDIRECT_STATUSES:
                     break
                 if trace is not None:  # tracing hook: redirect
                     await trace.send_request_redirect(hop.method, hop.target, hop.headers, answer)
@@ -256,10 +265,7 @@ class WebSocketConnecting(RequestBuilder):
             answer = _response(request, channel.handshake)
         assert answer is not None
         try:
-            if callable(check):
-                await check(answer)
-            else:
-                answer.raise_for_status()
+            await check_status(check, answer)
         except BaseException:
             if channel is not None:
                 await channel.aclose()
@@ -326,11 +332,6 @@ class WebSocketConnecting(RequestBuilder):
             raise outcome
         return outcome
 
-    def _store_ws_cookies(self, headers: CIMultiDictProxy[str], url: URL) -> None:
-        set_cookie = headers.getall("Set-Cookie", ())
-        if set_cookie:
-            self._cookie_jar.update_cookies_from_headers(set_cookie, url)
-
 
 class _Hop:
     """What the next handshake request sends: method, URL as given (``target``, http or ws:
@@ -378,17 +379,15 @@ class _Hop:
     def follow(self, answer: ClientResponse, requote: bool) -> bool:
         """Become the request following the redirect ``answer`` (aiohttp's rules for the
         method and credentials); False when it names no Location."""
-        location = answer.headers.get("Location") or answer.headers.get("URI")
+        location = redirect_location(answer.headers)
         if not location:
             return False
         target = redirect_target(self.target, location, requote)
-        if (answer.status == 303 and self.method != "HEAD") or (
-            answer.status in (301, 302) and self.method == "POST"
-        ):
+        if becomes_get(answer.status, self.method):
             self.method = "GET"
         if target.origin() != self.target.origin():
             self.auth = None
-            self.headers = without(self.headers, _CREDENTIAL_HEADERS)
+            self.headers = without(self.headers, CREDENTIAL_HEADERS)
         self.target, self.url = target, ws_url(target)
         return True
 
