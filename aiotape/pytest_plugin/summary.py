@@ -199,27 +199,14 @@ def aggregate(uses: Iterable[CassetteUse]) -> list[FileReport]:
     return [_file_report(path, group) for path, group in sorted(by_path.items())]
 
 
-def _totals(uses: Iterable[CassetteUse]) -> tuple[int, int, int, int]:
-    """The files, recorded files, new and unused interactions that :func:`aggregate`'s
-    reports of ``uses`` count, without a report for a file that one test replayed (the usual
-    case: a use per test)."""
-    by_path: dict[str, list[CassetteUse]] = {}
-    for use in uses:
-        by_path.setdefault(use.path, []).append(use)
-    recorded = new = never = 0
-    for path, group in by_path.items():
-        use = group[0]
-        if len(group) == 1 and use.mode == "replayed":
-            if use.new:
-                new += use.new
-            else:
-                never += len(set(range(use.interactions)).difference(use.played))
-        else:
-            report = _file_report(path, group)
-            recorded += report.recorded
-            new += report.new
-            never += len(report.unused)
-    return len(by_path), recorded, new, never
+def _totals(reports: Sequence[FileReport]) -> tuple[int, int, int, int]:
+    """The files, recorded files, new and unused interactions that ``reports`` count."""
+    return (
+        len(reports),
+        sum(report.recorded for report in reports),
+        sum(report.new for report in reports),
+        sum(len(report.unused) for report in reports),
+    )
 
 
 def _file_report(path: str, group: Sequence[CassetteUse]) -> FileReport:
@@ -427,7 +414,8 @@ def _positions(positions: Sequence[int]) -> str:
 
 def summary_lines(log: RunLog, *, verbose: bool, root: Path) -> list[str]:
     """The report: one line, plus per-cassette and per-test details when ``verbose``."""
-    files, recorded, new, never = _totals(log.cassettes)
+    reports = aggregate(log.cassettes)
+    files, recorded, new, never = _totals(reports)
     parts = []
     if files:
         parts.append(
@@ -445,7 +433,7 @@ def summary_lines(log: RunLog, *, verbose: bool, root: Path) -> list[str]:
     lines.extend(_failure_lines(log.cassettes))
     if not verbose:
         return lines
-    for report in aggregate(log.cassettes):
+    for report in reports:
         shown = _shown_path(report.path, root)
         if report.recorded:
             lines.append(f"  {shown}: recorded, {_plural(report.new, 'new interaction')}")

@@ -1,5 +1,5 @@
-"""The summary line's counts (``_totals``) are the ones the per-file reports sum to, for files
-one test replayed (counted without a report) and for every other kind of file."""
+"""The summary line's counts (``_totals`` of the per-file reports): files, recorded files, new
+and unused interactions, for files one test replayed and for every other kind of file."""
 
 from __future__ import annotations
 
@@ -31,17 +31,30 @@ USES = {
 }
 
 
-@pytest.mark.parametrize("uses", USES.values(), ids=USES.keys())
-def test_the_totals_are_what_the_reports_sum_to(uses: list[CassetteUse]) -> None:
-    reports = aggregate(uses)
+TOTALS = {
+    "replayed, all played": (1, 0, 0, 0),
+    "replayed, some unused": (1, 0, 0, 3),
+    "replayed, nothing played": (1, 0, 0, 2),
+    "replayed and extended": (1, 0, 2, 0),
+    "recorded": (1, 1, 3, 0),
+    "shared by two tests": (1, 0, 0, 2),
+    "shared, one recording": (1, 1, 1, 0),
+    "mixed files": (4, 1, 3, 2),
+}
+"""(files, recorded files, new interactions, unused interactions) of each case."""
+
+
+@pytest.mark.parametrize("case", USES)
+def test_the_totals_are_what_the_reports_sum_to(case: str) -> None:
+    reports = aggregate(USES[case])
     expected = (
         len(reports),
         sum(report.recorded for report in reports),
         sum(report.new for report in reports),
         sum(len(report.unused) for report in reports),
     )
-    assert _totals(uses) == expected
+    assert _totals(reports) == expected == TOTALS[case]
 
 
 def test_no_uses_count_nothing() -> None:
-    assert _totals([]) == (0, 0, 0, 0)
+    assert _totals(aggregate([])) == (0, 0, 0, 0)
