@@ -16,7 +16,7 @@ import pytest
 
 from ..cassettes.cassette import Cassette
 from ..cassettes.errors import CassetteError, CassetteFormatError
-from ..cassettes.vcr_config import cassette_path, ensure_suffix
+from ..cassettes.vcr_config import cassette_path
 from .facts import Marks, Place, Settings
 from .outcome import call_failed
 from .recording import (
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["cassette_steps"]
 
-_YAML = ensure_suffix(".yaml")
-
 
 def cassette_steps(
     item: pytest.Item, settings: Settings, marks: Marks
@@ -53,7 +51,7 @@ def cassette_steps(
         options.pop("verify_ignore", None)
     else:  # the usual case: the plugin's own fixtures, markers without arguments
         name = default_name(item, place, marks.default_cassette)
-        path = cassette_path(_fit_file_name(name), _YAML, place.directory)
+        path = cassette_path(_fit_file_name(name), settings.ensure_suffix(".yaml"), place.directory)
     try:
         if options is None:
             shared = marks.default_cassette is not None
