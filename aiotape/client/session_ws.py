@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from multidict import CIMultiDict, CIMultiDictProxy, istr
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import exceptions
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 __all__ = ["WebSocketConnecting", "handshake_request", "ws_url"]
 
 _MAX_REDIRECTS: int = OPTION_DEFAULTS["max_redirects"]  # aiohttp's ws_connect uses request()'s
-_SET_COOKIE = istr("Set-Cookie")
 
 
 def ws_url(url: URL) -> URL:
@@ -192,8 +191,7 @@ class WebSocketConnecting(RequestBuilder):
                     if answer is None:
                         raise
                 else:
-                    if _SET_COOKIE in channel.handshake.headers:
-                        self._store_cookies(channel.handshake.headers, request.url)
+                    self._store_cookies(channel.handshake.headers, request.url)
                     break
                 self._store_cookies(answer.headers, request.url)  # any answer's, as aiohttp
                 if answer.status not in REDIRECT_STATUSES:
