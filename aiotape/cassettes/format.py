@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from http import HTTPStatus
 from typing import Any, cast
 
 import yaml
 
 from ..client import exceptions
 from ..client.decoders import make_decoder, pieces
+from ..client.simulation import reason_phrase
 from ..client.transport import WSMsgType
 from .errors import CassetteFormatError
 from .format_write import FORMAT_VERSION, dumps, to_dict
@@ -37,7 +37,6 @@ from .safe_yaml import safe_load as _safe_load
 __all__ = ["FORMAT_VERSION", "dumps", "from_dict", "loads", "to_dict"]
 
 _PHASES: frozenset[str] = frozenset({"connect", "head", "body"})
-_HTTP_STATUSES = frozenset(HTTPStatus)
 _HINT = " (fix it, or record it again with --record-mode=rewrite)"
 _WS_TYPES = {kind.name.lower(): kind for kind in WSMsgType}
 
@@ -163,7 +162,7 @@ def _split(body: bytes, sizes: Sequence[int]) -> tuple[bytes, ...]:
 def _status_and_body(data: Mapping[str, Any]) -> tuple[int, str, bytes]:
     if "status_code" in data:  # vcrpy's older httpx layout: status_code, content
         code = _number(data["status_code"], "response.status_code")
-        reason = HTTPStatus(code).phrase if code in _HTTP_STATUSES else ""
+        reason = reason_phrase(code)
         return code, reason, _as_bytes(data.get("content"), "response.content")
     status = _mapping(_required(data, "status", "response"), "response.status")
     code = _number(_required(status, "code", "response.status"), "response.status.code")

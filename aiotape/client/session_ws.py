@@ -392,19 +392,13 @@ class _Hop:
 
 def _answer(exc: exceptions.WSServerHandshakeError, request: Request) -> ClientResponse | None:
     """The answer that refused the handshake; None when there was none to read."""
-    from http import HTTPStatus
-
-    from .simulation import handshake_response
+    from .simulation import handshake_response, reason_phrase
     from .ws_handshake import BROKEN_ANSWER  # loaded by the first websocket already
 
     if exc.headers is None and exc.message.startswith(BROKEN_ANSWER):
         return None
     headers = exc.headers.items() if exc.headers is not None else ()
-    try:
-        reason = HTTPStatus(exc.status).phrase
-    except ValueError:
-        reason = ""
-    return _response(request, handshake_response(headers, exc.status, reason))
+    return _response(request, handshake_response(headers, exc.status, reason_phrase(exc.status)))
 
 
 def _response(request: Request, wire: Response) -> ClientResponse:

@@ -12,6 +12,7 @@ import asyncio
 import errno as _errno
 import ssl
 from collections.abc import Iterable, Sequence
+from http import HTTPStatus
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -20,7 +21,14 @@ from .request_info import RequestInfo
 from .timeouts import deadline, earliest
 from .transport import CLOSED, ChunkedBody, Request, Response
 
-__all__ = ["CLOSED", "exception_for", "first_timeout", "handshake_response"]
+__all__ = ["CLOSED", "exception_for", "first_timeout", "handshake_response", "reason_phrase"]
+
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
+
+
+def reason_phrase(status: int) -> str:
+    """The standard reason phrase of ``status`` (empty for a status HTTP names none for)."""
+    return _REASONS.get(status, "")
 
 
 def first_timeout(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http
 import json as _json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,16 +9,13 @@ from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ..client.simulation import exception_for, first_timeout
+from ..client.simulation import exception_for, first_timeout, reason_phrase
 from ..client.transport import ChunkedBody, Request, Response
 from .matching import UNSET
 
 __all__ = ["CallbackResult", "MockResponse", "ResponseHeaders"]
 
 ResponseHeaders = Mapping[str, str] | Iterable[tuple[str, str]]
-
-
-_REASONS = {status.value: status.phrase for status in http.HTTPStatus}
 
 
 _KINDS = ("json", "text", "body", "chunks")
@@ -98,7 +94,7 @@ class MockResponse:
             head["Content-Length"] = str(sum(map(len, payload)))
         set_field = object.__setattr__  # what the frozen dataclass's own __init__ does
         set_field(self, "status", status)
-        set_field(self, "reason", reason if reason is not None else _REASONS.get(status, ""))
+        set_field(self, "reason", reason if reason is not None else reason_phrase(status))
         set_field(self, "headers", CIMultiDictProxy(head))
         set_field(self, "raw_headers", tuple(_latin1_pairs(head)))
         set_field(self, "chunks", tuple(filter(None, payload)))
