@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import errno as _errno
+import functools
 import ssl
 from collections.abc import Iterable, Sequence
 from http import HTTPStatus
@@ -23,12 +24,16 @@ from .transport import CLOSED, ChunkedBody, Request, Response
 
 __all__ = ["CLOSED", "exception_for", "first_timeout", "handshake_response", "reason_phrase"]
 
-_REASONS = {status.value: status.phrase for status in HTTPStatus}
-
 
 def reason_phrase(status: int) -> str:
     """The standard reason phrase of ``status`` (empty for a status HTTP names none for)."""
-    return _REASONS.get(status, "")
+    return _reasons().get(status, "")
+
+
+@functools.cache
+def _reasons() -> dict[int, str]:
+    """The phrases by status, made on first use (a replay never asks)."""
+    return {status.value: status.phrase for status in HTTPStatus}
 
 
 def first_timeout(
