@@ -111,8 +111,10 @@ async def by_task_cancel(
 async def by_wait_for(
     coro: Coroutine[Any, Any, Any], reached: Callable[[], Awaitable[object]]
 ) -> None:
-    """``asyncio.wait_for`` with a timeout the stalled peer always outlasts."""
-    task = asyncio.ensure_future(asyncio.wait_for(coro, 0.1))
+    """``asyncio.wait_for`` with a timeout the stalled peer always outlasts, long enough for
+    the request to reach the peer first on a loaded machine (with 0.1 s, about one run of the
+    whole suite in five timed the request out before it was sent)."""
+    task = asyncio.ensure_future(asyncio.wait_for(coro, 1.0))
     await asyncio.wait_for(reached(), GUARD)
     with pytest.raises(asyncio.TimeoutError):
         await task
