@@ -6,7 +6,6 @@ Imported by the first cassette a run enters (it imports the cassettes).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
@@ -133,5 +132,7 @@ def _fit_file_name(name: str, limit: int = 255 - len(".yaml")) -> str:
     """``name``, or for names too long for a file (parametrized tests) a prefix and a hash."""
     if len(name) <= limit:
         return name
+    import hashlib  # only for such names: a replaying run need not load it
+
     digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
     return f"{name[: limit - len(digest) - 3]}...{digest}"

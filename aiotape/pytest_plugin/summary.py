@@ -11,7 +11,6 @@ by :func:`aiotape.cassettes.prune.prune`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -270,6 +269,9 @@ def usage_document(reports: Sequence[FileReport]) -> dict[str, Any]:
 
 
 def _digest(path: str) -> str | None:
+    """The SHA-256 of file ``path`` (None if it is gone), for ``--cassette-usage`` only."""
+    import hashlib
+
     try:
         with open(path, "rb") as file:
             return hashlib.sha256(file.read()).hexdigest()
