@@ -17,7 +17,6 @@ from ..cassettes.cassette import Cassette
 from ..cassettes.errors import CassetteError, CassetteFormatError
 from ..cassettes.vcr_config import cassette_path
 from .facts import Marks, Place, Settings
-from .outcome import call_failed
 from .recording import (
     default_name,
     fixture_request,
@@ -72,8 +71,10 @@ def cassette_steps(
         yield cassette
     if not cassette.saw_traffic:
         return
-    note_cassette(item, cassette)
-    if cassette.unmatched and not call_failed(item):
+    outcomes = settings.outcomes
+    passed = not cassette.unmatched and item.nodeid not in outcomes.not_passed
+    note_cassette(settings.log, item, cassette, passed)
+    if cassette.unmatched and item.nodeid not in outcomes.call_failed:
         shown = "\n\n".join(str(error) for error in cassette.unmatched)
         count = len(cassette.unmatched)
         pytest.fail(

@@ -19,8 +19,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from .outcome import not_passed
-
 if TYPE_CHECKING:
     from ..cassettes.cassette import Cassette
     from ..cassettes.model import Interaction
@@ -40,6 +38,7 @@ __all__ = [
     "pytest_sessionfinish_summary",
     "pytest_terminal_summary_aiotape",
     "pytest_testnodedown_summary",
+    "run_log",
     "summary_lines",
     "usage_document",
 ]
@@ -189,6 +188,13 @@ class FileReport:
             return ()
         return tuple(sorted(set(range(self.interactions)) - self.played))
 
+    @property
+    def unused_count(self) -> int:
+        """How many positions were never played (``played`` are positions in the file)."""
+        if self.recorded or self.new > 0:
+            return 0
+        return self.interactions - len(self.played)
+
 
 def aggregate(uses: Iterable[CassetteUse]) -> list[FileReport]:
     """Per-file reports of ``uses``, sorted by path."""
@@ -200,12 +206,12 @@ def aggregate(uses: Iterable[CassetteUse]) -> list[FileReport]:
 
 def _totals(reports: Sequence[FileReport]) -> tuple[int, int, int, int]:
     """The files, recorded files, new and unused interactions that ``reports`` count."""
-    return (
-        len(reports),
-        sum(report.recorded for report in reports),
-        sum(report.new for report in reports),
-        sum(len(report.unused) for report in reports),
-    )
+    recorded = new = unused = 0
+    for report in reports:  # one pass: a suite has a report per test
+        recorded += report.recorded
+        new += report.new
+        unused += report.unused_count
+    return len(reports), recorded, new, unused
 
 
 def _file_report(path: str, group: Sequence[CassetteUse]) -> FileReport:
@@ -302,14 +308,18 @@ def _failure(interaction: Interaction) -> str:
     return f"{kind} to {url.host}:{url.port}"
 
 
-def note_cassette(item: pytest.Item, cassette: Cassette) -> None:
-    """Note what ``cassette`` played and recorded during test ``item``."""
-    log = item.config.stash.get(_LOG, None)
+def run_log(config: pytest.Config) -> RunLog | None:
+    """The log of this run (None if the plugin did not configure it)."""
+    return config.stash.get(_LOG, None)
+
+
+def note_cassette(log: RunLog | None, item: pytest.Item, cassette: Cassette, passed: bool) -> None:
+    """Note in ``log`` what ``cassette`` played and recorded during test ``item`` (``passed``:
+    whether the test's setup and body passed and every request matched)."""
     file = cassette.file
     if log is None or file is None:
         return
     test = item.nodeid
-    passed = not cassette.unmatched and not not_passed(item)
     main = _absolute(file)
     saved_failures = cassette.saved_failures
     failures = tuple(map(_failure, saved_failures)) if saved_failures else ()
