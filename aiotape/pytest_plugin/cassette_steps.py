@@ -26,7 +26,6 @@ from .recording import (
     record_mode,
 )
 from .summary import note_cassette
-from .verify import verify_cassette
 
 if TYPE_CHECKING:
     from ..cassettes.vcr import VCR
@@ -44,6 +43,8 @@ def cassette_steps(
     if overridden or marks.vcr_arguments or settings.hooked or settings.verifying:
         path, options, registry = _configured(item, settings, marks, place, overridden)
         if settings.verifying:  # --verify-cassettes: run live, compare, never write
+            from .verify_run import verify_cassette
+
             yield from verify_cassette(item, path, options)
             return
         options.pop("verify_ignore", None)

@@ -22,3 +22,7 @@ def _loaded_by_the_entry(*names: str) -> list[str]:
 
 def test_the_entry_leaves_hashlib_to_long_names_and_the_usage_file() -> None:
     assert _loaded_by_the_entry("hashlib", "_hashlib") == []
+
+
+def test_the_entry_leaves_the_verify_run_to_verify_runs() -> None:
+    assert _loaded_by_the_entry("aiotape.pytest_plugin.verify_run") == []
