@@ -63,7 +63,7 @@ def cassette_steps(
                 raise pytest.fail.Exception(str(exc), pytrace=False) from None
             raise
         from ..client.transport import use_transport
-        from .vcr_compat import Unusable
+        from .vcr_beside import Unusable
 
         with use_transport(Unusable(exc)):  # only aiotape's requests see the error
             yield None

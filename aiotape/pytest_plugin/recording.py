@@ -42,7 +42,7 @@ from .facts import (
     pytest_recording_registered,
 )
 from .outcome import track_outcomes
-from .vcr_compat import RecordingHookspecs, VcrFixture, VcrFixtureBeside
+from .vcr_compat import RecordingHookspecs, VcrFixture
 
 if TYPE_CHECKING:
     from ..cassettes import Cassette
@@ -135,11 +135,13 @@ def pytest_configure_recording(config: pytest.Config) -> None:
         "block_network(allowed_hosts=None): block network access unless recording.",
     ):
         config.addinivalue_line("markers", line)
-    beside = _pytest_recording_present(config.pluginmanager)
     config.pluginmanager.register(CassetteFixture(), _FIXTURE_PLUGIN)
-    config.pluginmanager.register(
-        VcrFixtureBeside() if beside else VcrFixture(), "aiotape-vcr-fixture"
-    )
+    vcr: object = VcrFixture()
+    if _pytest_recording_present(config.pluginmanager):
+        from .vcr_beside import VcrFixtureBeside
+
+        vcr = VcrFixtureBeside()
+    config.pluginmanager.register(vcr, "aiotape-vcr-fixture")
 
 
 @pytest.fixture

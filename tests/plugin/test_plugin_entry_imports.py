@@ -26,3 +26,7 @@ def test_the_entry_leaves_hashlib_to_long_names_and_the_usage_file() -> None:
 
 def test_the_entry_leaves_the_verify_run_to_verify_runs() -> None:
     assert _loaded_by_the_entry("aiotape.pytest_plugin.verify_run") == []
+
+
+def test_the_entry_leaves_what_only_a_run_beside_pytest_recording_uses() -> None:
+    assert _loaded_by_the_entry("aiotape.pytest_plugin.vcr_beside") == []
