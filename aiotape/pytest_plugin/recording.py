@@ -42,7 +42,6 @@ from .facts import (
     pytest_recording_registered,
 )
 from .outcome import track_outcomes
-from .vcr_compat import RecordingHookspecs, VcrFixture
 
 if TYPE_CHECKING:
     from ..cassettes import Cassette
@@ -67,6 +66,24 @@ _FIXTURE_PLUGIN = "aiotape-cassette-fixture"
 _ENTRY_PLUGIN = "aiotape-cassette-entry"
 _ENTERED: pytest.StashKey[Cassette | None] = pytest.StashKey()
 """The cassette entered for a test, until its teardown."""
+
+
+class RecordingHookspecs:
+    """pytest-recording's hook, for conftest files written for it."""
+
+    @staticmethod
+    @pytest.hookspec
+    def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+        """Register custom matchers/serializers on ``vcr`` (called for each cassette)."""
+
+
+class VcrFixture:
+    """``vcr`` when pytest-recording is absent: the active aiotape Cassette."""
+
+    @pytest.fixture
+    def vcr(self, aiotape_cassette: Cassette | None) -> Cassette | None:
+        """The cassette of a ``@pytest.mark.vcr`` test (None for unmarked tests)."""
+        return aiotape_cassette
 
 
 def _pytest_recording_present(pluginmanager: pytest.PytestPluginManager) -> bool:

@@ -1,4 +1,5 @@
-"""pytest-recording's surface when aiotape runs beside it (loaded only then).
+"""pytest-recording's surface when aiotape runs beside it (loaded only then; alone, the
+``vcr`` fixture and ``pytest_recording_configure`` are :mod:`.recording`'s).
 
 - :class:`Unusable`: a cassette aiotape cannot open (a matcher or serializer only vcrpy knows,
   a file only vcrpy reads) fails aiotape's requests only, so tests still on aiohttp are left
