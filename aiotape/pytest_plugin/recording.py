@@ -46,8 +46,7 @@ from .outcome import track_outcomes
 if TYPE_CHECKING:
     from ..cassettes import Cassette
 
-__all__ = [
-    "CassetteFixture",
+__all__ = [  # the hooks and fixtures, for the plugin entry; and CassetteFixture
     "default_cassette_name",
     "pytest_addhooks_recording",
     "pytest_addoption_recording",

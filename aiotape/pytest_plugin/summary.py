@@ -25,22 +25,13 @@ if TYPE_CHECKING:
     from ..mocking import MockRouter
     from ..mocking.routes import Route, WebSocketRoute
 
-__all__ = [
-    "CassetteUse",
-    "FileReport",
-    "MockUse",
-    "RunLog",
-    "aggregate",
-    "note_cassette",
-    "note_mock",
+__all__ = [  # the hooks, for the plugin entry; and CassetteUse, MockUse, RunLog, aggregate,
+    # note_cassette, note_mock, run_log, summary_lines, usage_document
     "pytest_addoption_summary",
     "pytest_configure_summary",
     "pytest_sessionfinish_summary",
     "pytest_terminal_summary_aiotape",
     "pytest_testnodedown_summary",
-    "run_log",
-    "summary_lines",
-    "usage_document",
 ]
 
 _WORKER_KEY = "aiotape_usage"
