@@ -6,7 +6,6 @@ Imported by the first cassette a run enters (it imports the cassettes).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
@@ -18,7 +17,6 @@ from ..cassettes.cassette import Cassette
 from ..cassettes.errors import CassetteError, CassetteFormatError
 from ..cassettes.vcr_config import cassette_path
 from .facts import Marks, Place, Settings
-from .outcome import call_failed
 from .recording import (
     default_name,
     fixture_request,
@@ -28,7 +26,6 @@ from .recording import (
     record_mode,
 )
 from .summary import note_cassette
-from .verify import verify_cassette
 
 if TYPE_CHECKING:
     from ..cassettes.vcr import VCR
@@ -46,6 +43,8 @@ def cassette_steps(
     if overridden or marks.vcr_arguments or settings.hooked or settings.verifying:
         path, options, registry = _configured(item, settings, marks, place, overridden)
         if settings.verifying:  # --verify-cassettes: run live, compare, never write
+            from .verify_run import verify_cassette
+
             yield from verify_cassette(item, path, options)
             return
         options.pop("verify_ignore", None)
@@ -64,7 +63,7 @@ def cassette_steps(
                 raise pytest.fail.Exception(str(exc), pytrace=False) from None
             raise
         from ..client.transport import use_transport
-        from .vcr_compat import Unusable
+        from .vcr_beside import Unusable
 
         with use_transport(Unusable(exc)):  # only aiotape's requests see the error
             yield None
@@ -73,8 +72,10 @@ def cassette_steps(
         yield cassette
     if not cassette.saw_traffic:
         return
-    note_cassette(item, cassette)
-    if cassette.unmatched and not call_failed(item):
+    outcomes = settings.outcomes
+    passed = not cassette.unmatched and item.nodeid not in outcomes.not_passed
+    note_cassette(settings.log, item, cassette, passed)
+    if cassette.unmatched and item.nodeid not in outcomes.call_failed:
         shown = "\n\n".join(str(error) for error in cassette.unmatched)
         count = len(cassette.unmatched)
         pytest.fail(
@@ -133,5 +134,7 @@ def _fit_file_name(name: str, limit: int = 255 - len(".yaml")) -> str:
     """``name``, or for names too long for a file (parametrized tests) a prefix and a hash."""
     if len(name) <= limit:
         return name
+    import hashlib  # only for such names: a replaying run need not load it
+
     digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
     return f"{name[: limit - len(digest) - 3]}...{digest}"

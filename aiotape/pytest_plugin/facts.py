@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .outcome import Outcomes, outcomes_of
+from .summary import RunLog, run_log
 from .verify import verifying
 
 if TYPE_CHECKING:
@@ -51,7 +53,8 @@ def option(config: pytest.Config, name: str) -> Any:
 class Settings:
     """What the cassettes of a run share, read from its config by the first one.
 
-    ``hooked``: a conftest implements ``pytest_recording_configure``.
+    ``hooked``: a conftest implements ``pytest_recording_configure``; ``log``: the run's log
+    of cassette use (the summary's); ``outcomes``: the tests that did not pass, so far.
     """
 
     __slots__ = (
@@ -60,7 +63,9 @@ class Settings:
         "block_network",
         "disabled",
         "hooked",
+        "log",
         "mode",
+        "outcomes",
         "record_mode",
         "transformers",
         "verifying",
@@ -75,6 +80,8 @@ class Settings:
         beside: bool,
         block_network: bool,
         hooked: bool,
+        log: RunLog | None,
+        outcomes: Outcomes,
     ) -> None:
         self.record_mode = record_mode
         self.mode = str(record_mode or "none")
@@ -84,6 +91,8 @@ class Settings:
         self.beside = beside
         self.block_network = block_network
         self.hooked = hooked
+        self.log = log
+        self.outcomes = outcomes
         self.transformers: dict[str, PathTransformer] = {}
         self._plain: dict[str, Any] | None = None
 
@@ -100,6 +109,8 @@ class Settings:
                 beside=pytest_recording_registered(config.pluginmanager),
                 block_network=bool(option(config, "block_network")),
                 hooked=bool(config.hook.pytest_recording_configure.get_hookimpls()),
+                log=run_log(config),
+                outcomes=outcomes_of(config),
             )
         return settings
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-__all__ = ["pytest_configure_outcome"]  # and call_failed, not_passed, track_outcomes
+__all__ = ["pytest_configure_outcome"]  # and call_failed, not_passed, outcomes_of, track_outcomes
 
 _OUTCOMES: pytest.StashKey[Outcomes] = pytest.StashKey()
 
@@ -27,17 +27,24 @@ class Outcomes:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Note a setup or call report that did not pass."""
-        when = report.when
-        if report.outcome != "passed" and when != "teardown":
-            self.not_passed.add(report.nodeid)
-            if when == "call" and report.failed:
-                self.call_failed.add(report.nodeid)
+        if report.outcome != "passed":
+            when = report.when
+            if when != "teardown":
+                self.not_passed.add(report.nodeid)
+                if when == "call" and report.failed:
+                    self.call_failed.add(report.nodeid)
 
 
 @pytest.hookimpl(specname="pytest_configure")
 def pytest_configure_outcome(config: pytest.Config) -> None:
     """Make this run's (empty) outcomes; :func:`track_outcomes` starts noting them."""
     config.stash[_OUTCOMES] = Outcomes()
+
+
+def outcomes_of(config: pytest.Config) -> Outcomes:
+    """The run's outcomes (empty ones, never noted, if the plugin did not configure the run)."""
+    outcomes = config.stash.get(_OUTCOMES, None)
+    return Outcomes() if outcomes is None else outcomes
 
 
 def track_outcomes(config: pytest.Config) -> None:

@@ -42,14 +42,11 @@ from .facts import (
     pytest_recording_registered,
 )
 from .outcome import track_outcomes
-from .vcr_compat import RecordingHookspecs, VcrFixture, VcrFixtureBeside
-from .verify import verified_hosts
 
 if TYPE_CHECKING:
     from ..cassettes import Cassette
 
-__all__ = [
-    "CassetteFixture",
+__all__ = [  # the hooks and fixtures, for the plugin entry; and CassetteFixture
     "default_cassette_name",
     "pytest_addhooks_recording",
     "pytest_addoption_recording",
@@ -66,10 +63,26 @@ _FORBIDDEN_IN_NAMES = str.maketrans(dict.fromkeys("<>?%*:|\"'/\\", "-"))
 _OWN_FIXTURES = ("vcr_config", "vcr_cassette_dir", "default_cassette_name")
 _FIXTURE_PLUGIN = "aiotape-cassette-fixture"
 _ENTRY_PLUGIN = "aiotape-cassette-entry"
-_SERVED: pytest.StashKey[bool] = pytest.StashKey()
-"""Set on the tests whose cassette (or network guard) is entered without a fixture."""
 _ENTERED: pytest.StashKey[Cassette | None] = pytest.StashKey()
 """The cassette entered for a test, until its teardown."""
+
+
+class RecordingHookspecs:
+    """pytest-recording's hook, for conftest files written for it."""
+
+    @staticmethod
+    @pytest.hookspec
+    def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+        """Register custom matchers/serializers on ``vcr`` (called for each cassette)."""
+
+
+class VcrFixture:
+    """``vcr`` when pytest-recording is absent: the active aiotape Cassette."""
+
+    @pytest.fixture
+    def vcr(self, aiotape_cassette: Cassette | None) -> Cassette | None:
+        """The cassette of a ``@pytest.mark.vcr`` test (None for unmarked tests)."""
+        return aiotape_cassette
 
 
 def _pytest_recording_present(pluginmanager: pytest.PytestPluginManager) -> bool:
@@ -138,11 +151,13 @@ def pytest_configure_recording(config: pytest.Config) -> None:
         "block_network(allowed_hosts=None): block network access unless recording.",
     ):
         config.addinivalue_line("markers", line)
-    beside = _pytest_recording_present(config.pluginmanager)
     config.pluginmanager.register(CassetteFixture(), _FIXTURE_PLUGIN)
-    config.pluginmanager.register(
-        VcrFixtureBeside() if beside else VcrFixture(), "aiotape-vcr-fixture"
-    )
+    vcr: object = VcrFixture()
+    if _pytest_recording_present(config.pluginmanager):
+        from .vcr_beside import VcrFixtureBeside
+
+        vcr = VcrFixtureBeside()
+    config.pluginmanager.register(vcr, "aiotape-vcr-fixture")
 
 
 @pytest.fixture
@@ -235,26 +250,29 @@ def pytest_collection_modifyitems_recording(
     """Note the tests a cassette serves: ``vcr``-marked ones, and with ``--block-network``
     (or the ``block_network`` marker) the ones it guards. Runs last, once other plugins and
     conftests have added markers. If any test is served (and ``--setup-plan`` is off), the
-    hooks entering their cassettes are registered.
+    hooks entering their cassettes are registered, with the served tests.
     """
     settings = Settings.of(config)
     guard = not settings.beside
-    names = ("vcr", "block_network") if guard else ("vcr",)
-    any_served = False
-    parents: dict[int, bool] = {}
-    for item in items:  # noted for every test: a miss would cost each test a KeyError
-        served = item.stash[_SERVED] = (guard and settings.block_network) or has_marker(
-            item, names, parents
-        )
-        any_served = any_served or served
-    if not any_served:
+    if guard and settings.block_network:
+        served = set(items)
+    else:
+        names = ("vcr", "block_network") if guard else ("vcr",)
+        parents: dict[int, bool] = {}
+        served = {item for item in items if has_marker(item, names, parents)}
+    if not served:
         return
     track_outcomes(config)
     manager = config.pluginmanager
-    if not config.option.setupplan and not manager.has_plugin(_ENTRY_PLUGIN):
-        fixture = manager.get_plugin(_FIXTURE_PLUGIN)
-        if isinstance(fixture, CassetteFixture):
-            manager.register(CassetteEntry(fixture), _ENTRY_PLUGIN)
+    if config.option.setupplan:
+        return
+    entry = manager.get_plugin(_ENTRY_PLUGIN)
+    if isinstance(entry, CassetteEntry):
+        entry.served = served
+        return
+    fixture = manager.get_plugin(_FIXTURE_PLUGIN)
+    if isinstance(fixture, CassetteFixture):
+        manager.register(CassetteEntry(fixture, served), _ENTRY_PLUGIN)
 
 
 class CassetteFixture:
@@ -271,7 +289,8 @@ class CassetteFixture:
     """
 
     def __init__(self) -> None:
-        self.pending: pytest.Item | None = None
+        self.settings: Settings | None = None
+        """The run's settings, read by the first cassette entered."""
         self.tracking = False
         """Whether the run's outcomes are noted (by the first cassette entered, if not before)."""
 
@@ -292,43 +311,51 @@ class CassetteFixture:
 
     def enter(self, item: pytest.Item) -> Cassette | None:
         """Enter ``item``'s cassette (and network guard) until the test's teardown."""
-        self.pending = None
+        settings = self.settings
+        if settings is None:
+            settings = self.settings = Settings.of(item.config)
         if not self.tracking:
             track_outcomes(item.config)
             self.tracking = True
-        session = _cassette_session(item)
+        session = _cassette_session(item, settings)
         cassette = item.stash[_ENTERED] = next(session)
         item.addfinalizer(functools.partial(_leave, item, session))
         return cassette
 
 
 class CassetteEntry:
-    """Enters a pending served test's cassette when its first function-scoped fixture is
-    about to be set up, or once its setup is done (registered only if a test is served, so
-    that a run without one pays no hook call a test).
+    """Enters a served test's cassette when its first function-scoped fixture is about to be
+    set up, or once its setup is done (registered only if a test is served, so that a run
+    without one pays no hook call a test).
+
+    ``served``: the tests whose cassette (or network guard) is entered without a fixture;
+    ``pending``: the served test being set up, until its cassette is entered.
     """
 
-    def __init__(self, fixture: CassetteFixture) -> None:
+    def __init__(self, fixture: CassetteFixture, served: set[pytest.Item]) -> None:
         self._fixture = fixture
+        self.served = served
+        self.pending: pytest.Item | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """Note the served test whose fixtures are about to be set up (pending)."""
-        self._fixture.pending = item if item.stash.get(_SERVED, False) else None
+        self.pending = item if item in self.served else None
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_fixture_setup(
-        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
-    ) -> None:
-        """Enter the pending cassette before the test's function-scoped fixtures."""
-        pending = self._fixture.pending
-        if pending is not None and fixturedef.scope == "function" and request.node is pending:
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> None:
+        """Enter the pending cassette before the test's function-scoped fixtures (those being
+        set up while a test is pending are its own)."""
+        pending = self.pending
+        if pending is not None and fixturedef.scope == "function":
+            self.pending = None
             self._fixture.enter(pending)
 
     @pytest.hookimpl(specname="pytest_runtest_setup", trylast=True)
     def pytest_runtest_setup_done(self, item: pytest.Item) -> None:
         """Enter the pending cassette of a test without function-scoped fixtures."""
-        if self._fixture.pending is item:
+        if self.pending is item:
+            self.pending = None
             self._fixture.enter(item)
 
 
@@ -339,10 +366,9 @@ def _leave(item: pytest.Item, session: Iterator[Cassette | None]) -> None:
         pass
 
 
-def _cassette_session(item: pytest.Item) -> Iterator[Cassette | None]:
+def _cassette_session(item: pytest.Item, settings: Settings) -> Iterator[Cassette | None]:
     """The test's cassette steps: they yield its cassette (or None) with its network guard
     entered, and leave both once exhausted."""
-    settings = Settings.of(item.config)
     marks = Marks.of(item)
     steps: Iterator[Cassette | None]
     if marks.vcr and not settings.disabled:
@@ -401,7 +427,11 @@ def _network_guard(
     )
     if isinstance(hosts, str):
         hosts = hosts.split(",")
-    hosts = [*(hosts or ()), *verified_hosts(item)]
+    hosts = list(hosts or ())
+    if settings.verifying:  # the live run reaches the hosts its cassettes talk to
+        from .verify_run import verified_hosts
+
+        hosts.extend(verified_hosts(item))
     from .socket_guard import blocked
 
     return blocked(re.compile("|".join(f"(?:{h})" for h in hosts)) if hosts else None)

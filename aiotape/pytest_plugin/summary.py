@@ -11,7 +11,6 @@ by :func:`aiotape.cassettes.prune.prune`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -20,29 +19,19 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from .outcome import not_passed
-
 if TYPE_CHECKING:
     from ..cassettes.cassette import Cassette
     from ..cassettes.model import Interaction
     from ..mocking import MockRouter
     from ..mocking.routes import Route, WebSocketRoute
 
-__all__ = [
-    "CassetteUse",
-    "FileReport",
-    "MockUse",
-    "RunLog",
-    "aggregate",
-    "note_cassette",
-    "note_mock",
+__all__ = [  # the hooks, for the plugin entry; and CassetteUse, MockUse, RunLog, aggregate,
+    # note_cassette, note_mock, run_log, summary_lines, usage_document
     "pytest_addoption_summary",
     "pytest_configure_summary",
     "pytest_sessionfinish_summary",
     "pytest_terminal_summary_aiotape",
     "pytest_testnodedown_summary",
-    "summary_lines",
-    "usage_document",
 ]
 
 _WORKER_KEY = "aiotape_usage"
@@ -190,6 +179,13 @@ class FileReport:
             return ()
         return tuple(sorted(set(range(self.interactions)) - self.played))
 
+    @property
+    def unused_count(self) -> int:
+        """How many positions were never played (``played`` are positions in the file)."""
+        if self.recorded or self.new > 0:
+            return 0
+        return self.interactions - len(self.played)
+
 
 def aggregate(uses: Iterable[CassetteUse]) -> list[FileReport]:
     """Per-file reports of ``uses``, sorted by path."""
@@ -201,12 +197,12 @@ def aggregate(uses: Iterable[CassetteUse]) -> list[FileReport]:
 
 def _totals(reports: Sequence[FileReport]) -> tuple[int, int, int, int]:
     """The files, recorded files, new and unused interactions that ``reports`` count."""
-    return (
-        len(reports),
-        sum(report.recorded for report in reports),
-        sum(report.new for report in reports),
-        sum(len(report.unused) for report in reports),
-    )
+    recorded = new = unused = 0
+    for report in reports:  # one pass: a suite has a report per test
+        recorded += report.recorded
+        new += report.new
+        unused += report.unused_count
+    return len(reports), recorded, new, unused
 
 
 def _file_report(path: str, group: Sequence[CassetteUse]) -> FileReport:
@@ -270,6 +266,9 @@ def usage_document(reports: Sequence[FileReport]) -> dict[str, Any]:
 
 
 def _digest(path: str) -> str | None:
+    """The SHA-256 of file ``path`` (None if it is gone), for ``--cassette-usage`` only."""
+    import hashlib
+
     try:
         with open(path, "rb") as file:
             return hashlib.sha256(file.read()).hexdigest()
@@ -300,14 +299,18 @@ def _failure(interaction: Interaction) -> str:
     return f"{kind} to {url.host}:{url.port}"
 
 
-def note_cassette(item: pytest.Item, cassette: Cassette) -> None:
-    """Note what ``cassette`` played and recorded during test ``item``."""
-    log = item.config.stash.get(_LOG, None)
+def run_log(config: pytest.Config) -> RunLog | None:
+    """The log of this run (None if the plugin did not configure it)."""
+    return config.stash.get(_LOG, None)
+
+
+def note_cassette(log: RunLog | None, item: pytest.Item, cassette: Cassette, passed: bool) -> None:
+    """Note in ``log`` what ``cassette`` played and recorded during test ``item`` (``passed``:
+    whether the test's setup and body passed and every request matched)."""
     file = cassette.file
     if log is None or file is None:
         return
     test = item.nodeid
-    passed = not cassette.unmatched and not not_passed(item)
     main = _absolute(file)
     saved_failures = cassette.saved_failures
     failures = tuple(map(_failure, saved_failures)) if saved_failures else ()

@@ -1,14 +1,12 @@
-"""pytest-recording's surface when aiotape runs alone or beside it.
+"""pytest-recording's surface when aiotape runs beside it (loaded only then; alone, the
+``vcr`` fixture and ``pytest_recording_configure`` are :mod:`.recording`'s).
 
-- :class:`RecordingHookspecs`: the ``pytest_recording_configure(config, vcr)`` hook, declared
-  when pytest-recording is absent (a conftest implementing it then still loads).
-- :class:`Unusable`: beside pytest-recording, a cassette aiotape cannot open (a matcher or
-  serializer only vcrpy knows, a file only vcrpy reads) fails aiotape's requests only, so
-  tests still on aiohttp are left alone.
-- :class:`VcrFixture` / :class:`VcrFixtureBeside`: the ``vcr`` fixture. Alone, it is the
-  aiotape Cassette. Beside pytest-recording it wraps both cassettes in :class:`EitherCassette`,
-  which answers with the one that saw the test's traffic (vcrpy's for a suite still on
-  aiohttp, aiotape's for one switched to aiotape).
+- :class:`Unusable`: a cassette aiotape cannot open (a matcher or serializer only vcrpy knows,
+  a file only vcrpy reads) fails aiotape's requests only, so tests still on aiohttp are left
+  alone.
+- :class:`VcrFixtureBeside`: the ``vcr`` fixture, which wraps both cassettes in
+  :class:`EitherCassette`; it answers with the one that saw the test's traffic (vcrpy's for a
+  suite still on aiohttp, aiotape's for one switched to aiotape).
 """
 
 from __future__ import annotations
@@ -21,16 +19,7 @@ if TYPE_CHECKING:
     from ..cassettes import Cassette
     from ..client.transport import Request, Response, WebSocketChannel, WSOptions
 
-__all__ = ["EitherCassette", "RecordingHookspecs", "Unusable", "VcrFixture", "VcrFixtureBeside"]
-
-
-class RecordingHookspecs:
-    """pytest-recording's hook, for conftest files written for it."""
-
-    @staticmethod
-    @pytest.hookspec
-    def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
-        """Register custom matchers/serializers on ``vcr`` (called for each cassette)."""
+__all__ = ["EitherCassette", "Unusable", "VcrFixtureBeside"]
 
 
 class Unusable:
@@ -92,15 +81,6 @@ class EitherCassette:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.active, name)
-
-
-class VcrFixture:
-    """``vcr`` when pytest-recording is absent: the active aiotape Cassette."""
-
-    @pytest.fixture
-    def vcr(self, aiotape_cassette: Cassette | None) -> Cassette | None:
-        """The cassette of a ``@pytest.mark.vcr`` test (None for unmarked tests)."""
-        return aiotape_cassette
 
 
 class VcrFixtureBeside:
