@@ -37,6 +37,7 @@ __all__ = ["PlainCall", "PlainOrigin", "RequestBuilder", "check_base_url", "requ
 _URL_CACHE_SIZE = 256
 _PLAIN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 """Bodyless methods, as given, that ``check_method`` returns unchanged."""
+_NONE_SKIPPED: frozenset[str] = frozenset()
 _UNKNOWN: Any = object()
 """What ``_plain_calls`` gives for a call not made yet."""
 
@@ -131,11 +132,11 @@ class RequestBuilder:
         cookies: LooseCookies | None,
     ) -> None:
         """The session's defaults for what requests send: base URL, headers, auth, cookies."""
-        self._base_url = check_base_url(base_url)
+        self._base_url = None if base_url is None else check_base_url(base_url)
         self._url_cache = {}
-        self._default_headers = CIMultiDict(headers or {})
+        self._default_headers = CIMultiDict(headers) if headers else CIMultiDict()
         self._skip_auto_headers = (
-            frozenset(h.lower() for h in skip_auto_headers) if skip_auto_headers else frozenset()
+            frozenset(h.lower() for h in skip_auto_headers) if skip_auto_headers else _NONE_SKIPPED
         )
         self._auth = auth
         self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
