@@ -88,9 +88,9 @@ class RequestPipeline(RequestBuilder):
     _json_dumps: Callable[[Any], Any]
     _raise_for_status: RaiseForStatus
     _requote_redirect_url: bool
+    _context: type[ResponseContextManager]
     # Class-level until set (a ClientSession keeps its attributes few enough for Python to
     # share their keys across instances: at most 30).
-    _context: type[ResponseContextManager] = ResponseContextManager
     _default_plan: Plan | None = None
 
     def _open(

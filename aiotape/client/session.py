@@ -19,7 +19,11 @@ from .pipeline import RequestPipeline
 from .prepare import (
     session_timeout,
 )
-from .request_context import CustomResponseContextManager, RequestContextManager
+from .request_context import (
+    CustomResponseContextManager,
+    RequestContextManager,
+    ResponseContextManager,
+)
 from .response import ClientResponse, HttpVersion, HttpVersion11, utf8_fallback
 from .session_options import (
     CharsetResolver,
@@ -118,6 +122,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         if request_class is not None:
             check_request_class(request_class)
         self._version = HttpVersion11 if version is HttpVersion11 else check_version(version)
+        self._context = ResponseContextManager  # read by every request: on the instance
         if response_class is not ClientResponse or ws_response_class is not ClientWebSocketResponse:
             self._init_classes(response_class, ws_response_class)
         self._loop = running_loop(loop)
