@@ -33,7 +33,7 @@ from .request_context import ResponseContextManager
 from .request_plan import OPTION_DEFAULTS, Call, Hop, Plan, check_options, request_limits
 from .response import ClientResponse, HttpVersion, HttpVersion11
 from .session_options import CharsetResolver, Limits, version_headers, with_expect_continue
-from .timeouts import ClientTimeout, deadline
+from .timeouts import ClientTimeout
 from .transport import (
     Request,
     _overrides,
@@ -88,9 +88,9 @@ class RequestPipeline(RequestBuilder):
     _json_dumps: Callable[[Any], Any]
     _raise_for_status: RaiseForStatus
     _requote_redirect_url: bool
+    _context: type[ResponseContextManager]
     # Class-level until set (a ClientSession keeps its attributes few enough for Python to
     # share their keys across instances: at most 30).
-    _context: type[ResponseContextManager] = ResponseContextManager
     _default_plan: Plan | None = None
 
     def _open(
@@ -132,14 +132,11 @@ class RequestPipeline(RequestBuilder):
             info, url_text = call
             plan = self._default_plan or self._session_plan()
             started = (self._loop or asyncio.get_running_loop()).time()
-            timeout = plan.timeout
-            limit = deadline(started, timeout.total, timeout.ceil_threshold)
             request = plan.request(
                 info.method,
                 info.real_url,
                 info.headers,
                 started,
-                limit,
                 plan.route or DIRECT,
                 url_text,
             )
@@ -156,7 +153,7 @@ class RequestPipeline(RequestBuilder):
                 # The auth the first hop sent: the session's, if its base_url lets it.
                 url = info.real_url
                 hop = Hop(info.method, url, None, None, None, self._auth_for(url), None)
-                resp = await self._hops(Call(plan, transport, started, limit, None), hop, resp)
+                resp = await self._hops(Call(plan, transport, started, None), hop, resp)
             elif plan.raise_for_status is not False:
                 await check_status(plan.raise_for_status, resp)
         if context is not None:  # inside ``async with``, the response is entered
@@ -310,14 +307,7 @@ class RequestPipeline(RequestBuilder):
 
             trace = RequestTrace(self, self._trace_configs, trace_request_ctx)
             transport = trace.transport(transport)
-        timeout = plan.timeout
-        return Call(
-            plan,
-            transport,
-            started,
-            deadline(started, timeout.total, timeout.ceil_threshold),
-            trace,
-        )
+        return Call(plan, transport, started, trace)
 
     def _encode_hop(
         self, hop: Hop, auth: BasicAuth | None, plan: Plan, redirected: bool

@@ -37,6 +37,7 @@ __all__ = ["PlainCall", "PlainOrigin", "RequestBuilder", "check_base_url", "requ
 _URL_CACHE_SIZE = 256
 _PLAIN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 """Bodyless methods, as given, that ``check_method`` returns unchanged."""
+_NONE_SKIPPED: frozenset[str] = frozenset()
 _UNKNOWN: Any = object()
 """What ``_plain_calls`` gives for a call not made yet."""
 
@@ -94,6 +95,9 @@ class PlainOrigin:
         given too."""
 
 
+_PARSED_URLS: dict[str, URL] = {}
+"""URL strings parsed by any session (a URL is immutable, and what base_url adds is added
+after): one cache for every session, not a dict per session."""
 PlainKey: TypeAlias = "tuple[str, str | URL]"
 _BARE_CALLS: dict[PlainKey, PlainCall | None] = {}
 _BARE_ORIGINS: dict[str, PlainOrigin] = {}
@@ -106,7 +110,6 @@ class RequestBuilder:
 
     _closed: bool
     _base_url: URL | None
-    _url_cache: dict[str, URL]
     _plain_calls: dict[PlainKey, PlainCall | None]
     _origins: dict[str, PlainOrigin]
     _plain_version = -1  # getversion(session.headers) the two above are for (-1: not made)
@@ -131,11 +134,10 @@ class RequestBuilder:
         cookies: LooseCookies | None,
     ) -> None:
         """The session's defaults for what requests send: base URL, headers, auth, cookies."""
-        self._base_url = check_base_url(base_url)
-        self._url_cache = {}
-        self._default_headers = CIMultiDict(headers or {})
+        self._base_url = None if base_url is None else check_base_url(base_url)
+        self._default_headers = CIMultiDict(headers) if headers else CIMultiDict()
         self._skip_auto_headers = (
-            frozenset(h.lower() for h in skip_auto_headers) if skip_auto_headers else frozenset()
+            frozenset(h.lower() for h in skip_auto_headers) if skip_auto_headers else _NONE_SKIPPED
         )
         self._auth = auth
         self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
@@ -154,7 +156,7 @@ class RequestBuilder:
         if self._closed:
             raise RuntimeError("Session is closed")
         if self._base_url is None and params is None and type(str_or_url) is str:
-            cached = self._url_cache.get(str_or_url)
+            cached = _PARSED_URLS.get(str_or_url)
             if cached is not None:
                 return cached
         url = self._build_url(str_or_url)
@@ -296,15 +298,15 @@ class RequestBuilder:
         if isinstance(str_or_url, URL):
             url = str_or_url
         else:
-            cached = self._url_cache.get(str_or_url)
+            cached = _PARSED_URLS.get(str_or_url)
             if cached is None:
                 try:
                     cached = parse_url(str_or_url)
                 except (ValueError, IndexError) as exc:  # IndexError: a yarl bug
                     raise exceptions.InvalidUrlClientError(str_or_url) from exc
-                if len(self._url_cache) >= _URL_CACHE_SIZE:
-                    self._url_cache.clear()
-                self._url_cache[str_or_url] = cached
+                if len(_PARSED_URLS) >= _URL_CACHE_SIZE:
+                    _PARSED_URLS.clear()
+                _PARSED_URLS[str_or_url] = cached
             url = cached
         if self._base_url is not None and not url.absolute:
             url = self._base_url.join(url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
+from math import ceil
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -156,6 +157,8 @@ class Plan:
         "sent",
         "skip_auto_headers",
         "timeout",
+        "total",
+        "total_ceiled",
     )
 
     def __init__(
@@ -186,6 +189,11 @@ class Plan:
         self.resolve_charset = resolve_charset
         self.read_until_eof = read_until_eof
         self.timeout = timeout
+        total = timeout.total
+        self.total = total if total and total > 0 else None
+        """The total timeout, None when disabled."""
+        self.total_ceiled = total is not None and total >= timeout.ceil_threshold
+        """Whether deadlines from ``total`` are ceiled (``timeouts.deadline``'s rule)."""
         self.sent = (timeout, ssl, server_hostname, head_limits, version)
         """What each hop's Request carries from the plan: its timeout, ssl, server_hostname,
         head limits and HTTP version."""
@@ -209,7 +217,6 @@ class Plan:
         url: URL,
         headers: CIMultiDictProxy[str],
         started: float,
-        deadline: float | None,
         route: ProxyRoute,
         url_text: str | None = None,
         *,
@@ -217,8 +224,8 @@ class Plan:
         simulated_elapsed: float = 0.0,
         trace: RequestTrace | None = None,
     ) -> Request:
-        """The seam request of one hop sent with this plan (``url_text``: ``str(url)``, when
-        at hand)."""
+        """The seam request of one hop, sent with this plan by a request that started at loop
+        time ``started`` (``url_text``: ``str(url)``, when at hand)."""
         draft = _RequestDraft()
         draft._url_text = url_text
         draft.method = method
@@ -226,7 +233,12 @@ class Plan:
         draft.headers = headers
         draft.body = body
         draft.started = started
-        draft.deadline = deadline
+        # timeouts.deadline(started, self.timeout.total, ...), its checks made by __init__:
+        total = self.total
+        if total is None:
+            draft.deadline = None
+        else:
+            draft.deadline = float(ceil(started + total)) if self.total_ceiled else started + total
         draft.simulated_elapsed = simulated_elapsed
         draft.trace = trace
         draft.timeout, draft.ssl, draft.server_hostname, draft.head_limits, draft.version = (
@@ -273,23 +285,21 @@ class Plan:
 
 
 class Call:
-    """One request: its plan, the transport its hops go through, when it started and when
-    its total timeout expires, and its trace (with trace configs)."""
+    """One request: its plan, the transport its hops go through, when it started (which
+    sets when its total timeout expires), and its trace (with trace configs)."""
 
-    __slots__ = ("deadline", "plan", "started", "trace", "transport")
+    __slots__ = ("plan", "started", "trace", "transport")
 
     def __init__(
         self,
         plan: Plan,
         transport: Transport,
         started: float,
-        deadline: float | None,
         trace: RequestTrace | None,
     ) -> None:
         self.plan = plan
         self.transport = transport
         self.started = started
-        self.deadline = deadline
         self.trace = trace
 
     def request(
@@ -306,7 +316,6 @@ class Call:
             hop.url,
             CIMultiDictProxy(headers),
             self.started,
-            self.deadline,
             route,
             body=body,
             simulated_elapsed=sum(r._simulated_elapsed for r in history) if history else 0.0,

@@ -107,18 +107,20 @@ def parse_links(url: URL, values: list[str]) -> MultiDictProxy[MultiDictProxy[st
 class ClientResponse:
     """A received response: status, headers and a lazily decoded body (aiohttp's API)."""
 
-    _trace: TraceHooks | None = None  # set by tracing; read() reports the body to it
-    # Per-response state starts as these class-level values (one store fewer each, per
+    # State that every read() and release() reads is set by _begin: an attribute found on the
+    # class, not the instance, costs Python 3.11 an unspecialised lookup each time it is read.
+    _trace: TraceHooks | None  # set by tracing; read() reports the body to it
+    _content: StreamReader | None  # made on first use: read() goes around it
+    _source: Source | None  # the decoding source; None: the wire body's own chunks
+    _body: bytes | None
+    _released: bool
+    # Other per-response state starts as these class-level values (one store fewer each, per
     # response); the instance sets its own when it changes or differs.
     _history: tuple[ClientResponse, ...] = ()
-    _content: StreamReader | None = None  # made on first use: read() goes around it
-    _source: Source | None = None  # the decoding source; None: the wire body's own chunks
-    _body: bytes | None = None
     _cookies: SimpleCookie | None = None
     _content_type: tuple[str, dict[str, str]] | None = None
     _raw_headers: tuple[tuple[bytes, bytes], ...] | None = None  # made by the first raw_headers
     _closed = True  # until __init__ completes: __del__ leaves a half-made response alone
-    _released = False
     _in_context = False
     _read_bufsize = 2**18
     _resolve_charset: Callable[[ClientResponse, bytes], str] = staticmethod(utf8_fallback)
@@ -162,10 +164,12 @@ class ClientResponse:
         self._wire = wire  # what raw_headers and the simulated time come from when asked
         self.request_info = request_info
         self._wire_body = wire.body
-        if auto_decompress:
-            encoding = wire.headers.get(_CONTENT_ENCODING)
-            if encoding:
-                self._source = decoded_source(wire.body, make_decoder(encoding))
+        encoding = wire.headers.get(_CONTENT_ENCODING) if auto_decompress else None
+        self._source = decoded_source(wire.body, make_decoder(encoding)) if encoding else None
+        self._content = None
+        self._body = None
+        self._released = False
+        self._trace = None
         if read_bufsize != 2**18:
             self._read_bufsize = read_bufsize
         self._closed = False

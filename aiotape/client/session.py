@@ -19,7 +19,11 @@ from .pipeline import RequestPipeline
 from .prepare import (
     session_timeout,
 )
-from .request_context import CustomResponseContextManager, RequestContextManager
+from .request_context import (
+    CustomResponseContextManager,
+    RequestContextManager,
+    ResponseContextManager,
+)
 from .response import ClientResponse, HttpVersion, HttpVersion11, utf8_fallback
 from .session_options import (
     CharsetResolver,
@@ -32,6 +36,7 @@ from .session_options import (
 )
 from .session_ws import WebSocketConnecting
 from .timeouts import (
+    DEFAULT_TIMEOUT,
     ClientTimeout,
 )
 from .transport import Transport
@@ -77,6 +82,8 @@ def session_transport(
 class ClientSession(RequestPipeline, WebSocketConnecting):
     """An aiohttp-compatible client session whose I/O goes through a pluggable Transport."""
 
+    _closed = True  # until __init__ completes: __del__ leaves a half-made session alone
+
     def __init__(
         self,
         base_url: str | URL | None = None,
@@ -111,9 +118,13 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         proxy: str | URL | None = None,
         proxy_auth: BasicAuth | None = None,
     ) -> None:
-        check_request_class(request_class)
-        self._version = check_version(version)
-        self._init_classes(response_class, ws_response_class)
+        # The defaults need no checks: each call below is made only for a value given.
+        if request_class is not None:
+            check_request_class(request_class)
+        self._version = HttpVersion11 if version is HttpVersion11 else check_version(version)
+        self._context = ResponseContextManager  # read by every request: on the instance
+        if response_class is not ClientResponse or ws_response_class is not ClientWebSocketResponse:
+            self._init_classes(response_class, ws_response_class)
         self._loop = running_loop(loop)
         self._init_builder(base_url, headers, skip_auto_headers, auth, cookie_jar, cookies)
         self._limits = (max_line_size, max_field_size, max_headers)
@@ -125,11 +136,11 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         self._json_dumps = json_serialize_bytes or json_serialize
         self._resolve_charset = fallback_charset_resolver
         self._raise_for_status = raise_for_status
-        self._timeout = session_timeout(timeout)
+        self._timeout = DEFAULT_TIMEOUT if timeout is None else session_timeout(timeout)
         self._auto_decompress, self._read_bufsize = auto_decompress, read_bufsize
         self._trust_env, self._requote_redirect_url = trust_env, requote_redirect_url
         self._proxy, self._proxy_auth = proxy, proxy_auth
-        self._trace_configs = frozen(trace_configs)
+        self._trace_configs = frozen(trace_configs) if trace_configs else []
         self._middlewares = tuple(middlewares)
         self._plain = (
             not self._middlewares
@@ -323,7 +334,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         await self.close()
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
-        if not getattr(self, "_closed", True):
+        if not self._closed:
             _warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
 
 
