@@ -17,8 +17,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ..client import exceptions
-from ..client.simulation import CLOSED, first_timeout
-from ..client.transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
+from ..client.transport import CLOSED, ChunkedBody, Request, Response, WSMessage, WSMsgType
 from .errors import Complaints
 from .matching import Closest, MatchRule
 from .model import (
@@ -286,7 +285,7 @@ def _chunk_times(interaction: Interaction) -> Sequence[float]:
 def _timely(request: Request, last: float) -> bool:
     """Whether no timeout of ``request`` can fire during a recorded exchange whose last event
     (head or chunk) came ``last`` seconds in (the usual case: no sock_read, a total deadline
-    far off); otherwise :func:`first_timeout` decides, event by event.
+    far off); otherwise :func:`_first_timeout` decides, event by event.
     """
     sock_read = request.timeout.sock_read
     if sock_read and sock_read > 0:
@@ -337,19 +336,19 @@ def replay(interaction: Interaction, request: Request, note: str | None = None) 
     if response is None:
         assert error is not None
         connecting = error.phase == "connect"
-        early = first_timeout(request, [interaction.elapsed], 0.0, connecting=connecting)
+        early = _first_timeout(request, [interaction.elapsed], 0.0, connecting=connecting)
         if early is not None:
             raise early[1]
         raise _noted(_rebuilt(error, request), note)
     timely = _timely(request, latest(interaction.elapsed, response.chunk_times))
-    head = None if timely else first_timeout(request, [interaction.elapsed], 0.0)
+    head = None if timely else _first_timeout(request, [interaction.elapsed], 0.0)
     if head is not None:
         raise head[1]
     chunks = response.chunks
     body_error: BaseException | None = None
     late = None
     if not timely:
-        late = first_timeout(request, _chunk_times(interaction), interaction.elapsed)
+        late = _first_timeout(request, _chunk_times(interaction), interaction.elapsed)
     if late is not None:
         chunks, body_error = chunks[: late[0]], late[1]
     elif error is not None:
@@ -365,6 +364,17 @@ def replay(interaction: Interaction, request: Request, note: str | None = None) 
         interaction.elapsed,
         body_error,
     )
+
+
+def _first_timeout(
+    request: Request, events: Sequence[float], start: float, *, connecting: bool = False
+) -> tuple[int, BaseException] | None:
+    """:func:`aiotape.client.simulation.first_timeout` (its module, which imports ``http``, is
+    imported by the first replay a timeout may cut short or that fails: a clean replay from
+    the compiled rows needs neither)."""
+    from ..client.simulation import first_timeout
+
+    return first_timeout(request, events, start, connecting=connecting)
 
 
 def _response(

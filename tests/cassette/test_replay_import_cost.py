@@ -13,6 +13,9 @@ from tests.fresh_python import run_json
 
 REPLAY_LAZY = (
     "yaml",
+    "hashlib",
+    "http",
+    "aiotape.client.simulation",
     "aiotape.cassettes.drift",
     "aiotape.cassettes.failures",
     "aiotape.cassettes.format",
