@@ -12,13 +12,13 @@ import operator
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from itertools import compress
+from typing import TYPE_CHECKING
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ..client import exceptions
 from ..client.transport import CLOSED, ChunkedBody, Request, Response, WSMessage, WSMsgType
-from .errors import Complaints
 from .matching import Closest, MatchRule
 from .model import (
     Headers,
@@ -29,6 +29,9 @@ from .model import (
     WSFrame,
 )
 from .recorded import Exact, Recorded, latest
+
+if TYPE_CHECKING:
+    from .complaints import Complaints
 
 __all__ = ["INCOMPLETE_BODY", "Playback", "ReplayChannel", "replay", "replay_at"]
 

@@ -14,13 +14,13 @@ from ..client.transport import (
     WSOptions,
     url_string,
 )
-from .errors import Complaints
 from .filters import Filters
 from .matching import MatchRule
 from .model import RecordedRequest
 from .player import Playback, ReplayChannel, replay, replay_at
 
 if TYPE_CHECKING:
+    from .complaints import Complaints
     from .recorder import Recorder
 
 __all__ = ["CassetteTransport", "LiveRequests"]

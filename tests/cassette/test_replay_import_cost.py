@@ -16,6 +16,7 @@ REPLAY_LAZY = (
     "hashlib",
     "http",
     "aiotape.client.simulation",
+    "aiotape.cassettes.complaints",
     "aiotape.cassettes.drift",
     "aiotape.cassettes.failures",
     "aiotape.cassettes.format",
