@@ -24,6 +24,7 @@ REPLAY_LAZY = (
     "aiotape.cassettes.recorder",
     "aiotape.cassettes.safe_yaml",
     "aiotape.cassettes.verify",
+    "aiotape.cassettes.ws_replay",
 )
 
 _REPLAY = """
