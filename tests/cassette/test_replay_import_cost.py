@@ -13,7 +13,6 @@ from tests.fresh_python import run_json
 
 REPLAY_LAZY = (
     "yaml",
-    "hashlib",
     "http",
     "aiotape.client.simulation",
     "aiotape.cassettes.complaints",
