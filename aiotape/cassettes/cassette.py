@@ -22,7 +22,7 @@ from ..client.transport import (
 from .cache import load_file
 from .cassette_file import NOTHING, REPLAY_ONLY, read_recorded, render, serializer_named
 from .compiled_options import compile_options
-from .errors import CassetteLabel, Complaints, UnmatchedRequestError, WebSocketMismatchError
+from .errors import UnmatchedRequestError, WebSocketMismatchError
 from .filters import (
     DEFAULT_REDACTED_HEADERS,
     DEFAULT_REDACTED_QUERY,
@@ -41,6 +41,7 @@ from .transport import CassetteTransport
 from .vcr_config import Serializer, VcrExtras
 
 if TYPE_CHECKING:
+    from .complaints import Complaints
     from .recorder import Recorder
     from .vcr_shapes import VcrRequest
 
@@ -106,6 +107,9 @@ def _complaints(
     sources: tuple[tuple[str | os.PathLike[str] | None, int], ...],
     errors: list[UnmatchedRequestError | WebSocketMismatchError],
 ) -> Complaints:
+    """The Complaints of a cassette (their module is imported by the first error built)."""
+    from .complaints import CassetteLabel, Complaints
+
     return Complaints(CassetteLabel(*label), closest, sources, errors)
 
 

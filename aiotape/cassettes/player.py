@@ -12,26 +12,26 @@ import operator
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from itertools import compress
+from typing import TYPE_CHECKING
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ..client import exceptions
-from ..client.simulation import CLOSED, first_timeout
-from ..client.transport import ChunkedBody, Request, Response, WSMessage, WSMsgType
-from .errors import Complaints
+from ..client.transport import ChunkedBody, Request, Response
 from .matching import Closest, MatchRule
 from .model import (
     Headers,
     Interaction,
     RecordedError,
     RecordedRequest,
-    RecordedWebSocket,
-    WSFrame,
 )
 from .recorded import Exact, Recorded, latest
 
-__all__ = ["INCOMPLETE_BODY", "Playback", "ReplayChannel", "replay", "replay_at"]
+if TYPE_CHECKING:
+    from .complaints import Complaints
+
+__all__ = ["INCOMPLETE_BODY", "Playback", "replay", "replay_at"]
 
 INCOMPLETE_BODY = (
     "aiotape: the cassette holds only the start of this body (the response was released "
@@ -286,7 +286,7 @@ def _chunk_times(interaction: Interaction) -> Sequence[float]:
 def _timely(request: Request, last: float) -> bool:
     """Whether no timeout of ``request`` can fire during a recorded exchange whose last event
     (head or chunk) came ``last`` seconds in (the usual case: no sock_read, a total deadline
-    far off); otherwise :func:`first_timeout` decides, event by event.
+    far off); otherwise :func:`_first_timeout` decides, event by event.
     """
     sock_read = request.timeout.sock_read
     if sock_read and sock_read > 0:
@@ -337,19 +337,19 @@ def replay(interaction: Interaction, request: Request, note: str | None = None) 
     if response is None:
         assert error is not None
         connecting = error.phase == "connect"
-        early = first_timeout(request, [interaction.elapsed], 0.0, connecting=connecting)
+        early = _first_timeout(request, [interaction.elapsed], 0.0, connecting=connecting)
         if early is not None:
             raise early[1]
         raise _noted(_rebuilt(error, request), note)
     timely = _timely(request, latest(interaction.elapsed, response.chunk_times))
-    head = None if timely else first_timeout(request, [interaction.elapsed], 0.0)
+    head = None if timely else _first_timeout(request, [interaction.elapsed], 0.0)
     if head is not None:
         raise head[1]
     chunks = response.chunks
     body_error: BaseException | None = None
     late = None
     if not timely:
-        late = first_timeout(request, _chunk_times(interaction), interaction.elapsed)
+        late = _first_timeout(request, _chunk_times(interaction), interaction.elapsed)
     if late is not None:
         chunks, body_error = chunks[: late[0]], late[1]
     elif error is not None:
@@ -365,6 +365,17 @@ def replay(interaction: Interaction, request: Request, note: str | None = None) 
         interaction.elapsed,
         body_error,
     )
+
+
+def _first_timeout(
+    request: Request, events: Sequence[float], start: float, *, connecting: bool = False
+) -> tuple[int, BaseException] | None:
+    """:func:`aiotape.client.simulation.first_timeout` (its module, which imports ``http``, is
+    imported by the first replay a timeout may cut short or that fails: a clean replay from
+    the compiled rows needs neither)."""
+    from ..client.simulation import first_timeout
+
+    return first_timeout(request, events, start, connecting=connecting)
 
 
 def _response(
@@ -401,94 +412,3 @@ def _noted(error: BaseException, note: str | None) -> BaseException:
         notes = getattr(error, "__notes__", None)
         error.__notes__ = [*(notes or ()), note]  # type: ignore[attr-defined]  # add_note(): 3.11+
     return error
-
-
-_KEEPALIVE = frozenset({WSMsgType.PING, WSMsgType.PONG})
-
-
-def _shown(kind: WSMsgType, data: object) -> str:
-    text = repr(data)
-    return f"{kind.name} {text[:77] + '...' if len(text) > 80 else text}"
-
-
-class ReplayChannel:
-    """A WebSocketChannel that plays a recorded websocket session back.
-
-    The client's data messages must be the recorded ones, in order (pings and pongs are
-    timing-dependent and not checked). Each recorded server message is delivered once every
-    client message recorded before it has been sent, then ``CLOSED`` once all are delivered.
-    ``mismatch(sent, expected)`` builds the error raised for an unexpected client message.
-    """
-
-    __slots__ = (
-        "_closed",
-        "_mismatch",
-        "_progress",
-        "_received",
-        "_recvs",
-        "_sends",
-        "_sent",
-        "handshake",
-        "protocol",
-    )
-
-    def __init__(
-        self,
-        recorded: RecordedWebSocket,
-        handshake: Response,
-        mismatch: Callable[[str, str], BaseException],
-    ) -> None:
-        self.handshake = handshake
-        self.protocol = recorded.protocol
-        self._mismatch = mismatch
-        self._sends: list[WSFrame] = []
-        self._recvs: list[tuple[int, WSFrame]] = []
-        for frame in recorded.frames:
-            if frame.direction == "recv":
-                self._recvs.append((len(self._sends), frame))
-            elif frame.type not in _KEEPALIVE:
-                self._sends.append(frame)
-        self._sent = 0
-        self._received = 0
-        self._closed = False
-        self._progress: asyncio.Event | None = None
-
-    def _advance(self, sent: int) -> None:
-        self._sent = sent
-        if self._progress is not None:
-            self._progress.set()
-
-    async def send(self, message: WSMessage) -> None:
-        """Check ``message`` against the recording (CLOSE skips ahead to the recorded close)."""
-        kind = message.type
-        if kind in _KEEPALIVE:
-            return
-        sends = self._sends
-        if kind is WSMsgType.CLOSE:
-            closes = (i for i in range(self._sent, len(sends)) if sends[i].type is kind)
-            self._advance(next(closes, len(sends) - 1) + 1)
-            return
-        expected = sends[self._sent] if self._sent < len(sends) else None
-        data = message.data if kind is WSMsgType.TEXT else bytes(message.data)
-        if expected is None or (expected.type, expected.data) != (kind, data):
-            wanted = "nothing more" if expected is None else _shown(expected.type, expected.data)
-            raise self._mismatch(_shown(kind, data), wanted)
-        self._advance(self._sent + 1)
-
-    async def receive(self) -> WSMessage:
-        """The next recorded server message once the client has caught up; then CLOSED."""
-        while not self._closed and self._received < len(self._recvs):
-            needed, frame = self._recvs[self._received]
-            if self._sent >= needed:
-                self._received += 1
-                return WSMessage(frame.type, frame.data, frame.extra)
-            if self._progress is None:
-                self._progress = asyncio.Event()
-            self._progress.clear()
-            await self._progress.wait()
-        return CLOSED
-
-    async def aclose(self) -> None:
-        """End the session: receive returns CLOSED from now on."""
-        self._closed = True
-        self._advance(self._sent)

@@ -14,13 +14,13 @@ from ..client.transport import (
     WSOptions,
     url_string,
 )
-from .errors import Complaints
 from .filters import Filters
 from .matching import MatchRule
 from .model import RecordedRequest
-from .player import Playback, ReplayChannel, replay, replay_at
+from .player import Playback, replay, replay_at
 
 if TYPE_CHECKING:
+    from .complaints import Complaints
     from .recorder import Recorder
 
 __all__ = ["CassetteTransport", "LiveRequests"]
@@ -173,6 +173,8 @@ class CassetteTransport:
                 raise self._complaints().unmatched(
                     live, "the recorded answer is not a websocket session"
                 )
+            from .ws_replay import ReplayChannel  # imported by the first session replayed
+
             return ReplayChannel(
                 interaction.websocket,
                 handshake,

@@ -13,6 +13,9 @@ from tests.fresh_python import run_json
 
 REPLAY_LAZY = (
     "yaml",
+    "http",
+    "aiotape.client.simulation",
+    "aiotape.cassettes.complaints",
     "aiotape.cassettes.drift",
     "aiotape.cassettes.failures",
     "aiotape.cassettes.format",
@@ -20,6 +23,7 @@ REPLAY_LAZY = (
     "aiotape.cassettes.recorder",
     "aiotape.cassettes.safe_yaml",
     "aiotape.cassettes.verify",
+    "aiotape.cassettes.ws_replay",
 )
 
 _REPLAY = """
