@@ -25,11 +25,12 @@ from .prepare import (
 )
 from .proxies import ProxyRoute, env_route, explicit_route, netrc_auth_for
 from .request_info import RequestInfo
-from .transport import Transport, active_transport
+from .transport import active_transport
 
 if TYPE_CHECKING:
     from http.cookies import BaseCookie
 
+    from .seam_protocols import Transport
     from .tracing import TraceConfig
 
 __all__ = ["PlainCall", "PlainOrigin", "RequestBuilder", "check_base_url", "request_cookies"]

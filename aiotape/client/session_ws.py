@@ -35,15 +35,16 @@ from .request_info import RequestInfo, SSLSetting
 from .request_plan import OPTION_DEFAULTS
 from .response import ClientResponse
 from .timeouts import ClientTimeout, deadline
-from .transport import Request, Response, WebSocketChannel, WSOptions
-from .websocket import ClientWebSocketResponse
+from .transport import Request, Response
 
 if TYPE_CHECKING:
     from .middlewares import ClientMiddlewareType
     from .options import RaiseForStatus, Unpack, WSConnectOptions
     from .request_trace import RequestTrace
     from .session import ClientSession
+    from .websocket import ClientWebSocketResponse
     from .ws_timeout import ClientWSTimeout
+    from .ws_types import WebSocketChannel, WSOptions
 
 __all__ = ["WebSocketConnecting", "handshake_request", "ws_url"]
 
@@ -102,7 +103,7 @@ class WebSocketConnecting(RequestBuilder):
     _middlewares: Sequence[ClientMiddlewareType]
     _timeout: ClientTimeout
     _raise_for_status: RaiseForStatus
-    _ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse
+    _ws_response_class: type[ClientWebSocketResponse] | None = None  # None: the default
 
     def ws_connect(
         self, url: str | URL, **kwargs: Unpack[WSConnectOptions]
@@ -134,7 +135,9 @@ class WebSocketConnecting(RequestBuilder):
         method: str = "GET",
         decode_text: bool = True,
     ) -> ClientWebSocketResponse:
-        from .fingerprint import ssl_setting  # loaded by the first websocket
+        from .fingerprint import ssl_setting  # these are loaded by the first websocket
+        from .websocket import ClientWebSocketResponse
+        from .ws_types import WSOptions
 
         target = self._target_url(str_or_url, params)  # what traces report, as aiohttp's
         url = ws_url(target)
@@ -158,7 +161,7 @@ class WebSocketConnecting(RequestBuilder):
             WSOptions(tuple(protocols), max_msg_size, compress),
         )
         channel = await self._handshake(hop, trace)
-        return self._ws_response_class(
+        return (self._ws_response_class or ClientWebSocketResponse)(
             channel,
             timeout=ws_timeout,
             autoclose=autoclose,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import exceptions
 from .timeouts import TimeoutScope, deadline
-from .transport import CLOSED, WebSocketChannel, WSCloseCode, WSMessage, WSMsgType
+from .ws_types import CLOSED, WebSocketChannel, WSCloseCode, WSMessage, WSMsgType
 
 if TYPE_CHECKING:
     from .ws_timeout import ClientWSTimeout
