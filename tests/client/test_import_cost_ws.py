@@ -1,0 +1,106 @@
+"""A plain request never builds the websocket side or the seam's protocols; they are still
+importable from every place they were, and built as aiohttp builds them, on first use."""
+
+from __future__ import annotations
+
+import enum
+from textwrap import dedent
+
+import aiohttp
+import pytest
+
+import aiotape
+import aiotape.transport as public_seam
+from aiotape.client import transport
+from tests.fresh_python import run_json
+
+WS_SIDE = (
+    "aiotape.client.seam_protocols",
+    "aiotape.client.websocket",
+    "aiotape.client.ws_opening",
+    "aiotape.client.ws_types",
+)
+
+
+def test_a_plain_get_builds_no_websocket_type_and_no_protocol() -> None:
+    loaded = run_json(
+        dedent(
+            f"""
+            import asyncio, json, sys
+            import aiotape
+            from aiotape.client.transport import ChunkedBody, Response
+            from multidict import CIMultiDict, CIMultiDictProxy
+
+            class Canned:
+                async def handle(self, request):
+                    headers = CIMultiDictProxy(CIMultiDict({{"Content-Type": "text/plain"}}))
+                    return Response(200, "OK", headers, ChunkedBody([b"hello"]))
+
+            async def main():
+                with aiotape.use_transport(Canned()):
+                    async with aiotape.ClientSession() as session:
+                        async with session.get("http://127.0.0.1:1/x") as resp:
+                            assert await resp.read() == b"hello"
+
+            asyncio.run(main())
+            print(json.dumps([name for name in {WS_SIDE!r} if name in sys.modules]))
+            """
+        )
+    )
+    assert loaded == []
+
+
+@pytest.mark.parametrize(
+    ("use", "module"),
+    [
+        ("aiotape.WSMsgType.TEXT", "aiotape.client.ws_types"),
+        ("from aiotape.client.transport import WSCloseCode", "aiotape.client.ws_types"),
+        ("aiotape.Transport", "aiotape.client.seam_protocols"),
+        ("from aiotape.client.transport import BodyStream", "aiotape.client.seam_protocols"),
+        ("aiotape.ClientWebSocketResponse", "aiotape.client.websocket"),
+        (
+            "aiotape.ClientSession().ws_connect('ws://127.0.0.1:1/').close()",
+            "aiotape.client.ws_opening",
+        ),
+    ],
+)
+def test_the_websocket_side_is_built_by_its_first_use(use: str, module: str) -> None:
+    answer = run_json(
+        f"""
+        import json, sys, warnings
+        warnings.simplefilter("ignore")
+        import aiotape
+        aiotape.ClientSession
+        before = {module!r} in sys.modules
+        {use}
+        print(json.dumps([before, {module!r} in sys.modules]))
+        """
+    )
+    assert answer == [False, True]
+
+
+@pytest.mark.parametrize("name", ["WSMsgType", "WSCloseCode"])
+def test_the_lazy_enums_are_aiohttps_int_enums(name: str) -> None:
+    ours, theirs = getattr(aiotape, name), getattr(aiohttp, name)
+    assert issubclass(ours, enum.IntEnum)
+    assert ours is getattr(transport, name) is getattr(public_seam, name)
+    assert dict(ours.__members__.items()).keys() == dict(theirs.__members__.items()).keys()
+    assert [(m.name, int(m)) for m in ours.__members__.values()] == [
+        (m.name, int(m)) for m in theirs.__members__.values()
+    ]
+
+
+def test_the_seam_names_are_the_same_objects_everywhere() -> None:
+    for name in ("Transport", "WSMessage", "WSOptions", "WebSocketChannel"):
+        assert getattr(transport, name) is getattr(public_seam, name)
+    assert aiotape.WSMessage is transport.WSMessage
+    assert aiohttp.WSMessage(aiohttp.WSMsgType.CLOSED, None, None) == transport.CLOSED
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        transport.Nope  # noqa: B018
+
+
+async def test_ws_response_class_defaults_to_clientwebsocketresponse() -> None:
+    async with aiotape.ClientSession() as session:
+        assert session._ws_response_class is None  # the default: built by the first ws_connect
+    with pytest.raises(TypeError, match="ws_response_class must be"):
+        aiotape.ClientSession(ws_response_class=int)  # type: ignore[arg-type]
