@@ -1,5 +1,6 @@
-"""A plain request never builds the websocket side or the seam's protocols; they are still
-importable from every place they were, and built as aiohttp builds them, on first use."""
+"""A plain request never builds the websocket side, the seam's protocols or the body decoders;
+they are still importable from every place they were, and built as aiohttp builds them, on first
+use."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import aiotape.transport as public_seam
 from aiotape.client import transport
 from tests.fresh_python import run_json
 
-WS_SIDE = (
+FIRST_USE = (
+    "aiotape.client.body_decoders",
     "aiotape.client.seam_protocols",
     "aiotape.client.websocket",
     "aiotape.client.ws_opening",
@@ -22,7 +24,7 @@ WS_SIDE = (
 )
 
 
-def test_a_plain_get_builds_no_websocket_type_and_no_protocol() -> None:
+def test_a_plain_get_builds_no_websocket_type_protocol_or_decoder() -> None:
     loaded = run_json(
         dedent(
             f"""
@@ -43,7 +45,7 @@ def test_a_plain_get_builds_no_websocket_type_and_no_protocol() -> None:
                             assert await resp.read() == b"hello"
 
             asyncio.run(main())
-            print(json.dumps([name for name in {WS_SIDE!r} if name in sys.modules]))
+            print(json.dumps([name for name in {FIRST_USE!r} if name in sys.modules]))
             """
         )
     )
@@ -58,13 +60,14 @@ def test_a_plain_get_builds_no_websocket_type_and_no_protocol() -> None:
         ("aiotape.Transport", "aiotape.client.seam_protocols"),
         ("from aiotape.client.transport import BodyStream", "aiotape.client.seam_protocols"),
         ("aiotape.ClientWebSocketResponse", "aiotape.client.websocket"),
+        ("aiotape.client.decoders.make_decoder('gzip')", "aiotape.client.body_decoders"),
         (
             "aiotape.ClientSession().ws_connect('ws://127.0.0.1:1/').close()",
             "aiotape.client.ws_opening",
         ),
     ],
 )
-def test_the_websocket_side_is_built_by_its_first_use(use: str, module: str) -> None:
+def test_each_is_built_by_its_first_use(use: str, module: str) -> None:
     answer = run_json(
         f"""
         import json, sys, warnings
