@@ -23,7 +23,7 @@ from .prepare import (
     origin_url,
     parse_url,
 )
-from .proxies import ProxyRoute, env_route, explicit_route, netrc_auth_for
+from .proxies import ProxyRoute, explicit_route
 from .request_info import RequestInfo
 from .transport import active_transport
 
@@ -281,6 +281,8 @@ class RequestBuilder:
     ) -> tuple[ProxyRoute, BasicAuth | None]:
         """``trust_env``: the hop's proxy (unless explicit) and, when no other source gives
         credentials (auth, URL, session auth, an Authorization header), netrc's for the host."""
+        from .proxy_env import env_route, netrc_auth_for  # imported by the first such hop
+
         route = explicit if explicit is not None else await env_route(url)
         given = CIMultiDict(headers or {})
         if (

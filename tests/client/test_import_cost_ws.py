@@ -1,6 +1,6 @@
-"""A plain request never builds the websocket side, the seam's protocols or the body decoders;
-they are still importable from every place they were, and built as aiohttp builds them, on first
-use."""
+"""A plain request never builds the websocket side, the seam's protocols, the body decoders or
+the environment's proxies; they are still importable from every place they were, and built as
+aiohttp builds them, on first use."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tests.fresh_python import run_json
 
 FIRST_USE = (
     "aiotape.client.body_decoders",
+    "aiotape.client.proxy_env",
     "aiotape.client.seam_protocols",
     "aiotape.client.websocket",
     "aiotape.client.ws_opening",
