@@ -6,14 +6,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING
 
-from ..client.transport import (
-    Request,
-    Response,
-    Transport,
-    WebSocketChannel,
-    WSOptions,
-    url_string,
-)
+from ..client.transport import Request, Response, url_string
 from .errors import Complaints
 from .filters import Filters
 from .matching import MatchRule
@@ -21,6 +14,8 @@ from .model import RecordedRequest
 from .player import Playback, ReplayChannel, replay, replay_at
 
 if TYPE_CHECKING:
+    from ..client.seam_protocols import Transport
+    from ..client.ws_types import WebSocketChannel, WSOptions
     from .recorder import Recorder
 
 __all__ = ["CassetteTransport", "LiveRequests"]

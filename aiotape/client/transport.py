@@ -7,8 +7,8 @@ connect/sock_read timeouts) lives in a transport. Errors cross the seam only as 
 exception classes.
 
 The protocols (``Transport``, ``BodyStream``, ``TraceHooks``) and the websocket types are
-importable from here but built on first use (``seam_protocols``, ``ws_types``): a plain
-request needs none of them.
+importable from here but built on first use (``seam_protocols``, ``ws_messages``,
+``ws_types``): a plain request needs none of them.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ if TYPE_CHECKING:
     from .seam_protocols import TraceHooks as TraceHooks
     from .seam_protocols import Transport as Transport
     from .seam_protocols import TransportOverride as TransportOverride
-    from .ws_types import CLOSED as CLOSED
+    from .ws_messages import CLOSED as CLOSED
+    from .ws_messages import WSMessage as WSMessage
+    from .ws_messages import WSMsgType as WSMsgType
     from .ws_types import WebSocketChannel as WebSocketChannel
     from .ws_types import WSCloseCode as WSCloseCode
-    from .ws_types import WSMessage as WSMessage
-    from .ws_types import WSMsgType as WSMsgType
     from .ws_types import WSOptions as WSOptions
 
 __all__ = [
@@ -63,14 +63,8 @@ __all__ = [
 
 _LAZY = {  # the names built on first use, by module
     "seam_protocols": ("BodyStream", "TraceHooks", "Transport", "TransportOverride"),
-    "ws_types": (
-        "CLOSED",
-        "WSCloseCode",
-        "WSMessage",
-        "WSMsgType",
-        "WSOptions",
-        "WebSocketChannel",
-    ),
+    "ws_messages": ("CLOSED", "WSMessage", "WSMsgType"),
+    "ws_types": ("WSCloseCode", "WSOptions", "WebSocketChannel"),
 }
 
 

@@ -1,42 +1,20 @@
-"""The websocket side of the seam: message types, close codes, messages and the channel.
+"""The rest of the websocket side of the seam: close codes, how a websocket is opened
+(``WSOptions``) and the channel a transport returns.
 
-Only websockets use these, so a run that sends plain requests never builds them:
+Only websockets use these (a websocket cassette's replay needs none of them):
 ``aiotape.client.transport`` (and ``aiotape``) hand them out on first use.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from .transport import Response
+    from .ws_messages import WSMessage
 
-__all__ = ["CLOSED", "WSCloseCode", "WSMessage", "WSMsgType", "WSOptions", "WebSocketChannel"]
-
-
-class WSMsgType(enum.IntEnum):
-    """Websocket message types, aiohttp's values (and its lower-case aliases)."""
-
-    CONTINUATION = 0x0
-    TEXT = 0x1
-    BINARY = 0x2
-    PING = 0x9
-    PONG = 0xA
-    CLOSE = 0x8
-    CLOSING = 0x100
-    CLOSED = 0x101
-    ERROR = 0x102
-
-    text = TEXT
-    binary = BINARY
-    ping = PING
-    pong = PONG
-    close = CLOSE
-    closing = CLOSING
-    closed = CLOSED
-    error = ERROR
+__all__ = ["WSCloseCode", "WSOptions", "WebSocketChannel"]
 
 
 class WSCloseCode(enum.IntEnum):
@@ -55,24 +33,6 @@ class WSCloseCode(enum.IntEnum):
     SERVICE_RESTART = 1012
     TRY_AGAIN_LATER = 1013
     BAD_GATEWAY = 1014
-
-
-class WSMessage(NamedTuple):
-    """A whole websocket message. For CLOSE, ``data`` is the close code and ``extra`` the reason."""
-
-    type: WSMsgType
-    data: Any
-    extra: Any
-
-    def json(self, *, loads: Callable[[Any], Any] | None = None) -> Any:
-        """Decode ``data`` as JSON."""
-        import json as _json
-
-        return (loads or _json.loads)(self.data)
-
-
-CLOSED = WSMessage(WSMsgType.CLOSED, None, None)
-"""What a websocket channel's ``receive`` returns once the connection is gone."""
 
 
 class WSOptions(NamedTuple):

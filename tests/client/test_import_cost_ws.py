@@ -5,6 +5,7 @@ aiohttp builds them, on first use."""
 from __future__ import annotations
 
 import enum
+from pathlib import Path
 from textwrap import dedent
 
 import aiohttp
@@ -12,6 +13,7 @@ import pytest
 
 import aiotape
 import aiotape.transport as public_seam
+from aiotape.cassettes import Interaction, RecordedRequest, RecordedResponse, dumps
 from aiotape.client import transport
 from tests.fresh_python import run_json
 
@@ -20,6 +22,7 @@ FIRST_USE = (
     "aiotape.client.proxy_env",
     "aiotape.client.seam_protocols",
     "aiotape.client.websocket",
+    "aiotape.client.ws_messages",
     "aiotape.client.ws_opening",
     "aiotape.client.ws_types",
 )
@@ -56,7 +59,7 @@ def test_a_plain_get_builds_no_websocket_type_protocol_or_decoder() -> None:
 @pytest.mark.parametrize(
     ("use", "module"),
     [
-        ("aiotape.WSMsgType.TEXT", "aiotape.client.ws_types"),
+        ("aiotape.WSMsgType.TEXT", "aiotape.client.ws_messages"),
         ("from aiotape.client.transport import WSCloseCode", "aiotape.client.ws_types"),
         ("aiotape.Transport", "aiotape.client.seam_protocols"),
         ("from aiotape.client.transport import BodyStream", "aiotape.client.seam_protocols"),
@@ -108,3 +111,30 @@ async def test_ws_response_class_defaults_to_clientwebsocketresponse() -> None:
         assert session._ws_response_class is None  # the default: built by the first ws_connect
     with pytest.raises(TypeError, match="ws_response_class must be"):
         aiotape.ClientSession(ws_response_class=int)  # type: ignore[arg-type]
+
+
+def test_a_replayed_get_builds_no_protocol_or_websocket_channel(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    recorded = Interaction(
+        RecordedRequest("GET", "http://127.0.0.1:9/item"),
+        RecordedResponse(200, "OK", (("Content-Length", "5"),), (b"hello",)),
+    )
+    path.write_text(dumps([recorded]))
+    loaded = run_json(
+        f"""
+        import asyncio, json, sys
+        import aiotape
+        from aiotape.cassettes import use_cassette
+
+        async def main():
+            with use_cassette({str(path)!r}):
+                async with aiotape.ClientSession() as session:
+                    async with session.get("http://127.0.0.1:9/item") as response:
+                        assert await response.read() == b"hello"
+
+        asyncio.run(main())
+        print(json.dumps([name for name in {FIRST_USE!r} if name in sys.modules]))
+        """,
+        AIOTAPE_CACHE_DIR=str(tmp_path / "cache"),
+    )
+    assert set(loaded) <= {"aiotape.client.ws_messages"}  # the cassette model names WSMsgType
