@@ -78,6 +78,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    """The module's names, the ones built on first use included."""
+    return sorted({*globals(), *__all__})
+
+
 async def close_body(body: bytes | AsyncIterable[bytes]) -> None:
     """Close a request body stream that was not sent to its end (closing files opened for it)."""
     aclose = getattr(body, "aclose", None)

@@ -102,6 +102,7 @@ def test_the_seam_names_are_the_same_objects_everywhere() -> None:
         assert getattr(transport, name) is getattr(public_seam, name)
     assert aiotape.WSMessage is transport.WSMessage
     assert aiohttp.WSMessage(aiohttp.WSMsgType.CLOSED, None, None) == transport.CLOSED
+    assert {"WSMsgType", "Transport", "BodyStream"} <= set(dir(transport))
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         transport.Nope  # noqa: B018
 
