@@ -1,12 +1,11 @@
-"""A plain request never builds the websocket side, the seam's protocols, the body decoders or
-the environment's proxies; they are still importable from every place they were, and built as
-aiohttp builds them, on first use."""
+"""The websocket side, the seam's protocols, the body decoders and the environment's proxies
+(which a plain GET never imports: ``test_import_cost``) are still importable from every place
+they were, built as aiohttp builds them, on first use; a replay builds no protocol either."""
 
 from __future__ import annotations
 
 import enum
 from pathlib import Path
-from textwrap import dedent
 
 import aiohttp
 import pytest
@@ -26,34 +25,6 @@ FIRST_USE = (
     "aiotape.client.ws_opening",
     "aiotape.client.ws_types",
 )
-
-
-def test_a_plain_get_builds_no_websocket_type_protocol_or_decoder() -> None:
-    loaded = run_json(
-        dedent(
-            f"""
-            import asyncio, json, sys
-            import aiotape
-            from aiotape.client.transport import ChunkedBody, Response
-            from multidict import CIMultiDict, CIMultiDictProxy
-
-            class Canned:
-                async def handle(self, request):
-                    headers = CIMultiDictProxy(CIMultiDict({{"Content-Type": "text/plain"}}))
-                    return Response(200, "OK", headers, ChunkedBody([b"hello"]))
-
-            async def main():
-                with aiotape.use_transport(Canned()):
-                    async with aiotape.ClientSession() as session:
-                        async with session.get("http://127.0.0.1:1/x") as resp:
-                            assert await resp.read() == b"hello"
-
-            asyncio.run(main())
-            print(json.dumps([name for name in {FIRST_USE!r} if name in sys.modules]))
-            """
-        )
-    )
-    assert loaded == []
 
 
 @pytest.mark.parametrize(
