@@ -6,14 +6,13 @@ pytest plugin built on it) routes every session through a mock or a cassette ins
 when the name is first used (``aiotape.ClientSession`` brings what a request needs; forms,
 multipart, Content-Disposition, digest auth, trace params and unix sockets stay unloaded until
 used), and so are ``aiotape.mocking``, ``aiotape.cassettes``, ``aiotape.payload``,
-``aiotape.hdrs`` and ``aiotape.client_exceptions``. The exception classes are built on first use.
-So a pytest run with aiotape installed pays nothing for the client until a test uses it.
+``aiotape.hdrs``, ``aiotape.client_exceptions`` and ``__version__``. The exception classes are
+built on first use. So a pytest run with aiotape installed pays nothing for the client until a
+test uses it.
 """
 
 import importlib
 from typing import TYPE_CHECKING, Any
-
-from ._version import VERSION as __version__
 
 if TYPE_CHECKING:
     from . import cassettes as cassettes
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     from . import hdrs as hdrs
     from . import mocking as mocking
     from . import payload as payload
+    from ._version import VERSION as __version__
     from .client.auth import BasicAuth
     from .client.cookies import CookieJar, DummyCookieJar
     from .client.digest_auth import DigestAuthMiddleware
@@ -224,6 +224,10 @@ def __getattr__(name: str) -> Any:
     """
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "__version__":  # its module is the client's too (the User-Agent)
+        from ._version import VERSION
+
+        return VERSION
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     module = importlib.import_module(f"{__name__}.{_LAZY_NAMES.get(name, 'client.exceptions')}")

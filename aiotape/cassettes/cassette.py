@@ -11,14 +11,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ..client.records import Frozen
-from ..client.transport import (
-    Request,
-    Response,
-    Transport,
-    WebSocketChannel,
-    WSOptions,
-    use_transport,
-)
+from ..client.transport import Request, Response, use_transport
 from .cache import load_file
 from .cassette_file import NOTHING, REPLAY_ONLY, read_recorded, render, serializer_named
 from .compiled_options import compile_options
@@ -41,6 +34,8 @@ from .transport import CassetteTransport
 from .vcr_config import Serializer, VcrExtras
 
 if TYPE_CHECKING:
+    from ..client.seam_protocols import Transport
+    from ..client.ws_types import WebSocketChannel, WSOptions
     from .complaints import Complaints
     from .recorder import Recorder
     from .vcr_shapes import VcrRequest

@@ -6,20 +6,15 @@ import dataclasses
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING
 
-from ..client.transport import (
-    Request,
-    Response,
-    Transport,
-    WebSocketChannel,
-    WSOptions,
-    url_string,
-)
+from ..client.transport import Request, Response, url_string
 from .filters import Filters
 from .matching import MatchRule
 from .model import RecordedRequest
 from .player import Playback, replay, replay_at
 
 if TYPE_CHECKING:
+    from ..client.seam_protocols import Transport
+    from ..client.ws_types import WebSocketChannel, WSOptions
     from .complaints import Complaints
     from .recorder import Recorder
 

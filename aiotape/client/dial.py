@@ -14,7 +14,7 @@ import ssl
 import sys
 from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from yarl import URL
 
@@ -24,7 +24,10 @@ from .pool_key import ConnectionKey
 from .resolvers import AbstractResolver, ResolveResult, ThreadedResolver
 from .schemes import DEFAULT_PORTS, SECURE_SCHEMES
 from .timeouts import TimeoutScope, deadline, earliest
-from .transport import Request, TraceHooks
+from .transport import Request
+
+if TYPE_CHECKING:
+    from .seam_protocols import TraceHooks
 
 __all__ = [
     "Resolver",

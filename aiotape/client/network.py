@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from multidict import CIMultiDictProxy, getversion
 
 from . import exceptions
-from .transport import Request, Response, WebSocketChannel, WSOptions
+from .transport import Request, Response
 
 if TYPE_CHECKING:
     from .connection_settings import ConnectionSettings
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .pool import BaseConnector
     from .pool_key import ConnectionKey
     from .ws_channel import NetworkWebSocketChannel
+    from .ws_types import WebSocketChannel, WSOptions
 
 __all__ = ["NetworkTransport"]
 

@@ -23,13 +23,14 @@ from .prepare import (
     origin_url,
     parse_url,
 )
-from .proxies import ProxyRoute, env_route, explicit_route, netrc_auth_for
+from .proxies import ProxyRoute, explicit_route
 from .request_info import RequestInfo
-from .transport import Transport, active_transport
+from .transport import active_transport
 
 if TYPE_CHECKING:
     from http.cookies import BaseCookie
 
+    from .seam_protocols import Transport
     from .tracing import TraceConfig
 
 __all__ = ["PlainCall", "PlainOrigin", "RequestBuilder", "check_base_url", "request_cookies"]
@@ -282,6 +283,8 @@ class RequestBuilder:
     ) -> tuple[ProxyRoute, BasicAuth | None]:
         """``trust_env``: the hop's proxy (unless explicit) and, when no other source gives
         credentials (auth, URL, session auth, an Authorization header), netrc's for the host."""
+        from .proxy_env import env_route, netrc_auth_for  # imported by the first such hop
+
         route = explicit if explicit is not None else await env_route(url)
         given = CIMultiDict(headers or {})
         if (

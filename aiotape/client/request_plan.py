@@ -19,12 +19,13 @@ from .response import ClientResponse, HttpVersion, utf8_fallback
 from .seam_request import _SpelledURL
 from .session_options import CharsetResolver, Limits, without_unframed_body
 from .timeouts import ClientTimeout
-from .transport import Request, Response, Transport
+from .transport import Request, Response
 
 if TYPE_CHECKING:
     from .middlewares import ClientMiddlewareType
     from .options import RaiseForStatus, RequestOptions
     from .request_trace import RequestTrace
+    from .seam_protocols import Transport
 
 __all__ = ["OPTION_DEFAULTS", "Call", "Hop", "Plan", "check_options", "request_limits"]
 

@@ -18,13 +18,14 @@ from . import exceptions
 from .decoders import make_decoder
 from .request_info import RequestInfo
 from .streams import Source, StreamReader, decoded_source, whole_body
-from .transport import ChunkedBody, Response, TraceHooks, header_bytes
+from .transport import ChunkedBody, Response, header_bytes
 
 if TYPE_CHECKING:
     from http.cookies import SimpleCookie
 
     from .disposition import ContentDisposition
     from .response_connection import ResponseConnection
+    from .seam_protocols import TraceHooks
 
 __all__ = ["ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11", "utf8_fallback"]
 

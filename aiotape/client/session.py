@@ -39,8 +39,6 @@ from .timeouts import (
     DEFAULT_TIMEOUT,
     ClientTimeout,
 )
-from .transport import Transport
-from .websocket import ClientWebSocketResponse
 
 if TYPE_CHECKING:
     from http.cookies import BaseCookie
@@ -48,7 +46,9 @@ if TYPE_CHECKING:
     from .middlewares import ClientMiddlewareType
     from .options import RaiseForStatus, RequestOptions, Unpack
     from .pool import BaseConnector
+    from .seam_protocols import Transport
     from .tracing import TraceConfig
+    from .websocket import ClientWebSocketResponse
 
 __all__ = ["ClientSession", "request"]
 
@@ -112,7 +112,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
         json_serialize_bytes: Callable[[Any], bytes] | None = None,
         request_class: Any = None,
         response_class: type[ClientResponse] = ClientResponse,
-        ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse,
+        ws_response_class: type[ClientWebSocketResponse] | None = None,
         version: HttpVersion | str = HttpVersion11,
         fallback_charset_resolver: CharsetResolver = utf8_fallback,
         proxy: str | URL | None = None,
@@ -123,7 +123,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
             check_request_class(request_class)
         self._version = HttpVersion11 if version is HttpVersion11 else check_version(version)
         self._context = ResponseContextManager  # read by every request: on the instance
-        if response_class is not ClientResponse or ws_response_class is not ClientWebSocketResponse:
+        if response_class is not ClientResponse or ws_response_class is not None:
             self._init_classes(response_class, ws_response_class)
         self._loop = running_loop(loop)
         self._init_builder(base_url, headers, skip_auto_headers, auth, cookie_jar, cookies)
@@ -153,7 +153,7 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
     def _init_classes(
         self,
         response_class: type[ClientResponse],
-        ws_response_class: type[ClientWebSocketResponse],
+        ws_response_class: type[ClientWebSocketResponse] | None,
     ) -> None:
         """Check the response classes; note whether responses keep ClientResponse's ``async with``
         and ``release`` (else the verbs return a CustomResponseContextManager, which enters
@@ -166,7 +166,9 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
                 or response_class.release is not ClientResponse.release
             ):
                 self._context = CustomResponseContextManager
-        if ws_response_class is not ClientWebSocketResponse:
+        if ws_response_class is not None:
+            from .websocket import ClientWebSocketResponse  # a custom one is checked against it
+
             self._ws_response_class = check_class(
                 ws_response_class, ClientWebSocketResponse, "ws_response_class"
             )

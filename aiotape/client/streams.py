@@ -17,10 +17,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from .decoders import pieces
-from .transport import BodyStream
 
 if TYPE_CHECKING:
     from .decoders import Decoder
+    from .seam_protocols import BodyStream
 
 __all__ = [
     "DEFAULT_LIMIT",

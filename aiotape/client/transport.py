@@ -5,23 +5,37 @@ Everything above the seam (cookies, redirects, decompression, raise_for_status) 
 session; everything below it (sockets, TLS, pooling, HTTP/1.1 and websocket framing,
 connect/sock_read timeouts) lives in a transport. Errors cross the seam only as aiotape
 exception classes.
+
+The protocols (``Transport``, ``BodyStream``, ``TraceHooks``) and the websocket types are
+importable from here but built on first use (``seam_protocols``, ``ws_messages``,
+``ws_types``): a plain request needs none of them.
 """
 
 from __future__ import annotations
 
-import enum
+import importlib
 import threading
-from collections.abc import AsyncIterable, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast, runtime_checkable
+from collections.abc import AsyncIterable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from multidict import CIMultiDictProxy
-from yarl import URL
 
 from .records import Fields, mutable_record
 from .seam_request import Request, url_string
 
 if TYPE_CHECKING:
     from types import TracebackType
+
+    from .seam_protocols import BodyStream as BodyStream
+    from .seam_protocols import TraceHooks as TraceHooks
+    from .seam_protocols import Transport as Transport
+    from .seam_protocols import TransportOverride as TransportOverride
+    from .ws_messages import CLOSED as CLOSED
+    from .ws_messages import WSMessage as WSMessage
+    from .ws_messages import WSMsgType as WSMsgType
+    from .ws_types import WebSocketChannel as WebSocketChannel
+    from .ws_types import WSCloseCode as WSCloseCode
+    from .ws_types import WSOptions as WSOptions
 
 __all__ = [
     "CLOSED",
@@ -47,102 +61,26 @@ __all__ = [
     "use_transport",
 ]
 
-
-class WSMsgType(enum.IntEnum):
-    """Websocket message types, aiohttp's values (and its lower-case aliases)."""
-
-    CONTINUATION = 0x0
-    TEXT = 0x1
-    BINARY = 0x2
-    PING = 0x9
-    PONG = 0xA
-    CLOSE = 0x8
-    CLOSING = 0x100
-    CLOSED = 0x101
-    ERROR = 0x102
-
-    text = TEXT
-    binary = BINARY
-    ping = PING
-    pong = PONG
-    close = CLOSE
-    closing = CLOSING
-    closed = CLOSED
-    error = ERROR
+_LAZY = {  # the names built on first use, by module
+    "seam_protocols": ("BodyStream", "TraceHooks", "Transport", "TransportOverride"),
+    "ws_messages": ("CLOSED", "WSMessage", "WSMsgType"),
+    "ws_types": ("WSCloseCode", "WSOptions", "WebSocketChannel"),
+}
 
 
-class WSCloseCode(enum.IntEnum):
-    """Websocket close codes (RFC 6455), aiohttp's names."""
-
-    OK = 1000
-    GOING_AWAY = 1001
-    PROTOCOL_ERROR = 1002
-    UNSUPPORTED_DATA = 1003
-    ABNORMAL_CLOSURE = 1006
-    INVALID_TEXT = 1007
-    POLICY_VIOLATION = 1008
-    MESSAGE_TOO_BIG = 1009
-    MANDATORY_EXTENSION = 1010
-    INTERNAL_ERROR = 1011
-    SERVICE_RESTART = 1012
-    TRY_AGAIN_LATER = 1013
-    BAD_GATEWAY = 1014
+def __getattr__(name: str) -> Any:
+    """Import the protocols' or the websocket types' module when one of its names is first used."""
+    for module, names in _LAZY.items():
+        if name in names:
+            value = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+            globals()[name] = value
+            return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class WSMessage(NamedTuple):
-    """A whole websocket message. For CLOSE, ``data`` is the close code and ``extra`` the reason."""
-
-    type: WSMsgType
-    data: Any
-    extra: Any
-
-    def json(self, *, loads: Callable[[Any], Any] | None = None) -> Any:
-        """Decode ``data`` as JSON."""
-        import json as _json
-
-        return (loads or _json.loads)(self.data)
-
-
-CLOSED = WSMessage(WSMsgType.CLOSED, None, None)
-"""What a websocket channel's ``receive`` returns once the connection is gone."""
-
-
-class TraceHooks(Protocol):
-    """The tracing signals fired below the session, on ``Request.trace`` and by responses
-    (``request_trace.RequestTrace`` implements them): connections, DNS, headers sent, body read."""
-
-    async def send_request_headers(self, request: Request) -> None: ...
-
-    async def send_response_chunk_received(self, method: str, url: URL, chunk: bytes) -> None: ...
-
-    async def send_connection_queued_start(self) -> None: ...
-
-    async def send_connection_queued_end(self) -> None: ...
-
-    async def send_connection_create_start(self) -> None: ...
-
-    async def send_connection_create_end(self) -> None: ...
-
-    async def send_connection_reuseconn(self) -> None: ...
-
-    async def send_dns_lookup_start(self, host: str, cached: bool) -> None: ...
-
-    async def send_dns_resolvehost_end(self, host: str) -> None: ...
-
-    async def send_dns_cache_hit(self, host: str) -> None: ...
-
-
-class WSOptions(NamedTuple):
-    """How to open a websocket, beyond its Request: what crosses the seam from ``ws_connect``.
-
-    ``protocols`` are the subprotocols offered, in preference order; ``max_msg_size`` caps a
-    received message (0: no limit); ``compress`` asks for permessage-deflate with that window
-    size (0: off, 15: the default window).
-    """
-
-    protocols: tuple[str, ...] = ()
-    max_msg_size: int = 4 * 1024 * 1024
-    compress: int = 0
+def __dir__() -> list[str]:
+    """The module's names, the ones built on first use included."""
+    return sorted({*globals(), *__all__})
 
 
 async def close_body(body: bytes | AsyncIterable[bytes]) -> None:
@@ -165,18 +103,6 @@ def rewind_body(body: bytes | AsyncIterable[bytes]) -> bool:
         return True
     rewind = getattr(body, "rewind", None)
     return bool(rewind()) if rewind is not None else False
-
-
-class BodyStream(Protocol):
-    """Wire body chunks of one response: de-chunked, still content-encoded."""
-
-    async def read_chunk(self) -> bytes:
-        """The next chunk as it arrived; ``b""`` once the body is complete."""
-        ...
-
-    def close(self) -> None:
-        """Release the body. Before the end this drops the underlying connection."""
-        ...
 
 
 @mutable_record
@@ -301,51 +227,6 @@ class ChunkedBody:
         self._index = len(self.chunks)
 
 
-@runtime_checkable
-class WebSocketChannel(Protocol):
-    """Whole websocket messages both ways, after a successful handshake.
-
-    ``receive`` returns TEXT/BINARY/PING/PONG/CLOSE messages as the peer sent them and a
-    ``CLOSED`` message once the connection is gone; ``send`` takes TEXT/BINARY/PING/PONG/CLOSE.
-    Autoping, heartbeat and the closing handshake live above, in ClientWebSocketResponse.
-    """
-
-    handshake: Response
-    protocol: str | None
-
-    async def send(self, message: WSMessage) -> None:
-        """Send one whole message."""
-        ...
-
-    async def receive(self) -> WSMessage:
-        """The next whole message from the peer."""
-        ...
-
-    async def aclose(self) -> None:
-        """Drop the connection (no closing handshake)."""
-        ...
-
-
-@runtime_checkable
-class Transport(Protocol):
-    """Turns a Request into a Response (and a websocket Request into a channel)."""
-
-    async def handle(self, request: Request) -> Response:
-        """Send ``request`` and return the response head with a body stream."""
-        ...
-
-    async def connect_ws(self, request: Request, options: WSOptions) -> WebSocketChannel:
-        """Open a websocket to ``request.url`` (ws/wss) and return the channel."""
-        ...
-
-    async def aclose(self) -> None:
-        """Release every resource (pooled connections...)."""
-        ...
-
-
-TransportOverride = Callable[[Transport], Transport]
-"""Given a session's own transport, returns the transport to use instead for one request."""
-
 _overrides: list[TransportOverride] = []
 _overrides_lock = threading.Lock()
 
@@ -385,7 +266,7 @@ class use_transport:  # a context manager function before: same name, same use
 
     def __init__(self, override: Transport | TransportOverride) -> None:
         if hasattr(override, "handle"):  # a Transport (a runtime Protocol check costs ~20 µs)
-            self._factory: TransportOverride = _Fixed(cast(Transport, override))
+            self._factory: TransportOverride = _Fixed(cast("Transport", override))
         else:
             self._factory = override
 

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import exceptions
 from .timeouts import TimeoutScope, deadline
-from .transport import CLOSED, WebSocketChannel, WSCloseCode, WSMessage, WSMsgType
+from .ws_messages import CLOSED, WSMessage, WSMsgType
+from .ws_types import WebSocketChannel, WSCloseCode
 
 if TYPE_CHECKING:
     from .ws_timeout import ClientWSTimeout

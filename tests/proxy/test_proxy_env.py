@@ -16,14 +16,8 @@ from aiohttp import helpers as aiohttp_helpers
 from yarl import URL
 
 import aiotape
-from aiotape.client.proxies import (
-    DIRECT,
-    ProxyRoute,
-    env_proxy_for_url,
-    env_route,
-    netrc_auth,
-    netrc_from_env,
-)
+from aiotape.client.proxies import DIRECT, ProxyRoute
+from aiotape.client.proxy_env import env_proxy_for_url, env_route, netrc_auth, netrc_from_env
 from tests.proxy.proxy_server import PLAIN_OK, origin, scripted_proxy
 from tests.servers import RawServer
 
