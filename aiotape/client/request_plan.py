@@ -16,7 +16,7 @@ from .prepare import REDIRECT_STATUSES
 from .proxies import ProxyRoute
 from .request_info import RequestInfo, SSLSetting
 from .response import ClientResponse, HttpVersion, utf8_fallback
-from .seam_request import _SpelledURL
+from .seam_request import _RequestLayout
 from .session_options import CharsetResolver, Limits, without_unframed_body
 from .timeouts import ClientTimeout
 from .transport import Request, Response
@@ -65,11 +65,11 @@ _OPTION_NAMES = frozenset({*OPTION_DEFAULTS, "timeout"})
 _new_object = object.__new__
 
 
-class _RequestDraft(_SpelledURL):
+class _RequestDraft(_RequestLayout):
     """A Request under construction: the same slots, plain attribute stores (a frozen
     dataclass pays a checked ``object.__setattr__`` per field), then made a Request."""
 
-    __slots__ = Request.__slots__
+    __slots__ = ()
     method: str
     url: URL
     headers: CIMultiDictProxy[str]
@@ -88,7 +88,7 @@ class _RequestDraft(_SpelledURL):
     proxy_headers: CIMultiDictProxy[str] | None
 
 
-assert _RequestDraft.__slots__ == tuple(field.name for field in fields(Request))
+assert _RequestLayout.__slots__[:-1] == tuple(field.name for field in fields(Request))
 
 
 class Hop:

@@ -19,17 +19,43 @@ if TYPE_CHECKING:
 __all__ = ["Request", "url_string"]
 
 
-class _SpelledURL:
-    """Where a Request keeps its URL as a string when the session had it at hand (see
-    :func:`url_string`): a slot outside the dataclass fields, so that constructors,
-    ``dataclasses.replace`` and comparisons never see it, and a changed copy never keeps it."""
+_FIELDS = (
+    "method",
+    "url",
+    "headers",
+    "body",
+    "timeout",
+    "started",
+    "deadline",
+    "ssl",
+    "server_hostname",
+    "simulated_elapsed",
+    "trace",
+    "head_limits",
+    "version",
+    "proxy",
+    "proxy_auth",
+    "proxy_headers",
+)
 
-    __slots__ = ("_url_text",)
+
+class _RequestLayout:
+    """The slots of a Request: its fields, and ``_url_text``, where it keeps its URL as a
+    string when the session had it at hand (see :func:`url_string`): a slot outside the
+    dataclass fields, so that constructors, ``dataclasses.replace`` and comparisons never see
+    it, and a changed copy never keeps it.
+
+    A Plan's ``_RequestDraft`` shares this base: a draft becomes a Request by a ``__class__``
+    assignment, which CPython checks without comparing slot lists when the slots are a
+    common base's.
+    """
+
+    __slots__ = (*_FIELDS, "_url_text")
     _url_text: str | None
 
 
 @record
-class Request(Frozen, _SpelledURL):
+class Request(Frozen, _RequestLayout):
     """A request exactly as it goes on the wire.
 
     ``url`` is absolute and canonical (params applied); ``headers`` are final (Host,
@@ -46,25 +72,8 @@ class Request(Frozen, _SpelledURL):
     network transport goes through; mocks and cassettes ignore them.
     """
 
-    __match_args__ = (  # the fields, in order
-        "method",
-        "url",
-        "headers",
-        "body",
-        "timeout",
-        "started",
-        "deadline",
-        "ssl",
-        "server_hostname",
-        "simulated_elapsed",
-        "trace",
-        "head_limits",
-        "version",
-        "proxy",
-        "proxy_auth",
-        "proxy_headers",
-    )
-    __slots__ = __match_args__  # a Plan's _RequestDraft shares this layout
+    __match_args__ = _FIELDS
+    __slots__ = ()  # the fields' slots are _RequestLayout's (named below, as a dataclass's)
 
     method: str
     url: URL
@@ -130,6 +139,9 @@ class Request(Frozen, _SpelledURL):
     ) -> Request:
         """Convenience constructor for transports and tests."""
         return cls(method, URL(url), CIMultiDictProxy(CIMultiDict(headers)), **kwargs)
+
+
+Request.__slots__ = _FIELDS  # type: ignore[assignment]  # as a slots dataclass names them
 
 
 def url_string(request: Request) -> str:
