@@ -18,6 +18,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ..client import exceptions
+from ..client.seam_request import request_loop
 from ..client.transport import ChunkedBody, Request, Response
 from .matching import Closest, MatchRule
 from .model import (
@@ -294,7 +295,7 @@ def _timely(request: Request, last: float) -> bool:
     deadline = request.deadline
     if deadline is None:
         return True
-    return last <= deadline - asyncio.get_running_loop().time() - request.simulated_elapsed
+    return last <= deadline - request_loop(request).time() - request.simulated_elapsed
 
 
 def replay_at(
@@ -309,16 +310,15 @@ def replay_at(
         row = rows[position]  # see :data:`~aiotape.cassettes.recorded.Row`
         last = row[14]
         sock_read = request.timeout.sock_read
+        timely = last is not None and not (sock_read and sock_read > 0)
         deadline = request.deadline
-        if (  # :func:`_timely`, inlined
-            last is not None
-            and not (sock_read and sock_read > 0)
-            and (
-                deadline is None
-                or last
-                <= deadline - asyncio.get_running_loop().time() - request.simulated_elapsed
-            )
-        ):  # :func:`_response`, inlined
+        if timely and deadline is not None:  # :func:`_timely`, inlined
+            try:  # :func:`~aiotape.client.seam_request.request_loop`, inlined
+                loop = request._loop
+            except AttributeError:  # a Request its session did not make
+                loop = asyncio.get_running_loop()
+            timely = last <= deadline - loop.time() - request.simulated_elapsed
+        if timely:  # :func:`_response`, inlined
             headers = CIMultiDictProxy(CIMultiDict(row[6]))
             return Response(row[4], row[5], headers, ChunkedBody(row[7]), row[9], None, row[12])
     interaction = playback.interaction(position)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -16,10 +17,10 @@ if TYPE_CHECKING:
     from .request_info import SSLSetting
     from .transport import TraceHooks
 
-__all__ = ["Request", "url_string"]
+__all__ = ["Request", "request_loop", "url_string"]
 
 
-_FIELDS = (
+_FIELDS: Final = (
     "method",
     "url",
     "headers",
@@ -40,17 +41,20 @@ _FIELDS = (
 
 
 class _RequestLayout:
-    """The slots of a Request: its fields, and ``_url_text``, where it keeps its URL as a
-    string when the session had it at hand (see :func:`url_string`): a slot outside the
-    dataclass fields, so that constructors, ``dataclasses.replace`` and comparisons never see
-    it, and a changed copy never keeps it.
+    """The slots of a Request: its fields, ``_url_text``, where it keeps its URL as a string
+    when the session had it at hand (see :func:`url_string`), and ``_loop``, the loop whose
+    clock its ``started`` and ``deadline`` are on, when a session made it (see
+    :func:`request_loop`). Both are slots outside the dataclass fields, so that constructors,
+    ``dataclasses.replace`` and comparisons never see them, and a changed copy never keeps
+    them.
 
     A Plan's ``_RequestDraft`` shares this base: a draft becomes a Request by a ``__class__``
     assignment, which CPython checks without comparing slot lists when the slots are a
     common base's.
     """
 
-    __slots__ = (*_FIELDS, "_url_text")
+    __slots__ = (*_FIELDS, "_loop", "_url_text")
+    _loop: asyncio.AbstractEventLoop
     _url_text: str | None
 
 
@@ -151,3 +155,13 @@ def url_string(request: Request) -> str:
         return request._url_text or str(request.url)
     except AttributeError:  # a Request made otherwise: the slot is not set
         return str(request.url)
+
+
+def request_loop(request: Request) -> asyncio.AbstractEventLoop:
+    """The loop whose clock ``request``'s times are on: its session's, without asking asyncio
+    for the running loop (on 3.11 each ``get_running_loop()`` costs a getpid() system call),
+    when the session made it."""
+    try:
+        return request._loop
+    except AttributeError:  # a Request made otherwise: the slot is not set
+        return asyncio.get_running_loop()
