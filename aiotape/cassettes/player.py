@@ -310,15 +310,18 @@ def replay_at(
         row = rows[position]  # see :data:`~aiotape.cassettes.recorded.Row`
         last = row[14]
         sock_read = request.timeout.sock_read
-        timely = last is not None and not (sock_read and sock_read > 0)
         deadline = request.deadline
-        if timely and deadline is not None:  # :func:`_timely`, inlined
-            try:  # :func:`~aiotape.client.seam_request.request_loop`, inlined
-                loop = request._loop
-            except AttributeError:  # a Request its session did not make
-                loop = asyncio.get_running_loop()
-            timely = last <= deadline - loop.time() - request.simulated_elapsed
-        if timely:  # :func:`_response`, inlined
+        if (  # :func:`_timely`, inlined (and :func:`request_loop` in it)
+            last is not None
+            and not (sock_read and sock_read > 0)
+            and (
+                deadline is None
+                or last
+                <= deadline
+                - (request._loop or asyncio.get_running_loop()).time()
+                - request.simulated_elapsed
+            )
+        ):  # :func:`_response`, inlined
             headers = CIMultiDictProxy(CIMultiDict(row[6]))
             return Response(row[4], row[5], headers, ChunkedBody(row[7]), row[9], None, row[12])
     interaction = playback.interaction(position)

@@ -43,10 +43,9 @@ _FIELDS: Final = (
 class _RequestLayout:
     """The slots of a Request: its fields, ``_url_text``, where it keeps its URL as a string
     when the session had it at hand (see :func:`url_string`), and ``_loop``, the loop whose
-    clock its ``started`` and ``deadline`` are on, when a session made it (see
-    :func:`request_loop`). Both are slots outside the dataclass fields, so that constructors,
-    ``dataclasses.replace`` and comparisons never see them, and a changed copy never keeps
-    them.
+    clock its ``started`` and ``deadline`` are on when a session made it (None: unknown, see
+    :func:`request_loop`). Both are slots outside the dataclass fields, so that comparisons
+    never see them, and a changed copy never keeps them.
 
     A Plan's ``_RequestDraft`` shares this base: a draft becomes a Request by a ``__class__``
     assignment, which CPython checks without comparing slot lists when the slots are a
@@ -54,7 +53,7 @@ class _RequestLayout:
     """
 
     __slots__ = (*_FIELDS, "_loop", "_url_text")
-    _loop: asyncio.AbstractEventLoop
+    _loop: asyncio.AbstractEventLoop | None
     _url_text: str | None
 
 
@@ -132,6 +131,7 @@ class Request(Frozen, _RequestLayout):
         _set(self, "proxy", proxy)
         _set(self, "proxy_auth", proxy_auth)
         _set(self, "proxy_headers", proxy_headers)
+        _set(self, "_loop", None)
 
     @classmethod
     def build(
@@ -161,7 +161,4 @@ def request_loop(request: Request) -> asyncio.AbstractEventLoop:
     """The loop whose clock ``request``'s times are on: its session's, without asking asyncio
     for the running loop (on 3.11 each ``get_running_loop()`` costs a getpid() system call),
     when the session made it."""
-    try:
-        return request._loop
-    except AttributeError:  # a Request made otherwise: the slot is not set
-        return asyncio.get_running_loop()
+    return request._loop or asyncio.get_running_loop()
