@@ -18,6 +18,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ..client import exceptions
+from ..client.seam_request import request_loop
 from ..client.transport import ChunkedBody, Request, Response
 from .matching import Closest, MatchRule
 from .model import (
@@ -294,7 +295,7 @@ def _timely(request: Request, last: float) -> bool:
     deadline = request.deadline
     if deadline is None:
         return True
-    return last <= deadline - asyncio.get_running_loop().time() - request.simulated_elapsed
+    return last <= deadline - request_loop(request).time() - request.simulated_elapsed
 
 
 def replay_at(
@@ -310,13 +311,15 @@ def replay_at(
         last = row[14]
         sock_read = request.timeout.sock_read
         deadline = request.deadline
-        if (  # :func:`_timely`, inlined
+        if (  # :func:`_timely`, inlined (and :func:`request_loop` in it)
             last is not None
             and not (sock_read and sock_read > 0)
             and (
                 deadline is None
                 or last
-                <= deadline - asyncio.get_running_loop().time() - request.simulated_elapsed
+                <= deadline
+                - (request._loop or asyncio.get_running_loop()).time()
+                - request.simulated_elapsed
             )
         ):  # :func:`_response`, inlined
             headers = CIMultiDictProxy(CIMultiDict(row[6]))

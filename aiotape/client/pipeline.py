@@ -131,13 +131,15 @@ class RequestPipeline(RequestBuilder):
         else:  # what the general path does for this request, without its steps that do nothing
             info, url_text = call
             plan = self._default_plan or self._session_plan()
-            started = (self._loop or asyncio.get_running_loop()).time()
+            loop = self._loop or asyncio.get_running_loop()
+            started = loop.time()
             request = plan.request(
                 info.method,
                 info.real_url,
                 info.headers,
                 started,
                 plan.route or DIRECT,
+                loop,
                 url_text,
             )
             transport = _overrides[-1](self._transport) if _overrides else self._transport
@@ -153,7 +155,7 @@ class RequestPipeline(RequestBuilder):
                 # The auth the first hop sent: the session's, if its base_url lets it.
                 url = info.real_url
                 hop = Hop(info.method, url, None, None, None, self._auth_for(url), None)
-                resp = await self._hops(Call(plan, transport, started, None), hop, resp)
+                resp = await self._hops(Call(plan, transport, loop, started, None), hop, resp)
             elif plan.raise_for_status is not False:
                 await check_status(plan.raise_for_status, resp)
         if context is not None:  # inside ``async with``, the response is entered
@@ -299,7 +301,8 @@ class RequestPipeline(RequestBuilder):
     def _call(self, plan: Plan, trace_request_ctx: Any) -> Call:
         """A request following ``plan`` that starts now (through the current transport)."""
         # The session's loop: on 3.11 each get_running_loop() costs a getpid() system call.
-        started = (self._loop or asyncio.get_running_loop()).time()
+        loop = self._loop or asyncio.get_running_loop()
+        started = loop.time()
         transport = active_transport(self._transport)
         trace = None
         if self._trace_configs:
@@ -307,7 +310,7 @@ class RequestPipeline(RequestBuilder):
 
             trace = RequestTrace(self, self._trace_configs, trace_request_ctx)
             transport = trace.transport(transport)
-        return Call(plan, transport, started, trace)
+        return Call(plan, transport, loop, started, trace)
 
     def _encode_hop(
         self, hop: Hop, auth: BasicAuth | None, plan: Plan, redirected: bool

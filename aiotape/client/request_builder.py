@@ -3,6 +3,7 @@ into what a hop sends: used by requests and ``ws_connect`` alike."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -38,6 +39,10 @@ __all__ = ["PlainCall", "PlainOrigin", "RequestBuilder", "check_base_url", "requ
 _URL_CACHE_SIZE = 256
 _PLAIN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 """Bodyless methods, as given, that ``check_method`` returns unchanged."""
+_PLAIN_URL = re.compile(r"(?s)(.{8}[^/]*)(" + PLAIN_PATH.pattern + ")", PLAIN_PATH.flags)
+"""A URL string ending in a plain path (``PLAIN_PATH``), split before it: at its first ``/``
+after ``http://`` and a host of one character or more. (One match: ``str.find`` and its
+argument parsing cost about as much.)"""
 _NONE_SKIPPED: frozenset[str] = frozenset()
 _UNKNOWN: Any = object()
 """What ``_plain_calls`` gives for a call not made yet."""
@@ -191,12 +196,12 @@ class RequestBuilder:
             return call
         call = None
         if type(str_or_url) is str and method in _PLAIN_METHODS and self._base_url is None:
-            cut = str_or_url.find("/", 8)  # after "http://" and a host of one character or more
-            if cut > 0 and PLAIN_PATH.fullmatch(str_or_url, cut):
-                prefix = str_or_url[:cut]
+            plain = _PLAIN_URL.fullmatch(str_or_url)
+            if plain is not None:
+                prefix, path = plain.groups()
                 origin = self._origins.get(prefix) or self._plain_origin(prefix)
                 if origin is not None:
-                    url = origin.url.with_path(str_or_url[cut:], encoded=True)
+                    url = origin.url.with_path(path, encoded=True)
                     # RequestInfo(...) without its Python-level __new__; no fragment here.
                     info = tuple.__new__(RequestInfo, (url, method, origin.headers, url))
                     call = info, str_or_url if origin.exact else None

@@ -16,12 +16,14 @@ from .prepare import REDIRECT_STATUSES
 from .proxies import ProxyRoute
 from .request_info import RequestInfo, SSLSetting
 from .response import ClientResponse, HttpVersion, utf8_fallback
-from .seam_request import _SpelledURL
+from .seam_request import _RequestLayout
 from .session_options import CharsetResolver, Limits, without_unframed_body
 from .timeouts import ClientTimeout
 from .transport import Request, Response
 
 if TYPE_CHECKING:
+    from asyncio import AbstractEventLoop
+
     from .middlewares import ClientMiddlewareType
     from .options import RaiseForStatus, RequestOptions
     from .request_trace import RequestTrace
@@ -65,11 +67,11 @@ _OPTION_NAMES = frozenset({*OPTION_DEFAULTS, "timeout"})
 _new_object = object.__new__
 
 
-class _RequestDraft(_SpelledURL):
+class _RequestDraft(_RequestLayout):
     """A Request under construction: the same slots, plain attribute stores (a frozen
     dataclass pays a checked ``object.__setattr__`` per field), then made a Request."""
 
-    __slots__ = Request.__slots__
+    __slots__ = ()
     method: str
     url: URL
     headers: CIMultiDictProxy[str]
@@ -88,7 +90,7 @@ class _RequestDraft(_SpelledURL):
     proxy_headers: CIMultiDictProxy[str] | None
 
 
-assert _RequestDraft.__slots__ == tuple(field.name for field in fields(Request))
+assert _RequestLayout.__slots__[:-2] == tuple(field.name for field in fields(Request))
 
 
 class Hop:
@@ -219,16 +221,18 @@ class Plan:
         headers: CIMultiDictProxy[str],
         started: float,
         route: ProxyRoute,
+        loop: AbstractEventLoop,
         url_text: str | None = None,
         *,
         body: bytes | Any = b"",
         simulated_elapsed: float = 0.0,
         trace: RequestTrace | None = None,
     ) -> Request:
-        """The seam request of one hop, sent with this plan by a request that started at loop
-        time ``started`` (``url_text``: ``str(url)``, when at hand)."""
+        """The seam request of one hop, sent with this plan by a request that started at
+        ``loop``'s time ``started`` (``url_text``: ``str(url)``, when at hand)."""
         draft = _RequestDraft()
         draft._url_text = url_text
+        draft._loop = loop
         draft.method = method
         draft.url = url
         draft.headers = headers
@@ -286,20 +290,23 @@ class Plan:
 
 
 class Call:
-    """One request: its plan, the transport its hops go through, when it started (which
-    sets when its total timeout expires), and its trace (with trace configs)."""
+    """One request: its plan, the transport its hops go through, when it started on
+    ``loop``'s clock (which sets when its total timeout expires), and its trace (with trace
+    configs)."""
 
-    __slots__ = ("plan", "started", "trace", "transport")
+    __slots__ = ("loop", "plan", "started", "trace", "transport")
 
     def __init__(
         self,
         plan: Plan,
         transport: Transport,
+        loop: AbstractEventLoop,
         started: float,
         trace: RequestTrace | None,
     ) -> None:
         self.plan = plan
         self.transport = transport
+        self.loop = loop
         self.started = started
         self.trace = trace
 
@@ -318,6 +325,7 @@ class Call:
             CIMultiDictProxy(headers),
             self.started,
             route,
+            self.loop,
             body=body,
             simulated_elapsed=sum(r._simulated_elapsed for r in history) if history else 0.0,
             trace=self.trace,

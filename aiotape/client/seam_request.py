@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -16,20 +17,48 @@ if TYPE_CHECKING:
     from .request_info import SSLSetting
     from .transport import TraceHooks
 
-__all__ = ["Request", "url_string"]
+__all__ = ["Request", "request_loop", "url_string"]
 
 
-class _SpelledURL:
-    """Where a Request keeps its URL as a string when the session had it at hand (see
-    :func:`url_string`): a slot outside the dataclass fields, so that constructors,
-    ``dataclasses.replace`` and comparisons never see it, and a changed copy never keeps it."""
+_FIELDS: Final = (
+    "method",
+    "url",
+    "headers",
+    "body",
+    "timeout",
+    "started",
+    "deadline",
+    "ssl",
+    "server_hostname",
+    "simulated_elapsed",
+    "trace",
+    "head_limits",
+    "version",
+    "proxy",
+    "proxy_auth",
+    "proxy_headers",
+)
 
-    __slots__ = ("_url_text",)
+
+class _RequestLayout:
+    """The slots of a Request: its fields, ``_url_text``, where it keeps its URL as a string
+    when the session had it at hand (see :func:`url_string`), and ``_loop``, the loop whose
+    clock its ``started`` and ``deadline`` are on when a session made it (None: unknown, see
+    :func:`request_loop`). Both are slots outside the dataclass fields, so that comparisons
+    never see them, and a changed copy never keeps them.
+
+    A Plan's ``_RequestDraft`` shares this base: a draft becomes a Request by a ``__class__``
+    assignment, which CPython checks without comparing slot lists when the slots are a
+    common base's.
+    """
+
+    __slots__ = (*_FIELDS, "_loop", "_url_text")
+    _loop: asyncio.AbstractEventLoop | None
     _url_text: str | None
 
 
 @record
-class Request(Frozen, _SpelledURL):
+class Request(Frozen, _RequestLayout):
     """A request exactly as it goes on the wire.
 
     ``url`` is absolute and canonical (params applied); ``headers`` are final (Host,
@@ -46,25 +75,8 @@ class Request(Frozen, _SpelledURL):
     network transport goes through; mocks and cassettes ignore them.
     """
 
-    __match_args__ = (  # the fields, in order
-        "method",
-        "url",
-        "headers",
-        "body",
-        "timeout",
-        "started",
-        "deadline",
-        "ssl",
-        "server_hostname",
-        "simulated_elapsed",
-        "trace",
-        "head_limits",
-        "version",
-        "proxy",
-        "proxy_auth",
-        "proxy_headers",
-    )
-    __slots__ = __match_args__  # a Plan's _RequestDraft shares this layout
+    __match_args__ = _FIELDS
+    __slots__ = ()  # the fields' slots are _RequestLayout's (named below, as a dataclass's)
 
     method: str
     url: URL
@@ -119,6 +131,7 @@ class Request(Frozen, _SpelledURL):
         _set(self, "proxy", proxy)
         _set(self, "proxy_auth", proxy_auth)
         _set(self, "proxy_headers", proxy_headers)
+        _set(self, "_loop", None)
 
     @classmethod
     def build(
@@ -132,6 +145,9 @@ class Request(Frozen, _SpelledURL):
         return cls(method, URL(url), CIMultiDictProxy(CIMultiDict(headers)), **kwargs)
 
 
+Request.__slots__ = _FIELDS  # type: ignore[assignment]  # as a slots dataclass names them
+
+
 def url_string(request: Request) -> str:
     """``str(request.url)``, without building it when the session made the request from
     that very string."""
@@ -139,3 +155,10 @@ def url_string(request: Request) -> str:
         return request._url_text or str(request.url)
     except AttributeError:  # a Request made otherwise: the slot is not set
         return str(request.url)
+
+
+def request_loop(request: Request) -> asyncio.AbstractEventLoop:
+    """The loop whose clock ``request``'s times are on: its session's, without asking asyncio
+    for the running loop (on 3.11 each ``get_running_loop()`` costs a getpid() system call),
+    when the session made it."""
+    return request._loop or asyncio.get_running_loop()
