@@ -15,6 +15,8 @@ REPLAY_LAZY = (
     "yaml",
     "http",
     "aiotape.client.simulation",
+    "aiotape.client.ws_messages",
+    "aiotape.client.ws_types",
     "aiotape.cassettes.complaints",
     "aiotape.cassettes.drift",
     "aiotape.cassettes.failures",
