@@ -6,7 +6,6 @@ from collections.abc import Mapping
 
 from .cache import load_recorded
 from .model import Interaction
-from .plan import RecordMode
 from .recorded import Recorded
 from .storage import Signature, read_bytes, read_file, signature
 from .vcr_config import JsonSerializer, Serializer
@@ -55,7 +54,7 @@ def _unsigned(data: bytes | None) -> tuple[bytes, Signature] | None:
     return None if data is None else (data, _UNSIGNED)
 
 
-REPLAY_ONLY = frozenset({RecordMode.NONE, RecordMode.ONCE})
+REPLAY_ONLY = frozenset({"none", "once"})
 """The modes that never write a file that exists (so need not know its signature)."""
 
 

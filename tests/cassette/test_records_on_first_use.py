@@ -92,12 +92,12 @@ def test_a_request_draft_has_the_slots_of_a_requests_fields() -> None:
 
 def test_importing_the_records_and_the_client_builds_no_dataclass() -> None:
     script = """
-        import json, aiotape
+        import inspect, json, aiotape
         aiotape.ClientSession
         from aiotape.cassettes import model
         from aiotape.client import transport
-        classes = [getattr(model, name) for name in model.__all__]
-        records = [transport.Request, transport.Response, *(c for c in classes if isinstance(c, type))]
+        named = [getattr(model, name) for name in model.__all__]
+        records = [transport.Request, transport.Response, *filter(inspect.isclass, named)]
         built = [r.__name__ for r in records if isinstance(vars(r)["__dataclass_fields__"], dict)]
         print(json.dumps(built))
     """

@@ -22,6 +22,7 @@ REPLAY_LAZY = (
     "aiotape.cassettes.failures",
     "aiotape.cassettes.format",
     "aiotape.cassettes.prune",
+    "aiotape.cassettes.record_mode",
     "aiotape.cassettes.recorder",
     "aiotape.cassettes.safe_yaml",
     "aiotape.cassettes.verify",
