@@ -31,7 +31,7 @@ from .player import Playback
 from .recorded import Recorded
 from .storage import Signature, locked, signature, write_atomic
 from .transport import CassetteTransport
-from .vcr_config import Serializer, VcrExtras
+from .vcr_config import VcrExtras
 
 if TYPE_CHECKING:
     from ..client.seam_protocols import Transport
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .complaints import Complaints
     from .record_mode import RecordMode
     from .recorder import Recorder
+    from .vcr_config import Serializer
     from .vcr_shapes import VcrRequest
 
 __all__ = [

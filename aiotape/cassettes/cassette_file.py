@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from .cache import load_recorded
 from .model import Interaction
 from .recorded import Recorded
 from .storage import Signature, read_bytes, read_file, signature
-from .vcr_config import JsonSerializer, Serializer
+from .vcr_config import JsonSerializer
+
+if TYPE_CHECKING:
+    from .vcr_config import Serializer
 
 __all__ = [
     "BUILTIN_SERIALIZERS",
