@@ -8,7 +8,7 @@ same for tests marked ``@pytest.mark.vcr``.
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .cassette import Cassette, CassetteTransport, RecordMode, load_cassette, use_cassette
+from .cassette import Cassette, CassetteTransport, load_cassette, use_cassette
 from .errors import (
     CassetteError,
     CassetteFormatError,
@@ -28,6 +28,7 @@ from .model import (
 
 if TYPE_CHECKING:
     from .format import dumps, loads
+    from .record_mode import RecordMode
     from .vcr import VCR
 
 __all__ = [
@@ -58,11 +59,16 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     """``dumps`` and ``loads``, imported on first use (replaying from the cache needs no YAML),
-    and ``VCR`` (a test that configures nothing has its cassette without one)."""
+    ``VCR`` (a test that configures nothing has its cassette without one) and ``RecordMode``
+    (a cassette holds its mode as the mode's value)."""
     if name in ("dumps", "loads"):
         return getattr(importlib.import_module(".format", __name__), name)
     if name == "VCR":
         from .vcr import VCR
 
         return VCR
+    if name == "RecordMode":
+        from .record_mode import RecordMode
+
+        return RecordMode
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

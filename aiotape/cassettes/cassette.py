@@ -26,25 +26,26 @@ from .filters import (
 )
 from .matching import DEFAULT_MATCH_ON, Closest, CustomMatcher, MatchOn
 from .model import Interaction, RecordedRequest
-from .plan import RecordMode, keeps_recorded, mode_of, plan
+from .plan import keeps_recorded, mode_of, plan
 from .player import Playback
 from .recorded import Recorded
 from .storage import Signature, locked, signature, write_atomic
 from .transport import CassetteTransport
-from .vcr_config import Serializer, VcrExtras
+from .vcr_config import VcrExtras
 
 if TYPE_CHECKING:
     from ..client.seam_protocols import Transport
     from ..client.ws_types import WebSocketChannel, WSOptions
     from .complaints import Complaints
+    from .record_mode import RecordMode
     from .recorder import Recorder
+    from .vcr_config import Serializer
     from .vcr_shapes import VcrRequest
 
 __all__ = [
     "Cassette",
     "CassetteTransport",
     "FileUsage",
-    "RecordMode",
     "load_cassette",
     "use_cassette",
 ]
@@ -123,7 +124,7 @@ class Cassette:
         self,
         path: str | os.PathLike[str] | None,
         *,
-        record_mode: RecordMode | str = RecordMode.NONE,
+        record_mode: RecordMode | str = "none",
         match_on: MatchOn = DEFAULT_MATCH_ON,
         allow_playback_repeats: bool = False,
         filter_headers: Iterable[FilterSpec] = (),
@@ -149,7 +150,7 @@ class Cassette:
         extras = VcrExtras.parse(vcr_options)
         self._file = None if path is None else _spelled(extras.path(path))
         self._path: Path | None = None
-        self.record_mode = mode_of(record_mode)
+        self._mode = mode_of(record_mode)
         self.test_id = test_id
         self.shared = shared
         self.record_on_exception = record_on_exception
@@ -185,7 +186,7 @@ class Cassette:
         cassette = cls.__new__(cls)
         vars(cassette).update(_default_state())
         cassette._file = _spelled(path)
-        cassette.record_mode = mode_of(record_mode)
+        cassette._mode = mode_of(record_mode)
         cassette.test_id = test_id
         cassette.shared = shared
         cassette._setup(())
@@ -197,14 +198,14 @@ class Cassette:
         self._signature: Signature | None = None
         file = self._file
         if file is not None:
-            if keeps_recorded(self.record_mode):
-                signed = self.drop_unused_requests or self.record_mode not in REPLAY_ONLY
+            if keeps_recorded(self._mode):
+                signed = self.drop_unused_requests or self._mode not in REPLAY_ONLY
                 replayed, self._signature = read_recorded(file, self._serializer, signed)
             else:
                 self._signature = signature(file)
         self._base: Sequence[Interaction] = replayed
         self.existed = self._signature is not None
-        steps = plan(self.record_mode, self.existed)
+        steps = plan(self._mode, self.existed)
         self._loaded = len(replayed)
         self._extras: tuple[tuple[Path, int], ...] = ()
         if extra_paths:
@@ -233,6 +234,17 @@ class Cassette:
         """The interactions ``save`` wrote that hold a failure (the service may have been down)."""
 
     @property
+    def record_mode(self) -> RecordMode:
+        """The record mode (kept as its value: the enum is built when first asked for)."""
+        from .record_mode import RecordMode
+
+        return RecordMode(self._mode)
+
+    @record_mode.setter
+    def record_mode(self, mode: RecordMode | str) -> None:
+        self._mode = mode_of(mode)
+
+    @property
     def path(self) -> Path | None:
         """The cassette file (None: a cassette kept in memory only)."""
         path = self._path
@@ -256,7 +268,7 @@ class Cassette:
         transport): a dropped cassette is freed at once, with no cycle to collect."""
         label = (
             self._file,
-            self.record_mode._value_,
+            self._mode,
             self._rule.names,
             self.existed,
             self.test_id,

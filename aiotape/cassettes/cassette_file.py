@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from .cache import load_recorded
 from .model import Interaction
-from .plan import RecordMode
 from .recorded import Recorded
 from .storage import Signature, read_bytes, read_file, signature
-from .vcr_config import JsonSerializer, Serializer
+from .vcr_config import JsonSerializer
+
+if TYPE_CHECKING:
+    from .vcr_config import Serializer
 
 __all__ = [
     "BUILTIN_SERIALIZERS",
@@ -55,7 +58,7 @@ def _unsigned(data: bytes | None) -> tuple[bytes, Signature] | None:
     return None if data is None else (data, _UNSIGNED)
 
 
-REPLAY_ONLY = frozenset({RecordMode.NONE, RecordMode.ONCE})
+REPLAY_ONLY = frozenset({"none", "once"})
 """The modes that never write a file that exists (so need not know its signature)."""
 
 

@@ -9,16 +9,16 @@ are written as readable strings, anything else as ``!!binary``. Only the safe lo
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 
 from ..client import exceptions
 from ..client.decoders import make_decoder, pieces
 from ..client.simulation import reason_phrase
-from ..client.transport import WSMsgType
 from .errors import CassetteFormatError
 from .format_write import FORMAT_VERSION, dumps, to_dict
 from .model import (
@@ -34,11 +34,13 @@ from .model import (
 from .safe_yaml import gc_paused
 from .safe_yaml import safe_load as _safe_load
 
+if TYPE_CHECKING:
+    from ..client.transport import WSMsgType
+
 __all__ = ["FORMAT_VERSION", "dumps", "from_dict", "loads", "to_dict"]
 
 _PHASES: frozenset[str] = frozenset({"connect", "head", "body"})
 _HINT = " (fix it, or record it again with --record-mode=rewrite)"
-_WS_TYPES = {kind.name.lower(): kind for kind in WSMsgType}
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -222,20 +224,30 @@ def _error_from(value: Any) -> RecordedError:
     )
 
 
+@functools.cache
+def _ws_types() -> dict[str, WSMsgType]:
+    """The websocket message types by lower-case name (built by the first websocket read: a
+    plain HTTP cassette builds none)."""
+    from ..client.ws_messages import WSMsgType
+
+    return {kind.name.lower(): kind for kind in WSMsgType}
+
+
 def _frame_from(value: Any, field: str) -> WSFrame:
     data = _mapping(value, field)
     direction = data.get("dir")
     if direction not in ("send", "recv"):
         raise CassetteFormatError(f"{field}.dir must be send or recv, not {_shown(direction)}")
-    kind = _WS_TYPES.get(str(data.get("type")).lower())
+    types = _ws_types()
+    kind = types.get(str(data.get("type")).lower())
     if kind is None:
-        raise CassetteFormatError(f"{field}.type must be one of {sorted(_WS_TYPES)}")
+        raise CassetteFormatError(f"{field}.type must be one of {sorted(types)}")
     at = _number(data.get("at", 0.0), f"{field}.at", float)
-    if kind is WSMsgType.CLOSE:
+    if kind is types["close"]:
         code = _number(data.get("code", 1000), f"{field}.code")
         return WSFrame(direction, kind, code, str(data.get("reason")), at)
     payload = data.get("data")
-    payload = str(payload) if kind is WSMsgType.TEXT else _as_bytes(payload, f"{field}.data")
+    payload = str(payload) if kind is types["text"] else _as_bytes(payload, f"{field}.data")
     return WSFrame(direction, kind, payload, None, at)
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import yaml
 
-from ..client.transport import WSMsgType
 from .model import Headers, Interaction, RecordedError, RecordedRequest, RecordedResponse, WSFrame
 
 __all__ = ["FORMAT_VERSION", "dumps", "to_dict"]
@@ -105,8 +104,9 @@ def _error_to_dict(error: RecordedError) -> dict[str, Any]:
 
 
 def _frame_to_dict(frame: WSFrame) -> dict[str, Any]:
-    data: dict[str, Any] = {"dir": frame.direction, "type": frame.type.name.lower()}
-    if frame.type is WSMsgType.CLOSE:
+    kind = frame.type.name.lower()
+    data: dict[str, Any] = {"dir": frame.direction, "type": kind}
+    if kind == "close":
         data["code"] = frame.data
         data["reason"] = frame.extra or ""
     else:

@@ -1,11 +1,15 @@
 """What a cassette holds: frozen snapshots of requests, responses, failures and websockets."""
 
-from typing import Literal
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
 
 from yarl import URL
 
 from ..client.records import Frozen, record
-from ..client.transport import WSMsgType
+
+if TYPE_CHECKING:
+    from ..client.transport import WSMsgType
 
 __all__ = [
     "Headers",
@@ -25,10 +29,9 @@ Phase = Literal["connect", "head", "body"]
 """Where a recorded failure happened: connecting, awaiting the response head, reading the body."""
 
 # The records are dataclasses made by ``record`` (frozen=True and generated methods would cost
-# ~4M instructions of code generation per class, at every import). Each names its slots, and
-# its annotations are types rather than strings, so that making it a dataclass is cheap (no
-# second class for the slots, no parsing of string annotations); the defaults are its
-# ``__init__``'s.
+# ~4M instructions of code generation per class, at every import), on first use: each names
+# its slots and writes its ``__init__``, whose defaults are its fields'. Their annotations stay
+# strings, so a plain HTTP replay never builds ``WSMsgType`` for ``WSFrame``.
 
 
 @record

@@ -1,39 +1,42 @@
-"""Record modes, and what a mode means for a cassette file that exists or not."""
+"""Record modes, and what a mode means for a cassette file that exists or not.
+
+A mode is handled as its value (``"once"``...), which a :class:`RecordMode` equals: the enum
+(see :mod:`.record_mode`) is built by its first use, not by every replay.
+"""
 
 from __future__ import annotations
 
-import enum
 import functools
+from typing import TYPE_CHECKING, Any
 
 from ..client.records import Frozen
 
+if TYPE_CHECKING:
+    from .record_mode import RecordMode
+
 __all__ = ["Plan", "RecordMode", "keeps_recorded", "mode_of", "plan"]
 
-
-class RecordMode(str, enum.Enum):
-    """vcrpy / pytest-recording record modes."""
-
-    NONE = "none"
-    """Replay only; an unmatched request fails."""
-    ONCE = "once"
-    """Record if the cassette file does not exist yet, else replay only."""
-    NEW_EPISODES = "new_episodes"
-    """Replay what matches, record the rest."""
-    ALL = "all"
-    """Record everything, never replay (new interactions are appended)."""
-    REWRITE = "rewrite"
-    """Record everything into a fresh cassette."""
+_MODES = {mode: mode for mode in ("none", "once", "new_episodes", "all", "rewrite")}
 
 
-_MODES = {mode.value: mode for mode in RecordMode}
+def __getattr__(name: str) -> Any:
+    """``RecordMode``, built on first use."""
+    if name == "RecordMode":
+        from .record_mode import RecordMode
+
+        return RecordMode
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def mode_of(value: RecordMode | str) -> RecordMode:
-    """``RecordMode(value)``, without the enum's lookup machinery for a mode or its name."""
+def mode_of(value: RecordMode | str) -> str:
+    """The value of record mode ``value`` (a mode or its value); anything else raises
+    ``RecordMode(value)``'s ValueError."""
     try:
         return _MODES[value]
     except (KeyError, TypeError):  # not a mode (TypeError: not even hashable)
-        return RecordMode(value)
+        from .record_mode import RecordMode
+
+        return RecordMode(value).value
 
 
 class Plan(Frozen):
@@ -52,19 +55,18 @@ class Plan(Frozen):
         _set(self, "keep_recorded", keep_recorded)
 
 
-def keeps_recorded(mode: RecordMode) -> bool:
-    """Whether ``mode`` keeps (and may replay) what the cassette file already holds."""
-    return mode is not RecordMode.REWRITE
+def keeps_recorded(mode: str) -> bool:
+    """Whether record ``mode`` (a mode or its value) keeps (and may replay) what the cassette
+    file already holds."""
+    return mode != "rewrite"
 
 
 @functools.cache
-def plan(mode: RecordMode, exists: bool) -> Plan:
-    """The plan for record ``mode`` when the cassette file ``exists`` (or not)."""
-    records_only = mode in (RecordMode.ALL, RecordMode.REWRITE) or (
-        mode is RecordMode.ONCE and not exists
-    )
+def plan(mode: str, exists: bool) -> Plan:
+    """The plan for record ``mode`` (a mode or its value) when the cassette file ``exists``."""
+    records_only = mode in ("all", "rewrite") or (mode == "once" and not exists)
     return Plan(
         replay=not records_only,
-        record=records_only or mode is RecordMode.NEW_EPISODES,
+        record=records_only or mode == "new_episodes",
         keep_recorded=keeps_recorded(mode),
     )

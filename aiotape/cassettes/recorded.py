@@ -12,7 +12,6 @@ import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, overload
 
-from ..client.transport import WSMsgType
 from .model import (
     Headers,
     Interaction,
@@ -160,6 +159,8 @@ def _build(row: Row) -> Interaction:
 
 
 def _websocket(ws: tuple[Any, ...]) -> RecordedWebSocket:
+    from ..client.ws_messages import WSMsgType  # built by the first websocket a replay reads
+
     protocol, frames = ws
     return RecordedWebSocket(
         protocol, tuple(WSFrame(d, WSMsgType(t), data, x, at) for d, t, data, x, at in frames)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cassette import Cassette
 from .matching import CustomMatcher
-from .vcr_config import Serializer, ensure_suffix
+from .vcr_config import ensure_suffix
+
+if TYPE_CHECKING:
+    from .vcr_config import Serializer
 
 __all__ = ["VCR"]
 

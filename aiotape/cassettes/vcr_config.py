@@ -13,14 +13,29 @@ import json
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class Serializer(Protocol):
+        """vcrpy's serializer interface (a module or an object with these two functions):
+        for type checkers only (a runtime Protocol class costs ~0.15M instructions to build)."""
+
+        def serialize(self, cassette_dict: dict[str, Any]) -> str:
+            """The file text for ``{"interactions": [...], "version": 1}``."""
+            ...
+
+        def deserialize(self, cassette_string: str) -> Any:
+            """The dict ``serialize`` was given."""
+            ...
+
 
 __all__ = [
     "IGNORED_OPTIONS",
     "VCR_OPTIONS",
     "JsonSerializer",
     "PathTransformer",
-    "Serializer",
     "VcrExtras",
     "cassette_path",
     "ensure_suffix",
@@ -67,18 +82,6 @@ VCR_OPTIONS = frozenset(
     }
 )
 """Every option name of ``vcr.VCR()`` and ``VCR.use_cassette`` (vcrpy 9)."""
-
-
-class Serializer(Protocol):
-    """vcrpy's serializer interface (a module or an object with these two functions)."""
-
-    def serialize(self, cassette_dict: dict[str, Any]) -> str:
-        """The file text for ``{"interactions": [...], "version": 1}``."""
-        ...
-
-    def deserialize(self, cassette_string: str) -> Any:
-        """The dict ``serialize`` was given."""
-        ...
 
 
 class JsonSerializer:

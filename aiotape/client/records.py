@@ -1,13 +1,17 @@
 """The base of aiotape's records (frozen or not), cheap to define (no generated code per class).
 
 A ``@dataclass(frozen=True, slots=True)`` costs ~4M instructions at import, generating and
-compiling its methods; a pytest run importing a dozen of them pays that every time.
+compiling its methods; a pytest run importing a dozen of them pays that every time. A record
+writes its own ``__init__`` and ``__slots__``, takes its methods from :class:`Fields` or
+:class:`Frozen`, and becomes a dataclass (for ``fields``, ``replace``, ``astuple``) only when
+something first asks for its fields: even the decorator's bookkeeping (~0.25M instructions a
+class) is not paid by a run that never does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import FrozenInstanceError, dataclass
+from dataclasses import Field, FrozenInstanceError, dataclass
 from types import FunctionType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -25,6 +29,21 @@ _F = TypeVar("_F", bound="Fields")
 _R = TypeVar("_R", bound="Frozen")
 
 
+class _FieldsOnFirstUse:
+    """A record's ``__dataclass_fields__`` until it is first read (by ``dataclasses.fields``,
+    ``replace``, ``astuple``, ``is_dataclass``...): reading it makes the class a dataclass,
+    whose fields then replace this descriptor."""
+
+    __slots__ = ("_cls",)
+
+    def __init__(self, cls: type[Fields]) -> None:
+        self._cls = cls
+
+    def __get__(self, instance: object, owner: type | None = None) -> dict[str, Field[Any]]:
+        fields: dict[str, Field[Any]] = _as_dataclass(self._cls).__dataclass_fields__
+        return fields
+
+
 def _as_dataclass(cls: type[_F]) -> type[_F]:
     """``cls`` made a dataclass without generating anything; a field's default, which its slot
     leaves no room for in the class body, is its ``__init__`` parameter's."""
@@ -40,26 +59,36 @@ def _as_dataclass(cls: type[_F]) -> type[_F]:
     return made
 
 
+def _on_first_use(cls: type[_F]) -> type[_F]:
+    """``cls``, its fields (its own annotations, in order) named in ``__match_args__`` unless
+    it names them itself, made a dataclass when its fields are first asked for."""
+    names = vars(cls).get("__match_args__") or tuple(vars(cls).get("__annotations__", ()))
+    # type.__setattr__: type checkers take both names for a dataclass's own, not to be assigned
+    type.__setattr__(cls, "__match_args__", names)
+    type.__setattr__(cls, "__dataclass_fields__", _FieldsOnFirstUse(cls))
+    return cls
+
+
 @dataclass_transform(frozen_default=True)
 def record(cls: type[_R]) -> type[_R]:
     """A :class:`Frozen` subclass as a dataclass (``fields``, ``replace`` and ``astuple`` work)
     with its own ``__init__``, ``__slots__`` and Frozen's methods, so nothing is generated; type
     checkers see a frozen dataclass (assigning a field is an error)."""
-    return _as_dataclass(cls)
+    return _on_first_use(cls)
 
 
 @dataclass_transform()
 def mutable_record(cls: type[_F]) -> type[_F]:
     """:func:`record` for a :class:`Fields` subclass whose fields can be assigned."""
-    return _as_dataclass(cls)
+    return _on_first_use(cls)
 
 
 class Fields:
     """A (mutable) dataclass's behaviour: equal by its fields in order, shown as a dataclass
     is, unhashable (defining ``__eq__`` sets ``__hash__`` to None).
 
-    A subclass names its fields in ``__match_args__`` (a dataclass gets it from its fields) and
-    sets them in its ``__init__``.
+    A subclass names its fields in ``__match_args__`` (:func:`record` names its annotations
+    there) and sets them in its ``__init__``.
     """
 
     __slots__ = ()

@@ -4,7 +4,6 @@ its hops are sent and read with, and the seam Request each hop becomes."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import fields
 from math import ceil
 from typing import TYPE_CHECKING, Any
 
@@ -88,9 +87,6 @@ class _RequestDraft(_RequestLayout):
     proxy: URL | None
     proxy_auth: BasicAuth | None
     proxy_headers: CIMultiDictProxy[str] | None
-
-
-assert _RequestLayout.__slots__[:-2] == tuple(field.name for field in fields(Request))
 
 
 class Hop:

@@ -34,7 +34,6 @@ from .session_options import (
     frozen,
     running_loop,
 )
-from .session_ws import WebSocketConnecting
 from .timeouts import (
     DEFAULT_TIMEOUT,
     ClientTimeout,
@@ -44,7 +43,7 @@ if TYPE_CHECKING:
     from http.cookies import BaseCookie
 
     from .middlewares import ClientMiddlewareType
-    from .options import RaiseForStatus, RequestOptions, Unpack
+    from .options import RaiseForStatus, RequestOptions, Unpack, WSConnectOptions
     from .pool import BaseConnector
     from .seam_protocols import Transport
     from .tracing import TraceConfig
@@ -79,10 +78,11 @@ def session_transport(
     return network, network
 
 
-class ClientSession(RequestPipeline, WebSocketConnecting):
+class ClientSession(RequestPipeline):
     """An aiohttp-compatible client session whose I/O goes through a pluggable Transport."""
 
     _closed = True  # until __init__ completes: __del__ leaves a half-made session alone
+    _ws_response_class: type[ClientWebSocketResponse] | None = None  # None: the default
 
     def __init__(
         self,
@@ -309,6 +309,14 @@ class ClientSession(RequestPipeline, WebSocketConnecting):
     ) -> RequestContextManager[ClientResponse]:
         """Perform a DELETE request."""
         return self._open("DELETE", url, kwargs)
+
+    def ws_connect(
+        self, url: str | URL, **kwargs: Unpack[WSConnectOptions]
+    ) -> RequestContextManager[ClientWebSocketResponse]:
+        """Open a websocket: ``async with session.ws_connect(url) as ws``."""
+        from .ws_opening import open_websocket  # the handshake: loaded by the first websocket
+
+        return RequestContextManager(open_websocket(self, url, **kwargs))
 
     # -- lifecycle --------------------------------------------------------------------------
     async def close(self) -> None:

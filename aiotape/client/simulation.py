@@ -3,7 +3,7 @@
 Mocks and cassette replay answer at once, on a virtual clock: ``first_timeout`` compares
 simulated latencies with a request's timeouts as the network transport's timers would, and
 ``exception_for`` builds the exceptions the live client raises. The websocket handshake
-response is built here for every transport (and ``CLOSED``, the seam's, is handed on).
+response is built here for every transport.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from . import exceptions
 from .request_info import RequestInfo
 from .timeouts import deadline, earliest
-from .transport import CLOSED, ChunkedBody, Request, Response
+from .transport import ChunkedBody, Request, Response
 
-__all__ = ["CLOSED", "exception_for", "first_timeout", "handshake_response", "reason_phrase"]
+__all__ = ["exception_for", "first_timeout", "handshake_response", "reason_phrase"]
 
 
 def reason_phrase(status: int) -> str:

@@ -30,9 +30,9 @@ from websockets.protocol import OPEN
 from websockets.typing import BytesLike
 
 from . import exceptions
-from .simulation import CLOSED, handshake_response
+from .simulation import handshake_response
 from .timeouts import TimeoutScope, deadline, earliest
-from .transport import Request, Response, WSCloseCode, WSMessage, WSMsgType
+from .transport import CLOSED, Request, Response, WSCloseCode, WSMessage, WSMsgType
 from .websocket import QUEUED, WebSocketError
 from .ws_framer import ClientFramer, FrameWriter, message_size
 from .ws_handshake import handshake_error, timeout_error

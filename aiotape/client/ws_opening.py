@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -42,7 +42,6 @@ from .ws_types import WSOptions
 if TYPE_CHECKING:
     from .request_trace import RequestTrace
     from .session import ClientSession
-    from .session_ws import WebSocketConnecting
     from .ws_timeout import ClientWSTimeout
     from .ws_types import WebSocketChannel
 
@@ -94,7 +93,7 @@ def handshake_request(
 
 
 async def open_websocket(
-    session: WebSocketConnecting,
+    session: ClientSession,
     str_or_url: str | URL,
     *,
     protocols: Iterable[str] = (),
@@ -151,7 +150,7 @@ async def open_websocket(
 
 
 async def _handshake(
-    session: WebSocketConnecting, hop: _Hop, trace: RequestTrace | None
+    session: ClientSession, hop: _Hop, trace: RequestTrace | None
 ) -> WebSocketChannel:
     """The channel of an accepted handshake, following redirects as aiohttp's
     ``request()`` does (at most ``_MAX_REDIRECTS``), with its tracing signals."""
@@ -208,7 +207,7 @@ async def _handshake(
 
 
 def _hop_request(
-    session: WebSocketConnecting,
+    session: ClientSession,
     hop: _Hop,
     trace: RequestTrace | None,
     route: ProxyRoute,
@@ -237,7 +236,7 @@ def _hop_request(
 
 
 async def _judge_ws_status(
-    session: WebSocketConnecting,
+    session: ClientSession,
     request: Request,
     channel: WebSocketChannel | None,
     answer: ClientResponse | None,
@@ -261,7 +260,7 @@ async def _judge_ws_status(
 
 
 async def _open_ws(
-    session: WebSocketConnecting, request: Request, hop: _Hop, trace: RequestTrace | None
+    session: ClientSession, request: Request, hop: _Hop, trace: RequestTrace | None
 ) -> WebSocketChannel:
     """The channel for ``request``: through the session's middlewares, if any."""
     if session._middlewares:
@@ -270,7 +269,7 @@ async def _open_ws(
 
 
 async def _connect_channel(
-    session: WebSocketConnecting, request: Request, hop: _Hop, trace: RequestTrace | None
+    session: ClientSession, request: Request, hop: _Hop, trace: RequestTrace | None
 ) -> WebSocketChannel:
     """The channel the current transport opens for ``request`` (traced: as ``hop.target``)."""
     transport = session._current_transport()
@@ -280,7 +279,7 @@ async def _connect_channel(
 
 
 async def _through_middlewares(
-    session: WebSocketConnecting, request: Request, hop: _Hop, trace: RequestTrace | None
+    session: ClientSession, request: Request, hop: _Hop, trace: RequestTrace | None
 ) -> WebSocketChannel:
     """As aiohttp's: the middlewares see the handshake request and its answer (the 101,
     or the refusing answer) as a ClientResponse; what the outermost returns decides."""
@@ -305,7 +304,7 @@ async def _through_middlewares(
     handler = build_client_middlewares(innermost, session._middlewares)
     outcome: WebSocketChannel | BaseException | None = None
     try:
-        resp = await handler(ClientRequest(request, cast("ClientSession", session), request.url))
+        resp = await handler(ClientRequest(request, session, request.url))
         outcome = next((done for answer, done in answered if answer is resp), None)
     finally:
         for _, unused in answered:  # channels the middlewares did not return

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..client import exceptions
-from ..client.simulation import CLOSED, handshake_response
-from ..client.transport import WSCloseCode, WSMessage, WSMsgType
+from ..client.simulation import handshake_response
+from ..client.transport import CLOSED, WSCloseCode, WSMessage, WSMsgType
 from .routes import Call, WebSocketHandler
 
 __all__ = ["MockWebSocket", "MockWebSocketChannel"]

@@ -15,11 +15,14 @@ REPLAY_LAZY = (
     "yaml",
     "http",
     "aiotape.client.simulation",
+    "aiotape.client.ws_messages",
+    "aiotape.client.ws_types",
     "aiotape.cassettes.complaints",
     "aiotape.cassettes.drift",
     "aiotape.cassettes.failures",
     "aiotape.cassettes.format",
     "aiotape.cassettes.prune",
+    "aiotape.cassettes.record_mode",
     "aiotape.cassettes.recorder",
     "aiotape.cassettes.safe_yaml",
     "aiotape.cassettes.verify",
@@ -84,5 +87,17 @@ def test_the_pytest_plugin_imports_no_cassette_module() -> None:
         import aiotape.pytest_plugin
         print(json.dumps(sorted(m for m in sys.modules if m.startswith("aiotape.cassettes")
                                 or m == "yaml")))
+    """
+    assert run_json(script) == []
+
+
+def test_the_timeout_and_yaml_modules_of_a_replay_build_no_websocket_type() -> None:
+    """A replay that overshoots a timeout imports ``simulation``, a cold one ``format``: neither
+    builds the websocket types."""
+    script = """
+        import json, sys
+        import aiotape.client.simulation, aiotape.cassettes.format
+        print(json.dumps([m for m in ("aiotape.client.ws_messages", "aiotape.client.ws_types")
+                          if m in sys.modules]))
     """
     assert run_json(script) == []
