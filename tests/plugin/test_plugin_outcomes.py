@@ -172,3 +172,23 @@ def test_an_http_mock_test_marked_xfail_gets_its_unused_route_reported_unless_it
         """
     )
     run(pytester).assert_outcomes(**outcomes)  # the teardown check of an xfail test: xfailed
+
+
+@pytest.mark.parametrize(
+    ("args", "reports"), [((), False), (("--cassette-usage=usage.json",), True)]
+)
+def test_only_a_run_reading_every_outcome_hooks_every_report(
+    pytester: pytest.Pytester, args: tuple[str, ...], reports: bool
+) -> None:
+    _cassette_test(
+        pytester,
+        f"""
+@pytest.mark.vcr
+async def test_it(request):
+    await fetch("/a")
+    manager = request.config.pluginmanager
+    assert manager.has_plugin("aiotape-outcomes")
+    assert manager.has_plugin("aiotape-outcome-reports") is {reports}
+""",
+    )
+    run(pytester, *args).assert_outcomes(passed=1)
