@@ -54,7 +54,8 @@ class Settings:
     """What the cassettes of a run share, read from its config by the first one.
 
     ``hooked``: a conftest implements ``pytest_recording_configure``; ``log``: the run's log
-    of cassette use (the summary's); ``outcomes``: the tests that did not pass, so far.
+    of cassette use (the summary's); ``outcomes``: the tests that did not pass, so far (the
+    failures; skips too when the run reads them, see :mod:`.outcome`).
     """
 
     __slots__ = (

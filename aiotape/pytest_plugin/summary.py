@@ -45,7 +45,8 @@ class CassetteUse:
 
     ``mode`` is ``replayed`` when recorded interactions could be played (``played`` are their
     positions in the file), ``recorded`` in the record-only modes. ``new`` counts interactions
-    the test wrote to the file; ``passed`` is False if the test failed, errored or skipped;
+    the test wrote to the file; ``passed`` is False if the test failed, errored or skipped
+    (skips and xfails are noted for ``--cassette-usage`` only, the file that reads them);
     ``digest`` is the file's SHA-256 after the test (only noted for ``--cassette-usage``);
     ``failures`` describes each failure the test recorded (``ClientConnectorError to host:port``).
     """
