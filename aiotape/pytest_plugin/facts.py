@@ -30,7 +30,7 @@ __all__ = [
 _PYTEST_RECORDING = ("recording", "pytest_recording.plugin")
 _SETTINGS: pytest.StashKey[Settings] = pytest.StashKey()
 _PLACE: pytest.StashKey[Place] = pytest.StashKey()
-_READ = frozenset({"vcr", "default_cassette", "block_network"})
+_READ = frozenset({"vcr", "default_cassette", "block_network", "xfail"})
 """The markers :class:`Marks` reads."""
 
 
@@ -54,7 +54,8 @@ class Settings:
     """What the cassettes of a run share, read from its config by the first one.
 
     ``hooked``: a conftest implements ``pytest_recording_configure``; ``log``: the run's log
-    of cassette use (the summary's); ``outcomes``: the tests that did not pass, so far.
+    of cassette use (the summary's); ``outcomes``: the tests that did not pass, so far (the
+    failures; skips too when the run reads them, see :mod:`.outcome`).
     """
 
     __slots__ = (
@@ -180,10 +181,18 @@ class Marks:
     """The markers the plugin reads on a test, found in one walk (the closest first).
 
     ``vcr_options``: whether a ``vcr`` marker gives cassette options (keyword arguments);
-    ``vcr_arguments``: whether one gives options or extra cassettes (positional arguments).
+    ``vcr_arguments``: whether one gives options or extra cassettes (positional arguments);
+    ``xfail``: whether the test is marked ``xfail`` (so far: a fixture or the body may add one).
     """
 
-    __slots__ = ("block_network", "default_cassette", "vcr", "vcr_arguments", "vcr_options")
+    __slots__ = (
+        "block_network",
+        "default_cassette",
+        "vcr",
+        "vcr_arguments",
+        "vcr_options",
+        "xfail",
+    )
 
     def __init__(self, vcr: list[pytest.Mark]) -> None:
         self.vcr = vcr
@@ -191,6 +200,7 @@ class Marks:
         self.vcr_arguments = False
         self.default_cassette: pytest.Mark | None = None
         self.block_network: pytest.Mark | None = None
+        self.xfail = False
 
     @classmethod
     def of(cls, item: pytest.Item) -> Marks:
@@ -212,7 +222,10 @@ class Marks:
                 elif name == "default_cassette":
                     if marks.default_cassette is None:
                         marks.default_cassette = mark
-                elif name == "block_network" and marks.block_network is None:
-                    marks.block_network = mark
+                elif name == "block_network":
+                    if marks.block_network is None:
+                        marks.block_network = mark
+                else:
+                    marks.xfail = True
             node = node.parent
         return marks

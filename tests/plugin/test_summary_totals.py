@@ -1,5 +1,6 @@
-"""The summary line's counts (``_totals`` of the per-file reports): files, recorded files, new
-and unused interactions, for files one test replayed and for every other kind of file."""
+"""The summary line's counts (``_totals`` of the uses, as the per-file reports count them):
+files, recorded files, new and unused interactions, for files one test replayed and for every
+other kind of file."""
 
 from __future__ import annotations
 
@@ -53,8 +54,8 @@ def test_the_totals_are_what_the_reports_sum_to(case: str) -> None:
         sum(report.new for report in reports),
         sum(len(report.unused) for report in reports),
     )
-    assert _totals(reports) == expected == TOTALS[case]
+    assert _totals(USES[case]) == expected == TOTALS[case]
 
 
 def test_no_uses_count_nothing() -> None:
-    assert _totals(aggregate([])) == (0, 0, 0, 0)
+    assert _totals([]) == (0, 0, 0, 0)
