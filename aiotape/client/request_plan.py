@@ -4,7 +4,6 @@ its hops are sent and read with, and the seam Request each hop becomes."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from math import ceil
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -17,7 +16,7 @@ from .request_info import RequestInfo, SSLSetting
 from .response import ClientResponse, HttpVersion, utf8_fallback
 from .seam_request import _RequestLayout
 from .session_options import CharsetResolver, Limits, without_unframed_body
-from .timeouts import ClientTimeout
+from .timeouts import ClientTimeout, deadline
 from .transport import Request, Response
 
 if TYPE_CHECKING:
@@ -156,8 +155,6 @@ class Plan:
         "sent",
         "skip_auto_headers",
         "timeout",
-        "total",
-        "total_ceiled",
     )
 
     def __init__(
@@ -188,11 +185,6 @@ class Plan:
         self.resolve_charset = resolve_charset
         self.read_until_eof = read_until_eof
         self.timeout = timeout
-        total = timeout.total
-        self.total = total if total and total > 0 else None
-        """The total timeout, None when disabled."""
-        self.total_ceiled = total is not None and total >= timeout.ceil_threshold
-        """Whether deadlines from ``total`` are ceiled (``timeouts.deadline``'s rule)."""
         self.sent = (timeout, ssl, server_hostname, head_limits, version)
         """What each hop's Request carries from the plan: its timeout, ssl, server_hostname,
         head limits and HTTP version."""
@@ -234,12 +226,8 @@ class Plan:
         draft.headers = headers
         draft.body = body
         draft.started = started
-        # timeouts.deadline(started, self.timeout.total, ...), its checks made by __init__:
-        total = self.total
-        if total is None:
-            draft.deadline = None
-        else:
-            draft.deadline = float(ceil(started + total)) if self.total_ceiled else started + total
+        timeout = self.timeout
+        draft.deadline = deadline(started, timeout.total, timeout.ceil_threshold)
         draft.simulated_elapsed = simulated_elapsed
         draft.trace = trace
         draft.timeout, draft.ssl, draft.server_hostname, draft.head_limits, draft.version = (
