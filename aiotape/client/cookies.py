@@ -113,10 +113,9 @@ def unsafe_in_header(value: str | Morsel[str]) -> bool:
     return syntax.header_unsafe_re.search(text) is not None
 
 
-_NO_ORIGINS: frozenset[URL] = frozenset()
-
-
-def _origins(urls: str | URL | Iterable[str | URL]) -> frozenset[URL]:
+def _origins(urls: str | URL | Iterable[str | URL] | None) -> frozenset[URL]:
+    if urls is None:
+        return frozenset()
     if isinstance(urls, (str, URL)):
         urls = (urls,)
     return frozenset(URL(url).origin() for url in urls)
@@ -140,9 +139,7 @@ class CookieJar(AbstractCookieJar):
     ) -> None:
         self._unsafe = unsafe
         self._quote_cookie = quote_cookie
-        self._secure_origins = (
-            _NO_ORIGINS if treat_as_secure_origin is None else _origins(treat_as_secure_origin)
-        )
+        self._secure_origins = _origins(treat_as_secure_origin)
         self._clock = clock
         self._cookies: dict[JarKey, SimpleCookie] = {}
         self._host_only: set[CookieKey] = set()

@@ -35,7 +35,6 @@ from .session_options import (
     running_loop,
 )
 from .timeouts import (
-    DEFAULT_TIMEOUT,
     ClientTimeout,
 )
 
@@ -118,13 +117,10 @@ class ClientSession(RequestPipeline):
         proxy: str | URL | None = None,
         proxy_auth: BasicAuth | None = None,
     ) -> None:
-        # The defaults need no checks: each call below is made only for a value given.
-        if request_class is not None:
-            check_request_class(request_class)
-        self._version = HttpVersion11 if version is HttpVersion11 else check_version(version)
+        check_request_class(request_class)
+        self._version = check_version(version)
         self._context = ResponseContextManager  # read by every request: on the instance
-        if response_class is not ClientResponse or ws_response_class is not None:
-            self._init_classes(response_class, ws_response_class)
+        self._init_classes(response_class, ws_response_class)
         self._loop = running_loop(loop)
         self._init_builder(base_url, headers, skip_auto_headers, auth, cookie_jar, cookies)
         self._limits = (max_line_size, max_field_size, max_headers)
@@ -136,11 +132,11 @@ class ClientSession(RequestPipeline):
         self._json_dumps = json_serialize_bytes or json_serialize
         self._resolve_charset = fallback_charset_resolver
         self._raise_for_status = raise_for_status
-        self._timeout = DEFAULT_TIMEOUT if timeout is None else session_timeout(timeout)
+        self._timeout = session_timeout(timeout)
         self._auto_decompress, self._read_bufsize = auto_decompress, read_bufsize
         self._trust_env, self._requote_redirect_url = trust_env, requote_redirect_url
         self._proxy, self._proxy_auth = proxy, proxy_auth
-        self._trace_configs = frozen(trace_configs) if trace_configs else []
+        self._trace_configs = frozen(trace_configs)
         self._middlewares = tuple(middlewares)
         self._plain = (
             not self._middlewares
