@@ -7,7 +7,6 @@ the recording overshoots raises that timeout at once, after the chunks that arri
 
 from __future__ import annotations
 
-import asyncio
 import operator
 import threading
 from collections.abc import Callable, Hashable, Sequence
@@ -309,19 +308,7 @@ def replay_at(
     if rows is not None:
         row = rows[position]  # see :data:`~aiotape.cassettes.recorded.Row`
         last = row[14]
-        sock_read = request.timeout.sock_read
-        deadline = request.deadline
-        if (  # :func:`_timely`, inlined (and :func:`request_loop` in it)
-            last is not None
-            and not (sock_read and sock_read > 0)
-            and (
-                deadline is None
-                or last
-                <= deadline
-                - (request._loop or asyncio.get_running_loop()).time()
-                - request.simulated_elapsed
-            )
-        ):  # :func:`_response`, inlined
+        if last is not None and _timely(request, last):  # :func:`_response`, inlined
             headers = CIMultiDictProxy(CIMultiDict(row[6]))
             return Response(row[4], row[5], headers, ChunkedBody(row[7]), row[9], None, row[12])
     interaction = playback.interaction(position)
