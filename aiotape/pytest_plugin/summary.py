@@ -201,25 +201,15 @@ def _by_path(uses: Iterable[CassetteUse]) -> dict[str, list[CassetteUse]]:
 
 
 def _totals(uses: Iterable[CassetteUse]) -> tuple[int, int, int, int]:
-    """The files, recorded files, new and unused interactions that the per-file reports of
-    ``uses`` count (:func:`aggregate`). A suite has a file per test, used once: such a file
-    is counted from its use, without a report (~75 bytecodes a test less)."""
-    by_path = _by_path(uses)
-    recorded = new = unused = 0
-    for path, group in by_path.items():
-        if len(group) == 1:  # as _file_report and FileReport.unused_count count it
-            use = group[0]
-            new += use.new
-            if use.mode != "replayed":
-                recorded += 1
-            elif not use.new:
-                unused += use.interactions - len(frozenset(use.played))
-        else:
-            report = _file_report(path, group)
-            recorded += report.recorded
-            new += report.new
-            unused += report.unused_count
-    return len(by_path), recorded, new, unused
+    """The files, recorded files, new and unused interactions: the sums of the per-file
+    reports of ``uses`` (:func:`aggregate`, without sorting them)."""
+    reports = [_file_report(path, group) for path, group in _by_path(uses).items()]
+    return (
+        len(reports),
+        sum(report.recorded for report in reports),
+        sum(report.new for report in reports),
+        sum(report.unused_count for report in reports),
+    )
 
 
 def _file_report(path: str, group: Sequence[CassetteUse]) -> FileReport:
