@@ -22,7 +22,9 @@ plugin entry is lazy: its floor imports the client but not the cassette modules,
 the first marked test and so count in its per-test figures (not in its slope). Suite runs
 are timed in CPU seconds of the pytest process (user + sys), which a busy machine disturbs far
 less than wall time. Every timing is the median of ``--rounds`` rounds; a suite figure is the
-median of each round's difference from the floor run of the same round. With
+median of each round's difference from the floor run of the same round; the middle half of
+those differences (their quartiles) is printed for aiotape's plain reading, to show how far
+this machine's noise moves a single round. With
 ``--instructions`` the suite runs are also counted in instructions under valgrind's cachegrind,
 once each (counts barely move between runs, so they show changes that CPU time's noise hides).
 """
@@ -217,6 +219,12 @@ def _print_suite(rows: list[SuiteRow], tests: int, calls: int, unit: str, goal: 
     ):
         ratio = f"{other / mine:.1f}x" if mine > 0 else "-"
         print(f"aiotape {what}: {mine:.2f} {unit}/test{goal}, vcrpy/aiotape {ratio} (goal >= 10x)")
+    if ours.per_test_quartiles is not None:
+        low, high = ours.per_test_quartiles
+        print(
+            f"aiotape over the plain floor, middle half of the rounds: {low:.2f} to {high:.2f} "
+            f"{unit}/test (the machine's noise: one round lands anywhere in it, or beyond)"
+        )
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -346,6 +354,9 @@ class SuiteRow:
     per_test_ms: float
     over_own_floor_ms: float
     slope_ms: float
+    per_test_quartiles: tuple[float, float] | None = None
+    """The plain reading's first and third quartiles over the rounds (None under 4 rounds):
+    how far this machine's noise moves a single round."""
 
 
 def _suite_timings(
@@ -418,12 +429,17 @@ def _suite_rows(
             loaded.append((mine[tests][r] - own[tests][r]) / tests)
             added = (mine[tests][r] - mine[small][r]) - (floor[tests][r] - floor[small][r])
             slope.append(added / (tests - small))
+        quartiles = None
+        if len(plain) >= 4:
+            low, _, high = statistics.quantiles(plain, n=4)
+            quartiles = (low * scale, high * scale)
         rows.append(
             SuiteRow(
                 label,
                 statistics.median(plain) * scale,
                 statistics.median(loaded) * scale,
                 statistics.median(slope) * scale,
+                quartiles,
             )
         )
     return rows
