@@ -2,6 +2,7 @@
 
     python benchmarks/cassettes.py [--sizes 1000,10000] [--vcrpy-sample 1000] [--rounds 5]
                                    [--suite-tests 300] [--suite-calls 5] [--instructions]
+                                   [--against REV]
 
 For each size N it records N distinct GETs against a local aiohttp.web server, then replays
 them offline, and times loading the N-interaction cassette: cold (no compiled copy: YAML is
@@ -27,6 +28,9 @@ those differences (their quartiles) is printed for aiotape's plain reading, to s
 this machine's noise moves a single round. With
 ``--instructions`` the suite runs are also counted in instructions under valgrind's cachegrind,
 once each (counts barely move between runs, so they show changes that CPU time's noise hides).
+With ``--against REV`` the suite also runs on aiotape as of git revision REV (with its own
+floor), in the same rounds: how much this tree gained over an earlier one, as a ratio this
+machine's speed drops out of (an issue's figures, taken elsewhere, can be re-measured here).
 """
 
 from __future__ import annotations
@@ -34,12 +38,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import io
 import os
 import re
 import resource
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -219,6 +225,13 @@ def _print_suite(rows: list[SuiteRow], tests: int, calls: int, unit: str, goal: 
     ):
         ratio = f"{other / mine:.1f}x" if mine > 0 else "-"
         print(f"aiotape {what}: {mine:.2f} {unit}/test{goal}, vcrpy/aiotape {ratio} (goal >= 10x)")
+    for row in rows:
+        if row.label.startswith("aiotape@"):
+            gain = f"{row.per_test_ms / ours.per_test_ms:.1f}x" if ours.per_test_ms > 0 else "-"
+            print(
+                f"{row.label} over the plain floor: {row.per_test_ms:.2f} {unit}/test "
+                f"(this tree: {gain} less)"
+            )
     if ours.per_test_quartiles is not None:
         low, high = ours.per_test_quartiles
         print(
@@ -248,6 +261,7 @@ async def main(args: argparse.Namespace) -> None:
                     args.rounds,
                     work,
                     args.instructions,
+                    args.against,
                 )
     finally:
         await runner.cleanup()
@@ -312,13 +326,23 @@ _DISABLE = {
 }
 
 
+_HERE = str(Path(__file__).resolve().parent.parent)
+"""This tree: the aiotape the suites import unless ``--against`` names another."""
+
+
 def _pytest(
-    directory: Path, kind: str, modules: list[str], *extra: str, cache: str, count: bool = False
+    directory: Path,
+    kind: str,
+    modules: list[str],
+    *extra: str,
+    cache: str,
+    root: str = _HERE,
+    count: bool = False,
 ) -> float:
     """CPU seconds (user + sys) one ``pytest -q`` run of ``modules`` takes (it must pass), or
     with ``count`` the instructions it executes (valgrind's cachegrind: noise-free, ~30x slower).
+    ``root`` is the tree whose aiotape it imports.
     """
-    root = str(Path(__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": root, "AIOTAPE_CACHE_DIR": cache}
     # Bytecode as an installed package has it: without .pyc files every run would compile
     # aiotape from source (~100 ms), which site-packages peers never pay.
@@ -365,32 +389,49 @@ def _suite_timings(
     rounds: int,
     cache: str,
     count: bool,
+    against: tuple[str, Path] | None,
 ) -> dict[str, dict[int, list[float]]]:
     """CPU seconds (or instructions) per variant and suite size, one per round (in a round
-    every variant runs, back to back)."""
+    every variant runs, back to back). ``against`` is an earlier revision and its tree."""
     variants = {
-        "floor": ("floor", cache),
-        "aiotape-floor": ("aiotape-floor", cache),
-        "vcrpy-floor": ("vcrpy-floor", cache),
-        "aiotape (cache warm)": ("aiotape", cache),
-        "aiotape (cache off)": ("aiotape", "off"),
-        "vcrpy + pytest-recording": ("vcrpy", cache),
+        "floor": ("floor", cache, _HERE),
+        "aiotape-floor": ("aiotape-floor", cache, _HERE),
+        "vcrpy-floor": ("vcrpy-floor", cache, _HERE),
+        "aiotape (cache warm)": ("aiotape", cache, _HERE),
+        "aiotape (cache off)": ("aiotape", "off", _HERE),
+        "vcrpy + pytest-recording": ("vcrpy", cache, _HERE),
     }
+    if against is not None:
+        rev, tree = against
+        for kind in ("aiotape-floor", "aiotape"):
+            variants[kind.replace("aiotape", f"aiotape@{rev}")] = (kind, f"{tree}-cache", str(tree))
     timings: dict[str, dict[int, list[float]]] = {v: {s: [] for s in sizes} for v in variants}
     for _ in range(rounds):
-        for label, (kind, cache_dir) in variants.items():
+        for label, (kind, cache_dir, root) in variants.items():
             directory, modules = runs[kind]
             for size in sizes:
                 subset = modules[: size // _PER_MODULE]
-                run = _pytest(directory, kind, subset, cache=cache_dir, count=count)
+                run = _pytest(directory, kind, subset, cache=cache_dir, root=root, count=count)
                 timings[label][size].append(run)
     return timings
 
 
+def _tree_at(rev: str, work: Path) -> Path:
+    """This repository's files as of git revision ``rev``, extracted under ``work``."""
+    archive = subprocess.run(
+        ["git", "-C", _HERE, "archive", rev], capture_output=True, check=True
+    ).stdout
+    tree = work / f"aiotape@{rev}"
+    with tarfile.open(fileobj=io.BytesIO(archive)) as files:
+        files.extractall(tree, filter="data")
+    return tree
+
+
 def _suite_overhead(
-    base: str, tests: int, calls: int, rounds: int, work: Path, counts: bool
+    base: str, tests: int, calls: int, rounds: int, work: Path, counts: bool, rev: str | None
 ) -> tuple[list[SuiteRow], list[SuiteRow]]:
-    """Rows in CPU ms per test, and (with ``counts``) in millions of instructions per test."""
+    """Rows in CPU ms per test, and (with ``counts``) in millions of instructions per test;
+    with ``rev``, rows for aiotape as of that git revision too."""
     small = max(_PER_MODULE, tests // 3 // _PER_MODULE * _PER_MODULE)
     if small >= tests:
         raise ValueError(f"--suite-tests must be above {_PER_MODULE}")
@@ -404,10 +445,14 @@ def _suite_overhead(
         _pytest(directory, kind, modules, "--record-mode=once", cache=cache)
     directory, modules = runs["aiotape"]
     _pytest(directory, "aiotape", modules, cache=cache)  # compiles the cassettes: a warm cache
-    timed = _suite_rows(_suite_timings(runs, (small, tests), rounds, cache, False), small, tests)
+    against = None if rev is None else (rev, _tree_at(rev, work))
+    if against is not None:  # its cache warm too, and its bytecode written
+        _pytest(directory, "aiotape", modules, cache=f"{against[1]}-cache", root=str(against[1]))
+    sizes = (small, tests)
+    timed = _suite_rows(_suite_timings(runs, sizes, rounds, cache, False, against), small, tests)
     if not counts:
         return timed, []
-    counted = _suite_timings(runs, (small, tests), 1, cache, True)  # instructions hold still
+    counted = _suite_timings(runs, sizes, 1, cache, True, against)  # instructions hold still
     return timed, _suite_rows(counted, small, tests, scale=1e-6)
 
 
@@ -421,7 +466,7 @@ def _suite_rows(
     """
     floor = timings["floor"]
     rows = []
-    for label in list(timings)[3:]:
+    for label in (label for label in timings if not label.endswith("floor")):
         mine, own = timings[label], timings[f"{label.split()[0]}-floor"]
         plain, loaded, slope = [], [], []
         for r in range(len(floor[tests])):
@@ -463,5 +508,10 @@ if __name__ == "__main__":
         "--instructions",
         action="store_true",
         help="also count the suite runs' instructions with valgrind (one round; minutes)",
+    )
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="also run the suite on aiotape as of this git revision, in the same rounds",
     )
     asyncio.run(main(parser.parse_args()))
