@@ -389,10 +389,11 @@ def _suite_timings(
     rounds: int,
     cache: str,
     count: bool,
-    against: tuple[str, Path] | None,
+    against: tuple[str, str, str] | None,
 ) -> dict[str, dict[int, list[float]]]:
     """CPU seconds (or instructions) per variant and suite size, one per round (in a round
-    every variant runs, back to back). ``against`` is an earlier revision and its tree."""
+    every variant runs, back to back). ``against`` is an earlier revision, its tree and the
+    compiled-cassette cache its runs use."""
     variants = {
         "floor": ("floor", cache, _HERE),
         "aiotape-floor": ("aiotape-floor", cache, _HERE),
@@ -402,9 +403,9 @@ def _suite_timings(
         "vcrpy + pytest-recording": ("vcrpy", cache, _HERE),
     }
     if against is not None:
-        rev, tree = against
+        rev, tree, tree_cache = against
         for kind in ("aiotape-floor", "aiotape"):
-            variants[kind.replace("aiotape", f"aiotape@{rev}")] = (kind, f"{tree}-cache", str(tree))
+            variants[kind.replace("aiotape", f"aiotape@{rev}")] = (kind, tree_cache, tree)
     timings: dict[str, dict[int, list[float]]] = {v: {s: [] for s in sizes} for v in variants}
     for _ in range(rounds):
         for label, (kind, cache_dir, root) in variants.items():
@@ -445,9 +446,11 @@ def _suite_overhead(
         _pytest(directory, kind, modules, "--record-mode=once", cache=cache)
     directory, modules = runs["aiotape"]
     _pytest(directory, "aiotape", modules, cache=cache)  # compiles the cassettes: a warm cache
-    against = None if rev is None else (rev, _tree_at(rev, work))
-    if against is not None:  # its cache warm too, and its bytecode written
-        _pytest(directory, "aiotape", modules, cache=f"{against[1]}-cache", root=str(against[1]))
+    against = None
+    if rev is not None:  # its cache warm too, and its bytecode written
+        tree = str(_tree_at(rev, work))
+        against = (rev, tree, f"{tree}-cache")
+        _pytest(directory, "aiotape", modules, cache=against[2], root=tree)
     sizes = (small, tests)
     timed = _suite_rows(_suite_timings(runs, sizes, rounds, cache, False, against), small, tests)
     if not counts:
